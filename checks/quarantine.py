@@ -1,0 +1,64 @@
+"""Apply the row rules to a source: build its quarantine table and its staged table in one pass.
+
+The invariant the manifest reports and the tests hold: rows read = rows staged + rows rejected. Rows
+kept with a defect are staged *and* listed in quarantine (action `kept`), so the steward sees every
+failure while the linker still gets every record it can use.
+"""
+
+from dataclasses import dataclass
+
+import duckdb
+
+from checks.row_rules import quarantine_sql
+from sources.staging import build_normalized, staged_select
+
+
+@dataclass(frozen=True)
+class StagingResult:
+    source: str
+    rows_read: int
+    rows_staged: int
+    rows_rejected: int
+    rows_flagged: int  # staged rows with at least one quarantine entry
+    failures_by_rule: dict[str, int]
+    failures_by_file: dict[str, int]
+
+    @property
+    def quarantine_rate(self) -> float:
+        """Share of the rows read that are rejected or flagged."""
+        return (self.rows_rejected + self.rows_flagged) / self.rows_read if self.rows_read else 0.0
+
+
+def source_counts(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, int]:
+    """Rows read (raw), staged, rejected and flagged for a source, from the run database.
+
+    Raises if read != staged + rejected: that would mean staging lost a row, which must never pass silently.
+    """
+    read, staged, rejected, flagged = con.sql(
+        f"""
+        SELECT (SELECT count(*) FROM raw_{source}),
+               (SELECT count(*) FROM staged_{source}),
+               (SELECT count(DISTINCT source_record) FROM quarantine_{source} WHERE action = 'rejected'),
+               (SELECT count(DISTINCT source_record) FROM quarantine_{source} q WHERE NOT EXISTS (
+                    SELECT 1 FROM quarantine_{source} r
+                    WHERE r.action = 'rejected' AND r.source_record = q.source_record))
+        """
+    ).fetchall()[0]
+    if read != staged + rejected:
+        raise RuntimeError(f"{source}: {read} rows read but {staged} staged + {rejected} rejected")
+    return {"rows_read": read, "rows_staged": staged, "rows_rejected": rejected, "rows_flagged": flagged}
+
+
+def stage_source(con: duckdb.DuckDBPyConnection, source: str) -> StagingResult:
+    """raw_<source> -> quarantine_<source> and staged_<source>."""
+    normalized = f"normalized_{source}"
+    quarantine = f"quarantine_{source}"
+    build_normalized(con, source, f"raw_{source}", normalized)
+    columns = [name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE {normalized})").fetchall()]
+    con.execute(f"CREATE OR REPLACE TABLE {quarantine} AS {quarantine_sql(source, normalized, columns)}")
+    rejected = f"SELECT DISTINCT source_record FROM {quarantine} WHERE action = 'rejected'"
+    con.execute(f"CREATE OR REPLACE TABLE staged_{source} AS {staged_select(source, normalized, f'({rejected})')}")
+    con.execute(f"DROP TABLE {normalized}")
+    by_rule = dict(con.execute(f"SELECT rule, count(*) FROM {quarantine} GROUP BY 1 ORDER BY 2 DESC").fetchall())
+    by_file = dict(con.execute(f"SELECT source_file, count(*) FROM {quarantine} GROUP BY 1 ORDER BY 2 DESC").fetchall())
+    return StagingResult(source=source, failures_by_rule=by_rule, failures_by_file=by_file, **source_counts(con, source))

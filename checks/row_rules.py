@@ -1,0 +1,164 @@
+"""Row rules: which staged rows go to quarantine, under which rule, with what message for the steward.
+
+Each rule is data — a code, a SQL condition over the normalized table built by `sources.staging`, the
+raw value to show, and whether the row is rejected or kept with its defect flagged. Rules over a kind
+of column (every date column, every enumeration) are generated from `sources.staging.DERIVATIONS`, so
+a new column gets its checks by being declared. The quarantine table is the union of all rules.
+
+Only a row that nothing can be done with is rejected (no ID and no name); every other defect keeps the
+row so that the linker can still try, and tells the steward what to fix at the source.
+"""
+
+from dataclasses import dataclass
+
+from sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS
+from sources.tables import SOURCE_COLUMNS
+
+
+@dataclass(frozen=True)
+class RowRule:
+    rule: str
+    condition: str  # SQL over the normalized table; true means the row fails the rule
+    value: str  # SQL for the value the steward sees
+    message: str
+    rejects: bool = False
+
+
+QUARANTINE_COLUMNS = ("source", "source_record", "rule", "value", "message", "action", "source_file")
+
+_KEPT_FOR_FUZZY = "记录保留，用于模糊比对 / kept for fuzzy matching"
+
+IDENTITY_RULES: tuple[RowRule, ...] = (
+    RowRule(
+        "no_identity",
+        "id_issue = 'missing' AND name IS NULL",
+        "NULL",
+        "既无身份证号也无姓名，无法比对，记录已拒收 / no ID and no name: cannot be linked, row rejected",
+        rejects=True,
+    ),
+    RowRule(
+        "id_missing",
+        "id_issue = 'missing' AND name IS NOT NULL",
+        "id_raw",
+        "身份证号为空；按姓名+出生日期+性别比对 / ID missing: matched on name, birth date and sex",
+    ),
+    RowRule(
+        "id_excel_numeric",
+        "id_issue = 'excel_numeric'",
+        "id_raw",
+        "身份证号被Excel存成数字，末几位已丢失，无法恢复，请在源系统按文本重新导出；记录保留，仅在前15位+姓名+性别唯一时模糊比对"
+        " / ID stored as a number by Excel: its last digits are lost and it is NOT repaired; re-export the"
+        " column as text. Kept; linked only when prefix, name and sex point to exactly one person",
+    ),
+    RowRule(
+        "id_bad_checksum",
+        "id_issue = 'bad_checksum'",
+        "id_raw",
+        f"身份证号校验位错误 / ID check character wrong (GB 11643-1999); {_KEPT_FOR_FUZZY}",
+    ),
+    RowRule(
+        "id_bad_date",
+        "id_issue = 'bad_date'",
+        "id_raw",
+        f"身份证号中的出生日期不存在 / the birth date inside the ID is impossible; {_KEPT_FOR_FUZZY}",
+    ),
+    RowRule(
+        "id_bad_length",
+        "id_issue = 'bad_length'",
+        "id_raw",
+        f"身份证号位数不对（应为18位或15位）/ ID has the wrong length (18 or 15 expected); {_KEPT_FOR_FUZZY}",
+    ),
+    RowRule(
+        "id_bad_chars",
+        "id_issue = 'bad_chars'",
+        "id_raw",
+        f"身份证号含非法字符 / ID contains characters other than digits and a final X; {_KEPT_FOR_FUZZY}",
+    ),
+    RowRule(
+        "id_legacy_15",
+        "id_valid AND length(regexp_replace(id_raw, '\\s', '', 'g')) = 15",
+        "id_raw",
+        "15位旧身份证号，已按国标升为18位；记录保留 / legacy 15-digit ID converted to 18 digits; kept",
+    ),
+    RowRule(
+        "id_unknown_region",
+        "id_valid AND NOT COALESCE(id_region_known, true)",
+        "left(id_norm, 6)",
+        "身份证号行政区划代码未知（仅提示）/ unknown region code in the ID (warning only); kept",
+    ),
+    RowRule(
+        "id_birth_date_mismatch",
+        "id_valid AND birth_date IS NOT NULL AND birth_date <> id_birth_date",
+        "CAST(birth_date AS VARCHAR)",
+        "出生日期与身份证号不一致 / birth date column disagrees with the ID; kept, the ID's date is not assumed",
+    ),
+    RowRule(
+        "id_sex_mismatch",
+        "id_valid AND sex IS NOT NULL AND sex <> id_sex",
+        "sex",
+        "性别与身份证号不一致 / sex column disagrees with the ID; kept",
+    ),
+)
+
+
+_VALUE_FAILURES = {
+    "date": ("bad_date", "日期无法识别 / date not recognised"),
+    "month": ("bad_month", "费款所属期无法识别（应为YYYYMM）/ month not recognised (YYYYMM)"),
+    "number": ("bad_number", "数值无法识别 / number not recognised"),
+    "enum": ("unknown_value", "取值不在代码表中 / value not in the code list"),
+}
+
+
+def _value_rules(source: str, columns: set[str]) -> list[RowRule]:
+    """A non-empty raw value that did not normalize: an unparseable date, month or number, an unknown code.
+
+    Generated for every declared column the source's files carry, plus sex and birth date.
+    """
+    rules = []
+    for column in (*IDENTITY_VALUE_COLUMNS, *SOURCE_COLUMNS[source]):
+        derivation = DERIVATIONS[column.name]
+        raw = f"raw_{derivation.raw}"
+        failure = _VALUE_FAILURES.get(derivation.kind.split(":")[0])
+        if failure is None or raw not in columns:
+            continue
+        rules.append(
+            RowRule(
+                f"{failure[0]}:{column.name}",
+                f"{raw} IS NOT NULL AND trim({raw}) <> '' AND {column.name} IS NULL",
+                raw,
+                f"{column.description}：{failure[1]}；记录保留，该字段置空 / kept with this field empty",
+            )
+        )
+    return rules
+
+
+def _duplicate_row_rule(raw_columns: list[str]) -> RowRule:
+    """An exact copy of an earlier row of the same source: kept (the roll really holds it twice), flagged."""
+    window = f"OVER (PARTITION BY hash({', '.join(raw_columns)}) ORDER BY source_file, source_sheet, source_row)"
+    return RowRule(
+        "duplicate_row",
+        f"row_number() {window} > 1",
+        f"first_value(source_record) {window}",
+        "与该行（值为首次出现的位置）完全相同的重复行；记录保留 / exact copy of the row named in value; kept"
+        " (the roll holds this person twice)",
+    )
+
+
+def rules_for(source: str, normalized_columns: list[str]) -> list[RowRule]:
+    raw_columns = [c for c in normalized_columns if c.startswith("raw_")]
+    return [*IDENTITY_RULES, *_value_rules(source, set(normalized_columns)), _duplicate_row_rule(raw_columns)]
+
+
+def quarantine_sql(source: str, normalized: str, normalized_columns: list[str]) -> str:
+    """One SELECT producing every quarantine row of a source, in the columns of `QUARANTINE_COLUMNS`."""
+    parts = []
+    for rule in rules_for(source, normalized_columns):
+        action = "rejected" if rule.rejects else "kept"
+        message = rule.message.replace("'", "''")
+        parts.append(
+            f"SELECT source, source_record, '{rule.rule}' AS rule, _value AS value, "
+            f"'{message}' AS message, '{action}' AS action, source_file FROM "
+            f"(SELECT *, ({rule.condition}) AS _fails, CAST({rule.value} AS VARCHAR) AS _value FROM {normalized}) "
+            "WHERE _fails"
+        )
+    return " UNION ALL ".join(parts)

@@ -1,0 +1,111 @@
+"""Asset-check results for the ingest assets: what the data stewards see in the Dagster UI.
+
+Each function turns a plain result (a read error, the read reports, a staging result, a Pandera
+validation) into an `AssetCheckResult` whose metadata answers a steward's questions: which file,
+which rule, how many rows, is it blocking. No personal data goes into metadata — counts and rule
+names only; the rows themselves are in quarantine.csv.
+"""
+
+import dagster as dg
+import duckdb
+import pandera.errors
+import polars as pl
+
+from checks.quarantine import StagingResult
+from checks.schemas import staged_schema
+from sources.readers import FileReport, SourceReadError
+
+WARN = dg.AssetCheckSeverity.WARN
+ERROR = dg.AssetCheckSeverity.ERROR
+
+
+def _table(rows: list[dict], columns: dict[str, type]) -> dg.TableMetadataValue:
+    kinds = {str: "string", int: "int", float: "float"}
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, kinds[kind]) for name, kind in columns.items()])
+    return dg.MetadataValue.table(records=[dg.TableRecord(row) for row in rows], schema=schema)
+
+
+def files_readable_result(
+    source: str, reports: list[FileReport] | None = None, error: SourceReadError | None = None
+) -> dg.AssetCheckResult:
+    """Structural check: the folder exists, every file reads, every required column is there."""
+    if error is not None:
+        return dg.AssetCheckResult(
+            check_name="files_readable",
+            passed=False,
+            severity=ERROR,
+            description=str(error),
+            metadata={"source": source, "file": error.file or "", "blocking": True},
+        )
+    reports = reports or []
+    rows = [
+        {
+            "file": r.file,
+            "encoding": r.encoding,
+            "rows_read": r.rows_read,
+            "skipped_blank": r.rows_skipped_blank,
+            "skipped_footer": r.rows_skipped_footer,
+            "extra_columns": "、".join(r.unmapped_columns),
+        }
+        for r in reports
+    ]
+    columns = {"file": str, "encoding": str, "rows_read": int, "skipped_blank": int, "skipped_footer": int}
+    return dg.AssetCheckResult(
+        check_name="files_readable",
+        passed=True,
+        metadata={
+            "files": len(reports),
+            "rows_read": sum(r.rows_read for r in reports),
+            "per_file": _table(rows, columns | {"extra_columns": str}),
+        },
+    )
+
+
+def row_rules_result(result: StagingResult, max_rate: float) -> dg.AssetCheckResult:
+    """Row-level failures: WARN while the quarantine rate is tolerable, blocking ERROR past `max_rate`."""
+    too_many = result.quarantine_rate > max_rate
+    by_rule = [{"rule": rule, "rows": n} for rule, n in result.failures_by_rule.items()]
+    by_file = [{"file": file, "rows": n} for file, n in result.failures_by_file.items()]
+    verdict = (
+        f"{result.source}: {result.quarantine_rate:.1%} of rows failed a row rule, over the limit of "
+        f"{max_rate:.0%} — blocking: fix the extract (see quarantine.csv) or raise validation.max_quarantine_rate."
+        if too_many
+        else f"{result.source}: {result.rows_rejected} rows rejected, {result.rows_flagged} kept with a defect flagged."
+    )
+    return dg.AssetCheckResult(
+        check_name="row_rules",
+        passed=result.rows_rejected + result.rows_flagged == 0,
+        severity=ERROR if too_many else WARN,
+        description=verdict,
+        metadata={
+            "blocking": too_many,
+            "rows_read": result.rows_read,
+            "rows_rejected": result.rows_rejected,
+            "rows_flagged": result.rows_flagged,
+            "quarantine_rate": round(result.quarantine_rate, 4),
+            "max_quarantine_rate": max_rate,
+            "failures_by_rule": _table(by_rule, {"rule": str, "rows": int}),
+            "failures_by_file": _table(by_file, {"file": str, "rows": int}),
+        },
+    )
+
+
+def schema_result(con: duckdb.DuckDBPyConnection, source: str) -> dg.AssetCheckResult:
+    """The staged table against its Pandera schema; failure cases summarised per column and check."""
+    frame = con.sql(f"SELECT * FROM staged_{source}").pl()
+    try:
+        staged_schema(source).validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        cases = pl.from_pandas(errors.failure_cases) if not isinstance(errors.failure_cases, pl.DataFrame) else (
+            errors.failure_cases
+        )
+        summary = cases.group_by("column", "check").len().sort("len", descending=True)
+        rows = [{"column": str(c), "check": str(k), "rows": n} for c, k, n in summary.iter_rows()]
+        return dg.AssetCheckResult(
+            check_name="schema",
+            passed=False,
+            severity=ERROR,
+            description=f"staged_{source} does not match its declared schema: a bug in staging, not in the data.",
+            metadata={"failures": _table(rows, {"column": str, "check": str, "rows": int})},
+        )
+    return dg.AssetCheckResult(check_name="schema", passed=True, metadata={"rows": frame.height})

@@ -1,0 +1,27 @@
+"""The code location: `build_defs()` assembles assets, checks, job, schedule and resource.
+
+`dagster dev` loads `defs` from here (see workspace.yaml); the CLI and the tests call `build_defs` with
+their own resource so a run reads and writes where they say.
+"""
+
+import dagster as dg
+
+from assets.ingest import ingest_assets
+from assets.publish import published_outputs
+from pipelines.console import progress_logger
+from pipelines.jobs import nightly_job, nightly_schedule
+from pipelines.resources import AidmatchResource
+
+
+def build_defs(resource_overrides: dict[str, object] | None = None) -> dg.Definitions:
+    resources = {"aidmatch": AidmatchResource()} | (resource_overrides or {})
+    return dg.Definitions(
+        assets=[*ingest_assets, published_outputs],
+        jobs=[nightly_job],
+        schedules=[nightly_schedule],
+        resources=resources,
+        loggers={"progress": progress_logger},
+    )
+
+
+defs = build_defs()

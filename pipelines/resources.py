@@ -1,0 +1,55 @@
+"""The one resource every asset uses: where the run reads, works and publishes, and its settings.
+
+Tests and the CLI build it with their own paths (`build_defs(resource_overrides=...)`), so nothing is
+monkeypatched. The DuckDB database is one file per as-of date under the work directory; the run's
+steps execute in one process, one after another, so there is only ever one writer.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.settings import Settings, load_settings
+
+
+class AidmatchResource(dg.ConfigurableResource):
+    """Paths of one deployment. Empty strings fall back to the configuration file (and its env overrides)."""
+
+    config_file: str = ""
+    input_root: str = ""
+    output_root: str = ""
+    work_dir: str = ""
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(Path(self.config_file) if self.config_file else None)
+
+    @property
+    def input_path(self) -> Path:
+        return Path(self.input_root or self.settings.paths.input_root)
+
+    @property
+    def output_path(self) -> Path:
+        return Path(self.output_root or self.settings.paths.output_root)
+
+    @property
+    def column_maps_path(self) -> Path | None:
+        configured = self.settings.paths.column_maps
+        return Path(configured) if configured else None
+
+    def database_path(self, as_of: str) -> Path:
+        return Path(self.work_dir or self.settings.paths.work_dir) / as_of / "aidmatch.duckdb"
+
+    @contextmanager
+    def connect(self, as_of: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = self.database_path(as_of)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path))
+        try:
+            yield con
+        finally:
+            con.close()
