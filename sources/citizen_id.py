@@ -55,7 +55,8 @@ def normalize_citizen_ids(raw: pl.Series) -> pl.DataFrame:
     `id_sex` (男 / 女); `id_region_known` says whether an 18-character ID starts with a known province
     code (an unknown one is a warning, not a defect).
     """
-    text = compact_text(pl.col("id_raw")).str.to_uppercase()
+    # A leading apostrophe is Excel's "store as text" marker, exported along with the digits.
+    text = compact_text(pl.col("id_raw")).str.to_uppercase().str.strip_chars_start("'‘’`")
     legacy = pl.col("text").str.contains(r"^[0-9]{15}$")
     # 15 -> 18: insert the century "19" before the two-digit year; the check character is appended below.
     first17 = (

@@ -26,6 +26,9 @@ _EXCEL_FAKE_LEAP_DAY = 60
 _EXCEL_LAST_SERIAL = 80_000
 # A bare year (2024) is not a date, though it would be a serial of 1905: refuse it rather than guess.
 _BARE_YEARS = (1900, 2100)
+# 有效期至 "长期": a card (or any end date) without expiry reads as the last representable day.
+_OPEN_ENDED = ("长期", "长期有效", "永久", "永久有效", "无期限")
+OPEN_ENDED_DATE = date(9999, 12, 31)
 
 
 def _clean(raw: pl.Expr) -> pl.Expr:
@@ -60,6 +63,7 @@ def _date(text: pl.Expr) -> pl.Expr:
         _from_parts(text, _SEPARATED, with_day=True),
         _from_parts(text, _COMPACT, with_day=True),
         _from_excel_serial(text),
+        pl.when(text.is_in(_OPEN_ENDED)).then(OPEN_ENDED_DATE),
     )
 
 

@@ -175,3 +175,7 @@ def test_all_null_input() -> None:
 )
 def test_mask_citizen_id(value: str | None, masked: str) -> None:
     assert mask_citizen_id(value) == masked
+
+
+def test_excel_text_marker_apostrophe_is_dropped():
+    assert normalize_citizen_id("'11010519491231002x") == "11010519491231002X"

@@ -95,3 +95,9 @@ def test_months_parse_to_the_first_of_the_month(raw: str) -> None:
 @pytest.mark.parametrize("raw", [None, "", "202413", "2024", "2024-00", "abc"])
 def test_unparseable_months_are_null(raw: str | None) -> None:
     assert parse_months(pl.Series([raw], dtype=pl.String)).item() is None
+
+
+def test_open_ended_end_date_reads_as_last_day():
+    from sources.dates import OPEN_ENDED_DATE
+
+    assert parse_dates(pl.Series(["长期", "长期有效", "长 期x"])).to_list() == [OPEN_ENDED_DATE, OPEN_ENDED_DATE, None]
