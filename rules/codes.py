@@ -1,0 +1,53 @@
+"""Every code the lists emit, with its Chinese label for people (the xlsx export) — one table.
+
+Codes are the stable, machine-readable contract with the case systems (SPEC section 5); labels may
+be reworded freely. A removal reason also carries its confidence: a removal row is `high` when any of
+its reasons is.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    kind: str  # category | reason | removal_reason | roll | household_status | confidence
+    label: str  # 中文名称, for headers and cells people read
+    confidence: str | None = None  # removal reasons only: high | review
+
+
+CODES: tuple[Code, ...] = (
+    Code("RECOGNIZE", "category", "应认定就业困难人员"),
+    Code("OUTREACH", "category", "主动上门服务对象"),
+    Code("DIBAO", "reason", "低保/低保边缘家庭成员"),
+    Code("DISABLED", "reason", "持证残疾人"),
+    Code("AGE_4050", "reason", "大龄（“4050”人员）"),
+    Code("LONG_TERM_UNEMPLOYED", "reason", "长期失业人员"),
+    Code("ZERO_EMPLOYMENT_HOUSEHOLD", "reason", "零就业家庭成员"),
+    Code("EMPLOYED", "removal_reason", "已就业（单位职工参保缴费）", "high"),
+    Code("FLEXIBLY_EMPLOYED", "removal_reason", "灵活就业缴费（需核实）", "review"),
+    Code("RETIRED", "removal_reason", "已办理退休", "high"),
+    Code("RETIREMENT_AGE", "removal_reason", "已达法定退休年龄（未见领取养老金）", "review"),
+    Code("DECEASED", "removal_reason", "已死亡", "high"),
+    Code("DUPLICATE", "removal_reason", "重复登记", "high"),
+    Code("NO_WORK_CAPACITY", "removal_reason", "完全丧失劳动能力", "review"),
+    Code("BASIS_ENDED", "removal_reason", "就业困难认定依据已消失（低保/残疾）", "review"),
+    Code("unemployment", "roll", "登记失业人员名册"),
+    Code("employment_difficulty", "roll", "就业困难人员名册"),
+    Code("CONFIRMED", "household_status", "零就业家庭（已有成员登记失业）"),
+    Code("POTENTIAL", "household_status", "疑似零就业家庭（待引导登记）"),
+    Code("high", "confidence", "高"),
+    Code("review", "confidence", "需核实"),
+)
+
+LABELS: dict[str, str] = {c.code: c.label for c in CODES}
+
+HIGH_CONFIDENCE_REMOVAL_REASONS: tuple[str, ...] = tuple(c.code for c in CODES if c.confidence == "high")
+
+
+def label(codes: str) -> str:
+    """The Chinese labels of `;`-joined codes, joined by 、.
+
+    "DIBAO;DISABLED" → "低保/低保边缘家庭成员、持证残疾人".
+    """
+    return "、".join(LABELS[code] for code in codes.split(";") if code)

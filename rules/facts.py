@@ -1,0 +1,34 @@
+"""Person facts as of a date (SPEC section 4): age, working age, employment, 低保, disability,
+registration, pension / death status — one row per person in `facts_persons`, with evidence text.
+
+The logic is the SQL in `facts.sql`; this module only feeds it the settings. The lists (lists.py)
+read `facts_persons` and nothing else about a person.
+"""
+
+from datetime import date
+
+import duckdb
+
+from rules.retirement import create_retirement_macro
+from rules.settings import RuleSettings
+from rules.sql_files import run_sql_file
+
+
+def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> int:
+    """(Re)create `facts_persons` from the staged tables, `core_person_links` and `core_persons`.
+
+    Returns its row count (one row per person of `core_persons`).
+    """
+    create_retirement_macro(con)
+    run_sql_file(
+        con,
+        "facts.sql",
+        {
+            "as_of": as_of,
+            "lookback_months": settings.lookback_months,
+            "min_working_age": settings.min_working_age,
+            "women_category": settings.women_retirement_category.code,
+        },
+    )
+    (count,) = con.execute("SELECT count(*) FROM facts_persons").fetchone()
+    return count

@@ -1,0 +1,47 @@
+"""The three lists of SPEC section 4 (主动发现名单, 应退出名单, 零就业家庭) built from `facts_persons`.
+
+Each list is one SQL file beside this module (`zero_employment_households.sql`, `proactive.sql`,
+`removals.sql`) creating its `out_*` table with the SPEC section 5 columns in order, then `evidence`.
+Codes and their Chinese labels are in codes.py.
+"""
+
+from datetime import date
+
+import duckdb
+
+from rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
+from rules.settings import RuleSettings
+from rules.sql_files import run_sql_file
+
+LIST_TABLES: tuple[str, ...] = ("out_zero_employment_households", "out_proactive", "out_removals")
+
+
+def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> dict[str, int]:
+    """(Re)create the `out_*` tables from `facts_persons` (build_person_facts first, same as_of).
+
+    Returns a summary for the run's metadata: the row count of each table, and per source the
+    records the linker left unlinked (they cannot contribute to any list).
+    """
+    run_sql_file(con, "zero_employment_households.sql", {})
+    run_sql_file(
+        con,
+        "proactive.sql",
+        {
+            "as_of": as_of,
+            "age_4050_women": settings.age_4050_women,
+            "age_4050_men": settings.age_4050_men,
+            "long_term_months": settings.long_term_months,
+            "outreach_disability_grades": list(settings.outreach_disability_grades),
+        },
+    )
+    run_sql_file(
+        con,
+        "removals.sql",
+        {"as_of": as_of, "high_confidence_reasons": list(HIGH_CONFIDENCE_REMOVAL_REASONS)},
+    )
+    summary = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in LIST_TABLES}
+    unlinked = con.execute(
+        "SELECT source, count(*) FROM core_person_links WHERE person_id IS NULL GROUP BY source"
+    ).fetchall()
+    summary.update({f"unlinked_{source}_records": count for source, count in unlinked})
+    return summary

@@ -1,0 +1,63 @@
+"""The rule thresholds and defaults (SPEC section 4: "every threshold is configuration").
+
+One frozen dataclass, validated on construction; the pipeline loads it from the YAML config with
+`RuleSettings.from_mapping` and echoes `dataclasses.asdict(settings)` into the run manifest.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from rules.retirement import RetirementCategory
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    # Employed / flexibly employed: contributions in this many calendar months before the as-of month.
+    lookback_months: int = 3
+    # LONG_TERM_UNEMPLOYED (长期失业): registered at least this many months before the as-of date.
+    long_term_months: int = 12
+    # Working age starts on this birthday (劳动年龄下限).
+    min_working_age: int = 16
+    # AGE_4050 (大龄, "4050人员"): women from this age ...
+    age_4050_women: int = 40
+    # ... and men from this age.
+    age_4050_men: int = 50
+    # OUTREACH by DISABLED: a valid card of one of these grades (三级/四级: mild enough to work).
+    outreach_disability_grades: tuple[int, ...] = (3, 4)
+    # The extracts cannot tell a woman's statutory base (female cadre 55, female worker 50): 55 is the
+    # conservative default (the later date: nobody leaves a roll early as RETIREMENT_AGE). 55 or 50.
+    default_women_retirement_base: int = 55
+
+    def __post_init__(self) -> None:
+        if self.default_women_retirement_base not in (50, 55):
+            raise ValueError("default_women_retirement_base must be 50 or 55")
+        for name in (
+            "lookback_months",
+            "long_term_months",
+            "min_working_age",
+            "age_4050_women",
+            "age_4050_men",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive number")
+        if not set(self.outreach_disability_grades) <= {1, 2, 3, 4}:
+            raise ValueError("outreach_disability_grades must be among 1, 2, 3, 4")
+
+    @property
+    def women_retirement_category(self) -> RetirementCategory:
+        """The retirement category applied to every woman (see default_women_retirement_base)."""
+        if self.default_women_retirement_base == 50:
+            return RetirementCategory.WOMEN_50
+        return RetirementCategory.WOMEN_55
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> "RuleSettings":
+        """Settings from a parsed YAML mapping: unknown keys are an error, YAML lists become tuples."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown rule settings: {', '.join(sorted(unknown))}")
+        return cls(
+            **{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
+        )

@@ -1,0 +1,13 @@
+"""Loading and running the SQL files that sit beside this module (one statement per file)."""
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+_HERE = Path(__file__).parent
+
+
+def run_sql_file(con: duckdb.DuckDBPyConnection, filename: str, parameters: dict[str, Any]) -> None:
+    """Execute `rules/<filename>` with its named `$parameters`."""
+    con.execute((_HERE / filename).read_text(encoding="utf-8"), parameters)

@@ -1,0 +1,690 @@
+"""The rules of SPEC section 4 (rules/): person facts and the three lists, on tiny hand-built worlds.
+
+Each case builds a real DuckDB database in tmp_path holding the staged tables (created from the
+declarations in sources/tables.py), `core_persons` and `core_person_links`, runs the rules and reads
+the `out_*` tables back. The as-of date is 2026-11-22 unless a case says otherwise: the lookback
+months are 2026-08, 2026-09 and 2026-10.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from rules.codes import CODES, label
+from rules.facts import build_person_facts
+from rules.lists import build_lists
+from rules.settings import RuleSettings
+from sources.tables import SOURCES, staged_columns
+
+AS_OF = date(2026, 11, 22)
+DEFAULTS = RuleSettings()
+
+
+@dataclass(frozen=True)
+class Rec:
+    """One staged row of `source` for the case's person (unlinked: the linker found no person)."""
+
+    source: str
+    values: dict[str, Any] = field(default_factory=dict)
+    linked: bool = True
+
+
+def registration(
+    on: date = date(2026, 6, 1), difficult: bool = False, categories: list[str] | None = None
+) -> Rec:
+    return Rec(
+        "unemployment", {"registered_on": on, "is_difficult": difficult, "difficulty_categories": categories}
+    )
+
+
+def dibao(
+    kind: str = "农村低保",
+    status: str = "在保",
+    capacity: str = "有劳动能力",
+    employment: str = "失业",
+    household: str = "H1",
+) -> Rec:
+    values = {
+        "household_id": household,
+        "assistance_type": kind,
+        "assistance_status": status,
+        "work_capacity": capacity,
+        "employment_status": employment,
+        "start_date": date(2024, 1, 1),
+    }
+    return Rec("dibao", values)
+
+
+def card(grade: int = 4, status: str = "有效", valid_until: date = date(2030, 1, 1)) -> Rec:
+    values = {
+        "card_status": status,
+        "disability_grade": grade,
+        "valid_until": valid_until,
+        "disability_category": "肢体",
+    }
+    return Rec("disability", values)
+
+
+def contribution(month: date = date(2026, 10, 1), kind: str = "单位职工", paid: str = "已实缴") -> Rec:
+    values = {
+        "contribution_type": kind,
+        "payment_status": paid,
+        "period_month": month,
+        "employer_name": "甲公司",
+        "insurance_type": "企业职工基本养老保险",
+    }
+    return Rec("si_contributions", values)
+
+
+def si_person(status: str) -> Rec:
+    return Rec("si_persons", {"person_status": status})
+
+
+def unlinked(rec: Rec) -> Rec:
+    return replace(rec, linked=False)
+
+
+class World:
+    """A tiny database: staged tables as sources/tables.py declares them, plus the linker's two tables."""
+
+    def __init__(self, directory: Path):
+        self.con = duckdb.connect(str(directory / "world.duckdb"))
+        for source in SOURCES:
+            columns = ", ".join(f"{c.name} {c.sql_type}" for c in staged_columns(source))
+            self.con.execute(f"CREATE TABLE staged_{source} ({columns})")
+        self.con.execute(
+            "CREATE TABLE core_person_links (source VARCHAR, source_record VARCHAR, person_id VARCHAR,"
+            " method VARCHAR, score DOUBLE, evidence VARCHAR)"
+        )
+        self.con.execute(
+            "CREATE TABLE core_persons (person_id VARCHAR, name VARCHAR, sex VARCHAR, birth_date DATE,"
+            " sources VARCHAR[], record_count INTEGER)"
+        )
+        self.rows = 0
+
+    def person(self, person_id: str, sex: str, birth_date: date) -> str:
+        self.con.execute(
+            "INSERT INTO core_persons VALUES (?, ?, ?, ?, [], 0)",
+            [person_id, f"姓名{person_id}", sex, birth_date],
+        )
+        return person_id
+
+    def record(self, rec: Rec, person_id: str) -> str:
+        """Insert the staged row and its link; returns its source_record."""
+        self.rows += 1
+        row_number = self.rows + 1  # below a header row
+        source_record = f"{rec.source}/t.csv:{row_number}"
+        row = {
+            "source": rec.source,
+            "source_record": source_record,
+            "source_file": f"{rec.source}/t.csv",
+            "source_row": row_number,
+            "id_norm": person_id,
+            "id_valid": rec.linked,
+            **rec.values,
+        }
+        self.con.execute(
+            f"INSERT INTO staged_{rec.source} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            list(row.values()),
+        )
+        if rec.linked:
+            self.con.execute(
+                "INSERT INTO core_person_links VALUES (?, ?, ?, 'exact_id', 1.0, NULL)",
+                [rec.source, source_record, person_id],
+            )
+            self.con.execute(
+                "UPDATE core_persons SET sources = list_distinct(list_append(sources, ?)),"
+                " record_count = record_count + 1 WHERE person_id = ?",
+                [rec.source, person_id],
+            )
+        else:
+            self.con.execute(
+                "INSERT INTO core_person_links VALUES (?, ?, NULL, 'unlinked:invalid_id', NULL, NULL)",
+                [rec.source, source_record],
+            )
+        return source_record
+
+    def add(self, person_id: str, sex: str, birth_date: date, records: list[Rec]) -> list[str]:
+        self.person(person_id, sex, birth_date)
+        return [self.record(rec, person_id) for rec in records]
+
+    def build(self, as_of: date = AS_OF, settings: RuleSettings = DEFAULTS) -> dict[str, int]:
+        build_person_facts(self.con, as_of, settings)
+        return build_lists(self.con, as_of, settings)
+
+    def rows_of(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+
+MAN = ("男", date(1990, 5, 5))  # 36 on the as-of date: no AGE_4050
+WOMAN = ("女", date(1992, 5, 5))  # 34
+
+
+@pytest.mark.parametrize(
+    ("person", "records", "expected"),
+    [
+        # RECOGNIZE: one case per reason
+        pytest.param(MAN, [registration(), dibao()], ("RECOGNIZE", "DIBAO"), id="recognize-dibao"),
+        pytest.param(
+            MAN,
+            [registration(), dibao(kind="农村低保边缘")],
+            ("RECOGNIZE", "DIBAO"),
+            id="recognize-dibao-edge",
+        ),
+        pytest.param(
+            MAN, [registration(), card(grade=1)], ("RECOGNIZE", "DISABLED"), id="recognize-disabled-any-grade"
+        ),
+        pytest.param(
+            ("女", date(1986, 11, 22)), [registration()], ("RECOGNIZE", "AGE_4050"), id="woman-40-today"
+        ),
+        pytest.param(("女", date(1986, 11, 23)), [registration()], None, id="woman-40-tomorrow"),
+        pytest.param(
+            ("男", date(1976, 11, 22)), [registration()], ("RECOGNIZE", "AGE_4050"), id="man-50-today"
+        ),
+        pytest.param(("男", date(1976, 11, 23)), [registration()], None, id="man-50-tomorrow"),
+        pytest.param(
+            MAN,
+            [registration(on=date(2025, 11, 22))],
+            ("RECOGNIZE", "LONG_TERM_UNEMPLOYED"),
+            id="registered-12-months",
+        ),
+        pytest.param(MAN, [registration(on=date(2025, 11, 23))], None, id="registered-under-12-months"),
+        pytest.param(
+            MAN,
+            [registration(), dibao(kind="城市低保")],
+            ("RECOGNIZE", "DIBAO;ZERO_EMPLOYMENT_HOUSEHOLD"),
+            id="recognize-zero-employment-household",
+        ),
+        pytest.param(
+            ("女", date(1980, 1, 1)),
+            [registration(on=date(2020, 1, 1)), dibao(), card()],
+            ("RECOGNIZE", "AGE_4050;DIBAO;DISABLED;LONG_TERM_UNEMPLOYED"),
+            id="recognize-reasons-sorted",
+        ),
+        # RECOGNIZE exclusions
+        pytest.param(MAN, [registration()], None, id="registered-without-reason"),
+        pytest.param(
+            MAN, [registration(difficult=True, categories=["低保"]), dibao()], None, id="already-difficult"
+        ),
+        pytest.param(MAN, [registration(), dibao(), contribution()], None, id="registered-employed"),
+        pytest.param(
+            MAN,
+            [registration(), dibao(), contribution(kind="灵活就业")],
+            ("RECOGNIZE", "DIBAO"),
+            id="flexible-not-employed",
+        ),
+        pytest.param(
+            MAN,
+            [registration(), dibao(), contribution(month=date(2026, 7, 1))],
+            ("RECOGNIZE", "DIBAO"),
+            id="contribution-4-months-back",
+        ),
+        pytest.param(
+            MAN,
+            [registration(), dibao(), contribution(month=date(2026, 8, 1))],
+            None,
+            id="contribution-3-months-back",
+        ),
+        pytest.param(
+            MAN,
+            [registration(), dibao(), contribution(month=date(2026, 11, 1))],
+            ("RECOGNIZE", "DIBAO"),
+            id="contribution-this-month",
+        ),
+        pytest.param(
+            MAN,
+            [registration(), dibao(), contribution(paid="欠费")],
+            ("RECOGNIZE", "DIBAO"),
+            id="arrears-do-not-count",
+        ),
+        pytest.param(
+            MAN,
+            [registration(), dibao(), contribution(kind="城乡居民")],
+            ("RECOGNIZE", "DIBAO"),
+            id="resident-insurance-says-nothing",
+        ),
+        pytest.param(("男", date(2010, 11, 23)), [registration(), dibao()], None, id="15-years-old"),
+        pytest.param(
+            ("男", date(2010, 11, 22)), [registration(), dibao()], ("RECOGNIZE", "DIBAO"), id="16-today"
+        ),
+        pytest.param(("男", date(1963, 1, 1)), [registration(), dibao()], None, id="past-retirement"),
+        # SPEC lists no retired/dead exclusion for RECOGNIZE: the removal list takes such a person off
+        pytest.param(
+            MAN,
+            [registration(), dibao(), si_person("死亡")],
+            ("RECOGNIZE", "DIBAO"),
+            id="registered-deceased",
+        ),
+        # OUTREACH: one case per reason
+        pytest.param(MAN, [dibao()], ("OUTREACH", "DIBAO"), id="outreach-dibao"),
+        pytest.param(
+            MAN, [dibao(capacity="部分丧失劳动能力")], ("OUTREACH", "DIBAO"), id="outreach-partial-capacity"
+        ),
+        pytest.param(MAN, [card(grade=3)], ("OUTREACH", "DISABLED"), id="outreach-grade-3"),
+        pytest.param(MAN, [card(grade=4), dibao()], ("OUTREACH", "DIBAO;DISABLED"), id="outreach-both"),
+        pytest.param(
+            MAN, [dibao(kind="城市低保")], ("OUTREACH", "DIBAO"), id="outreach-zero-household-member"
+        ),
+        pytest.param(
+            MAN, [unlinked(registration()), dibao()], ("OUTREACH", "DIBAO"), id="unlinked-registration"
+        ),
+        pytest.param(MAN, [card(valid_until=AS_OF)], ("OUTREACH", "DISABLED"), id="card-valid-until-today"),
+        # OUTREACH exclusions
+        pytest.param(MAN, [card(grade=2)], None, id="outreach-grade-2"),
+        pytest.param(MAN, [card(valid_until=date(2026, 11, 21))], None, id="card-expired-yesterday"),
+        pytest.param(MAN, [card(status="过期")], None, id="card-status-expired"),
+        pytest.param(MAN, [card(status="注销")], None, id="card-cancelled"),
+        pytest.param(MAN, [dibao(capacity="完全丧失劳动能力")], None, id="no-work-capacity"),
+        pytest.param(MAN, [dibao(employment="在校学生")], None, id="student"),
+        pytest.param(
+            MAN, [card(), dibao(status="停保", employment="在校学生")], None, id="student-in-stopped-dibao"
+        ),
+        pytest.param(
+            MAN,
+            [card(), dibao(status="停保", employment="在业")],
+            ("OUTREACH", "DISABLED"),
+            id="working-per-stopped-dibao-says-nothing",
+        ),
+        pytest.param(MAN, [dibao(employment="在业")], None, id="dibao-says-working"),
+        pytest.param(MAN, [dibao(status="停保")], None, id="dibao-stopped"),
+        pytest.param(MAN, [dibao(), contribution(kind="灵活就业")], None, id="flexibly-employed-is-working"),
+        pytest.param(MAN, [dibao(), contribution()], None, id="employed-is-working"),
+        pytest.param(MAN, [dibao(), si_person("离退休")], None, id="retired"),
+        pytest.param(MAN, [unlinked(dibao())], None, id="unlinked-dibao"),
+        pytest.param(("女", date(1970, 1, 1)), [dibao()], None, id="woman-past-retirement"),
+    ],
+)
+def test_proactive(tmp_path, person, records, expected):
+    world = World(tmp_path)
+    world.add("P1", *person, records)
+    world.build()
+    assert world.rows_of("SELECT category, reasons FROM out_proactive") == ([expected] if expected else [])
+
+
+def test_proactive_row_carries_identity_sources_confidence_and_evidence(tmp_path):
+    world = World(tmp_path)
+    records = world.add("P1", "女", date(1980, 1, 1), [registration(on=date(2020, 1, 1)), card()])
+    world.con.execute(
+        "UPDATE core_person_links SET method = 'fuzzy_name_dob_sex' WHERE source = 'disability'"
+    )
+    world.add("P2", *MAN, [dibao(), card()])
+    world.build()
+    outreach, row = world.rows_of("SELECT * FROM out_proactive")
+    assert outreach[:8] == (
+        "P2",
+        "姓名P2",
+        "男",
+        MAN[1],
+        "OUTREACH",
+        "DIBAO;DISABLED",
+        "dibao;disability",
+        "exact",
+    )
+    assert row[:5] == ("P1", "姓名P1", "女", date(1980, 1, 1), "RECOGNIZE")
+    assert row[5:8] == ("AGE_4050;DISABLED;LONG_TERM_UNEMPLOYED", "disability;unemployment", "fuzzy")
+    evidence = row[8]
+    assert "AGE_4050: 女 46周岁" in evidence
+    assert "失业登记日期 2020-01-01" in evidence
+    assert f"有效期至 2030-01-01 [{records[1]}]" in evidence
+
+
+@pytest.mark.parametrize(
+    ("person", "records", "expected"),
+    [
+        pytest.param(
+            MAN, [registration(), contribution()], [("unemployment", "EMPLOYED", "high")], id="employed"
+        ),
+        pytest.param(
+            MAN,
+            [registration(), contribution(kind="灵活就业")],
+            [("unemployment", "FLEXIBLY_EMPLOYED", "review")],
+            id="flexibly-employed",
+        ),
+        pytest.param(
+            MAN,
+            [registration(), contribution(kind="灵活就业"), contribution()],
+            [("unemployment", "EMPLOYED", "high")],
+            id="employed-and-flexible-is-employed",
+        ),
+        pytest.param(
+            MAN, [registration(), contribution(kind="城乡居民")], [], id="resident-insurance-says-nothing"
+        ),
+        pytest.param(MAN, [registration(), contribution(paid="欠费")], [], id="arrears-do-not-count"),
+        pytest.param(
+            MAN,
+            [registration(), contribution(month=date(2026, 8, 1))],
+            [("unemployment", "EMPLOYED", "high")],
+            id="contribution-3-months-back",
+        ),
+        pytest.param(
+            MAN, [registration(), contribution(month=date(2026, 7, 1))], [], id="contribution-4-months-back"
+        ),
+        pytest.param(
+            ("男", date(1960, 1, 1)),
+            [registration(), si_person("离退休")],
+            [("unemployment", "RETIRED", "high")],
+            id="retired",
+        ),
+        pytest.param(
+            ("男", date(1960, 1, 1)),
+            [registration()],
+            [("unemployment", "RETIREMENT_AGE", "review")],
+            id="retirement-age-without-pension",
+        ),
+        pytest.param(
+            MAN, [registration(), si_person("死亡")], [("unemployment", "DECEASED", "high")], id="deceased"
+        ),
+        pytest.param(MAN, [registration(), si_person("暂停缴费")], [], id="si-suspended-says-nothing"),
+        pytest.param(
+            MAN,
+            [registration(), dibao(capacity="完全丧失劳动能力")],
+            [("unemployment", "NO_WORK_CAPACITY", "review")],
+            id="no-work-capacity",
+        ),
+        pytest.param(
+            MAN,
+            [registration(), dibao(capacity="完全丧失劳动能力", status="停保")],
+            [("unemployment", "NO_WORK_CAPACITY", "review")],
+            id="no-work-capacity-stopped-record",
+        ),
+        pytest.param(
+            MAN,
+            [registration(difficult=True, categories=["低保"])],
+            [("employment_difficulty", "BASIS_ENDED", "review")],
+            id="basis-ended-dibao",
+        ),
+        pytest.param(
+            MAN,
+            [
+                registration(difficult=True, categories=["残疾", "低保"]),
+                dibao(status="停保"),
+                card(status="注销"),
+            ],
+            [("employment_difficulty", "BASIS_ENDED", "review")],
+            id="basis-ended-both",
+        ),
+        pytest.param(
+            MAN,
+            [registration(difficult=True, categories=["残疾"]), card(valid_until=date(2026, 1, 1))],
+            [("employment_difficulty", "BASIS_ENDED", "review")],
+            id="basis-ended-expired-card",
+        ),
+        pytest.param(
+            MAN, [registration(difficult=True, categories=["低保"]), dibao()], [], id="basis-holds-dibao"
+        ),
+        pytest.param(
+            MAN,
+            [registration(difficult=True, categories=["低保"]), card()],
+            [("employment_difficulty", "BASIS_ENDED", "review")],
+            id="basis-ended-unlisted-card-does-not-count",
+        ),
+        pytest.param(
+            MAN,
+            [registration(difficult=True, categories=["低保", "大龄"])],
+            [],
+            id="basis-has-other-category",
+        ),
+        pytest.param(MAN, [registration(difficult=True, categories=None)], [], id="basis-unknown"),
+        pytest.param(
+            MAN,
+            [registration(difficult=True, categories=["残疾"]), contribution()],
+            [("unemployment", "EMPLOYED", "high"), ("employment_difficulty", "BASIS_ENDED", "review")],
+            id="difficulty-roll-carries-only-its-own-reason",
+        ),
+        pytest.param(MAN, [registration(), dibao(), card()], [], id="nothing-to-remove"),
+        pytest.param(
+            MAN, [unlinked(registration()), contribution()], [], id="unlinked-registration-left-out"
+        ),
+        pytest.param(
+            MAN, [registration(), unlinked(contribution())], [], id="unlinked-contribution-says-nothing"
+        ),
+    ],
+)
+def test_removals_single_registration(tmp_path, person, records, expected):
+    world = World(tmp_path)
+    world.add("P1", *person, records)
+    world.build()
+    assert world.rows_of("SELECT roll, reasons, confidence FROM out_removals ORDER BY roll DESC") == expected
+
+
+@pytest.mark.parametrize(
+    ("registrations", "duplicates"),
+    [
+        pytest.param(
+            [registration(on=date(2026, 3, 1)), registration(on=date(2026, 1, 1))], [0], id="later-date"
+        ),
+        pytest.param([registration(), registration()], [1], id="exact-copy-later-row"),
+        pytest.param([registration(on=None), registration()], [0], id="unknown-date-last"),
+        pytest.param([registration(), registration(), registration()], [1, 2], id="three-times"),
+    ],
+)
+def test_duplicate_registrations(tmp_path, registrations, duplicates):
+    world = World(tmp_path)
+    records = world.add("P1", *MAN, registrations)
+    world.build()
+    rows = world.rows_of("SELECT source_record, reasons, confidence, evidence FROM out_removals")
+    assert sorted(r[0] for r in rows) == sorted(records[i] for i in duplicates)
+    assert {r[1:3] for r in rows} == {("DUPLICATE", "high")}
+    kept = next(r for i, r in enumerate(records) if i not in duplicates)
+    assert all(f"[{kept}]" in r[3] for r in rows)
+
+
+def test_removal_evidence_names_months_employer_and_records(tmp_path):
+    world = World(tmp_path)
+    records = world.add(
+        "P1",
+        *MAN,
+        [
+            registration(),
+            contribution(month=date(2026, 9, 1)),
+            contribution(month=date(2026, 8, 1)),
+            si_person("死亡"),
+        ],
+    )
+    world.build()
+    ((source_record, evidence),) = world.rows_of("SELECT source_record, evidence FROM out_removals")
+    assert source_record == records[0]
+    assert "EMPLOYED: 单位职工缴费（已实缴）2026-08,2026-09，单位：甲公司" in evidence
+    assert f"DECEASED: 社保个人状态 死亡，死亡日期 空 [{records[3]}]" in evidence
+
+
+RETIREMENT_VECTORS = [
+    # (sex, birth, women's base setting, statutory retirement date) from SPEC section 4
+    pytest.param("男", date(1970, 3, 31), 55, date(2031, 7, 31), id="man"),
+    pytest.param("女", date(1978, 5, 10), 55, date(2035, 7, 10), id="woman-55"),
+    pytest.param("女", date(1980, 8, 31), 50, date(2033, 6, 30), id="woman-50"),
+]
+
+
+@pytest.mark.parametrize(("sex", "birth", "women_base", "retires_on"), RETIREMENT_VECTORS)
+@pytest.mark.parametrize("days_after", [-1, 0, 1])
+def test_working_age_ends_on_the_statutory_retirement_date(
+    tmp_path, sex, birth, women_base, retires_on, days_after
+):
+    as_of = date.fromordinal(retires_on.toordinal() + days_after)
+    world = World(tmp_path)
+    world.add("P1", sex, birth, [registration(on=date(2020, 1, 1))])
+    world.build(as_of, RuleSettings(default_women_retirement_base=women_base))
+    working_age, retirement_date = world.rows_of("SELECT working_age, retirement_date FROM facts_persons")[0]
+    assert retirement_date == retires_on
+    assert working_age == (days_after < 0)
+    removal_reasons = world.rows_of("SELECT reasons FROM out_removals")
+    assert removal_reasons == ([] if days_after < 0 else [("RETIREMENT_AGE",)])
+
+
+def test_women_default_to_the_55_base(tmp_path):
+    world = World(tmp_path)
+    world.add("P1", "女", date(1980, 8, 31), [])
+    world.add("P2", None, date(1980, 8, 31), [])
+    world.build()
+    assert world.rows_of("SELECT person_id, retirement_category FROM facts_persons") == [
+        ("P1", "women_55"),
+        ("P2", "men"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("members", "expected"),
+    [
+        pytest.param([(MAN, [dibao(kind="城市低保")])], ("POTENTIAL", 1, 0, "P0"), id="potential"),
+        pytest.param([(MAN, [dibao(kind="城市低保边缘")])], ("POTENTIAL", 1, 0, "P0"), id="urban-edge"),
+        pytest.param(
+            [(MAN, [dibao(kind="城市低保"), registration()])],
+            ("CONFIRMED", 1, 1, "P0"),
+            id="confirmed-registered",
+        ),
+        pytest.param([(MAN, [dibao(kind="农村低保")])], None, id="rural"),
+        pytest.param([(MAN, [dibao(kind="城市低保", status="停保")])], None, id="stopped"),
+        pytest.param([(MAN, [dibao(kind="城市低保"), contribution()])], None, id="member-employed"),
+        pytest.param(
+            [(MAN, [dibao(kind="城市低保"), contribution(kind="灵活就业")])], None, id="member-flexible"
+        ),
+        pytest.param([(MAN, [dibao(kind="城市低保", employment="在业")])], None, id="member-says-working"),
+        pytest.param(
+            [(MAN, [dibao(kind="城市低保"), contribution(kind="城乡居民")])],
+            ("POTENTIAL", 1, 0, "P0"),
+            id="resident-insurance-says-nothing",
+        ),
+        pytest.param(
+            [
+                (MAN, [dibao(kind="城市低保", employment="在校学生")]),
+                (WOMAN, [dibao(kind="城市低保", capacity="完全丧失劳动能力")]),
+                (("男", date(1950, 1, 1)), [dibao(kind="城市低保", employment="退休")]),
+            ],
+            None,
+            id="no-counted-member",
+        ),
+        pytest.param(
+            [
+                (MAN, [dibao(kind="城市低保")]),
+                (WOMAN, [dibao(kind="城市低保", employment="在校学生"), contribution(kind="灵活就业")]),
+                (("男", date(2015, 1, 1)), [dibao(kind="城市低保", employment="其他")]),
+            ],
+            ("POTENTIAL", 1, 0, "P0;P1;P2"),
+            id="only-counted-members-matter",
+        ),
+        pytest.param(
+            [
+                (MAN, [dibao(kind="城市低保")]),
+                (WOMAN, [dibao(kind="城市低保", status="停保"), contribution()]),
+            ],
+            None,
+            id="a-stopped-member-still-belongs",
+        ),
+        pytest.param(
+            [
+                (MAN, [dibao(kind="城市低保")]),
+                (WOMAN, [dibao(kind="城市低保", household="H2"), registration()]),
+            ],
+            ("POTENTIAL", 1, 0, "P0"),
+            id="other-household",
+        ),
+        pytest.param(
+            [
+                (MAN, [dibao(kind="城市低保")]),
+                (WOMAN, [dibao(kind="城市低保", employment="在校学生"), registration()]),
+            ],
+            ("CONFIRMED", 1, 1, "P0;P1"),
+            id="registered-working-age-student-confirms",
+        ),
+        pytest.param(
+            [
+                (MAN, [dibao(kind="城市低保")]),
+                (("男", date(1950, 1, 1)), [dibao(kind="城市低保"), registration()]),
+            ],
+            ("POTENTIAL", 1, 0, "P0;P1"),
+            id="registered-past-retirement-does-not-confirm",
+        ),
+    ],
+)
+def test_zero_employment_households(tmp_path, members, expected):
+    world = World(tmp_path)
+    for i, (person, records) in enumerate(members):
+        world.add(f"P{i}", *person, records)
+    world.build()
+    rows = world.rows_of(
+        "SELECT status, working_age_members, registered_unemployed_members, member_ids"
+        " FROM out_zero_employment_households WHERE household_id = 'H1'"
+    )
+    assert rows == ([expected] if expected else [])
+
+
+def test_zero_employment_household_evidence_names_members_and_unlinked_rows(tmp_path):
+    world = World(tmp_path)
+    world.add("P0", *MAN, [dibao(kind="城市低保"), registration()])
+    world.add("P1", *WOMAN, [dibao(kind="城市低保", employment="在校学生")])
+    (unlinked_record,) = world.add("P2", *WOMAN, [unlinked(dibao(kind="城市低保"))])
+    summary = world.build()
+    ((evidence,),) = world.rows_of("SELECT evidence FROM out_zero_employment_households")
+    assert evidence == (
+        "城市低保 在保；计入成员：P0（已登记失业），均无单位职工/灵活就业缴费、无在业记录；"
+        f"不计入：P1（在校学生）；未能关联的成员记录：{unlinked_record}"
+    )
+    assert summary["unlinked_dibao_records"] == 1
+    assert summary["out_zero_employment_households"] == 1
+
+
+def test_every_emitted_code_has_a_label(tmp_path):
+    world = World(tmp_path)
+    world.add(
+        "P0", "女", date(1980, 1, 1), [registration(on=date(2020, 1, 1)), dibao(kind="城市低保"), card()]
+    )
+    world.add("P1", *MAN, [registration(difficult=True, categories=["残疾"]), registration(), contribution()])
+    world.add("P2", *MAN, [card()])
+    world.build()
+    emitted = world.rows_of(
+        "SELECT category AS code FROM out_proactive"
+        " UNION SELECT unnest(string_split(reasons, ';')) FROM out_proactive"
+        " UNION SELECT unnest(string_split(reasons, ';')) FROM out_removals"
+        " UNION SELECT roll FROM out_removals UNION SELECT confidence FROM out_removals"
+        " UNION SELECT status FROM out_zero_employment_households"
+    )
+    known = {c.code for c in CODES}
+    assert len(emitted) >= 12
+    assert {code for (code,) in emitted} <= known
+    assert label("DIBAO;RECOGNIZE") == "低保/低保边缘家庭成员、应认定就业困难人员"
+
+
+def test_list_columns_follow_the_spec(tmp_path):
+    world = World(tmp_path)
+    world.build()
+
+    def columns(table: str) -> list[str]:
+        return [c[0] for c in world.rows_of(f"DESCRIBE {table}")]
+
+    assert columns("out_proactive") == (
+        [
+            "person_id",
+            "name",
+            "sex",
+            "birth_date",
+            "category",
+            "reasons",
+            "sources",
+            "match_confidence",
+            "evidence",
+        ]
+    )
+    assert columns("out_removals") == [
+        "person_id",
+        "name",
+        "roll",
+        "reasons",
+        "confidence",
+        "source_record",
+        "evidence",
+    ]
+    assert columns("out_zero_employment_households") == (
+        [
+            "household_id",
+            "status",
+            "working_age_members",
+            "registered_unemployed_members",
+            "member_ids",
+            "evidence",
+        ]
+    )
