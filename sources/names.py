@@ -81,6 +81,8 @@ def name_pinyin(names: pl.Series) -> pl.Series:
     names = names.cast(pl.String).str.replace_all(MIDDLE_DOT, "", literal=True)
     characters = names.drop_nulls().unique().str.split("").explode().unique().drop_nulls()
     characters = characters.filter(characters != "").to_list()
+    if not characters:  # nothing to read (all empty or null): replace_many refuses an empty pattern list
+        return names.str.to_lowercase().rename("name_pinyin")
     readings = ["".join(lazy_pinyin(character)) for character in characters]
     return names.str.replace_many(characters, readings).str.to_lowercase().rename("name_pinyin")
 

@@ -106,3 +106,8 @@ def test_pinyin_drops_the_middle_dot_and_reads_a_character_the_same_everywhere()
 )
 def test_mask_name(name: str | None, masked: str) -> None:
     assert mask_name(name) == masked
+
+
+def test_pinyin_of_nothing_to_read_is_empty_not_an_error():
+    assert name_pinyin(pl.Series([], dtype=pl.String)).to_list() == []
+    assert name_pinyin(pl.Series(["", None])).to_list() == ["", None]

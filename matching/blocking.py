@@ -1,0 +1,102 @@
+"""Candidate generation for the fuzzy tier: blocking rules declared as data, each a SQL query.
+
+What belongs here: which (record profile, person) pairs are worth comparing when the record's ID cannot
+be trusted, or is valid but alone in its source. Each rule targets one defect of SPEC section 2 and
+yields `profile_id, person_id` from `link_fuzzy_profiles` (the few profiles that need fuzzy matching:
+`profile_id, id_norm, id_valid, id_prefix, name, name_pinyin, birth_date, sex`) and `link_persons` (one
+row per valid ID: `person_id, name, name_pinyin, birth_date, sex, lonely`). Keys are generated for the
+fuzzy profiles only; the persons' side is computed inside the join, never stored. How many pairs each
+rule generates is reported (Splink's lesson: blocking cost is what runs out of memory).
+What does not belong here: comparing or scoring the pairs (`comparisons.py`).
+"""
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    name: str
+    description: str
+    sql: str
+
+
+BLOCKING_RULES: tuple[BlockingRule, ...] = (
+    BlockingRule(
+        "one_substitution",
+        "the ID with one of its 18 positions masked: one mistyped digit, or a wrong check character",
+        """
+        SELECT f.profile_id, p.person_id
+        FROM (SELECT profile_id, pos, id_masked(id_norm, pos) AS key
+              FROM link_fuzzy_profiles, range(1, 19) AS positions(pos) WHERE id_norm IS NOT NULL) AS f
+        JOIN (SELECT person_id, pos, id_masked(person_id, pos) AS key
+              FROM link_persons, range(1, 19) AS positions(pos)) AS p
+          ON f.pos = p.pos AND f.key = p.key
+        """,
+    ),
+    BlockingRule(
+        "adjacent_swap",
+        "the ID with two adjacent characters swapped back",
+        """
+        SELECT f.profile_id, p.person_id
+        FROM (SELECT profile_id, unnest(id_adjacent_swaps(id_norm)) AS swapped
+              FROM link_fuzzy_profiles WHERE id_norm IS NOT NULL) AS f
+        JOIN link_persons AS p ON p.person_id = f.swapped
+        """,
+    ),
+    BlockingRule(
+        "excel_prefix",
+        "the digits Excel kept (科学计数法) start the person's ID, and the names sound alike",
+        """
+        SELECT f.profile_id, p.person_id
+        FROM link_fuzzy_profiles AS f
+        JOIN link_persons AS p
+          ON p.name_pinyin = f.name_pinyin AND left(p.person_id, 6) = left(f.id_prefix, 6)
+        WHERE excel_prefix_matches(f.id_prefix, p.person_id)
+        """,
+    ),
+    BlockingRule(
+        "name_birth_date_sex",
+        "a lost ID: the same name, birth date and sex",
+        """
+        SELECT f.profile_id, p.person_id
+        FROM link_fuzzy_profiles AS f
+        JOIN link_persons AS p ON p.name = f.name AND p.birth_date = f.birth_date AND p.sex = f.sex
+        """,
+    ),
+    BlockingRule(
+        "pinyin_birth_date",
+        "a lost ID and a homophone typo (同音字): the same name pinyin and birth date",
+        """
+        SELECT f.profile_id, p.person_id
+        FROM link_fuzzy_profiles AS f
+        JOIN link_persons AS p ON p.name_pinyin = f.name_pinyin AND p.birth_date = f.birth_date
+        WHERE p.name <> f.name
+        """,
+    ),
+)
+
+
+def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[str, int]:
+    """Create `target(profile_id, person_id, blocked_by)`: the distinct candidate pairs of every rule,
+    never the record's own ID, and never a person alone in one source for a record that is itself a
+    valid ID alone in its source (two such records would swap). Returns the pairs each rule generated."""
+    union = " UNION ALL ".join(
+        f"SELECT *, '{rule.name}' AS blocked_by FROM ({rule.sql})" for rule in BLOCKING_RULES
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE link_blocked_pairs AS {union}")
+    counts = dict(con.sql("SELECT blocked_by, count(*) FROM link_blocked_pairs GROUP BY ALL").fetchall())
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {target} AS
+        SELECT b.profile_id, b.person_id, min(b.blocked_by) AS blocked_by
+        FROM link_blocked_pairs AS b
+        JOIN link_fuzzy_profiles AS f USING (profile_id)
+        JOIN link_persons AS p USING (person_id)
+        WHERE b.person_id IS DISTINCT FROM f.id_norm AND NOT (f.id_valid AND p.lonely)
+        GROUP BY b.profile_id, b.person_id
+        """
+    )
+    con.execute("DROP TABLE link_blocked_pairs")
+    return {rule.name: counts.get(rule.name, 0) for rule in BLOCKING_RULES}

@@ -1,0 +1,165 @@
+"""How a record is compared with a person: the comparison levels, declared Splink-style, rendered to SQL.
+
+What belongs here: each comparison (citizen ID, name, birth date, sex) as an ordered list of levels,
+each level a SQL condition over one row of the candidate-pair relation; the first level that holds
+wins, and its match weight comes from `LinkSettings`. Also the SQL macros that the conditions and the
+blocking keys share. What does not belong here: which pairs are compared (`blocking.py`) and what is
+decided from the score (`link.py`).
+
+The pair relation has the record's columns `record_id` (normalized ID or NULL), `record_id_valid`,
+`record_id_prefix` (Excel digits), `record_name`, `record_alias`, `record_birth_date`, `record_sex`, the
+person's `person_id`, `person_name`, `person_alias`, `person_birth_date`, `person_sex` (the last two
+from the ID), and the name-pair features of `name_features.py`: `same_pinyin`, `name_edits`
+(Levenshtein distance in characters) and `name_similarity` (0..1, 0 when no character is shared).
+"""
+
+from dataclasses import dataclass
+
+import duckdb
+
+from matching.settings import LinkSettings
+
+# Macros shared by the comparison levels and the blocking keys.
+MACROS = r"""
+-- The 17 IDs that differ from `id` by one swap of two adjacent characters (positions p, p+1).
+CREATE OR REPLACE TEMP MACRO id_adjacent_swaps(id) AS list_transform(
+    range(1, 18),
+    lambda p: substr(id, 1, p - 1) || substr(id, p + 1, 1) || substr(id, p, 1) || substr(id, p + 2)
+);
+-- The ID with position p (1..18) masked: two IDs one substitution apart share exactly one such key.
+CREATE OR REPLACE TEMP MACRO id_masked(id, p) AS substr(id, 1, p - 1) || '_' || substr(id, p + 1);
+-- Excel kept the first digits of the ID, the last of them rounded (1.10105199001011E+17).
+CREATE OR REPLACE TEMP MACRO excel_prefix_matches(prefix, id) AS
+    left(id, length(prefix)) = prefix
+    OR (left(id, length(prefix) + 1)::HUGEINT + 5) // 10 = prefix::HUGEINT;
+-- Birth date (YYYYMMDD, positions 7..14) and sex (odd 17th digit: male) that a valid ID states.
+CREATE OR REPLACE TEMP MACRO id_birth_date(id) AS strptime(substr(id, 7, 8), '%Y%m%d')::DATE;
+CREATE OR REPLACE TEMP MACRO id_sex(id) AS
+    CASE WHEN substr(id, 17, 1)::INTEGER % 2 = 1 THEN '男' ELSE '女' END;
+"""
+
+
+@dataclass(frozen=True)
+class Level:
+    """One comparison level: `name` holds when `sql` (a condition on one pair) holds."""
+
+    name: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A field compared in ordered levels; `missing` (weight 0) when `missing_sql` holds, the last level
+    is the catch-all."""
+
+    name: str
+    missing_sql: str
+    levels: tuple[Level, ...]
+
+    def level_sql(self, settings: LinkSettings) -> str:
+        """A CASE expression naming the level of one pair."""
+        whens = " ".join(
+            f"WHEN {level.sql} THEN '{level.name}'".format(name_similarity_min=settings.name_similarity_min)
+            for level in self.levels[:-1]
+        )
+        return f"CASE WHEN {self.missing_sql} THEN 'missing' {whens} ELSE '{self.levels[-1].name}' END"
+
+    def weight_sql(self, settings: LinkSettings, level_column: str) -> str:
+        """A CASE expression giving the match weight of the level held in `level_column`."""
+        whens = " ".join(
+            f"WHEN '{level.name}' THEN {settings.weight(self.name, level.name):.4f}" for level in self.levels
+        )
+        return f"CASE {level_column} {whens} ELSE 0.0 END"
+
+
+CITIZEN_ID = Comparison(
+    "id",
+    "record_id IS NULL AND record_id_prefix IS NULL",
+    (
+        Level("exact", "record_id = person_id"),
+        Level("checksum_only", "left(record_id, 17) = left(person_id, 17)"),
+        Level("one_substitution", "hamming(record_id, person_id) = 1"),
+        Level("adjacent_swap", "list_contains(id_adjacent_swaps(record_id), person_id)"),
+        Level("excel_prefix", "excel_prefix_matches(record_id_prefix, person_id)"),
+        Level("both_valid_different", "record_id_valid"),
+        Level("different", "true"),
+    ),
+)
+
+NAME = Comparison(
+    "name",
+    "record_name IS NULL OR person_name IS NULL",
+    (
+        Level("exact", "record_name = person_name"),
+        Level(
+            "alias",
+            "record_alias = person_name OR record_name = person_alias OR record_alias = person_alias",
+        ),
+        Level("same_pinyin", "same_pinyin"),
+        Level("dropped_char", "name_edits = 1 AND length(record_name) <> length(person_name)"),
+        Level("one_char_differs", "name_edits = 1"),
+        Level("similar", "name_similarity >= {name_similarity_min}"),
+        Level("different", "name_similarity = 0"),
+        Level("partial", "true"),
+    ),
+)
+
+BIRTH_DATE = Comparison(
+    "birth_date",
+    "record_birth_date IS NULL OR person_birth_date IS NULL",
+    (
+        Level("exact", "record_birth_date = person_birth_date"),
+        Level(
+            "one_component",
+            "(year(record_birth_date) = year(person_birth_date))::INTEGER"
+            " + (month(record_birth_date) = month(person_birth_date))::INTEGER"
+            " + (day(record_birth_date) = day(person_birth_date))::INTEGER = 2",
+        ),
+        Level("different", "true"),
+    ),
+)
+
+SEX = Comparison(
+    "sex",
+    "record_sex IS NULL OR person_sex IS NULL",
+    (Level("agree", "record_sex = person_sex"), Level("disagree", "true")),
+)
+
+COMPARISONS: tuple[Comparison, ...] = (CITIZEN_ID, NAME, BIRTH_DATE, SEX)
+
+
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the shared SQL macros on this connection."""
+    con.execute(MACROS)
+
+
+def create_scored_pairs(
+    con: duckdb.DuckDBPyConnection, pairs: str, target: str, settings: LinkSettings
+) -> None:
+    """Create `target`: every row of the pair relation `pairs` with one `<comparison>_level` column per
+    comparison, `score` (the summed match weights) and a readable `evidence` string, e.g.
+    `id=one_substitution(+10.0) name=exact(+9.7) birth_date=missing(+0.0) sex=agree(+1.0)`.
+    Weights and evidence are computed once per distinct combination of levels (Splink's agreement
+    patterns, a few dozen) and joined back."""
+    levels = ", ".join(f"{c.level_sql(settings)} AS {c.name}_level" for c in COMPARISONS)
+    level_columns = ", ".join(f"{c.name}_level" for c in COMPARISONS)
+    weights = ", ".join(
+        f"{c.weight_sql(settings, f'{c.name}_level')} AS {c.name}_weight" for c in COMPARISONS
+    )
+    score = " + ".join(f"{c.name}_weight" for c in COMPARISONS)
+    evidence = " || ' ' || ".join(
+        f"'{c.name}=' || {c.name}_level || printf('(%+.1f)', {c.name}_weight)" for c in COMPARISONS
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE link_levels AS SELECT *, {levels} FROM {pairs}")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE link_patterns AS
+        SELECT {level_columns}, round({score}, 2) AS score, {evidence} AS evidence
+        FROM (SELECT *, {weights} FROM (SELECT DISTINCT {level_columns} FROM link_levels))
+        """
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {target} AS "
+        f"SELECT * FROM link_levels JOIN link_patterns USING ({level_columns})"
+    )
+    con.execute("DROP TABLE link_levels; DROP TABLE link_patterns")

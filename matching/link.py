@@ -1,0 +1,302 @@
+"""Identity resolution (SPEC section 3): link every staged record of every source to one person.
+
+What belongs here: the order of the work and the decisions. Records are first grouped into *profiles*
+(one per distinct source + identity columns: ten million contribution rows collapse to about a million
+profiles), and all matching happens on profiles; the links are joined back to the records at the end.
+
+1. Persons: every valid normalized ID is a person; its reference name is the one most sources use,
+   its birth date and sex are the ID's own.
+2. Pairs: each valid profile with its own ID (the exact tier), plus the fuzzy tier's candidates
+   (`blocking.py`) for the profiles whose ID fails validation or is valid but seen in no other source.
+3. Every pair is scored on the declared comparisons (`comparisons.py`): a sum of log2 match weights.
+4. Decisions per profile: an exact ID links unless the names disagree completely (review); otherwise
+   the best candidate links at or above the accept threshold, goes to review in the grey zone, and
+   stays unlinked below it; two persons within the ambiguity margin are a tie (review, never a pick).
+
+What does not belong here: the levels and their SQL (`comparisons.py`), the blocking rules
+(`blocking.py`), and the report (`summary.py`).
+"""
+
+import duckdb
+
+from matching.blocking import create_candidate_pairs
+from matching.comparisons import create_macros, create_scored_pairs
+from matching.name_features import create_name_features
+from matching.settings import LinkSettings
+from matching.summary import LinkSummary, build_summary
+from sources.names import name_pinyin
+from sources.tables import SOURCES
+
+# The identity columns of a staged record; a profile is one distinct combination of them.
+PROFILE_COLUMNS = (
+    "source",
+    "id_norm",
+    "id_valid",
+    "id_issue",
+    "id_prefix",
+    "name",
+    "name_alias",
+    "sex",
+    "birth_date",
+)
+# Sources with one row per person (registration, household member, card, insured person): two rows of one
+# person there are a duplicate. Contributions have one row per person × month × insurance type.
+DUPLICATE_SOURCES = ("unemployment", "dibao", "disability", "si_persons")
+# The fuzzy method is named after the ID level of the accepted pair; without ID evidence, after the name.
+FUZZY_METHOD_SQL = """CASE id_level
+    WHEN 'checksum_only' THEN 'fuzzy_checksum'
+    WHEN 'one_substitution' THEN 'fuzzy_id_typo'
+    WHEN 'adjacent_swap' THEN 'fuzzy_id_swap'
+    WHEN 'excel_prefix' THEN 'fuzzy_excel_prefix'
+    ELSE CASE WHEN name_level IN ('exact', 'alias') THEN 'fuzzy_name_dob_sex' ELSE 'fuzzy_pinyin_dob' END
+END"""
+
+
+def link_persons(con: duckdb.DuckDBPyConnection, settings: LinkSettings | None = None) -> LinkSummary:
+    """Link the records of the `staged_<source>` tables present on `con`; create `core_person_links`,
+    `core_review_queue`, `core_persons` and the view `core_source_duplicates`; return the match report."""
+    settings = settings or LinkSettings()
+    create_macros(con)
+    _create_profiles(con)
+    _create_persons(con)
+    blocking_counts = _create_pairs(con)
+    create_scored_pairs(con, "link_pair_input", "link_scored", settings)
+    _decide(con, settings)
+    _publish(con)
+    summary = build_summary(con, settings, blocking_counts)
+    _drop_work_tables(con)
+    return summary
+
+
+def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the temporary `link_*` tables and views of a run."""
+    for name, kind in con.sql(
+        """SELECT view_name, 'VIEW' FROM duckdb_views()
+           WHERE temporary AND starts_with(view_name, 'link_')
+           UNION ALL
+           SELECT table_name, 'TABLE' FROM duckdb_tables()
+           WHERE temporary AND starts_with(table_name, 'link_')"""
+    ).fetchall():
+        con.execute(f"DROP {kind} IF EXISTS {name}")
+
+
+def _staged_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    present = {name for (name,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    tables = [f"staged_{source}" for source in SOURCES if f"staged_{source}" in present]
+    if not tables:
+        raise ValueError("no staged_<source> table on this connection")
+    return tables
+
+
+def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
+    """`link_records`: every staged record with its `profile_id`, a hash of its identity columns;
+    `link_profiles`: one row per distinct identity. A hash collision between two profiles is detected
+    and stops the run rather than merging them."""
+    profile = ", ".join(PROFILE_COLUMNS)
+    union = " UNION ALL ".join(
+        f"SELECT source_record, hash({profile}) AS profile_id, {profile} FROM {table}"
+        for table in _staged_tables(con)
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW link_records AS {union}")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE link_profiles AS
+        SELECT profile_id, {profile}, count(*) AS record_count FROM link_records GROUP BY ALL
+        """
+    )
+    (profiles, keys) = con.sql("SELECT count(*), count(DISTINCT profile_id) FROM link_profiles").fetchall()[0]
+    if profiles != keys:
+        raise RuntimeError(
+            f"{profiles - keys} profile hash collision(s); the link would merge different records"
+        )
+
+
+def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
+    """`link_persons`: one row per valid ID with its reference name (most sources, then most records), the
+    birth date and sex the ID states, the name pinyin, and `lonely` (seen in one source only);
+    `link_fuzzy_profiles`: the profiles for the fuzzy tier (invalid ID, or a lonely valid one)."""
+    names = con.sql("SELECT DISTINCT name FROM link_profiles WHERE name IS NOT NULL").pl()
+    con.register("link_name_pinyin", names.with_columns(name_pinyin=name_pinyin(names["name"])))
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE link_persons AS
+        WITH names AS (
+            SELECT id_norm, name, name_alias, count(DISTINCT source) AS sources, sum(record_count) AS records,
+                   min(source) AS first_source, max(source) AS last_source
+            FROM link_profiles WHERE id_valid GROUP BY ALL
+        ),
+        persons AS (
+            SELECT id_norm AS person_id,
+                   arg_max(name, (sources, records, name)) AS name,
+                   arg_max(name_alias, (sources, records, name_alias)) AS name_alias,
+                   id_birth_date(id_norm) AS birth_date,
+                   id_sex(id_norm) AS sex,
+                   min(first_source) = max(last_source) AS lonely
+            FROM names GROUP BY id_norm
+        )
+        SELECT persons.*, n.name_pinyin FROM persons LEFT JOIN link_name_pinyin AS n USING (name)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE link_fuzzy_profiles AS
+        SELECT f.profile_id, f.id_norm, f.id_valid, f.id_prefix, f.name, n.name_pinyin, f.birth_date, f.sex
+        FROM link_profiles AS f LEFT JOIN link_name_pinyin AS n USING (name)
+        WHERE NOT f.id_valid OR f.id_norm IN (SELECT person_id FROM link_persons WHERE lonely)
+        """
+    )
+    con.unregister("link_name_pinyin")
+
+
+def _create_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """`link_pairs`: the exact tier (each valid profile with its own ID) and the fuzzy tier's candidates;
+    `link_pair_input`: each pair with the record's and the person's columns and the name-pair features.
+    Returns the pairs each blocking rule generated."""
+    blocking_counts = create_candidate_pairs(con, "link_fuzzy_pairs")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE link_pairs AS
+        SELECT profile_id, id_norm AS person_id, 'exact_id' AS blocked_by FROM link_profiles WHERE id_valid
+        UNION ALL SELECT * FROM link_fuzzy_pairs
+        """
+    )
+    con.execute("DROP TABLE link_fuzzy_pairs")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW link_pair_names AS
+        SELECT pr.profile_id, pr.person_id, pr.blocked_by,
+               f.id_norm AS record_id, f.id_valid AS record_id_valid, f.id_prefix AS record_id_prefix,
+               f.name AS record_name, f.name_alias AS record_alias, f.birth_date AS record_birth_date,
+               f.sex AS record_sex, p.name AS person_name, p.name_alias AS person_alias,
+               p.birth_date AS person_birth_date, p.sex AS person_sex, p.lonely AS person_lonely
+        FROM link_pairs AS pr
+        JOIN link_profiles AS f USING (profile_id)
+        JOIN link_persons AS p USING (person_id)
+        """
+    )
+    create_name_features(con, "link_pair_names", "link_name_features")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW link_pair_input AS
+        SELECT pn.*, nf.same_pinyin, nf.name_edits, nf.name_similarity
+        FROM link_pair_names AS pn
+        LEFT JOIN link_name_features AS nf USING (record_name, person_name)
+        """
+    )
+    return blocking_counts
+
+
+def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
+    """`link_decisions(profile_id, person_id, method, score, evidence)`, one row per profile, and
+    `link_review(profile_id, candidate_person_id, score, evidence)`."""
+    accept, review, margin = settings.accept_threshold, settings.review_threshold, settings.ambiguity_margin
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE link_candidates AS
+        WITH ranked AS (
+            SELECT profile_id, person_id, score, evidence, id_level, name_level,
+                   row_number() OVER (PARTITION BY profile_id ORDER BY score DESC, person_id) AS rank,
+                   max(score) OVER (PARTITION BY profile_id) AS best_score
+            FROM link_scored WHERE blocked_by <> 'exact_id'
+        )
+        SELECT *, score >= best_score - {margin} AS contender,
+               count(*) FILTER (score >= best_score - {margin}) OVER (PARTITION BY profile_id) > 1 AS tie
+        FROM ranked
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE link_decisions AS
+        WITH exact AS (SELECT * FROM link_scored WHERE blocked_by = 'exact_id'),
+        fuzzy AS (
+            SELECT profile_id, score, evidence,
+                   CASE WHEN score >= {accept} AND NOT tie THEN person_id END AS person_id,
+                   CASE WHEN score < {review} THEN 'unlinked:below_threshold'
+                        WHEN tie THEN 'unlinked:ambiguous'
+                        WHEN score < {accept} THEN 'unlinked:review'
+                        ELSE {FUZZY_METHOD_SQL} END AS method
+            FROM link_candidates WHERE rank = 1
+        )
+        SELECT profile_id, decision.*
+        FROM (
+            SELECT profile_id, CASE
+                WHEN e.name_level = 'different' THEN {{
+                    'person_id': NULL, 'method': 'unlinked:id_name_conflict',
+                    'score': e.score, 'evidence': e.evidence
+                }}
+                WHEN e.profile_id IS NOT NULL AND (NOT e.person_lonely OR o.person_id IS NULL) THEN {{
+                    'person_id': e.person_id, 'method': 'exact_id', 'score': e.score, 'evidence': e.evidence
+                }}
+                WHEN o.profile_id IS NOT NULL THEN {{
+                    'person_id': o.person_id, 'method': o.method, 'score': o.score, 'evidence': o.evidence
+                }}
+                ELSE {{
+                    'person_id': NULL, 'method': 'unlinked:invalid_id_no_candidate',
+                    'score': NULL, 'evidence': NULL
+                }}
+            END AS decision
+            FROM link_profiles AS f
+            LEFT JOIN exact AS e USING (profile_id)
+            LEFT JOIN fuzzy AS o USING (profile_id)
+        )
+        """
+    )
+    # Review: an exact ID under a completely different name, and the grey zone or a tie of the fuzzy tier.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE link_review AS
+        SELECT e.profile_id, e.person_id AS candidate_person_id, e.score, e.evidence
+        FROM link_scored AS e JOIN link_decisions AS d USING (profile_id)
+        WHERE e.blocked_by = 'exact_id' AND d.method = 'unlinked:id_name_conflict'
+        UNION ALL
+        SELECT c.profile_id, c.person_id, c.score, c.evidence
+        FROM link_candidates AS c JOIN link_decisions AS d USING (profile_id)
+        WHERE d.method IN ('unlinked:review', 'unlinked:ambiguous') AND c.contender AND c.score >= {review}
+        """
+    )
+
+
+def _publish(con: duckdb.DuckDBPyConnection) -> None:
+    """Join the profile decisions back to the records and create the `core_*` tables and view."""
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE core_person_links AS
+        SELECT rp.source, rp.source_record, d.person_id, d.method, d.score::DOUBLE AS score, d.evidence
+        FROM link_records AS rp JOIN link_decisions AS d USING (profile_id)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE core_review_queue AS
+        SELECT rp.source, rp.source_record, v.candidate_person_id, v.score::DOUBLE AS score, v.evidence
+        FROM link_records AS rp JOIN link_review AS v USING (profile_id)
+        ORDER BY rp.source, rp.source_record, v.score DESC
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE core_persons AS
+        WITH names AS (
+            SELECT d.person_id, p.name, list(DISTINCT p.source) AS sources, sum(p.record_count) AS records
+            FROM link_decisions AS d JOIN link_profiles AS p USING (profile_id)
+            WHERE d.person_id IS NOT NULL GROUP BY ALL
+        )
+        SELECT person_id,
+               arg_max(name, (len(sources), records, name)) AS name,
+               id_sex(person_id) AS sex,
+               id_birth_date(person_id) AS birth_date,
+               list_sort(list_distinct(flatten(list(sources)))) AS sources,
+               sum(records)::BIGINT AS record_count
+        FROM names GROUP BY person_id
+        """
+    )
+    sources = ", ".join(f"'{source}'" for source in DUPLICATE_SOURCES)
+    con.execute(
+        f"""
+        CREATE OR REPLACE VIEW core_source_duplicates AS
+        SELECT source, person_id, list(source_record ORDER BY source_record) AS source_records
+        FROM core_person_links
+        WHERE person_id IS NOT NULL AND source IN ({sources})
+        GROUP BY source, person_id HAVING count(*) > 1
+        """
+    )

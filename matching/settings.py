@@ -1,0 +1,68 @@
+"""The linker's configuration: thresholds and the m/u probabilities of every comparison level.
+
+One frozen dataclass of plain numbers, so the pipeline can load it from the YAML config like the other
+sections. A level's match weight is log2(m / u) (Fellegi–Sunter): m is the probability of the level
+among true matches, u among non-matches. The field for level `L` of comparison `C` is named `C_L`
+(`name_same_pinyin`); the levels themselves, and what they mean in SQL, are declared in
+`matching/comparisons.py`. What does not belong here: SQL, and anything the linker computes.
+"""
+
+from dataclasses import dataclass, fields
+from math import log2
+
+MU = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    # A candidate whose summed match weight (bits) reaches this is linked ...
+    accept_threshold: float = 16.0
+    # ... from this up to the accept threshold it goes to the review queue (核查), below it stays unlinked.
+    review_threshold: float = 8.0
+    # Two persons whose best scores for one record lie within this many bits are a tie: review, no link.
+    ambiguity_margin: float = 3.0
+    # RapidFuzz normalized Indel similarity (0..1) from which two names count as `similar`.
+    name_similarity_min: float = 0.6
+
+    # citizen ID of the record vs the person's ID (m, u)
+    id_exact: MU = (0.95, 1e-7)
+    id_checksum_only: MU = (0.01, 1e-6)  # first 17 equal, check character differs
+    id_one_substitution: MU = (0.01, 1e-5)  # one digit mistyped
+    id_adjacent_swap: MU = (0.005, 1e-6)  # two adjacent digits swapped
+    id_excel_prefix: MU = (0.01, 4e-5)  # the digits Excel kept are the person's ID prefix
+    id_both_valid_different: MU = (0.001, 0.9)  # two valid IDs: two real people
+    id_different: MU = (0.02, 0.98)  # an ID present but not close
+
+    # name (姓名)
+    name_exact: MU = (0.85, 0.001)
+    name_alias: MU = (0.02, 0.0001)  # a bracketed 曾用名 / note matches the other name
+    name_same_pinyin: MU = (0.05, 0.002)  # homophone typo (同音字)
+    name_dropped_char: MU = (0.02, 0.001)  # one name is the other minus one character
+    name_one_char_differs: MU = (0.01, 0.12)  # a shape typo (形近字), or a sibling or twin: weak against
+    name_similar: MU = (0.02, 0.005)
+    name_different: MU = (0.005, 0.9)  # no shared character, different pinyin: another person
+    name_partial: MU = (0.01, 0.06)
+
+    # birth date (the record's own column vs the date in the person's ID)
+    birth_date_exact: MU = (0.95, 0.003)
+    birth_date_one_component: MU = (0.03, 0.05)  # year, month or day differs
+    birth_date_different: MU = (0.02, 0.947)
+
+    # sex (性别; the person's from the ID)
+    sex_agree: MU = (0.98, 0.5)
+    sex_disagree: MU = (0.02, 0.5)
+
+    def __post_init__(self) -> None:
+        if self.review_threshold > self.accept_threshold:
+            raise ValueError("review_threshold must not exceed accept_threshold")
+        if self.ambiguity_margin < 0 or not 0 < self.name_similarity_min <= 1:
+            raise ValueError("ambiguity_margin must be >= 0 and name_similarity_min in (0, 1]")
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, tuple) and not (len(value) == 2 and all(0 < p <= 1 for p in value)):
+                raise ValueError(f"{field.name}: expected (m, u) probabilities in (0, 1], got {value!r}")
+
+    def weight(self, comparison: str, level: str) -> float:
+        """Match weight in bits of one comparison level: log2(m / u)."""
+        m, u = getattr(self, f"{comparison}_{level}")
+        return log2(m / u)
