@@ -41,7 +41,9 @@ def _raw_asset(source: str) -> dg.AssetsDefinition:
                 return dg.MaterializeResult(check_results=[files_readable_result(source, error=error)])
             record_file_reports(con, source, reports)
         result = files_readable_result(source, reports=reports)
-        context.log.info(f"{source}: read {sum(r.rows_read for r in reports)} rows from {len(reports)} file(s)")
+        context.log.info(
+            f"{source}: read {sum(r.rows_read for r in reports)} rows from {len(reports)} file(s)"
+        )
         return dg.MaterializeResult(metadata=dict(result.metadata), check_results=[result])
 
     return raw

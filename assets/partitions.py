@@ -6,4 +6,6 @@ with D = the day it runs on, and `aidmatch run` without `--as-of` means today.
 
 import dagster as dg
 
-as_of_partitions = dg.DailyPartitionsDefinition(start_date="2020-01-01", timezone="Asia/Shanghai", end_offset=1)
+as_of_partitions = dg.DailyPartitionsDefinition(
+    start_date="2020-01-01", timezone="Asia/Shanghai", end_offset=1
+)

@@ -1,50 +1,86 @@
-"""The publish asset: write `OUTPUT/<as-of>/` atomically — the CSV files, the xlsx lists, the manifest."""
+"""The publish asset: write `OUTPUT/<as-of>/` atomically — CSVs, xlsx lists, changes.csv, manifest.json."""
 
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from assets.lists import LIST_SPECS
 from assets.partitions import as_of_partitions
 from checks.quarantine import source_counts
+from pipelines.metadata import metadata_table
 from pipelines.resources import AidmatchResource
 from publish.atomic import publish_atomically
+from publish.changes import changes_sql, previous_run
 from publish.csv_files import write_csv
 from publish.manifest import code_version, input_section, write_manifest
-from publish.outputs import OUTPUT_FILES
+from publish.outputs import HEADERS, LISTS, OUTPUT_FILES, labelled_for_people
+from publish.xlsx_files import write_workbook
+from rules.codes import LABELS
 from sources.tables import SOURCES
+
+
+def _write_list_workbooks(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    for output in LISTS:
+        frame = con.sql(output.select_sql).pl()
+        sheets = {
+            LABELS.get(value, value): labelled_for_people(part)
+            for (value,), part in frame.partition_by(
+                output.sheet_by, as_dict=True, maintain_order=True
+            ).items()
+        } or {"（无）": frame}
+        write_workbook(folder / f"{output.name}.xlsx", sheets, HEADERS)
 
 
 @dg.asset(
     name="published_outputs",
     group_name="publish",
-    deps=[f"staged_{source}" for source in SOURCES],
+    deps=[*LIST_SPECS, "core_person_links", "core_review_queue", *(f"staged_{s}" for s in SOURCES)],
     partitions_def=as_of_partitions,
-    description="OUTPUT/<as-of>/: the lists, person links, review queue, quarantine and manifest.json.",
+    description="OUTPUT/<as-of>/: the lists (csv + xlsx), changes, person links, review queue, quarantine, manifest.",
 )
 def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = context.partition_key
+    previous = previous_run(aidmatch.output_path, as_of)
     with aidmatch.connect(as_of) as con:
         staging = {source: source_counts(con, source) for source in SOURCES}
         written: dict[str, int] = {}
 
         def write(folder: Path) -> None:
             for output in OUTPUT_FILES:
-                written[f"{output.name}.csv"] = write_csv(con, output.select_sql, folder / f"{output.name}.csv")
+                written[f"{output.name}.csv"] = write_csv(
+                    con, output.select_sql, folder / f"{output.name}.csv"
+                )
+            current = {output.name: output.select_sql for output in LISTS}
+            written["changes.csv"] = write_csv(con, changes_sql(current, previous), folder / "changes.csv")
+            _write_list_workbooks(con, folder)
             write_manifest(
                 folder / "manifest.json",
                 as_of=as_of,
                 run_id=context.run_id,
                 code_version=code_version(),
+                previous_as_of=previous.name if previous else None,
                 inputs=input_section(con, staging),
                 outputs=written,
                 config=aidmatch.settings.as_dict(),
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write)
-    context.log.info(f"published {len(written) + 1} files to {target}")
+        changes_csv = str(target / "changes.csv").replace("'", "''")
+        changes = (
+            con.sql(
+                f"SELECT list, change, count(*) AS entries FROM read_csv('{changes_csv}', all_varchar = true) "
+                "GROUP BY ALL ORDER BY ALL"
+            )
+            .pl()
+            .to_dicts()
+        )
+    context.log.info(f"published {len(written)} csv files, the xlsx lists and manifest.json to {target}")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),
+            "previous_as_of": previous.name if previous else "(none: first run)",
             **{f"rows {name}": n for name, n in written.items()},
+            "changes since previous run": metadata_table(changes, ["list", "change", "entries"]),
         }
     )

@@ -57,8 +57,16 @@ def stage_source(con: duckdb.DuckDBPyConnection, source: str) -> StagingResult:
     columns = [name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE {normalized})").fetchall()]
     con.execute(f"CREATE OR REPLACE TABLE {quarantine} AS {quarantine_sql(source, normalized, columns)}")
     rejected = f"SELECT DISTINCT source_record FROM {quarantine} WHERE action = 'rejected'"
-    con.execute(f"CREATE OR REPLACE TABLE staged_{source} AS {staged_select(source, normalized, f'({rejected})')}")
+    con.execute(
+        f"CREATE OR REPLACE TABLE staged_{source} AS {staged_select(source, normalized, f'({rejected})')}"
+    )
     con.execute(f"DROP TABLE {normalized}")
-    by_rule = dict(con.execute(f"SELECT rule, count(*) FROM {quarantine} GROUP BY 1 ORDER BY 2 DESC").fetchall())
-    by_file = dict(con.execute(f"SELECT source_file, count(*) FROM {quarantine} GROUP BY 1 ORDER BY 2 DESC").fetchall())
-    return StagingResult(source=source, failures_by_rule=by_rule, failures_by_file=by_file, **source_counts(con, source))
+    by_rule = dict(
+        con.execute(f"SELECT rule, count(*) FROM {quarantine} GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    )
+    by_file = dict(
+        con.execute(f"SELECT source_file, count(*) FROM {quarantine} GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    )
+    return StagingResult(
+        source=source, failures_by_rule=by_rule, failures_by_file=by_file, **source_counts(con, source)
+    )

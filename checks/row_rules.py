@@ -134,7 +134,9 @@ def _value_rules(source: str, columns: set[str]) -> list[RowRule]:
 
 def _duplicate_row_rule(raw_columns: list[str]) -> RowRule:
     """An exact copy of an earlier row of the same source: kept (the roll really holds it twice), flagged."""
-    window = f"OVER (PARTITION BY hash({', '.join(raw_columns)}) ORDER BY source_file, source_sheet, source_row)"
+    window = (
+        f"OVER (PARTITION BY hash({', '.join(raw_columns)}) ORDER BY source_file, source_sheet, source_row)"
+    )
     return RowRule(
         "duplicate_row",
         f"row_number() {window} > 1",

@@ -13,16 +13,11 @@ import polars as pl
 
 from checks.quarantine import StagingResult
 from checks.schemas import staged_schema
+from pipelines.metadata import metadata_table
 from sources.readers import FileReport, SourceReadError
 
 WARN = dg.AssetCheckSeverity.WARN
 ERROR = dg.AssetCheckSeverity.ERROR
-
-
-def _table(rows: list[dict], columns: dict[str, type]) -> dg.TableMetadataValue:
-    kinds = {str: "string", int: "int", float: "float"}
-    schema = dg.TableSchema(columns=[dg.TableColumn(name, kinds[kind]) for name, kind in columns.items()])
-    return dg.MetadataValue.table(records=[dg.TableRecord(row) for row in rows], schema=schema)
 
 
 def files_readable_result(
@@ -49,14 +44,13 @@ def files_readable_result(
         }
         for r in reports
     ]
-    columns = {"file": str, "encoding": str, "rows_read": int, "skipped_blank": int, "skipped_footer": int}
     return dg.AssetCheckResult(
         check_name="files_readable",
         passed=True,
         metadata={
             "files": len(reports),
             "rows_read": sum(r.rows_read for r in reports),
-            "per_file": _table(rows, columns | {"extra_columns": str}),
+            "per_file": metadata_table(rows),
         },
     )
 
@@ -84,8 +78,8 @@ def row_rules_result(result: StagingResult, max_rate: float) -> dg.AssetCheckRes
             "rows_flagged": result.rows_flagged,
             "quarantine_rate": round(result.quarantine_rate, 4),
             "max_quarantine_rate": max_rate,
-            "failures_by_rule": _table(by_rule, {"rule": str, "rows": int}),
-            "failures_by_file": _table(by_file, {"file": str, "rows": int}),
+            "failures_by_rule": metadata_table(by_rule, ["rule", "rows"]),
+            "failures_by_file": metadata_table(by_file, ["file", "rows"]),
         },
     )
 
@@ -96,8 +90,10 @@ def schema_result(con: duckdb.DuckDBPyConnection, source: str) -> dg.AssetCheckR
     try:
         staged_schema(source).validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
-        cases = pl.from_pandas(errors.failure_cases) if not isinstance(errors.failure_cases, pl.DataFrame) else (
-            errors.failure_cases
+        cases = (
+            pl.from_pandas(errors.failure_cases)
+            if not isinstance(errors.failure_cases, pl.DataFrame)
+            else (errors.failure_cases)
         )
         summary = cases.group_by("column", "check").len().sort("len", descending=True)
         rows = [{"column": str(c), "check": str(k), "rows": n} for c, k, n in summary.iter_rows()]
@@ -106,6 +102,6 @@ def schema_result(con: duckdb.DuckDBPyConnection, source: str) -> dg.AssetCheckR
             passed=False,
             severity=ERROR,
             description=f"staged_{source} does not match its declared schema: a bug in staging, not in the data.",
-            metadata={"failures": _table(rows, {"column": str, "check": str, "rows": int})},
+            metadata={"failures": metadata_table(rows)},
         )
     return dg.AssetCheckResult(check_name="schema", passed=True, metadata={"rows": frame.height})

@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--output", required=True, type=Path, help="lists are published to OUTPUT/<as-of>/")
     run.add_argument("--as-of", type=_as_of, help="as-of date D (default: today in Asia/Shanghai)")
     run.add_argument("--config", type=Path, help="configuration file (default: config/aidmatch.yaml)")
-    run.add_argument("--work-dir", type=Path, help="where the run's DuckDB database goes (default: from config)")
+    run.add_argument(
+        "--work-dir", type=Path, help="where the run's DuckDB database goes (default: from config)"
+    )
     return parser
 
 
@@ -47,7 +49,9 @@ def failure_explanation(result: dg.ExecuteInProcessResult) -> str:
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
                 description = evaluation.description or "see the check's metadata in the Dagster UI"
-                lines.append(f"- {evaluation.asset_key.to_user_string()} · {evaluation.check_name}: {description}")
+                lines.append(
+                    f"- {evaluation.asset_key.to_user_string()} · {evaluation.check_name}: {description}"
+                )
         elif event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
             cause = error.cause if error and error.cause else error
@@ -57,9 +61,21 @@ def failure_explanation(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(lines) or "- the run failed; open it in the Dagster UI for details."
 
 
+def prepare_dagster_home() -> Path:
+    """DAGSTER_HOME (default `.dagster_home/` in the project) with a dagster.yaml, so runs persist.
+
+    Telemetry is off: the bureaus' servers are offline and the run must not try to phone out.
+    """
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME)))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return home
+
+
 def run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    prepare_dagster_home()
     try:
         settings = load_settings(args.config)
     except ConfigError as error:
@@ -101,7 +117,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"\naidmatch: done. Lists in {args.output / as_of}/ ; run {result.run_id} is in the Dagster UI (make ui).")
+    print(
+        f"\naidmatch: done. Lists in {args.output / as_of}/ ; run {result.run_id} is in the Dagster UI (make ui)."
+    )
     return 0
 
 

@@ -24,8 +24,12 @@ class ProgressFormatter(logging.Formatter):
         event = meta.get("dagster_event")
         step = meta.get("step_key") or ""
         message = str(meta.get("orig_message") or record.getMessage())
-        if event is None:
-            return f"    {message.split(chr(10) + chr(10))[0]}" if step else ""
+        if event is None:  # an asset's own message; Dagster's chatter comes at DEBUG
+            return (
+                f"    {message.split(chr(10) + chr(10))[0]}"
+                if step and record.levelno >= logging.INFO
+                else ""
+            )
         kind = event.event_type_value
         if kind in _EVENT_LINES:
             return _EVENT_LINES[kind].format(step=step)
@@ -44,7 +48,7 @@ class _SkipEmpty(logging.Filter):
 
 @dg.logger(description="Concise stage-by-stage progress for the terminal.")
 def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
-    logger = logging.Logger("aidmatch", level=logging.INFO)
+    logger = logging.Logger("aidmatch", level=logging.DEBUG)  # step events are logged at DEBUG
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(ProgressFormatter())
     handler.addFilter(_SkipEmpty())

@@ -7,6 +7,8 @@ their own resource so a run reads and writes where they say.
 import dagster as dg
 
 from assets.ingest import ingest_assets
+from assets.linking import linked
+from assets.lists import facts_persons, lists
 from assets.publish import published_outputs
 from pipelines.console import progress_logger
 from pipelines.jobs import nightly_job, nightly_schedule
@@ -16,7 +18,7 @@ from pipelines.resources import AidmatchResource
 def build_defs(resource_overrides: dict[str, object] | None = None) -> dg.Definitions:
     resources = {"aidmatch": AidmatchResource()} | (resource_overrides or {})
     return dg.Definitions(
-        assets=[*ingest_assets, published_outputs],
+        assets=[*ingest_assets, linked, facts_persons, lists, published_outputs],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         resources=resources,

@@ -15,6 +15,9 @@ from typing import Any
 
 import yaml
 
+from matching.settings import LinkSettings
+from rules.settings import RuleSettings
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "aidmatch.yaml"
 
@@ -51,6 +54,8 @@ ENV_OVERRIDES = {
 class Settings:
     paths: PathSettings = field(default_factory=PathSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
+    linking: LinkSettings = field(default_factory=LinkSettings)
+    rules: RuleSettings = field(default_factory=RuleSettings)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -81,7 +86,9 @@ def _section(cls: type, name: str, values: Any) -> Any:
     hints = typing.get_type_hints(cls)
     unknown = sorted(set(values) - set(hints))
     if unknown:
-        raise ConfigError(f"unknown key(s) in section '{name}': {', '.join(unknown)}; known: {', '.join(hints)}")
+        raise ConfigError(
+            f"unknown key(s) in section '{name}': {', '.join(unknown)}; known: {', '.join(hints)}"
+        )
     try:
         return cls(**{key: _coerce(name, key, hints[key], value) for key, value in values.items()})
     except (TypeError, ValueError) as error:

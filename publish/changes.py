@@ -36,7 +36,9 @@ def previous_run(output_root: Path, as_of: str) -> Path | None:
             day = dt.date.fromisoformat(folder.name)
         except ValueError:
             continue
-        if day < dt.date.fromisoformat(as_of) and all((folder / f"{t.name}.csv").is_file() for t in TRACKED_LISTS):
+        if day < dt.date.fromisoformat(as_of) and all(
+            (folder / f"{t.name}.csv").is_file() for t in TRACKED_LISTS
+        ):
             candidates.append((day, folder))
     return max(candidates)[1] if candidates else None
 
@@ -52,7 +54,9 @@ def changes_sql(current_tables: dict[str, str], previous: Path | None) -> str:
         person = tracked.person
         current = f"SELECT {key} AS key, {person} AS person_id, {tracked.detail} AS detail FROM ({current_tables[tracked.name]})"
         if previous is None:
-            old = "SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS person_id, NULL::VARCHAR AS detail WHERE false"
+            old = (
+                "SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS person_id, NULL::VARCHAR AS detail WHERE false"
+            )
             previous_as_of = "NULL"
         else:
             path = str(previous / f"{tracked.name}.csv").replace("'", "''")

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 MAX_WIDTH = 60
 _HEADER_FONT = Font(bold=True)
@@ -26,9 +27,18 @@ def _display_width(text: str) -> int:
 def _column_widths(frame: pl.DataFrame, headers: list[str]) -> list[int]:
     widths = []
     for column, header in zip(frame.columns, headers, strict=True):
-        longest = frame.select(
-            pl.col(column).cast(pl.String).fill_null("").head(2000).map_elements(_display_width, pl.Int64).max()
-        ).item() if frame.height else 0
+        longest = (
+            frame.select(
+                pl.col(column)
+                .cast(pl.String)
+                .fill_null("")
+                .head(2000)
+                .map_elements(_display_width, pl.Int64)
+                .max()
+            ).item()
+            if frame.height
+            else 0
+        )
         widths.append(min(MAX_WIDTH, max(_display_width(header), longest or 0) + 2))
     return widths
 
@@ -49,7 +59,7 @@ def write_workbook(path: Path, sheets: dict[str, pl.DataFrame], headers: dict[st
         sheet.auto_filter.ref = f"A1:{last}{frame.height + 1}"
         sheet.print_title_rows = "1:1"
         sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
         sheet.page_setup.fitToWidth = 1
         sheet.page_setup.fitToHeight = 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True

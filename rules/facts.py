@@ -30,5 +30,5 @@ def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: Ru
             "women_category": settings.women_retirement_category.code,
         },
     )
-    (count,) = con.execute("SELECT count(*) FROM facts_persons").fetchone()
+    (count,) = con.sql("SELECT count(*) FROM facts_persons").fetchall()[0]
     return count

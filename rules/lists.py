@@ -39,7 +39,7 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
         "removals.sql",
         {"as_of": as_of, "high_confidence_reasons": list(HIGH_CONFIDENCE_REMOVAL_REASONS)},
     )
-    summary = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in LIST_TABLES}
+    summary = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in LIST_TABLES}
     unlinked = con.execute(
         "SELECT source, count(*) FROM core_person_links WHERE person_id IS NULL GROUP BY source"
     ).fetchall()

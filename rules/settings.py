@@ -1,12 +1,10 @@
 """The rule thresholds and defaults (SPEC section 4: "every threshold is configuration").
 
-One frozen dataclass, validated on construction; the pipeline loads it from the YAML config with
-`RuleSettings.from_mapping` and echoes `dataclasses.asdict(settings)` into the run manifest.
+One frozen dataclass, validated on construction; `pipelines.settings` loads it from the `rules:`
+section of the YAML config (unknown keys and wrong types are errors there) and the manifest echoes it.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 from rules.retirement import RetirementCategory
 
@@ -50,14 +48,3 @@ class RuleSettings:
         if self.default_women_retirement_base == 50:
             return RetirementCategory.WOMEN_50
         return RetirementCategory.WOMEN_55
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> "RuleSettings":
-        """Settings from a parsed YAML mapping: unknown keys are an error, YAML lists become tuples."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown rule settings: {', '.join(sorted(unknown))}")
-        return cls(
-            **{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
-        )

@@ -29,7 +29,7 @@ def record_file_reports(con: duckdb.DuckDBPyConnection, source: str, reports: li
     ]
     frame = pl.DataFrame(rows).select([n for n in names if n in rows[0]])
     con.register("_reports", frame)
-    con.execute(f"INSERT INTO ingest_files BY NAME SELECT * FROM _reports")
+    con.execute("INSERT INTO ingest_files BY NAME SELECT * FROM _reports")
     con.unregister("_reports")
 
 

@@ -100,4 +100,8 @@ def test_unparseable_months_are_null(raw: str | None) -> None:
 def test_open_ended_end_date_reads_as_last_day():
     from sources.dates import OPEN_ENDED_DATE
 
-    assert parse_dates(pl.Series(["长期", "长期有效", "长 期x"])).to_list() == [OPEN_ENDED_DATE, OPEN_ENDED_DATE, None]
+    assert parse_dates(pl.Series(["长期", "长期有效", "长 期x"])).to_list() == [
+        OPEN_ENDED_DATE,
+        OPEN_ENDED_DATE,
+        None,
+    ]

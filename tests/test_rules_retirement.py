@@ -10,6 +10,7 @@ from datetime import date
 import duckdb
 import pytest
 
+from pipelines.settings import ConfigError, load_settings
 from rules.retirement import RetirementCategory, add_months, create_retirement_macro, retirement_date
 from rules.settings import RuleSettings
 
@@ -62,8 +63,14 @@ def test_sql_macro_agrees_with_python_on_every_day(category):
     assert mismatches == []
 
 
-def test_settings_from_yaml_mapping():
-    settings = RuleSettings.from_mapping({"lookback_months": 6, "outreach_disability_grades": [4]})
+def _rules_from_yaml(tmp_path, text: str) -> RuleSettings:
+    path = tmp_path / "aidmatch.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_settings(path, environ={}).rules
+
+
+def test_settings_from_yaml(tmp_path):
+    settings = _rules_from_yaml(tmp_path, "rules:\n  lookback_months: 6\n  outreach_disability_grades: [4]\n")
     assert settings.lookback_months == 6
     assert settings.outreach_disability_grades == (4,)
     assert asdict(settings)["default_women_retirement_base"] == 55
@@ -75,14 +82,15 @@ def test_settings_from_yaml_mapping():
 
 
 @pytest.mark.parametrize(
-    "values",
+    "text",
     [
-        {"lookback_month": 3},
-        {"default_women_retirement_base": 52},
-        {"lookback_months": 0},
-        {"outreach_disability_grades": [5]},
+        "lookback_month: 3",
+        "default_women_retirement_base: 52",
+        "lookback_months: 0",
+        "outreach_disability_grades: [5]",
+        "lookback_months: three",
     ],
 )
-def test_settings_reject_bad_values(values):
-    with pytest.raises(ValueError):
-        RuleSettings.from_mapping(values)
+def test_settings_reject_bad_values(tmp_path, text):
+    with pytest.raises(ConfigError):
+        _rules_from_yaml(tmp_path, f"rules:\n  {text}\n")

@@ -1,0 +1,77 @@
+"""The rules stage: `facts_persons`, then the three lists of SPEC section 4. Wiring only (see `rules/`)."""
+
+import datetime as dt
+
+import dagster as dg
+
+from assets.partitions import as_of_partitions
+from pipelines.metadata import metadata_table
+from pipelines.resources import AidmatchResource
+from rules.facts import build_person_facts
+from rules.lists import build_lists
+from sources.tables import SOURCES
+
+LINKED = ["core_person_links", "core_persons"]
+
+
+@dg.asset(
+    group_name="facts",
+    deps=[*LINKED, *(f"staged_{s}" for s in SOURCES)],
+    partitions_def=as_of_partitions,
+    kinds={"duckdb"},
+    description="Per person at D: working age, employed, 低保, disability, registration, si status, household.",
+)
+def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
+    as_of = dt.date.fromisoformat(context.partition_key)
+    with aidmatch.connect(context.partition_key) as con:
+        persons = build_person_facts(con, as_of, aidmatch.settings.rules)
+        counts = con.sql(
+            """SELECT count(*) FILTER (working_age), count(*) FILTER (employed), count(*) FILTER (flexibly_employed),
+                      count(*) FILTER (dibao_active), count(*) FILTER (disabled), count(*) FILTER (registered)
+               FROM facts_persons"""
+        ).fetchall()[0]
+    names = (
+        "working_age",
+        "employed",
+        "flexibly_employed",
+        "dibao_active",
+        "disabled",
+        "registered_unemployed",
+    )
+    return dg.MaterializeResult(metadata={"persons": persons, **dict(zip(names, counts, strict=True))})
+
+
+LIST_SPECS = {
+    "out_proactive": "主动发现名单: RECOGNIZE and OUTREACH, one row per person, with reasons and evidence.",
+    "out_removals": "应退出名单: one row per registration × roll, with reasons, confidence and evidence.",
+    "out_zero_employment_households": "零就业家庭: CONFIRMED / POTENTIAL, one row per household.",
+}
+_BREAKDOWN = {  # per list: how many rows per category and reason code, for the UI
+    "out_proactive": "SELECT category, unnest(string_split(reasons, ';')) AS reason FROM out_proactive",
+    "out_removals": "SELECT roll, confidence, unnest(string_split(reasons, ';')) AS reason FROM out_removals",
+    "out_zero_employment_households": "SELECT status FROM out_zero_employment_households",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(key, group_name="lists", description=text, deps=["facts_persons"], kinds={"duckdb"})
+        for key, text in LIST_SPECS.items()
+    ],
+    partitions_def=as_of_partitions,
+    name="build_lists",
+)
+def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
+    as_of = dt.date.fromisoformat(context.partition_key)
+    with aidmatch.connect(context.partition_key) as con:
+        summary = build_lists(con, as_of, aidmatch.settings.rules)
+        breakdowns = {
+            key: con.sql(f"SELECT *, count(*) AS rows FROM ({sql}) GROUP BY ALL ORDER BY ALL").pl().to_dicts()
+            for key, sql in _BREAKDOWN.items()
+        }
+    for key in LIST_SPECS:
+        context.log.info(f"{key}: {summary[key]} rows")
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={"rows": summary[key], "breakdown": metadata_table(breakdowns[key])},
+        )

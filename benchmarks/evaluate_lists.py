@@ -1,0 +1,64 @@
+"""Score a run's published lists against the generator's expected lists (computed from the clean world).
+
+    python benchmarks/evaluate_lists.py --published OUTPUT/<as-of> --truth WORLD/truth
+
+Prints, per list, precision and recall of the entries (proactive: person + category; removals:
+registration + roll; households: household id) and of the entries with their reasons / status.
+The expected lists come from `data_samples/expected.py`, a deliberately separate, plain
+implementation of SPEC section 4 run on the generator's truth, not on the extracts.
+"""
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+# list -> (key columns, the detail column compared on top of the key)
+LISTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "proactive": (("person_id", "category"), "reasons"),
+    "removals": (("source_record", "roll"), "reasons"),
+    "zero_employment_households": (("household_id",), "status"),
+}
+
+
+@dataclass(frozen=True)
+class Score:
+    name: str
+    expected: int
+    published: int
+    precision: float
+    recall: float
+
+
+def _score(name: str, published: pl.DataFrame, expected: pl.DataFrame, columns: list[str]) -> Score:
+    got = set(published.select(columns).iter_rows())
+    want = set(expected.select(columns).iter_rows())
+    hits = len(got & want)
+    return Score(
+        name, len(want), len(got), hits / len(got) if got else 1.0, hits / len(want) if want else 1.0
+    )
+
+
+def evaluate(published: Path, truth: Path) -> list[Score]:
+    scores = []
+    for name, (key, detail) in LISTS.items():
+        ours = pl.read_csv(published / f"{name}.csv", infer_schema=False)
+        theirs = pl.read_csv(truth / f"expected_{name}.csv", infer_schema=False)
+        scores.append(_score(name, ours, theirs, list(key)))
+        scores.append(_score(f"{name} +{detail}", ours, theirs, [*key, detail]))
+    return scores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--published", type=Path, required=True, help="OUTPUT/<as-of> of a run")
+    parser.add_argument("--truth", type=Path, required=True, help="the generated world's truth folder")
+    args = parser.parse_args()
+    print(f"{'list':42} {'expected':>9} {'published':>9} {'precision':>9} {'recall':>7}")
+    for s in evaluate(args.published, args.truth):
+        print(f"{s.name:42} {s.expected:9d} {s.published:9d} {s.precision:9.4f} {s.recall:7.4f}")
+
+
+if __name__ == "__main__":
+    main()

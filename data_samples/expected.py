@@ -1,0 +1,234 @@
+"""Expected outputs computed from the clean world: a plain, separate reading of SPEC section 4.
+
+What belongs here: the statutory retirement date and the three lists (proactive, removals,
+zero-employment households) as SPEC states them, computed from the generator's clean frames — never
+from the defective extracts — so the pipeline's lists can be scored against them.
+What does not: anything the pipeline imports; this is an oracle, written from the SPEC text only.
+"""
+
+import calendar
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from data_samples.world import World
+
+# Retirement schemes of the 2024 decision: (base age, Y0, step months, cap months).
+SCHEMES: dict[str, tuple[int, int, int, int]] = {
+    "male": (60, 1965, 4, 36),
+    "female_55": (55, 1970, 4, 36),
+    "female_50": (50, 1975, 2, 60),
+}
+HIGH_CONFIDENCE = ("EMPLOYED", "RETIRED", "DECEASED", "DUPLICATE")
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` plus `months` calendar months, the day clamped to the month's end."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def retirement_date(birth: date, scheme: str) -> date:
+    """法定退休年龄: birth + base·12 + delay months, delay = min(cap, ceil(k / step)) for k > 0."""
+    base, first_year, step, cap = SCHEMES[scheme]
+    k = (birth.year - first_year) * 12 + birth.month
+    delay = 0 if k <= 0 else min(cap, -(-k // step))
+    return add_months(birth, base * 12 + delay)
+
+
+def write_expected(world: "World", registrations: pl.DataFrame, folder: Path) -> None:
+    """Write expected_proactive.csv, expected_removals.csv and expected_zero_employment_households.csv."""
+    facts = person_facts(world)
+    households = zero_employment_households(world, facts, registrations)
+    proactive(world, facts, registrations, households).write_csv(folder / "expected_proactive.csv")
+    removals(facts, registrations).write_csv(folder / "expected_removals.csv")
+    households.write_csv(folder / "expected_zero_employment_households.csv")
+
+
+def person_facts(world: "World") -> pl.DataFrame:
+    """What SPEC section 4 needs to know of each person on D, from the clean records."""
+    d = world.as_of
+    records = world.records
+    window = [add_months(date(d.year, d.month, 1), -m).strftime("%Y%m") for m in (1, 2, 3)]
+    paid = records["si_contributions"].filter(
+        pl.col("period_month").is_in(window), pl.col("payment_status") == "已实缴"
+    )
+    employee = paid.filter(pl.col("contribution_type") == "单位职工")["person_id"].unique()
+    flexible = paid.filter(pl.col("contribution_type") == "灵活就业")["person_id"].unique()
+    dibao = records["dibao"]
+    active = dibao.filter(pl.col("assistance_status") == "在保")
+    cards = records["disability"].filter(pl.col("card_status") == "有效", pl.col("valid_until") >= d)
+    si = records["si_persons"]
+    people = world.persons.select("person_id", "sex", "birth_date").with_columns(
+        scheme=pl.when(pl.col("sex") == "男").then(pl.lit("male")).otherwise(pl.lit("female_55"))
+    )
+    births = people.select("birth_date", "scheme").unique()
+    births = births.with_columns(
+        statutory=pl.Series([retirement_date(b, s) for b, s in births.iter_rows()], dtype=pl.Date)
+    )
+    before_birthday = (
+        pl.col("birth_date").dt.month() * 100 + pl.col("birth_date").dt.day() > d.month * 100 + d.day
+    )
+    return (
+        people.join(births, on=["birth_date", "scheme"], how="left")
+        .with_columns(age=d.year - pl.col("birth_date").dt.year() - before_birthday.cast(pl.Int32))
+        .with_columns(
+            working_age=(pl.col("age") >= 16) & (pl.col("statutory") > d),
+            past_retirement=pl.col("statutory") <= d,
+            employed=pl.col("person_id").is_in(employee.implode()),
+            flexibly_employed=pl.col("person_id").is_in(flexible.implode())
+            & ~pl.col("person_id").is_in(employee.implode()),
+            active_dibao=pl.col("person_id").is_in(active["person_id"].implode()),
+            dibao_capable=pl.col("person_id").is_in(
+                active.filter(pl.col("work_capacity") != "完全丧失劳动能力")["person_id"].implode()
+            ),
+            no_capacity=pl.col("person_id").is_in(
+                dibao.filter(pl.col("work_capacity") == "完全丧失劳动能力")["person_id"].implode()
+            ),
+            works_per_dibao=pl.col("person_id").is_in(
+                active.filter(pl.col("employment_status") == "在业")["person_id"].implode()
+            ),
+            student=pl.col("person_id").is_in(
+                dibao.filter(pl.col("employment_status") == "在校学生")["person_id"].implode()
+            ),
+            disabled=pl.col("person_id").is_in(cards["person_id"].implode()),
+            disabled_34=pl.col("person_id").is_in(
+                cards.filter(pl.col("disability_grade").is_in(["三级", "四级"]))["person_id"].implode()
+            ),
+            retired=pl.col("person_id").is_in(
+                si.filter(pl.col("person_status") == "离退休")["person_id"].implode()
+            ),
+            dead=pl.col("person_id").is_in(
+                si.filter(pl.col("person_status") == "死亡")["person_id"].implode()
+            ),
+        )
+        .with_columns(working=pl.col("employed") | pl.col("flexibly_employed") | pl.col("works_per_dibao"))
+    )
+
+
+def zero_employment_households(
+    world: "World", facts: pl.DataFrame, registrations: pl.DataFrame
+) -> pl.DataFrame:
+    """零就业家庭: active urban households with a counted working-age member and no counted member working."""
+    members = (
+        world.records["dibao"]
+        .filter(
+            pl.col("assistance_status") == "在保",
+            pl.col("assistance_type").is_in(["城市低保", "城市低保边缘"]),
+        )
+        .select("household_id", "person_id", "work_capacity", "employment_status")
+        .unique()
+        .join(facts, on="person_id", how="left")
+        .with_columns(registered=pl.col("person_id").is_in(registrations["person_id"].implode()))
+        .with_columns(
+            counted=pl.col("working_age")
+            & (pl.col("work_capacity") != "完全丧失劳动能力")
+            & (pl.col("employment_status") != "在校学生")
+        )
+    )
+    return (
+        members.group_by("household_id")
+        .agg(
+            counted=pl.col("counted").sum(),
+            working=(pl.col("counted") & pl.col("working")).sum(),
+            registered=(pl.col("working_age") & pl.col("registered")).sum(),
+        )
+        .filter(pl.col("counted") > 0, pl.col("working") == 0)
+        .select(
+            "household_id",
+            status=pl.when(pl.col("registered") > 0).then(pl.lit("CONFIRMED")).otherwise(pl.lit("POTENTIAL")),
+        )
+        .sort("household_id")
+    )
+
+
+def proactive(
+    world: "World", facts: pl.DataFrame, registrations: pl.DataFrame, households: pl.DataFrame
+) -> pl.DataFrame:
+    """主动发现名单: RECOGNIZE registered people who may be 就业困难人员; OUTREACH the unregistered."""
+    d = world.as_of
+    registered = registrations.group_by("person_id").agg(
+        first_registered=pl.col("registered_on").min(), any_difficult=(pl.col("is_difficult") == "是").any()
+    )
+    zero_members = world.records["dibao"].filter(
+        pl.col("household_id").is_in(households["household_id"].implode())
+    )
+    people = facts.join(registered, on="person_id", how="left").with_columns(
+        registered=pl.col("first_registered").is_not_null(),
+        zero_household=pl.col("person_id").is_in(zero_members["person_id"].implode()),
+        aged=pl.when(pl.col("sex") == "女").then(pl.col("age") >= 40).otherwise(pl.col("age") >= 50),
+    )
+    recognize = [
+        ("DIBAO", pl.col("active_dibao")),
+        ("DISABLED", pl.col("disabled")),
+        ("AGE_4050", pl.col("aged")),
+        ("LONG_TERM_UNEMPLOYED", pl.col("first_registered") <= add_months(d, -12)),
+        ("ZERO_EMPLOYMENT_HOUSEHOLD", pl.col("zero_household")),
+    ]
+    outreach = [("DIBAO", pl.col("dibao_capable")), ("DISABLED", pl.col("disabled_34"))]
+    recognizable = (
+        pl.col("registered") & pl.col("working_age") & ~pl.col("any_difficult") & ~pl.col("employed")
+    )
+    reachable = (
+        ~pl.col("registered")
+        & pl.col("working_age")
+        & ~pl.col("working")
+        & ~pl.col("retired")
+        & ~pl.col("dead")
+        & ~pl.col("student")
+    )
+    listed = [
+        people.filter(condition).select("person_id", category=pl.lit(category), reasons=_reasons(rules))
+        for category, condition, rules in (
+            ("RECOGNIZE", recognizable, recognize),
+            ("OUTREACH", reachable, outreach),
+        )
+    ]
+    return pl.concat(listed).filter(pl.col("reasons") != "").sort("person_id")
+
+
+def removals(facts: pl.DataFrame, registrations: pl.DataFrame) -> pl.DataFrame:
+    """应退出名单: one row per registration and roll with a reason to leave it, and its confidence."""
+    rows = registrations.select(
+        "source_record", "person_id", "registered_on", "is_difficult", "difficulty_categories"
+    ).join(facts, on="person_id", how="left")
+    rows = rows.sort("registered_on", "source_record").with_columns(
+        duplicate=pl.int_range(pl.len()).over("person_id") > 0,  # all but the earliest registration
+        categories=pl.col("difficulty_categories").str.replace_all("，", "、").str.split("、"),
+    )
+    unemployment = [
+        ("EMPLOYED", pl.col("employed")),
+        ("FLEXIBLY_EMPLOYED", pl.col("flexibly_employed")),
+        ("RETIRED", pl.col("retired")),
+        ("RETIREMENT_AGE", pl.col("past_retirement") & ~pl.col("retired")),
+        ("DECEASED", pl.col("dead")),
+        ("DUPLICATE", pl.col("duplicate")),
+        ("NO_WORK_CAPACITY", pl.col("no_capacity")),
+    ]
+    basis = (pl.col("categories").list.len() > 0) & pl.col("categories").list.eval(
+        pl.element().is_in(["低保", "残疾"])
+    ).list.all()
+    basis_gone = (~pl.col("categories").list.contains("低保") | ~pl.col("active_dibao")) & (
+        ~pl.col("categories").list.contains("残疾") | ~pl.col("disabled")
+    )
+    difficulty = [("BASIS_ENDED", (pl.col("is_difficult") == "是") & basis & basis_gone)]
+    listed = [
+        rows.select("source_record", roll=pl.lit(roll), reasons=_reasons(rules))
+        for roll, rules in (("unemployment", unemployment), ("employment_difficulty", difficulty))
+    ]
+    high = pl.col("reasons").str.split(";").list.eval(pl.element().is_in(HIGH_CONFIDENCE)).list.any()
+    return (
+        pl.concat(listed)
+        .filter(pl.col("reasons") != "")
+        .with_columns(confidence=pl.when(high).then(pl.lit("high")).otherwise(pl.lit("review")))
+        .sort("source_record", "roll")
+    )
+
+
+def _reasons(rules: list[tuple[str, pl.Expr]]) -> pl.Expr:
+    """The codes of the rules that hold, sorted and joined by `;` (empty when none holds)."""
+    codes = [pl.when(condition.fill_null(False)).then(pl.lit(code)) for code, condition in sorted(rules)]
+    return pl.concat_str(codes, separator=";", ignore_nulls=True).fill_null("")

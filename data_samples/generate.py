@@ -1,0 +1,89 @@
+"""Command line: generate a synthetic city's five extracts and their ground truth.
+
+    python -m data_samples.generate --persons N --seed S --as-of YYYY-MM-DD --out DIR
+
+writes `DIR/input/<source>/<district>.{xlsx,csv}` (the extracts, with the defects of SPEC section 2) and
+`DIR/truth/` (persons.csv, records.csv, and the expected lists of `expected.py`). What belongs here: the
+order of the steps and the truth files; the steps themselves live in `world`, `defects`, `writers`.
+"""
+
+import argparse
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from data_samples import expected
+from data_samples.defects import damage
+from data_samples.world import build_world
+from data_samples.writers import write_source
+
+PERSON_COLUMNS = (
+    "person_id", "name", "sex", "birth_date", "household_id", "ethnicity", "hukou_type", "district",
+    "address", "retirement_scheme", "retirement_date", "retired_on", "died_on", "contribution_type",
+    "months_from", "months_to", "arrears", "employed", "flexibly_employed", "near_miss",
+)  # fmt: skip
+RECORD_COLUMNS = (
+    "source",
+    "source_record",
+    "true_person_id",
+    "id_defect",
+    "name_defect",
+    "row_defect",
+    "id_recoverable",
+)
+
+
+def generate(persons: int, seed: int, as_of: date, out: Path) -> dict[str, int]:
+    """Build the world, write its extracts and truth under `out`; return the data rows written per source."""
+    for sub in ("input", "truth"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    (out / "truth").mkdir(parents=True)
+    world = build_world(persons, seed, as_of)
+    rng = np.random.default_rng([seed, 1])
+    counts, truth, written = {}, [], {}
+    for source, records in world.records.items():
+        rows = write_source(
+            damage(records, source, rng, world.persons["person_id"]), source, out / "input", rng, as_of
+        )
+        counts[source] = rows.height
+        truth.append(
+            rows.select(
+                pl.lit(source).alias("source"),
+                "source_record",
+                pl.col("person_id").alias("true_person_id"),
+                *RECORD_COLUMNS[3:],
+            )
+        )
+        if source == "unemployment":
+            written[source] = rows
+    no_empty_text = pl.col(pl.String).replace("", None)  # an empty cell, not a quoted ""
+    world.persons.select(PERSON_COLUMNS).with_columns(no_empty_text).write_csv(out / "truth" / "persons.csv")
+    pl.concat(truth).with_columns(no_empty_text).write_csv(out / "truth" / "records.csv")
+    expected.write_expected(world, written["unemployment"], out / "truth")
+    return counts
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--persons", type=int, required=True, help="people in the city (si_persons rows ≈ this)"
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--as-of", type=date.fromisoformat, required=True, help="the extracts' date, YYYY-MM-DD"
+    )
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    counts = generate(args.persons, args.seed, args.as_of, args.out)
+    for source, count in counts.items():
+        print(f"{source:>18}: {count:>10,} rows")
+    print(f"{'elapsed':>18}: {time.perf_counter() - started:10.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Column maps: which header texts mean which canonical raw column, per source (`column_maps.yaml`).
+
+What belongs here: loading and validating the YAML once, and the forgiving comparison of a header
+cell with the aliases (`normalize_header`, `SourceColumnMap.key_for`). Finding the header row in a
+sheet is `header.py`; reading files is `readers.py`.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).with_name("column_maps.yaml")
+
+# Identity columns: a row with a value in any of them is a record, never a footer.
+IDENTITY_KEYS = ("name", "citizen_id", "card_no")
+
+_MARKERS = re.compile(r"[\s*※]")
+_TRAILING_NOTE = re.compile(r"(\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】)$")
+
+
+def normalize_header(text: str) -> str:
+    """NFKC-fold, drop all whitespace and the `*`/`※` markers: "*性 别\\n" -> "性别"."""
+    return _MARKERS.sub("", unicodedata.normalize("NFKC", text))
+
+
+def _without_note(header: str) -> str:
+    """A normalized header without its trailing bracketed note: "出生日期(必填)" -> "出生日期"."""
+    return _TRAILING_NOTE.sub("", header)
+
+
+@dataclass(frozen=True)
+class SourceColumnMap:
+    """One source's map: canonical key -> header aliases, and the required keys.
+
+    `required` holds groups: every group needs at least one of its keys (most groups have one key;
+    disability needs name and one of card_no / citizen_id).
+    """
+
+    source: str
+    columns: dict[str, tuple[str, ...]]
+    required: tuple[tuple[str, ...], ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self.columns)
+
+    @property
+    def required_keys(self) -> frozenset[str]:
+        return frozenset(key for group in self.required for key in group)
+
+    def key_for(self, header: str) -> str | None:
+        """The canonical key a header cell means, or None; the exact alias wins over a note-less one."""
+        normalized = normalize_header(header)
+        if not normalized:
+            return None
+        return self._lookup.get(normalized) or self._lookup.get(_without_note(normalized))
+
+    @cached_property
+    def _lookup(self) -> dict[str, str]:
+        """Normalized alias -> key."""
+        return {normalize_header(alias): key for key, aliases in self.columns.items() for alias in aliases}
+
+    def missing_required(self, found: set[str]) -> list[str]:
+        """Required groups with no key in `found`, each shown as its reference header(s) and key(s)."""
+        return [
+            " / ".join(f"{self.columns[key][0]} ({key})" for key in group)
+            for group in self.required
+            if not found.intersection(group)
+        ]
+
+
+def _parse_source(source: str, spec: dict) -> SourceColumnMap:
+    """Validate one source's YAML entry; raise ValueError naming the source and the problem."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("columns"), dict):
+        raise ValueError(f"column map {source}: needs a 'columns' mapping")
+    columns: dict[str, tuple[str, ...]] = {}
+    owner: dict[str, str] = {}
+    for key, aliases in spec["columns"].items():
+        if not isinstance(aliases, list) or not aliases or not all(isinstance(a, str) for a in aliases):
+            raise ValueError(f"column map {source}.{key}: give a non-empty list of header texts")
+        columns[key] = tuple(aliases)
+        for alias in aliases:
+            normalized = normalize_header(alias)
+            if owner.setdefault(normalized, key) != key:
+                raise ValueError(
+                    f"column map {source}: header {alias!r} is under both {owner[normalized]} and {key}"
+                )
+    required = tuple(
+        tuple(group) if isinstance(group, list) else (group,) for group in spec.get("required", [])
+    )
+    unknown = sorted({key for group in required for key in group} - set(columns))
+    if unknown:
+        raise ValueError(f"column map {source}: required columns {unknown} are not in its 'columns'")
+    return SourceColumnMap(source, columns, required)
+
+
+def load_column_maps(path: Path | None = None) -> dict[str, SourceColumnMap]:
+    """Load and validate the column maps (default: `sources/column_maps.yaml`), keyed by source folder."""
+    with open(path or DEFAULT_PATH, encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    if not isinstance(document, dict):
+        raise ValueError(f"column maps {path or DEFAULT_PATH}: expected one mapping per source")
+    return {source: _parse_source(source, spec) for source, spec in document.items()}

@@ -1,0 +1,302 @@
+"""The sample-data generator: true IDs, every defect, truth rows that point at the right file rows."""
+
+import csv
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from data_samples import expected
+from data_samples.citizen_ids import citizen_id
+from data_samples.defects import ID_DEFECTS, NAME_DEFECTS
+from data_samples.expected import retirement_date
+from data_samples.generate import generate
+from data_samples.world import World
+from data_samples.writers import HEADERS
+
+AS_OF = date(2026, 11, 22)
+SAMPLE = Path(__file__).resolve().parents[1] / "data_samples" / "sample"
+ID_HEADERS = {
+    "公民身份号码",
+    "身份证号码",
+    "身份证号",
+    "证件号码",
+    "成员身份证号",
+    "成员身份证号码",
+    "社会保障号码",
+}
+FOOTER = re.compile(r"^(合计|制表人|制表日期)")
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("city")
+    generate(2000, 3, AS_OF, out)
+    return out
+
+
+def read_rows(path: Path) -> dict[tuple[str | None, int], list]:
+    """Every non-empty row of an extract keyed by (sheet, row number as Excel or an editor shows it)."""
+    if path.suffix == ".xlsx":
+        workbook = openpyxl.load_workbook(path)
+        return {
+            (sheet.title, cells[0].row): [c.value for c in cells]
+            for sheet in workbook
+            for cells in sheet.iter_rows()
+            if any(c.value is not None for c in cells)
+        }
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")
+    return {(None, i): row for i, row in enumerate(csv.reader(text.splitlines()), start=1) if any(row)}
+
+
+def data_rows(rows: dict[tuple[str | None, int], list], source: str) -> dict[tuple[str | None, int], list]:
+    """The rows below the header row that are neither blank nor footer."""
+    header = {h for _, h in HEADERS[source]}
+    headers = {sheet: row for (sheet, row), cells in rows.items() if header & {str(c) for c in cells}}
+    return {
+        (sheet, row): cells
+        for (sheet, row), cells in rows.items()
+        if row > headers[sheet] and not FOOTER.match(str(cells[0] or ""))
+    }
+
+
+def test_citizen_id_vectors() -> None:
+    frame = pl.DataFrame(
+        {"region": ["110105", "440524"], "birth": [date(1949, 12, 31), date(1880, 1, 1)], "seq": [2, 1]}
+    )
+    ids = frame.select(citizen_id(pl.col("region"), pl.col("birth"), pl.col("seq")))["region"].to_list()
+    assert ids == ["11010519491231002X", "440524188001010014"]
+
+
+@pytest.mark.parametrize(
+    ("birth", "scheme", "retires"),
+    [
+        (date(1970, 3, 31), "male", date(2031, 7, 31)),
+        (date(1980, 8, 31), "female_50", date(2033, 6, 30)),
+        (date(1978, 5, 10), "female_55", date(2035, 7, 10)),
+        (date(1960, 6, 15), "male", date(2020, 6, 15)),
+    ],
+)
+def test_retirement_date_vectors(birth: date, scheme: str, retires: date) -> None:
+    assert retirement_date(birth, scheme) == retires
+
+
+def test_true_ids_are_unique_valid_and_match_sex_and_birth(city: Path) -> None:
+    persons = pl.read_csv(city / "truth" / "persons.csv", infer_schema=False)
+    assert persons["person_id"].is_unique().all()
+    recomputed = persons.select(
+        citizen_id(
+            pl.col("person_id").str.slice(0, 6),
+            pl.col("birth_date").str.to_date(),
+            pl.col("person_id").str.slice(14, 3).cast(pl.Int64),
+        )
+    ).to_series()
+    assert (recomputed == persons["person_id"]).all()
+    odd = persons["person_id"].str.slice(16, 1).cast(pl.Int64) % 2 == 1
+    assert ((persons["sex"] == "男") == odd).all()
+
+
+def test_near_miss_pairs_are_different_people(city: Path) -> None:
+    persons = pl.read_csv(city / "truth" / "persons.csv", infer_schema=False)
+    twins = persons.filter(pl.col("near_miss") == "twin").sort("person_id")
+    assert twins.group_by(pl.col("person_id").str.slice(0, 14)).len()["len"].max() >= 2
+    for kind in ("father_son", "same_name_birth"):
+        pairs = (
+            persons.filter(pl.col("near_miss") == kind).group_by("name").agg(pl.col("person_id").n_unique())
+        )
+        assert (pairs["person_id"] >= 2).any()
+
+
+def test_truth_rows_point_at_the_records(city: Path) -> None:
+    """Every data row of every file has one truth row, and that row holds the record's ID and name."""
+    truth = pl.read_csv(city / "truth" / "records.csv", infer_schema=False).fill_null("")
+    names = dict(
+        pl.read_csv(city / "truth" / "persons.csv", infer_schema=False)
+        .select("person_id", "name")
+        .iter_rows()
+    )
+    checked = 0
+    for path in sorted((city / "input").glob("*/*")):
+        source = path.parent.name
+        rows = data_rows(read_rows(path), source)
+        file_truth = truth.filter(pl.col("source_record").str.starts_with(f"{source}/{path.name}"))
+        located = {}
+        for record, person, id_defect, name_defect in file_truth.select(
+            "source_record", "true_person_id", "id_defect", "name_defect"
+        ).iter_rows():
+            where, row = record.rsplit(":", 1)
+            sheet = where.split("#")[1] if "#" in where else None
+            located[(sheet, int(row))] = (person, id_defect, name_defect)
+        assert set(located) == set(rows), path
+        header = next(
+            cells
+            for cells in read_rows(path).values()
+            if {h for _, h in HEADERS[source]} & set(map(str, cells))
+        )
+        header = [str(h) for h in header]
+        id_header = "残疾人证号" if source == "disability" else (ID_HEADERS & set(header)).pop()
+        id_col = header.index(id_header)
+        name_col = next(i for i, h in enumerate(header) if h in ("姓名", "成员姓名"))
+        for key, (person, id_defect, name_defect) in located.items():
+            cells = rows[key]
+            if id_defect == "":
+                assert str(cells[id_col])[:18] == person, (path, key)
+            if id_defect == "excel_numeric":
+                cell = cells[id_col]
+                assert (
+                    isinstance(cell, float)
+                    if path.suffix == ".xlsx"
+                    else re.fullmatch(r"\d(\.\d+)?E\+1[79]", cell)
+                )
+            if name_defect == "":
+                assert cells[name_col] == names[person], (path, key)
+            checked += 1
+    assert checked == truth.height
+
+
+def test_same_seed_same_output(city: Path, tmp_path: Path) -> None:
+    generate(2000, 3, AS_OF, tmp_path)
+    for name in ("records.csv", "persons.csv", "expected_removals.csv"):
+        assert (tmp_path / "truth" / name).read_bytes() == (city / "truth" / name).read_bytes()
+
+
+def test_duplicates_are_all_removed_but_one(city: Path) -> None:
+    truth = pl.read_csv(city / "truth" / "records.csv", infer_schema=False).filter(
+        pl.col("source") == "unemployment"
+    )
+    removals = pl.read_csv(city / "truth" / "expected_removals.csv", infer_schema=False)
+    duplicates = removals.filter(pl.col("reasons").str.contains("DUPLICATE"))
+    assert duplicates.height == truth.height - truth["true_person_id"].n_unique()
+    assert duplicates["source_record"].is_in(truth["source_record"].implode()).all()
+    assert (duplicates["confidence"] == "high").all()
+
+
+def test_layout_defects(city: Path) -> None:
+    """Title rows, several sheets, blank rows, Excel numbers and date cells, every date format, encodings."""
+    cells, sheets, gaps = [], set(), False
+    for path in (city / "input").glob("*/*.xlsx"):
+        workbook = openpyxl.load_workbook(path)
+        sheets.add(len(workbook.sheetnames))
+        for sheet in workbook:
+            rows = data_rows(read_rows(path), path.parent.name)
+            numbers = sorted(row for s, row in rows if s == sheet.title)
+            gaps |= numbers != list(range(numbers[0], numbers[0] + len(numbers)))
+            cells += [c for row in sheet.iter_rows(values_only=True) for c in row]
+    assert max(sheets) >= 2 and gaps
+    assert any(isinstance(c, datetime) for c in cells)
+    assert any(isinstance(c, float) and c > 1e16 for c in cells)  # an ID Excel stored as a number
+    assert any(isinstance(c, int | float) and 10_000 < c < 60_000 for c in cells)  # an Excel serial date
+    texts = [str(c) for c in cells]
+    for csv_path in (city / "input").glob("*/*.csv"):
+        texts += [cell for cells in read_rows(csv_path).values() for cell in cells]
+    for pattern in (
+        r"\d{4}-\d\d-\d\d",
+        r"\d{4}/\d{1,2}/\d{1,2}",
+        r"(19|20)\d{6}",
+        r"\d{4}年\d{1,2}月\d{1,2}日",
+        r"4\d{4}",
+    ):
+        assert any(re.fullmatch(pattern, t) for t in texts), pattern
+    encodings = set()
+    for csv_path in (city / "input").glob("*/*.csv"):
+        raw = csv_path.read_bytes()
+        try:
+            raw.decode("utf-8")
+            encodings.add("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+        except UnicodeDecodeError:
+            encodings.add("gb18030")
+    assert encodings == {"utf-8", "utf-8-sig", "gb18030"}
+
+
+@pytest.mark.skipif(not (SAMPLE / "truth" / "records.csv").exists(), reason="committed sample not generated")
+def test_committed_sample_holds_every_defect() -> None:
+    truth = pl.read_csv(SAMPLE / "truth" / "records.csv", infer_schema=False)
+    counts = {
+        column: dict(truth[column].value_counts().iter_rows())
+        for column in ("id_defect", "name_defect", "row_defect")
+    }
+    for kind in [*ID_DEFECTS, "lowercase_x"]:
+        assert counts["id_defect"].get(kind, 0) >= 3, kind
+    for kind in NAME_DEFECTS:
+        assert counts["name_defect"].get(kind, 0) >= 3, kind
+    for kind in ("exact_duplicate_row", "second_registration"):
+        assert counts["row_defect"].get(kind, 0) >= 3, kind
+    files = {p.suffix for p in (SAMPLE / "input").glob("*/*")}
+    assert files == {".csv", ".xlsx"}
+    heads = {p.read_bytes()[:3] == b"\xef\xbb\xbf" for p in (SAMPLE / "input").glob("*/*.csv")}
+    assert heads == {True, False}
+
+
+def test_expected_lists_follow_the_spec_on_a_tiny_city() -> None:
+    d = date(2026, 11, 22)
+    people = [
+        ("P1", "男", date(1980, 1, 1)),  # registered long ago, 低保 member of a zero-employment household
+        ("P2", "女", date(2008, 5, 1)),  # his daughter, a student: not counted
+        ("P3", "女", date(1990, 2, 2)),  # registered twice, employed
+        ("P4", "男", date(1960, 1, 1)),  # registered, retired in si
+        ("P5", "女", date(1985, 3, 3)),  # not registered, valid 四级 card
+        ("P6", "男", date(1975, 6, 6)),  # 就业困难 on 低保 grounds, but 低保 stopped
+    ]
+    persons = pl.DataFrame(people, schema=["person_id", "sex", "birth_date"], orient="row")
+    dibao = pl.DataFrame(
+        [
+            ("P1", "H1", "城市低保", "在保", "有劳动能力", "失业"),
+            ("P2", "H1", "城市低保", "在保", "完全丧失劳动能力", "在校学生"),
+            ("P6", "H2", "城市低保", "停保", "有劳动能力", "失业"),
+        ],
+        schema=["person_id", "household_id", "assistance_type", "assistance_status", "work_capacity",
+                "employment_status"],
+        orient="row",
+    )  # fmt: skip
+    records = {
+        "dibao": dibao,
+        "si_contributions": pl.DataFrame(
+            {
+                "person_id": ["P3"],
+                "period_month": ["202609"],
+                "contribution_type": ["单位职工"],
+                "payment_status": ["已实缴"],
+            }
+        ),  # fmt: skip
+        "disability": pl.DataFrame(
+            {
+                "person_id": ["P5"],
+                "card_status": ["有效"],
+                "valid_until": [date(2030, 1, 1)],
+                "disability_grade": ["四级"],
+            }
+        ),  # fmt: skip
+        "si_persons": pl.DataFrame({"person_id": ["P4"], "person_status": ["离退休"]}),
+    }
+    registrations = pl.DataFrame(
+        [
+            ("u/a.csv:2", "P1", date(2025, 1, 10), "否", None),
+            ("u/a.csv:3", "P3", date(2025, 6, 1), "否", None),
+            ("u/a.csv:4", "P3", date(2026, 3, 1), "否", None),
+            ("u/a.csv:5", "P4", date(2025, 2, 1), "否", None),
+            ("u/a.csv:6", "P6", date(2026, 1, 1), "是", "低保"),
+        ],
+        schema=["source_record", "person_id", "registered_on", "is_difficult", "difficulty_categories"],
+        orient="row",
+    )
+    world = World(d, persons, records)
+    facts = expected.person_facts(world)
+    households = expected.zero_employment_households(world, facts, registrations)
+    assert households.rows() == [("H1", "CONFIRMED")]
+    assert expected.proactive(world, facts, registrations, households).rows() == [
+        ("P1", "RECOGNIZE", "DIBAO;LONG_TERM_UNEMPLOYED;ZERO_EMPLOYMENT_HOUSEHOLD"),
+        ("P5", "OUTREACH", "DISABLED"),
+    ]
+    assert expected.removals(facts, registrations).rows() == [
+        ("u/a.csv:3", "unemployment", "EMPLOYED", "high"),
+        ("u/a.csv:4", "unemployment", "DUPLICATE;EMPLOYED", "high"),
+        ("u/a.csv:5", "unemployment", "RETIRED", "high"),
+        ("u/a.csv:6", "employment_difficulty", "BASIS_ENDED", "review"),
+    ]
