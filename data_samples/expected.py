@@ -70,7 +70,9 @@ def person_facts(world: "World") -> pl.DataFrame:
         statutory=pl.Series([retirement_date(b, s) for b, s in births.iter_rows()], dtype=pl.Date)
     )
     before_birthday = (
-        pl.col("birth_date").dt.month() * 100 + pl.col("birth_date").dt.day() > d.month * 100 + d.day
+        # dt.month()/dt.day() are Int8: widen before arithmetic, or month * 100 wraps around.
+        pl.col("birth_date").dt.month().cast(pl.Int32) * 100 + pl.col("birth_date").dt.day().cast(pl.Int32)
+        > d.month * 100 + d.day
     )
     return (
         people.join(births, on=["birth_date", "scheme"], how="left")

@@ -32,8 +32,9 @@ EARLIEST_BIRTH = date(1800, 1, 1)
 
 # A number as Excel writes it once it has stored an ID as a number: scientific notation
 # (1.10105199001011E+17) or a float (110105199001011000.0). Only Excel's 15 significant digits survive.
-_SCIENTIFIC = r"^([1-9])\.([0-9]+)E\+?1[4-7]$"
-_FLOAT = r"^[1-9][0-9]{14,17}\.[0-9]+$"
+# Exponents up to 19 cover a 20-digit disability card number (ID + two digits) stored as a number.
+_SCIENTIFIC = r"^([1-9])\.([0-9]+)E\+?1[4-9]$"
+_FLOAT = r"^[1-9][0-9]{14,19}\.[0-9]+$"
 _EXCEL_DIGITS = 15
 
 

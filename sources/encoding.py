@@ -1,22 +1,21 @@
-"""CSV bytes: encoding detection and the one streaming pass over a file (sha256, blank lines, transcode).
+"""CSV bytes: encoding detection and the streaming passes over a file (sha256, lines, transcoding).
 
-What belongs here: everything done to a CSV file's bytes before DuckDB reads it. DuckDB reads UTF-8
-only (GB18030 would need its `encodings` extension, a download), so a GB18030 file is transcoded to
-a temporary UTF-8 file in large chunks; the same pass hashes the original bytes and notes the blank
-lines, which DuckDB skips and which row numbers must still count. Parsing CSV is `readers.py`.
+What belongs here: everything done to a CSV file's bytes, as bytes. DuckDB reads UTF-8 only (GB18030
+would need its `encodings` extension, a download), so a GB18030 file is transcoded to temporary
+UTF-8 parts in large chunks; the same pass hashes the original bytes and counts its lines. Blank
+lines, which DuckDB skips but row numbers must count, are located only in a file that has them.
+Parsing CSV is `csv_reader.py`.
 """
 
 import codecs
 import hashlib
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HEAD_BYTES = 1 << 20  # enough for the title rows and the header of any export
-CHUNK_BYTES = 1 << 24
-
-# utf-8-sig: UTF-8 with a byte-order mark; DuckDB skips the mark itself.
-SUPPORTED = ("utf-8-sig", "utf-8", "gb18030")
+CHUNK_BYTES = 1 << 24  # read, hash and decode unit
+PART_BYTES = 1 << 25  # transcoded GB18030 files are read by DuckDB in parts of about this size
 
 
 class DecodeFailure(Exception):
@@ -53,66 +52,112 @@ def decode_head(head: bytes, encoding: str, complete: bool) -> str:
     return text if complete else text[: text.rfind("\n") + 1]
 
 
-@dataclass
-class _LineCounter:
-    """Counts lines over chunks and records the empty ones ("" or "\\r" between two line breaks)."""
+def find_blank_lines(path: Path) -> list[int]:
+    """The 1-based numbers of the empty lines ("" or "\\r" between line breaks) of a file.
 
-    newlines: int = 0
-    blank_lines: list[int] = field(default_factory=list)
-    _tail: bytes = b""  # the last bytes of the previous chunk: a blank line may straddle chunks
+    A second pass, made only when a file has fewer rows than lines. Line breaks are single bytes in
+    UTF-8 and in GB18030, never part of a multi-byte character, so the raw bytes tell.
+    """
+    blank_lines: list[int] = []
+    newlines = 0  # before `chunk`
+    tail = b""  # the last bytes of the previous chunk: a blank line may straddle two chunks
+    with open(path, "rb") as source:
+        while chunk := source.read(CHUNK_BYTES):
+            buffer = tail + chunk
+            starts = sorted(
+                position
+                for pattern in (b"\n\n", b"\n\r\n")
+                for position in _occurrences(buffer, pattern)
+                if position + len(pattern) > len(tail)  # not already seen in the previous chunk
+            )
+            counted_to, counted = 0, newlines - tail.count(b"\n")
+            for position in starts:
+                counted += buffer.count(b"\n", counted_to, position + 1)
+                counted_to = position + 1
+                blank_lines.append(counted + 1)
+            newlines += chunk.count(b"\n")
+            tail = buffer[-2:]
+    return blank_lines
+
+
+def _occurrences(buffer: bytes, pattern: bytes) -> Iterator[int]:
+    position = buffer.find(pattern)
+    while position != -1:
+        yield position
+        position = buffer.find(pattern, position + 1)
+
+
+@dataclass
+class FileScan:
+    """What one pass over a CSV file learnt: digest, size, and number of lines (a last unterminated one too)."""
+
+    sha256: str = ""
+    size_bytes: int = 0
+    lines: int = 0
+    _digest: "hashlib._Hash" = field(default_factory=hashlib.sha256, repr=False)
+    _ends_with_newline: bool = True
 
     def feed(self, chunk: bytes) -> None:
-        buffer = self._tail + chunk
-        newlines_before_buffer = self.newlines - self._tail.count(b"\n")
-        starts: list[int] = []
-        for pattern in (b"\n\n", b"\n\r\n"):
-            position = buffer.find(pattern)
-            while position != -1:
-                if position + len(pattern) > len(self._tail):  # not already seen in the previous chunk
-                    starts.append(position)
-                position = buffer.find(pattern, position + 1)
-        counted_to, counted = 0, newlines_before_buffer
-        for position in sorted(starts):
-            counted += buffer.count(b"\n", counted_to, position + 1)
-            counted_to = position + 1
-            self.blank_lines.append(counted + 1)
-        self.newlines += chunk.count(b"\n")
-        self._tail = buffer[-2:]
+        self._digest.update(chunk)
+        self.size_bytes += len(chunk)
+        self.lines += chunk.count(b"\n")
+        self._ends_with_newline = chunk.endswith(b"\n")
+
+    def finish(self) -> "FileScan":
+        self.sha256 = self._digest.hexdigest()
+        self.lines += 0 if self._ends_with_newline else 1
+        return self
 
 
-@dataclass(frozen=True)
-class FileScan:
-    """What one pass over a CSV file learnt: its digest, size and blank line numbers (1-based)."""
-
-    sha256: str
-    size_bytes: int
-    blank_lines: list[int]
-
-
-def scan_file(path: Path, encoding: str, utf8_copy: Path | None = None) -> FileScan:
-    """Hash the file and find its blank lines; when `utf8_copy` is given, also transcode it there.
-
-    Raises DecodeFailure when transcoding meets bytes that are not valid in `encoding`.
-    """
-    digest = hashlib.sha256()
-    lines = _LineCounter()
-    decoder = codecs.getincrementaldecoder(encoding)()
-    size = 0
-    with open(path, "rb") as source, open(utf8_copy, "wb") if utf8_copy else nullcontext() as target:
+def scan_file(path: Path) -> FileScan:
+    """Hash the file and count its lines in one streaming pass."""
+    scan = FileScan()
+    with open(path, "rb") as source:
         while chunk := source.read(CHUNK_BYTES):
-            digest.update(chunk)
-            if utf8_copy is not None:
-                try:
-                    target.write(decoder.decode(chunk).encode("utf-8"))  # type: ignore[union-attr]
-                except UnicodeDecodeError as error:
-                    raise DecodeFailure(
-                        encoding, lines.newlines + chunk.count(b"\n", 0, error.start) + 1
-                    ) from None
-            lines.feed(chunk)
-            size += len(chunk)
-        if utf8_copy is not None:
+            scan.feed(chunk)
+    return scan.finish()
+
+
+def transcode_to_utf8(
+    path: Path, encoding: str, directory: Path, deliver: Callable[[Path, int], None]
+) -> FileScan:
+    """Stream-transcode a file to UTF-8 part files in `directory`, hashing and counting lines on the way.
+
+    Each part (about PART_BYTES) ends at a line break outside quotes, so that DuckDB can read the parts
+    one by one while the next is being written: `deliver(part, first_line)` is called as each is
+    complete, `first_line` being the 1-based line of the file where the part starts.
+    Raises DecodeFailure at the first bytes that are not valid in `encoding`.
+    """
+    scan = FileScan()
+    decoder = codecs.getincrementaldecoder(encoding)()
+    pieces: list[bytes] = []  # UTF-8 text of the part being assembled
+    first_line, size, quotes = 1, 0, 0  # of that part
+    with open(path, "rb") as source:
+        while chunk := source.read(CHUNK_BYTES):
             try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                raise DecodeFailure(encoding, lines.newlines + 1) from None
-    return FileScan(digest.hexdigest(), size, lines.blank_lines)
+                text = decoder.decode(chunk).encode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DecodeFailure(encoding, scan.lines + chunk.count(b"\n", 0, error.start) + 1) from None
+            scan.feed(chunk)
+            cut = text.rfind(b"\n") + 1 if size + len(text) >= PART_BYTES else 0
+            if cut and (quotes + text.count(b'"', 0, cut)) % 2 == 0:  # the cut is outside quotes
+                deliver(_write_part(directory, first_line, [*pieces, text[:cut]]), first_line)
+                first_line = scan.lines + 1  # the rest of `text` holds no line break
+                text = text[cut:]
+                pieces, size, quotes = [], 0, 0
+            pieces.append(text)
+            size += len(text)
+            quotes += text.count(b'"')
+    try:
+        pieces.append(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeDecodeError:
+        raise DecodeFailure(encoding, scan.lines + 1) from None
+    deliver(_write_part(directory, first_line, pieces), first_line)
+    return scan.finish()
+
+
+def _write_part(directory: Path, first_line: int, pieces: list[bytes]) -> Path:
+    part = directory / f"part{first_line}.csv"
+    with open(part, "wb") as target:
+        target.writelines(pieces)
+    return part

@@ -21,6 +21,7 @@ from sources.dates import parse_dates, parse_months
 from sources.enums import normalize_enum, split_categories
 from sources.names import normalize_names
 from sources.tables import IDENTITY_COLUMNS, SOURCE_COLUMNS, staged_columns
+from sources.text import compact_text
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ DERIVATIONS: dict[str, Derivation] = {
     "payment_status": Derivation("payment_status", "enum:payment_status"),
 }
 
-# Disability card digits 19 and 20 (1-based): category then grade (中华人民共和国残疾人证 numbering).
+# The disability card's last two digits: category then grade (中华人民共和国残疾人证 numbering).
 CARD_CATEGORIES = {"1": "视力", "2": "听力", "3": "言语", "4": "肢体", "5": "智力", "6": "精神", "7": "多重"}
 
 Lookup = Callable[[pl.Series], pl.Series]
@@ -126,13 +127,26 @@ def build_normalized(con: duckdb.DuckDBPyConnection, source: str, raw_table: str
     selects: list[str] = [f"r.{c} AS raw_{c}" for c in raw_cols if c not in _RECORD_COLUMNS]
     selects += [f"r.{c}" for c in _RECORD_COLUMNS]
 
-    # Identity. The disability card carries the ID in its first 18 characters when the ID column is blank.
+    # Identity. The disability card number is the holder's ID (18, or a legacy 15) followed by the category
+    # and grade digits; it gives the ID when the ID column is blank.
     card = "NULL"
     if has("card_no"):
-        card = "upper(regexp_replace(r.card_no, '[\\s\u3000]', '', 'g'))"
+        cards_raw = _distinct(con, f"SELECT {_clean_text('card_no')} AS v FROM {raw_table}")
+        cards = cards_raw.to_frame("raw").select(
+            compact_text(pl.col("raw")).str.to_uppercase().alias("value")
+        )
+        _register_lookup(con, f"_lk_{target}_card", cards_raw, cards)
+        joins.append(f"LEFT JOIN _lk_{target}_card lcard ON lcard.raw = {_clean_text('r.card_no')}")
+        card = "lcard.value"
     id_input = _clean_text("r.citizen_id") if has("citizen_id") else "NULL"
-    id_expr = f"COALESCE({id_input}, left({card}, 18))" if has("card_no") else id_input
-    ids_raw = _distinct(con, f"SELECT {id_expr} AS v FROM {raw_table} r")
+    # A card that is not "ID + two digits" (say, Excel turned it into 1.10105199001011E+19) goes to the ID
+    # normalizer whole, which says what is wrong with it (and keeps the digits that survived).
+    card_id = (
+        f"CASE WHEN regexp_matches({card}, '^([0-9]{{15}}|[0-9]{{17}}[0-9X])[0-9]{{2}}$') "
+        f"THEN left({card}, length({card}) - 2) ELSE {card} END"
+    )
+    id_expr = f"COALESCE({id_input}, {card_id})" if has("card_no") else id_input
+    ids_raw = _distinct(con, f"SELECT {id_expr} AS v FROM {raw_table} r {' '.join(joins)}")
     _register_lookup(con, f"_lk_{target}_id", ids_raw, normalize_citizen_ids(ids_raw).drop("id_raw"))
     joins.append(f"LEFT JOIN _lk_{target}_id lid ON lid.raw = {id_expr}")
     selects += [
@@ -188,13 +202,13 @@ def staged_select(source: str, normalized: str, rejected: str) -> str:
     """SQL that projects the normalized rows that were not rejected onto the declared staged columns.
 
     Birth date and sex fall back to what a valid ID says; the disability category and grade fall back
-    to the card number's last two digits.
+    to the card number's last two digits (after an 18- or 15-character ID).
     """
     fallbacks = {
         "birth_date": "COALESCE(birth_date, id_birth_date)",
         "sex": "COALESCE(sex, id_sex)",
-        "disability_category": f"COALESCE(disability_category, {_card_digit_case(19, CARD_CATEGORIES)})",
-        "disability_grade": "COALESCE(disability_grade, TRY_CAST(substr(card_no, 20, 1) AS INTEGER))",
+        "disability_category": f"COALESCE(disability_category, {_card_digit_case(CARD_CATEGORIES)})",
+        "disability_grade": f"COALESCE(disability_grade, TRY_CAST({_CARD_GRADE_DIGIT} AS INTEGER))",
     }
     columns = ", ".join(
         f"CAST({fallbacks.get(c.name, c.name)} AS {c.sql_type}) AS {c.name}" for c in staged_columns(source)
@@ -202,9 +216,14 @@ def staged_select(source: str, normalized: str, rejected: str) -> str:
     return f"SELECT {columns} FROM {normalized} ANTI JOIN {rejected} AS rejected_rows USING (source_record)"
 
 
-def _card_digit_case(position: int, labels: dict[str, str]) -> str:
+def _card_digit_case(labels: dict[str, str]) -> str:
     whens = " ".join(f"WHEN '{digit}' THEN '{label}'" for digit, label in labels.items())
-    return f"CASE substr(card_no, {position}, 1) {whens} END"
+    return f"CASE {_CARD_CATEGORY_DIGIT} {whens} END"
+
+
+_CARD_HAS_DIGITS = "length(card_no) IN (17, 20)"
+_CARD_CATEGORY_DIGIT = f"CASE WHEN {_CARD_HAS_DIGITS} THEN substr(card_no, length(card_no) - 1, 1) END"
+_CARD_GRADE_DIGIT = f"CASE WHEN {_CARD_HAS_DIGITS} THEN right(card_no, 1) END"
 
 
 _RECORD_COLUMNS = ("source", "source_file", "source_sheet", "source_row", "source_record")

@@ -179,3 +179,10 @@ def test_mask_citizen_id(value: str | None, masked: str) -> None:
 
 def test_excel_text_marker_apostrophe_is_dropped():
     assert normalize_citizen_id("'11010519491231002x") == "11010519491231002X"
+
+
+def test_disability_card_number_stored_by_excel_keeps_only_the_surviving_prefix():
+    frame = normalize_citizen_ids(pl.Series(["1.10105199001011E+19"]))
+    assert frame["id_issue"].to_list() == ["excel_numeric"]
+    assert frame["id_norm"].to_list() == [None]
+    assert frame["id_prefix"].to_list() == ["110105199001011"]

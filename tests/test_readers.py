@@ -276,6 +276,25 @@ def test_csv_blank_lines_title_rows_footer_and_row_numbers(tmp_path: Path) -> No
     assert report.rows_skipped_blank == 6  # lines 5, 6, 8, 9, 14, 15
 
 
+@pytest.mark.parametrize("codec", ["utf-8", "gb18030"])
+def test_big_csv_rows_keep_their_own_line_numbers(tmp_path: Path, codec: str) -> None:
+    """Hundreds of thousands of rows (where DuckDB's parallel reader reorders) and blank lines among them."""
+    lines = ["姓名,公民身份号码,失业登记日期,居住地址"]
+    for i in range(1, 400_001):
+        lines.append(f"人{i},{i},2024-01-01,北京市西城区西长安街街道新村社区{i % 90}号楼3单元{i % 700}室")
+        if i % 100_000 == 0:
+            lines.append("")
+    write_text(tmp_path / "unemployment" / "big.csv", "\n".join(lines) + "\n", codec)
+    con = duckdb.connect()
+    read_source(con, tmp_path, "unemployment", MAPS["unemployment"], "raw")
+    # line of row i: 1 header + i + the blank lines before it
+    wrong = con.sql(
+        "SELECT count(*) FROM raw WHERE source_row <> 1 + citizen_id::INTEGER + (citizen_id::INTEGER - 1) // 100000"
+    ).fetchall()[0][0]
+    assert wrong == 0
+    assert con.sql("SELECT count(*) FROM raw").fetchall()[0][0] == 400_000
+
+
 def test_csv_tab_delimited(tmp_path: Path) -> None:
     write_text(tmp_path / "unemployment" / "a.csv", CSV_TEXT.replace(",", "\t"))
     _, rows = read(tmp_path)
@@ -366,15 +385,45 @@ def test_old_xls_is_an_error_not_silently_ignored(tmp_path: Path) -> None:
 # --- pieces --------------------------------------------------------------------------------------
 
 
-def test_scan_file_in_tiny_chunks_finds_blank_lines_and_transcodes(tmp_path: Path, monkeypatch) -> None:
-    text = "姓名,号\n\n张三,1\r\n\r\n\n李四,2\n\n"
+def test_streaming_passes_in_tiny_chunks(tmp_path: Path, monkeypatch) -> None:
+    """Blank lines and multi-byte characters split across chunk borders; parts end outside quotes."""
+    text = '姓名,号\n\n张三,"1\n2"\r\n\r\n\n李四,2\n\n王五'
     source = write_text(tmp_path / "a.csv", text, "gb18030")
-    for chunk in (1, 2, 3, 5):
+    parts: list[tuple[Path, int]] = []
+    for chunk in (1, 2, 3, 5, 1 << 24):
         monkeypatch.setattr(encoding, "CHUNK_BYTES", chunk)
-        scan = encoding.scan_file(source, "gb18030", tmp_path / "utf8.csv")
-        assert scan.blank_lines == [2, 4, 5, 7]
-        assert (tmp_path / "utf8.csv").read_bytes().decode("utf-8") == text
-        assert scan.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+        monkeypatch.setattr(encoding, "PART_BYTES", chunk)
+        assert encoding.find_blank_lines(source) == [2, 5, 6, 8]
+        parts.clear()
+        directory = tmp_path / str(chunk)
+        directory.mkdir()
+        scan = encoding.transcode_to_utf8(
+            source, "gb18030", directory, lambda part, line: parts.append((part, line))
+        )
+        assert b"".join(part.read_bytes() for part, _ in parts).decode("utf-8") == text
+        for part, first_line in parts:  # every part starts on the line it says, outside quotes
+            assert text.split("\n")[first_line - 1].startswith(part.read_bytes().decode().split("\n")[0])
+            assert part.read_bytes().count(b'"') % 2 == 0
+        assert (scan.lines, scan.size_bytes) == (9, source.stat().st_size)
+        assert (
+            scan.sha256
+            == hashlib.sha256(source.read_bytes()).hexdigest()
+            == encoding.scan_file(source).sha256
+        )
+
+
+@pytest.mark.parametrize("chunk", [16, 64, 1000])
+def test_gb18030_in_several_parts_keeps_row_numbers(tmp_path: Path, monkeypatch, chunk: int) -> None:
+    monkeypatch.setattr(encoding, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(encoding, "PART_BYTES", chunk)  # 16: the header line is in the second part
+    text = "花名册\n序号,姓名,公民身份号码,登记日期\n" + "".join(
+        f"{i},姓名{i},{i:018d},2024-01-01\n" + ("\n" if i % 7 == 0 else "") for i in range(40)
+    )
+    write_text(tmp_path / "unemployment" / "a.csv", text, "gb18030")
+    [report], table = read(tmp_path)
+    lines = text.split("\n")
+    assert report.rows_read == 40 and report.rows_skipped_blank == 6
+    assert all(lines[r["source_row"] - 1].startswith(f"{r['citizen_id'].lstrip('0') or '0'},") for r in table)
 
 
 def test_header_normalization_and_alias_conflicts(tmp_path: Path) -> None:
@@ -385,3 +434,13 @@ def test_header_normalization_and_alias_conflicts(tmp_path: Path) -> None:
     bad.write_text("x:\n  required: [a]\n  columns:\n    a: [姓名]\n    b: [姓 名]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="under both a and b"):
         load_column_maps(bad)
+
+
+def test_csv_quoted_line_break_is_read(tmp_path: Path) -> None:
+    """DuckDB's parallel reader refuses quoted line breaks with short rows: the serial reader takes over."""
+    write_text(
+        tmp_path / "unemployment" / "a.csv",
+        '姓名,公民身份号码,失业登记日期,居住地址\n甲,1,d,"某路\n1号"\n乙,2\n',
+    )
+    _, rows = read(tmp_path)
+    assert [(r["name"], r["address"]) for r in rows] == [("甲", "某路\n1号"), ("乙", None)]
