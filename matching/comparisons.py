@@ -81,6 +81,8 @@ CITIZEN_ID = Comparison(
         Level("one_substitution", "hamming(record_id, person_id) = 1"),
         Level("adjacent_swap", "list_contains(id_adjacent_swaps(record_id), person_id)"),
         Level("excel_prefix", "excel_prefix_matches(record_id_prefix, person_id)"),
+        # One person under two IDs (SPEC section 2): a second valid ID with the same region and birth date.
+        Level("same_region_birth_date", "record_id_valid AND left(record_id, 14) = left(person_id, 14)"),
         Level("both_valid_different", "record_id_valid"),
         Level("different", "true"),
     ),

@@ -48,6 +48,7 @@ FUZZY_METHOD_SQL = """CASE id_level
     WHEN 'one_substitution' THEN 'fuzzy_id_typo'
     WHEN 'adjacent_swap' THEN 'fuzzy_id_swap'
     WHEN 'excel_prefix' THEN 'fuzzy_excel_prefix'
+    WHEN 'same_region_birth_date' THEN 'fuzzy_second_id'
     ELSE CASE WHEN name_level IN ('exact', 'alias') THEN 'fuzzy_name_dob_sex' ELSE 'fuzzy_pinyin_dob' END
 END"""
 

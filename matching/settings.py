@@ -30,6 +30,9 @@ class LinkSettings:
     id_one_substitution: MU = (0.01, 1e-5)  # one digit mistyped
     id_adjacent_swap: MU = (0.005, 1e-6)  # two adjacent digits swapped
     id_excel_prefix: MU = (0.01, 4e-5)  # the digits Excel kept are the person's ID prefix
+    # a second valid ID agreeing on region and birth date (only the sequence differs): one person under two
+    # IDs is rare among matches, but two strangers share region and birth date rarer still
+    id_same_region_birth_date: MU = (0.01, 1e-4)
     id_both_valid_different: MU = (0.001, 0.9)  # two valid IDs: two real people
     id_different: MU = (0.02, 0.98)  # an ID present but not close
 

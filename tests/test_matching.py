@@ -279,6 +279,18 @@ def test_same_name_and_birth_date_with_two_valid_ids_are_two_people(con):
     assert result["dibao/test.csv:2"] == (None, "unlinked:ambiguous")  # a lost ID between two people
 
 
+def test_one_person_under_a_second_id_of_the_same_region_and_birth_date(con):
+    second = valid_id("11010519900101003")  # 张伟's region and birth date, another sequence: a second ID
+    twin = valid_id("11010519900101005")  # the same region and birth date, but 张强: another person
+    stage(con, [*anchored(ZHANG, "张伟"), rec("dibao", second, "张伟"), rec("unemployment", twin, "张强")])
+    link_persons(con, LinkSettings())
+    result = links(con)
+    assert result["dibao/test.csv:2"] == (ZHANG, "fuzzy_second_id")
+    assert result["unemployment/test.csv:2"] == (twin, "exact_id")
+    persons = {p for (p,) in con.sql("SELECT person_id FROM core_persons").fetchall()}
+    assert second not in persons and {ZHANG, twin} <= persons
+
+
 def test_duplicates_within_a_source_link_to_one_person(con):
     stage(
         con,
