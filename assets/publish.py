@@ -57,7 +57,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             write_manifest(
                 folder / "manifest.json",
                 as_of=as_of,
-                run_id=context.run_id,
+                run_id=context.run.run_id,
                 code_version=code_version(),
                 previous_as_of=previous.name if previous else None,
                 inputs=input_section(con, staging),

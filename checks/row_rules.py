@@ -132,35 +132,60 @@ def _value_rules(source: str, columns: set[str]) -> list[RowRule]:
     return rules
 
 
-def _duplicate_row_rule(raw_columns: list[str]) -> RowRule:
-    """An exact copy of an earlier row of the same source: kept (the roll really holds it twice), flagged."""
-    window = (
-        f"OVER (PARTITION BY hash({', '.join(raw_columns)}) ORDER BY source_file, source_sheet, source_row)"
-    )
+def _duplicate_row_rule() -> RowRule:
+    """An exact copy of an earlier row of the same source: kept (the roll really holds it twice), flagged.
+
+    Reads the `duplicates` relation of `quarantine_sql`: the copy number of a row among identical rows.
+    """
     return RowRule(
         "duplicate_row",
-        f"row_number() {window} > 1",
-        f"first_value(source_record) {window}",
+        "copy_number > 1",
+        "first_copy",
         "与该行（值为首次出现的位置）完全相同的重复行；记录保留 / exact copy of the row named in value; kept"
         " (the roll holds this person twice)",
     )
 
 
 def rules_for(source: str, normalized_columns: list[str]) -> list[RowRule]:
-    raw_columns = [c for c in normalized_columns if c.startswith("raw_")]
-    return [*IDENTITY_RULES, *_value_rules(source, set(normalized_columns)), _duplicate_row_rule(raw_columns)]
+    return [*IDENTITY_RULES, *_value_rules(source, set(normalized_columns)), _duplicate_row_rule()]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def quarantine_sql(source: str, normalized: str, normalized_columns: list[str]) -> str:
-    """One SELECT producing every quarantine row of a source, in the columns of `QUARANTINE_COLUMNS`."""
-    parts = []
-    for rule in rules_for(source, normalized_columns):
-        action = "rejected" if rule.rejects else "kept"
-        message = rule.message.replace("'", "''")
-        parts.append(
-            f"SELECT source, source_record, '{rule.rule}' AS rule, _value AS value, "
-            f"'{message}' AS message, '{action}' AS action, source_file FROM "
-            f"(SELECT *, ({rule.condition}) AS _fails, CAST({rule.value} AS VARCHAR) AS _value FROM {normalized}) "
-            "WHERE _fails"
+    """One SELECT producing every quarantine row of a source, in the columns of `QUARANTINE_COLUMNS`.
+
+    One pass over the table: every rule's condition is evaluated per row into a list of the rules the
+    row fails, which is unnested; messages join on afterwards, for the failing rows only. Identical rows
+    are found by hashing the raw columns and ordering only the groups that occur more than once.
+    """
+    rules = rules_for(source, normalized_columns)
+    raw_columns = ", ".join(c for c in normalized_columns if c.startswith("raw_"))
+    order = "source_file, source_sheet, source_row"
+    checks = ", ".join(
+        f"CASE WHEN {rule.condition} THEN {{'rule': {_literal(rule.rule)}, 'value': CAST({rule.value} AS VARCHAR)}} END"
+        for rule in rules
+    )
+    catalogue = ", ".join(
+        f"({_literal(rule.rule)}, {_literal(rule.message)}, '{'rejected' if rule.rejects else 'kept'}')"
+        for rule in rules
+    )
+    return f"""
+        WITH hashed AS (SELECT source_record, {order}, hash({raw_columns}) AS row_hash FROM {normalized}),
+        duplicates AS (
+            SELECT source_record,
+                   row_number() OVER copies AS copy_number, first_value(source_record) OVER copies AS first_copy
+            FROM hashed
+            WHERE row_hash IN (SELECT row_hash FROM hashed GROUP BY row_hash HAVING count(*) > 1)
+            WINDOW copies AS (PARTITION BY row_hash ORDER BY {order})
+        ),
+        failures AS (
+            SELECT source, source_record, source_file,
+                   unnest(list_filter([{checks}], lambda f: f IS NOT NULL)) AS failure
+            FROM {normalized} LEFT JOIN duplicates USING (source_record)
         )
-    return " UNION ALL ".join(parts)
+        SELECT source, source_record, failure.rule AS rule, failure.value AS value, r.message, r.action, source_file
+        FROM failures JOIN (VALUES {catalogue}) AS r(rule, message, action) ON r.rule = failure.rule
+    """

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from assets.partitions import as_of_partitions
 from pipelines.settings import PROJECT_ROOT, ConfigError, load_settings
 
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
@@ -88,7 +89,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    as_of = args.as_of or dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    as_of = args.as_of or today.isoformat()
+    first = as_of_partitions.start.date()
+    if not first <= dt.date.fromisoformat(as_of) <= today:
+        print(
+            f"aidmatch: --as-of {as_of} is outside the dates a run can be for: {first} to today ({today}).",
+            file=sys.stderr,
+        )
+        return 2
 
     from pipelines.definitions import build_defs
     from pipelines.resources import AidmatchResource

@@ -2,12 +2,9 @@
 
 import dagster as dg
 
-from assets.partitions import as_of_partitions
-
 nightly_job = dg.define_asset_job(
     "aidmatch_nightly",
     selection=dg.AssetSelection.all(),
-    partitions_def=as_of_partitions,
     description="Ingest, validate, link, apply the rules and publish the lists for one as-of date.",
 )
 

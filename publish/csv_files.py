@@ -13,5 +13,7 @@ import duckdb
 def write_csv(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> int:
     """Write the rows of `select_sql` to `path` as UTF-8 CSV with a header; return the row count."""
     target = str(path).replace("'", "''")
-    con.execute(f"COPY ({select_sql}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"')")
-    return con.execute(f"SELECT count(*) FROM ({select_sql})").fetchall()[0][0]
+    (written,) = con.execute(
+        f"COPY ({select_sql}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"')"
+    ).fetchall()[0]
+    return written

@@ -201,12 +201,11 @@ def build_normalized(con: duckdb.DuckDBPyConnection, source: str, raw_table: str
 def staged_select(source: str, normalized: str, rejected: str) -> str:
     """SQL that projects the normalized rows that were not rejected onto the declared staged columns.
 
-    Birth date and sex fall back to what a valid ID says; the disability category and grade fall back
-    to the card number's last two digits (after an 18- or 15-character ID).
+    Birth date and sex are the source's own columns only (NULL where it has none): what the ID says is
+    the ID's evidence, and the linker must not count it twice. The disability category and grade fall
+    back to the card number's last two digits (after an 18- or 15-character ID).
     """
     fallbacks = {
-        "birth_date": "COALESCE(birth_date, id_birth_date)",
-        "sex": "COALESCE(sex, id_sex)",
         "disability_category": f"COALESCE(disability_category, {_card_digit_case(CARD_CATEGORIES)})",
         "disability_grade": f"COALESCE(disability_grade, TRY_CAST({_CARD_GRADE_DIGIT} AS INTEGER))",
     }

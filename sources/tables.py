@@ -10,8 +10,8 @@ Conventions that every stage relies on:
 - `id_norm` is the normalized 18-character citizen ID when the raw value could be normalized to
   18 characters (NFKC, spaces dropped, X upper-cased, 15→18 converted), even when its check digit
   or date is wrong; `id_valid` says whether it passes GB 11643-1999; `id_issue` says why not.
-- `birth_date` / `sex` come from the source's own columns when present and parseable, otherwise
-  from a valid ID; the linker compares them as independent evidence.
+- `birth_date` / `sex` come from the source's own columns only (NULL where the source has none): the
+  linker compares them with the person's ID as evidence independent of the record's own ID.
 """
 
 from dataclasses import dataclass
@@ -52,8 +52,8 @@ IDENTITY_COLUMNS: tuple[Column, ...] = (
         "name", "VARCHAR", "normalized name: NFKC, no spaces, U+00B7 middle dot, simplified, note removed"
     ),
     Column("name_alias", "VARCHAR", "a bracketed note from the name (e.g. 曾用名张珊), normalized"),
-    Column("sex", "VARCHAR", "男 or 女"),
-    Column("birth_date", "DATE", "from the source column, else from a valid ID"),
+    Column("sex", "VARCHAR", "男 or 女, from the source's column"),
+    Column("birth_date", "DATE", "from the source's column"),
 )
 
 SOURCE_COLUMNS: dict[str, tuple[Column, ...]] = {

@@ -1,0 +1,361 @@
+"""`aidmatch run` end to end on a small generated world with every defect of SPEC section 2.
+
+Real files, real Dagster runs in a temporary instance, real DuckDB: the published folder is checked
+against the contract of SPEC section 5 and the lists against the generator's expected lists.
+"""
+
+import datetime as dt
+import hashlib
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from conftest import (
+    LIST_NAMES,
+    SOURCES,
+    SPEC_COLUMNS,
+    WORLD_AS_OF,
+    check_char,
+    read_csv,
+    read_manifest,
+    run_aidmatch,
+)
+from dagster import DagsterInstance, DagsterRunStatus
+
+from benchmarks.evaluate_lists import evaluate
+
+AS_OF = WORLD_AS_OF.isoformat()
+NEXT_DAY = (WORLD_AS_OF + dt.timedelta(days=1)).isoformat()
+CSV_FILES = (*LIST_NAMES, "person_links", "review_queue", "quarantine", "changes")
+SOURCE_RECORD = re.compile(
+    r"^(?P<folder>[^/]+)/(?P<file>[^/#:]+\.(?P<ext>csv|xlsx))(?:#(?P<sheet>[^:]+))?:(?P<row>\d+)$"
+)
+PERSON_ID = re.compile(r"^\d{17}[\dX]$")
+REASON_CODES = {
+    "proactive": {"DIBAO", "DISABLED", "AGE_4050", "LONG_TERM_UNEMPLOYED", "ZERO_EMPLOYMENT_HOUSEHOLD"},
+    "removals": {
+        "EMPLOYED",
+        "FLEXIBLY_EMPLOYED",
+        "RETIRED",
+        "RETIREMENT_AGE",
+        "DECEASED",
+        "DUPLICATE",
+        "NO_WORK_CAPACITY",
+        "BASIS_ENDED",
+    },
+}
+HIGH_CONFIDENCE = {"EMPLOYED", "RETIRED", "DECEASED", "DUPLICATE"}
+# list -> (key columns, the detail column changes.csv reports)
+TRACKED = {
+    "proactive": (("person_id", "category"), "reasons"),
+    "removals": (("source_record", "roll"), "reasons"),
+    "zero_employment_households": (("household_id",), "status"),
+}
+
+
+class Pipeline:
+    """The runs of this module: day D, then D+1 with one registration blanked out, then D+1 again."""
+
+    def __init__(self, base: Path, world: Path) -> None:
+        self.base = base
+        self.world = world
+        self.input = base / "input"
+        self.output = base / "output"
+        self.work = base / "work"
+        self.home = base / "dagster_home"
+        shutil.copytree(world / "input", self.input)
+        self.input_digests = {
+            f"{p.parent.name}/{p.name}": hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in self.input.rglob("*")
+            if p.is_file()
+        }
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory, world) -> Pipeline:
+    p = Pipeline(tmp_path_factory.mktemp("pipeline"), world)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(p.home))
+        p.first_code = run_aidmatch(p.input, p.output, p.work, AS_OF)
+    p.day = p.output / AS_OF
+    return p
+
+
+@pytest.fixture
+def published(pipeline) -> Path:
+    assert pipeline.first_code == 0, "the run on the generated world must succeed (exit code 0)"
+    return pipeline.day
+
+
+def _rows(folder: Path, name: str) -> list[dict[str, str]]:
+    return read_csv(folder / f"{name}.csv")[1]
+
+
+# --- the published folder ----------------------------------------------------------------------
+
+
+def test_run_exits_zero_and_publishes_every_file(published):
+    names = {p.name for p in published.iterdir()}
+    expected = {f"{n}.csv" for n in CSV_FILES} | {f"{n}.xlsx" for n in LIST_NAMES} | {"manifest.json"}
+    assert expected <= names, f"missing: {sorted(expected - names)}"
+    assert not [n for n in names if n.startswith(".")], "no temporary files left in the published folder"
+    assert [p.name for p in published.parent.iterdir()] == [AS_OF], "no staging folder left beside it"
+
+
+@pytest.mark.parametrize("name", list(SPEC_COLUMNS))
+def test_csv_header_starts_with_spec_columns(published, name):
+    (published / f"{name}.csv").read_bytes().decode("utf-8")  # UTF-8
+    header, _ = read_csv(published / f"{name}.csv")
+    header = [h.lstrip("\ufeff") for h in header]
+    assert header[: len(SPEC_COLUMNS[name])] == SPEC_COLUMNS[name]
+
+
+def test_reasons_are_sorted_semicolon_joined_codes(published):
+    for name in ("proactive", "removals"):
+        rows = _rows(published, name)
+        assert rows, f"{name}.csv should not be empty on the generated world"
+        for row in rows:
+            codes = row["reasons"].split(";")
+            assert codes == sorted(set(codes)), f"{name}: reasons not sorted/unique: {row['reasons']!r}"
+            assert set(codes) <= REASON_CODES[name], f"{name}: unknown code in {row['reasons']!r}"
+
+
+def test_list_codes_follow_the_rules(published):
+    for row in _rows(published, "proactive"):
+        assert row["category"] in {"RECOGNIZE", "OUTREACH"}
+        if row["category"] == "OUTREACH":
+            assert set(row["reasons"].split(";")) <= {"DIBAO", "DISABLED"}, row
+    for row in _rows(published, "removals"):
+        assert row["roll"] in {"unemployment", "employment_difficulty"}
+        high = bool(set(row["reasons"].split(";")) & HIGH_CONFIDENCE)
+        assert row["confidence"] == ("high" if high else "review"), row
+    for row in _rows(published, "zero_employment_households"):
+        assert row["status"] in {"CONFIRMED", "POTENTIAL"}
+        assert (row["status"] == "CONFIRMED") == (int(row["registered_unemployed_members"]) > 0), row
+
+
+def _assert_person_id(value: str, where: str) -> None:
+    assert len(value) == 18 and PERSON_ID.match(value), f"{where}: person id {value!r}"
+    assert value[17] == check_char(value[:17]), f"{where}: {value} fails the GB 11643 check"
+
+
+def test_person_ids_are_normalized_18_character_ids(published):
+    for name in ("proactive", "removals"):
+        for row in _rows(published, name):
+            _assert_person_id(row["person_id"], name)
+    for row in _rows(published, "person_links"):
+        if row["person_id"]:
+            _assert_person_id(row["person_id"], "person_links")
+    for row in _rows(published, "review_queue"):
+        _assert_person_id(row["candidate_person_id"], "review_queue")
+    for row in _rows(published, "zero_employment_households"):
+        for member in row["member_ids"].split(";"):
+            _assert_person_id(member, "zero_employment_households.member_ids")
+
+
+def test_source_record_points_at_a_file_sheet_and_row(published, pipeline):
+    for name in ("removals", "person_links", "review_queue", "quarantine"):
+        for row in _rows(published, name):
+            match = SOURCE_RECORD.match(row["source_record"])
+            assert match, f"{name}: {row['source_record']!r}"
+            if "source" in row:
+                assert match["folder"] == row["source"], row
+            assert (pipeline.input / match["folder"] / match["file"]).is_file(), row["source_record"]
+            assert (match["sheet"] is not None) == (match["ext"] == "xlsx"), row["source_record"]
+            assert int(match["row"]) >= 2, "row 1 at least is the header"
+
+
+def test_person_links_one_row_per_staged_record(published):
+    manifest = read_manifest(published)
+    links = _rows(published, "person_links")
+    per_source = Counter(row["source"] for row in links)
+    for source in SOURCES:
+        assert per_source[source] == manifest["inputs"][source]["rows_staged"], source
+    records = Counter((row["source"], row["source_record"]) for row in links)
+    assert [r for r, n in records.items() if n > 1] == [], "a staged record linked twice"
+    unlinked = [row for row in links if not row["person_id"]]
+    assert unlinked, "the generated world has IDs that cannot be linked"
+    for row in links:
+        assert bool(row["person_id"]) != row["method"].startswith("unlinked:"), row
+        assert row["method"], row
+
+
+def test_manifest(published, pipeline):
+    manifest = read_manifest(published)
+    assert manifest["as_of"] == AS_OF
+    assert re.fullmatch(r"[0-9a-f-]{36}", manifest["run_id"])
+    assert manifest["code_version"]
+    assert manifest["config"], "the configuration in force is echoed"
+    listed = {}
+    for source in SOURCES:
+        section = manifest["inputs"][source]
+        assert section["rows_read"] == section["rows_staged"] + section["rows_rejected"], source
+        read_files = [f for f in section["files"] if not f.get("ignored")]
+        assert sum(f["rows_read"] for f in read_files) == section["rows_read"], source
+        for entry in section["files"]:
+            assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]), entry
+            listed[entry["file"]] = entry["sha256"]
+    assert listed == pipeline.input_digests, "every input file, with the sha256 of its bytes"
+    outputs = manifest["outputs"]
+    for name in CSV_FILES:
+        assert outputs[f"{name}.csv"] == len(_rows(published, name)), name
+
+
+def test_excel_numeric_ids_are_quarantined_never_repaired(published, world):
+    truth = pl.read_csv(world / "truth" / "records.csv", infer_schema=False)
+    numeric = truth.filter(pl.col("id_defect") == "excel_numeric")
+    assert numeric.height, "the generated world has IDs stored as numbers"
+    quarantine = _rows(published, "quarantine")
+    links = {row["source_record"]: row for row in _rows(published, "person_links")}
+    for record, true_id in numeric.select("source_record", "true_person_id").iter_rows():
+        flagged = [r for r in quarantine if r["source_record"] == record and "excel" in r["rule"]]
+        assert flagged, f"{record}: no quarantine row for an ID stored as a number"
+        message = flagged[0]["message"]
+        assert "无法恢复" in message or "unrecoverable" in message.lower(), message
+        value = flagged[0]["value"]
+        mantissa = re.fullmatch(r"(\d)\.(\d+)E\+17", value)
+        assert mantissa, f"{record}: the value shows the number as Excel does, not {value!r}"
+        prefix = (mantissa[1] + mantissa[2]).ljust(15, "0")[:15]
+        link = links[record]
+        assert link["method"] != "exact_id", f"{record}: an unrecoverable ID linked as exact"
+        if link["person_id"]:
+            assert link["person_id"] == true_id, f"{record}: linked to the wrong person"
+            assert link["person_id"][:15] == prefix
+            assert link["method"].startswith("fuzzy"), link
+        assert link["person_id"] != str(int(float(value))), f"{record}: claims the repaired ID"
+
+
+def test_lists_match_the_expected_lists(published, world):
+    scores = evaluate(published, world / "truth")
+    for score in scores:
+        print(
+            f"{score.name:40} expected {score.expected:4} published {score.published:4} "
+            f"precision {score.precision:.4f} recall {score.recall:.4f}"
+        )
+    for score in scores:
+        if "+" not in score.name:  # on keys
+            assert score.expected > 0, f"{score.name}: the world should produce entries"
+            assert score.precision >= 0.95, f"{score.name}: precision {score.precision:.4f}"
+            assert score.recall >= 0.95, f"{score.name}: recall {score.recall:.4f}"
+
+
+@pytest.mark.parametrize(
+    "name, sheet_by, id_headers",
+    [
+        ("proactive", "category", ["公民身份号码"]),
+        ("removals", "roll", ["公民身份号码"]),
+        ("zero_employment_households", "status", ["户编号", "成员身份证号"]),
+    ],
+)
+def test_xlsx_lists_are_ready_for_people(published, name, sheet_by, id_headers):
+    rows = _rows(published, name)
+    workbook = openpyxl.load_workbook(published / f"{name}.xlsx")
+    categories = {row[sheet_by] for row in rows}
+    assert len(workbook.sheetnames) == max(1, len(categories)), "one sheet per category"
+    total = 0
+    for sheet in workbook.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
+        header = [cell.value for cell in sheet[1]]
+        assert all(isinstance(h, str) and re.search(r"[\u4e00-\u9fff]", h) for h in header), header
+        for id_header in id_headers:
+            assert id_header in header, header
+            column = header.index(id_header) + 1
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+                assert isinstance(cell.value, str), f"{sheet.title}!{cell.coordinate} is {cell.value!r}"
+                assert cell.number_format == "@", f"{sheet.title}!{cell.coordinate}"
+        if rows:
+            assert "公民身份号码" in header or "户编号" in header
+        total += sheet.max_row - 1
+        category_column = header.index({"category": "类别", "roll": "名册", "status": "状态"}[sheet_by]) + 1
+        labels = {
+            cell.value
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=category_column, max_col=category_column)
+        }
+        assert len(labels) <= 1, f"sheet {sheet.title} mixes categories {labels}"
+    assert total == len(rows), "every list row is in the workbook"
+
+
+def test_the_run_is_recorded_in_the_dagster_instance(published, pipeline, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(pipeline.home))
+    manifest = read_manifest(published)
+    with DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        assert runs, "no run in the instance under DAGSTER_HOME"
+        recorded = {run.run_id: run for run in runs}
+        assert manifest["run_id"] in recorded, "the published run id is a run of the instance"
+        assert recorded[manifest["run_id"]].status == DagsterRunStatus.SUCCESS
+        assert runs[0].status == DagsterRunStatus.SUCCESS, "the latest run succeeded"
+
+
+# --- later runs: the next day, and a rerun replacing the folder whole ----------------------------
+
+
+def _blank_csv_line(path: Path, line: int) -> None:
+    """Empty one line of a CSV in place (encoding untouched): the rows after it keep their numbers."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    content = lines[line - 1]
+    lines[line - 1] = content[len(content.rstrip(b"\r\n")) :]
+    path.write_bytes(b"".join(lines))
+
+
+def _keys(rows: list[dict[str, str]], list_name: str) -> dict[str, str]:
+    key, detail = TRACKED[list_name]
+    return {"|".join(row[k] for k in key): row[detail] for row in rows}
+
+
+def test_next_day_changes_and_rerun_replaces_folder(pipeline, published, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(pipeline.home))
+    first = {name: _rows(published, name) for name in LIST_NAMES}
+    first_changes = _rows(published, "changes")
+    assert first_changes and {r["change"] for r in first_changes} == {"entered"}, (
+        "the first night: every entry entered"
+    )
+    # Take one registration off the roll: blank its line in a CSV extract (the rows after keep their numbers).
+    removal = next(
+        r for r in first["removals"] if re.match(r"^unemployment/[^#]+\.csv:\d+$", r["source_record"])
+    )
+    folder_file, line = removal["source_record"].rsplit(":", 1)
+    _blank_csv_line(pipeline.input / folder_file, int(line))
+
+    assert run_aidmatch(pipeline.input, pipeline.output, pipeline.work, NEXT_DAY) == 0, (
+        capsys.readouterr().err
+    )
+    second_folder = pipeline.output / NEXT_DAY
+    second = {name: _rows(second_folder, name) for name in LIST_NAMES}
+    changes = _rows(second_folder, "changes")
+    header, _ = read_csv(second_folder / "changes.csv")
+    assert header[:3] == ["list", "change", "key"]
+    assert read_manifest(second_folder).get("previous_as_of", AS_OF) == AS_OF
+    for name in LIST_NAMES:
+        before, after = _keys(first[name], name), _keys(second[name], name)
+        reported = {c["change"]: set() for c in changes} | {"entered": set(), "left": set(), "changed": set()}
+        for c in changes:
+            if c["list"] == name:
+                reported[c["change"]].add(c["key"])
+        assert reported["entered"] == set(after) - set(before), name
+        assert reported["left"] == set(before) - set(after), name
+        changed = {k for k in set(before) & set(after) if before[k] != after[k]}
+        assert reported["changed"] == changed, name
+    gone = f"{removal['source_record']}|{removal['roll']}"
+    assert any(c["list"] == "removals" and c["change"] == "left" and c["key"] == gone for c in changes)
+    assert not any(
+        r["source_record"] == removal["source_record"] for r in _rows(second_folder, "person_links")
+    )
+
+    # A rerun of the same as-of replaces the folder whole.
+    (second_folder / "stale.txt").write_text("from an earlier run", encoding="utf-8")
+    second_run_id = read_manifest(second_folder)["run_id"]
+    assert run_aidmatch(pipeline.input, pipeline.output, pipeline.work, NEXT_DAY) == 0
+    assert not (second_folder / "stale.txt").exists(), "the folder was merged into, not replaced"
+    assert read_manifest(second_folder)["run_id"] != second_run_id
+    rerun_changes = _rows(second_folder, "changes")
+    assert sorted(map(tuple, (r.values() for r in rerun_changes))) == sorted(
+        map(tuple, (r.values() for r in changes))
+    ), "same input, same previous day: same changes"
+    assert sorted(p.name for p in pipeline.output.iterdir()) == [AS_OF, NEXT_DAY]
+    assert _rows(published, "changes") == first_changes, "the previous day's folder is untouched"
