@@ -57,6 +57,16 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
         """,
     ),
     BlockingRule(
+        "second_id",
+        "one person under two IDs: a valid ID with the person's region and birth date, and the same name",
+        """
+        SELECT f.profile_id, p.person_id
+        FROM link_fuzzy_profiles AS f
+        JOIN link_persons AS p ON left(p.person_id, 14) = left(f.id_norm, 14) AND p.name = f.name
+        WHERE f.id_valid
+        """,
+    ),
+    BlockingRule(
         "name_birth_date_sex",
         "a lost ID: the same name, birth date and sex",
         """
@@ -78,10 +88,22 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
 )
 
 
+# Whose ID to believe when two lone valid IDs may be one person: the social-insurance number is by law
+# the citizen ID and is checked at enrolment; the other registers copy it from documents.
+ID_AUTHORITY: tuple[str, ...] = ("si_persons", "si_contributions", "unemployment", "dibao", "disability")
+
+
+def _authority(source_sql: str) -> str:
+    """SQL: the rank of a source in ID_AUTHORITY, lower is more authoritative."""
+    whens = " ".join(f"WHEN '{source}' THEN {rank}" for rank, source in enumerate(ID_AUTHORITY))
+    return f"(CASE {source_sql} {whens} ELSE {len(ID_AUTHORITY)} END)"
+
+
 def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[str, int]:
     """Create `target(profile_id, person_id, blocked_by)`: the distinct candidate pairs of every rule,
-    never the record's own ID, and never a person alone in one source for a record that is itself a
-    valid ID alone in its source (two such records would swap). Returns the pairs each rule generated."""
+    never the record's own ID. A record whose valid ID is alone in its source may go to a person alone
+    in another source only if that source is more authoritative (`ID_AUTHORITY`): two such records
+    would otherwise swap IDs. Returns the pairs each rule generated."""
     union = " UNION ALL ".join(
         f"SELECT *, '{rule.name}' AS blocked_by FROM ({rule.sql})" for rule in BLOCKING_RULES
     )
@@ -94,7 +116,8 @@ def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[
         FROM link_blocked_pairs AS b
         JOIN link_fuzzy_profiles AS f USING (profile_id)
         JOIN link_persons AS p USING (person_id)
-        WHERE b.person_id IS DISTINCT FROM f.id_norm AND NOT (f.id_valid AND p.lonely)
+        WHERE b.person_id IS DISTINCT FROM f.id_norm
+          AND NOT (f.id_valid AND p.lonely AND {_authority("p.sole_source")} <= {_authority("f.source")})
         GROUP BY b.profile_id, b.person_id
         """
     )

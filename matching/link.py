@@ -114,7 +114,8 @@ def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
 
 def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
     """`link_persons`: one row per valid ID with its reference name (most sources, then most records), the
-    birth date and sex the ID states, the name pinyin, and `lonely` (seen in one source only);
+    birth date and sex the ID states, the name pinyin, `lonely` (seen in one source only) and that
+    `sole_source`;
     `link_fuzzy_profiles`: the profiles for the fuzzy tier (invalid ID, or a lonely valid one)."""
     names = con.sql("SELECT DISTINCT name FROM link_profiles WHERE name IS NOT NULL").pl()
     con.register("link_name_pinyin", names.with_columns(name_pinyin=name_pinyin(names["name"])))
@@ -132,7 +133,8 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
                    arg_max(name_alias, (sources, records, name_alias)) AS name_alias,
                    id_birth_date(id_norm) AS birth_date,
                    id_sex(id_norm) AS sex,
-                   min(first_source) = max(last_source) AS lonely
+                   min(first_source) = max(last_source) AS lonely,
+                   CASE WHEN min(first_source) = max(last_source) THEN min(first_source) END AS sole_source
             FROM names GROUP BY id_norm
         )
         SELECT persons.*, n.name_pinyin FROM persons LEFT JOIN link_name_pinyin AS n USING (name)
@@ -141,7 +143,8 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE link_fuzzy_profiles AS
-        SELECT f.profile_id, f.id_norm, f.id_valid, f.id_prefix, f.name, n.name_pinyin, f.birth_date, f.sex
+        SELECT f.profile_id, f.source, f.id_norm, f.id_valid, f.id_prefix, f.name, n.name_pinyin, f.birth_date,
+               f.sex
         FROM link_profiles AS f LEFT JOIN link_name_pinyin AS n USING (name)
         WHERE NOT f.id_valid OR f.id_norm IN (SELECT person_id FROM link_persons WHERE lonely)
         """
@@ -242,7 +245,8 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         )
         """
     )
-    # Review: an exact ID under a completely different name, and the grey zone or a tie of the fuzzy tier.
+    # Review: an exact ID under a completely different name, the grey zone or a tie of the fuzzy tier, and
+    # a lonely valid ID kept as it is but with a candidate person in the grey zone.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE link_review AS
@@ -253,6 +257,12 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         SELECT c.profile_id, c.person_id, c.score, c.evidence
         FROM link_candidates AS c JOIN link_decisions AS d USING (profile_id)
         WHERE d.method IN ('unlinked:review', 'unlinked:ambiguous') AND c.contender AND c.score >= {review}
+        UNION ALL
+        -- A valid ID alone in its source, kept, with another person in the grey zone: maybe one person
+        -- under two IDs. The link stands; an analyst decides.
+        SELECT c.profile_id, c.person_id, c.score, c.evidence
+        FROM link_candidates AS c JOIN link_decisions AS d USING (profile_id)
+        WHERE d.method = 'exact_id' AND c.rank = 1 AND c.score >= {review}
         """
     )
 

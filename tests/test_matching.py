@@ -36,13 +36,11 @@ def rec(source: str, raw_id: str | None, name: str | None, sex: str | None = Non
 
 def stage(con: duckdb.DuckDBPyConnection, records: list[dict]) -> None:
     """Create all five staged tables (declared columns) holding `records`, normalized like staging does:
-    birth date and sex fall back to a valid ID's."""
+    birth date and sex are only what the record itself says (never taken from its ID)."""
     frame = pl.DataFrame(records, schema_overrides={"birth_date": pl.Date, "id_raw": pl.String})
     ids = normalize_citizen_ids(frame["id_raw"])
     names = normalize_names(frame["name_raw"])
     frame = pl.concat([frame.drop("id_raw", "name_raw"), ids, names], how="horizontal").with_columns(
-        birth_date=pl.coalesce("birth_date", "id_birth_date"),
-        sex=pl.coalesce("sex", "id_sex"),
         source_row=pl.int_range(2, pl.len() + 2).over("source"),
     )
     frame = frame.with_columns(
@@ -282,13 +280,31 @@ def test_same_name_and_birth_date_with_two_valid_ids_are_two_people(con):
 def test_one_person_under_a_second_id_of_the_same_region_and_birth_date(con):
     second = valid_id("11010519900101003")  # 张伟's region and birth date, another sequence: a second ID
     twin = valid_id("11010519900101005")  # the same region and birth date, but 张强: another person
-    stage(con, [*anchored(ZHANG, "张伟"), rec("dibao", second, "张伟"), rec("unemployment", twin, "张强")])
+    stage(
+        con,
+        [
+            *anchored(ZHANG, "张伟"),
+            rec("dibao", second, "张伟", "男", date(1990, 1, 1)),
+            rec("unemployment", twin, "张强", "男", date(1990, 1, 1)),
+        ],
+    )
     link_persons(con, LinkSettings())
     result = links(con)
     assert result["dibao/test.csv:2"] == (ZHANG, "fuzzy_second_id")
     assert result["unemployment/test.csv:2"] == (twin, "exact_id")
+    review = con.sql("SELECT source_record, candidate_person_id FROM core_review_queue").fetchall()
+    assert ("unemployment/test.csv:2", ZHANG) not in review  # a different given name is no candidate
     persons = {p for (p,) in con.sql("SELECT person_id FROM core_persons").fetchall()}
     assert second not in persons and {ZHANG, twin} <= persons
+
+
+def test_second_id_without_independent_birth_date_is_kept_and_reviewed(con):
+    second = valid_id("11010519900101003")  # 张伟 under a second ID, in a source without birth date or sex
+    stage(con, [*anchored(ZHANG, "张伟"), rec("si_contributions", second, "张伟")])
+    link_persons(con, LinkSettings())
+    assert links(con)["si_contributions/test.csv:3"] == (second, "exact_id")
+    review = con.sql("SELECT source_record, candidate_person_id FROM core_review_queue").fetchall()
+    assert review == [("si_contributions/test.csv:3", ZHANG)]
 
 
 def test_duplicates_within_a_source_link_to_one_person(con):
