@@ -215,6 +215,10 @@ def synthesize(
     con.execute("DROP TABLE synth_persons; DROP TABLE synth_records; DROP TABLE synth_staged")
 
 
+# ID defects that leave the true ID readable after normalization.
+CLEAN_IDS = "('none', 'lowercase_x', 'fullwidth', 'inner_space', 'legacy_15')"
+
+
 def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> None:
     """`eval_records`: every truth record with its link; `right` means linked to the person most records of
     its true person went to (so opaque truth keys work as well as IDs)."""
@@ -229,7 +233,12 @@ def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> None:
             FROM read_csv('{truth_dir / "records.csv"}', header = true, all_varchar = true) AS t
             JOIN core_person_links AS l USING (source, source_record)
         )
-        SELECT *, person_id IS NOT NULL AND person_id = mode(person_id) OVER person AS is_right,
+        SELECT *,
+               -- anchored: another record of the same person carries the true ID readably, so there is a
+               -- person to link to (a defective ID whose owner appears nowhere else cannot be linked)
+               recoverable AND count(*) FILTER (id_defect IN {CLEAN_IDS}) OVER person
+                   > (id_defect IN {CLEAN_IDS})::INTEGER AS anchored,
+               person_id IS NOT NULL AND person_id = mode(person_id) OVER person AS is_right,
                person_id IS NOT NULL AND person_id <> mode(person_id) OVER person AS is_wrong,
                source_record IN (SELECT source_record FROM core_review_queue) AS in_review
         FROM joined WINDOW person AS (PARTITION BY true_person_id)
@@ -238,9 +247,11 @@ def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> None:
 
 
 def print_rates(con: duckdb.DuckDBPyConnection) -> None:
-    """Per source and per defect: records, recoverable, right (of recoverable), wrong, review, unlinked."""
+    """Per source and per defect: records, recoverable, right (of recoverable), anchored and right of those,
+    wrong, review, unlinked."""
     print(
-        f"{'group':<34}{'records':>10}{'recov.':>9}{'right%':>9}{'wrong%':>9}{'review%':>9}{'unlinked%':>10}"
+        f"{'group':<34}{'records':>10}{'recov.':>9}{'right%':>9}{'anchor.':>9}{'right%':>9}"
+        f"{'wrong%':>9}{'review%':>9}{'unlinked%':>10}"
     )
     for label, key in (
         ("all", "'all'"),
@@ -250,14 +261,15 @@ def print_rates(con: duckdb.DuckDBPyConnection) -> None:
     ):
         rows = con.sql(
             f"""SELECT {key} AS g, count(*), count(*) FILTER (recoverable),
-                       100 * avg(is_right::INTEGER) FILTER (recoverable), 100 * avg(is_wrong::INTEGER),
+                       100 * avg(is_right::INTEGER) FILTER (recoverable), count(*) FILTER (anchored),
+                       100 * avg(is_right::INTEGER) FILTER (anchored), 100 * avg(is_wrong::INTEGER),
                        100 * avg(in_review::INTEGER), 100 * avg((person_id IS NULL)::INTEGER)
                 FROM eval_records GROUP BY g ORDER BY g"""
         ).fetchall()
-        for group, records, recoverable, right, wrong, review, unlinked in rows:
+        for group, records, recoverable, right, anchored, right_anchored, wrong, review, unlinked in rows:
             print(
-                f"{label + ':' + group:<34}{records:>10}{recoverable:>9}{right or 0:>9.2f}{wrong:>9.3f}"
-                f"{review:>9.3f}{unlinked:>10.3f}"
+                f"{label + ':' + group:<34}{records:>10}{recoverable:>9}{right or 0:>9.2f}{anchored:>9}"
+                f"{right_anchored or 0:>9.2f}{wrong:>9.3f}{review:>9.3f}{unlinked:>10.3f}"
             )
 
 
