@@ -13,30 +13,23 @@ from pipelines.metadata import metadata_table
 from pipelines.resources import AidmatchResource
 from sources.tables import SOURCES
 
+LINKED_SPECS = {
+    "core_person_links": "One row per staged record: its person, method, score and evidence.",
+    "core_persons": "One row per person (key: the normalized 18-character citizen ID).",
+    "core_review_queue": "Uncertain links for analysts to decide.",
+}
+
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            "core_person_links",
+            key,
             group_name="linked",
-            description="One row per staged record: its person, method, score.",
+            description=text,
             deps=[f"staged_{s}" for s in SOURCES],
             kinds={"duckdb"},
-        ),
-        dg.AssetSpec(
-            "core_persons",
-            group_name="linked",
-            description="One row per person (key: normalized 18-character ID).",
-            deps=[f"staged_{s}" for s in SOURCES],
-            kinds={"duckdb"},
-        ),
-        dg.AssetSpec(
-            "core_review_queue",
-            group_name="linked",
-            description="Uncertain links for analysts to decide.",
-            deps=[f"staged_{s}" for s in SOURCES],
-            kinds={"duckdb"},
-        ),
+        )
+        for key, text in LINKED_SPECS.items()
     ],
     partitions_def=as_of_partitions,
     name="link_persons",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import duckdb
 
 from checks.row_rules import quarantine_sql
-from sources.staging import build_normalized, staged_select
+from sources.staging import build_normalized, drop_normalized, staged_select
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def stage_source(con: duckdb.DuckDBPyConnection, source: str) -> StagingResult:
     con.execute(
         f"CREATE OR REPLACE TABLE staged_{source} AS {staged_select(source, normalized, f'({rejected})')}"
     )
-    con.execute(f"DROP TABLE {normalized}")
+    drop_normalized(con, normalized)
     by_rule = dict(
         con.execute(f"SELECT rule, count(*) FROM {quarantine} GROUP BY 1 ORDER BY 2 DESC").fetchall()
     )

@@ -48,7 +48,7 @@ class AidmatchResource(dg.ConfigurableResource):
     def connect(self, as_of: str) -> Iterator[duckdb.DuckDBPyConnection]:
         path = self.database_path(as_of)
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config={"memory_limit": self.settings.database.memory_limit})
         try:
             yield con
         finally:

@@ -43,6 +43,12 @@ class ValidationSettings:
             raise ConfigError("validation.max_quarantine_rate must be between 0 and 1")
 
 
+@dataclass(frozen=True)
+class DatabaseSettings:
+    # DuckDB's memory ceiling for a run; beyond it DuckDB spills to disk instead of growing.
+    memory_limit: str = "3GB"
+
+
 ENV_OVERRIDES = {
     "input_root": "AIDMATCH_INPUT_ROOT",
     "output_root": "AIDMATCH_OUTPUT_ROOT",
@@ -54,6 +60,7 @@ ENV_OVERRIDES = {
 class Settings:
     paths: PathSettings = field(default_factory=PathSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
     linking: LinkSettings = field(default_factory=LinkSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
 

@@ -102,8 +102,10 @@ def _lookup_function(kind: str) -> Lookup:
 
 
 def _register_lookup(con: duckdb.DuckDBPyConnection, name: str, raw: pl.Series, values: pl.DataFrame) -> None:
-    """Register a raw -> normalized lookup frame as a DuckDB view `name` with column `raw` first."""
-    con.register(name, pl.concat([raw.alias("raw").to_frame(), values], how="horizontal"))
+    """Store a raw -> normalized lookup as the temporary table `name`, column `raw` first."""
+    con.register("_lookup_frame", pl.concat([raw.alias("raw").to_frame(), values], how="horizontal"))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _lookup_frame")
+    con.unregister("_lookup_frame")
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, sql: str) -> pl.Series:
@@ -116,7 +118,11 @@ def _clean_text(expr: str) -> str:
 
 
 def build_normalized(con: duckdb.DuckDBPyConnection, source: str, raw_table: str, target: str) -> None:
-    """Create `target`: every raw row with its raw values and the normalized staged columns beside them.
+    """Create the view `target`: every raw row with its raw values and the normalized staged columns.
+
+    A view over the raw table and small lookup tables (one per normalized column, distinct values
+    only), not a table: the quarantine and the staged table each read it once, and a 10-million-row
+    intermediate never has to sit in memory. `drop_normalized` removes it and its lookups.
 
     Raw columns keep their names prefixed `raw_`, so the row rules can compare what came in with what
     came out (a non-empty date that did not parse, an enum value nobody knows) and report the raw value.
@@ -190,12 +196,18 @@ def build_normalized(con: duckdb.DuckDBPyConnection, source: str, raw_table: str
             joins.append(f"LEFT JOIN {alias} ON {alias}.raw = {value}")
             selects.append(f"CAST({alias}.value AS {column.sql_type}) AS {column.name}")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT {', '.join(selects)} "
-        f"FROM {raw_table} r {' '.join(joins)}"
+        f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {', '.join(selects)} FROM {raw_table} r {' '.join(joins)}"
     )
-    for name in [n for (n,) in con.sql("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()]:
-        if name.startswith(f"_lk_{target}_"):
-            con.unregister(name)
+
+
+def drop_normalized(con: duckdb.DuckDBPyConnection, target: str) -> None:
+    """Drop the view `build_normalized` made and its lookup tables."""
+    con.execute(f"DROP VIEW IF EXISTS {target}")
+    lookups = con.sql(
+        f"SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, '_lk_{target}_')"
+    ).fetchall()
+    for (name,) in lookups:
+        con.execute(f"DROP TABLE {name}")
 
 
 def staged_select(source: str, normalized: str, rejected: str) -> str:
