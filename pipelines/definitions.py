@@ -23,6 +23,8 @@ def build_defs(resource_overrides: dict[str, object] | None = None) -> dg.Defini
         schedules=[nightly_schedule],
         resources=resources,
         loggers={"progress": progress_logger},
+        # Assets materialized from the UI outside the job too: one writer for the run's DuckDB file.
+        executor=dg.in_process_executor,
     )
 
 

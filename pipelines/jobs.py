@@ -5,6 +5,8 @@ import dagster as dg
 nightly_job = dg.define_asset_job(
     "aidmatch_nightly",
     selection=dg.AssetSelection.all(),
+    # One process, one step at a time: every step writes the same DuckDB file, which takes one writer.
+    executor_def=dg.in_process_executor,
     description="Ingest, validate, link, apply the rules and publish the lists for one as-of date.",
 )
 
