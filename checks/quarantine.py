@@ -55,7 +55,8 @@ def stage_source(con: duckdb.DuckDBPyConnection, source: str) -> StagingResult:
     quarantine = f"quarantine_{source}"
     build_normalized(con, source, f"raw_{source}", normalized)
     columns = [name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE {normalized})").fetchall()]
-    con.execute(f"CREATE OR REPLACE TABLE {quarantine} AS {quarantine_sql(source, normalized, columns)}")
+    rules_sql = quarantine_sql(source, normalized, columns, raw_table=f"raw_{source}")
+    con.execute(f"CREATE OR REPLACE TABLE {quarantine} AS {rules_sql}")
     rejected = f"SELECT DISTINCT source_record FROM {quarantine} WHERE action = 'rejected'"
     con.execute(
         f"CREATE OR REPLACE TABLE staged_{source} AS {staged_select(source, normalized, f'({rejected})')}"

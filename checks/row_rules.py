@@ -154,26 +154,29 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def quarantine_sql(source: str, normalized: str, normalized_columns: list[str]) -> str:
+def quarantine_sql(source: str, normalized: str, normalized_columns: list[str], raw_table: str) -> str:
     """One SELECT producing every quarantine row of a source, in the columns of `QUARANTINE_COLUMNS`.
 
-    One pass over the table: every rule's condition is evaluated per row into a list of the rules the
-    row fails, which is unnested; messages join on afterwards, for the failing rows only. Identical rows
-    are found by hashing the raw columns and ordering only the groups that occur more than once.
+    One pass over the table: the rows failing any rule are picked out, each rule's condition evaluated
+    for them into a list of the rules the row fails, which is unnested; messages join on afterwards, for the failing rows only. Identical rows
+    are found by hashing the raw table's columns (read directly, not through the normalizing joins) and
+    ordering only the groups that occur more than once.
     """
     rules = rules_for(source, normalized_columns)
-    raw_columns = ", ".join(c for c in normalized_columns if c.startswith("raw_"))
+    raw_columns = ", ".join(c.removeprefix("raw_") for c in normalized_columns if c.startswith("raw_"))
     order = "source_file, source_sheet, source_row"
     checks = ", ".join(
         f"CASE WHEN {rule.condition} THEN {{'rule': {_literal(rule.rule)}, 'value': CAST({rule.value} AS VARCHAR)}} END"
         for rule in rules
     )
+    # Most rows fail nothing: test the plain conditions first, build the list only for rows that fail.
+    any_failure = " OR ".join(f"({rule.condition})" for rule in rules)
     catalogue = ", ".join(
         f"({_literal(rule.rule)}, {_literal(rule.message)}, '{'rejected' if rule.rejects else 'kept'}')"
         for rule in rules
     )
     return f"""
-        WITH hashed AS (SELECT source_record, {order}, hash({raw_columns}) AS row_hash FROM {normalized}),
+        WITH hashed AS (SELECT source_record, {order}, hash({raw_columns}) AS row_hash FROM {raw_table}),
         duplicates AS (
             SELECT source_record,
                    row_number() OVER copies AS copy_number, first_value(source_record) OVER copies AS first_copy
@@ -185,6 +188,7 @@ def quarantine_sql(source: str, normalized: str, normalized_columns: list[str]) 
             SELECT source, source_record, source_file,
                    unnest(list_filter([{checks}], lambda f: f IS NOT NULL)) AS failure
             FROM {normalized} LEFT JOIN duplicates USING (source_record)
+            WHERE {any_failure}
         )
         SELECT source, source_record, failure.rule AS rule, failure.value AS value, r.message, r.action, source_file
         FROM failures JOIN (VALUES {catalogue}) AS r(rule, message, action) ON r.rule = failure.rule
