@@ -43,10 +43,16 @@ def _column_widths(frame: pl.DataFrame, headers: list[str]) -> list[int]:
     return widths
 
 
+def is_identifier(column: str) -> bool:
+    """Columns holding IDs and record references: formatted as text so that Excel never re-reads them."""
+    return column.endswith(("_id", "_ids")) or column == "source_record"
+
+
 def write_workbook(path: Path, sheets: dict[str, pl.DataFrame], headers: dict[str, str]) -> None:
     """Write `sheets` (sheet title -> frame) to `path`; `headers` maps column names to Chinese labels.
 
-    Every value is written as text (dates as YYYY-MM-DD), so no ID or code is reinterpreted by Excel.
+    Every value is written as text (dates as YYYY-MM-DD), so no ID or code is reinterpreted by Excel;
+    identifier columns also carry the text number format ("@"), so an edit keeps them text.
     """
     workbook = Workbook(write_only=True)
     for title, frame in sheets.items():
@@ -65,8 +71,11 @@ def write_workbook(path: Path, sheets: dict[str, pl.DataFrame], headers: dict[st
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
         sheet.append([_header_cell(sheet, label) for label in labels])
         text = frame.select(pl.all().cast(pl.String).fill_null(""))
+        identifiers = [is_identifier(column) for column in frame.columns]
         for row in text.iter_rows():
-            sheet.append([_text_cell(sheet, value) for value in row])
+            sheet.append(
+                [_text_cell(sheet, v) if ident else v for v, ident in zip(row, identifiers, strict=True)]
+            )
     workbook.save(path)
 
 
