@@ -106,6 +106,7 @@ _VALUE_FAILURES = {
     "month": ("bad_month", "费款所属期无法识别（应为YYYYMM）/ month not recognised (YYYYMM)"),
     "number": ("bad_number", "数值无法识别 / number not recognised"),
     "enum": ("unknown_value", "取值不在代码表中 / value not in the code list"),
+    "categories": ("unknown_value", "类别均不在代码表中 / none of the categories is in the code list"),
 }
 
 
@@ -124,7 +125,9 @@ def _value_rules(source: str, columns: set[str]) -> list[RowRule]:
         rules.append(
             RowRule(
                 f"{failure[0]}:{column.name}",
-                f"{raw} IS NOT NULL AND trim({raw}) <> '' AND {column.name} IS NULL",
+                f"{raw} IS NOT NULL AND trim({raw}) <> '' AND coalesce(len({column.name}), 0) = 0"
+                if derivation.kind == "categories"
+                else f"{raw} IS NOT NULL AND trim({raw}) <> '' AND {column.name} IS NULL",
                 raw,
                 f"{column.description}：{failure[1]}；记录保留，该字段置空 / kept with this field empty",
             )

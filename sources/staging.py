@@ -77,6 +77,8 @@ DERIVATIONS: dict[str, Derivation] = {
     "payment_status": Derivation("payment_status", "enum:payment_status"),
 }
 
+# 残疾人证号: the holder's ID (18 characters, or a legacy 15 digits), then the category and grade digits.
+CARD_PATTERN = "^([0-9]{15}|[0-9]{17}[0-9X])[0-9]{2}$"
 # The disability card's last two digits: category then grade (中华人民共和国残疾人证 numbering).
 CARD_CATEGORIES = {"1": "视力", "2": "听力", "3": "言语", "4": "肢体", "5": "智力", "6": "精神", "7": "多重"}
 
@@ -148,7 +150,7 @@ def build_normalized(con: duckdb.DuckDBPyConnection, source: str, raw_table: str
     # A card that is not "ID + two digits" (say, Excel turned it into 1.10105199001011E+19) goes to the ID
     # normalizer whole, which says what is wrong with it (and keeps the digits that survived).
     card_id = (
-        f"CASE WHEN regexp_matches({card}, '^([0-9]{{15}}|[0-9]{{17}}[0-9X])[0-9]{{2}}$') "
+        f"CASE WHEN regexp_matches({card}, '{CARD_PATTERN}') "
         f"THEN left({card}, length({card}) - 2) ELSE {card} END"
     )
     id_expr = f"COALESCE({id_input}, {card_id})" if has("card_no") else id_input
@@ -232,7 +234,7 @@ def _card_digit_case(labels: dict[str, str]) -> str:
     return f"CASE {_CARD_CATEGORY_DIGIT} {whens} END"
 
 
-_CARD_HAS_DIGITS = "length(card_no) IN (17, 20)"
+_CARD_HAS_DIGITS = f"regexp_matches(card_no, '{CARD_PATTERN}')"
 _CARD_CATEGORY_DIGIT = f"CASE WHEN {_CARD_HAS_DIGITS} THEN substr(card_no, length(card_no) - 1, 1) END"
 _CARD_GRADE_DIGIT = f"CASE WHEN {_CARD_HAS_DIGITS} THEN right(card_no, 1) END"
 

@@ -1,0 +1,93 @@
+"""Staging: raw text rows → staged rows and quarantine rows (sources/staging.py, checks/quarantine.py)."""
+
+import duckdb
+import pytest
+
+from checks.quarantine import stage_source
+
+RECORD = ("source", "source_file", "source_sheet", "source_row", "source_record")
+
+
+def raw_table(con: duckdb.DuckDBPyConnection, source: str, columns: list[str], rows: list[tuple]) -> None:
+    """A raw_<source> table as the readers make it: text columns plus the record columns."""
+    values = []
+    for number, row in enumerate(rows, start=2):
+        cells = [source, f"{source}/a.csv", None, number, f"{source}/a.csv:{number}", *row]
+        values.append(
+            "("
+            + ", ".join("NULL" if v is None else (str(v) if isinstance(v, int) else f"'{v}'") for v in cells)
+            + ")"
+        )
+    names = ", ".join((*RECORD, *columns))
+    con.execute(f"CREATE TABLE raw_{source} AS SELECT * FROM (VALUES {', '.join(values)}) t({names})")
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, source: str) -> set[tuple]:
+    return set(con.sql(f"SELECT source_record, rule, value, action FROM quarantine_{source}").fetchall())
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def test_read_equals_staged_plus_rejected_and_defects_are_kept(con):
+    columns = ["name", "citizen_id", "registered_on", "is_difficult", "difficulty_categories"]
+    raw_table(
+        con,
+        "unemployment",
+        columns,
+        [
+            ("张三", "11010519491231002x", "2024/3/5", "是", "大龄、低保"),
+            ("李四", "110105194912310021", "45356", "否", None),  # wrong check digit
+            (None, None, "2024-01-01", "否", None),  # nothing to link: rejected
+            (
+                "王五",
+                "1.10105199001011E+17",
+                "bad",
+                "否",
+                "火星人",
+            ),  # Excel number, bad date, unknown category
+            ("张三", "11010519491231002x", "2024/3/5", "是", "大龄、低保"),  # exact copy of row 2
+        ],
+    )
+    result = stage_source(con, "unemployment")
+    assert (result.rows_read, result.rows_staged, result.rows_rejected) == (5, 4, 1)
+    assert quarantine(con, "unemployment") >= {
+        ("unemployment/a.csv:3", "id_bad_checksum", "110105194912310021", "kept"),
+        ("unemployment/a.csv:4", "no_identity", None, "rejected"),
+        ("unemployment/a.csv:5", "id_excel_numeric", "1.10105199001011E+17", "kept"),
+        ("unemployment/a.csv:5", "bad_date:registered_on", "bad", "kept"),
+        ("unemployment/a.csv:5", "unknown_value:difficulty_categories", "火星人", "kept"),
+        ("unemployment/a.csv:6", "duplicate_row", "unemployment/a.csv:2", "kept"),
+    }
+    staged = dict(con.sql("SELECT source_record, id_norm FROM staged_unemployment").fetchall())
+    assert staged["unemployment/a.csv:2"] == "11010519491231002X"
+    assert staged["unemployment/a.csv:5"] is None  # never repaired
+    assert "unemployment/a.csv:4" not in staged
+
+
+def test_disability_card_gives_id_category_and_grade(con):
+    columns = ["name", "card_no", "citizen_id", "card_status"]
+    raw_table(
+        con,
+        "disability",
+        columns,
+        [
+            ("张三", "11010519491231002X43", None, "有效"),  # 18-character ID + 肢体 + 三级
+            ("李四", "33042175010100122", None, "有效"),  # legacy 15-digit ID + 听力 + 二级
+            ("王五", "1.10105199001011E+19", None, "有效"),  # Excel turned the card into a number
+        ],
+    )
+    stage_source(con, "disability")
+    rows = con.sql(
+        "SELECT source_record, id_norm, id_issue, id_prefix, disability_category, disability_grade "
+        "FROM staged_disability ORDER BY source_row"
+    ).fetchall()
+    assert rows == [
+        ("disability/a.csv:2", "11010519491231002X", None, None, "肢体", 3),
+        ("disability/a.csv:3", "330421197501010015", None, None, "听力", 2),
+        ("disability/a.csv:4", None, "excel_numeric", "110105199001011", None, None),
+    ]
