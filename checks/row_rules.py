@@ -24,8 +24,6 @@ class RowRule:
     rejects: bool = False
 
 
-QUARANTINE_COLUMNS = ("source", "source_record", "rule", "value", "message", "action", "source_file")
-
 _KEPT_FOR_FUZZY = "记录保留，用于模糊比对 / kept for fuzzy matching"
 
 IDENTITY_RULES: tuple[RowRule, ...] = (
@@ -158,7 +156,8 @@ def _literal(text: str) -> str:
 
 
 def quarantine_sql(source: str, normalized: str, normalized_columns: list[str], raw_table: str) -> str:
-    """One SELECT producing every quarantine row of a source, in the columns of `QUARANTINE_COLUMNS`.
+    """One SELECT producing every quarantine row of a source, in quarantine.csv's columns (source, source_record, rule, value,
+    message, action, source_file).
 
     One pass over the table: the rows failing any rule are picked out, each rule's condition evaluated
     for them into a list of the rules the row fails, which is unnested; messages join on afterwards, for the failing rows only. Identical rows

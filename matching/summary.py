@@ -5,7 +5,7 @@ score histogram of the fuzzy tier, blocking cost, the review queue's head with I
 name and no full ID. What does not belong here: anything that decides a link (`link.py`).
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -32,9 +32,6 @@ class LinkSummary:
     review_head: list[dict[str, Any]]  # the first review rows, candidate ID masked
     accept_threshold: float
     review_threshold: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def build_summary(

@@ -25,8 +25,6 @@ TRACKED_LISTS: tuple[TrackedList, ...] = (
     TrackedList("zero_employment_households", ("household_id",), "status", person="NULL"),
 )
 
-CHANGES_COLUMNS = ("list", "change", "key", "person_id", "detail", "previous_detail", "previous_as_of")
-
 
 def previous_run(output_root: Path, as_of: str) -> Path | None:
     """The newest published folder dated before `as_of` that holds every tracked list."""

@@ -43,11 +43,3 @@ CODES: tuple[Code, ...] = (
 LABELS: dict[str, str] = {c.code: c.label for c in CODES}
 
 HIGH_CONFIDENCE_REMOVAL_REASONS: tuple[str, ...] = tuple(c.code for c in CODES if c.confidence == "high")
-
-
-def label(codes: str) -> str:
-    """The Chinese labels of `;`-joined codes, joined by 、.
-
-    "DIBAO;DISABLED" → "低保/低保边缘家庭成员、持证残疾人".
-    """
-    return "、".join(LABELS[code] for code in codes.split(";") if code)

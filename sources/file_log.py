@@ -31,7 +31,3 @@ def record_file_reports(con: duckdb.DuckDBPyConnection, source: str, reports: li
     con.register("_reports", frame)
     con.execute("INSERT INTO ingest_files BY NAME SELECT * FROM _reports")
     con.unregister("_reports")
-
-
-def file_reports(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.sql("SELECT * FROM ingest_files ORDER BY source, file").pl()

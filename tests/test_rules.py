@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
 
-from rules.codes import CODES, label
+from publish.outputs import labelled_for_people
+from rules.codes import CODES
 from rules.facts import build_person_facts
 from rules.lists import build_lists
 from rules.settings import RuleSettings
@@ -646,7 +648,8 @@ def test_every_emitted_code_has_a_label(tmp_path):
     known = {c.code for c in CODES}
     assert len(emitted) >= 12
     assert {code for (code,) in emitted} <= known
-    assert label("DIBAO;RECOGNIZE") == "低保/低保边缘家庭成员、应认定就业困难人员"
+    people = labelled_for_people(pl.DataFrame({"reasons": ["DIBAO;RECOGNIZE"]}))
+    assert people["reasons"].to_list() == ["低保/低保边缘家庭成员、应认定就业困难人员"]
 
 
 def test_list_columns_follow_the_spec(tmp_path):
