@@ -41,16 +41,20 @@ class ProgressFormatter(logging.Formatter):
         return ""
 
 
-class _SkipEmpty(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return bool(ProgressFormatter().format(record))
+class _ProgressHandler(logging.StreamHandler):
+    """Writes the formatted line, and nothing for the records the formatter has no line for."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        if line:
+            self.stream.write(line + self.terminator)
+            self.flush()
 
 
 @dg.logger(description="Concise stage-by-stage progress for the terminal.")
 def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     logger = logging.Logger("aidmatch", level=logging.DEBUG)  # step events are logged at DEBUG
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _ProgressHandler(sys.stdout)
     handler.setFormatter(ProgressFormatter())
-    handler.addFilter(_SkipEmpty())
     logger.addHandler(handler)
     return logger
