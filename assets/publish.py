@@ -1,9 +1,11 @@
 """The publish asset: write `OUTPUT/<as-of>/` atomically — CSVs, xlsx lists, changes.csv, manifest.json."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from assets.lists import LIST_SPECS
 from assets.partitions import as_of_partitions
@@ -20,16 +22,23 @@ from rules.codes import LABELS
 from sources.tables import SOURCES
 
 
-def _write_list_workbooks(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+def _list_sheets(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, pl.DataFrame]]:
+    """Each list's workbook as sheets: one per category, labelled for people."""
+    workbooks = {}
     for output in LISTS:
         frame = con.sql(output.select_sql).pl()
-        sheets = {
+        workbooks[output.name] = {
             LABELS.get(value, value): labelled_for_people(part)
             for (value,), part in frame.partition_by(
                 output.sheet_by, as_dict=True, maintain_order=True
             ).items()
         } or {"（无）": frame}
-        write_workbook(folder / f"{output.name}.xlsx", sheets, HEADERS)
+    return workbooks
+
+
+def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path) -> None:
+    for name, sheets in workbooks.items():
+        write_workbook(folder / f"{name}.xlsx", sheets, HEADERS)
 
 
 @dg.asset(
@@ -47,13 +56,19 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         written: dict[str, int] = {}
 
         def write(folder: Path) -> None:
-            for output in OUTPUT_FILES:
-                written[f"{output.name}.csv"] = write_csv(
-                    con, output.select_sql, folder / f"{output.name}.csv"
+            # openpyxl (Python, one core) writes the workbooks while DuckDB writes the CSVs (the
+            # ten-million-row person_links.csv among them) without holding the interpreter lock.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                workbooks = pool.submit(_write_workbooks, _list_sheets(con), folder)
+                for output in OUTPUT_FILES:
+                    written[f"{output.name}.csv"] = write_csv(
+                        con, output.select_sql, folder / f"{output.name}.csv"
+                    )
+                current = {output.name: output.select_sql for output in LISTS}
+                written["changes.csv"] = write_csv(
+                    con, changes_sql(current, previous), folder / "changes.csv"
                 )
-            current = {output.name: output.select_sql for output in LISTS}
-            written["changes.csv"] = write_csv(con, changes_sql(current, previous), folder / "changes.csv")
-            _write_list_workbooks(con, folder)
+                workbooks.result()
             write_manifest(
                 folder / "manifest.json",
                 as_of=as_of,

@@ -136,7 +136,7 @@ def _value_rules(source: str, columns: set[str]) -> list[RowRule]:
 def _duplicate_row_rule() -> RowRule:
     """An exact copy of an earlier row of the same source: kept (the roll really holds it twice), flagged.
 
-    Reads the `duplicates` relation of `quarantine_sql`: the copy number of a row among identical rows.
+    Reads the `duplicates` relation of `duplicates_sql`: the copy number of a row among identical rows.
     """
     return RowRule(
         "duplicate_row",
@@ -155,42 +155,49 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def quarantine_sql(source: str, normalized: str, normalized_columns: list[str], raw_table: str) -> str:
-    """One SELECT producing every quarantine row of a source, in quarantine.csv's columns (source, source_record, rule, value,
-    message, action, source_file).
+def duplicates_sql(raw_table: str, normalized_columns: list[str]) -> str:
+    """A relation `duplicates(source_record, copy_number, first_copy)` of the rows that have an exact copy.
 
-    One pass over the table: the rows failing any rule are picked out, each rule's condition evaluated
-    for them into a list of the rules the row fails, which is unnested; messages join on afterwards, for the failing rows only. Identical rows
-    are found by hashing the raw table's columns (read directly, not through the normalizing joins) and
-    ordering only the groups that occur more than once.
+    Rows are hashed from the raw table's columns (read directly, not through the normalizing joins),
+    and only the groups that occur more than once are ordered.
     """
-    rules = rules_for(source, normalized_columns)
     raw_columns = ", ".join(c.removeprefix("raw_") for c in normalized_columns if c.startswith("raw_"))
     order = "source_file, source_sheet, source_row"
+    return f"""(
+        WITH hashed AS (SELECT source_record, {order}, hash({raw_columns}) AS row_hash FROM {raw_table})
+        SELECT source_record,
+               row_number() OVER copies AS copy_number, first_value(source_record) OVER copies AS first_copy
+        FROM hashed
+        WHERE row_hash IN (SELECT row_hash FROM hashed GROUP BY row_hash HAVING count(*) > 1)
+        WINDOW copies AS (PARTITION BY row_hash ORDER BY {order})
+    )"""
+
+
+def failures_sql(rules: list[RowRule]) -> str:
+    """SQL for the list of `{rule, value}` a row fails, NULL when it fails none (most rows).
+
+    Evaluated in the pass that writes the staged table, over the normalized columns and `duplicates`:
+    the plain conditions are tested first and the list is built only for the rows that fail one.
+    """
     checks = ", ".join(
         f"CASE WHEN {rule.condition} THEN {{'rule': {_literal(rule.rule)}, 'value': CAST({rule.value} AS VARCHAR)}} END"
         for rule in rules
     )
-    # Most rows fail nothing: test the plain conditions first, build the list only for rows that fail.
     any_failure = " OR ".join(f"({rule.condition})" for rule in rules)
+    return f"CASE WHEN {any_failure} THEN list_filter([{checks}], lambda f: f IS NOT NULL) END"
+
+
+def quarantine_sql(table: str, failures_column: str, rules: list[RowRule]) -> str:
+    """The quarantine rows, in quarantine.csv's columns (source, source_record, rule, value, message,
+    action, source_file), from a table whose `failures_column` holds `failures_sql`'s lists."""
     catalogue = ", ".join(
         f"({_literal(rule.rule)}, {_literal(rule.message)}, '{'rejected' if rule.rejects else 'kept'}')"
         for rule in rules
     )
     return f"""
-        WITH hashed AS (SELECT source_record, {order}, hash({raw_columns}) AS row_hash FROM {raw_table}),
-        duplicates AS (
-            SELECT source_record,
-                   row_number() OVER copies AS copy_number, first_value(source_record) OVER copies AS first_copy
-            FROM hashed
-            WHERE row_hash IN (SELECT row_hash FROM hashed GROUP BY row_hash HAVING count(*) > 1)
-            WINDOW copies AS (PARTITION BY row_hash ORDER BY {order})
-        ),
-        failures AS (
-            SELECT source, source_record, source_file,
-                   unnest(list_filter([{checks}], lambda f: f IS NOT NULL)) AS failure
-            FROM {normalized} LEFT JOIN duplicates USING (source_record)
-            WHERE {any_failure}
+        WITH failures AS (
+            SELECT source, source_record, source_file, unnest({failures_column}) AS failure
+            FROM {table} WHERE {failures_column} IS NOT NULL
         )
         SELECT source, source_record, failure.rule AS rule, failure.value AS value, r.message, r.action, source_file
         FROM failures JOIN (VALUES {catalogue}) AS r(rule, message, action) ON r.rule = failure.rule

@@ -25,14 +25,17 @@ class BlockingRule:
 BLOCKING_RULES: tuple[BlockingRule, ...] = (
     BlockingRule(
         "one_substitution",
-        "the ID with one of its 18 positions masked: one mistyped digit, or a wrong check character",
+        "one mistyped digit or a wrong check character: the IDs differ in exactly one of their 18 positions",
+        # Cut into three parts of six, two IDs one substitution apart share two whole parts: three keys
+        # per ID instead of one per masked position (18 per person, 18 million at city scale).
         """
         SELECT f.profile_id, p.person_id
-        FROM (SELECT profile_id, pos, id_masked(id_norm, pos) AS key
-              FROM link_fuzzy_profiles, range(1, 19) AS positions(pos) WHERE id_norm IS NOT NULL) AS f
-        JOIN (SELECT person_id, pos, id_masked(person_id, pos) AS key
-              FROM link_persons, range(1, 19) AS positions(pos)) AS p
-          ON f.pos = p.pos AND f.key = p.key
+        FROM (SELECT profile_id, id_norm, part, id_without_part(id_norm, part) AS key
+              FROM link_fuzzy_profiles, range(3) AS parts(part) WHERE length(id_norm) = 18) AS f
+        JOIN (SELECT person_id, part, id_without_part(person_id, part) AS key
+              FROM link_persons, range(3) AS parts(part)) AS p
+          ON f.part = p.part AND f.key = p.key
+        WHERE hamming(f.id_norm, p.person_id) = 1
         """,
     ),
     BlockingRule(
@@ -40,9 +43,10 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
         "the ID with two adjacent characters swapped back",
         """
         SELECT f.profile_id, p.person_id
-        FROM (SELECT profile_id, unnest(id_adjacent_swaps(id_norm)) AS swapped
+        FROM (SELECT profile_id, id_norm, unnest(id_adjacent_swaps(id_norm)) AS swapped
               FROM link_fuzzy_profiles WHERE id_norm IS NOT NULL) AS f
         JOIN link_persons AS p ON p.person_id = f.swapped
+        WHERE f.swapped <> f.id_norm
         """,
     ),
     BlockingRule(

@@ -26,8 +26,9 @@ CREATE OR REPLACE TEMP MACRO id_adjacent_swaps(id) AS list_transform(
     range(1, 18),
     lambda p: substr(id, 1, p - 1) || substr(id, p + 1, 1) || substr(id, p, 1) || substr(id, p + 2)
 );
--- The ID with position p (1..18) masked: two IDs one substitution apart share exactly one such key.
-CREATE OR REPLACE TEMP MACRO id_masked(id, p) AS substr(id, 1, p - 1) || '_' || substr(id, p + 1);
+-- The 18-character ID without its part-th (0..2) run of six characters: the other twelve.
+CREATE OR REPLACE TEMP MACRO id_without_part(id, part) AS
+    CASE part WHEN 0 THEN substr(id, 7) WHEN 1 THEN left(id, 6) || substr(id, 13) ELSE left(id, 12) END;
 -- Excel kept the first digits of the ID, the last of them rounded (1.10105199001011E+17).
 CREATE OR REPLACE TEMP MACRO excel_prefix_matches(prefix, id) AS
     left(id, length(prefix)) = prefix

@@ -20,6 +20,10 @@ def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: Ru
     Returns its row count (one row per person of `core_persons`).
     """
     create_retirement_macro(con)
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO links_of(src) AS TABLE SELECT source_record, person_id "
+        "FROM core_person_links WHERE source = src AND person_id IS NOT NULL"
+    )
     run_sql_file(
         con,
         "facts.sql",

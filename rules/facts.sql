@@ -1,19 +1,16 @@
 -- facts_persons: one row per person of core_persons, with the facts of SPEC section 4 as of $as_of
 -- and, beside each fact, the evidence text a case worker needs to check it (record, months, dates).
--- Only linked records (core_person_links.person_id not NULL) say anything about a person.
+-- Only linked records (core_person_links.person_id not NULL) say anything about a person: each source's
+-- records meet their links through links_of(source), which reads only that source's rows of the links
+-- (ten million of them are contributions). Not sorted: every list orders its own rows.
 -- Parameters: $as_of DATE, $lookback_months, $min_working_age, $women_category (retirement category).
 CREATE OR REPLACE TABLE facts_persons AS
 WITH
-linked AS (
-    SELECT source, source_record, person_id, method
-    FROM core_person_links
-    WHERE person_id IS NOT NULL
-),
 -- Paid 单位职工 / 灵活就业 contributions in the lookback months (城乡居民 says nothing about work).
 contributions AS (
     SELECT l.person_id, c.contribution_type, c.period_month, coalesce(c.employer_name, c.employer_id) AS employer
     FROM staged_si_contributions AS c
-    JOIN linked AS l USING (source, source_record)
+    JOIN links_of('si_contributions') AS l USING (source_record)
     WHERE c.payment_status = '已实缴'
       AND c.contribution_type IN ('单位职工', '灵活就业')
       AND c.period_month >= date_trunc('month', $as_of::DATE) - to_months($lookback_months)
@@ -37,7 +34,7 @@ work AS (
 dibao AS (
     SELECT l.person_id, d.household_id, d.assistance_type, d.work_capacity, d.employment_status, d.source_record
     FROM staged_dibao AS d
-    JOIN linked AS l USING (source, source_record)
+    JOIN links_of('dibao') AS l USING (source_record)
     WHERE d.assistance_status = '在保'
     QUALIFY row_number() OVER (
         PARTITION BY l.person_id ORDER BY d.start_date DESC NULLS LAST, d.source_file, d.source_sheet, d.source_row
@@ -51,14 +48,14 @@ dibao_says AS (
         bool_or(d.employment_status = '在校学生') AS student,
         min(d.source_record) FILTER (d.work_capacity = '完全丧失劳动能力') AS no_work_capacity_record
     FROM staged_dibao AS d
-    JOIN linked AS l USING (source, source_record)
+    JOIN links_of('dibao') AS l USING (source_record)
     GROUP BY l.person_id
 ),
 -- The person's current valid disability card (有效, 有效期至 not before D; a missing date trusts the status).
 disability AS (
     SELECT l.person_id, d.card_no, d.disability_category, d.disability_grade, d.valid_until, d.source_record
     FROM staged_disability AS d
-    JOIN linked AS l USING (source, source_record)
+    JOIN links_of('disability') AS l USING (source_record)
     WHERE d.card_status = '有效' AND (d.valid_until IS NULL OR d.valid_until >= $as_of::DATE)
     QUALIFY row_number() OVER (
         PARTITION BY l.person_id ORDER BY d.issued_on DESC NULLS LAST, d.source_file, d.source_sheet, d.source_row
@@ -73,7 +70,7 @@ registration AS (
         list_sort(list_distinct(flatten(list(u.difficulty_categories) FILTER (u.is_difficult))))
             AS difficulty_categories
     FROM staged_unemployment AS u
-    JOIN linked AS l USING (source, source_record)
+    JOIN links_of('unemployment') AS l USING (source_record)
     GROUP BY l.person_id
 ),
 si_status AS (
@@ -86,13 +83,14 @@ si_status AS (
         min(s.died_on) FILTER (s.person_status = '死亡') AS died_on,
         min(s.source_record) FILTER (s.person_status = '死亡') AS deceased_record
     FROM staged_si_persons AS s
-    JOIN linked AS l USING (source, source_record)
+    JOIN links_of('si_persons') AS l USING (source_record)
     GROUP BY l.person_id
 ),
 -- exact: every record of the person was linked by its exact valid ID (the linker's method exact_id).
 links AS (
     SELECT person_id, CASE WHEN bool_and(method = 'exact_id') THEN 'exact' ELSE 'fuzzy' END AS match_confidence
-    FROM linked
+    FROM core_person_links
+    WHERE person_id IS NOT NULL
     GROUP BY person_id
 ),
 persons AS (
@@ -172,4 +170,3 @@ LEFT JOIN disability USING (person_id)
 LEFT JOIN registration USING (person_id)
 LEFT JOIN si_status USING (person_id)
 LEFT JOIN links USING (person_id)
-ORDER BY p.person_id

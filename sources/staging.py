@@ -212,8 +212,8 @@ def drop_normalized(con: duckdb.DuckDBPyConnection, target: str) -> None:
         con.execute(f"DROP TABLE {name}")
 
 
-def staged_select(source: str, normalized: str, rejected: str) -> str:
-    """SQL that projects the normalized rows that were not rejected onto the declared staged columns.
+def staged_columns_sql(source: str) -> str:
+    """The SELECT list that projects normalized rows onto the declared staged columns, in order.
 
     Birth date and sex are the source's own columns only (NULL where it has none): what the ID says is
     the ID's evidence, and the linker must not count it twice. The disability category and grade fall
@@ -223,10 +223,9 @@ def staged_select(source: str, normalized: str, rejected: str) -> str:
         "disability_category": f"COALESCE(disability_category, {_card_digit_case(CARD_CATEGORIES)})",
         "disability_grade": f"COALESCE(disability_grade, TRY_CAST({_CARD_GRADE_DIGIT} AS INTEGER))",
     }
-    columns = ", ".join(
+    return ", ".join(
         f"CAST({fallbacks.get(c.name, c.name)} AS {c.sql_type}) AS {c.name}" for c in staged_columns(source)
     )
-    return f"SELECT {columns} FROM {normalized} ANTI JOIN {rejected} AS rejected_rows USING (source_record)"
 
 
 def _card_digit_case(labels: dict[str, str]) -> str:

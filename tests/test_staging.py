@@ -4,6 +4,7 @@ import duckdb
 import pytest
 
 from checks.quarantine import stage_source
+from checks.source_checks import schema_result
 
 RECORD = ("source", "source_file", "source_sheet", "source_row", "source_record")
 
@@ -91,3 +92,22 @@ def test_disability_card_gives_id_category_and_grade(con):
         ("disability/a.csv:3", "330421197501010015", None, None, "听力", 2),
         ("disability/a.csv:4", None, "excel_numeric", "110105199001011", None, None),
     ]
+
+
+def test_schema_check_validates_small_tables_whole_and_samples_big_ones(con):
+    raw_table(con, "si_persons", ["name", "citizen_id"], [("张三", "11010519491231002X")] * 3)
+    stage_source(con, "si_persons")
+    assert schema_result(con, "si_persons").metadata["rows_validated"].value == 3
+
+    con.execute("INSERT INTO staged_si_persons SELECT s.* FROM staged_si_persons s, range(200_000)")
+    result = schema_result(con, "si_persons")
+    validated = result.metadata["rows_validated"].value
+    assert result.passed and 50_000 < validated < 400_000  # about SCHEMA_SAMPLE_ROWS of 600,003
+
+
+def test_schema_check_fails_on_a_staged_table_that_breaks_its_declaration(con):
+    raw_table(con, "si_persons", ["name", "citizen_id"], [("张三", "11010519491231002X")])
+    stage_source(con, "si_persons")
+    con.execute("UPDATE staged_si_persons SET source_row = NULL")  # declared NOT NULL
+    result = schema_result(con, "si_persons")
+    assert not result.passed and "source_row" in str(result.metadata["failures"].value)
