@@ -92,8 +92,9 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
 )
 
 
-# Whose ID to believe when two lone valid IDs may be one person: the social-insurance number is by law
-# the citizen ID and is checked at enrolment; the other registers copy it from documents.
+# Whose ID to believe when two lone valid IDs may be one person and both are carried by as many records:
+# the social-insurance number is by law the citizen ID and is checked at enrolment; the other registers
+# copy it from documents.
 ID_AUTHORITY: tuple[str, ...] = ("si_persons", "si_contributions", "unemployment", "dibao", "disability")
 
 
@@ -105,14 +106,18 @@ def _authority(source_sql: str) -> str:
 
 def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[str, int]:
     """Create `target(profile_id, person_id, blocked_by)`: the distinct candidate pairs of every rule,
-    never the record's own ID. A record whose valid ID is alone in its source may go to a person alone
-    in another source only if that source is more authoritative (`ID_AUTHORITY`): two such records
-    would otherwise swap IDs. Returns the pairs each rule generated."""
+    never the record's own ID. Two valid IDs each seen in one source only may be one person under two
+    IDs; the record goes to the other ID only if that ID is the better attested — carried by more
+    records, or by as many in a more authoritative source (`ID_AUTHORITY`) — never both ways, which
+    would swap them. Returns the pairs each rule generated."""
     union = " UNION ALL ".join(
         f"SELECT *, '{rule.name}' AS blocked_by FROM ({rule.sql})" for rule in BLOCKING_RULES
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE link_blocked_pairs AS {union}")
     counts = dict(con.sql("SELECT blocked_by, count(*) FROM link_blocked_pairs GROUP BY ALL").fetchall())
+    better_attested = (
+        f"(p.records, -{_authority('p.sole_source')}) > (own.records, -{_authority('f.source')})"
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {target} AS
@@ -120,8 +125,9 @@ def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[
         FROM link_blocked_pairs AS b
         JOIN link_fuzzy_profiles AS f USING (profile_id)
         JOIN link_persons AS p USING (person_id)
+        LEFT JOIN link_persons AS own ON own.person_id = f.id_norm AND f.id_valid
         WHERE b.person_id IS DISTINCT FROM f.id_norm
-          AND NOT (f.id_valid AND p.lonely AND {_authority("p.sole_source")} <= {_authority("f.source")})
+          AND NOT (f.id_valid AND p.lonely AND NOT {better_attested})
         GROUP BY b.profile_id, b.person_id
         """
     )

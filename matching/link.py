@@ -114,8 +114,8 @@ def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
 
 def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
     """`link_persons`: one row per valid ID with its reference name (most sources, then most records), the
-    birth date and sex the ID states, the name pinyin, `lonely` (seen in one source only) and that
-    `sole_source`;
+    birth date and sex the ID states, the name pinyin, `records` (how many records carry the ID),
+    `lonely` (seen in one source only) and that `sole_source`;
     `link_fuzzy_profiles`: the profiles for the fuzzy tier (invalid ID, or a lonely valid one)."""
     names = con.sql("SELECT DISTINCT name FROM link_profiles WHERE name IS NOT NULL").pl()
     con.register("link_name_pinyin", names.with_columns(name_pinyin=name_pinyin(names["name"])))
@@ -133,6 +133,7 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
                    arg_max(name_alias, (sources, records, name_alias)) AS name_alias,
                    id_birth_date(id_norm) AS birth_date,
                    id_sex(id_norm) AS sex,
+                   sum(records) AS records,
                    min(first_source) = max(last_source) AS lonely,
                    CASE WHEN min(first_source) = max(last_source) THEN min(first_source) END AS sole_source
             FROM names GROUP BY id_norm

@@ -31,8 +31,10 @@ class LinkSettings:
     id_adjacent_swap: MU = (0.005, 1e-6)  # two adjacent digits swapped
     id_excel_prefix: MU = (0.01, 4e-5)  # the digits Excel kept are the person's ID prefix
     # a second valid ID agreeing on region and birth date (only the sequence differs): one person under two
-    # IDs is rare among matches, but two strangers share region and birth date rarer still
-    id_same_region_birth_date: MU = (0.01, 1e-3)
+    # IDs is rare among matches (m), two strangers sharing region and birth date far rarer (u: about one in
+    # regions × birth dates, ~1e-6 in a city; 1e-5 leaves room). With the exact name alone it reaches the
+    # accept threshold; namesakes from other regions never share the key.
+    id_same_region_birth_date: MU = (0.01, 1e-5)
     id_both_valid_different: MU = (0.001, 0.9)  # two valid IDs: two real people
     id_different: MU = (0.02, 0.98)  # an ID present but not close
 

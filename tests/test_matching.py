@@ -298,13 +298,36 @@ def test_one_person_under_a_second_id_of_the_same_region_and_birth_date(con):
     assert second not in persons and {ZHANG, twin} <= persons
 
 
-def test_second_id_without_independent_birth_date_is_kept_and_reviewed(con):
+def test_second_id_in_a_source_without_birth_date_links_on_name_region_and_birth_date(con):
     second = valid_id("11010519900101003")  # 张伟 under a second ID, in a source without birth date or sex
     stage(con, [*anchored(ZHANG, "张伟"), rec("si_contributions", second, "张伟")])
     link_persons(con, LinkSettings())
-    assert links(con)["si_contributions/test.csv:3"] == (second, "exact_id")
-    review = con.sql("SELECT source_record, candidate_person_id FROM core_review_queue").fetchall()
-    assert review == [("si_contributions/test.csv:3", ZHANG)]
+    person, method = links(con)["si_contributions/test.csv:3"]
+    assert (person, method) == (ZHANG, "fuzzy_second_id")
+    (evidence,) = con.sql(
+        "SELECT evidence FROM core_person_links WHERE source_record = 'si_contributions/test.csv:3'"
+    ).fetchall()[0]
+    assert "id=same_region_birth_date" in evidence and "name=exact" in evidence
+
+
+def test_two_lone_ids_of_one_person_go_to_the_better_attested_id_never_both_ways(con):
+    """One person, two IDs, each seen in one source only: the ID on more records is the person's; on as
+    many records, the social-insurance ID is."""
+    second = valid_id("11010519900101003")
+    on_more_records = [rec("si_contributions", ZHANG, "张伟") for _ in range(3)]
+    stage(con, [rec("si_persons", second, "张伟"), *on_more_records])
+    link_persons(con, LinkSettings())
+    assert {person for person, _ in links(con).values()} == {ZHANG}
+    assert links(con)["si_persons/test.csv:2"] == (ZHANG, "fuzzy_second_id")
+
+    for source in SOURCES:
+        con.execute(f"DROP TABLE staged_{source}")
+    stage(con, [rec("si_persons", second, "张伟"), rec("unemployment", ZHANG, "张伟", "男")])
+    link_persons(con, LinkSettings())
+    assert links(con) == {
+        "si_persons/test.csv:2": (second, "exact_id"),
+        "unemployment/test.csv:2": (second, "fuzzy_second_id"),
+    }
 
 
 def test_duplicates_within_a_source_link_to_one_person(con):
