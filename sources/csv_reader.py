@@ -12,9 +12,11 @@ file) too small by the breaks it holds.
 
 import csv
 import io
+import os
 import queue
 import re
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -39,6 +41,8 @@ from sources.raw_table import FileReport, RawTable, sql_text
 from sources.xlsx_reader import ZIP_MAGIC
 
 _DELIMITERS = (",", "\t", ";")
+_MEMORY_DIR = "/dev/shm"  # a RAM file system on Linux: transcoded parts never touch the disk
+_PARTS_AHEAD = 2
 _REEXPORT = "Re-export it as UTF-8 or GB18030 CSV, or as .xlsx."
 
 
@@ -111,22 +115,48 @@ def _rank(header: HeaderMatch | None, column_map: SourceColumnMap) -> tuple[bool
     return (header is not None and header.is_header(column_map), len(header.columns) if header else 0)
 
 
+class _ReadingStopped(Exception):
+    """Raised in the transcoding thread when the reading side has failed and stopped taking parts."""
+
+
 def _insert_transcoded(raw: RawTable, path: Path, file: str, layout: _Layout) -> tuple[FileScan, int]:
-    """Transcode a GB18030 file on a second thread; read each UTF-8 part as soon as it is written."""
-    parts: queue.Queue[tuple[Path, int] | None] = queue.Queue()
+    """Transcode a GB18030 file on a second thread; read each UTF-8 part as soon as it is written.
+
+    The parts go to memory (`/dev/shm`) where the system has it, else to the temporary directory; at most
+    `_PARTS_AHEAD` wait to be read, so a slow reader never lets the whole file pile up there.
+    """
+    parts: queue.Queue[tuple[Path, int] | None] = queue.Queue(maxsize=_PARTS_AHEAD)
+    stopped = threading.Event()  # the reader failed: the transcoder stops instead of waiting on a full queue
+
+    def offer(item: tuple[Path, int] | None) -> None:
+        while not stopped.is_set():
+            try:
+                return parts.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+        if item is not None:
+            raise _ReadingStopped
 
     def transcode(directory: Path) -> FileScan:
         try:
-            return transcode_to_utf8(path, "gb18030", directory, lambda part, line: parts.put((part, line)))
+            return transcode_to_utf8(path, "gb18030", directory, lambda part, line: offer((part, line)))
         finally:
-            parts.put(None)
+            offer(None)
 
     inserted = 0
-    with tempfile.TemporaryDirectory(prefix="aidmatch_csv_") as directory, ThreadPoolExecutor(1) as pool:
+    scratch = _MEMORY_DIR if os.access(_MEMORY_DIR, os.W_OK) else None
+    with (
+        tempfile.TemporaryDirectory(prefix="aidmatch_csv_", dir=scratch) as directory,
+        ThreadPoolExecutor(1) as pool,
+    ):
         transcoding = pool.submit(transcode, Path(directory))
-        while (part := parts.get()) is not None:
-            inserted += _insert_part(raw, part[0], file, layout, first_line=part[1])
-            part[0].unlink()
+        try:
+            while (part := parts.get()) is not None:
+                inserted += _insert_part(raw, part[0], file, layout, first_line=part[1])
+                part[0].unlink()
+        except BaseException:
+            stopped.set()
+            raise
         try:
             return transcoding.result(), inserted
         except DecodeFailure as failure:

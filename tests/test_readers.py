@@ -444,3 +444,16 @@ def test_csv_quoted_line_break_is_read(tmp_path: Path) -> None:
     )
     _, rows = read(tmp_path)
     assert [(r["name"], r["address"]) for r in rows] == [("甲", "某路\n1号"), ("乙", None)]
+
+
+def test_gb18030_part_that_cannot_be_read_stops_the_transcoding(tmp_path: Path, monkeypatch) -> None:
+    """A part DuckDB refuses (a 3 MB line) ends the read with a steward's error while later parts are
+    still being transcoded: the transcoder is stopped, not left waiting for a reader that is gone."""
+    monkeypatch.setattr(encoding, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(encoding, "PART_BYTES", 4096)
+    rows = [f"姓名{i},{i:018d},2024-01-01\n" for i in range(2000)]
+    rows[10] = f"超长,{10:018d},{'地' * 1_500_000}\n"
+    write_text(tmp_path / "unemployment" / "a.csv", "姓名,公民身份号码,登记日期\n" + "".join(rows), "gb18030")
+    with pytest.raises(SourceReadError) as raised:
+        read_source(duckdb.connect(), tmp_path, "unemployment", MAPS["unemployment"], "raw")
+    assert raised.value.file == "unemployment/a.csv" and "地地" not in str(raised.value)
