@@ -1,90 +1,178 @@
 """Ingest assets: `raw_<source>` (files → text table) and `staged_<source>` (normalized, validated).
 
-One factory builds the pair for each of the five sources, so every source gets the same checks:
+Every source has its own pair of assets and the same checks:
 - `raw_<source>` · `files_readable` (blocking ERROR): a missing folder, an unreadable file or a
   missing required column stops the run — nothing downstream runs on partial input.
 - `staged_<source>` · `row_rules` (WARN, or blocking ERROR past the configured quarantine rate) and
   `schema` (the Pandera schema generated from `sources/tables.py`, blocking ERROR).
+
+They are materialized by one step that works on two sources at a time, each on its own cursor of the
+run's DuckDB database, largest input first: reading a big CSV keeps DuckDB's serial reader on one core
+while another source's normalizers (Python) use the other. A source whose files cannot be read is not
+staged; a subset (one source re-materialized from the UI) reads only what was selected.
 The logic lives in `sources/` and `checks/`; this module only wires it.
 """
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import dagster as dg
+import duckdb
 
 from assets.partitions import as_of_partitions
 from checks.quarantine import stage_source
 from checks.source_checks import files_readable_result, row_rules_result, schema_result
 from pipelines.resources import AidmatchResource
+from sources.column_maps import SourceColumnMap
 from sources.file_log import record_file_reports
-from sources.readers import SourceReadError, load_column_maps, read_source
+from sources.readers import FileReport, SourceReadError, load_column_maps, read_source
 from sources.tables import SOURCES
 
 RAW_GROUP = "raw"
 STAGED_GROUP = "staged"
+WORKERS = 2  # sources in progress at once: the machine's two cores
 
 
-def _raw_asset(source: str) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=f"raw_{source}",
-        group_name=RAW_GROUP,
-        partitions_def=as_of_partitions,
-        description=f"Every row of every file in the `{source}/` folder, as text, with its source_record.",
-        check_specs=[dg.AssetCheckSpec("files_readable", asset=f"raw_{source}", blocking=True)],
-        kinds={"duckdb"},
-    )
-    def raw(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
-        maps = load_column_maps(aidmatch.column_maps_path)
-        with aidmatch.connect(context.partition_key) as con:
+def _specs() -> list[dg.AssetSpec]:
+    specs = []
+    for source in SOURCES:
+        specs.append(
+            dg.AssetSpec(
+                f"raw_{source}",
+                group_name=RAW_GROUP,
+                description=f"Every row of every file in the `{source}/` folder, as text, with its source_record.",
+                kinds={"duckdb"},
+                skippable=True,
+            )
+        )
+        specs.append(
+            dg.AssetSpec(
+                f"staged_{source}",
+                group_name=STAGED_GROUP,
+                deps=[f"raw_{source}"],
+                description=f"`{source}` normalized to the columns of sources/tables.py; failures in quarantine_{source}.",
+                kinds={"duckdb"},
+                skippable=True,
+            )
+        )
+    return specs
+
+
+def _check_specs() -> list[dg.AssetCheckSpec]:
+    checks = []
+    for source in SOURCES:
+        checks.append(dg.AssetCheckSpec("files_readable", asset=f"raw_{source}", blocking=True))
+        checks.append(dg.AssetCheckSpec("row_rules", asset=f"staged_{source}", blocking=True))
+        checks.append(dg.AssetCheckSpec("schema", asset=f"staged_{source}", blocking=True))
+    return checks
+
+
+@dataclass
+class _SourceWork:
+    """What one source's ingestion produced, handed back to the step's thread for Dagster."""
+
+    source: str
+    reports: list[FileReport] | None = None  # None: the source was not read in this step
+    error: SourceReadError | None = None
+    results: list[dg.MaterializeResult] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+def _ingest_source(
+    con: duckdb.DuckDBPyConnection,
+    aidmatch: AidmatchResource,
+    column_map: SourceColumnMap,
+    work: _SourceWork,
+    read: bool,
+    stage: bool,
+) -> _SourceWork:
+    """Read and/or stage one source on its own cursor (closed here); a SourceReadError is reported as the
+    failed `files_readable` check, not raised. Runs on a worker thread: it logs nothing itself."""
+    source = work.source
+    try:
+        if read:
             try:
-                reports = read_source(con, aidmatch.input_path, source, maps[source], f"raw_{source}")
+                work.reports = read_source(con, aidmatch.input_path, source, column_map, f"raw_{source}")
             except SourceReadError as error:
-                context.log.error(str(error))
-                return dg.MaterializeResult(check_results=[files_readable_result(source, error=error)])
-            record_file_reports(con, source, reports)
-        result = files_readable_result(source, reports=reports)
-        context.log.info(
-            f"{source}: read {sum(r.rows_read for r in reports)} rows from {len(reports)} file(s)"
-        )
-        return dg.MaterializeResult(metadata=dict(result.metadata), check_results=[result])
-
-    return raw
-
-
-def _staged_asset(source: str) -> dg.AssetsDefinition:
-    key = f"staged_{source}"
-
-    @dg.asset(
-        name=key,
-        group_name=STAGED_GROUP,
-        deps=[f"raw_{source}"],
-        partitions_def=as_of_partitions,
-        description=f"`{source}` normalized to the columns of sources/tables.py; failures in quarantine_{source}.",
-        check_specs=[
-            dg.AssetCheckSpec("row_rules", asset=key, blocking=True),
-            dg.AssetCheckSpec("schema", asset=key, blocking=True),
-        ],
-        kinds={"duckdb"},
-    )
-    def staged(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
-        threshold = aidmatch.settings.validation.max_quarantine_rate
-        with aidmatch.connect(context.partition_key) as con:
+                work.error = error
+                work.results.append(
+                    dg.MaterializeResult(
+                        asset_key=f"raw_{source}", check_results=[files_readable_result(source, error=error)]
+                    )
+                )
+                return work  # not staged: nothing downstream runs on partial input
+            readable = files_readable_result(source, reports=work.reports)
+            work.results.append(
+                dg.MaterializeResult(
+                    asset_key=f"raw_{source}", metadata=dict(readable.metadata), check_results=[readable]
+                )
+            )
+            rows = sum(r.rows_read for r in work.reports)
+            work.messages.append(f"{source}: read {rows} rows from {len(work.reports)} file(s)")
+        if stage:
             result = stage_source(con, source)
-            checks = [row_rules_result(result, threshold), schema_result(con, source)]
-        context.log.info(
-            f"{source}: staged {result.rows_staged} of {result.rows_read} rows, "
-            f"{result.rows_rejected} rejected, {result.rows_flagged} flagged"
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "rows_read": result.rows_read,
-                "rows_staged": result.rows_staged,
-                "rows_rejected": result.rows_rejected,
-                "rows_flagged": result.rows_flagged,
-                "quarantine_rate": round(result.quarantine_rate, 4),
-            },
-            check_results=checks,
-        )
+            threshold = aidmatch.settings.validation.max_quarantine_rate
+            work.results.append(
+                dg.MaterializeResult(
+                    asset_key=f"staged_{source}",
+                    metadata={
+                        "rows_read": result.rows_read,
+                        "rows_staged": result.rows_staged,
+                        "rows_rejected": result.rows_rejected,
+                        "rows_flagged": result.rows_flagged,
+                        "quarantine_rate": round(result.quarantine_rate, 4),
+                    },
+                    check_results=[row_rules_result(result, threshold), schema_result(con, source)],
+                )
+            )
+            work.messages.append(
+                f"{source}: staged {result.rows_staged} of {result.rows_read} rows, "
+                f"{result.rows_rejected} rejected, {result.rows_flagged} flagged"
+            )
+    finally:
+        con.close()
+    return work
 
-    return staged
+
+def _input_bytes(folder: Path) -> int:
+    """Size of a source folder's files: the largest sources start first."""
+    return sum(path.stat().st_size for path in folder.iterdir() if path.is_file()) if folder.is_dir() else 0
 
 
-ingest_assets = [factory(source) for source in SOURCES for factory in (_raw_asset, _staged_asset)]
+@dg.multi_asset(
+    name="ingest",
+    specs=_specs(),
+    check_specs=_check_specs(),
+    partitions_def=as_of_partitions,
+    can_subset=True,
+)
+def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Iterator[dg.MaterializeResult]:
+    selected = {key.to_user_string() for key in context.selected_asset_keys}
+    plan = {
+        source: (f"raw_{source}" in selected, f"staged_{source}" in selected)
+        for source in SOURCES
+        if f"raw_{source}" in selected or f"staged_{source}" in selected
+    }
+    maps = load_column_maps(aidmatch.column_maps_path)
+    order = sorted(plan, key=lambda source: -_input_bytes(aidmatch.input_path / source))
+    with aidmatch.connect(context.partition_key) as con, ThreadPoolExecutor(WORKERS) as pool:
+        running = [
+            pool.submit(
+                _ingest_source, con.cursor(), aidmatch, maps[source], _SourceWork(source), *plan[source]
+            )
+            for source in order
+        ]
+        for future in as_completed(running):
+            work = future.result()
+            if work.reports is not None:
+                record_file_reports(con, work.source, work.reports)
+            if work.error is not None:
+                context.log.error(str(work.error))
+            for message in work.messages:
+                context.log.info(message)
+            yield from work.results
+
+
+ingest_assets = [ingest]

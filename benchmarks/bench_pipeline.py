@@ -23,7 +23,7 @@ from pipelines.cli import main as aidmatch_main
 from pipelines.cli import prepare_dagster_home
 
 STAGES = {
-    "ingest": ("raw_", "staged_"),
+    "ingest": ("ingest",),
     "link": ("link_persons",),
     "facts": ("facts_persons",),
     "lists": ("build_lists",),

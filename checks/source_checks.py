@@ -26,6 +26,7 @@ def files_readable_result(
     """Structural check: the folder exists, every file reads, every required column is there."""
     if error is not None:
         return dg.AssetCheckResult(
+            asset_key=f"raw_{source}",
             check_name="files_readable",
             passed=False,
             severity=ERROR,
@@ -45,6 +46,7 @@ def files_readable_result(
         for r in reports
     ]
     return dg.AssetCheckResult(
+        asset_key=f"raw_{source}",
         check_name="files_readable",
         passed=True,
         metadata={
@@ -67,6 +69,7 @@ def row_rules_result(result: StagingResult, max_rate: float) -> dg.AssetCheckRes
         else f"{result.source}: {result.rows_rejected} rows rejected, {result.rows_flagged} kept with a defect flagged."
     )
     return dg.AssetCheckResult(
+        asset_key=f"staged_{result.source}",
         check_name="row_rules",
         passed=result.rows_rejected + result.rows_flagged == 0,
         severity=ERROR if too_many else WARN,
@@ -112,10 +115,13 @@ def schema_result(con: duckdb.DuckDBPyConnection, source: str) -> dg.AssetCheckR
         summary = cases.group_by("column", "check").len().sort("len", descending=True)
         rows = [{"column": str(c), "check": str(k), "rows": n} for c, k, n in summary.iter_rows()]
         return dg.AssetCheckResult(
+            asset_key=table,
             check_name="schema",
             passed=False,
             severity=ERROR,
             description=f"staged_{source} does not match its declared schema: a bug in staging, not in the data.",
             metadata={"failures": metadata_table(rows)},
         )
-    return dg.AssetCheckResult(check_name="schema", passed=True, metadata={"rows_validated": frame.height})
+    return dg.AssetCheckResult(
+        asset_key=table, check_name="schema", passed=True, metadata={"rows_validated": frame.height}
+    )

@@ -37,7 +37,8 @@ class ProgressFormatter(logging.Formatter):
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 severity = evaluation.severity.value
-                return f"  ! check {evaluation.check_name} on {step}: {severity}"
+                asset = evaluation.asset_key.to_user_string()
+                return f"  ! check {evaluation.check_name} on {asset}: {severity}"
         return ""
 
 
