@@ -184,7 +184,7 @@ def synthesize(
         con.execute(
             f"""
             INSERT INTO staged_{source} BY NAME
-            SELECT source, source_record, 'synthetic.csv' AS source_file,
+            SELECT source, source_record, source || '/synthetic.csv' AS source_file,
                    split_part(source_record, ':', 2)::INTEGER AS source_row,
                    id_norm AS id_raw, id_norm, id_valid,
                    CASE WHEN id_valid THEN NULL WHEN id_defect = 'missing' THEN 'missing'

@@ -34,7 +34,8 @@ CREATE OR REPLACE TEMP MACRO excel_prefix_matches(prefix, id) AS
     left(id, length(prefix)) = prefix
     OR (left(id, length(prefix) + 1)::HUGEINT + 5) // 10 = prefix::HUGEINT;
 -- Birth date (YYYYMMDD, positions 7..14) and sex (odd 17th digit: male) that a valid ID states.
-CREATE OR REPLACE TEMP MACRO id_birth_date(id) AS strptime(substr(id, 7, 8), '%Y%m%d')::DATE;
+CREATE OR REPLACE TEMP MACRO id_birth_date(id) AS
+    make_date(substr(id, 7, 4)::INTEGER, substr(id, 11, 2)::INTEGER, substr(id, 13, 2)::INTEGER);
 CREATE OR REPLACE TEMP MACRO id_sex(id) AS
     CASE WHEN substr(id, 17, 1)::INTEGER % 2 = 1 THEN '男' ELSE '女' END;
 """

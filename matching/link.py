@@ -25,7 +25,7 @@ from matching.name_features import create_name_features
 from matching.settings import LinkSettings
 from matching.summary import LinkSummary, build_summary
 from sources.names import name_pinyin
-from sources.tables import SOURCES
+from sources.tables import SOURCE_RECORD_SQL, SOURCES
 
 # The identity columns of a staged record; a profile is one distinct combination of them.
 PROFILE_COLUMNS = (
@@ -90,12 +90,13 @@ def _staged_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
-    """`link_records`: every staged record with its `profile_id`, a hash of its identity columns;
+    """`link_records`: every staged record (its file, sheet and row) with its `profile_id`, a hash of its
+    identity columns;
     `link_profiles`: one row per distinct identity. A hash collision between two profiles is detected
     and stops the run rather than merging them."""
     profile = ", ".join(PROFILE_COLUMNS)
     union = " UNION ALL ".join(
-        f"SELECT source_record, hash({profile}) AS profile_id, {profile} FROM {table}"
+        f"SELECT source_file, source_sheet, source_row, hash({profile}) AS profile_id, {profile} FROM {table}"
         for table in _staged_tables(con)
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW link_records AS {union}")
@@ -270,19 +271,31 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
 
 def _publish(con: duckdb.DuckDBPyConnection) -> None:
     """Join the profile decisions back to the records and create the `core_*` tables and view."""
+    # Ten million rows: the record's file, sheet and row are stored, `source_record` is computed from them.
     con.execute(
-        """
-        CREATE OR REPLACE TABLE core_person_links AS
-        SELECT rp.source, rp.source_record, d.person_id, d.method, d.score::DOUBLE AS score, d.evidence
-        FROM link_records AS rp JOIN link_decisions AS d USING (profile_id)
+        f"""
+        CREATE OR REPLACE TABLE core_person_links (
+            source VARCHAR, source_file VARCHAR, source_sheet VARCHAR, source_row INTEGER,
+            source_record VARCHAR GENERATED ALWAYS AS ({SOURCE_RECORD_SQL}) VIRTUAL,
+            person_id VARCHAR, method VARCHAR, score DOUBLE, evidence VARCHAR
+        )
         """
     )
     con.execute(
         """
+        INSERT INTO core_person_links BY NAME
+        SELECT rp.source, rp.source_file, rp.source_sheet, rp.source_row, d.person_id, d.method,
+               d.score::DOUBLE AS score, d.evidence
+        FROM link_records AS rp JOIN link_decisions AS d USING (profile_id)
+        """
+    )
+    con.execute(
+        f"""
         CREATE OR REPLACE TABLE core_review_queue AS
-        SELECT rp.source, rp.source_record, v.candidate_person_id, v.score::DOUBLE AS score, v.evidence
+        SELECT rp.source, {SOURCE_RECORD_SQL} AS source_record, v.candidate_person_id, v.score::DOUBLE AS score,
+               v.evidence
         FROM link_records AS rp JOIN link_review AS v USING (profile_id)
-        ORDER BY rp.source, rp.source_record, v.score DESC
+        ORDER BY rp.source, source_record, v.score DESC
         """
     )
     con.execute(

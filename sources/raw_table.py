@@ -18,6 +18,7 @@ import duckdb
 
 from sources.column_maps import IDENTITY_KEYS, SourceColumnMap
 from sources.header import HeaderMatch
+from sources.tables import SOURCE_RECORD_SQL
 
 # A row with a cell starting with one of these and no identity (name, ID or card number) is a footer;
 # the label itself may stand in the name column ("合计" under 姓名): that is no identity.
@@ -87,13 +88,12 @@ class RawTable:
         return SourceReadError(self.source, file, message)
 
     def create(self) -> None:
-        record = "source_file || coalesce('#' || source_sheet, '') || ':' || source_row"
         columns = [
             "source VARCHAR NOT NULL",
             "source_file VARCHAR NOT NULL",
             "source_sheet VARCHAR",
             "source_row INTEGER",
-            f"source_record VARCHAR GENERATED ALWAYS AS ({record}) VIRTUAL",
+            f"source_record VARCHAR GENERATED ALWAYS AS ({SOURCE_RECORD_SQL}) VIRTUAL",
             *(f'"{key}" VARCHAR' for key in self.column_map.keys),
             "_skip VARCHAR",
         ]

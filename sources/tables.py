@@ -116,6 +116,10 @@ SOURCE_COLUMNS: dict[str, tuple[Column, ...]] = {
 
 SOURCES: tuple[str, ...] = tuple(SOURCE_COLUMNS)
 
+# `source_record` from its parts. Tables of ten million rows (raw, links) store the parts and declare
+# `source_record` as a virtual column of this expression: the unique strings are costly to write.
+SOURCE_RECORD_SQL = "source_file || coalesce('#' || source_sheet, '') || ':' || source_row"
+
 
 def staged_columns(source: str) -> tuple[Column, ...]:
     """All columns of `staged_<source>`, identity columns first."""
