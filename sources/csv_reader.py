@@ -1,13 +1,15 @@
 """CSV extracts: header detection on the first lines, then DuckDB `read_csv` of everything below it.
 
 What belongs here: reading one CSV into the raw table at DuckDB speed and numbering its rows as a
-text editor shows them. UTF-8 files are read directly while a second thread hashes them; GB18030
-files are transcoded in parts (`encoding.transcode_to_utf8`), each part read while the next is
-written. DuckDB keeps a file's row order in the table, so the rows' `rowid`s are consecutive in file
-order and give the line numbers (`_number_rows`), corrected for the blank lines DuckDB skips.
+text editor shows them. A thread splits the file into UTF-8 parts (`encoding.split_into_parts`,
+GB18030 transcoded) while two others each read a part at a time on their own cursor. Each part is read
+by one DuckDB thread and its rows numbered as they come (`row_number() OVER ()`), from the line the
+part starts on: the number is computed, never taken from the order rows end up in the table (a
+parallel insert does not keep file order). DuckDB skips empty lines, so a part that yields fewer rows
+than it has lines is read again with a space on its empty lines.
 
 Limitation: a quoted field with a line break inside makes the numbers of the rows after it (in that
-file) too small by the breaks it holds.
+part) too small by the breaks it holds.
 """
 
 import csv
@@ -18,31 +20,32 @@ import re
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from sources.column_maps import SourceColumnMap
 from sources.encoding import (
     HEAD_BYTES,
+    CsvPart,
     DecodeFailure,
     FileScan,
     decode_head,
     detect_encoding,
-    find_blank_lines,
+    make_empty_lines_visible,
     scan_file,
-    transcode_to_utf8,
+    split_into_parts,
 )
 from sources.header import SCAN_ROWS, HeaderMatch, find_header
 from sources.raw_table import FileReport, RawTable, sql_text
 from sources.xlsx_reader import ZIP_MAGIC
 
 _DELIMITERS = (",", "\t", ";")
-_MEMORY_DIR = "/dev/shm"  # a RAM file system on Linux: transcoded parts never touch the disk
-_PARTS_AHEAD = 2
+_MEMORY_DIR = "/dev/shm"  # a RAM file system on Linux: the parts never touch the disk
+_PART_READERS = 2  # parts read at once: the machine's two cores
+_PARTS_AHEAD = 2  # parts written and waiting for a reader
 _REEXPORT = "Re-export it as UTF-8 or GB18030 CSV, or as .xlsx."
 
 
@@ -74,20 +77,10 @@ def read_csv(raw: RawTable, path: Path, file: str) -> FileReport:
     hint = f"Read as {encoding}, the file may be in another encoding. {_REEXPORT} "
     header = raw.check_header(file, None, header, hint)
     layout = _Layout(header, line_numbers[header.index], len(rows[header.index]), delimiter)
-    if encoding == "gb18030":
-        scan, inserted = _insert_transcoded(raw, path, file, layout)
-    else:
-        with ThreadPoolExecutor(max_workers=1) as pool:  # hash on the second core while DuckDB reads
-            scanning = pool.submit(scan_file, path)
-            inserted = _insert_part(raw, path, file, layout, first_line=1)
-            scan = scanning.result()
-    blank_lines = []
-    if inserted != scan.lines - layout.header_line:  # DuckDB skipped blank lines (or read quoted breaks)
-        blank_lines = [line for line in find_blank_lines(path) if line > layout.header_line]
-    _number_rows(raw, file, layout.header_line, blank_lines)
+    scan, inserted = _insert_parts(raw, path, file, encoding, layout)
     return FileReport(
         file, scan.sha256, scan.size_bytes, encoding, header_row={"": layout.header_line},
-        rows_read=inserted, rows_skipped_blank=len(blank_lines), unmapped_columns=header.unmapped,
+        rows_read=inserted, unmapped_columns=header.unmapped,
     )  # fmt: skip
 
 
@@ -116,19 +109,22 @@ def _rank(header: HeaderMatch | None, column_map: SourceColumnMap) -> tuple[bool
 
 
 class _ReadingStopped(Exception):
-    """Raised in the transcoding thread when the reading side has failed and stopped taking parts."""
+    """Raised in the splitting thread when a reader has failed and the parts are no longer taken."""
 
 
-def _insert_transcoded(raw: RawTable, path: Path, file: str, layout: _Layout) -> tuple[FileScan, int]:
-    """Transcode a GB18030 file on a second thread; read each UTF-8 part as soon as it is written.
+def _insert_parts(
+    raw: RawTable, path: Path, file: str, encoding: str, layout: _Layout
+) -> tuple[FileScan, int]:
+    """Split the file into parts on one thread; insert each part as soon as it is written, two at a time.
 
     The parts go to memory (`/dev/shm`) where the system has it, else to the temporary directory; at most
-    `_PARTS_AHEAD` wait to be read, so a slow reader never lets the whole file pile up there.
+    `_PARTS_AHEAD` wait to be read, so slow readers never let the whole file pile up there. When a reader
+    fails, the other reader and the splitter stop.
     """
-    parts: queue.Queue[tuple[Path, int] | None] = queue.Queue(maxsize=_PARTS_AHEAD)
-    stopped = threading.Event()  # the reader failed: the transcoder stops instead of waiting on a full queue
+    parts: queue.Queue[CsvPart | None] = queue.Queue(maxsize=_PARTS_AHEAD)
+    stopped = threading.Event()  # a reader failed: the others stop instead of waiting on the queue
 
-    def offer(item: tuple[Path, int] | None) -> None:
+    def offer(item: CsvPart | None) -> None:
         while not stopped.is_set():
             try:
                 return parts.put(item, timeout=0.1)
@@ -137,28 +133,47 @@ def _insert_transcoded(raw: RawTable, path: Path, file: str, layout: _Layout) ->
         if item is not None:
             raise _ReadingStopped
 
-    def transcode(directory: Path) -> FileScan:
-        try:
-            return transcode_to_utf8(path, "gb18030", directory, lambda part, line: offer((part, line)))
-        finally:
-            offer(None)
+    def take() -> CsvPart | None:
+        """The next part; None when the parts are done or a reader has failed."""
+        while not stopped.is_set():
+            try:
+                return parts.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return None
 
-    inserted = 0
-    scratch = _MEMORY_DIR if os.access(_MEMORY_DIR, os.W_OK) else None
-    with (
-        tempfile.TemporaryDirectory(prefix="aidmatch_csv_", dir=scratch) as directory,
-        ThreadPoolExecutor(1) as pool,
-    ):
-        transcoding = pool.submit(transcode, Path(directory))
+    def split(directory: Path) -> FileScan:
         try:
-            while (part := parts.get()) is not None:
-                inserted += _insert_part(raw, part[0], file, layout, first_line=part[1])
-                part[0].unlink()
+            return split_into_parts(path, encoding, directory, offer)
+        finally:
+            for _ in range(_PART_READERS):
+                offer(None)
+
+    def read_parts() -> int:
+        inserted = 0
+        cursor = raw.con.cursor()
+        try:
+            reader = replace(raw, con=cursor)
+            while (part := take()) is not None:
+                inserted += _insert_part(reader, part, file, layout)
+                part.path.unlink()
         except BaseException:
             stopped.set()
             raise
+        finally:
+            cursor.close()
+        return inserted
+
+    scratch = _MEMORY_DIR if os.access(_MEMORY_DIR, os.W_OK) else None
+    with (
+        tempfile.TemporaryDirectory(prefix="aidmatch_csv_", dir=scratch) as directory,
+        ThreadPoolExecutor(1 + _PART_READERS) as pool,
+    ):
+        splitting = pool.submit(split, Path(directory))
+        reading = [pool.submit(read_parts) for _ in range(_PART_READERS)]
+        inserted = sum(reader.result() for reader in reading)
         try:
-            return transcoding.result(), inserted
+            return splitting.result(), inserted
         except DecodeFailure as failure:
             raise raw.error(
                 file,
@@ -166,23 +181,36 @@ def _insert_transcoded(raw: RawTable, path: Path, file: str, layout: _Layout) ->
             ) from None
 
 
-def _insert_part(raw: RawTable, path: Path, file: str, layout: _Layout, first_line: int) -> int:
-    """Insert the rows of a file, or of the part of a file starting at `first_line`; `source_row` NULL."""
-    skip = max(0, layout.header_line - first_line + 1)  # the title rows and header in this part
-    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(layout.width))
+def _insert_part(raw: RawTable, part: CsvPart, file: str, layout: _Layout) -> int:
+    """Insert the rows of a part of a file, each with its line number; return how many were inserted."""
+    skip = max(0, layout.header_line - part.first_line + 1)  # the title rows and header in this part
+    inserted = _insert_rows(raw, part, file, layout, skip)
+    if inserted < part.lines - skip:  # DuckDB skipped empty lines (or read quoted line breaks)
+        first_row = part.first_line + skip
+        raw.con.execute(
+            f"DELETE FROM {raw.table} WHERE source_file = {sql_text(file)} AND source_row >= {first_row} "
+            f"AND source_row < {part.first_line + part.lines}"
+        )
+        make_empty_lines_visible(part)
+        inserted = _insert_rows(raw, part, file, layout, skip)
+    return inserted
 
-    # DuckDB's serial CSV reader: the parallel one does not keep file order through an INSERT (seen on
-    # files of a few hundred thousand rows), and the row numbers are taken from that order. It also
+
+def _insert_rows(raw: RawTable, part: CsvPart, file: str, layout: _Layout, skip: int) -> int:
+    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(layout.width))
+    # One DuckDB thread reads the part (`parallel = false`), so `row_number()` follows the file. It also
     # reads quoted line breaks, which the parallel reader refuses.
     relation = (
-        f"read_csv({sql_text(str(path))}, header = false, skip = {skip}, delim = {sql_text(layout.delimiter)}, "
-        f"quote = '\"', escape = '\"', columns = {{{types}}}, auto_detect = false, null_padding = true, "
-        "strict_mode = false, parallel = false)"
+        f"(SELECT row_number() OVER () AS _n, * FROM read_csv({sql_text(str(part.path))}, header = false, "
+        f"skip = {skip}, delim = {sql_text(layout.delimiter)}, quote = '\"', escape = '\"', "
+        f"columns = {{{types}}}, auto_detect = false, null_padding = true, strict_mode = false, "
+        "parallel = false))"
     )
+    row = f"(_n + {part.first_line + skip - 1})::INTEGER"
     try:
-        return raw.insert_rows(relation, file, None, layout.header, layout.width, "NULL")
+        return raw.insert_rows(relation, file, None, layout.header, layout.width, row)
     except duckdb.Error as error:
-        raise _as_read_error(raw, error, file, first_line) from None
+        raise _as_read_error(raw, error, file, part.first_line) from None
 
 
 def _as_read_error(raw: RawTable, error: duckdb.Error, file: str, first_line: int) -> Exception:
@@ -200,32 +228,3 @@ def _problem(duckdb_message: str, first_line: int) -> str:
     if "Invalid unicode" in duckdb_message:
         return f"the file is not valid UTF-8{where} (mixed encodings?). {_REEXPORT}"
     return f"the file cannot be parsed as CSV{where} (broken quoting?). {_REEXPORT}"
-
-
-def _number_rows(raw: RawTable, file: str, header_line: int, blank_lines: list[int]) -> None:
-    """Give the rows just inserted their line numbers: from the line after the header, blank lines counted.
-
-    The j-th blank line (0-based) `b` comes before every row whose line, not counting blank lines,
-    is at least `b - j`; an ASOF join finds how many come before each row.
-    """
-    con, table = raw.con, raw.table
-    con.execute(
-        f"UPDATE {table} SET source_row = (rowid - (SELECT min(rowid) FROM {table} WHERE source_row IS NULL) "
-        f"+ {header_line + 1})::INTEGER WHERE source_row IS NULL"
-    )
-    if not blank_lines:
-        return
-    shift_from = {line - j: j + 1 for j, line in enumerate(blank_lines)}  # consecutive blanks: the last wins
-    con.register(
-        "_blank_shifts", pa.table({"threshold": list(shift_from), "shift": list(shift_from.values())})
-    )
-    try:
-        con.execute(
-            f"UPDATE {table} SET source_row = {table}.source_row + s.shift FROM ("
-            f"  SELECT r.rowid AS row_id, b.shift FROM {table} AS r"
-            f"  ASOF JOIN _blank_shifts AS b ON r.source_row >= b.threshold"
-            f"  WHERE r.source_file = {sql_text(file)}"
-            f") AS s WHERE {table}.rowid = s.row_id"
-        )
-    finally:
-        con.unregister("_blank_shifts")

@@ -1,21 +1,21 @@
 """CSV bytes: encoding detection and the streaming passes over a file (sha256, lines, transcoding).
 
-What belongs here: everything done to a CSV file's bytes, as bytes. DuckDB reads UTF-8 only (GB18030
-would need its `encodings` extension, a download), so a GB18030 file is transcoded to temporary
-UTF-8 parts in large chunks; the same pass hashes the original bytes and counts its lines. Blank
-lines, which DuckDB skips but row numbers must count, are located only in a file that has them.
-Parsing CSV is `csv_reader.py`.
+What belongs here: everything done to a CSV file's bytes, as bytes. Every CSV is split into temporary
+UTF-8 parts that DuckDB reads, several at once: DuckDB reads UTF-8 only (GB18030 would need its
+`encodings` extension, a download), so a GB18030 file is transcoded on the way; the same pass hashes
+the original bytes and counts its lines. Empty lines, which DuckDB skips but row numbers must count,
+can be given a space in a part. Parsing CSV is `csv_reader.py`.
 """
 
 import codecs
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HEAD_BYTES = 1 << 20  # enough for the title rows and the header of any export
 CHUNK_BYTES = 1 << 24  # read, hash and decode unit
-PART_BYTES = 1 << 25  # transcoded GB18030 files are read by DuckDB in parts of about this size
+PART_BYTES = 1 << 25  # CSV files are read by DuckDB in parts of about this size
 
 
 class DecodeFailure(Exception):
@@ -52,41 +52,6 @@ def decode_head(head: bytes, encoding: str, complete: bool) -> str:
     return text if complete else text[: text.rfind("\n") + 1]
 
 
-def find_blank_lines(path: Path) -> list[int]:
-    """The 1-based numbers of the empty lines ("" or "\\r" between line breaks) of a file.
-
-    A second pass, made only when a file has fewer rows than lines. Line breaks are single bytes in
-    UTF-8 and in GB18030, never part of a multi-byte character, so the raw bytes tell.
-    """
-    blank_lines: list[int] = []
-    newlines = 0  # before `chunk`
-    tail = b""  # the last bytes of the previous chunk: a blank line may straddle two chunks
-    with open(path, "rb") as source:
-        while chunk := source.read(CHUNK_BYTES):
-            buffer = tail + chunk
-            starts = sorted(
-                position
-                for pattern in (b"\n\n", b"\n\r\n")
-                for position in _occurrences(buffer, pattern)
-                if position + len(pattern) > len(tail)  # not already seen in the previous chunk
-            )
-            counted_to, counted = 0, newlines - tail.count(b"\n")
-            for position in starts:
-                counted += buffer.count(b"\n", counted_to, position + 1)
-                counted_to = position + 1
-                blank_lines.append(counted + 1)
-            newlines += chunk.count(b"\n")
-            tail = buffer[-2:]
-    return blank_lines
-
-
-def _occurrences(buffer: bytes, pattern: bytes) -> Iterator[int]:
-    position = buffer.find(pattern)
-    while position != -1:
-        yield position
-        position = buffer.find(pattern, position + 1)
-
-
 @dataclass
 class FileScan:
     """What one pass over a CSV file learnt: digest, size, and number of lines (a last unterminated one too)."""
@@ -118,46 +83,75 @@ def scan_file(path: Path) -> FileScan:
     return scan.finish()
 
 
-def transcode_to_utf8(
-    path: Path, encoding: str, directory: Path, deliver: Callable[[Path, int], None]
-) -> FileScan:
-    """Stream-transcode a file to UTF-8 part files in `directory`, hashing and counting lines on the way.
+@dataclass(frozen=True)
+class CsvPart:
+    """A piece of a CSV file as UTF-8: whole lines, from the start of line `first_line` (1-based) of the
+    file to a line break outside quotes."""
 
-    Each part (about PART_BYTES) ends at a line break outside quotes, so that DuckDB can read the parts
-    one by one while the next is being written: `deliver(part, first_line)` is called as each is
-    complete, `first_line` being the 1-based line of the file where the part starts.
+    path: Path
+    first_line: int
+    lines: int
+
+
+def split_into_parts(
+    path: Path, encoding: str, directory: Path, deliver: Callable[[CsvPart], None]
+) -> FileScan:
+    """Copy a CSV file as UTF-8 part files into `directory`, hashing and counting lines on the way.
+
+    Each part holds about PART_BYTES and ends at a line break outside quotes, so that the parts can be
+    read one by one, and several at once, while the next is being written: `deliver` is called as each
+    is complete. A GB18030 file is transcoded; a UTF-8 one is copied as it is.
     Raises DecodeFailure at the first bytes that are not valid in `encoding`.
     """
     scan = FileScan()
-    decoder = codecs.getincrementaldecoder(encoding)()
+    decoder = None if encoding.startswith("utf-8") else codecs.getincrementaldecoder(encoding)()
     pieces: list[bytes] = []  # UTF-8 text of the part being assembled
     first_line, size, quotes = 1, 0, 0  # of that part
     with open(path, "rb") as source:
         while chunk := source.read(CHUNK_BYTES):
             try:
-                text = decoder.decode(chunk).encode("utf-8")
+                text = chunk if decoder is None else decoder.decode(chunk).encode("utf-8")
             except UnicodeDecodeError as error:
                 raise DecodeFailure(encoding, scan.lines + chunk.count(b"\n", 0, error.start) + 1) from None
             scan.feed(chunk)
             cut = text.rfind(b"\n") + 1 if size + len(text) >= PART_BYTES else 0
             if cut and (quotes + text.count(b'"', 0, cut)) % 2 == 0:  # the cut is outside quotes
-                deliver(_write_part(directory, first_line, [*pieces, text[:cut]]), first_line)
-                first_line = scan.lines + 1  # the rest of `text` holds no line break
+                # the rest of `text` holds no line break: the part ends on the file's last line so far
+                deliver(_write_part(directory, first_line, scan.lines, [*pieces, text[:cut]]))
+                first_line = scan.lines + 1
                 text = text[cut:]
                 pieces, size, quotes = [], 0, 0
             pieces.append(text)
             size += len(text)
             quotes += text.count(b'"')
-    try:
-        pieces.append(decoder.decode(b"", final=True).encode("utf-8"))
-    except UnicodeDecodeError:
-        raise DecodeFailure(encoding, scan.lines + 1) from None
-    deliver(_write_part(directory, first_line, pieces), first_line)
-    return scan.finish()
+    if decoder is not None:
+        try:
+            pieces.append(decoder.decode(b"", final=True).encode("utf-8"))
+        except UnicodeDecodeError:
+            raise DecodeFailure(encoding, scan.lines + 1) from None
+    scan.finish()
+    deliver(_write_part(directory, first_line, scan.lines, pieces))
+    return scan
 
 
-def _write_part(directory: Path, first_line: int, pieces: list[bytes]) -> Path:
-    part = directory / f"part{first_line}.csv"
-    with open(part, "wb") as target:
+def _write_part(directory: Path, first_line: int, last_line: int, pieces: list[bytes]) -> CsvPart:
+    part = CsvPart(directory / f"part{first_line}.csv", first_line, last_line - first_line + 1)
+    with open(part.path, "wb") as target:
         target.writelines(pieces)
     return part
+
+
+def make_empty_lines_visible(part: CsvPart) -> None:
+    """Put a space on every empty line of a part file.
+
+    DuckDB's CSV reader skips empty lines, and rows are numbered by counting the rows it reads; a line
+    holding a space is read as a row, which the raw table then counts as blank. Line breaks are single
+    bytes in UTF-8, never part of another character. (An empty line inside a quoted multi-line cell gets
+    the space too.)
+    """
+    text = part.path.read_bytes()
+    if text.startswith((b"\n", b"\r\n")):
+        text = b" " + text
+    for _ in range(2):  # in a run of line breaks, the first pass marks every other line, the second the rest
+        text = text.replace(b"\n\n", b"\n \n").replace(b"\n\r\n", b"\n \r\n")
+    part.path.write_bytes(text)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import itertools
 from pathlib import Path
 
 import duckdb
@@ -385,31 +386,46 @@ def test_old_xls_is_an_error_not_silently_ignored(tmp_path: Path) -> None:
 # --- pieces --------------------------------------------------------------------------------------
 
 
-def test_streaming_passes_in_tiny_chunks(tmp_path: Path, monkeypatch) -> None:
-    """Blank lines and multi-byte characters split across chunk borders; parts end outside quotes."""
+@pytest.mark.parametrize("codec", ["utf-8", "gb18030"])
+def test_streaming_passes_in_tiny_chunks(tmp_path: Path, monkeypatch, codec: str) -> None:
+    """Empty lines and multi-byte characters split across chunk borders; parts end outside quotes, hold
+    the file as UTF-8 and know their lines."""
     text = '姓名,号\n\n张三,"1\n2"\r\n\r\n\n李四,2\n\n王五'
-    source = write_text(tmp_path / "a.csv", text, "gb18030")
-    parts: list[tuple[Path, int]] = []
+    source = write_text(tmp_path / "a.csv", text, codec)
+    parts: list[encoding.CsvPart] = []
     for chunk in (1, 2, 3, 5, 1 << 24):
         monkeypatch.setattr(encoding, "CHUNK_BYTES", chunk)
         monkeypatch.setattr(encoding, "PART_BYTES", chunk)
-        assert encoding.find_blank_lines(source) == [2, 5, 6, 8]
         parts.clear()
         directory = tmp_path / str(chunk)
         directory.mkdir()
-        scan = encoding.transcode_to_utf8(
-            source, "gb18030", directory, lambda part, line: parts.append((part, line))
-        )
-        assert b"".join(part.read_bytes() for part, _ in parts).decode("utf-8") == text
-        for part, first_line in parts:  # every part starts on the line it says, outside quotes
-            assert text.split("\n")[first_line - 1].startswith(part.read_bytes().decode().split("\n")[0])
-            assert part.read_bytes().count(b'"') % 2 == 0
+        scan = encoding.split_into_parts(source, codec, directory, parts.append)
+        assert b"".join(part.path.read_bytes() for part in parts).decode("utf-8") == text
+        lines = text.split("\n")
+        for part in parts:  # every part holds the lines it says, outside quotes
+            content = part.path.read_bytes().decode()
+            assert content == "\n".join(lines[part.first_line - 1 : part.first_line - 1 + part.lines]) + (
+                "\n" if part.first_line - 1 + part.lines < len(lines) else ""
+            )
+            assert content.count('"') % 2 == 0
+        assert sum(part.lines for part in parts) == 9
         assert (scan.lines, scan.size_bytes) == (9, source.stat().st_size)
         assert (
             scan.sha256
             == hashlib.sha256(source.read_bytes()).hexdigest()
             == encoding.scan_file(source).sha256
         )
+
+
+def test_every_mix_of_empty_lines_gets_a_space(tmp_path: Path) -> None:
+    """LF and CRLF empty lines in runs, at the start of a part too: each line ends up non-empty."""
+    part = encoding.CsvPart(tmp_path / "part.csv", 1, 5)
+    for lines in itertools.product(["a", "", "\r", "b\r"], repeat=5):
+        part.path.write_bytes(("\n".join(lines) + "\n").encode())
+        encoding.make_empty_lines_visible(part)
+        marked = part.path.read_bytes().decode().split("\n")[:-1]
+        assert [line.strip() for line in marked] == [line.strip() for line in lines]
+        assert all(line.strip("\r") for line in marked)
 
 
 @pytest.mark.parametrize("chunk", [16, 64, 1000])
