@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from checks.row_rules import duplicates_sql, failures_sql, quarantine_sql, rules_for
+from checks.row_rules import FAILURES_TYPE, duplicates_sql, failures_sql, quarantine_sql, rules_for
 from sources.staging import build_normalized, drop_normalized, staged_columns_sql
+from sources.tables import staged_table_sql
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,10 @@ def stage_source(con: duckdb.DuckDBPyConnection, source: str) -> StagingResult:
     build_normalized(con, source, f"raw_{source}", normalized)
     columns = [name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE {normalized})").fetchall()]
     rules = rules_for(source, columns)
+    con.execute(f"CREATE OR REPLACE TABLE {staged} ({staged_table_sql(source)}, _failures {FAILURES_TYPE})")
     con.execute(
-        f"CREATE OR REPLACE TABLE {staged} AS SELECT {staged_columns_sql(source)}, {failures_sql(rules)} AS "
-        f"_failures FROM {normalized} LEFT JOIN {duplicates_sql(f'raw_{source}', columns)} USING (source_record)"
+        f"INSERT INTO {staged} BY NAME SELECT {staged_columns_sql(source)}, {failures_sql(rules)} AS _failures "
+        f"FROM {normalized} LEFT JOIN {duplicates_sql(f'raw_{source}', columns)} USING (_raw_row)"
     )
     drop_normalized(con, normalized)
     con.execute(f"CREATE OR REPLACE TABLE {quarantine} AS {quarantine_sql(staged, '_failures', rules)}")

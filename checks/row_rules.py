@@ -12,7 +12,7 @@ row so that the linker can still try, and tells the steward what to fix at the s
 from dataclasses import dataclass
 
 from sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS
-from sources.tables import SOURCE_COLUMNS
+from sources.tables import SOURCE_COLUMNS, SOURCE_RECORD_SQL
 
 
 @dataclass(frozen=True)
@@ -156,21 +156,28 @@ def _literal(text: str) -> str:
 
 
 def duplicates_sql(raw_table: str, normalized_columns: list[str]) -> str:
-    """A relation `duplicates(source_record, copy_number, first_copy)` of the rows that have an exact copy.
+    """A relation `duplicates(_raw_row, copy_number, first_copy)` of the rows that have an exact copy.
 
     Rows are hashed from the raw table's columns (read directly, not through the normalizing joins),
-    and only the groups that occur more than once are ordered.
+    and only the groups that occur more than once are ordered; `_raw_row` is the raw table's rowid.
     """
     raw_columns = ", ".join(c.removeprefix("raw_") for c in normalized_columns if c.startswith("raw_"))
     order = "source_file, source_sheet, source_row"
     return f"""(
-        WITH hashed AS (SELECT source_record, {order}, hash({raw_columns}) AS row_hash FROM {raw_table})
-        SELECT source_record,
-               row_number() OVER copies AS copy_number, first_value(source_record) OVER copies AS first_copy
-        FROM hashed
-        WHERE row_hash IN (SELECT row_hash FROM hashed GROUP BY row_hash HAVING count(*) > 1)
+        WITH hashed AS (SELECT rowid AS _raw_row, {order}, hash({raw_columns}) AS row_hash FROM {raw_table}),
+        repeated AS (
+            SELECT * FROM hashed
+            WHERE row_hash IN (SELECT row_hash FROM hashed GROUP BY row_hash HAVING count(*) > 1)
+        )
+        SELECT _raw_row, row_number() OVER copies AS copy_number,
+               first_value({SOURCE_RECORD_SQL}) OVER copies AS first_copy
+        FROM repeated
         WINDOW copies AS (PARTITION BY row_hash ORDER BY {order})
     )"""
+
+
+# The type of `failures_sql`'s lists.
+FAILURES_TYPE = "STRUCT(rule VARCHAR, value VARCHAR)[]"
 
 
 def failures_sql(rules: list[RowRule]) -> str:

@@ -133,7 +133,7 @@ def build_normalized(con: duckdb.DuckDBPyConnection, source: str, raw_table: str
     has = set(raw_cols).__contains__
     joins: list[str] = []
     selects: list[str] = [f"r.{c} AS raw_{c}" for c in raw_cols if c not in _RECORD_COLUMNS]
-    selects += [f"r.{c}" for c in _RECORD_COLUMNS]
+    selects += [f"r.{c}" for c in _RECORD_COLUMNS] + ["r.rowid AS _raw_row"]
 
     # Identity. The disability card number is the holder's ID (18, or a legacy 15) followed by the category
     # and grade digits; it gives the ID when the ID column is blank.
@@ -213,7 +213,8 @@ def drop_normalized(con: duckdb.DuckDBPyConnection, target: str) -> None:
 
 
 def staged_columns_sql(source: str) -> str:
-    """The SELECT list that projects normalized rows onto the declared staged columns, in order.
+    """The SELECT list that projects normalized rows onto the stored staged columns, in order (not the
+    virtual `source_record`).
 
     Birth date and sex are the source's own columns only (NULL where it has none): what the ID says is
     the ID's evidence, and the linker must not count it twice. The disability category and grade fall
@@ -224,7 +225,9 @@ def staged_columns_sql(source: str) -> str:
         "disability_grade": f"COALESCE(disability_grade, TRY_CAST({_CARD_GRADE_DIGIT} AS INTEGER))",
     }
     return ", ".join(
-        f"CAST({fallbacks.get(c.name, c.name)} AS {c.sql_type}) AS {c.name}" for c in staged_columns(source)
+        f"CAST({fallbacks.get(c.name, c.name)} AS {c.sql_type}) AS {c.name}"
+        for c in staged_columns(source)
+        if c.name != "source_record"
     )
 
 

@@ -116,11 +116,21 @@ SOURCE_COLUMNS: dict[str, tuple[Column, ...]] = {
 
 SOURCES: tuple[str, ...] = tuple(SOURCE_COLUMNS)
 
-# `source_record` from its parts. Tables of ten million rows (raw, links) store the parts and declare
-# `source_record` as a virtual column of this expression: the unique strings are costly to write.
+# `source_record` from its parts. Tables of ten million rows (raw, staged, links) store the parts and
+# declare `source_record` as a virtual column of this expression: the unique strings are costly to write.
 SOURCE_RECORD_SQL = "source_file || coalesce('#' || source_sheet, '') || ':' || source_row"
 
 
 def staged_columns(source: str) -> tuple[Column, ...]:
     """All columns of `staged_<source>`, identity columns first."""
     return IDENTITY_COLUMNS + SOURCE_COLUMNS[source]
+
+
+def staged_table_sql(source: str) -> str:
+    """The column definitions of `staged_<source>`; `source_record` is virtual (SOURCE_RECORD_SQL)."""
+    return ", ".join(
+        f"{c.name} {c.sql_type} GENERATED ALWAYS AS ({SOURCE_RECORD_SQL}) VIRTUAL"
+        if c.name == "source_record"
+        else f"{c.name} {c.sql_type}"
+        for c in staged_columns(source)
+    )
