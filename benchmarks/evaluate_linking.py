@@ -232,16 +232,25 @@ def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> None:
                    lower(t.id_recoverable) = 'true' AS recoverable, l.person_id, l.method
             FROM read_csv('{truth_dir / "records.csv"}', header = true, all_varchar = true) AS t
             JOIN core_person_links AS l USING (source, source_record)
+        ),
+        -- the person most of the true person's records link to (ties: the true ID, then the smallest):
+        -- any one consistent person is right, so two records of one person under two IDs count once
+        modal AS (
+            SELECT true_person_id,
+                   first(person_id ORDER BY records DESC, person_id = true_person_id DESC, person_id) AS modal_id
+            FROM (SELECT true_person_id, person_id, count(*) AS records FROM joined
+                  WHERE person_id IS NOT NULL GROUP BY ALL)
+            GROUP BY true_person_id
         )
-        SELECT *,
+        SELECT joined.*,
                -- anchored: another record of the same person carries the true ID readably, so there is a
                -- person to link to (a defective ID whose owner appears nowhere else cannot be linked)
                recoverable AND count(*) FILTER (id_defect IN {CLEAN_IDS}) OVER person
                    > (id_defect IN {CLEAN_IDS})::INTEGER AS anchored,
-               person_id IS NOT NULL AND person_id = mode(person_id) OVER person AS is_right,
-               person_id IS NOT NULL AND person_id <> mode(person_id) OVER person AS is_wrong,
+               person_id IS NOT NULL AND person_id = modal_id AS is_right,
+               person_id IS NOT NULL AND person_id <> modal_id AS is_wrong,
                source_record IN (SELECT source_record FROM core_review_queue) AS in_review
-        FROM joined WINDOW person AS (PARTITION BY true_person_id)
+        FROM joined LEFT JOIN modal USING (true_person_id) WINDOW person AS (PARTITION BY true_person_id)
         """
     )
 
