@@ -7,9 +7,9 @@ Every source has its own pair of assets and the same checks:
   `schema` (the Pandera schema generated from `sources/tables.py`, blocking ERROR).
 
 They are materialized by one step that works on two sources at a time, each on its own cursor of the
-run's DuckDB database, largest input first: reading a big CSV keeps DuckDB's serial reader on one core
-while another source's normalizers (Python) use the other. A source whose files cannot be read is not
-staged; a subset (one source re-materialized from the UI) reads only what was selected.
+run's DuckDB database, largest input first: a big CSV is read by DuckDB threads while another source's
+normalizers (Python) run beside it. A source whose files cannot be read is not staged; a subset (one
+source re-materialized from the UI) reads only what was selected.
 The logic lives in `sources/` and `checks/`; this module only wires it.
 """
 

@@ -453,7 +453,7 @@ def test_header_normalization_and_alias_conflicts(tmp_path: Path) -> None:
 
 
 def test_csv_quoted_line_break_is_read(tmp_path: Path) -> None:
-    """DuckDB's parallel reader refuses quoted line breaks with short rows: the serial reader takes over."""
+    """A quoted line break is part of its field (DuckDB's parallel reader would refuse it with short rows)."""
     write_text(
         tmp_path / "unemployment" / "a.csv",
         '姓名,公民身份号码,失业登记日期,居住地址\n甲,1,d,"某路\n1号"\n乙,2\n',
