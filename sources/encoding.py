@@ -101,48 +101,50 @@ def split_into_parts(
 ) -> FileScan:
     """Copy a CSV file as UTF-8 part files into `directory`, hashing and counting lines on the way.
 
-    Each part holds about PART_BYTES (half that when transcoded) and ends at a line break outside quotes, so that the parts can be
-    read one by one, and several at once, while the next is being written: `deliver` is called as each
-    is complete. A GB18030 file is transcoded; a UTF-8 one is copied as it is.
+    Each part holds about PART_BYTES (half that when transcoded) and ends at a line break outside quotes,
+    so that the parts can be read one by one, and several at once, while the next is being written:
+    `deliver` is called as each is complete. A GB18030 file is transcoded; a UTF-8 one is copied as it
+    is. Text goes to the part file as it is read, so a part that grows (a quote left open keeps it from
+    ending) takes room in `directory`, not in memory.
     Raises DecodeFailure at the first bytes that are not valid in `encoding`.
     """
     scan = FileScan()
     decoder = None if encoding.startswith("utf-8") else codecs.getincrementaldecoder(encoding)()
     part_bytes = PART_BYTES if decoder is None else PART_BYTES // 2
-    pieces: list[bytes] = []  # UTF-8 text of the part being assembled
-    first_line, size, quotes = 1, 0, 0  # of that part
-    with open(path, "rb") as source:
-        while chunk := source.read(CHUNK_BYTES):
+    first_line, size, quotes = 1, 0, 0  # of the part being written
+    target = open(directory / "part1.csv", "wb")  # noqa: SIM115 (one part after the other; see finally)
+    try:
+        with open(path, "rb") as source:
+            while chunk := source.read(CHUNK_BYTES):
+                try:
+                    text = chunk if decoder is None else decoder.decode(chunk).encode("utf-8")
+                except UnicodeDecodeError as error:
+                    line = scan.lines + chunk.count(b"\n", 0, error.start) + 1
+                    raise DecodeFailure(encoding, line) from None
+                scan.feed(chunk)
+                cut = text.rfind(b"\n") + 1 if size + len(text) >= part_bytes else 0
+                if cut and (quotes + text.count(b'"', 0, cut)) % 2 == 0:  # the cut is outside quotes
+                    target.write(text[:cut])
+                    target.close()
+                    # the rest of `text` holds no line break: the part ends on the file's last line so far
+                    deliver(CsvPart(Path(target.name), first_line, scan.lines - first_line + 1))
+                    first_line = scan.lines + 1
+                    target = open(directory / f"part{first_line}.csv", "wb")  # noqa: SIM115
+                    text = text[cut:]
+                    size, quotes = 0, 0
+                target.write(text)
+                size += len(text)
+                quotes += text.count(b'"')
+        if decoder is not None:
             try:
-                text = chunk if decoder is None else decoder.decode(chunk).encode("utf-8")
-            except UnicodeDecodeError as error:
-                raise DecodeFailure(encoding, scan.lines + chunk.count(b"\n", 0, error.start) + 1) from None
-            scan.feed(chunk)
-            cut = text.rfind(b"\n") + 1 if size + len(text) >= part_bytes else 0
-            if cut and (quotes + text.count(b'"', 0, cut)) % 2 == 0:  # the cut is outside quotes
-                # the rest of `text` holds no line break: the part ends on the file's last line so far
-                deliver(_write_part(directory, first_line, scan.lines, [*pieces, text[:cut]]))
-                first_line = scan.lines + 1
-                text = text[cut:]
-                pieces, size, quotes = [], 0, 0
-            pieces.append(text)
-            size += len(text)
-            quotes += text.count(b'"')
-    if decoder is not None:
-        try:
-            pieces.append(decoder.decode(b"", final=True).encode("utf-8"))
-        except UnicodeDecodeError:
-            raise DecodeFailure(encoding, scan.lines + 1) from None
+                target.write(decoder.decode(b"", final=True).encode("utf-8"))
+            except UnicodeDecodeError:
+                raise DecodeFailure(encoding, scan.lines + 1) from None
+    finally:
+        target.close()
     scan.finish()
-    deliver(_write_part(directory, first_line, scan.lines, pieces))
+    deliver(CsvPart(Path(target.name), first_line, scan.lines - first_line + 1))
     return scan
-
-
-def _write_part(directory: Path, first_line: int, last_line: int, pieces: list[bytes]) -> CsvPart:
-    part = CsvPart(directory / f"part{first_line}.csv", first_line, last_line - first_line + 1)
-    with open(part.path, "wb") as target:
-        target.writelines(pieces)
-    return part
 
 
 def make_empty_lines_visible(part: CsvPart) -> None:
