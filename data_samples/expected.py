@@ -197,7 +197,11 @@ def removals(facts: pl.DataFrame, registrations: pl.DataFrame) -> pl.DataFrame:
     rows = registrations.select(
         "source_record", "person_id", "registered_on", "is_difficult", "difficulty_categories"
     ).join(facts, on="person_id", how="left")
-    rows = rows.sort("registered_on", "source_record").with_columns(
+    record = pl.col("source_record").str.extract_groups(r"^(?<place>.*):(?<row>\d+)$")
+    # earliest first: by registration date (empty last), then in file order (file, sheet, row as a number)
+    rows = rows.sort(
+        "registered_on", record.struct["place"], record.struct["row"].cast(pl.Int64), nulls_last=True
+    ).with_columns(
         duplicate=pl.int_range(pl.len()).over("person_id") > 0,  # all but the earliest registration
         categories=pl.col("difficulty_categories").str.replace_all("，", "、").str.split("、"),
     )

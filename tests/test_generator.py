@@ -282,6 +282,7 @@ def test_expected_lists_follow_the_spec_on_a_tiny_city() -> None:
             ("u/a.csv:4", "P3", date(2026, 3, 1), "否", None),
             ("u/a.csv:5", "P4", date(2025, 2, 1), "否", None),
             ("u/a.csv:6", "P6", date(2026, 1, 1), "是", "低保"),
+            ("u/a.csv:14", "P4", date(2025, 2, 1), "否", None),  # the same day: row 14 is the copy, not row 5
         ],
         schema=["source_record", "person_id", "registered_on", "is_difficult", "difficulty_categories"],
         orient="row",
@@ -295,8 +296,10 @@ def test_expected_lists_follow_the_spec_on_a_tiny_city() -> None:
         ("P5", "OUTREACH", "DISABLED"),
     ]
     assert expected.removals(facts, registrations).rows() == [
+        ("u/a.csv:14", "unemployment", "DUPLICATE;RETIRED", "high"),
         ("u/a.csv:3", "unemployment", "EMPLOYED", "high"),
         ("u/a.csv:4", "unemployment", "DUPLICATE;EMPLOYED", "high"),
         ("u/a.csv:5", "unemployment", "RETIRED", "high"),
         ("u/a.csv:6", "employment_difficulty", "BASIS_ENDED", "review"),
     ]
+
