@@ -53,16 +53,26 @@ class SourceColumnMap:
         return frozenset(key for group in self.required for key in group)
 
     def key_for(self, header: str) -> str | None:
-        """The canonical key a header cell means, or None; the exact alias wins over a note-less one."""
+        """The canonical key a header cell means, or None."""
+        match = self.match(header)
+        return match[0] if match else None
+
+    def match(self, header: str) -> tuple[str, int] | None:
+        """The canonical key a header cell means and the place of its alias in the key's list (0: the
+        reference header), or None; the exact alias wins over a note-less one."""
         normalized = normalize_header(header)
         if not normalized:
             return None
         return self._lookup.get(normalized) or self._lookup.get(_without_note(normalized))
 
     @cached_property
-    def _lookup(self) -> dict[str, str]:
-        """Normalized alias -> key."""
-        return {normalize_header(alias): key for key, aliases in self.columns.items() for alias in aliases}
+    def _lookup(self) -> dict[str, tuple[str, int]]:
+        """Normalized alias -> (key, place of the alias in the key's list)."""
+        return {
+            normalize_header(alias): (key, rank)
+            for key, aliases in self.columns.items()
+            for rank, alias in enumerate(aliases)
+        }
 
     def missing_required(self, found: set[str]) -> list[str]:
         """Required groups with no key in `found`, each shown as its reference header(s) and key(s)."""

@@ -18,10 +18,10 @@ class HeaderMatch:
     """One row read as a header: `index` is its 0-based position among the rows scanned."""
 
     index: int
-    columns: dict[str, int]  # canonical key -> 0-based column position (first column that means it)
+    columns: dict[str, int]  # canonical key -> 0-based column position
     headers: list[str]  # the non-empty header texts, as found
-    unmapped: list[str]  # header texts that mean no canonical key (extra columns, ignored)
-    duplicates: dict[str, list[str]]  # key -> header texts, when several columns mean the same key
+    unmapped: list[str]  # header texts that are not read: extra columns, or a second column for a key
+    duplicates: dict[str, list[str]]  # key -> header texts, when columns under one alias mean the same key
 
     def is_header(self, column_map: SourceColumnMap) -> bool:
         """At least two known columns, one of them required: a title row or a data row is not a header."""
@@ -29,23 +29,34 @@ class HeaderMatch:
 
 
 def match_row(index: int, cells: Sequence[str | None], column_map: SourceColumnMap) -> HeaderMatch:
-    """Read one row as if it were the header."""
-    columns: dict[str, int] = {}
+    """Read one row as if it were the header.
+
+    When several columns mean one key (联系电话 and 手机号码), the one whose header comes first in the
+    column map's list is read and the others are reported as not read; columns under the same alias
+    (two 姓名) are a duplicate the steward must resolve.
+    """
     headers: list[str] = []
     unmapped: list[str] = []
-    texts_by_key: dict[str, list[str]] = {}
+    candidates: dict[str, list[tuple[int, int, str]]] = {}  # key -> (alias place, position, text)
     for position, cell in enumerate(cells):
         text = (cell or "").strip()
         if not text:
             continue
         headers.append(text)
-        key = column_map.key_for(text)
-        if key is None:
+        match = column_map.match(text)
+        if match is None:
             unmapped.append(text)
             continue
-        columns.setdefault(key, position)
-        texts_by_key.setdefault(key, []).append(text)
-    duplicates = {key: texts for key, texts in texts_by_key.items() if len(texts) > 1}
+        candidates.setdefault(match[0], []).append((match[1], position, text))
+    columns: dict[str, int] = {}
+    duplicates: dict[str, list[str]] = {}
+    for key, found in candidates.items():
+        rank, position, chosen = min(found)
+        columns[key] = position
+        tied = [text for place, _, text in found if place == rank]
+        if len(tied) > 1:
+            duplicates[key] = tied
+        unmapped += [f"{text} (also {key}: {chosen} is read)" for place, _, text in found if place != rank]
     return HeaderMatch(index, columns, headers, unmapped, duplicates)
 
 

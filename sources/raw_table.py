@@ -131,7 +131,7 @@ class RawTable:
             )
             raise self.error(
                 file,
-                f"{where}several columns mean the same thing ({clashes}). Remove or rename the extra one.",
+                f"{where}several columns have the same header ({clashes}). Remove or rename the extra one.",
             )
         return header
 

@@ -302,4 +302,3 @@ def test_expected_lists_follow_the_spec_on_a_tiny_city() -> None:
         ("u/a.csv:5", "unemployment", "RETIRED", "high"),
         ("u/a.csv:6", "employment_difficulty", "BASIS_ENDED", "review"),
     ]
-

@@ -211,12 +211,23 @@ def test_extra_columns_are_ignored_and_reported_and_missing_optional_are_null(tm
     )
 
 
-def test_two_columns_meaning_the_same_key_is_an_error(tmp_path: Path) -> None:
+def test_of_two_columns_for_one_key_the_first_listed_is_read_and_the_other_reported(tmp_path: Path) -> None:
+    """证件号码 may hold another document's number: 身份证号, listed before it, is the one read."""
     write_xlsx(
         tmp_path / "unemployment" / "a.xlsx",
-        {"S": [["姓名", "身份证号", "证件号码", "登记日期"], ["甲", "1", "2", "d"]]},
+        {"S": [["姓名", "证件号码", "身份证号", "登记日期"], ["甲", "P1234567", "11010519491231002X", "d"]]},
     )
-    assert "身份证号, 证件号码 all mean citizen_id" in read_error(tmp_path).message
+    [report], rows = read(tmp_path)
+    assert rows[0]["citizen_id"] == "11010519491231002X"
+    assert report.unmapped_columns == ["证件号码 (also citizen_id: 身份证号 is read)"]
+
+
+def test_two_columns_with_the_same_header_are_an_error(tmp_path: Path) -> None:
+    write_xlsx(
+        tmp_path / "unemployment" / "a.xlsx",
+        {"S": [["姓名", "身份证号", "身份证号（必填）", "登记日期"], ["甲", "1", "2", "d"]]},
+    )
+    assert "身份证号, 身份证号（必填） all mean citizen_id" in read_error(tmp_path).message
 
 
 def test_disability_needs_card_number_or_id(tmp_path: Path) -> None:
