@@ -17,6 +17,7 @@ import io
 import os
 import queue
 import re
+import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ import duckdb
 from sources.column_maps import SourceColumnMap
 from sources.encoding import (
     HEAD_BYTES,
+    PART_BYTES,
     CsvPart,
     DecodeFailure,
     FileScan,
@@ -46,6 +48,9 @@ _DELIMITERS = (",", "\t", ";")
 _MEMORY_DIR = "/dev/shm"  # a RAM file system on Linux: the parts never touch the disk
 _PART_READERS = 2  # parts read at once: the machine's two cores
 _PARTS_AHEAD = 2  # parts written and waiting for a reader
+# Room the parts of two files being read at once take at most (read, waiting, being written); /dev/shm is
+# used only when it has that much free (a container's is often 64 MB).
+_SCRATCH_BYTES = 2 * (_PART_READERS + _PARTS_AHEAD + 1) * PART_BYTES
 _REEXPORT = "Re-export it as UTF-8 or GB18030 CSV, or as .xlsx."
 
 
@@ -117,7 +122,7 @@ def _insert_parts(
 ) -> tuple[FileScan, int]:
     """Split the file into parts on one thread; insert each part as soon as it is written, two at a time.
 
-    The parts go to memory (`/dev/shm`) where the system has it, else to the temporary directory; at most
+    The parts go to memory (`/dev/shm`) where the system has room there, else to the temporary directory; at most
     `_PARTS_AHEAD` wait to be read, so slow readers never let the whole file pile up there. When a reader
     fails, the other reader and the splitter stop.
     """
@@ -164,9 +169,8 @@ def _insert_parts(
             cursor.close()
         return inserted
 
-    scratch = _MEMORY_DIR if os.access(_MEMORY_DIR, os.W_OK) else None
     with (
-        tempfile.TemporaryDirectory(prefix="aidmatch_csv_", dir=scratch) as directory,
+        tempfile.TemporaryDirectory(prefix="aidmatch_csv_", dir=_scratch_dir()) as directory,
         ThreadPoolExecutor(1 + _PART_READERS) as pool,
     ):
         splitting = pool.submit(split, Path(directory))
@@ -179,6 +183,13 @@ def _insert_parts(
                 file,
                 f"the file is not valid GB18030 from line {failure.line} (mixed encodings?). {_REEXPORT}",
             ) from None
+
+
+def _scratch_dir() -> str | None:
+    """/dev/shm when it is there, writable and roomy enough; else None (the system's temporary directory)."""
+    if not os.access(_MEMORY_DIR, os.W_OK):
+        return None
+    return _MEMORY_DIR if shutil.disk_usage(_MEMORY_DIR).free >= _SCRATCH_BYTES else None
 
 
 def _insert_part(raw: RawTable, part: CsvPart, file: str, layout: _Layout) -> int:

@@ -3,13 +3,14 @@
 import datetime as dt
 import hashlib
 import itertools
+import shutil
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
 
-from sources import encoding
+from sources import csv_reader, encoding
 from sources.column_maps import load_column_maps, normalize_header
 from sources.readers import FileReport, SourceReadError, read_source
 
@@ -484,3 +485,14 @@ def test_gb18030_part_that_cannot_be_read_stops_the_transcoding(tmp_path: Path, 
     with pytest.raises(SourceReadError) as raised:
         read_source(duckdb.connect(), tmp_path, "unemployment", MAPS["unemployment"], "raw")
     assert raised.value.file == "unemployment/a.csv" and "地地" not in str(raised.value)
+
+
+def test_parts_go_to_memory_only_when_it_has_room(tmp_path: Path, monkeypatch) -> None:
+    """A container's /dev/shm is often 64 MB: too small for the parts in flight, the temp dir is used."""
+    monkeypatch.setattr(csv_reader, "_MEMORY_DIR", str(tmp_path))
+    monkeypatch.setattr(csv_reader, "_SCRATCH_BYTES", 1)
+    assert csv_reader._scratch_dir() == str(tmp_path)
+    monkeypatch.setattr(csv_reader, "_SCRATCH_BYTES", shutil.disk_usage(tmp_path).free + 1)
+    assert csv_reader._scratch_dir() is None
+    monkeypatch.setattr(csv_reader, "_MEMORY_DIR", str(tmp_path / "missing"))
+    assert csv_reader._scratch_dir() is None
