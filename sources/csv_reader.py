@@ -5,11 +5,9 @@ text editor shows them. A thread splits the file into UTF-8 parts (`encoding.spl
 GB18030 transcoded) while two others each read a part at a time on their own cursor. Each part is read
 by one DuckDB thread and its rows numbered as they come (`row_number() OVER ()`), from the line the
 part starts on: the number is computed, never taken from the order rows end up in the table (a
-parallel insert does not keep file order). DuckDB skips empty lines, so a part that yields fewer rows
-than it has lines is read again with a space on its empty lines.
-
-Limitation: a quoted field with a line break inside makes the numbers of the rows after it (in that
-part) too small by the breaks it holds.
+parallel insert does not keep file order). A part that yields fewer rows than it has lines has empty
+lines, which DuckDB skips, or quoted fields with line breaks: it is read again with a space on its empty
+lines, and each row numbered after the line breaks inside the fields of the rows before it.
 """
 
 import csv
@@ -83,6 +81,8 @@ def read_csv(raw: RawTable, path: Path, file: str) -> FileReport:
     header = raw.check_header(file, None, header, hint)
     layout = _Layout(header, line_numbers[header.index], len(rows[header.index]), delimiter)
     scan, inserted = _insert_parts(raw, path, file, encoding, layout)
+    if scan.quotes % 2:
+        _check_quotes_closed(raw, file)
     return FileReport(
         file, scan.sha256, scan.size_bytes, encoding, header_row={"": layout.header_line},
         rows_read=inserted, unmapped_columns=header.unmapped,
@@ -195,33 +195,66 @@ def _scratch_dir() -> str | None:
 def _insert_part(raw: RawTable, part: CsvPart, file: str, layout: _Layout) -> int:
     """Insert the rows of a part of a file, each with its line number; return how many were inserted."""
     skip = max(0, layout.header_line - part.first_line + 1)  # the title rows and header in this part
-    inserted = _insert_rows(raw, part, file, layout, skip)
-    if inserted < part.lines - skip:  # DuckDB skipped empty lines (or read quoted line breaks)
+    inserted = _insert_rows(raw, part, file, layout, skip, count_breaks=False)
+    if inserted < part.lines - skip:  # DuckDB skipped empty lines, or read quoted line breaks
         first_row = part.first_line + skip
         raw.con.execute(
             f"DELETE FROM {raw.table} WHERE source_file = {sql_text(file)} AND source_row >= {first_row} "
             f"AND source_row < {part.first_line + part.lines}"
         )
         make_empty_lines_visible(part)
-        inserted = _insert_rows(raw, part, file, layout, skip)
+        inserted = _insert_rows(raw, part, file, layout, skip, count_breaks=True)
     return inserted
 
 
-def _insert_rows(raw: RawTable, part: CsvPart, file: str, layout: _Layout, skip: int) -> int:
+def _insert_rows(
+    raw: RawTable, part: CsvPart, file: str, layout: _Layout, skip: int, count_breaks: bool
+) -> int:
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(layout.width))
     # One DuckDB thread reads the part (`parallel = false`), so `row_number()` follows the file. It also
     # reads quoted line breaks, which the parallel reader refuses.
-    relation = (
-        f"(SELECT row_number() OVER () AS _n, * FROM read_csv({sql_text(str(part.path))}, header = false, "
+    rows = (
+        f"SELECT row_number() OVER () AS _n, * FROM read_csv({sql_text(str(part.path))}, header = false, "
         f"skip = {skip}, delim = {sql_text(layout.delimiter)}, quote = '\"', escape = '\"', "
         f"columns = {{{types}}}, auto_detect = false, null_padding = true, strict_mode = false, "
-        "parallel = false))"
+        "parallel = false)"
     )
-    row = f"(_n + {part.first_line + skip - 1})::INTEGER"
+    line = "_n"  # of the row within the part's data lines
+    if count_breaks:  # ... pushed down by the line breaks inside the fields of the rows above it
+        breaks = " + ".join(
+            f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)" for i in range(layout.width)
+        )
+        line = (
+            f"_n + coalesce(sum({breaks}) OVER (ORDER BY _n ROWS UNBOUNDED PRECEDING EXCLUDE CURRENT ROW), 0)"
+        )
+    relation = f"(SELECT *, {line} AS _line FROM ({rows}))"
     try:
-        return raw.insert_rows(relation, file, None, layout.header, layout.width, row)
+        return raw.insert_rows(
+            relation,
+            file,
+            None,
+            layout.header,
+            layout.width,
+            f"(_line + {part.first_line + skip - 1})::INTEGER",
+        )
     except duckdb.Error as error:
         raise _as_read_error(raw, error, file, part.first_line) from None
+
+
+def _check_quotes_closed(raw: RawTable, file: str) -> None:
+    """The file has an odd number of double quotes. A stray one inside a field is read as it is; one that
+    opens a field and is never closed makes DuckDB read the rest of the file into that field, which then
+    holds line breaks: that is refused, naming the row, rather than losing the rows after it."""
+    has_break = " OR ".join(f'contains("{key}", chr(10))' for key in raw.column_map.keys)
+    (row,) = raw.con.execute(
+        f"SELECT max(source_row) FROM {raw.table} WHERE source_file = {sql_text(file)} AND ({has_break})"
+    ).fetchall()[0]
+    if row is not None:
+        raise raw.error(
+            file,
+            f'a quoted field on line {row} is never closed (the file holds an odd number of "), so the '
+            f"rows after it would be read into that field. Close or remove that quote, then rerun.",
+        )
 
 
 def _as_read_error(raw: RawTable, error: duckdb.Error, file: str, first_line: int) -> Exception:

@@ -57,11 +57,13 @@ def decode_head(head: bytes, encoding: str, complete: bool) -> str:
 
 @dataclass
 class FileScan:
-    """What one pass over a CSV file learnt: digest, size, and number of lines (a last unterminated one too)."""
+    """What one pass over a CSV file learnt: digest, size, number of lines (a last unterminated one too)
+    and of double quotes (`"` is one byte in UTF-8 and GB18030, never part of another character)."""
 
     sha256: str = ""
     size_bytes: int = 0
     lines: int = 0
+    quotes: int = 0
     _digest: "hashlib._Hash" = field(default_factory=hashlib.sha256, repr=False)
     _ends_with_newline: bool = True
 
@@ -69,6 +71,7 @@ class FileScan:
         self._digest.update(chunk)
         self.size_bytes += len(chunk)
         self.lines += chunk.count(b"\n")
+        self.quotes += chunk.count(b'"')
         self._ends_with_newline = chunk.endswith(b"\n")
 
     def finish(self) -> "FileScan":
@@ -111,7 +114,7 @@ def split_into_parts(
     scan = FileScan()
     decoder = None if encoding.startswith("utf-8") else codecs.getincrementaldecoder(encoding)()
     part_bytes = PART_BYTES if decoder is None else PART_BYTES // 2
-    first_line, size, quotes = 1, 0, 0  # of the part being written
+    first_line, size = 1, 0  # of the part being written
     target = open(directory / "part1.csv", "wb")  # noqa: SIM115 (one part after the other; see finally)
     try:
         with open(path, "rb") as source:
@@ -121,9 +124,10 @@ def split_into_parts(
                 except UnicodeDecodeError as error:
                     line = scan.lines + chunk.count(b"\n", 0, error.start) + 1
                     raise DecodeFailure(encoding, line) from None
+                quotes_before = scan.quotes  # a part starts where the file's quotes so far are even
                 scan.feed(chunk)
                 cut = text.rfind(b"\n") + 1 if size + len(text) >= part_bytes else 0
-                if cut and (quotes + text.count(b'"', 0, cut)) % 2 == 0:  # the cut is outside quotes
+                if cut and (quotes_before + text.count(b'"', 0, cut)) % 2 == 0:  # the cut is outside quotes
                     target.write(text[:cut])
                     target.close()
                     # the rest of `text` holds no line break: the part ends on the file's last line so far
@@ -131,10 +135,9 @@ def split_into_parts(
                     first_line = scan.lines + 1
                     target = open(directory / f"part{first_line}.csv", "wb")  # noqa: SIM115
                     text = text[cut:]
-                    size, quotes = 0, 0
+                    size = 0
                 target.write(text)
                 size += len(text)
-                quotes += text.count(b'"')
         if decoder is not None:
             try:
                 target.write(decoder.decode(b"", final=True).encode("utf-8"))

@@ -474,6 +474,43 @@ def test_csv_quoted_line_break_is_read(tmp_path: Path) -> None:
     assert [(r["name"], r["address"]) for r in rows] == [("甲", "某路\n1号"), ("乙", None)]
 
 
+@pytest.mark.parametrize("part_bytes", [1 << 26, 64])
+def test_rows_after_quoted_line_breaks_keep_their_own_line_numbers(
+    tmp_path: Path, monkeypatch, part_bytes: int
+) -> None:
+    """Multi-line quoted fields (CRLF, an empty line inside one) and empty lines, in one part or many."""
+    monkeypatch.setattr(encoding, "CHUNK_BYTES", min(part_bytes, 1 << 24))
+    monkeypatch.setattr(encoding, "PART_BYTES", part_bytes)
+    text = (
+        "姓名,公民身份号码,失业登记日期\r\n"  # 1
+        '"张\r\n三",1,2024-01-01\r\n'  # 2-3
+        "李四,2,2024-01-02\r\n"  # 4
+        "\r\n"  # 5
+        '王五,"3\n\n4",2024-01-03\n'  # 6-8
+        "赵六,5,2024-01-04\n"  # 9
+    )
+    write_text(tmp_path / "unemployment" / "a.csv", text)
+    [report], rows = read(tmp_path)
+    assert [(r["source_row"], r["citizen_id"]) for r in rows] == [
+        (2, "1"),
+        (4, "2"),
+        (6, "3\n \n4"),
+        (9, "5"),
+    ]
+    assert (report.rows_read, report.rows_skipped_blank) == (4, 1)
+
+
+def test_a_quote_never_closed_is_refused_with_its_line_and_a_stray_one_is_read(tmp_path: Path) -> None:
+    """DuckDB would read every row after an unclosed quote into one field: no row may vanish that way."""
+    header = "姓名,公民身份号码,失业登记日期\n"
+    write_text(tmp_path / "unemployment" / "a.csv", header + '张三,1,d\n李四,"2,d\n王五,3,d\n')
+    error = read_error(tmp_path)
+    assert "quoted field on line 3 is never closed" in error.message and "李四" not in error.message
+    write_text(tmp_path / "unemployment" / "a.csv", header + '张"三,1,d\n李四,2,d\n')
+    _, rows = read(tmp_path)
+    assert [(r["source_row"], r["name"]) for r in rows] == [(2, '张"三'), (3, "李四")]
+
+
 def test_gb18030_part_that_cannot_be_read_stops_the_transcoding(tmp_path: Path, monkeypatch) -> None:
     """A part DuckDB refuses (a 3 MB line) ends the read with a steward's error while later parts are
     still being transcoded: the transcoder is stopped, not left waiting for a reader that is gone."""
