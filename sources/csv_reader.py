@@ -122,9 +122,9 @@ def _insert_parts(
 ) -> tuple[FileScan, int]:
     """Split the file into parts on one thread; insert each part as soon as it is written, two at a time.
 
-    The parts go to memory (`/dev/shm`) where the system has room there, else to the temporary directory; at most
-    `_PARTS_AHEAD` wait to be read, so slow readers never let the whole file pile up there. When a reader
-    fails, the other reader and the splitter stop.
+    The parts go to memory (`/dev/shm`) where the system has room there, else to the temporary directory;
+    at most `_PARTS_AHEAD` wait to be read, so slow readers never let the whole file pile up there. When a
+    reader fails, the other reader and the splitter stop.
     """
     parts: queue.Queue[CsvPart | None] = queue.Queue(maxsize=_PARTS_AHEAD)
     stopped = threading.Event()  # a reader failed: the others stop instead of waiting on the queue
@@ -228,15 +228,9 @@ def _insert_rows(
             f"_n + coalesce(sum({breaks}) OVER (ORDER BY _n ROWS UNBOUNDED PRECEDING EXCLUDE CURRENT ROW), 0)"
         )
     relation = f"(SELECT *, {line} AS _line FROM ({rows}))"
+    source_row = f"(_line + {part.first_line + skip - 1})::INTEGER"
     try:
-        return raw.insert_rows(
-            relation,
-            file,
-            None,
-            layout.header,
-            layout.width,
-            f"(_line + {part.first_line + skip - 1})::INTEGER",
-        )
+        return raw.insert_rows(relation, file, None, layout.header, layout.width, source_row)
     except duckdb.Error as error:
         raise _as_read_error(raw, error, file, part.first_line) from None
 
