@@ -25,7 +25,7 @@ from matching.name_features import create_name_features
 from matching.settings import LinkSettings
 from matching.summary import LinkSummary, build_summary
 from sources.names import name_pinyin
-from sources.tables import SOURCE_RECORD_SQL, SOURCES
+from sources.tables import SOURCE_RECORD_COLUMN, SOURCE_RECORD_SQL, SOURCES
 
 # The identity columns of a staged record; a profile is one distinct combination of them.
 PROFILE_COLUMNS = (
@@ -276,7 +276,7 @@ def _publish(con: duckdb.DuckDBPyConnection) -> None:
         f"""
         CREATE OR REPLACE TABLE core_person_links (
             source VARCHAR, source_file VARCHAR, source_sheet VARCHAR, source_row INTEGER,
-            source_record VARCHAR GENERATED ALWAYS AS ({SOURCE_RECORD_SQL}) VIRTUAL,
+            {SOURCE_RECORD_COLUMN},
             person_id VARCHAR, method VARCHAR, score DOUBLE, evidence VARCHAR
         )
         """

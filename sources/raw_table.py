@@ -18,7 +18,7 @@ import duckdb
 
 from sources.column_maps import IDENTITY_KEYS, SourceColumnMap
 from sources.header import HeaderMatch
-from sources.tables import SOURCE_RECORD_SQL
+from sources.tables import SOURCE_RECORD_COLUMN
 
 # A row with a cell starting with one of these and no identity (name, ID or card number) is a footer;
 # the label itself may stand in the name column ("合计" under 姓名): that is no identity.
@@ -93,7 +93,7 @@ class RawTable:
             "source_file VARCHAR NOT NULL",
             "source_sheet VARCHAR",
             "source_row INTEGER",
-            f"source_record VARCHAR GENERATED ALWAYS AS ({SOURCE_RECORD_SQL}) VIRTUAL",
+            SOURCE_RECORD_COLUMN,
             *(f'"{key}" VARCHAR' for key in self.column_map.keys),
             "_skip VARCHAR",
         ]

@@ -119,6 +119,7 @@ SOURCES: tuple[str, ...] = tuple(SOURCE_COLUMNS)
 # `source_record` from its parts. Tables of ten million rows (raw, staged, links) store the parts and
 # declare `source_record` as a virtual column of this expression: the unique strings are costly to write.
 SOURCE_RECORD_SQL = "source_file || coalesce('#' || source_sheet, '') || ':' || source_row"
+SOURCE_RECORD_COLUMN = f"source_record VARCHAR GENERATED ALWAYS AS ({SOURCE_RECORD_SQL}) VIRTUAL"
 
 
 def staged_columns(source: str) -> tuple[Column, ...]:
@@ -129,8 +130,6 @@ def staged_columns(source: str) -> tuple[Column, ...]:
 def staged_table_sql(source: str) -> str:
     """The column definitions of `staged_<source>`; `source_record` is virtual (SOURCE_RECORD_SQL)."""
     return ", ".join(
-        f"{c.name} {c.sql_type} GENERATED ALWAYS AS ({SOURCE_RECORD_SQL}) VIRTUAL"
-        if c.name == "source_record"
-        else f"{c.name} {c.sql_type}"
+        SOURCE_RECORD_COLUMN if c.name == "source_record" else f"{c.name} {c.sql_type}"
         for c in staged_columns(source)
     )
