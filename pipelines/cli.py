@@ -17,6 +17,7 @@ import dagster as dg
 
 from assets.partitions import as_of_partitions
 from pipelines.settings import PROJECT_ROOT, ConfigError, load_settings
+from sources.tables import SOURCES
 
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 
@@ -38,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="configuration file (default: config/aidmatch.yaml)")
     run.add_argument(
         "--work-dir", type=Path, help="where the run's DuckDB database goes (default: from config)"
+    )
+    run.add_argument(
+        "--accept-drop",
+        action="append",
+        default=[],
+        choices=SOURCES,
+        metavar="SOURCE",
+        help="confirm tonight's empty or much smaller extract of SOURCE (repeatable); recorded in the manifest",
     )
     return parser
 
@@ -107,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         input_root=str(args.input),
         output_root=str(args.output),
         work_dir=str(args.work_dir or settings.paths.work_dir),
+        accept_drop=sorted(set(args.accept_drop)),
     )
     job = build_defs({"aidmatch": resource}).resolve_job_def("aidmatch_nightly")
     print(f"aidmatch: as-of {as_of}, input {args.input}, output {args.output}")

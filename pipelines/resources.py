@@ -23,6 +23,9 @@ class AidmatchResource(dg.ConfigurableResource):
     input_root: str = ""
     output_root: str = ""
     work_dir: str = ""
+    # Sources whose drop in rows the operator confirmed for this run (`aidmatch run --accept-drop`), on top
+    # of the configuration's completeness.accept_drop.
+    accept_drop: list[str] = []
 
     @cached_property
     def settings(self) -> Settings:
@@ -41,8 +44,17 @@ class AidmatchResource(dg.ConfigurableResource):
         configured = self.settings.paths.column_maps
         return Path(configured) if configured else None
 
+    @property
+    def work_path(self) -> Path:
+        return Path(self.work_dir or self.settings.paths.work_dir)
+
+    @property
+    def accepted_drops(self) -> frozenset[str]:
+        """Sources whose fall in rows is confirmed for this run: the command line's and the configuration's."""
+        return frozenset(self.accept_drop) | frozenset(self.settings.completeness.accept_drop)
+
     def database_path(self, as_of: str) -> Path:
-        return Path(self.work_dir or self.settings.paths.work_dir) / as_of / "aidmatch.duckdb"
+        return self.work_path / as_of / "aidmatch.duckdb"
 
     @contextmanager
     def connect(self, as_of: str) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -7,6 +7,7 @@ that a typo fails the run at once with a message naming the key — not halfway 
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import yaml
 
 from matching.settings import LinkSettings
 from rules.settings import RuleSettings
+from sources.tables import SOURCES as SOURCE_NAMES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "aidmatch.yaml"
@@ -43,10 +45,76 @@ class ValidationSettings:
             raise ConfigError("validation.max_quarantine_rate must be between 0 and 1")
 
 
+# A size as DuckDB takes it: a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB).
+MEMORY_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|[KMGT]i?B)\s*$", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     # DuckDB's memory ceiling for a run; beyond it DuckDB spills to disk instead of growing.
     memory_limit: str = "3GB"
+
+    def __post_init__(self) -> None:
+        if not MEMORY_SIZE.match(self.memory_limit):
+            raise ConfigError(
+                f"database.memory_limit: {self.memory_limit!r} is not a size such as 3GB, 512MB or 2GiB"
+            )
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    """Limits on what one extract may hold: past them a row is cut and quarantined, or a file refused,
+    instead of failing the night or exhausting the machine."""
+
+    # A cell longer than this (characters; Excel's own limit) is cut to it and its row quarantined.
+    max_cell_chars: int = 32767
+    # An xlsx whose parts unpack to more than this many bytes is refused (a zip bomb, or no extract).
+    max_xlsx_uncompressed_bytes: int = 2_000_000_000
+    # An xlsx sheet with more cells than this (rows x columns) is refused.
+    max_xlsx_cells: int = 50_000_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_cell_chars", "max_xlsx_uncompressed_bytes", "max_xlsx_cells"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"intake.{name} must be a positive number")
+
+
+@dataclass(frozen=True)
+class CompletenessSettings:
+    """SPEC section 2 "Completeness": decisions that rest on the absence of a record need a whole extract."""
+
+    # A source whose rows fall by more than this share against the last published run stops the run.
+    max_row_drop: float = 0.2
+    # Sources whose drop (or empty extract) the operator has confirmed for the nights this file is in
+    # force; `aidmatch run --accept-drop SOURCE` confirms one night. Recorded in the manifest.
+    accept_drop: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_row_drop < 1:
+            raise ConfigError("completeness.max_row_drop must be at least 0 and below 1")
+        unknown = sorted(set(self.accept_drop) - set(SOURCE_NAMES))
+        if unknown:
+            raise ConfigError(
+                f"completeness.accept_drop: unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCE_NAMES)}"
+            )
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """One run at a time, and what a run keeps: the safety of what is written (SPEC section 5)."""
+
+    # A second run on the same output or work folder waits this long for the running one, then exits 1.
+    lock_wait_seconds: float = 0.0
+    # Work databases (a full copy of every extract) are kept for this many as-of dates, newest first.
+    keep_work_databases: int = 7
+    # A group that may read the outputs (files 0640, folders 0750); null: owner only (0600 / 0700).
+    output_group: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.lock_wait_seconds < 0:
+            raise ConfigError("run.lock_wait_seconds must not be negative")
+        if self.keep_work_databases < 1:
+            raise ConfigError("run.keep_work_databases must be at least 1")
 
 
 ENV_OVERRIDES = {
@@ -61,6 +129,9 @@ class Settings:
     paths: PathSettings = field(default_factory=PathSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
+    completeness: CompletenessSettings = field(default_factory=CompletenessSettings)
+    run: RunSettings = field(default_factory=RunSettings)
     linking: LinkSettings = field(default_factory=LinkSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
 
@@ -98,8 +169,32 @@ def _section(cls: type, name: str, values: Any) -> Any:
         )
     try:
         return cls(**{key: _coerce(name, key, hints[key], value) for key, value in values.items()})
+    except ConfigError:
+        raise
     except (TypeError, ValueError) as error:
         raise ConfigError(f"section '{name}': {error}") from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (plain YAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_paths(settings: Settings, path: Path) -> None:
+    """Files the configuration names must exist now, not when a step reaches for them mid-run."""
+    column_maps = settings.paths.column_maps
+    if column_maps is not None and not Path(column_maps).is_file():
+        raise ConfigError(f"paths.column_maps: the file {column_maps} does not exist (named in {path})")
 
 
 def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:
@@ -107,11 +202,17 @@ def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | 
     path = path or DEFAULT_CONFIG
     environ = os.environ if environ is None else environ
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except OSError as error:
         raise ConfigError(f"cannot read configuration file {path}: {error.strerror}") from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"configuration file {path} is not valid YAML: {error}") from None
+        raise ConfigError(
+            f"configuration file {path} is not valid YAML: {' '.join(str(error).split())}"
+        ) from None
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"configuration file {path} must be a mapping of sections, not {type(document).__name__}"
+        )
     sections = {f.name: f.type for f in dataclasses.fields(Settings)}
     hints = typing.get_type_hints(Settings)
     unknown = sorted(set(document) - set(sections))
@@ -119,4 +220,6 @@ def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | 
         raise ConfigError(f"unknown section(s) in {path}: {', '.join(unknown)}; known: {', '.join(sections)}")
     settings = Settings(**{name: _section(hints[name], name, document.get(name)) for name in sections})
     overrides = {key: environ[var] for key, var in ENV_OVERRIDES.items() if environ.get(var)}
-    return dataclasses.replace(settings, paths=dataclasses.replace(settings.paths, **overrides))
+    settings = dataclasses.replace(settings, paths=dataclasses.replace(settings.paths, **overrides))
+    _check_paths(settings, path)
+    return settings

@@ -46,3 +46,41 @@ def test_missing_or_broken_file_is_a_clear_error(tmp_path):
         load_settings(tmp_path / "nope.yaml", environ={})
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_settings(_write(tmp_path, "paths: [unclosed\n"), environ={})
+
+
+def test_memory_size_must_be_a_size(tmp_path):
+    with pytest.raises(ConfigError, match=r"database.memory_limit: 'lots' is not a size"):
+        load_settings(_write(tmp_path, "database:\n  memory_limit: lots\n"), environ={})
+    assert load_settings(_write(tmp_path, "database:\n  memory_limit: 512 MiB\n"), environ={})
+
+
+def test_named_column_maps_file_must_exist(tmp_path):
+    with pytest.raises(ConfigError, match="paths.column_maps: the file .*missing.yaml does not exist"):
+        load_settings(_write(tmp_path, f"paths:\n  column_maps: {tmp_path / 'missing.yaml'}\n"), environ={})
+
+
+def test_duplicate_yaml_key_is_refused_with_its_line(tmp_path):
+    text = "validation:\n  max_quarantine_rate: 0.2\n  max_quarantine_rate: 0.9\n"
+    with pytest.raises(ConfigError, match=r"'max_quarantine_rate' is given twice.*line 3"):
+        load_settings(_write(tmp_path, text), environ={})
+
+
+def test_new_sections_are_validated(tmp_path):
+    with pytest.raises(ConfigError, match="accept_drop: unknown source"):
+        load_settings(_write(tmp_path, "completeness:\n  accept_drop: [dibaoo]\n"), environ={})
+    with pytest.raises(ConfigError, match="max_row_drop"):
+        load_settings(_write(tmp_path, "completeness:\n  max_row_drop: 1.5\n"), environ={})
+    with pytest.raises(ConfigError, match="keep_work_databases"):
+        load_settings(_write(tmp_path, "run:\n  keep_work_databases: 0\n"), environ={})
+    settings = load_settings(_write(tmp_path, "completeness:\n  accept_drop: [dibao]\n"), environ={})
+    assert settings.completeness.accept_drop == ("dibao",)
+
+
+def test_config_errors_exit_2_with_one_line_before_the_run(tmp_path, capsys, dagster_home):
+    from pipelines.cli import main
+
+    config = _write(tmp_path, "database:\n  memory_limit: lots\n")
+    code = main(["run", "--input", str(tmp_path), "--output", str(tmp_path / "out"), "--config", str(config)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.count("\n") == 0 and "memory_limit" in err and "Traceback" not in err
