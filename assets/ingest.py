@@ -16,6 +16,7 @@ The logic lives in `sources/` and `checks/`; this module only wires it.
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -87,6 +88,7 @@ def _ingest_source(
     work: _SourceWork,
     read: bool,
     stage: bool,
+    as_of: date,
 ) -> _SourceWork:
     """Read and/or stage one source on its own cursor (closed here); a SourceReadError is reported as the
     failed `files_readable` check, not raised. Runs on a worker thread: it logs nothing itself."""
@@ -112,7 +114,9 @@ def _ingest_source(
             rows = sum(r.rows_read for r in work.reports)
             work.messages.append(f"{source}: read {rows} rows from {len(work.reports)} file(s)")
         if stage:
-            result = stage_source(con, source)
+            result = stage_source(
+                con, source, as_of=as_of, max_cell_chars=aidmatch.settings.intake.max_cell_chars
+            )
             threshold = aidmatch.settings.validation.max_quarantine_rate
             work.results.append(
                 dg.MaterializeResult(
@@ -160,7 +164,13 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
     with aidmatch.connect(context.partition_key) as con, ThreadPoolExecutor(WORKERS) as pool:
         running = [
             pool.submit(
-                _ingest_source, con.cursor(), aidmatch, maps[source], _SourceWork(source), *plan[source]
+                _ingest_source,
+                con.cursor(),
+                aidmatch,
+                maps[source],
+                _SourceWork(source),
+                *plan[source],
+                date.fromisoformat(context.partition_key),
             )
             for source in order
         ]
