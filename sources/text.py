@@ -36,5 +36,7 @@ def escape_control(character: str) -> str:
 
 
 def compact_text(text: pl.Expr) -> pl.Expr:
-    """NFKC-fold (full-width digits, letters and brackets become ASCII) and drop every whitespace."""
-    return text.str.normalize("NFKC").str.replace_all(_WHITESPACE, "")
+    """NFKC-fold (full-width digits, letters and brackets become ASCII) and drop every whitespace and
+    control character. Staging removes (and flags) control characters before; the normalizers drop them
+    too, so that a name or ID called from anywhere never keeps a NUL."""
+    return text.str.normalize("NFKC").str.replace_all(f"{_WHITESPACE}|{CONTROL_PATTERN}", "")
