@@ -152,13 +152,13 @@ def _duplicate_row_rule() -> RowRule:
 
 
 # Labels of the raw identity columns; every other raw column is labelled by its staged column's description.
-_IDENTITY_LABELS = {"name": "姓名", "citizen_id": "身份证号"}
+_IDENTITY_LABELS = {"name": "姓名", "citizen_id": "身份证号", "sex": "性别", "birth_date": "出生日期"}
 
 
 def _raw_labels(source: str) -> dict[str, str]:
     """Raw column -> the Chinese term a steward knows it by (the first word of its column's description)."""
     labels = dict(_IDENTITY_LABELS)
-    for column in (*IDENTITY_VALUE_COLUMNS, *SOURCE_COLUMNS[source]):
+    for column in SOURCE_COLUMNS[source]:
         labels[DERIVATIONS[column.name].raw] = re.split(r"[\s:：(（]", column.description, maxsplit=1)[0]
     return labels
 

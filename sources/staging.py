@@ -179,15 +179,18 @@ def _escaped_sql(expr: str) -> str:
 
 
 def _direct_cells(raw_table: str, columns: list[str], max_chars: int) -> str:
-    """The raw table with, for each column read without a lookup, `_has_ctl_<c>` and `_clean_<c>` (cut,
-    control characters removed, trimmed): one control-character test and one byte-length test per cell,
-    each computed once (two nested projections) for the staged column and the row rules alike."""
+    """The raw table with `_raw_row` and, for each column read without a lookup, `_has_ctl_<c>` (one
+    control-character test per cell) and `_clean_<c>` (cut, control characters removed, trimmed), each
+    computed once (two projections), for the staged column and the row rules alike.
+
+    The trim runs inside each branch: trimming the result of a CASE would copy every string first.
+    """
     tests = "".join(f", regexp_matches({c}, '{CONTROL_PATTERN}') AS _has_ctl_{c}" for c in columns)
     cleaned = []
     for c in columns:
-        safe = f"regexp_replace(left({c}, {max_chars}), '{CONTROL_PATTERN}', '', 'g')"
+        safe = _clean_text(f"regexp_replace(left({c}, {max_chars}), '{CONTROL_PATTERN}', '', 'g')")
         unsafe = f"strlen({c}) > {max_chars} OR _has_ctl_{c}"
-        cleaned.append(f", {_clean_text(f'CASE WHEN {unsafe} THEN {safe} ELSE {c} END')} AS _clean_{c}")
+        cleaned.append(f", CASE WHEN {unsafe} THEN {safe} ELSE {_clean_text(c)} END AS _clean_{c}")
     return f"(SELECT *{''.join(cleaned)} FROM (SELECT *, rowid AS _raw_row{tests} FROM {raw_table}))"
 
 
@@ -308,7 +311,11 @@ def build_normalized(
         elif c in direct:
             cut = f"CASE WHEN strlen(r.{c}) > {max_cell_chars} AND length(r.{c}) > {max_cell_chars} THEN length(r.{c}) END"
             controls = f"CASE WHEN r._has_ctl_{c} THEN {_escaped_sql(f'left(r.{c}, {max_cell_chars})')} END"
-            selects += [f"r._clean_{c} AS raw_{c}", f"{cut} AS _cut_{c}", f"{controls} AS _ctl_{c}"]
+            selects += [
+                f"r._clean_{c} AS raw_{c}",
+                f"{cut} AS _cut_{c}",
+                f"{controls} AS _ctl_{c}",
+            ]
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {', '.join(selects)} "
         f"FROM {_direct_cells(raw_table, direct, max_cell_chars)} r {' '.join(joins)}"
