@@ -105,6 +105,8 @@ def test_a_3_mb_xlsx_cell_is_cut_and_its_row_quarantined_with_file_sheet_and_row
     assert quarantined(con, "unemployment", "cell_too_long") == {
         ("unemployment/东城区.xlsx#花名册:2", "cell_too_long:address"): str(len(huge))
     }
+    [(message,)] = con.execute("SELECT message FROM quarantine_unemployment").fetchall()
+    assert message.startswith("居住地址：") and f"{LIMIT}" in message  # the steward's header, the limit
     row = con.execute(
         "SELECT name, id_norm, id_valid, address, registered_on FROM staged_unemployment WHERE source_row = 2"
     ).fetchall()[0]
@@ -171,6 +173,24 @@ def test_every_control_character_is_removed_from_lookup_and_direct_columns(con, 
     }
     row = con.execute("SELECT name, address, registered_on FROM staged_unemployment").fetchall()[0]
     assert row == ("王五", "东城区某街", dt.date(2024, 3, 5))
+
+
+def test_an_amount_with_a_control_character_is_still_read_as_a_number(con) -> None:
+    raw_table(
+        con,
+        "dibao",
+        ["name", "citizen_id", "monthly_amount"],
+        [("张三", VALID_ID, "￥1,2\x0000"), ("李四", VALID_ID, "x")],
+    )
+    stage(con, "dibao")
+    assert quarantined(con, "dibao") == {
+        ("dibao/a.csv:2", "control_characters:monthly_amount"): "￥1,2\\x0000",
+        ("dibao/a.csv:3", "bad_number:monthly_amount"): "x",
+    }
+    assert con.execute("SELECT monthly_amount FROM staged_dibao ORDER BY source_row").fetchall() == [
+        (1200.0,),
+        (None,),
+    ]
 
 
 def test_tabs_and_line_breaks_inside_an_address_are_legitimate(con) -> None:
