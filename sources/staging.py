@@ -10,7 +10,7 @@ must not reach a regular expression, a lookup table or a workbook) and stripped 
 (`text.CONTROL_PATTERN`). The normalized view keeps, per raw column, what was done (`_cut_<raw>`: the
 original length; `_ctl_<raw>`: the value with its control characters shown escaped) for the row rules.
 Lookup columns get this from their lookup tables (distinct values, in Polars); only the columns read
-directly (text, numbers) pay a test per cell, in the same pass.
+directly (free text: addresses, phones, employers) pay a test per cell, in the same pass.
 
 What does not belong here: reading files (`readers.py`), the row rules that decide what goes to
 quarantine (`checks/row_rules.py`), and the normalization logic itself (`citizen_id.py`, `names.py`,
