@@ -23,7 +23,7 @@ import duckdb
 
 from assets.partitions import as_of_partitions
 from checks.quarantine import stage_source
-from checks.source_checks import files_readable_result, row_rules_result, schema_result
+from checks.source_checks import files_readable_result, files_summary, row_rules_result, schema_result
 from pipelines.resources import AidmatchResource
 from sources.column_maps import SourceColumnMap
 from sources.file_log import record_file_reports
@@ -94,9 +94,18 @@ def _ingest_source(
     try:
         if read:
             try:
-                work.reports = read_source(con, aidmatch.input_path, source, column_map, f"raw_{source}")
+                work.reports = read_source(
+                    con,
+                    aidmatch.input_path,
+                    source,
+                    column_map,
+                    f"raw_{source}",
+                    limits=aidmatch.settings.intake,
+                )
             except SourceReadError as error:
                 work.error = error
+                if error.reports:
+                    work.messages.append(files_summary(source, error.reports))
                 work.results.append(
                     dg.MaterializeResult(
                         asset_key=f"raw_{source}", check_results=[files_readable_result(source, error=error)]
@@ -109,8 +118,7 @@ def _ingest_source(
                     asset_key=f"raw_{source}", metadata=dict(readable.metadata), check_results=[readable]
                 )
             )
-            rows = sum(r.rows_read for r in work.reports)
-            work.messages.append(f"{source}: read {rows} rows from {len(work.reports)} file(s)")
+            work.messages.append(files_summary(source, work.reports))
         if stage:
             result = stage_source(con, source)
             threshold = aidmatch.settings.validation.max_quarantine_rate
@@ -137,8 +145,8 @@ def _ingest_source(
 
 
 def _input_bytes(folder: Path) -> int:
-    """Size of a source folder's files: the largest sources start first."""
-    return sum(path.stat().st_size for path in folder.iterdir() if path.is_file()) if folder.is_dir() else 0
+    """Size of a source folder's files, subfolders included: the largest sources start first."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
 
 
 @dg.multi_asset(
