@@ -8,8 +8,14 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
-from conftest import LIST_NAMES, WORLD_AS_OF, read_manifest, run_aidmatch
+from conftest import HEADERS, LIST_NAMES, WORLD_AS_OF, read_manifest, run_aidmatch, tiny_rows, write_csv_file
+
+from checks.source_checks import files_readable_result
+from pipelines.settings import IntakeSettings
+from sources.column_maps import load_column_maps
+from sources.readers import SourceReadError, read_source
 
 AS_OF = WORLD_AS_OF.isoformat()
 # old path -> new path, relative to the input root
@@ -59,3 +65,50 @@ def test_moved_and_renamed_files_give_the_same_lists_and_are_listed(
     line = next(line for line in terminal.splitlines() if "unemployment: read" in line)
     assert re.search(r"unemployment: read [\d,]+ rows from 4 files \(2 in a subfolder\), ignored 2 \(", line)
     assert "~$东城区.xlsx: Office lock file" in line and "说明.pdf: not an extract" in line
+
+
+def _entries(root: Path) -> tuple[list | None, SourceReadError | None]:
+    con = duckdb.connect()
+    try:
+        return read_source(
+            con, root, "dibao", load_column_maps()["dibao"], "raw", limits=IntakeSettings()
+        ), None
+    except SourceReadError as error:
+        return None, error
+
+
+def test_files_readable_counts_every_entry_as_numbers_and_lists_it(tmp_path: Path) -> None:
+    folder = tmp_path / "dibao"
+    write_csv_file(folder / "2026年6月" / "东城区.csv", HEADERS["dibao"], tiny_rows("dibao"))
+    write_csv_file(folder / "西城区.txt", HEADERS["dibao"], tiny_rows("dibao")[:2])
+    (folder / "~$西城区.xlsx").write_bytes(b"lock")
+    reports, _ = _entries(tmp_path)
+    result = files_readable_result("dibao", reports=reports)
+    metadata = {key: value.value for key, value in result.metadata.items() if key != "per_file"}
+    assert result.passed and metadata == {
+        "files_read": 2,
+        "files_ignored": 1,
+        "files_refused": 0,
+        "rows_read": 7,
+    }
+    table = result.metadata["per_file"].value.records
+    assert [(r.data["file"], r.data["status"]) for r in table] == [
+        ("dibao/2026年6月/东城区.csv", "read"),
+        ("dibao/~$西城区.xlsx", "ignored"),
+        ("dibao/西城区.txt", "read"),
+    ]
+    assert result.description == (
+        "dibao: read 7 rows from 2 files (1 in a subfolder), ignored 1 "
+        "(~$西城区.xlsx: Office lock file (the workbook was open when copied))"
+    )
+
+    (folder / "西城区.xlsb").write_bytes(b"x")
+    _, error = _entries(tmp_path)
+    failed = files_readable_result("dibao", error=error)
+    assert not failed.passed and failed.metadata["blocking"].value is True
+    assert (failed.metadata["files_refused"].value, failed.metadata["files_ignored"].value) == (1, 1)
+    refused = [r.data for r in failed.metadata["per_file"].value.records if r.data["status"] == "refused"]
+    assert [r["file"] for r in refused] == ["dibao/西城区.xlsb"] and "save it as .xlsx" in refused[0][
+        "reason"
+    ]
+    assert tiny_rows("dibao")[0][2] not in str(failed.metadata)  # no name in metadata

@@ -449,6 +449,12 @@ def test_big_csv_rows_keep_their_own_line_numbers(tmp_path: Path, codec: str) ->
     assert con.sql("SELECT count(*) FROM raw").fetchall()[0][0] == 400_000
 
 
+def test_csv_with_a_stray_control_character_is_text_not_binary(tmp_path: Path) -> None:
+    write_text(tmp_path / "unemployment" / "a.csv", CSV_TEXT.replace("汉", "汉\x0b"))  # a vertical tab
+    _, rows = read(tmp_path)
+    assert rows[0]["ethnicity"] == "汉\x0b"
+
+
 def test_csv_tab_delimited(tmp_path: Path) -> None:
     write_text(tmp_path / "unemployment" / "a.csv", CSV_TEXT.replace(",", "\t"))
     _, rows = read(tmp_path)
