@@ -89,10 +89,22 @@ def _walk(
     listing: Listing,
     candidates: list[tuple[Entry, Path, bool]],
 ) -> None:
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+    try:
+        paths = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as error:
+        note = (
+            f"the folder cannot be opened ({error.strerror}). Give the pipeline read access to it, {_RERUN}."
+        )
+        listing.refused.append(_refused(prefix, note))
+        return
+    for path in paths:
         name = prefix + path.name
         is_dir = path.is_dir()
-        if path.name.startswith("~$"):
+        if not _is_utf8(path.name):
+            shown = name.encode("utf-8", "replace").decode("utf-8")
+            note = f"the name is not valid UTF-8 (copied from a GBK system without conversion?). Rename it, {_RERUN}."
+            listing.refused.append(_refused(shown + "/" * is_dir, note))
+        elif path.name.startswith("~$"):
             listing.ignored.append(
                 _ignored(path, name, "Office lock file (the workbook was open when copied)")
             )
@@ -126,6 +138,15 @@ def _walk(
                 listing.refused.append(_refused(name, decision[1]))
         else:
             listing.ignored.append(_ignored(path, name, "not a file or a folder (a device or a pipe)"))
+
+
+def _is_utf8(name: str) -> bool:
+    """A file name the system could not decode holds surrogates, which no table or manifest can store."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _decide(path: Path, name: str) -> Entry | tuple[str, str]:

@@ -580,6 +580,10 @@ def test_a_link_out_of_the_input_root_is_refused(tmp_path: Path) -> None:
     (root / "unemployment" / "linked_folder").unlink()
     os.symlink(root / "missing.csv", root / "unemployment" / "dangling.csv")
     assert "does not exist" in read_error(root).message
+    shutil.move(root / "unemployment", outside.parent / "unemployment")
+    os.symlink(outside.parent / "unemployment", root / "unemployment")  # the source folder itself
+    error = read_error(root)
+    assert error.file == "unemployment/" and "outside the input directory" in error.message
 
 
 def test_a_link_inside_the_root_is_read_once_and_never_loops(tmp_path: Path) -> None:
@@ -613,6 +617,15 @@ def test_csv_with_a_3_mb_cell_is_read_in_full_with_the_rows_after_it(tmp_path: P
         mine = [r for r in rows if r["source_file"] == file]
         assert [r["source_row"] for r in mine] == [2, 3, 4, 5, 6, 7]
         assert mine[2]["ethnicity"] == long and mine[3]["name"] == "赵六"
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_by_a_printable_name(tmp_path: Path) -> None:
+    write_text(tmp_path / "unemployment" / "ok.csv", CSV_TEXT)
+    with open(os.path.join(bytes(tmp_path / "unemployment"), "海淀".encode("gbk") + b".csv"), "wb") as handle:
+        handle.write(CSV_TEXT.encode())
+    error = read_error(tmp_path)
+    assert "not valid UTF-8" in error.message and error.file.endswith(".csv")
+    error.file.encode("utf-8")  # printable: the manifest, the terminal and DuckDB can hold it
 
 
 def test_empty_and_missing_folder(tmp_path: Path) -> None:
