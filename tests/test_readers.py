@@ -288,6 +288,41 @@ def test_file_whose_bytes_are_not_what_its_name_says(
     assert {(r.file, r.status) for r in error.reports} >= {(f"unemployment/{name}", "refused")}
 
 
+def test_damaged_bytes_of_every_kind_give_a_read_error_never_a_traceback(tmp_path: Path) -> None:
+    """Workbooks, CSVs and bare magic numbers with bytes flipped, cut or appended, under every name: each
+    is read, ignored or refused with a SourceReadError; no other exception escapes (seeded, repeatable)."""
+    rng = random.Random(11)
+    rows = [UNEMPLOYMENT_HEADER, [1, "甲", "1", "男", dt.date(2024, 1, 1)]]
+    bases = [
+        write_xlsx(tmp_path / "w" / "a.xlsx", {"S": rows}).read_bytes(),
+        write_xls(tmp_path / "w" / "a.xls", {"S": rows}).read_bytes(),
+        CSV_TEXT.encode("gb18030"),
+        b"PK\x03\x04",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+    ]
+    outcomes = set()
+    for case in range(120):
+        data = bytearray(rng.choice(bases))
+        if case % 3 == 0:
+            for _ in range(rng.randrange(1, 40)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        elif case % 3 == 1:
+            data = data[: rng.randrange(len(data) + 1)]
+        else:
+            data = data[:8] + rng.randbytes(rng.randrange(3000))
+        folder = tmp_path / str(case) / "unemployment"
+        folder.mkdir(parents=True)
+        (folder / f"f{rng.choice(['.xlsx', '.xls', '.csv', '.txt', '.dat'])}").write_bytes(bytes(data))
+        try:
+            reports = read_source(
+                duckdb.connect(), folder.parent, "unemployment", MAPS["unemployment"], "raw", limits=LIMITS
+            )
+            outcomes.add(reports[0].status)
+        except SourceReadError:
+            outcomes.add("refused")
+    assert outcomes == {"read", "ignored", "refused"}
+
+
 def test_zip_bomb_is_refused_from_the_zip_directory_before_unpacking(tmp_path: Path, monkeypatch) -> None:
     """3 MB of zeros compress to a few kB: past a 1 MB limit, refused from the declared sizes."""
     path = write_xlsx(
