@@ -9,6 +9,7 @@ import polars as pl
 
 from assets.lists import LIST_SPECS
 from assets.partitions import as_of_partitions
+from checks.completeness import manifest_section
 from checks.quarantine import source_counts
 from pipelines.metadata import metadata_table
 from pipelines.resources import AidmatchResource
@@ -76,6 +77,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 code_version=code_version(),
                 previous_as_of=previous.name if previous else None,
                 inputs=input_section(con, staging),
+                completeness=manifest_section(con),
                 outputs=written,
                 config=aidmatch.settings.as_dict(),
             )
