@@ -22,7 +22,7 @@ ingest step, read by the publish step for the manifest: one source of truth). Da
 """
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -111,38 +111,19 @@ class Completeness:
     @property
     def message(self) -> str:
         """One paragraph for the operator: the counts, the limit, and what to do. Counts only, no rows."""
-        source, label, limit = (
-            self.source,
-            SOURCE_LABELS.get(self.source, self.source),
-            _percent(self.max_row_drop),
-        )
-        share = self.change_share
-        details = [] if share is None else [f"a {'fall' if share < 0 else 'rise'} of {_percent(abs(share))}"]
-        if self.previous_rows is None:
-            against, zh = "with no earlier published run to compare with", "无可比较的已发布批次"
-        else:
-            against = f"against {self.previous_rows} in the run published for {self.previous_as_of}"
-            zh = f"上次发布（{self.previous_as_of}）为 {self.previous_rows} 行"
+        source, limit = self.source, _percent(self.max_row_drop)
+        english, chinese = self._comparison(limit)
         if self.verdict == "ok":
-            details.append(
-                "only an empty extract stops the run"
-                if share is None
-                else f"the run stops at a fall of more than {limit}"
-            )
-        elif share is not None:
-            details.append(f"more than the {limit} allowed")
-            zh += f"，下降 {_percent(-share)}，超过允许的 {limit}"
-        counts = f"{source}: {self.rows} data rows tonight {against}"
-        counts += f" ({', '.join(details)})." if details else "."
-        if self.verdict == "ok":
-            return counts
+            rule = "only an empty extract" if self.change_share is None else f"a fall of more than {limit}"
+            return f"{source}: {self.rows} data rows tonight {english}; {rule} stops the run."
         if self.verdict == "empty":
-            counts = counts[:-1] + f": the {source}/ files hold a header at most."
-        zh = f"{label}：本次 {self.rows} 行数据，{zh}。"
+            english += f": the {source}/ files hold a header at most"
+        counts = f"{source}: {self.rows} data rows tonight {english}."
+        zh = f"{SOURCE_LABELS.get(source, source)}：本次 {self.rows} 行数据，{chinese}。"
         if self.accepted_by is not None:
             return (
                 f"{counts} Accepted by the operator ({self.accepted_by}) and recorded in manifest.json; "
-                f"the lists reflect this extract. {zh}已由操作员确认（{_ZH_WHO.get(self.accepted_by, self.accepted_by)}）。"
+                f"the lists reflect this extract. {zh}已由操作员确认（{_ZH_WHO[self.accepted_by]}）。"
             )
         return (
             f"{counts} The extract may be incomplete or misfiled: check the {source}/ files with the "
@@ -150,6 +131,29 @@ class Completeness:
             f"completeness.accept_drop in the configuration). {zh}数据可能不完整或放错文件夹，请与报送部门核对；"
             f"如确属实际减少，请加 --accept-drop {source} 重新运行。"
         )
+
+    def _comparison(self, limit: str) -> tuple[str, str]:
+        """The previous count and the change, in English and in Chinese, e.g. "against 480 in the run
+        published for 2026-11-21 (a fall of 50%, more than the 20% allowed)": the limit only once passed."""
+        if self.previous_as_of is None:
+            return "with no earlier published run to compare with", "无可比较的已发布批次"
+        if self.previous_rows is None:
+            return (
+                f"with no count for it in the run published for {self.previous_as_of}",
+                f"上次发布（{self.previous_as_of}）无此来源行数",
+            )
+        english = f"against {self.previous_rows} in the run published for {self.previous_as_of}"
+        chinese = f"上次发布（{self.previous_as_of}）为 {self.previous_rows} 行"
+        share = self.change_share
+        if share is None or share == 0:
+            return english + ("" if share is None else " (no change)"), chinese
+        change = _percent(abs(share))
+        english += f" (a {'fall' if share < 0 else 'rise'} of {change}"
+        chinese += f"，{'下降' if share < 0 else '增加'} {change}"
+        if self.verdict != "ok":
+            english += f", more than the {limit} allowed"
+            chinese += f"，超过允许的 {limit}"
+        return english + ")", chinese
 
 
 _ZH_WHO = {"command line": "命令行", "configuration": "配置文件"}
@@ -178,12 +182,18 @@ def assess(
     )
     if counted.verdict == "ok" or source not in accepted_drops:
         return counted
-    return Completeness(**{**asdict(counted), "accepted_by": accepted_drops[source]})
+    return replace(counted, accepted_by=accepted_drops[source])
+
+
+def _table(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create the run's `completeness` table if need be; its column names."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({_COLUMNS})")
+    return [c.split()[0] for c in _COLUMNS.split(", ")]
 
 
 def record_completeness(con: duckdb.DuckDBPyConnection, result: Completeness) -> None:
     """Replace the source's row of the run's `completeness` table (the manifest reads it back)."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({_COLUMNS})")
+    _table(con)
     row = asdict(result)
     con.execute(
         f"INSERT OR REPLACE INTO {TABLE} BY NAME SELECT {', '.join(f'${k} AS {k}' for k in row)}", row
@@ -192,13 +202,7 @@ def record_completeness(con: duckdb.DuckDBPyConnection, result: Completeness) ->
 
 def manifest_section(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """manifest.json `completeness`: each source's counts and verdict, and the drops accepted this run."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = current_schema()",
-        [TABLE],
-    ).fetchone()[0]
-    if not exists:
-        return {"accepted_drops": [], "sources": {}}
-    names = [c.split()[0] for c in _COLUMNS.split(", ")]
+    names = _table(con)
     results = [
         Completeness(**dict(zip(names, row, strict=True)))
         for row in con.execute(f"SELECT {', '.join(names)} FROM {TABLE} ORDER BY source").fetchall()
