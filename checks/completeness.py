@@ -200,13 +200,17 @@ def record_completeness(con: duckdb.DuckDBPyConnection, result: Completeness) ->
     )
 
 
-def manifest_section(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """manifest.json `completeness`: each source's counts and verdict, and the drops accepted this run."""
+def recorded_completeness(con: duckdb.DuckDBPyConnection) -> list[Completeness]:
+    """The verdicts the ingest step recorded for this as-of, one per source read."""
     names = _table(con)
-    results = [
+    return [
         Completeness(**dict(zip(names, row, strict=True)))
         for row in con.execute(f"SELECT {', '.join(names)} FROM {TABLE} ORDER BY source").fetchall()
     ]
+
+
+def manifest_section(results: list[Completeness]) -> dict[str, Any]:
+    """manifest.json `completeness`: each source's counts and verdict, and the drops accepted this run."""
     return {
         "accepted_drops": [r.source for r in results if r.accepted],
         "sources": {

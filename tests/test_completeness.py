@@ -26,6 +26,8 @@ from conftest import (
 from dagster import AssetKey, DagsterEventType, DagsterInstance
 
 from checks.completeness import PublishedRun, assess, last_published_run
+from pipelines.cli import failure_explanation
+from pipelines.definitions import build_defs
 from pipelines.resources import AidmatchResource
 
 PREVIOUS = TINY_AS_OF.isoformat()  # D-1: the tiny good output
@@ -261,3 +263,26 @@ def test_a_fall_of_ten_percent_passes_unflagged_with_its_numbers(night, capsys):
             if r.event_log_entry.asset_materialization.asset_key == AssetKey("raw_si_persons")
         )
     assert raw.metadata["rows"].value == len(kept)
+
+
+def test_a_blocked_source_staged_again_from_the_ui_still_publishes_nothing(night, capsys):
+    """The UI can materialize staged_dibao and everything after it without raw_dibao's check: the
+    publish step refuses while the recorded verdict of the source is blocking."""
+    night.write("dibao", [])
+    _failed(capsys, night.run())
+    resource = AidmatchResource(
+        input_root=str(night.input), output_root=str(night.output), work_dir=str(night.work)
+    )
+    job = build_defs({"aidmatch": resource}).resolve_job_def("aidmatch_nightly")
+    downstream = [key for key in job.asset_layer.selected_asset_keys if not key.path[0].startswith("raw_")]
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            partition_key=AS_OF.isoformat(),
+            instance=instance,
+            raise_on_error=False,
+            asset_selection=downstream,
+        )
+    assert not result.success
+    assert "dibao: 0 data rows tonight" in failure_explanation(result)
+    assert not night.folder.exists()
+    night.assert_previous_untouched()
