@@ -1,8 +1,9 @@
 """manifest.json: what a run read, what it wrote, with which code and configuration.
 
 The case-system team checks it before importing: the as-of date, the Dagster run id, the code version,
-every input file with its sha256 and row counts (read = staged + rejected, per source), every output
-file with its row count, and the configuration in force.
+every input file with its sha256 and row counts (read = staged + rejected, per source), each source's
+completeness against the last published run and the drops an operator accepted (`completeness`, see
+checks/completeness.py), every output file with its row count, and the configuration in force.
 """
 
 import json
