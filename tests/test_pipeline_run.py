@@ -271,8 +271,9 @@ EVERY_CODE = {
     ("zero_employment_households", "CONFIRMED", ""),
     ("zero_employment_households", "POTENTIAL", ""),
 }
-# The smallest generated world holding every code: persons 300..1000 (step 50, and 360..400 step 10)
-# with seeds 1..100 searched; below 400 no seed does (and many small worlds crash the generator).
+# The smallest generated world holding every code. Searched: seeds 1..100 for persons 300..1000 by 50,
+# 360..390 by 10 and each of 391..399; no smaller world holds them all (many crash the generator: an
+# empty district's sheet column is built as an Object Series in data_samples/writers.py _place_rows).
 SECOND_WORLD = {"persons": 400, "seed": 62}
 
 
