@@ -229,9 +229,7 @@ dibao("11010100000007", "农村低保", NO_CAPACITY, NO_CAPACITY, capacity="完�
 MIXED = W.person("邹廿七", "男", dt.date(1992, 4, 8))  # a high and a review reason: the row is high
 MIXED_REG = register(MIXED)
 contribution(MIXED, "202604")
-dibao(
-    "11010100000009", "农村低保", MIXED, MIXED, capacity="完全丧失劳动能力", employment="其他", status="停保"
-)
+dibao("11010100000009", "农村低保", MIXED, MIXED, capacity="完全丧失劳动能力", employment="其他")
 
 BASIS_HOLDS = W.person("严廿八", "男", dt.date(1991, 12, 4))  # near miss: the card is valid on D itself
 register(BASIS_HOLDS, difficult="残疾")
