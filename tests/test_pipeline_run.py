@@ -356,11 +356,24 @@ def _assert_lists_agree(published: Path, truth: Path) -> list[Agreement]:
     return found
 
 
+def _assert_match_confidence_follows_the_links(published: Path) -> None:
+    """SPEC 3/5: match_confidence is exact when every record of the person was linked by exact ID."""
+    methods: dict[str, set[str]] = {}
+    for row in _rows(published, "person_links"):
+        if row["person_id"]:
+            methods.setdefault(row["person_id"], set()).add(row["method"])
+    got = {row["person_id"]: row["match_confidence"] for row in _rows(published, "proactive")}
+    want = {person: "exact" if methods[person] == {"exact_id"} else "fuzzy" for person in got}
+    assert got == want
+    assert set(got.values()) == {"exact", "fuzzy"}, "the generated worlds list people of both kinds"
+
+
 def test_lists_match_the_expected_lists(published, world):
     """SPEC 4 on the seed-7 world: keys, reasons, rolls, confidence and statuses, not keys alone."""
     scores = {s.name: s for s in evaluate(published, world / "truth")}
     assert all(scores[name].expected > 0 for name in COMPARED), "the world should produce entries"
     _assert_lists_agree(published, world / "truth")
+    _assert_match_confidence_follows_the_links(published)
 
 
 @pytest.fixture(scope="module")
@@ -380,6 +393,7 @@ def test_second_world_lists_agree_with_the_expected_lists_on_every_code(second_w
     checked exactly (linked right), so no code can drop out of the comparison unseen."""
     truth, published = second_world
     found = _assert_lists_agree(published, truth)
+    _assert_match_confidence_follows_the_links(published)
     expected_codes = set().union(*(_codes(a.expected, a.name) for a in found))
     assert expected_codes == EVERY_CODE, f"the world lacks {sorted(EVERY_CODE - expected_codes)}"
     checked_exactly = set().union(*(_codes(a.rows(a.expected, clean=True), a.name) for a in found))
