@@ -9,6 +9,7 @@ import polars as pl
 
 from assets.lists import LIST_SPECS
 from assets.partitions import as_of_partitions
+from checks.completeness import manifest_section, recorded_completeness
 from checks.quarantine import source_counts
 from pipelines.metadata import metadata_table
 from pipelines.resources import AidmatchResource
@@ -52,6 +53,10 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
     as_of = context.partition_key
     previous = previous_run(aidmatch.output_path, as_of)
     with aidmatch.connect(as_of) as con:
+        completeness = recorded_completeness(con)
+        blocked = [result.message for result in completeness if result.blocking]
+        if blocked:  # a blocked source re-staged from the UI alone must not publish either
+            raise dg.Failure(description=" ".join(blocked))
         staging = {source: source_counts(con, source) for source in SOURCES}
         written: dict[str, int] = {}
 
@@ -76,6 +81,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 code_version=code_version(),
                 previous_as_of=previous.name if previous else None,
                 inputs=input_section(con, staging),
+                completeness=manifest_section(completeness),
                 outputs=written,
                 config=aidmatch.settings.as_dict(),
             )

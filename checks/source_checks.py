@@ -11,6 +11,7 @@ import duckdb
 import pandera.errors
 import polars as pl
 
+from checks.completeness import Completeness
 from checks.quarantine import StagingResult
 from checks.schemas import staged_schema
 from pipelines.metadata import metadata_table
@@ -155,4 +156,28 @@ def schema_result(con: duckdb.DuckDBPyConnection, source: str) -> dg.AssetCheckR
         )
     return dg.AssetCheckResult(
         asset_key=table, check_name="schema", passed=True, metadata={"rows_validated": frame.height}
+    )
+
+
+def complete_result(result: Completeness) -> dg.AssetCheckResult:
+    """Completeness against the last published run: blocking ERROR for an empty or fallen extract, WARN
+    once the operator accepted it (still shown, never silent). Counts only: plotted night over night."""
+    metadata: dict[str, object] = {
+        "rows": result.rows,
+        "max_row_drop": result.max_row_drop,
+        "verdict": result.verdict,
+        "accepted": result.accepted,
+        "blocking": result.blocking,
+    }
+    if result.previous_rows is not None:
+        metadata |= {"previous_rows": result.previous_rows, "previous_as_of": result.previous_as_of}
+    if result.change_share is not None:
+        metadata["change_share"] = round(result.change_share, 4)
+    return dg.AssetCheckResult(
+        asset_key=f"raw_{result.source}",
+        check_name="complete",
+        passed=result.verdict == "ok",
+        severity=WARN if result.accepted else ERROR,
+        description=result.message,
+        metadata=metadata,
     )

@@ -49,9 +49,11 @@ class AidmatchResource(dg.ConfigurableResource):
         return Path(self.work_dir or self.settings.paths.work_dir)
 
     @property
-    def accepted_drops(self) -> frozenset[str]:
-        """Sources whose fall in rows is confirmed for this run: the command line's and the configuration's."""
-        return frozenset(self.accept_drop) | frozenset(self.settings.completeness.accept_drop)
+    def accepted_drops(self) -> dict[str, str]:
+        """Sources whose fall in rows is confirmed for this run, and by whom (the manifest records it): the
+        command line's, which confirm this night, over the configuration's standing entries."""
+        configured = dict.fromkeys(self.settings.completeness.accept_drop, "configuration")
+        return configured | dict.fromkeys(self.accept_drop, "command line")
 
     def database_path(self, as_of: str) -> Path:
         return self.work_path / as_of / "aidmatch.duckdb"

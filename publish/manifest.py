@@ -2,8 +2,9 @@
 
 The case-system team checks it before importing: the as-of date, the Dagster run id, the code version,
 every entry of each source folder with its status (read, or ignored and why), sha256 and row counts
-(read = staged + rejected, per source), every output
-file with its row count, and the configuration in force.
+(read = staged + rejected, per source), each source's completeness against the last published run and
+the drops an operator accepted (`completeness`, see checks/completeness.py), every output file with its
+row count, and the configuration in force.
 """
 
 import json
