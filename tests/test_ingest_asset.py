@@ -46,6 +46,7 @@ def test_every_source_is_read_and_staged_with_its_own_assets_and_checks(tmp_path
     checks = {(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations()}
     assert checks == {
         *((f"raw_{s}", "files_readable") for s in sources),
+        *((f"raw_{s}", "complete") for s in sources),
         *((f"staged_{s}", "row_rules") for s in sources),
         *((f"staged_{s}", "schema") for s in sources),
     }
