@@ -26,7 +26,13 @@ import duckdb
 from assets.partitions import as_of_partitions
 from checks.completeness import Completeness, PublishedRun, assess, last_published_run, record_completeness
 from checks.quarantine import stage_source
-from checks.source_checks import complete_result, files_readable_result, row_rules_result, schema_result
+from checks.source_checks import (
+    complete_result,
+    files_readable_result,
+    files_summary,
+    row_rules_result,
+    schema_result,
+)
 from pipelines.resources import AidmatchResource
 from sources.column_maps import SourceColumnMap
 from sources.file_log import record_file_reports
@@ -106,9 +112,18 @@ def _ingest_source(
     try:
         if read:
             try:
-                work.reports = read_source(con, aidmatch.input_path, source, column_map, f"raw_{source}")
+                work.reports = read_source(
+                    con,
+                    aidmatch.input_path,
+                    source,
+                    column_map,
+                    f"raw_{source}",
+                    limits=aidmatch.settings.intake,
+                )
             except SourceReadError as error:
                 work.error = error
+                if error.reports:
+                    work.messages.append(files_summary(source, error.reports))
                 work.results.append(
                     dg.MaterializeResult(
                         asset_key=f"raw_{source}", check_results=[files_readable_result(source, error=error)]
@@ -127,7 +142,7 @@ def _ingest_source(
                     check_results=[readable, complete_result(complete)],
                 )
             )
-            work.messages.append(f"{source}: read {rows} rows from {len(work.reports)} file(s)")
+            work.messages.append(files_summary(source, work.reports))
             if complete.verdict != "ok":
                 work.messages.append(complete.message)
             if complete.blocking:
@@ -158,8 +173,8 @@ def _ingest_source(
 
 
 def _input_bytes(folder: Path) -> int:
-    """Size of a source folder's files: the largest sources start first."""
-    return sum(path.stat().st_size for path in folder.iterdir() if path.is_file()) if folder.is_dir() else 0
+    """Size of a source folder's files, subfolders included: the largest sources start first."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
 
 
 @dg.multi_asset(

@@ -35,7 +35,7 @@ AS_OF = WORLD_AS_OF.isoformat()
 NEXT_DAY = (WORLD_AS_OF + dt.timedelta(days=1)).isoformat()
 CSV_FILES = (*LIST_NAMES, "person_links", "review_queue", "quarantine", "changes")
 SOURCE_RECORD = re.compile(
-    r"^(?P<folder>[^/]+)/(?P<file>[^/#:]+\.(?P<ext>csv|xlsx))(?:#(?P<sheet>[^:]+))?:(?P<row>\d+)$"
+    r"^(?P<folder>[^/]+)/(?P<file>[^#:]+\.(?P<ext>csv|txt|xlsx|xls))(?:#(?P<sheet>[^:]+))?:(?P<row>\d+)$"
 )
 PERSON_ID = re.compile(r"^\d{17}[\dX]$")
 REASON_CODES = {
@@ -72,7 +72,7 @@ class Pipeline:
         self.home = base / "dagster_home"
         shutil.copytree(world / "input", self.input)
         self.input_digests = {
-            f"{p.parent.name}/{p.name}": hashlib.sha256(p.read_bytes()).hexdigest()
+            p.relative_to(self.input).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in self.input.rglob("*")
             if p.is_file()
         }
@@ -179,7 +179,7 @@ def test_source_record_points_at_a_file_sheet_and_row(published, pipeline):
             assert match, f"{name}: {row['source_record']!r}"
             assert match["folder"] == row.get("source", "unemployment"), row  # removals: registrations
             assert (pipeline.input / match["folder"] / match["file"]).is_file(), row["source_record"]
-            assert (match["sheet"] is not None) == (match["ext"] == "xlsx"), row["source_record"]
+            assert (match["sheet"] is not None) == (match["ext"] in ("xlsx", "xls")), row["source_record"]
             assert int(match["row"]) >= 2, "row 1 at least is the header"
 
 
@@ -209,6 +209,7 @@ def test_manifest(published, pipeline):
         section = manifest["inputs"][source]
         assert section["rows_read"] == section["rows_staged"] + section["rows_rejected"], source
         assert sum(f["rows_read"] for f in section["files"]) == section["rows_read"], source
+        assert {f["status"] for f in section["files"]} == {"read"}, "the generated world: every file read"
         for entry in section["files"]:
             assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]), entry
             listed[entry["file"]] = entry["sha256"]
