@@ -69,10 +69,17 @@ def sniff(path: Path) -> Kind:
     return _text_kind(head)
 
 
+# What Python's zipfile raises on a damaged or unusual zip directory (a newer zip version, a cut-off record,
+# a name in no encoding): each means "not a zip we can list", never a traceback.
+ZIP_ERRORS = (
+    zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError, struct.error, UnicodeDecodeError,
+)  # fmt: skip
+
+
 def _zip_kind(handle: BinaryIO) -> Kind:
     try:
         names = set(zipfile.ZipFile(handle).namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except ZIP_ERRORS:
         return Kind.DAMAGED_WORKBOOK  # a zip cut short: most often a workbook copied half-way
     if "xl/workbook.xml" in names:
         return Kind.XLSX

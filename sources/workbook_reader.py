@@ -26,7 +26,7 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, Shee
 from sources.folder import Entry
 from sources.header import find_header
 from sources.raw_table import FileReport, RawTable
-from sources.sniff import Kind
+from sources.sniff import ZIP_ERRORS, Kind
 
 
 class WorkbookLimits(Protocol):
@@ -83,7 +83,7 @@ def _check_unpacked_size(raw: RawTable, file: str, content: bytes, limit: int) -
     nothing is decompressed)."""
     try:
         unpacked = sum(member.file_size for member in zipfile.ZipFile(io.BytesIO(content)).infolist())
-    except zipfile.BadZipFile:
+    except ZIP_ERRORS:
         return  # calamine reports it as damaged
     if unpacked > limit:
         raise raw.error(
