@@ -170,7 +170,10 @@ def _place_rows(part: pl.DataFrame, layout: FileLayout, rng: np.random.Generator
     sheet_index = np.arange(k) * sheets // max(k, 1)
     blank_after = rng.random(k) < layout.blank_rate if layout.workbook else np.zeros(k, dtype=bool)
     return part.with_columns(
-        sheet=pl.Series(np.asarray([f"Sheet{i + 1}" for i in range(sheets)], dtype=object)[sheet_index]),
+        # built as text even for a district with no rows (an empty object column would not stack)
+        sheet=pl.concat_str(
+            pl.lit("Sheet"), pl.lit(pl.Series(sheet_index + 1, dtype=pl.Int64)).cast(pl.String)
+        ),
         blank_after=pl.Series(blank_after),
     ).with_columns(
         row=(
