@@ -50,6 +50,7 @@ _PARTS_AHEAD = 2  # parts written and waiting for a reader
 # used only when it has that much free (a container's is often 64 MB).
 _SCRATCH_BYTES = 2 * (_PART_READERS + _PARTS_AHEAD + 1) * PART_BYTES
 _REEXPORT = "Re-export it as UTF-8 or GB18030 CSV, or as .xlsx."
+_SCRATCH_PREFIX = "aidmatch_csv_"  # then the PID of the process writing the parts, "_", a random tail
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,9 @@ def _insert_parts(
         return inserted
 
     with (
-        tempfile.TemporaryDirectory(prefix="aidmatch_csv_", dir=_scratch_dir()) as directory,
+        tempfile.TemporaryDirectory(
+            prefix=f"{_SCRATCH_PREFIX}{os.getpid()}_", dir=_scratch_dir()
+        ) as directory,
         ThreadPoolExecutor(1 + _PART_READERS) as pool,
     ):
         splitting = pool.submit(split, Path(directory))
@@ -183,6 +186,32 @@ def _insert_parts(
                 file,
                 f"the file is not valid GB18030 from line {failure.line} (mixed encodings?). {_REEXPORT}",
             ) from None
+
+
+def remove_abandoned_parts() -> list[str]:
+    """Remove the part folders of processes that are gone (killed while reading); their names, one each.
+
+    A part folder is named after the process that writes it, so a folder whose process no longer
+    exists on this machine is nobody's: the parts are copies of an extract's rows.
+    """
+    removed = []
+    for root in {_MEMORY_DIR, tempfile.gettempdir()}:
+        for folder in Path(root).glob(f"{_SCRATCH_PREFIX}*_*"):
+            pid = folder.name[len(_SCRATCH_PREFIX) :].split("_", 1)[0]
+            if pid.isdigit() and folder.lstat().st_uid == os.getuid() and not _process_exists(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _scratch_dir() -> str | None:
