@@ -9,6 +9,7 @@ file, what to do); 2 the command line or the configuration is wrong.
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from assets.partitions import as_of_partitions
+from pipelines.run_lock import FolderBusy
 from pipelines.settings import PROJECT_ROOT, ConfigError, load_settings
 from sources.tables import SOURCES
 
@@ -51,11 +53,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error_text(error) -> str:
+    """A Dagster error record's message without the exception class before it, first paragraph only."""
+    message = re.sub(rf"^[\w.]*\b{re.escape(error.cls_name or '')}: ", "", error.message.strip())
+    return message.split("\n\n")[0]
+
+
+def busy_message(result: dg.ExecuteInProcessResult) -> str | None:
+    """The reason the run could not start because another run holds its folders, if that is why."""
+    for event in result.all_events:
+        if event.event_type_value == "RESOURCE_INIT_FAILURE":
+            error = event.event_specific_data.error
+            if error and error.cls_name == FolderBusy.__name__:
+                return _error_text(error)
+    return None
+
+
 def failure_explanation(result: dg.ExecuteInProcessResult) -> str:
     """One paragraph for a person: the blocking checks that failed and the steps that broke, and why."""
     lines = []
     for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+        if event.event_type_value == "RESOURCE_INIT_FAILURE" and event.event_specific_data.error:
+            lines.append(f"- the run could not start: {_error_text(event.event_specific_data.error)}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
                 description = evaluation.description or "see the check's metadata in the Dagster UI"
@@ -66,8 +86,7 @@ def failure_explanation(result: dg.ExecuteInProcessResult) -> str:
             error = event.event_specific_data.error
             cause = error.cause if error and error.cause else error
             if error and "blocking asset check" not in error.message:
-                message = (cause.message if cause else error.message).strip().split("\n\n")[0]
-                lines.append(f"- step {event.step_key} failed: {message}")
+                lines.append(f"- step {event.step_key} failed: {_error_text(cause or error)}")
     return "\n".join(lines) or "- the run failed; open it in the Dagster UI for details."
 
 
@@ -77,7 +96,7 @@ def prepare_dagster_home() -> Path:
     Telemetry is off: the bureaus' servers are offline and the run must not try to phone out.
     """
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME)))
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)  # run metadata: owner only when we create it
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
@@ -127,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
             raise_on_error=False,
             run_config={"loggers": {"progress": {}}},
         )
+    if not result.success and (busy := busy_message(result)):
+        print(f"aidmatch: {busy}", file=sys.stderr)
+        return 1
     if not result.success:
         print(f"\naidmatch: the run for {as_of} failed (run id {result.run_id}):", file=sys.stderr)
         print(failure_explanation(result), file=sys.stderr)
