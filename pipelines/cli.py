@@ -11,13 +11,15 @@ import datetime as dt
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from assets.partitions import as_of_partitions
-from pipelines.run_lock import FolderBusy
+from pipelines.run_lock import FolderBusy, Holder, lock_folder
 from pipelines.settings import PROJECT_ROOT, ConfigError, load_settings
 from sources.tables import SOURCES
 
@@ -103,8 +105,23 @@ def prepare_dagster_home() -> Path:
     return home
 
 
+@contextmanager
+def open_instance(as_of: str) -> Iterator[dg.DagsterInstance]:
+    """The Dagster instance under DAGSTER_HOME, opened holding DAGSTER_HOME's lock for a moment: two
+    processes creating its SQLite storage at once fail (both stamp the schema version)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = lock_folder(home, Holder.this_process("(opening the run history)", as_of), 120, lambda _: None)
+    try:
+        prepare_dagster_home()
+        instance = dg.DagsterInstance.get()
+    finally:
+        lock.release()
+    with instance:
+        yield instance
+
+
 def run(args: argparse.Namespace) -> int:
-    prepare_dagster_home()
     try:
         settings = load_settings(args.config)
     except ConfigError as error:
@@ -139,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     )
     job = build_defs({"aidmatch": resource}).resolve_job_def("aidmatch_nightly")
     print(f"aidmatch: as-of {as_of}, input {args.input}, output {args.output}")
-    with dg.DagsterInstance.get() as instance:
+    with open_instance(as_of) as instance:
         result = job.execute_in_process(
             partition_key=as_of,
             instance=instance,
