@@ -50,7 +50,8 @@ _PARTS_AHEAD = 2  # parts written and waiting for a reader
 # used only when it has that much free (a container's is often 64 MB).
 _SCRATCH_BYTES = 2 * (_PART_READERS + _PARTS_AHEAD + 1) * PART_BYTES
 _REEXPORT = "Re-export it as UTF-8 or GB18030 CSV, or as .xlsx."
-_SCRATCH_PREFIX = "aidmatch_csv_"  # then the PID of the process writing the parts, "_", a random tail
+_SCRATCH_PREFIX = "aidmatch_csv_pid"  # then the PID of the process writing the parts, "_", a random tail
+_SCRATCH_NAME = re.compile(rf"^{_SCRATCH_PREFIX}(\d+)_")
 
 
 @dataclass(frozen=True)
@@ -196,9 +197,9 @@ def remove_abandoned_parts() -> list[str]:
     """
     removed = []
     for root in {_MEMORY_DIR, tempfile.gettempdir()}:
-        for folder in Path(root).glob(f"{_SCRATCH_PREFIX}*_*"):
-            pid = folder.name[len(_SCRATCH_PREFIX) :].split("_", 1)[0]
-            if pid.isdigit() and folder.lstat().st_uid == os.getuid() and not _process_exists(int(pid)):
+        for folder in Path(root).glob(f"{_SCRATCH_PREFIX}*"):
+            writer = _SCRATCH_NAME.match(folder.name)
+            if writer and folder.lstat().st_uid == os.getuid() and not _process_exists(int(writer[1])):
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder.name)
     return removed
