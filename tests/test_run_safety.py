@@ -346,3 +346,22 @@ def test_only_the_newest_work_databases_are_kept(tmp_path, home):
     assert sorted(p.name for p in work.iterdir() if not p.name.startswith(".")) == days[1:]
     assert read_manifest(output / days[2])["work_databases_removed"] == days[:1]
     assert read_manifest(output / days[1])["work_databases_removed"] == []
+
+
+def test_a_work_database_open_in_another_program_is_named_not_a_traceback(tmp_path, home, processes, capsys):
+    world = write_tiny_world(tmp_path / "input")
+    output, work = tmp_path / "output", tmp_path / "work"
+    assert run_aidmatch(world, output, work, AS_OF) == 0
+    holder = subprocess.Popen(  # an analyst's session on the run's database
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('open', flush=True); sys.stdin.read()", str(work / AS_OF / "aidmatch.duckdb")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        capsys.readouterr()
+        assert run_aidmatch(world, output, work, AS_OF) == 1
+    finally:
+        holder.communicate("")
+    err = capsys.readouterr().err
+    assert f"PID {holder.pid}" in err and "close it" in err, err
+    assert "IOException" not in err and "IO Error" not in err and "Traceback" not in err, err
