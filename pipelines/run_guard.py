@@ -21,11 +21,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.run_lock import Holder, abandoned_runs, locked_folders, run_marker
+from pipelines.run_lock import FolderLock, Holder, abandoned_runs, locked_folders, run_marker
 from pipelines.settings import RunSettings
 from publish.atomic import recover_interrupted
 from publish.permissions import OWNER_ONLY, RUN_UMASK, Modes
-from publish.retention import remove_spill_folders
+from publish.retention import remove_spill_folders, work_folders
 from sources.csv_reader import remove_abandoned_parts
 
 _UNFINISHED = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING)
@@ -38,9 +38,9 @@ def _create(folder: Path, modes: Modes) -> None:
         modes.apply(folder)
 
 
-def _fail_abandoned_runs(context: dg.InitResourceContext, work_root: Path) -> None:
-    """Runs left "started" by a process that is gone (their marker is free) are marked failed."""
-    for gone in abandoned_runs(work_root):
+def _fail_abandoned_runs(context: dg.InitResourceContext, gone_runs: list[Holder]) -> None:
+    """Runs left "started" by a process that is gone are marked failed in the Dagster history."""
+    for gone in {holder.run_id: holder for holder in gone_runs}.values():
         run = context.instance.get_run_by_id(gone.run_id)
         if run is not None and run.status in _UNFINISHED:
             context.instance.report_run_failed(
@@ -51,9 +51,20 @@ def _fail_abandoned_runs(context: dg.InitResourceContext, work_root: Path) -> No
             context.log.warning(f"marked run {gone.run_id} failed: its process is gone (killed or crashed)")
 
 
-def _clean_up(context: dg.InitResourceContext, output_root: Path, work_root: Path, modes: Modes) -> None:
-    """What killed runs left, and modes earlier versions left too open; only while holding the locks."""
-    _fail_abandoned_runs(context, work_root)
+def _clean_up(
+    context: dg.InitResourceContext, locks: list[FolderLock], output_root: Path, work_root: Path, modes: Modes
+) -> None:
+    """What killed runs left, and modes earlier versions left too open; only while holding the locks.
+
+    A run is known to be gone when its marker is free, or when it is the holder left in a lock file
+    whose lock this run could take (a run on another work folder has its marker there).
+    """
+    for lock in locks:
+        if lock.previous:
+            context.log.warning(f"took over {lock.path} from {lock.previous.describe()}: its process is gone")
+    _fail_abandoned_runs(
+        context, abandoned_runs(work_root) + [lock.previous for lock in locks if lock.previous]
+    )
     done = recover_interrupted(output_root)
     done += [f"removed {path}" for path in remove_spill_folders(work_root)]
     done += [f"removed CSV parts {name}" for name in remove_abandoned_parts()]
@@ -62,7 +73,7 @@ def _clean_up(context: dg.InitResourceContext, output_root: Path, work_root: Pat
     for folder in output_root.glob("????-??-??"):
         if (folder / "manifest.json").is_file():
             modes.apply_tree(folder)
-    for folder in work_root.glob("????-??-??"):
+    for folder in work_folders(work_root).values():
         OWNER_ONLY.apply_tree(folder)
 
 
@@ -89,12 +100,7 @@ def guarded_run(
             run_marker(work_root, holder),
             locked_folders([output_root, work_root], holder, settings.lock_wait_seconds, on_wait) as locks,
         ):
-            for lock in locks:
-                if lock.previous:
-                    context.log.warning(
-                        f"took over {lock.path} from {lock.previous.describe()}: it was killed"
-                    )
-            _clean_up(context, output_root, work_root, modes)
+            _clean_up(context, locks, output_root, work_root, modes)
             yield
     finally:
         os.umask(previous_umask)

@@ -20,7 +20,7 @@ DATABASE = "aidmatch.duckdb"
 SPILL = f"{DATABASE}.tmp"
 
 
-def _work_folders(work_root: Path) -> dict[str, Path]:
+def work_folders(work_root: Path) -> dict[str, Path]:
     """as-of -> folder, for the folders under `work_root` that are ours."""
     folders = {}
     for folder in work_root.glob("????-??-??"):
@@ -35,7 +35,7 @@ def _work_folders(work_root: Path) -> dict[str, Path]:
 
 def remove_expired_work_databases(work_root: Path, as_of: str, keep: int) -> list[str]:
     """Remove the work folders beyond the newest `keep` as-of dates (`as_of`'s always stays); their dates."""
-    folders = _work_folders(work_root)
+    folders = work_folders(work_root)
     kept = set(sorted(folders, reverse=True)[:keep]) | {as_of}
     removed = sorted(day for day in folders if day not in kept)
     for day in removed:
@@ -46,7 +46,7 @@ def remove_expired_work_databases(work_root: Path, as_of: str, keep: int) -> lis
 def remove_spill_folders(work_root: Path) -> list[str]:
     """Remove the DuckDB spill folders of the work databases (left by a killed run); their paths."""
     removed = []
-    for folder in _work_folders(work_root).values():
+    for folder in work_folders(work_root).values():
         spill = folder / SPILL
         if spill.is_dir() and not spill.is_symlink():
             shutil.rmtree(spill)
