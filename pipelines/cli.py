@@ -3,7 +3,9 @@
 The run is executed in-process against the Dagster instance under DAGSTER_HOME (default: the
 project's `.dagster_home/`), so it appears in `dagster dev` exactly like a scheduled run. Exit codes:
 0 success; 1 the run failed or a blocking check failed (with a paragraph saying which source, which
-file, what to do); 2 the command line or the configuration is wrong.
+file, what to do), or another run holds the output or work folder (one line naming it); 2 the command
+line or the configuration is wrong. The CLI takes no folder lock itself: the run does, in its resource
+(`pipelines/run_guard.py`), as runs launched by the schedule or the UI do.
 """
 
 import argparse

@@ -23,13 +23,16 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 import yaml
 from conftest import TINY_AS_OF, read_manifest, run_aidmatch, tree_digest, write_tiny_world
 from dagster import DagsterInstance, DagsterRunStatus
 
 from data_samples.generate import generate
-from pipelines.run_lock import LOCK_NAME, Holder
+from pipelines.cli import busy_message
+from pipelines.definitions import defs
+from pipelines.run_lock import LOCK_NAME, Holder, try_lock
 from pipelines.settings import DEFAULT_CONFIG, PROJECT_ROOT
 
 AS_OF = TINY_AS_OF.isoformat()
@@ -353,3 +356,28 @@ def test_a_work_database_open_in_another_program_is_named_not_a_traceback(tmp_pa
     err = capsys.readouterr().err
     assert f"PID {holder.pid}" in err and "close it" in err, err
     assert "IOException" not in err and "IO Error" not in err and "Traceback" not in err, err
+
+
+def test_a_run_launched_as_the_schedule_or_the_ui_launches_it_takes_the_same_lock(tmp_path, monkeypatch):
+    """The code location's own job and resource (paths from the environment, as the daemon and the UI
+    run it, no CLI involved) refuse a folder another run holds, naming it."""
+    output = tmp_path / "output"
+    output.mkdir()
+    for variable, path in [
+        ("INPUT_ROOT", write_tiny_world(tmp_path / "input")),
+        ("OUTPUT_ROOT", output),
+        ("WORK_DIR", tmp_path / "work"),
+    ]:
+        monkeypatch.setenv(f"AIDMATCH_{variable}", str(path))
+    running = Holder.this_process("22222222-2222-2222-2222-222222222222", AS_OF)
+    held = try_lock(output / LOCK_NAME, running)
+    try:
+        with dg.instance_for_test() as instance:
+            result = defs.resolve_job_def("aidmatch_nightly").execute_in_process(
+                partition_key=AS_OF, instance=instance, raise_on_error=False
+            )
+    finally:
+        held.release()
+    assert not result.success
+    assert running.describe() in (busy_message(result) or ""), "the run names the one holding the folder"
+    assert not (tmp_path / "work" / AS_OF).exists(), "it touched nothing"
