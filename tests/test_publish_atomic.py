@@ -1,5 +1,8 @@
 """OUTPUT/<as-of>/ appears whole or not at all; a failed run leaves the last good output untouched."""
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from publish.atomic import publish_atomically, recover_interrupted
@@ -61,3 +64,16 @@ def test_recover_restores_a_publication_left_aside_and_removes_the_rest(tmp_path
     assert (tmp_path / "2026-11-22" / "a.csv").read_text() == "last good"
     assert (tmp_path / "2026-11-21" / "a.csv").read_text() == "kept"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".not-ours", "2026-11-21", "2026-11-22"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="renameat2(RENAME_EXCHANGE) is Linux's")
+def test_replacing_a_publication_is_one_exchange_never_two_renames(tmp_path, monkeypatch):
+    publish_atomically(tmp_path, "2026-11-22", _writer({"a.csv": "1"}))
+
+    def rename(self, target):
+        raise AssertionError("renaming the old folder aside leaves a moment with no publication")
+
+    monkeypatch.setattr(Path, "rename", rename)
+    target = publish_atomically(tmp_path, "2026-11-22", _writer({"a.csv": "2"}))
+    assert (target / "a.csv").read_text() == "2"
+    assert [p.name for p in tmp_path.iterdir()] == ["2026-11-22"]
