@@ -102,8 +102,10 @@ def prepare_dagster_home() -> Path:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME)))
     home.mkdir(parents=True, exist_ok=True, mode=0o700)  # run metadata: owner only when we create it
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    if not config.exists():  # written whole, then moved in place: another process may be reading it
+        partial = home / f".dagster.yaml.{os.getpid()}"
+        partial.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        partial.replace(config)
     return home
 
 
@@ -111,11 +113,9 @@ def prepare_dagster_home() -> Path:
 def open_instance(as_of: str) -> Iterator[dg.DagsterInstance]:
     """The Dagster instance under DAGSTER_HOME, opened holding DAGSTER_HOME's lock for a moment: two
     processes creating its SQLite storage at once fail (both stamp the schema version)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME)
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    home = prepare_dagster_home()
     lock = lock_folder(home, Holder.this_process("(opening the run history)", as_of), 120, lambda _: None)
     try:
-        prepare_dagster_home()
         instance = dg.DagsterInstance.get()
     finally:
         lock.release()
