@@ -55,6 +55,8 @@ _REEXPORT = "Re-export it as UTF-8 or GB18030 CSV, or as .xlsx."
 # row quarantined in staging, with the rows around it read. Only a line longer than a part (in practice
 # a quote never closed, swallowing the rest of the file) is refused.
 MAX_LINE_BYTES = PART_BYTES
+_SCRATCH_PREFIX = "aidmatch_csv_pid"  # then the PID of the process writing the parts, "_", a random tail
+_SCRATCH_NAME = re.compile(rf"^{_SCRATCH_PREFIX}(\d+)_")
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,9 @@ def _insert_parts(
         return inserted
 
     with (
-        tempfile.TemporaryDirectory(prefix="aidmatch_csv_", dir=_scratch_dir()) as directory,
+        tempfile.TemporaryDirectory(
+            prefix=f"{_SCRATCH_PREFIX}{os.getpid()}_", dir=_scratch_dir()
+        ) as directory,
         ThreadPoolExecutor(1 + _PART_READERS) as pool,
     ):
         splitting = pool.submit(split, Path(directory))
@@ -199,6 +203,32 @@ def _insert_parts(
                 file,
                 f"the file is not valid GB18030 from line {failure.line} (mixed encodings?). {_REEXPORT}",
             ) from None
+
+
+def remove_abandoned_parts() -> list[str]:
+    """Remove the part folders of processes that are gone (killed while reading); their names, one each.
+
+    A part folder is named after the process that writes it, so a folder whose process no longer
+    exists on this machine is nobody's: the parts are copies of an extract's rows.
+    """
+    removed = []
+    for root in {_MEMORY_DIR, tempfile.gettempdir()}:
+        for folder in Path(root).glob(f"{_SCRATCH_PREFIX}*"):
+            writer = _SCRATCH_NAME.match(folder.name)
+            if writer and folder.lstat().st_uid == os.getuid() and not _process_exists(int(writer[1])):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _scratch_dir() -> str | None:
