@@ -3,6 +3,8 @@
 Every source has its own pair of assets and the same checks:
 - `raw_<source>` · `files_readable` (blocking ERROR): a missing folder, an unreadable file or a
   missing required column stops the run — nothing downstream runs on partial input.
+- `raw_<source>` · `complete` (blocking ERROR, WARN once the operator accepts): no data rows, or a fall
+  past `completeness.max_row_drop` against the last published run (`checks/completeness.py`).
 - `staged_<source>` · `row_rules` (WARN, or blocking ERROR past the configured quarantine rate) and
   `schema` (the Pandera schema generated from `sources/tables.py`, blocking ERROR).
 
@@ -23,8 +25,15 @@ import dagster as dg
 import duckdb
 
 from assets.partitions import as_of_partitions
+from checks.completeness import Completeness, PublishedRun, assess, last_published_run, record_completeness
 from checks.quarantine import stage_source
-from checks.source_checks import files_readable_result, row_rules_result, schema_result
+from checks.source_checks import (
+    complete_result,
+    files_readable_result,
+    files_summary,
+    row_rules_result,
+    schema_result,
+)
 from pipelines.resources import AidmatchResource
 from sources.column_maps import SourceColumnMap
 from sources.file_log import record_file_reports
@@ -34,6 +43,10 @@ from sources.tables import SOURCES
 RAW_GROUP = "raw"
 STAGED_GROUP = "staged"
 WORKERS = 2  # sources in progress at once: the machine's two cores
+COMPLETE_CHECK = (
+    "Blocking: no data rows, or data rows fallen by more than completeness.max_row_drop (default 20%) "
+    "against the last published run, unless accepted with --accept-drop or completeness.accept_drop."
+)
 
 
 def _specs() -> list[dg.AssetSpec]:
@@ -65,6 +78,9 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     checks = []
     for source in SOURCES:
         checks.append(dg.AssetCheckSpec("files_readable", asset=f"raw_{source}", blocking=True))
+        checks.append(
+            dg.AssetCheckSpec("complete", asset=f"raw_{source}", blocking=True, description=COMPLETE_CHECK)
+        )
         checks.append(dg.AssetCheckSpec("row_rules", asset=f"staged_{source}", blocking=True))
         checks.append(dg.AssetCheckSpec("schema", asset=f"staged_{source}", blocking=True))
     return checks
@@ -77,6 +93,7 @@ class _SourceWork:
     source: str
     reports: list[FileReport] | None = None  # None: the source was not read in this step
     error: SourceReadError | None = None
+    completeness: Completeness | None = None
     results: list[dg.MaterializeResult] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
@@ -86,6 +103,7 @@ def _ingest_source(
     aidmatch: AidmatchResource,
     column_map: SourceColumnMap,
     work: _SourceWork,
+    published: PublishedRun | None,
     read: bool,
     stage: bool,
     as_of: date,
@@ -96,9 +114,18 @@ def _ingest_source(
     try:
         if read:
             try:
-                work.reports = read_source(con, aidmatch.input_path, source, column_map, f"raw_{source}")
+                work.reports = read_source(
+                    con,
+                    aidmatch.input_path,
+                    source,
+                    column_map,
+                    f"raw_{source}",
+                    limits=aidmatch.settings.intake,
+                )
             except SourceReadError as error:
                 work.error = error
+                if error.reports:
+                    work.messages.append(files_summary(source, error.reports))
                 work.results.append(
                     dg.MaterializeResult(
                         asset_key=f"raw_{source}", check_results=[files_readable_result(source, error=error)]
@@ -106,13 +133,22 @@ def _ingest_source(
                 )
                 return work  # not staged: nothing downstream runs on partial input
             readable = files_readable_result(source, reports=work.reports)
+            rows = sum(r.rows_read for r in work.reports)
+            settings = aidmatch.settings.completeness
+            complete = assess(source, rows, published, settings.max_row_drop, aidmatch.accepted_drops)
+            work.completeness = complete
             work.results.append(
                 dg.MaterializeResult(
-                    asset_key=f"raw_{source}", metadata=dict(readable.metadata), check_results=[readable]
+                    asset_key=f"raw_{source}",
+                    metadata={**readable.metadata, "rows": rows},
+                    check_results=[readable, complete_result(complete)],
                 )
             )
-            rows = sum(r.rows_read for r in work.reports)
-            work.messages.append(f"{source}: read {rows} rows from {len(work.reports)} file(s)")
+            work.messages.append(files_summary(source, work.reports))
+            if complete.verdict != "ok":
+                work.messages.append(complete.message)
+            if complete.blocking:
+                return work  # not staged: nothing downstream decides on a partial extract
         if stage:
             result = stage_source(
                 con, source, as_of=as_of, max_cell_chars=aidmatch.settings.intake.max_cell_chars
@@ -141,8 +177,8 @@ def _ingest_source(
 
 
 def _input_bytes(folder: Path) -> int:
-    """Size of a source folder's files: the largest sources start first."""
-    return sum(path.stat().st_size for path in folder.iterdir() if path.is_file()) if folder.is_dir() else 0
+    """Size of a source folder's files, subfolders included: the largest sources start first."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
 
 
 @dg.multi_asset(
@@ -161,6 +197,7 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
     }
     maps = load_column_maps(aidmatch.column_maps_path)
     order = sorted(plan, key=lambda source: -_input_bytes(aidmatch.input_path / source))
+    published = last_published_run(aidmatch.output_path, context.partition_key)
     with aidmatch.connect(context.partition_key) as con, ThreadPoolExecutor(WORKERS) as pool:
         running = [
             pool.submit(
@@ -169,6 +206,7 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
                 aidmatch,
                 maps[source],
                 _SourceWork(source),
+                published,
                 *plan[source],
                 date.fromisoformat(context.partition_key),
             )
@@ -178,6 +216,8 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
             work = future.result()
             if work.reports is not None:
                 record_file_reports(con, work.source, work.reports)
+            if work.completeness is not None:
+                record_completeness(con, work.completeness)
             if work.error is not None:
                 context.log.error(str(work.error))
             for message in work.messages:

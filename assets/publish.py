@@ -9,6 +9,7 @@ import polars as pl
 
 from assets.lists import LIST_SPECS
 from assets.partitions import as_of_partitions
+from checks.completeness import manifest_section, recorded_completeness
 from checks.quarantine import source_counts
 from pipelines.metadata import metadata_table
 from pipelines.resources import AidmatchResource
@@ -17,6 +18,7 @@ from publish.changes import changes_sql, previous_run
 from publish.csv_files import write_csv
 from publish.manifest import code_version, input_section, write_manifest
 from publish.outputs import HEADERS, LISTS, OUTPUT_FILES, labelled_for_people
+from publish.retention import remove_expired_work_databases
 from publish.xlsx_files import write_workbook
 from rules.codes import LABELS
 from sources.tables import SOURCES
@@ -52,8 +54,13 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
     as_of = context.partition_key
     previous = previous_run(aidmatch.output_path, as_of)
     with aidmatch.connect(as_of) as con:
+        completeness = recorded_completeness(con)
+        blocked = [result.message for result in completeness if result.blocking]
+        if blocked:  # a blocked source re-staged from the UI alone must not publish either
+            raise dg.Failure(description=" ".join(blocked))
         staging = {source: source_counts(con, source) for source in SOURCES}
         written: dict[str, int] = {}
+        removed: list[str] = []  # as-of dates whose work database was removed
 
         def write(folder: Path) -> None:
             # openpyxl (Python, one core) writes the workbooks while DuckDB writes the CSVs (the
@@ -69,6 +76,13 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     con, changes_sql(current, previous), folder / "changes.csv"
                 )
                 workbooks.result()
+            # Everything else is written: the work databases past retention go now, so the manifest
+            # says exactly what was removed.
+            removed.extend(
+                remove_expired_work_databases(
+                    aidmatch.work_path, as_of, aidmatch.settings.run.keep_work_databases
+                )
+            )
             write_manifest(
                 folder / "manifest.json",
                 as_of=as_of,
@@ -76,11 +90,13 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 code_version=code_version(),
                 previous_as_of=previous.name if previous else None,
                 inputs=input_section(con, staging),
+                completeness=manifest_section(completeness),
                 outputs=written,
                 config=aidmatch.settings.as_dict(),
+                work_databases_removed=removed,
             )
 
-        target = publish_atomically(aidmatch.output_path, as_of, write)
+        target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)
         changes_csv = str(target / "changes.csv").replace("'", "''")
         changes = (
             con.sql(
@@ -95,6 +111,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),
             "previous_as_of": previous.name if previous else "(none: first run)",
+            "work databases removed": ", ".join(removed) or "(none)",
             **{f"rows {name}": n for name, n in written.items()},
             "changes since previous run": metadata_table(changes, ["list", "change", "entries"]),
         }

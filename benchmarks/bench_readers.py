@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.settings import IntakeSettings
 from sources.readers import load_column_maps, read_source
 
 DATA = Path(__file__).with_name(".data")
@@ -69,7 +70,9 @@ def ours(input_root: Path) -> tuple[float, int]:
     con = duckdb.connect()
     column_map = load_column_maps()["si_contributions"]
     start = time.perf_counter()
-    reports = read_source(con, input_root, "si_contributions", column_map, "raw_si_contributions")
+    reports = read_source(
+        con, input_root, "si_contributions", column_map, "raw_si_contributions", limits=IntakeSettings()
+    )
     return time.perf_counter() - start, sum(r.rows_read for r in reports)
 
 

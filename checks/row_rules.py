@@ -42,7 +42,7 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
         "id_missing",
         "id_issue = 'missing' AND name IS NOT NULL",
         "id_raw",
-        "身份证号为空；按姓名+出生日期+性别比对 / ID missing: matched on name, birth date and sex",
+        "身份证号为空；记录保留，按姓名+出生日期+性别比对 / ID missing: kept, matched on name, birth date and sex",
     ),
     RowRule(
         "id_excel_numeric",

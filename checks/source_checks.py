@@ -11,6 +11,7 @@ import duckdb
 import pandera.errors
 import polars as pl
 
+from checks.completeness import Completeness
 from checks.quarantine import StagingResult
 from checks.schemas import staged_schema
 from pipelines.metadata import metadata_table
@@ -23,7 +24,28 @@ ERROR = dg.AssetCheckSeverity.ERROR
 def files_readable_result(
     source: str, reports: list[FileReport] | None = None, error: SourceReadError | None = None
 ) -> dg.AssetCheckResult:
-    """Structural check: the folder exists, every file reads, every required column is there."""
+    """Structural check: the folder exists, every entry is read or ignored with a note (none refused),
+    every file reads, every required column is there. Every entry is listed with its status and reason."""
+    reports = error.reports if error is not None else (reports or [])
+    counts = {
+        f"files_{status}": sum(1 for r in reports if r.status == status)
+        for status in ("read", "ignored", "refused")
+    }
+    per_file = metadata_table(
+        [
+            {
+                "file": r.file,
+                "status": r.status,
+                "reason": r.reason,
+                "encoding": r.encoding,
+                "rows_read": r.rows_read,
+                "skipped_blank": r.rows_skipped_blank,
+                "skipped_footer": r.rows_skipped_footer,
+                "extra_columns": "、".join(r.unmapped_columns),
+            }
+            for r in reports
+        ]
+    )
     if error is not None:
         return dg.AssetCheckResult(
             asset_key=f"raw_{source}",
@@ -31,30 +53,40 @@ def files_readable_result(
             passed=False,
             severity=ERROR,
             description=str(error),
-            metadata={"source": source, "file": error.file or "", "blocking": True},
+            metadata={
+                "source": source,
+                "file": error.file or "",
+                "blocking": True,
+                **counts,
+                "per_file": per_file,
+            },
         )
-    reports = reports or []
-    rows = [
-        {
-            "file": r.file,
-            "encoding": r.encoding,
-            "rows_read": r.rows_read,
-            "skipped_blank": r.rows_skipped_blank,
-            "skipped_footer": r.rows_skipped_footer,
-            "extra_columns": "、".join(r.unmapped_columns),
-        }
-        for r in reports
-    ]
     return dg.AssetCheckResult(
         asset_key=f"raw_{source}",
         check_name="files_readable",
         passed=True,
-        metadata={
-            "files": len(reports),
-            "rows_read": sum(r.rows_read for r in reports),
-            "per_file": metadata_table(rows),
-        },
+        description=files_summary(source, reports),
+        metadata={**counts, "rows_read": sum(r.rows_read for r in reports), "per_file": per_file},
     )
+
+
+def files_summary(source: str, reports: list[FileReport]) -> str:
+    """One line for the terminal: what was read (a folder is no file), what was ignored and why.
+
+    `unemployment: read 1,204 rows from 4 files (1 in a subfolder), ignored 1 (~$海淀区.xlsx: Office lock file …)`
+    """
+    read = [r for r in reports if r.status == "read"]
+    nested = sum(1 for r in read if r.file.count("/") > 1)
+    rows = sum(r.rows_read for r in read)
+    line = f"{source}: read {rows:,} rows from {len(read)} file{'' if len(read) == 1 else 's'}"
+    line += f" ({nested} in a subfolder)" if nested else ""
+    for status in ("ignored", "refused"):
+        entries = [r for r in reports if r.status == status]
+        if entries:
+            notes = "; ".join(f"{r.file.split('/', 1)[1]}: {r.reason}" for r in entries)
+            line += f", {status} {len(entries)} ({notes})"
+    noted = [f"{r.file.split('/', 1)[1]}: {r.reason}" for r in read if r.reason]
+    return line + (f"; note: {'; '.join(noted)}" if noted else "")
 
 
 def row_rules_result(result: StagingResult, max_rate: float) -> dg.AssetCheckResult:
@@ -124,4 +156,28 @@ def schema_result(con: duckdb.DuckDBPyConnection, source: str) -> dg.AssetCheckR
         )
     return dg.AssetCheckResult(
         asset_key=table, check_name="schema", passed=True, metadata={"rows_validated": frame.height}
+    )
+
+
+def complete_result(result: Completeness) -> dg.AssetCheckResult:
+    """Completeness against the last published run: blocking ERROR for an empty or fallen extract, WARN
+    once the operator accepted it (still shown, never silent). Counts only: plotted night over night."""
+    metadata: dict[str, object] = {
+        "rows": result.rows,
+        "max_row_drop": result.max_row_drop,
+        "verdict": result.verdict,
+        "accepted": result.accepted,
+        "blocking": result.blocking,
+    }
+    if result.previous_rows is not None:
+        metadata |= {"previous_rows": result.previous_rows, "previous_as_of": result.previous_as_of}
+    if result.change_share is not None:
+        metadata["change_share"] = round(result.change_share, 4)
+    return dg.AssetCheckResult(
+        asset_key=f"raw_{result.source}",
+        check_name="complete",
+        passed=result.verdict == "ok",
+        severity=WARN if result.accepted else ERROR,
+        description=result.message,
+        metadata=metadata,
     )

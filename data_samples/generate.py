@@ -2,9 +2,10 @@
 
     python -m data_samples.generate --persons N --seed S --as-of YYYY-MM-DD --out DIR
 
-writes `DIR/input/<source>/<district>.{xlsx,csv}` (the extracts, with the defects of SPEC section 2) and
-`DIR/truth/` (persons.csv, records.csv, and the expected lists of `expected.py`). What belongs here: the
-order of the steps and the truth files; the steps themselves live in `world`, `defects`, `writers`.
+writes `DIR/input/<source>/[<month>/]<district>.{xlsx,xls,csv,txt}` (the extracts, with the defects of
+SPEC section 2) and `DIR/truth/` (persons.csv, records.csv, and the expected lists of `expected.py`).
+What belongs here: the order of the steps and the truth files; the steps themselves live in `world`,
+`defects`, `writers`.
 """
 
 import argparse

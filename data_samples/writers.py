@@ -1,4 +1,5 @@
-"""File layout: the extracts as departments write them — xlsx and CSV, titles, footers, sheets, encodings.
+"""File layout: the extracts as departments write them — xlsx, xls, CSV and text exports, subfolders, titles,
+footers, sheets, encodings.
 
 What belongs here: the reference headers and their aliases, one `FileLayout` per file of each source
 (together they show every layout defect of SPEC section 2), rendering a damaged record frame into the
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import polars as pl
+import xlwt
 
 from data_samples.pools import CLERKS
 
@@ -60,9 +62,10 @@ TITLES = {
 OPTIONAL_DATES = ("birth_date", "recognized_on", "issued_on", "start_date")
 DATE_STYLES = ("iso", "slash", "compact", "chinese", "serial", "cell")
 EXCEL_EPOCH = date(1899, 12, 30)
-# Rendered xlsx cells that must become a number or a real date cell start with these markers.
+# Rendered workbook cells that must become a number or a real date cell start with these markers.
 NUMBER, DATE = "\x00n", "\x00d"
 GB18030_CHUNK_ROWS = 200_000
+XLS_MAX_ROWS = 65_536  # rows in an Excel 97–2003 sheet: a bigger district's .xls holds more sheets
 
 
 @dataclass(frozen=True)
@@ -70,12 +73,12 @@ class FileLayout:
     """How one department's file for one district looks."""
 
     district: str
-    fmt: str  # xlsx | csv
-    encoding: str = "utf-8"  # csv: gb18030 | utf-8-sig | utf-8
+    fmt: str  # xlsx | xls | csv | txt (a tab-separated text export)
+    encoding: str = "utf-8"  # csv, txt: gb18030 | utf-8-sig | utf-8
     titles: int = 0  # title rows above the header (0, 1 or 2)
     footer: bool = False  # 合计 / 制表人 / 制表日期 rows below the data
-    sheets: int = 1  # xlsx: the rows are split over this many sheets
-    blank_rate: float = 0.0  # xlsx: share of data rows followed by a blank row
+    sheets: int = 1  # workbooks: the rows are split over this many sheets (at least)
+    blank_rate: float = 0.0  # workbooks: share of data rows followed by a blank row
     serial: bool = False  # a 序号 column first
     remark: bool = False  # a 备注 column last
     aliases: dict[str, str] = field(
@@ -83,10 +86,16 @@ class FileLayout:
     )  # column key -> header used instead of the reference
     date_style: str = "iso"  # the file's usual date format; about a quarter of dates use the others
     farm_words: bool = False  # 户籍性质 as 非农业/农业 instead of 城镇/农村
+    month_folder: bool = False  # filed in a subfolder per month: 2026年11月/<district>.<fmt>
 
     @property
-    def file_name(self) -> str:
-        return f"{self.district}.{self.fmt}"
+    def workbook(self) -> bool:
+        return self.fmt in ("xlsx", "xls")
+
+    def file_path(self, as_of: date) -> str:
+        """The file's path within its source folder."""
+        folder = f"{as_of.year}年{as_of.month}月/" if self.month_folder else ""
+        return f"{folder}{self.district}.{self.fmt}"
 
 
 LAYOUTS: dict[str, tuple[FileLayout, ...]] = {
@@ -97,7 +106,8 @@ LAYOUTS: dict[str, tuple[FileLayout, ...]] = {
                    date_style="slash", farm_words=True),
         FileLayout("朝阳区", "xlsx", titles=1, blank_rate=0.02, remark=True, aliases={"id": "身份证号"},
                    date_style="serial"),
-        FileLayout("海淀区", "csv", "utf-8-sig", aliases={"id": "证件号码"}, date_style="compact"),
+        FileLayout("海淀区", "csv", "utf-8-sig", aliases={"id": "证件号码"}, date_style="compact",
+                   month_folder=True),
     ),
     "dibao": (
         FileLayout("东城区", "xlsx", titles=2, footer=True, sheets=2, date_style="cell"),
@@ -107,7 +117,7 @@ LAYOUTS: dict[str, tuple[FileLayout, ...]] = {
     ),
     "disability": (
         FileLayout("东城区", "csv", "utf-8-sig"),
-        FileLayout("西城区", "xlsx", titles=2, footer=True, blank_rate=0.02, aliases={"id": "身份证号码"},
+        FileLayout("西城区", "xls", titles=2, footer=True, blank_rate=0.02, aliases={"id": "身份证号码"},
                    date_style="cell"),
         FileLayout("朝阳区", "csv", "gb18030", titles=1, footer=True, date_style="compact"),
         FileLayout("海淀区", "xlsx", sheets=2, serial=True, date_style="slash"),
@@ -115,7 +125,7 @@ LAYOUTS: dict[str, tuple[FileLayout, ...]] = {
     "si_persons": (
         FileLayout("东城区", "csv", "gb18030", aliases={"id": "公民身份号码"}, date_style="compact"),
         FileLayout("西城区", "csv", "utf-8-sig"),
-        FileLayout("朝阳区", "csv", "utf-8", date_style="slash"),
+        FileLayout("朝阳区", "txt", "utf-8", date_style="slash"),
         FileLayout("海淀区", "csv", "utf-8-sig", titles=1, footer=True, date_style="chinese"),
     ),
     "si_contributions": (
@@ -131,23 +141,22 @@ def write_source(
     records: pl.DataFrame, source: str, out: Path, rng: np.random.Generator, as_of: date
 ) -> pl.DataFrame:
     """Write a source's files under `out/<source>/`; return its records with `source_record` added."""
-    folder = out / source
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for layout in LAYOUTS[source]:
         part = _place_rows(records.filter(pl.col("district") == layout.district), layout, rng)
         table = render(part, source, layout, rng)
         footer_date = as_of if layout.footer else None
         titles = [t.format(district=layout.district) for t in TITLES[source][: layout.titles]]
-        if layout.fmt == "xlsx":
-            _write_xlsx(folder / layout.file_name, table, part, titles, footer_date)
+        file = f"{source}/{layout.file_path(as_of)}"
+        (out / file).parent.mkdir(parents=True, exist_ok=True)
+        if layout.workbook:
+            _write_workbook(out / file, layout.fmt, table, part, titles, footer_date)
         else:
-            _write_csv(folder / layout.file_name, table, layout.encoding, titles, footer_date)
-        sheet = pl.concat_str(pl.lit("#"), "sheet") if layout.fmt == "xlsx" else pl.lit("")
+            delimiter = "\t" if layout.fmt == "txt" else ","
+            _write_csv(out / file, table, layout.encoding, delimiter, titles, footer_date)
+        sheet = pl.concat_str(pl.lit("#"), "sheet") if layout.workbook else pl.lit("")
         written.append(
-            part.with_columns(
-                source_record=pl.concat_str(pl.lit(f"{source}/{layout.file_name}"), sheet, pl.lit(":"), "row")
-            )
+            part.with_columns(source_record=pl.concat_str(pl.lit(file), sheet, pl.lit(":"), "row"))
         )
     return pl.concat(written).drop("sheet", "row", "blank_after")
 
@@ -155,11 +164,15 @@ def write_source(
 def _place_rows(part: pl.DataFrame, layout: FileLayout, rng: np.random.Generator) -> pl.DataFrame:
     """Give each data row its sheet, whether a blank row follows it, and its row number as Excel shows it."""
     k = part.height
-    sheet_index = np.arange(k) * layout.sheets // max(k, 1)
-    blank_after = rng.random(k) < layout.blank_rate if layout.fmt == "xlsx" else np.zeros(k, dtype=bool)
+    sheets = layout.sheets
+    if layout.fmt == "xls":  # room for the titles, header, blank rows and footer in each sheet
+        sheets = max(sheets, -(-k // (XLS_MAX_ROWS * 9 // 10)))
+    sheet_index = np.arange(k) * sheets // max(k, 1)
+    blank_after = rng.random(k) < layout.blank_rate if layout.workbook else np.zeros(k, dtype=bool)
     return part.with_columns(
-        sheet=pl.Series(
-            np.asarray([f"Sheet{i + 1}" for i in range(layout.sheets)], dtype=object)[sheet_index]
+        # built as text even for a district with no rows (an empty object column would not stack)
+        sheet=pl.concat_str(
+            pl.lit("Sheet"), pl.lit(pl.Series(sheet_index + 1, dtype=pl.Int64)).cast(pl.String)
         ),
         blank_after=pl.Series(blank_after),
     ).with_columns(
@@ -179,7 +192,7 @@ def render(part: pl.DataFrame, source: str, layout: FileLayout, rng: np.random.G
     for key, header in HEADERS[source]:
         cells[layout.aliases.get(key, header)] = _cell(part, source, key, layout, rng).cast(pl.String)
     if layout.serial:
-        number = pl.lit(NUMBER if layout.fmt == "xlsx" else "")
+        number = pl.lit(NUMBER if layout.workbook else "")
         cells = {"序号": pl.concat_str(number, pl.int_range(1, pl.len() + 1)), **cells}
     if layout.remark:
         remarks = np.where(
@@ -187,14 +200,14 @@ def render(part: pl.DataFrame, source: str, layout: FileLayout, rng: np.random.G
         )
         cells["备注"] = pl.lit(pl.Series(remarks, dtype=pl.String))
     table = part.select(**cells)
-    if layout.fmt == "xlsx":
+    if layout.workbook:
         return table
     return table.with_columns(pl.all().replace("", None))
 
 
 def _cell(part: pl.DataFrame, source: str, key: str, layout: FileLayout, rng: np.random.Generator) -> pl.Expr:
     """One column's cells: damaged IDs and names, dates in mixed formats, 户籍性质 words."""
-    xlsx = layout.fmt == "xlsx"
+    xlsx = layout.workbook
     id_key = "card_no" if source == "disability" else "id"
     if key == id_key:
         excel = pl.col("id_defect") == "excel_numeric"
@@ -255,18 +268,23 @@ def _footer(count: int, as_of: date | None) -> list[str]:
 
 
 def _write_csv(
-    path: Path, table: pl.DataFrame, encoding: str, titles: list[str], footer_date: date | None
+    path: Path,
+    table: pl.DataFrame,
+    encoding: str,
+    delimiter: str,
+    titles: list[str],
+    footer_date: date | None,
 ) -> None:
     """Titles, header, rows, footer; GB18030 encoded chunk by chunk, UTF-8 written by Polars directly."""
-    pad = "," * (table.width - 1)
+    pad = delimiter * (table.width - 1)
     with path.open("wb") as file:
         file.write("".join(f"{t}{pad}\n" for t in titles).encode(encoding))  # utf-8-sig: the BOM comes first
         if encoding == "gb18030":
-            file.write(table.head(0).write_csv().encode(encoding))
+            file.write(table.head(0).write_csv(separator=delimiter).encode(encoding))
             for chunk in table.iter_slices(GB18030_CHUNK_ROWS):
-                file.write(chunk.write_csv(include_header=False).encode(encoding))
+                file.write(chunk.write_csv(include_header=False, separator=delimiter).encode(encoding))
         else:
-            table.write_csv(file)
+            table.write_csv(file, separator=delimiter)
         file.write(
             "".join(f"{line}{pad}\n" for line in _footer(table.height, footer_date)).encode(
                 "gb18030" if encoding == "gb18030" else "utf-8"
@@ -274,11 +292,11 @@ def _write_csv(
         )
 
 
-def _write_xlsx(
-    path: Path, table: pl.DataFrame, part: pl.DataFrame, titles: list[str], footer_date: date | None
+def _write_workbook(
+    path: Path, fmt: str, table: pl.DataFrame, part: pl.DataFrame, titles: list[str], footer_date: date | None
 ) -> None:
     """One workbook, rows split over sheets, titles above and footer below each sheet, blank rows between."""
-    workbook = openpyxl.Workbook(write_only=True)
+    workbook = openpyxl.Workbook(write_only=True) if fmt == "xlsx" else _XlsWorkbook()
     sheets = part.select("sheet", "blank_after").with_row_index()
     for (name,), rows in sheets.group_by("sheet", maintain_order=True):
         sheet = workbook.create_sheet(name)
@@ -299,8 +317,35 @@ def _write_xlsx(
     workbook.save(path)
 
 
+class _XlsWorkbook:
+    """An Excel 97–2003 workbook (xlwt) behind the calls `_write_workbook` makes on openpyxl's."""
+
+    def __init__(self) -> None:
+        self._book = xlwt.Workbook(encoding="utf-8")
+        self._date = xlwt.easyxf(num_format_str="YYYY-MM-DD")  # a real date cell, as Excel shows one
+
+    def create_sheet(self, name: str) -> "_XlsSheet":
+        return _XlsSheet(self._book.add_sheet(name), self._date)
+
+    def save(self, path: Path) -> None:
+        self._book.save(str(path))
+
+
+class _XlsSheet:
+    def __init__(self, sheet: xlwt.Worksheet, date_style: xlwt.XFStyle) -> None:
+        self._sheet, self._date, self._row = sheet, date_style, 0
+
+    def append(self, values: list[str | float | date | None]) -> None:
+        for column, value in enumerate(values):
+            if isinstance(value, date):
+                self._sheet.write(self._row, column, value, self._date)
+            elif value is not None:
+                self._sheet.write(self._row, column, value)
+        self._row += 1
+
+
 def _xlsx_value(text: str | None) -> str | float | date | None:
-    """A rendered cell as openpyxl writes it: marked numbers and dates typed, empty text as no value."""
+    """A rendered cell as a workbook holds it: marked numbers and dates typed, empty text as no value."""
     if not text:
         return None
     if text.startswith(NUMBER):

@@ -3,19 +3,25 @@
 The run is executed in-process against the Dagster instance under DAGSTER_HOME (default: the
 project's `.dagster_home/`), so it appears in `dagster dev` exactly like a scheduled run. Exit codes:
 0 success; 1 the run failed or a blocking check failed (with a paragraph saying which source, which
-file, what to do); 2 the command line or the configuration is wrong.
+file, what to do), or another run holds the output or work folder (one line naming it); 2 the command
+line or the configuration is wrong. The CLI takes no folder lock itself: the run does, in its resource
+(`pipelines/run_guard.py`), as runs launched by the schedule or the UI do.
 """
 
 import argparse
 import datetime as dt
 import os
+import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from assets.partitions import as_of_partitions
+from pipelines.run_lock import FolderBusy, Holder, lock_folder
 from pipelines.settings import PROJECT_ROOT, ConfigError, load_settings
 from sources.tables import SOURCES
 
@@ -51,11 +57,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error_text(error) -> str:
+    """A Dagster error record's message without the exception class before it, first paragraph only."""
+    message = re.sub(rf"^[\w.]*\b{re.escape(error.cls_name or '')}: ", "", error.message.strip())
+    return message.split("\n\n")[0]
+
+
+def busy_message(result: dg.ExecuteInProcessResult) -> str | None:
+    """The reason the run could not start because another run holds its folders, if that is why."""
+    for event in result.all_events:
+        if event.event_type_value == "RESOURCE_INIT_FAILURE":
+            error = event.event_specific_data.error
+            if error and error.cls_name == FolderBusy.__name__:
+                return _error_text(error)
+    return None
+
+
 def failure_explanation(result: dg.ExecuteInProcessResult) -> str:
     """One paragraph for a person: the blocking checks that failed and the steps that broke, and why."""
     lines = []
     for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+        if event.event_type_value == "RESOURCE_INIT_FAILURE" and event.event_specific_data.error:
+            lines.append(f"- the run could not start: {_error_text(event.event_specific_data.error)}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
                 description = evaluation.description or "see the check's metadata in the Dagster UI"
@@ -66,8 +90,7 @@ def failure_explanation(result: dg.ExecuteInProcessResult) -> str:
             error = event.event_specific_data.error
             cause = error.cause if error and error.cause else error
             if error and "blocking asset check" not in error.message:
-                message = (cause.message if cause else error.message).strip().split("\n\n")[0]
-                lines.append(f"- step {event.step_key} failed: {message}")
+                lines.append(f"- step {event.step_key} failed: {_error_text(cause or error)}")
     return "\n".join(lines) or "- the run failed; open it in the Dagster UI for details."
 
 
@@ -77,15 +100,30 @@ def prepare_dagster_home() -> Path:
     Telemetry is off: the bureaus' servers are offline and the run must not try to phone out.
     """
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME)))
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)  # run metadata: owner only when we create it
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    if not config.exists():  # written whole, then moved in place: another process may be reading it
+        partial = home / f".dagster.yaml.{os.getpid()}"
+        partial.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        partial.replace(config)
     return home
 
 
+@contextmanager
+def open_instance(as_of: str) -> Iterator[dg.DagsterInstance]:
+    """The Dagster instance under DAGSTER_HOME, opened holding DAGSTER_HOME's lock for a moment: two
+    processes creating its SQLite storage at once fail (both stamp the schema version)."""
+    home = prepare_dagster_home()
+    lock = lock_folder(home, Holder.this_process("(opening the run history)", as_of), 120, lambda _: None)
+    try:
+        instance = dg.DagsterInstance.get()
+    finally:
+        lock.release()
+    with instance:
+        yield instance
+
+
 def run(args: argparse.Namespace) -> int:
-    prepare_dagster_home()
     try:
         settings = load_settings(args.config)
     except ConfigError as error:
@@ -120,13 +158,16 @@ def run(args: argparse.Namespace) -> int:
     )
     job = build_defs({"aidmatch": resource}).resolve_job_def("aidmatch_nightly")
     print(f"aidmatch: as-of {as_of}, input {args.input}, output {args.output}")
-    with dg.DagsterInstance.get() as instance:
+    with open_instance(as_of) as instance:
         result = job.execute_in_process(
             partition_key=as_of,
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"progress": {}}},
         )
+    if not result.success and (busy := busy_message(result)):
+        print(f"aidmatch: {busy}", file=sys.stderr)
+        return 1
     if not result.success:
         print(f"\naidmatch: the run for {as_of} failed (run id {result.run_id}):", file=sys.stderr)
         print(failure_explanation(result), file=sys.stderr)

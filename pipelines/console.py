@@ -24,12 +24,9 @@ class ProgressFormatter(logging.Formatter):
         event = meta.get("dagster_event")
         step = meta.get("step_key") or ""
         message = str(meta.get("orig_message") or record.getMessage())
-        if event is None:  # an asset's own message; Dagster's chatter comes at DEBUG
-            return (
-                f"    {message.split(chr(10) + chr(10))[0]}"
-                if step and record.levelno >= logging.INFO
-                else ""
-            )
+        if event is None:  # an asset's or our resource's own message; Dagster's chatter comes at DEBUG
+            shown = (step or meta.get("resource_name")) and record.levelno >= logging.INFO
+            return f"    {message.split(chr(10) + chr(10))[0]}" if shown else ""
         kind = event.event_type_value
         if kind in _EVENT_LINES:
             return _EVENT_LINES[kind].format(step=step)

@@ -2,9 +2,12 @@
 
 Tests and the CLI build it with their own paths (`build_defs(resource_overrides=...)`), so nothing is
 monkeypatched. The DuckDB database is one file per as-of date under the work directory; the run's
-steps execute in one process, one after another, so there is only ever one writer.
+steps execute in one process, one after another, so there is only ever one writer. Every run, however
+launched, holds its output and work folders for its whole length through this resource's run-scoped
+setup (`pipelines/run_guard.py`).
 """
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -13,7 +16,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.run_guard import guarded_run
 from pipelines.settings import Settings, load_settings
+from publish.permissions import Modes
+
+
+class WorkDatabaseBusy(Exception):
+    """Another program (not a run: runs take the work folder's lock first) has the work database open."""
 
 
 class AidmatchResource(dg.ConfigurableResource):
@@ -26,6 +35,12 @@ class AidmatchResource(dg.ConfigurableResource):
     # Sources whose drop in rows the operator confirmed for this run (`aidmatch run --accept-drop`), on top
     # of the configuration's completeness.accept_drop.
     accept_drop: list[str] = []
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["AidmatchResource"]:
+        """Entered once per run, before the first step: the run holds its folders until the last ends."""
+        with guarded_run(context, self.output_path, self.work_path, self.settings.run):
+            yield self
 
     @cached_property
     def settings(self) -> Settings:
@@ -49,9 +64,16 @@ class AidmatchResource(dg.ConfigurableResource):
         return Path(self.work_dir or self.settings.paths.work_dir)
 
     @property
-    def accepted_drops(self) -> frozenset[str]:
-        """Sources whose fall in rows is confirmed for this run: the command line's and the configuration's."""
-        return frozenset(self.accept_drop) | frozenset(self.settings.completeness.accept_drop)
+    def accepted_drops(self) -> dict[str, str]:
+        """Sources whose fall in rows is confirmed for this run, and by whom (the manifest records it): the
+        command line's, which confirm this night, over the configuration's standing entries."""
+        configured = dict.fromkeys(self.settings.completeness.accept_drop, "configuration")
+        return configured | dict.fromkeys(self.accept_drop, "command line")
+
+    @property
+    def output_modes(self) -> Modes:
+        """The modes (and group) of the published files."""
+        return Modes.for_group(self.settings.run.output_group)
 
     def database_path(self, as_of: str) -> Path:
         return self.work_path / as_of / "aidmatch.duckdb"
@@ -60,7 +82,16 @@ class AidmatchResource(dg.ConfigurableResource):
     def connect(self, as_of: str) -> Iterator[duckdb.DuckDBPyConnection]:
         path = self.database_path(as_of)
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), config={"memory_limit": self.settings.database.memory_limit})
+        try:
+            con = duckdb.connect(str(path), config={"memory_limit": self.settings.database.memory_limit})
+        except duckdb.IOException as error:
+            if "lock" not in str(error):
+                raise
+            held = re.search(r"held in (.+?) \(PID (\d+)\)", str(error))
+            program = f"{held[1]} (PID {held[2]})" if held else "another program"
+            raise WorkDatabaseBusy(
+                f"the work database {path} is open in {program}: close it there, then run again."
+            ) from None
         try:
             yield con
         finally:

@@ -6,6 +6,7 @@ that a typo fails the run at once with a message naming the key — not halfway 
 """
 
 import dataclasses
+import grp
 import os
 import re
 import types
@@ -115,6 +116,20 @@ class RunSettings:
             raise ConfigError("run.lock_wait_seconds must not be negative")
         if self.keep_work_databases < 1:
             raise ConfigError("run.keep_work_databases must be at least 1")
+        if self.output_group is not None:
+            _check_group(self.output_group)
+
+
+def _check_group(name: str) -> None:
+    """The outputs can be given to a group only if it exists and this user may give files to it."""
+    try:
+        gid = grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise ConfigError(f"run.output_group: there is no group {name!r} on this machine") from None
+    if os.geteuid() != 0 and gid != os.getegid() and gid not in os.getgroups():
+        raise ConfigError(
+            f"run.output_group: this user is not a member of group {name!r}, so cannot give it the outputs"
+        )
 
 
 ENV_OVERRIDES = {

@@ -1,8 +1,10 @@
 """manifest.json: what a run read, what it wrote, with which code and configuration.
 
 The case-system team checks it before importing: the as-of date, the Dagster run id, the code version,
-every input file with its sha256 and row counts (read = staged + rejected, per source), every output
-file with its row count, and the configuration in force.
+every entry of each source folder with its status (read, or ignored and why), sha256 and row counts
+(read = staged + rejected, per source), each source's completeness against the last published run and
+the drops an operator accepted (`completeness`, see checks/completeness.py), every output file with its
+row count, and the configuration in force.
 """
 
 import json
@@ -33,10 +35,10 @@ def code_version() -> str:
 
 
 def input_section(con: duckdb.DuckDBPyConnection, staging: dict[str, dict[str, int]]) -> dict[str, Any]:
-    """Per source: its files (sha256, rows) and the read/staged/rejected/flagged counts."""
+    """Per source: its files (status and reason, sha256, rows) and the read/staged/rejected/flagged counts."""
     files = con.sql(
-        "SELECT source, file, sha256, size_bytes, encoding, rows_read, rows_skipped_blank, rows_skipped_footer "
-        "FROM ingest_files ORDER BY source, file"
+        "SELECT source, file, status, reason, sha256, size_bytes, encoding, rows_read, rows_skipped_blank, "
+        "rows_skipped_footer FROM ingest_files ORDER BY source, file"
     ).pl()
     return {
         source: {"files": files.filter(files["source"] == source).drop("source").to_dicts(), **counts}

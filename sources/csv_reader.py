@@ -40,7 +40,6 @@ from sources.encoding import (
 )
 from sources.header import SCAN_ROWS, HeaderMatch, find_header
 from sources.raw_table import FileReport, RawTable, sql_text
-from sources.xlsx_reader import ZIP_MAGIC
 
 _DELIMITERS = (",", "\t", ";")
 _MEMORY_DIR = "/dev/shm"  # a RAM file system on Linux: the parts never touch the disk
@@ -50,6 +49,14 @@ _PARTS_AHEAD = 2  # parts written and waiting for a reader
 # used only when it has that much free (a container's is often 64 MB).
 _SCRATCH_BYTES = 2 * (_PART_READERS + _PARTS_AHEAD + 1) * PART_BYTES
 _REEXPORT = "Re-export it as UTF-8 or GB18030 CSV, or as .xlsx."
+# The longest line DuckDB reads (its default, 2 MB, fails a whole night on one 3 MB cell). A line is
+# never split between parts, so a part holds at least one whole line: allowing a line as long as a part
+# costs no memory a part does not already take, and a cell past `intake.max_cell_chars` is cut and its
+# row quarantined in staging, with the rows around it read. Only a line longer than a part (in practice
+# a quote never closed, swallowing the rest of the file) is refused.
+MAX_LINE_BYTES = PART_BYTES
+_SCRATCH_PREFIX = "aidmatch_csv_pid"  # then the PID of the process writing the parts, "_", a random tail
+_SCRATCH_NAME = re.compile(rf"^{_SCRATCH_PREFIX}(\d+)_")
 
 
 @dataclass(frozen=True)
@@ -62,12 +69,14 @@ class _Layout:
     delimiter: str
 
 
-def read_csv(raw: RawTable, path: Path, file: str) -> FileReport:
-    """Read a CSV into the raw table and report it; SourceReadError when it cannot be read as it is."""
+def read_csv(raw: RawTable, path: Path, file: str, may_be_notes: bool = False) -> FileReport:
+    """Read a CSV into the raw table and report it; SourceReadError when it cannot be read as it is.
+
+    `may_be_notes`: the file is a `.txt`, which may hold notes rather than an export; one with no header
+    and no delimited table in its first lines is reported as ignored, like a sheet of notes.
+    """
     with open(path, "rb") as handle:
         head = handle.read(HEAD_BYTES)
-    if head.startswith(ZIP_MAGIC):
-        raise raw.error(file, "the file is an Excel workbook named .csv. Rename it to .xlsx, then rerun.")
     encoding = detect_encoding(head)
     if encoding is None:
         raise raw.error(file, f"the file is not in a supported encoding (UTF-8 or GB18030). {_REEXPORT}")
@@ -77,6 +86,10 @@ def read_csv(raw: RawTable, path: Path, file: str) -> FileReport:
     if header is None and not any(cell.strip() for row in rows for cell in row):
         scan = scan_file(path)  # an empty file: nothing to read
         return FileReport(file, scan.sha256, scan.size_bytes, encoding)
+    if may_be_notes and not (header and header.is_header(raw.column_map)) and not _tabular(rows):
+        scan = scan_file(path)
+        note = "a text file with no header and no table in its first lines (notes?)"
+        return FileReport(file, scan.sha256, scan.size_bytes, "", status="ignored", reason=note)
     hint = f"Read as {encoding}, the file may be in another encoding. {_REEXPORT} "
     header = raw.check_header(file, None, header, hint)
     layout = _Layout(header, line_numbers[header.index], len(rows[header.index]), delimiter)
@@ -106,6 +119,11 @@ def _first_rows(
             best = (rows, line_numbers, delimiter, header)
     assert best is not None
     return best
+
+
+def _tabular(rows: list[list[str]]) -> bool:
+    """Some row has two or more non-empty fields: the file holds a table, not notes."""
+    return any(sum(1 for cell in row if cell.strip()) >= 2 for row in rows)
 
 
 def _rank(header: HeaderMatch | None, column_map: SourceColumnMap) -> tuple[bool, int]:
@@ -170,7 +188,9 @@ def _insert_parts(
         return inserted
 
     with (
-        tempfile.TemporaryDirectory(prefix="aidmatch_csv_", dir=_scratch_dir()) as directory,
+        tempfile.TemporaryDirectory(
+            prefix=f"{_SCRATCH_PREFIX}{os.getpid()}_", dir=_scratch_dir()
+        ) as directory,
         ThreadPoolExecutor(1 + _PART_READERS) as pool,
     ):
         splitting = pool.submit(split, Path(directory))
@@ -183,6 +203,32 @@ def _insert_parts(
                 file,
                 f"the file is not valid GB18030 from line {failure.line} (mixed encodings?). {_REEXPORT}",
             ) from None
+
+
+def remove_abandoned_parts() -> list[str]:
+    """Remove the part folders of processes that are gone (killed while reading); their names, one each.
+
+    A part folder is named after the process that writes it, so a folder whose process no longer
+    exists on this machine is nobody's: the parts are copies of an extract's rows.
+    """
+    removed = []
+    for root in {_MEMORY_DIR, tempfile.gettempdir()}:
+        for folder in Path(root).glob(f"{_SCRATCH_PREFIX}*"):
+            writer = _SCRATCH_NAME.match(folder.name)
+            if writer and folder.lstat().st_uid == os.getuid() and not _process_exists(int(writer[1])):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _scratch_dir() -> str | None:
@@ -217,7 +263,7 @@ def _insert_rows(
         f"SELECT row_number() OVER () AS _n, * FROM read_csv({sql_text(str(part.path))}, header = false, "
         f"skip = {skip}, delim = {sql_text(layout.delimiter)}, quote = '\"', escape = '\"', "
         f"columns = {{{types}}}, auto_detect = false, null_padding = true, strict_mode = false, "
-        "parallel = false)"
+        f"max_line_size = {MAX_LINE_BYTES}, parallel = false)"
     )
     line = "_n"  # of the row within the part's data lines
     if count_breaks:  # ... pushed down by the line breaks inside the fields of the rows above it
@@ -265,4 +311,9 @@ def _problem(duckdb_message: str, first_line: int) -> str:
     where = f" near line {int(line.group(1)) + first_line - 1}" if line else ""
     if "Invalid unicode" in duckdb_message:
         return f"the file is not valid UTF-8{where} (mixed encodings?). {_REEXPORT}"
+    if "Maximum line size" in duckdb_message:
+        return (
+            f"a line{where} is longer than {MAX_LINE_BYTES >> 20} MB (a quote never closed, reading the rest "
+            f"of the file into one field?). Close or remove that quote, or split the file, then rerun."
+        )
     return f"the file cannot be parsed as CSV{where} (broken quoting?). {_REEXPORT}"

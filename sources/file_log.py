@@ -1,4 +1,5 @@
-"""The `ingest_files` table: which files each source read, their sha256 and row counts.
+"""The `ingest_files` table: every entry of each source folder — read or ignored, and why — with its
+sha256 and row counts.
 
 The raw assets write it; the manifest and the stewards' per-file view read it. Kept in the run's
 DuckDB database so the publish step needs no state passed through Dagster.
@@ -13,13 +14,16 @@ from sources.readers import FileReport
 
 _COLUMNS = (
     "source VARCHAR, file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, encoding VARCHAR, sheets VARCHAR[], "
-    "rows_read BIGINT, rows_skipped_blank BIGINT, rows_skipped_footer BIGINT, unmapped_columns VARCHAR[]"
+    "rows_read BIGINT, rows_skipped_blank BIGINT, rows_skipped_footer BIGINT, unmapped_columns VARCHAR[], "
+    "status VARCHAR, reason VARCHAR"
 )
 
 
 def record_file_reports(con: duckdb.DuckDBPyConnection, source: str, reports: list[FileReport]) -> None:
     """Replace the source's rows of `ingest_files` with these reports."""
     con.execute(f"CREATE TABLE IF NOT EXISTS ingest_files ({_COLUMNS})")
+    for column in ("status", "reason"):  # a work database of the same as-of written before these columns
+        con.execute(f"ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS {column} VARCHAR")
     con.execute("DELETE FROM ingest_files WHERE source = ?", [source])
     if not reports:
         return

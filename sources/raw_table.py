@@ -2,7 +2,7 @@
 
 What belongs here: the shape of the raw table, inserting one file's (or sheet's) rows into it with
 their canonical columns, telling data rows from blank and footer rows, and the steward-facing
-messages about headers. Reading the bytes of a format is `xlsx_reader.py` / `csv_reader.py`; the
+messages about headers. Reading the bytes of a format is `workbook_reader.py` / `csv_reader.py`; the
 entry point over a folder is `readers.py`.
 
 The raw table has one VARCHAR column per canonical key of the column map (NULL where a file lacks
@@ -45,21 +45,25 @@ class SourceReadError(Exception):
     quotes a cell value (no personal data in logs).
     """
 
-    def __init__(self, source: str, file: str, message: str) -> None:
+    def __init__(
+        self, source: str, file: str, message: str, reports: "list[FileReport] | None" = None
+    ) -> None:
         super().__init__(f"[{source}] {file}: {message}")
         self.source = source
         self.file = file
         self.message = message
+        # every entry of the folder accounted for when the error was raised (read, ignored, refused)
+        self.reports = reports or []
 
 
 @dataclass
 class FileReport:
-    """What reading one file did; ignored files (lock files, other types) are reported too."""
+    """What became of one entry of a source folder: read, ignored (lock files, notes) or refused."""
 
-    file: str  # relative to the input root, e.g. "dibao/东城区.xlsx"
+    file: str  # relative to the input root, e.g. "dibao/东城区.xlsx", "unemployment/2026年11月/海淀区.csv"
     sha256: str
     size_bytes: int
-    encoding: str  # gb18030 | utf-8-sig | utf-8 | xlsx ("" for an ignored file)
+    encoding: str  # gb18030 | utf-8-sig | utf-8 | xlsx | xls ("" when not read)
     sheets: list[str] = field(default_factory=list)  # sheets read (xlsx only)
     header_row: dict[str, int] = field(default_factory=dict)  # sheet -> 1-based header row; CSV key ""
     rows_read: int = 0  # data rows put in the table
@@ -67,7 +71,8 @@ class FileReport:
     rows_skipped_footer: int = 0
     unmapped_columns: list[str] = field(default_factory=list)  # extra headers, kept out of the table
     skipped_sheets: list[str] = field(default_factory=list)  # sheets with no table (empty, notes, charts)
-    ignored: str | None = None  # why the file was not read; None when it was
+    status: str = "read"  # read | ignored | refused
+    reason: str = ""  # why it was ignored or refused; for a file read, a note (an .xls named .xlsx)
 
 
 def sql_text(value: str | None) -> str:
@@ -84,8 +89,8 @@ class RawTable:
     source: str
     column_map: SourceColumnMap
 
-    def error(self, file: str, message: str) -> SourceReadError:
-        return SourceReadError(self.source, file, message)
+    def error(self, file: str, message: str, reports: "list[FileReport] | None" = None) -> SourceReadError:
+        return SourceReadError(self.source, file, message, reports)
 
     def create(self) -> None:
         columns = [

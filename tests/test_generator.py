@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+from python_calamine import CalamineWorkbook
 
 from data_samples import expected
 from data_samples.citizen_ids import citizen_id
@@ -38,8 +39,27 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def extracts(city: Path, *suffixes: str) -> list[Path]:
+    """The extract files of every source folder, subfolders included (the generator files one per month)."""
+    return sorted(
+        p for p in (city / "input").rglob("*") if p.is_file() and (not suffixes or p.suffix in suffixes)
+    )
+
+
+def source_of(city: Path, path: Path) -> str:
+    return path.relative_to(city / "input").parts[0]
+
+
 def read_rows(path: Path) -> dict[tuple[str | None, int], list]:
     """Every non-empty row of an extract keyed by (sheet, row number as Excel or an editor shows it)."""
+    if path.suffix == ".xls":
+        workbook = CalamineWorkbook.from_path(str(path))
+        return {
+            (name, number): [None if c == "" else c for c in row]
+            for name in workbook.sheet_names
+            for number, row in enumerate(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False), 1)
+            if any(c != "" for c in row)
+        }
     if path.suffix == ".xlsx":
         workbook = openpyxl.load_workbook(path)
         return {
@@ -53,7 +73,9 @@ def read_rows(path: Path) -> dict[tuple[str | None, int], list]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("gb18030")
-    return {(None, i): row for i, row in enumerate(csv.reader(text.splitlines()), start=1) if any(row)}
+    delimiter = "\t" if path.suffix == ".txt" else ","
+    lines = csv.reader(text.splitlines(), delimiter=delimiter)
+    return {(None, i): row for i, row in enumerate(lines, start=1) if any(row)}
 
 
 def data_rows(rows: dict[tuple[str | None, int], list], source: str) -> dict[tuple[str | None, int], list]:
@@ -123,10 +145,11 @@ def test_truth_rows_point_at_the_records(city: Path) -> None:
         .iter_rows()
     )
     checked = 0
-    for path in sorted((city / "input").glob("*/*")):
-        source = path.parent.name
+    for path in extracts(city):
+        source = source_of(city, path)
         rows = data_rows(read_rows(path), source)
-        file_truth = truth.filter(pl.col("source_record").str.starts_with(f"{source}/{path.name}"))
+        file = path.relative_to(city / "input").as_posix()
+        file_truth = truth.filter(pl.col("source_record").str.extract(r"^([^#:]+)") == file)
         located = {}
         for record, person, id_defect, name_defect in file_truth.select(
             "source_record", "true_person_id", "id_defect", "name_defect"
@@ -152,7 +175,7 @@ def test_truth_rows_point_at_the_records(city: Path) -> None:
                 cell = cells[id_col]
                 assert (
                     isinstance(cell, float)
-                    if path.suffix == ".xlsx"
+                    if path.suffix in (".xlsx", ".xls")
                     else re.fullmatch(r"\d(\.\d+)?E\+1[79]", cell)
                 )
             if name_defect == "":
@@ -181,20 +204,26 @@ def test_duplicates_are_all_removed_but_one(city: Path) -> None:
 def test_layout_defects(city: Path) -> None:
     """Title rows, several sheets, blank rows, Excel numbers and date cells, every date format, encodings."""
     cells, sheets, gaps = [], set(), False
-    for path in (city / "input").glob("*/*.xlsx"):
-        workbook = openpyxl.load_workbook(path)
-        sheets.add(len(workbook.sheetnames))
-        for sheet in workbook:
-            rows = data_rows(read_rows(path), path.parent.name)
-            numbers = sorted(row for s, row in rows if s == sheet.title)
+    for path in extracts(city, ".xlsx", ".xls"):
+        rows = data_rows(read_rows(path), source_of(city, path))
+        sheet_names = sorted({s for s, _ in rows})
+        sheets.add(len(sheet_names))
+        for name in sheet_names:
+            numbers = sorted(row for s, row in rows if s == name)
             gaps |= numbers != list(range(numbers[0], numbers[0] + len(numbers)))
-            cells += [c for row in sheet.iter_rows(values_only=True) for c in row]
+        if path.suffix == ".xlsx":
+            cells += [
+                c
+                for sheet in openpyxl.load_workbook(path)
+                for row in sheet.iter_rows(values_only=True)
+                for c in row
+            ]
     assert max(sheets) >= 2 and gaps
     assert any(isinstance(c, datetime) for c in cells)
     assert any(isinstance(c, float) and c > 1e16 for c in cells)  # an ID Excel stored as a number
     assert any(isinstance(c, int | float) and 10_000 < c < 60_000 for c in cells)  # an Excel serial date
     texts = [str(c) for c in cells]
-    for csv_path in (city / "input").glob("*/*.csv"):
+    for csv_path in extracts(city, ".csv", ".txt"):
         texts += [cell for cells in read_rows(csv_path).values() for cell in cells]
     for pattern in (
         r"\d{4}-\d\d-\d\d",
@@ -205,7 +234,7 @@ def test_layout_defects(city: Path) -> None:
     ):
         assert any(re.fullmatch(pattern, t) for t in texts), pattern
     encodings = set()
-    for csv_path in (city / "input").glob("*/*.csv"):
+    for csv_path in extracts(city, ".csv", ".txt"):
         raw = csv_path.read_bytes()
         try:
             raw.decode("utf-8")
@@ -228,9 +257,12 @@ def test_committed_sample_holds_every_defect() -> None:
         assert counts["name_defect"].get(kind, 0) >= 3, kind
     for kind in ("exact_duplicate_row", "second_registration"):
         assert counts["row_defect"].get(kind, 0) >= 3, kind
-    files = {p.suffix for p in (SAMPLE / "input").glob("*/*")}
-    assert files == {".csv", ".xlsx"}
-    heads = {p.read_bytes()[:3] == b"\xef\xbb\xbf" for p in (SAMPLE / "input").glob("*/*.csv")}
+    files = extracts(SAMPLE)
+    assert {p.suffix for p in files} == {".csv", ".xlsx", ".xls", ".txt"}
+    assert any(len(p.relative_to(SAMPLE / "input").parts) > 2 for p in files), "a file in a subfolder"
+    records = truth["source_record"].str.extract(r"^([^#:]+)").unique().to_list()
+    assert sorted(records) == sorted(p.relative_to(SAMPLE / "input").as_posix() for p in files)
+    heads = {p.read_bytes()[:3] == b"\xef\xbb\xbf" for p in extracts(SAMPLE, ".csv")}
     assert heads == {True, False}
 
 

@@ -44,9 +44,12 @@ def test_every_source_is_read_and_staged_with_its_own_assets_and_checks(tmp_path
     assert result.success
     assert _materialized(result) == {f"{kind}_{s}" for s in sources for kind in ("raw", "staged")}
     checks = {(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations()}
-    assert {(f"staged_{s}", "schema") for s in sources} | {
-        (f"raw_{s}", "files_readable") for s in sources
-    } <= checks
+    assert checks == {
+        *((f"raw_{s}", "files_readable") for s in sources),
+        *((f"raw_{s}", "complete") for s in sources),
+        *((f"staged_{s}", "row_rules") for s in sources),
+        *((f"staged_{s}", "schema") for s in sources),
+    }
     assert {f"staged_{s}" for s in sources} <= _tables(tmp_path)
     with duckdb.connect(str(tmp_path / AS_OF / "aidmatch.duckdb"), read_only=True) as con:
         files = con.sql("SELECT DISTINCT source FROM ingest_files").fetchall()

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from checks.quarantine import source_counts, stage_source
+from pipelines.settings import IntakeSettings
 from publish.xlsx_files import write_workbook
 from sources.column_maps import load_column_maps
 from sources.readers import read_source
@@ -34,6 +35,7 @@ from tests.conftest import (
 AS_OF = dt.date(2026, 6, 30)
 LIMIT = 32767
 VALID_ID = "11010519491231002X"
+OTHER_ID = citizen_id("110101", dt.date(1980, 1, 2), 11)
 RECORD = ("source", "source_file", "source_sheet", "source_row", "source_record")
 
 
@@ -81,7 +83,7 @@ def write_xlsx_with_a_huge_cell(path: Path, huge: str) -> None:
     sheet.title = "花名册"
     sheet.append(["姓名", "公民身份号码", "居住地址", "失业登记日期"])
     sheet.append(["张三", VALID_ID, "HUGE-CELL", "2024-03-05"])
-    sheet.append(["李四", citizen_id("110101", dt.date(1980, 1, 2), 11), "北京市东城区某街1号", "2024-03-06"])
+    sheet.append(["李四", OTHER_ID, "北京市东城区某街1号", "2024-03-06"])
     path.parent.mkdir(parents=True)
     workbook.save(path)
     with zipfile.ZipFile(path) as archive:
@@ -93,17 +95,31 @@ def write_xlsx_with_a_huge_cell(path: Path, huge: str) -> None:
             archive.writestr(name, data)
 
 
-def test_a_3_mb_xlsx_cell_is_cut_and_its_row_quarantined_with_file_sheet_and_row(tmp_path: Path, con) -> None:
+def write_csv_with_a_huge_cell(path: Path, huge: str) -> None:
+    rows = [["张三", VALID_ID, huge, "2024-03-05"], ["李四", OTHER_ID, "北京市东城区某街1号", "2024-03-06"]]
+    write_csv_file(path, ["姓名", "公民身份号码", "居住地址", "失业登记日期"], rows)
+
+
+@pytest.mark.parametrize(
+    ("file", "write"),
+    [("东城区.xlsx", write_xlsx_with_a_huge_cell), ("东城区.csv", write_csv_with_a_huge_cell)],
+    ids=["xlsx", "csv"],
+)
+def test_a_3_mb_cell_is_cut_and_its_row_quarantined_with_file_and_row(
+    tmp_path: Path, con, file, write
+) -> None:
     huge = "北京市东城区" + "某" * 3_000_000
-    write_xlsx_with_a_huge_cell(tmp_path / "unemployment" / "东城区.xlsx", huge)
-    read_source(con, tmp_path, "unemployment", load_column_maps()["unemployment"], "raw_unemployment")
+    write(tmp_path / "unemployment" / file, huge)
+    column_map = load_column_maps()["unemployment"]
+    read_source(con, tmp_path, "unemployment", column_map, "raw_unemployment", limits=IntakeSettings())
     assert con.execute("SELECT max(length(address)) FROM raw_unemployment").fetchall()[0] == (len(huge),)
+    record = f"unemployment/{file.replace('.xlsx', '.xlsx#花名册')}:2"
 
     result = stage(con, "unemployment")
 
     assert (result.rows_read, result.rows_staged, result.rows_rejected) == (2, 2, 0)
     assert quarantined(con, "unemployment", "cell_too_long") == {
-        ("unemployment/东城区.xlsx#花名册:2", "cell_too_long:address"): str(len(huge))
+        (record, "cell_too_long:address"): str(len(huge))
     }
     [(message,)] = con.execute("SELECT message FROM quarantine_unemployment").fetchall()
     assert message.startswith("居住地址：") and f"{LIMIT}" in message  # the steward's header, the limit

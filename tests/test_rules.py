@@ -646,7 +646,12 @@ def test_every_emitted_code_has_a_label(tmp_path):
         " UNION SELECT status FROM out_zero_employment_households"
     )
     known = {c.code for c in CODES}
-    assert len(emitted) >= 12
+    assert {code for (code,) in emitted} == {
+        "RECOGNIZE", "OUTREACH",  # P0, P2
+        "AGE_4050", "DIBAO", "DISABLED", "LONG_TERM_UNEMPLOYED", "ZERO_EMPLOYMENT_HOUSEHOLD",  # P0
+        "EMPLOYED", "DUPLICATE", "BASIS_ENDED",  # P1: employed, registered twice, once as 残疾 without a card
+        "unemployment", "employment_difficulty", "high", "review", "CONFIRMED",
+    }  # fmt: skip
     assert {code for (code,) in emitted} <= known
     people = labelled_for_people(pl.DataFrame({"reasons": ["DIBAO;RECOGNIZE"]}))
     assert people["reasons"].to_list() == ["低保/低保边缘家庭成员、应认定就业困难人员"]

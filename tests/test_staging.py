@@ -61,7 +61,7 @@ def test_read_equals_staged_plus_rejected_and_defects_are_kept(con):
     )
     result = stage_source(con, "unemployment")
     assert (result.rows_read, result.rows_staged, result.rows_rejected) == (5, 4, 1)
-    assert quarantine(con, "unemployment") >= {
+    assert quarantine(con, "unemployment") == {
         ("unemployment/a.csv:3", "id_bad_checksum", "110105194912310021", "kept"),
         ("unemployment/a.csv:4", "no_identity", None, "rejected"),
         ("unemployment/a.csv:5", "id_excel_numeric", "1.10105199001011E+17", "kept"),

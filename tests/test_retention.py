@@ -1,0 +1,62 @@
+"""Work databases are kept for the newest as-of dates only; what a killed run leaves is removed.
+
+Only folders that are ours are removed, and of what a killed run left only what nobody can still use.
+"""
+
+import os
+import subprocess
+import tempfile
+
+from publish.retention import remove_expired_work_databases, remove_spill_folders
+from sources.csv_reader import remove_abandoned_parts
+
+
+def _work_folder(root, name, database=True):
+    folder = root / name
+    folder.mkdir()
+    if database:
+        (folder / "aidmatch.duckdb").write_bytes(b"db")
+    return folder
+
+
+def test_the_newest_dates_and_the_current_one_are_kept(tmp_path):
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"):
+        _work_folder(tmp_path, day)
+    # a rerun of an old date: the newest two stay, and the date being run
+    assert remove_expired_work_databases(tmp_path, "2026-11-01", 2) == ["2026-11-02"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-11-01", "2026-11-03", "2026-11-04"]
+
+
+def test_folders_that_are_not_ours_are_left_alone(tmp_path):
+    _work_folder(tmp_path, "2026-11-01", database=False)  # no database in it
+    _work_folder(tmp_path, "2026-13-01")  # not a date
+    _work_folder(tmp_path, "notes")
+    _work_folder(tmp_path, "2026-11-05")
+    assert remove_expired_work_databases(tmp_path, "2026-11-05", 1) == []
+    assert len(list(tmp_path.iterdir())) == 4
+
+
+def test_spill_folders_are_removed_and_the_write_ahead_log_kept(tmp_path):
+    folder = _work_folder(tmp_path, "2026-11-05")
+    (folder / "aidmatch.duckdb.tmp").mkdir()
+    (folder / "aidmatch.duckdb.tmp" / "spill.block").write_bytes(b"x")
+    (folder / "aidmatch.duckdb.wal").write_bytes(b"log")
+    assert remove_spill_folders(tmp_path) == ["2026-11-05/aidmatch.duckdb.tmp"]
+    assert sorted(p.name for p in folder.iterdir()) == ["aidmatch.duckdb", "aidmatch.duckdb.wal"]
+
+
+def test_csv_parts_of_dead_processes_are_removed_and_live_ones_kept(monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    abandoned = tmp_path / f"aidmatch_csv_pid{dead.pid}_k1ll3d"
+    live = tmp_path / f"aidmatch_csv_pid{os.getpid()}_r3ad1ng"
+    for folder in (abandoned, live):
+        folder.mkdir()
+        (folder / "part-0001.csv").write_text("姓名\n")
+    assert abandoned.name in remove_abandoned_parts()
+    assert not abandoned.exists() and live.exists()
+    older = tmp_path / "aidmatch_csv_1234_5678"  # named before the PID was in the name: left alone
+    older.mkdir()
+    remove_abandoned_parts()
+    assert older.exists()
