@@ -18,6 +18,7 @@ The logic lives in `sources/` and `checks/`; this module only wires it.
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -105,6 +106,7 @@ def _ingest_source(
     published: PublishedRun | None,
     read: bool,
     stage: bool,
+    as_of: date,
 ) -> _SourceWork:
     """Read and/or stage one source on its own cursor (closed here); a SourceReadError is reported as the
     failed `files_readable` check, not raised. Runs on a worker thread: it logs nothing itself."""
@@ -148,7 +150,9 @@ def _ingest_source(
             if complete.blocking:
                 return work  # not staged: nothing downstream decides on a partial extract
         if stage:
-            result = stage_source(con, source)
+            result = stage_source(
+                con, source, as_of=as_of, max_cell_chars=aidmatch.settings.intake.max_cell_chars
+            )
             threshold = aidmatch.settings.validation.max_quarantine_rate
             work.results.append(
                 dg.MaterializeResult(
@@ -204,6 +208,7 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
                 _SourceWork(source),
                 published,
                 *plan[source],
+                date.fromisoformat(context.partition_key),
             )
             for source in order
         ]

@@ -6,6 +6,7 @@ failure while the linker still gets every record it can use.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 
@@ -50,17 +51,22 @@ def source_counts(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, int]
     return {"rows_read": read, "rows_staged": staged, "rows_rejected": rejected, "rows_flagged": flagged}
 
 
-def stage_source(con: duckdb.DuckDBPyConnection, source: str) -> StagingResult:
+def stage_source(
+    con: duckdb.DuckDBPyConnection, source: str, *, as_of: date, max_cell_chars: int
+) -> StagingResult:
     """raw_<source> -> staged_<source> and quarantine_<source>.
+
+    `as_of` is the night being matched (an ID's birth date after it is impossible); a cell longer than
+    `max_cell_chars` is cut to it and its row flagged (`IntakeSettings.max_cell_chars`).
 
     One pass over the normalizing joins writes the staged table with every row and, beside the staged
     columns, the list of rules each row fails; the quarantine table is read off that column, the
     rejected rows are deleted and the column dropped. (The joins are the costly part at 10M rows.)
     """
     normalized, staged, quarantine = f"normalized_{source}", f"staged_{source}", f"quarantine_{source}"
-    build_normalized(con, source, f"raw_{source}", normalized)
+    build_normalized(con, source, f"raw_{source}", normalized, as_of=as_of, max_cell_chars=max_cell_chars)
     columns = [name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE {normalized})").fetchall()]
-    rules = rules_for(source, columns)
+    rules = rules_for(source, columns, max_cell_chars)
     con.execute(f"CREATE OR REPLACE TABLE {staged} ({staged_table_sql(source)}, _failures {FAILURES_TYPE})")
     con.execute(
         f"INSERT INTO {staged} BY NAME SELECT {staged_columns_sql(source)}, {failures_sql(rules)} AS _failures "

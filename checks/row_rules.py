@@ -6,13 +6,17 @@ of column (every date column, every enumeration) are generated from `sources.sta
 a new column gets its checks by being declared. The quarantine table is the union of all rules.
 
 Only a row that nothing can be done with is rejected (no ID and no name); every other defect keeps the
-row so that the linker can still try, and tells the steward what to fix at the source.
+row so that the linker can still try, and tells the steward what to fix at the source. That includes
+what staging did to make a cell safe (cut to the size limit, control characters removed) and values
+that would be spreadsheet formulas: each is flagged per raw column, never done in silence.
 """
 
+import re
 from dataclasses import dataclass
 
-from sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS
+from sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS, RAW_KINDS
 from sources.tables import SOURCE_COLUMNS, SOURCE_RECORD_SQL
+from sources.text import FORMULA_PREFIXES
 
 
 @dataclass(frozen=True)
@@ -147,8 +151,78 @@ def _duplicate_row_rule() -> RowRule:
     )
 
 
-def rules_for(source: str, normalized_columns: list[str]) -> list[RowRule]:
-    return [*IDENTITY_RULES, *_value_rules(source, set(normalized_columns)), _duplicate_row_rule()]
+# Labels of the raw identity columns; every other raw column is labelled by its staged column's description.
+_IDENTITY_LABELS = {"name": "姓名", "citizen_id": "身份证号", "sex": "性别", "birth_date": "出生日期"}
+
+
+def _raw_labels(source: str) -> dict[str, str]:
+    """Raw column -> the Chinese term a steward knows it by (the first word of its column's description)."""
+    labels = dict(_IDENTITY_LABELS)
+    for column in SOURCE_COLUMNS[source]:
+        labels[DERIVATIONS[column.name].raw] = re.split(r"[\s:：(（]", column.description, maxsplit=1)[0]
+    return labels
+
+
+# A value that a spreadsheet would run as a formula (the raw values are trimmed, so a leading tab or line
+# break is gone; what follows it counts). Names never start with these characters. In other text a
+# leading + or - may be a telephone number (+86…) or a placeholder (-): only one followed by something
+# other than digits, spaces, brackets and signs is flagged there.
+_FORMULA_CODES = ", ".join(str(ord(c)) for c in FORMULA_PREFIXES if not c.isspace())
+_FORMULA_CONDITIONS = {
+    "name": "ascii({raw}) IN ({codes})",
+    "text": "ascii({raw}) IN ({codes}) AND NOT regexp_matches({raw}, '^[-+][0-9\\s()+-]*$')",
+}
+
+
+def _cell_rules(source: str, columns: set[str], max_cell_chars: int) -> list[RowRule]:
+    """What making a cell safe did, per raw column the source's files carry: `cell_too_long:<raw>` (cut to
+    `max_cell_chars`; the value is the original length), `control_characters:<raw>` (removed; the value
+    shows them escaped, e.g. \\x00), and on name and text columns `formula_like:<raw>` (kept as it is)."""
+    rules = []
+    for raw, label in _raw_labels(source).items():
+        if f"_cut_{raw}" not in columns:
+            continue
+        rules.append(
+            RowRule(
+                f"cell_too_long:{raw}",
+                f"_cut_{raw} IS NOT NULL",
+                f"_cut_{raw}",
+                f"{label}：单元格超过{max_cell_chars}个字符（值为原长度），已截断至该长度；记录保留"
+                f" / cell longer than {max_cell_chars} characters (value: its length): cut to that length, row kept",
+            )
+        )
+        rules.append(
+            RowRule(
+                f"control_characters:{raw}",
+                f"_ctl_{raw} IS NOT NULL",
+                f"_ctl_{raw}",
+                f"{label}：含控制字符（值中以\\x..显示），已删除；记录保留"
+                f" / control characters (shown as \\x.. in value) removed from the cell, row kept",
+            )
+        )
+        condition = _FORMULA_CONDITIONS.get(RAW_KINDS.get(raw, ""))
+        if condition is not None:
+            rules.append(
+                RowRule(
+                    f"formula_like:{raw}",
+                    condition.format(raw=f"raw_{raw}", codes=_FORMULA_CODES),
+                    f"raw_{raw}",
+                    f"{label}：以 = + - @ 开头，像电子表格公式；记录保留，原值不变，xlsx中按文本写出，请在源系统核对"
+                    f" / starts like a spreadsheet formula (= + - @): kept unchanged, written to xlsx as"
+                    f" literal text; check it at the source",
+                )
+            )
+    return rules
+
+
+def rules_for(source: str, normalized_columns: list[str], max_cell_chars: int) -> list[RowRule]:
+    columns = set(normalized_columns)
+    return [
+        *IDENTITY_RULES,
+        *_value_rules(source, columns),
+        *_cell_rules(source, columns, max_cell_chars),
+        _duplicate_row_rule(),
+    ]
 
 
 def _literal(text: str) -> str:

@@ -4,20 +4,32 @@ Every sheet has a frozen header row, an auto-filter, widths that fit the content
 double), IDs and record references stored as text (Excel must never turn 110105199001011234 into
 1.10105199001011E+17), landscape A4 fitted to the page width with the header repeated on every page.
 Written with openpyxl's write-only mode so a large list streams instead of building a DOM.
+
+No cell ever holds a formula that came from data (SPEC section 5): every cell of every sheet is made by
+`_cell`, which writes text starting with = + - @ (or a tab or carriage return) as literal text — string
+type, never openpyxl's formula type — with Excel's quote prefix, so editing the cell keeps it text.
 """
 
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from sources.text import FORMULA_PREFIXES
+
 MAX_WIDTH = 60
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", start_color="DDEBF7")
+_HEADER_STYLE = {
+    "font": Font(bold=True),
+    "fill": PatternFill("solid", start_color="DDEBF7"),
+    "alignment": Alignment(vertical="center", wrap_text=True),
+}
+_IDENTIFIER_STYLE = {"number_format": "@"}
 
 
 def _display_width(text: str) -> int:
@@ -69,25 +81,26 @@ def write_workbook(path: Path, sheets: dict[str, pl.DataFrame], headers: dict[st
         sheet.page_setup.fitToWidth = 1
         sheet.page_setup.fitToHeight = 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.append([_header_cell(sheet, label) for label in labels])
+        sheet.append([_cell(sheet, label, _HEADER_STYLE) for label in labels])
         text = frame.select(pl.all().cast(pl.String).fill_null(""))
-        identifiers = [is_identifier(column) for column in frame.columns]
+        styles = [_IDENTIFIER_STYLE if is_identifier(column) else None for column in frame.columns]
         for row in text.iter_rows():
-            sheet.append(
-                [_text_cell(sheet, v) if ident else v for v, ident in zip(row, identifiers, strict=True)]
-            )
+            sheet.append([_cell(sheet, value, style) for value, style in zip(row, styles, strict=True)])
     workbook.save(path)
 
 
-def _header_cell(sheet, label: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=label)
-    cell.font = _HEADER_FONT
-    cell.fill = _HEADER_FILL
-    cell.alignment = Alignment(vertical="center", wrap_text=True)
-    return cell
-
-
-def _text_cell(sheet, value: str) -> WriteOnlyCell:
+def _cell(sheet, value: str, style: dict[str, Any] | None = None) -> str | Cell:
+    """The one place a cell is made. Text that a spreadsheet would run as a formula (or openpyxl would store
+    as a formula or an error value: "=…", "#N/A") becomes a string cell with the quote prefix; other text
+    without a style stays a plain value, which openpyxl writes as a string without a cell object per value.
+    """
+    literal = value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES
+    if style is None and not literal:
+        return value
     cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = "@"
+    cell.data_type = "s"
+    if literal:
+        cell.quotePrefix = True
+    for name, setting in (style or {}).items():
+        setattr(cell, name, setting)
     return cell

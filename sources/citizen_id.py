@@ -46,8 +46,11 @@ def _check_character(first17: pl.Expr) -> pl.Expr:
     return pl.when(first17.is_not_null()).then(pl.lit(CHECK_CHARACTERS).str.slice(total % 11, 1))
 
 
-def normalize_citizen_ids(raw: pl.Series) -> pl.DataFrame:
+def normalize_citizen_ids(raw: pl.Series, *, as_of: date) -> pl.DataFrame:
     """Normalize and validate raw IDs; one output row per input value, in the same order.
+
+    A birth date after `as_of` (the night being matched, not the day the code runs) is impossible: a
+    re-run of an old night gives the verdicts that night gave.
 
     Columns: `id_raw` (the input), `id_norm` (18 characters, or NULL when missing or unrecoverable),
     `id_valid`, `id_issue` (NULL when valid; missing | excel_numeric | bad_chars | bad_length |
@@ -81,7 +84,7 @@ def normalize_citizen_ids(raw: pl.Series) -> pl.DataFrame:
         .then(pl.lit("bad_chars"))
         .when(pl.col("id_norm").is_null())
         .then(pl.lit("bad_length"))
-        .when(birth.is_null() | (birth < EARLIEST_BIRTH) | (birth > date.today()))
+        .when(birth.is_null() | (birth < EARLIEST_BIRTH) | (birth > as_of))
         .then(pl.lit("bad_date"))
         .when(pl.col("id_norm").str.slice(17, 1) != pl.col("check"))
         .then(pl.lit("bad_checksum"))
@@ -126,8 +129,9 @@ def check_character(first17: str) -> str:
 
 
 def normalize_citizen_id(raw: str | None) -> str | None:
-    """The normalized 18-character ID of one raw value, or None; says nothing of validity (see `id_valid`)."""
-    return normalize_citizen_ids(pl.Series([raw], dtype=pl.String))["id_norm"].item()
+    """The normalized 18-character ID of one raw value, or None; says nothing of validity (see `id_valid`),
+    so no as-of date matters (the latest one is passed)."""
+    return normalize_citizen_ids(pl.Series([raw], dtype=pl.String), as_of=date.max)["id_norm"].item()
 
 
 def mask_citizen_id(value: str | None) -> str:

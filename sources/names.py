@@ -50,8 +50,10 @@ def _to_simplified(values: pl.Series) -> pl.Series:
 
 
 def _tidy(name: pl.Expr) -> pl.Expr:
-    """Every run of middle-dot look-alikes becomes one U+00B7; dots at the ends go; empty becomes NULL."""
-    tidy = name.str.replace_all(_DOT_RUN, MIDDLE_DOT).str.strip_chars(MIDDLE_DOT)
+    """NFKC once more (removing a space or a note can leave a letter next to a combining mark that NFKC
+    joins: "A´" -> "A" + U+0301 -> "Á"), so a normalized name normalizes to itself; every run of middle-dot
+    look-alikes becomes one U+00B7; dots at the ends go; empty becomes NULL."""
+    tidy = name.str.normalize("NFKC").str.replace_all(_DOT_RUN, MIDDLE_DOT).str.strip_chars(MIDDLE_DOT)
     return pl.when(tidy != "").then(tidy)
 
 

@@ -5,6 +5,13 @@ the mechanics of applying the normalizers of this package at scale. The normaliz
 the *distinct* raw values of a column (a few thousand dates, a million names at most) and are joined
 back in DuckDB, so a 10-million-row contributions table never passes through Python row by row.
 
+Every raw cell is made safe before any normalizer sees it: cut to the configured length (a 3 MB cell
+must not reach a regular expression, a lookup table or a workbook) and stripped of control characters
+(`text.CONTROL_PATTERN`). The normalized view keeps, per raw column, what was done (`_cut_<raw>`: the
+original length; `_ctl_<raw>`: the value with its control characters shown escaped) for the row rules.
+Lookup columns get this from their lookup tables (distinct values, in Polars); only the columns read
+directly (free text: addresses, phones, employers) pay a test per cell, in the same pass.
+
 What does not belong here: reading files (`readers.py`), the row rules that decide what goes to
 quarantine (`checks/row_rules.py`), and the normalization logic itself (`citizen_id.py`, `names.py`,
 `dates.py`, `enums.py`).
@@ -12,6 +19,7 @@ quarantine (`checks/row_rules.py`), and the normalization logic itself (`citizen
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import polars as pl
@@ -21,7 +29,7 @@ from sources.dates import parse_dates, parse_months
 from sources.enums import normalize_enum, split_categories
 from sources.names import normalize_names
 from sources.tables import IDENTITY_COLUMNS, SOURCE_COLUMNS, staged_columns
-from sources.text import compact_text
+from sources.text import CONTROL_CHARACTERS, CONTROL_PATTERN, compact_text, escape_control
 
 
 @dataclass(frozen=True)
@@ -82,30 +90,79 @@ CARD_PATTERN = "^([0-9]{15}|[0-9]{17}[0-9X])[0-9]{2}$"
 # The disability card's last two digits: category then grade (中华人民共和国残疾人证 numbering).
 CARD_CATEGORIES = {"1": "视力", "2": "听力", "3": "言语", "4": "肢体", "5": "智力", "6": "精神", "7": "多重"}
 
+# Raw column -> the kind of value it holds: the derivations' raw columns and the identity cells.
+RAW_KINDS: dict[str, str] = {
+    "name": "name",
+    "citizen_id": "id",
+    **{d.raw: d.kind for d in DERIVATIONS.values()},
+}
+
 Lookup = Callable[[pl.Series], pl.Series]
 
 
-def _lookup_function(kind: str) -> Lookup:
+def _parse_numbers(raw: pl.Series) -> pl.Series:
+    """An amount as written (1,200 / ￥1200 / 1200元): separators, currency signs and spaces dropped; NULL
+    when it is no number. A lookup like the others: a few thousand distinct amounts, not a regex per row."""
+    return raw.str.replace_all(r"[,，¥￥元\s]", "").cast(pl.Float64, strict=False)
+
+
+def _lookup_function(kind: str, as_of: date) -> Lookup:
     """The vectorised normalizer for a derivation kind, as raw Series -> normalized Series."""
     if kind == "date":
         return parse_dates
     if kind == "month":
         return parse_months
+    if kind == "number":
+        return _parse_numbers
     if kind == "categories":
         return split_categories
     if kind == "name":
         return lambda raw: normalize_names(raw)["name"]
     if kind == "id":
-        return lambda raw: normalize_citizen_ids(raw)["id_norm"]
+        return lambda raw: normalize_citizen_ids(raw, as_of=as_of)["id_norm"]
     if kind.startswith("enum:"):
         enum_kind = kind.removeprefix("enum:")
         return lambda raw: normalize_enum(enum_kind, raw)
     raise ValueError(f"no lookup normalizer for kind {kind!r}")
 
 
-def _register_lookup(con: duckdb.DuckDBPyConnection, name: str, raw: pl.Series, values: pl.DataFrame) -> None:
-    """Store a raw -> normalized lookup as the temporary table `name`, column `raw` first."""
-    con.register("_lookup_frame", pl.concat([raw.alias("raw").to_frame(), values], how="horizontal"))
+def _safe_cells(raw: pl.Series, max_chars: int) -> pl.DataFrame:
+    """Distinct raw values -> `raw` (the lookup key), `clean` (cut to `max_chars`, control characters
+    removed, trimmed, NULL when nothing is left), `cut_length` (the original length of a value that was
+    cut) and `controls` (a value that held control characters, cut, with them shown escaped)."""
+    controls = raw.str.contains(CONTROL_PATTERN)
+    cut = raw.str.slice(0, max_chars)
+    escaped = cut.clone()
+    if controls.any():
+        dirty = controls.fill_null(False).arg_true()
+        escaped = escaped.scatter(
+            dirty,
+            cut.gather(dirty).str.replace_many(
+                list(CONTROL_CHARACTERS), [escape_control(c) for c in CONTROL_CHARACTERS]
+            ),
+        )
+    clean = cut.str.replace_all(CONTROL_PATTERN, "").str.strip_chars(_TRIMMED)
+    length = raw.str.len_chars()
+    return pl.DataFrame(
+        {
+            "raw": raw,
+            "clean": pl.Series(clean).set(clean == "", None),
+            "cut_length": length.set(length <= max_chars, None),
+            "controls": escaped.set(~controls.fill_null(False), None),
+        }
+    )
+
+
+def _card_values(clean: pl.Series) -> pl.DataFrame:
+    """残疾人证号: compacted and upper-cased (the ID inside it is normalized with the ID column's values)."""
+    return clean.to_frame("card").select(value=compact_text(pl.col("card")).str.to_uppercase())
+
+
+def _register_lookup(
+    con: duckdb.DuckDBPyConnection, name: str, cells: pl.DataFrame, values: pl.DataFrame
+) -> None:
+    """Store a lookup as the temporary table `name`: `_safe_cells`' columns, then the normalized ones."""
+    con.register("_lookup_frame", pl.concat([cells, values], how="horizontal"))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _lookup_frame")
     con.unregister("_lookup_frame")
 
@@ -114,38 +171,81 @@ def _distinct(con: duckdb.DuckDBPyConnection, sql: str) -> pl.Series:
     return con.sql(f"SELECT DISTINCT v FROM ({sql}) WHERE v IS NOT NULL").pl()["v"]
 
 
+_TRIMMED = " \t\r\n\u3000"  # ordinary and ideographic spaces, tabs and line breaks at the ends of a cell
+
+
 def _clean_text(expr: str) -> str:
     """Trim ordinary and ideographic spaces; an empty cell becomes NULL."""
-    return f"NULLIF(trim({expr}, ' \t\r\n\u3000'), '')"
+    return f"NULLIF(trim({expr}, '{_TRIMMED}'), '')"
 
 
-def build_normalized(con: duckdb.DuckDBPyConnection, source: str, raw_table: str, target: str) -> None:
-    """Create the view `target`: every raw row with its raw values and the normalized staged columns.
+def _escaped_sql(expr: str) -> str:
+    """SQL showing each control character of `expr` as `\\xNN` (for the rows that have one only)."""
+    for character in CONTROL_CHARACTERS:
+        expr = f"replace({expr}, chr({ord(character)}), '{escape_control(character)}')"
+    return expr
+
+
+def _direct_cells(raw_table: str, columns: list[str], max_chars: int) -> str:
+    """The raw table with `_raw_row` and, for each column read without a lookup, `_has_ctl_<c>` (one
+    control-character test per cell) and `_clean_<c>` (cut, control characters removed, trimmed), each
+    computed once (two projections), for the staged column and the row rules alike.
+
+    The trim runs inside each branch: trimming the result of a CASE would copy every string first.
+    """
+    tests = "".join(f", regexp_matches({c}, '{CONTROL_PATTERN}') AS _has_ctl_{c}" for c in columns)
+    cleaned = []
+    for c in columns:
+        safe = _clean_text(f"regexp_replace(left({c}, {max_chars}), '{CONTROL_PATTERN}', '', 'g')")
+        unsafe = f"strlen({c}) > {max_chars} OR _has_ctl_{c}"
+        cleaned.append(f", CASE WHEN {unsafe} THEN {safe} ELSE {_clean_text(c)} END AS _clean_{c}")
+    return f"(SELECT *{''.join(cleaned)} FROM (SELECT *, rowid AS _raw_row{tests} FROM {raw_table}))"
+
+
+def build_normalized(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    raw_table: str,
+    target: str,
+    *,
+    as_of: date,
+    max_cell_chars: int,
+) -> None:
+    """Create the view `target`: every raw row with its (safe) raw values and the normalized staged columns.
 
     A view over the raw table and small lookup tables (one per normalized column, distinct values
     only), not a table: the quarantine and the staged table each read it once, and a 10-million-row
     intermediate never has to sit in memory. `drop_normalized` removes it and its lookups.
 
-    Raw columns keep their names prefixed `raw_`, so the row rules can compare what came in with what
-    came out (a non-empty date that did not parse, an enum value nobody knows) and report the raw value.
+    Raw columns keep their names prefixed `raw_` (cut, control characters removed, trimmed), so the row
+    rules can compare what came in with what came out (a non-empty date that did not parse, an enum value
+    nobody knows) and report the raw value; `_cut_<c>` and `_ctl_<c>` say what making the cell safe did.
+    An ID's birth date is judged against `as_of`, so a re-run of an old night gives the same verdicts.
     """
     raw_cols = [r[0] for r in con.sql(f"DESCRIBE {raw_table}").fetchall()]
     has = set(raw_cols).__contains__
     joins: list[str] = []
-    selects: list[str] = [f"r.{c} AS raw_{c}" for c in raw_cols if c not in _RECORD_COLUMNS]
-    selects += [f"r.{c}" for c in _RECORD_COLUMNS] + ["r.rowid AS _raw_row"]
+    selects: list[str] = [f"r.{c}" for c in _RECORD_COLUMNS] + ["r._raw_row"]
+    looked_up: dict[str, str] = {}  # raw column -> the lookup table alias that holds its safe cells
+
+    def lookup(
+        column: str, alias: str, key: str, normalize: Callable[[pl.Series], pl.DataFrame], via: str = ""
+    ) -> str:
+        """Register the lookup `alias` of the distinct values of `key` (SQL over the raw table `r`, and the
+        joins `via` when it needs them), normalized from their safe cells by `normalize`; join it on `key`."""
+        raw = _distinct(con, f"SELECT {key} AS v FROM {raw_table} r {via}")
+        cells = _safe_cells(raw, max_cell_chars)
+        _register_lookup(con, alias, cells, normalize(cells["clean"]))
+        joins.append(f"LEFT JOIN {alias} ON {alias}.raw = {key}")
+        if column:
+            looked_up[column] = alias
+        return alias
 
     # Identity. The disability card number is the holder's ID (18, or a legacy 15) followed by the category
     # and grade digits; it gives the ID when the ID column is blank.
     card = "NULL"
     if has("card_no"):
-        cards_raw = _distinct(con, f"SELECT {_clean_text('card_no')} AS v FROM {raw_table}")
-        cards = cards_raw.to_frame("raw").select(
-            compact_text(pl.col("raw")).str.to_uppercase().alias("value")
-        )
-        _register_lookup(con, f"_lk_{target}_card", cards_raw, cards)
-        joins.append(f"LEFT JOIN _lk_{target}_card lcard ON lcard.raw = {_clean_text('r.card_no')}")
-        card = "lcard.value"
+        card = f"{lookup('card_no', f'_lk_{target}_card', _clean_text('r.card_no'), _card_values)}.value"
     id_input = _clean_text("r.citizen_id") if has("citizen_id") else "NULL"
     # A card that is not "ID + two digits" (say, Excel turned it into 1.10105199001011E+19) goes to the ID
     # normalizer whole, which says what is wrong with it (and keeps the digits that survived).
@@ -154,51 +254,74 @@ def build_normalized(con: duckdb.DuckDBPyConnection, source: str, raw_table: str
         f"THEN left({card}, length({card}) - 2) ELSE {card} END"
     )
     id_expr = f"COALESCE({id_input}, {card_id})" if has("card_no") else id_input
-    ids_raw = _distinct(con, f"SELECT {id_expr} AS v FROM {raw_table} r {' '.join(joins)}")
-    _register_lookup(con, f"_lk_{target}_id", ids_raw, normalize_citizen_ids(ids_raw).drop("id_raw"))
-    joins.append(f"LEFT JOIN _lk_{target}_id lid ON lid.raw = {id_expr}")
+    lid = lookup(
+        "citizen_id" if has("citizen_id") else "",
+        f"_lk_{target}_id",
+        id_expr,
+        lambda clean: normalize_citizen_ids(clean, as_of=as_of).drop("id_raw"),
+        via=" ".join(joins),
+    )
     selects += [
-        f"{id_expr} AS id_raw",
-        "lid.id_norm",
-        "COALESCE(lid.id_valid, false) AS id_valid",
-        f"CASE WHEN {id_expr} IS NULL THEN 'missing' ELSE lid.id_issue END AS id_issue",
-        "lid.id_prefix",
-        "lid.id_birth_date",
-        "lid.id_sex",
-        "lid.id_region_known",
+        f"{lid}.clean AS id_raw",
+        f"{lid}.id_norm",
+        f"COALESCE({lid}.id_valid, false) AS id_valid",
+        f"CASE WHEN {id_expr} IS NULL THEN 'missing' ELSE {lid}.id_issue END AS id_issue",
+        *(f"{lid}.{c}" for c in ("id_prefix", "id_birth_date", "id_sex", "id_region_known")),
     ]
 
-    names_raw = _distinct(con, f"SELECT {_clean_text('name')} AS v FROM {raw_table}") if has("name") else None
-    if names_raw is not None:
-        _register_lookup(con, f"_lk_{target}_name", names_raw, normalize_names(names_raw).drop("name_raw"))
-        joins.append(f"LEFT JOIN _lk_{target}_name lname ON lname.raw = {_clean_text('r.name')}")
-        selects += [f"{_clean_text('r.name')} AS name_raw", "lname.name", "lname.name_alias"]
+    if has("name"):
+        lname = lookup(
+            "name",
+            f"_lk_{target}_name",
+            _clean_text("r.name"),
+            lambda clean: normalize_names(clean).drop("name_raw"),
+        )
+        selects += [f"{lname}.clean AS name_raw", f"{lname}.name", f"{lname}.name_alias"]
     else:
         selects += ["NULL AS name_raw", "NULL AS name", "NULL AS name_alias"]
 
+    direct: list[str] = []  # raw columns read without a lookup: text
     for column in SOURCE_COLUMNS[source] + IDENTITY_VALUE_COLUMNS:
         derivation = DERIVATIONS[column.name]
+        value = f"r._clean_{derivation.raw}"
         if not has(derivation.raw):
             selects.append(f"CAST(NULL AS {column.sql_type}) AS {column.name}")
-            continue
-        value = _clean_text(f"r.{derivation.raw}")
-        if derivation.kind == "text":
+        elif derivation.kind == "text":
+            direct.append(derivation.raw)
             selects.append(f"{value} AS {column.name}")
-        elif derivation.kind == "number":
-            selects.append(
-                f"TRY_CAST(regexp_replace({value}, '[,，¥￥元\\s]', '', 'g') AS DOUBLE) AS {column.name}"
-            )
         elif derivation.kind == "card_no":
             selects.append(f"NULLIF({card}, '') AS {column.name}")
         else:
-            alias = f"_lk_{target}_{column.name}"
-            raw_values = _distinct(con, f"SELECT {_clean_text(derivation.raw)} AS v FROM {raw_table}")
-            normalized = _lookup_function(derivation.kind)(raw_values).alias("value").to_frame()
-            _register_lookup(con, alias, raw_values, normalized)
-            joins.append(f"LEFT JOIN {alias} ON {alias}.raw = {value}")
+            normalizer = _lookup_function(derivation.kind, as_of)
+            alias = lookup(
+                derivation.raw,
+                f"_lk_{target}_{column.name}",
+                _clean_text(f"r.{derivation.raw}"),
+                lambda clean, normalizer=normalizer: normalizer(clean).alias("value").to_frame(),
+            )
             selects.append(f"CAST({alias}.value AS {column.sql_type}) AS {column.name}")
+
+    # Every raw column once more, made safe, with what making it safe did (columns no derivation reads, too).
+    direct += [c for c in raw_cols if c not in _RECORD_COLUMNS and c not in looked_up and c not in direct]
+    for c in raw_cols:
+        if c in looked_up:
+            alias = looked_up[c]
+            selects += [
+                f"{alias}.clean AS raw_{c}",
+                f"{alias}.cut_length AS _cut_{c}",
+                f"{alias}.controls AS _ctl_{c}",
+            ]
+        elif c in direct:
+            cut = f"CASE WHEN strlen(r.{c}) > {max_cell_chars} AND length(r.{c}) > {max_cell_chars} THEN length(r.{c}) END"
+            controls = f"CASE WHEN r._has_ctl_{c} THEN {_escaped_sql(f'left(r.{c}, {max_cell_chars})')} END"
+            selects += [
+                f"r._clean_{c} AS raw_{c}",
+                f"{cut} AS _cut_{c}",
+                f"{controls} AS _ctl_{c}",
+            ]
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {', '.join(selects)} FROM {raw_table} r {' '.join(joins)}"
+        f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {', '.join(selects)} "
+        f"FROM {_direct_cells(raw_table, direct, max_cell_chars)} r {' '.join(joins)}"
     )
 
 

@@ -13,10 +13,11 @@ from sources.citizen_id import (
 )
 
 VALID = "11010519491231002X"
+AS_OF = date(2026, 6, 30)
 
 
 def one(raw: str | None) -> dict:
-    return normalize_citizen_ids(pl.Series([raw], dtype=pl.String)).row(0, named=True)
+    return normalize_citizen_ids(pl.Series([raw], dtype=pl.String), as_of=AS_OF).row(0, named=True)
 
 
 @pytest.mark.parametrize(("first17", "check"), [("11010519491231002", "X"), ("44052418800101001", "4")])
@@ -95,8 +96,8 @@ def test_untrusted_ids_keep_their_normalized_form_for_fuzzy_matching(raw: str, i
     assert row["id_birth_date"] is None and row["id_sex"] is None
 
 
-def test_future_birth_date_is_bad_date() -> None:
-    tomorrow = (date.today() + timedelta(days=1)).strftime("%Y%m%d")
+def test_birth_date_after_the_as_of_date_is_bad_date() -> None:
+    tomorrow = (AS_OF + timedelta(days=1)).strftime("%Y%m%d")
     first17 = f"110105{tomorrow}002"
     assert one(first17 + check_character(first17))["id_issue"] == "bad_date"
 
@@ -142,7 +143,7 @@ def test_unknown_region_is_a_warning_not_a_defect() -> None:
 
 def test_output_is_aligned_with_input_including_duplicates_and_nulls() -> None:
     raw = pl.Series(["330421750101001", None, VALID, "330421750101001", "bad"])
-    result = normalize_citizen_ids(raw)
+    result = normalize_citizen_ids(raw, as_of=AS_OF)
     assert result.columns == [
         "id_raw",
         "id_norm",
@@ -159,7 +160,7 @@ def test_output_is_aligned_with_input_including_duplicates_and_nulls() -> None:
 
 
 def test_all_null_input() -> None:
-    result = normalize_citizen_ids(pl.Series([None, None]))
+    result = normalize_citizen_ids(pl.Series([None, None]), as_of=AS_OF)
     assert result["id_issue"].to_list() == ["missing", "missing"]
 
 
@@ -182,7 +183,7 @@ def test_excel_text_marker_apostrophe_is_dropped():
 
 
 def test_disability_card_number_stored_by_excel_keeps_only_the_surviving_prefix():
-    frame = normalize_citizen_ids(pl.Series(["1.10105199001011E+19"]))
+    frame = normalize_citizen_ids(pl.Series(["1.10105199001011E+19"]), as_of=AS_OF)
     assert frame["id_issue"].to_list() == ["excel_numeric"]
     assert frame["id_norm"].to_list() == [None]
     assert frame["id_prefix"].to_list() == ["110105199001011"]

@@ -38,7 +38,7 @@ def stage(con: duckdb.DuckDBPyConnection, records: list[dict]) -> None:
     """Create all five staged tables (declared columns) holding `records`, normalized like staging does:
     birth date and sex are only what the record itself says (never taken from its ID)."""
     frame = pl.DataFrame(records, schema_overrides={"birth_date": pl.Date, "id_raw": pl.String})
-    ids = normalize_citizen_ids(frame["id_raw"])
+    ids = normalize_citizen_ids(frame["id_raw"], as_of=date(2026, 6, 30))
     names = normalize_names(frame["name_raw"])
     frame = pl.concat([frame.drop("id_raw", "name_raw"), ids, names], how="horizontal").with_columns(
         source_row=pl.int_range(2, pl.len() + 2).over("source"),

@@ -1,10 +1,15 @@
 """Staging: raw text rows → staged rows and quarantine rows (sources/staging.py, checks/quarantine.py)."""
 
+from datetime import date
+from functools import partial
+
 import duckdb
 import pytest
 
-from checks.quarantine import stage_source
+from checks.quarantine import stage_source as stage_at
 from checks.source_checks import schema_result
+
+stage_source = partial(stage_at, as_of=date(2026, 6, 30), max_cell_chars=32767)
 
 RECORD = ("source", "source_file", "source_sheet", "source_row", "source_record")
 
