@@ -42,6 +42,9 @@ from sources.header import SCAN_ROWS, HeaderMatch, find_header
 from sources.raw_table import FileReport, RawTable, sql_text
 
 _DELIMITERS = (",", "\t", ";")
+# The header is found in the file's head (HEAD_BYTES); Python's csv module refuses a field past 128 kB, and
+# a long cell in the first rows must not stop a night: no field of the head can be longer than the head.
+csv.field_size_limit(max(csv.field_size_limit(), HEAD_BYTES))
 _MEMORY_DIR = "/dev/shm"  # a RAM file system on Linux: the parts never touch the disk
 _PART_READERS = 2  # parts read at once: the machine's two cores
 _PARTS_AHEAD = 2  # parts written and waiting for a reader

@@ -654,6 +654,15 @@ def test_csv_with_a_3_mb_cell_is_read_in_full_with_the_rows_after_it(tmp_path: P
         assert mine[2]["ethnicity"] == long and mine[3]["name"] == "赵六"
 
 
+def test_csv_with_a_long_cell_among_the_first_rows_is_read(tmp_path: Path) -> None:
+    """A 300 kB cell inside the head where the header is looked for: Python's csv module refuses fields past
+    128 kB by default, which raised a raw error instead of reading the file."""
+    long = "x" * 300_000
+    write_text(tmp_path / "unemployment" / "a.csv", CSV_TEXT + f"王五,110105194912310021,2024-01-01,{long}\n")
+    reports, rows = read(tmp_path)
+    assert reports[0].rows_read == 3 and rows[-1]["ethnicity"] == long
+
+
 def test_a_file_name_that_is_not_utf8_is_refused_by_a_printable_name(tmp_path: Path) -> None:
     write_text(tmp_path / "unemployment" / "ok.csv", CSV_TEXT)
     with open(os.path.join(bytes(tmp_path / "unemployment"), "海淀".encode("gbk") + b".csv"), "wb") as handle:
