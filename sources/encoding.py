@@ -33,12 +33,14 @@ class DecodeFailure(Exception):
 def detect_encoding(head: bytes) -> str | None:
     """The encoding of a CSV from its first bytes: BOM -> utf-8-sig, valid UTF-8 -> utf-8, else gb18030.
 
-    None when it is none of these: a UTF-16/32 byte-order mark or NUL bytes (UTF-16 without a mark),
-    or bytes that are not GB18030 either. The head may end inside a character; that is not an error.
+    None when it is none of these: a UTF-16/32 byte-order mark, UTF-16 without a mark (every other byte
+    NUL), or bytes that are not GB18030 either. A stray NUL in a cell is text like any other control
+    character: staging removes it and flags the row. The head may end inside a character; that is not an
+    error.
     """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or looks_like_utf16(head):
         return None
     for encoding in ("utf-8", "gb18030"):
         try:
@@ -47,6 +49,15 @@ def detect_encoding(head: bytes) -> str | None:
             continue
         return encoding
     return None
+
+
+def looks_like_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: every other byte NUL (ASCII delimiters and digits), the others not."""
+    if len(head) < 64:
+        return False
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    half = len(head) // 2
+    return (odd > 0.3 * half and even < 0.05 * half) or (even > 0.3 * half and odd < 0.05 * half)
 
 
 def decode_head(head: bytes, encoding: str, complete: bool) -> str:

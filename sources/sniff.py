@@ -13,6 +13,8 @@ from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
+from sources.encoding import looks_like_utf16
+
 _ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip archive
 _EMPTY_ZIP = b"PK\x05\x06"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .doc, and a password-protected .xlsx
@@ -155,21 +157,14 @@ def _sector(handle: BinaryIO, sector: int, size: int) -> bytes:
 
 def _text_kind(head: bytes) -> Kind:
     """A text export (in any encoding: the CSV reader says which it reads), HTML, or binary bytes."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(head):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or looks_like_utf16(head):
         return Kind.TEXT  # the CSV reader says which encodings it reads
     controls = len(head) - len(head.translate(None, _BINARY_CONTROLS))
-    if controls > len(head) // 100:  # random bytes: about one in ten; a text export: a stray one at most
+    # Random bytes: about one in ten. A text export: a stray one or a few (a NUL in a name), even in a
+    # file of a hundred bytes; staging removes them and flags their rows.
+    if controls > max(16, len(head) // 100):
         return Kind.BINARY
     start = head.lstrip(codecs.BOM_UTF8 + b" \t\r\n")[:512].lower()
     if start.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")) or b"<html" in start:
         return Kind.HTML
     return Kind.TEXT
-
-
-def _looks_utf16(head: bytes) -> bool:
-    """UTF-16 without a byte-order mark: every other byte NUL (ASCII delimiters and digits), the others not."""
-    if len(head) < 64:
-        return False
-    even, odd = head[0::2].count(0), head[1::2].count(0)
-    half = len(head) // 2
-    return (odd > 0.3 * half and even < 0.05 * half) or (even > 0.3 * half and odd < 0.05 * half)

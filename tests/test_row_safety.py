@@ -172,6 +172,25 @@ def test_nul_bytes_inside_a_name_are_removed_and_the_row_flagged(con) -> None:
     assert names == [("张三", "张三"), ("李四", "李四")]
 
 
+@pytest.mark.parametrize("codec", ["utf-8", "gb18030"])
+def test_a_csv_with_nul_bytes_in_a_name_is_read_and_the_row_flagged(tmp_path: Path, con, codec: str) -> None:
+    """A stray NUL is a control character in a cell, not UTF-16: the file is read, not refused."""
+    path = tmp_path / "unemployment" / "东城区.csv"
+    rows = [["张\x00三", VALID_ID, "2024-03-05"], ["李四", OTHER_ID, "2024-03-05"]]
+    write_csv_file(path, ["姓名", "公民身份号码", "失业登记日期"], rows, encoding=codec)
+    column_map = load_column_maps()["unemployment"]
+    [report] = read_source(
+        con, tmp_path, "unemployment", column_map, "raw_unemployment", limits=IntakeSettings()
+    )
+    assert (report.status, report.rows_read) == ("read", 2)
+    stage(con, "unemployment")
+    assert quarantined(con, "unemployment", "control_characters") == {
+        ("unemployment/东城区.csv:2", "control_characters:name"): "张\\x00三"
+    }
+    names = con.execute("SELECT name FROM staged_unemployment ORDER BY source_row").fetchall()
+    assert names == [("张三",), ("李四",)]
+
+
 @pytest.mark.parametrize("character", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
 def test_every_control_character_is_removed_from_lookup_and_direct_columns(con, character: str) -> None:
     raw_table(
