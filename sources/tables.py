@@ -38,7 +38,9 @@ IDENTITY_COLUMNS: tuple[Column, ...] = (
     Column("source_file", "VARCHAR", "file path relative to the input root, e.g. dibao/东城区.xlsx", False),
     Column("source_sheet", "VARCHAR", "sheet name for xlsx, NULL for csv"),
     Column("source_row", "INTEGER", "1-based row/line number as shown by Excel or an editor", False),
-    Column("id_raw", "VARCHAR", "the ID exactly as read (text)"),
+    Column(
+        "id_raw", "VARCHAR", "the ID as read (text): trimmed, cut to the cell limit, no control characters"
+    ),
     Column("id_norm", "VARCHAR", "normalized 18-char ID, NULL when missing or unrecoverable"),
     Column("id_valid", "BOOLEAN", "id_norm passes length, date and MOD 11-2 check", False),
     Column(
@@ -47,7 +49,7 @@ IDENTITY_COLUMNS: tuple[Column, ...] = (
         "NULL when valid; else missing | excel_numeric | bad_chars | bad_length | bad_date | bad_checksum",
     ),
     Column("id_prefix", "VARCHAR", "for excel_numeric IDs: the digits that survived (never a repaired ID)"),
-    Column("name_raw", "VARCHAR", "the name exactly as read"),
+    Column("name_raw", "VARCHAR", "the name as read: trimmed, cut to the cell limit, no control characters"),
     Column(
         "name", "VARCHAR", "normalized name: NFKC, no spaces, U+00B7 middle dot, simplified, note removed"
     ),
