@@ -120,6 +120,20 @@ class RunSettings:
             _check_group(self.output_group)
 
 
+@dataclass(frozen=True)
+class FreshnessSettings:
+    """How old the newest file of a source may be at the as-of date's end (`checks/freshness.py`)."""
+
+    warn_days: int = 35  # monthly extracts: older than this is a WARN naming the file
+    error_days: int = 60  # older than this an ERROR (not blocking: a stale extract may still be whole)
+
+    def __post_init__(self) -> None:
+        if self.warn_days < 1:
+            raise ConfigError("freshness.warn_days must be at least 1")
+        if self.error_days <= self.warn_days:
+            raise ConfigError("freshness.error_days must be greater than freshness.warn_days")
+
+
 def _check_group(name: str) -> None:
     """The outputs can be given to a group only if it exists and this user may give files to it."""
     try:
@@ -147,6 +161,7 @@ class Settings:
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     completeness: CompletenessSettings = field(default_factory=CompletenessSettings)
     run: RunSettings = field(default_factory=RunSettings)
+    freshness: FreshnessSettings = field(default_factory=FreshnessSettings)
     linking: LinkSettings = field(default_factory=LinkSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
 

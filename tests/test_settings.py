@@ -84,3 +84,10 @@ def test_config_errors_exit_2_with_one_line_before_the_run(tmp_path, capsys, dag
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.count("\n") == 0 and "memory_limit" in err and "Traceback" not in err
+
+
+def test_freshness_limits_are_validated(tmp_path):
+    settings = load_settings(DEFAULT_CONFIG, environ={})
+    assert (settings.freshness.warn_days, settings.freshness.error_days) == (35, 60)
+    with pytest.raises(ConfigError, match="greater than freshness.warn_days"):
+        load_settings(_write(tmp_path, "freshness:\n  warn_days: 40\n  error_days: 30\n"), environ={})
