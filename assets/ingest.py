@@ -5,6 +5,8 @@ Every source has its own pair of assets and the same checks:
   missing required column stops the run — nothing downstream runs on partial input.
 - `raw_<source>` · `complete` (blocking ERROR, WARN once the operator accepts): no data rows, or a fall
   past `completeness.max_row_drop` against the last published run (`checks/completeness.py`).
+- `raw_<source>` · `fresh` (WARN; ERROR, not blocking): the newest file read is older than
+  `freshness.warn_days` / `error_days` at the as-of date's end (`checks/freshness.py`).
 - `staged_<source>` · `row_rules` (WARN, or blocking ERROR past the configured quarantine rate) and
   `schema` (the Pandera schema generated from `sources/tables.py`, blocking ERROR).
 
@@ -26,11 +28,13 @@ import duckdb
 
 from assets.partitions import as_of_partitions
 from checks.completeness import Completeness, PublishedRun, assess, last_published_run, record_completeness
+from checks.freshness import assess_freshness
 from checks.quarantine import stage_source
 from checks.source_checks import (
     complete_result,
     files_readable_result,
     files_summary,
+    fresh_result,
     row_rules_result,
     schema_result,
 )
@@ -46,6 +50,10 @@ WORKERS = 2  # sources in progress at once: the machine's two cores
 COMPLETE_CHECK = (
     "Blocking: no data rows, or data rows fallen by more than completeness.max_row_drop (default 20%) "
     "against the last published run, unless accepted with --accept-drop or completeness.accept_drop."
+)
+FRESH_CHECK = (
+    "The newest file read, by modification time, at the as-of date's end: WARN past freshness.warn_days "
+    "(default 35), ERROR past freshness.error_days (default 60); not blocking."
 )
 
 
@@ -81,6 +89,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         checks.append(
             dg.AssetCheckSpec("complete", asset=f"raw_{source}", blocking=True, description=COMPLETE_CHECK)
         )
+        checks.append(dg.AssetCheckSpec("fresh", asset=f"raw_{source}", description=FRESH_CHECK))
         checks.append(dg.AssetCheckSpec("row_rules", asset=f"staged_{source}", blocking=True))
         checks.append(dg.AssetCheckSpec("schema", asset=f"staged_{source}", blocking=True))
     return checks
@@ -137,16 +146,23 @@ def _ingest_source(
             settings = aidmatch.settings.completeness
             complete = assess(source, rows, published, settings.max_row_drop, aidmatch.accepted_drops)
             work.completeness = complete
+            read_files = [r.file for r in work.reports if r.status == "read"]
+            limits = aidmatch.settings.freshness
+            fresh = assess_freshness(
+                source, aidmatch.input_path, read_files, as_of, limits.warn_days, limits.error_days
+            )
             work.results.append(
                 dg.MaterializeResult(
                     asset_key=f"raw_{source}",
                     metadata={**readable.metadata, "rows": rows},
-                    check_results=[readable, complete_result(complete)],
+                    check_results=[readable, complete_result(complete), fresh_result(fresh)],
                 )
             )
             work.messages.append(files_summary(source, work.reports))
             if complete.verdict != "ok":
                 work.messages.append(complete.message)
+            if fresh.verdict != "fresh":
+                work.messages.append(fresh.message)
             if complete.blocking:
                 return work  # not staged: nothing downstream decides on a partial extract
         if stage:

@@ -12,6 +12,7 @@ import pandera.errors
 import polars as pl
 
 from checks.completeness import Completeness
+from checks.freshness import Freshness
 from checks.quarantine import StagingResult
 from checks.schemas import staged_schema
 from pipelines.metadata import metadata_table
@@ -178,6 +179,30 @@ def complete_result(result: Completeness) -> dg.AssetCheckResult:
         check_name="complete",
         passed=result.verdict == "ok",
         severity=WARN if result.accepted else ERROR,
+        description=result.message,
+        metadata=metadata,
+    )
+
+
+def fresh_result(result: Freshness) -> dg.AssetCheckResult:
+    """The newest file's age at the as-of date's end: WARN past freshness.warn_days, ERROR (not blocking:
+    a stale extract may still be whole) past freshness.error_days. File name and date only."""
+    metadata: dict[str, object] = {
+        "warn_days": result.warn_days,
+        "error_days": result.error_days,
+        "verdict": result.verdict,
+    }
+    if result.age_days is not None and result.newest_modified is not None:
+        metadata |= {
+            "age_days": round(result.age_days, 1),
+            "newest_file": result.newest_file,
+            "newest_modified": result.newest_modified.isoformat(timespec="seconds"),
+        }
+    return dg.AssetCheckResult(
+        asset_key=f"raw_{result.source}",
+        check_name="fresh",
+        passed=result.verdict in ("fresh", "no_files"),
+        severity=ERROR if result.verdict == "very_stale" else WARN,
         description=result.message,
         metadata=metadata,
     )

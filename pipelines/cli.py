@@ -11,7 +11,6 @@ line or the configuration is wrong. The CLI takes no folder lock itself: the run
 import argparse
 import datetime as dt
 import os
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from assets.partitions import as_of_partitions
+from pipelines.explain import error_text as _error_text
+from pipelines.explain import explain_events
 from pipelines.run_lock import FolderBusy, Holder, lock_folder
 from pipelines.settings import PROJECT_ROOT, ConfigError, load_settings
 from sources.tables import SOURCES
@@ -57,12 +58,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _error_text(error) -> str:
-    """A Dagster error record's message without the exception class before it, first paragraph only."""
-    message = re.sub(rf"^[\w.]*\b{re.escape(error.cls_name or '')}: ", "", error.message.strip())
-    return message.split("\n\n")[0]
-
-
 def busy_message(result: dg.ExecuteInProcessResult) -> str | None:
     """The reason the run could not start because another run holds its folders, if that is why."""
     for event in result.all_events:
@@ -75,23 +70,7 @@ def busy_message(result: dg.ExecuteInProcessResult) -> str | None:
 
 def failure_explanation(result: dg.ExecuteInProcessResult) -> str:
     """One paragraph for a person: the blocking checks that failed and the steps that broke, and why."""
-    lines = []
-    for event in result.all_events:
-        if event.event_type_value == "RESOURCE_INIT_FAILURE" and event.event_specific_data.error:
-            lines.append(f"- the run could not start: {_error_text(event.event_specific_data.error)}")
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-                description = evaluation.description or "see the check's metadata in the Dagster UI"
-                lines.append(
-                    f"- {evaluation.asset_key.to_user_string()} · {evaluation.check_name}: {description}"
-                )
-        elif event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            cause = error.cause if error and error.cause else error
-            if error and "blocking asset check" not in error.message:
-                lines.append(f"- step {event.step_key} failed: {_error_text(cause or error)}")
-    return "\n".join(lines) or "- the run failed; open it in the Dagster UI for details."
+    return explain_events(result.all_events)
 
 
 def prepare_dagster_home() -> Path:

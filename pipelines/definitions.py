@@ -1,7 +1,8 @@
-"""The code location: `build_defs()` assembles assets, checks, job, schedule and resource.
+"""The code location: `build_defs()` assembles assets, checks, job, schedule, sensor and resource.
 
 `dagster dev` loads `defs` from here (see workspace.yaml); the CLI and the tests call `build_defs` with
-their own resource so a run reads and writes where they say.
+their own resource so a run reads and writes where they say. The failure e-mail sensor is there only
+when the configuration's `alerts.to` names someone (read once, at import, for `defs`).
 """
 
 import dagster as dg
@@ -10,17 +11,23 @@ from assets.ingest import ingest_assets
 from assets.linking import linked
 from assets.lists import facts_persons, lists
 from assets.publish import published_outputs
+from pipelines.alerts import failure_email_sensor
 from pipelines.console import progress_logger
 from pipelines.jobs import nightly_job, nightly_schedule
 from pipelines.resources import AidmatchResource
+from pipelines.settings import AlertSettings, load_settings
 
 
-def build_defs(resource_overrides: dict[str, object] | None = None) -> dg.Definitions:
+def build_defs(
+    resource_overrides: dict[str, object] | None = None, alerts: AlertSettings | None = None
+) -> dg.Definitions:
     resources = {"aidmatch": AidmatchResource()} | (resource_overrides or {})
+    sensors = [failure_email_sensor(alerts)] if alerts is not None and alerts.enabled else []
     return dg.Definitions(
         assets=[*ingest_assets, linked, facts_persons, lists, published_outputs],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
+        sensors=sensors,
         resources=resources,
         loggers={"progress": progress_logger},
         # Assets materialized from the UI outside the job too: one writer for the run's DuckDB file.
@@ -28,4 +35,4 @@ def build_defs(resource_overrides: dict[str, object] | None = None) -> dg.Defini
     )
 
 
-defs = build_defs()
+defs = build_defs(alerts=load_settings().alerts)

@@ -120,6 +120,58 @@ class RunSettings:
             _check_group(self.output_group)
 
 
+@dataclass(frozen=True)
+class FreshnessSettings:
+    """How old the newest file of a source may be at the as-of date's end (`checks/freshness.py`)."""
+
+    warn_days: int = 35  # monthly extracts: older than this is a WARN naming the file
+    error_days: int = 60  # older than this an ERROR (not blocking: a stale extract may still be whole)
+
+    def __post_init__(self) -> None:
+        if self.warn_days < 1:
+            raise ConfigError("freshness.warn_days must be at least 1")
+        if self.error_days <= self.warn_days:
+            raise ConfigError("freshness.error_days must be greater than freshness.warn_days")
+
+
+EMAIL_ADDRESS = re.compile(r"^[^@\s<>,]+@[^@\s<>,]+$")
+SMTP_PASSWORD_ENV = "AIDMATCH_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """E-mail to the night operator when a run fails (`pipelines/alerts.py`), through the bureau's relay.
+
+    Off while `to` is empty (the default). The password, when `smtp_user` is set, is read from the
+    environment variable AIDMATCH_SMTP_PASSWORD at sending time: it never sits in this file.
+    """
+
+    to: tuple[str, ...] = ()
+    sender: str = "aidmatch@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    starttls: bool = False  # STARTTLS before sending (and before logging in)
+    smtp_user: str | None = None  # log in as this user; only over STARTTLS
+    timeout_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        for address in (*self.to, self.sender):
+            if not EMAIL_ADDRESS.match(address):
+                raise ConfigError(f"alerts: {address!r} is not an e-mail address such as ops@example.org")
+        if not self.smtp_host.strip():
+            raise ConfigError("alerts.smtp_host must not be empty")
+        if not 1 <= self.smtp_port <= 65535:
+            raise ConfigError("alerts.smtp_port must be between 1 and 65535")
+        if self.smtp_user is not None and not self.starttls:
+            raise ConfigError("alerts.smtp_user needs alerts.starttls: true (no password over plain SMTP)")
+        if self.timeout_seconds <= 0:
+            raise ConfigError("alerts.timeout_seconds must be positive")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.to)
+
+
 def _check_group(name: str) -> None:
     """The outputs can be given to a group only if it exists and this user may give files to it."""
     try:
@@ -147,6 +199,8 @@ class Settings:
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     completeness: CompletenessSettings = field(default_factory=CompletenessSettings)
     run: RunSettings = field(default_factory=RunSettings)
+    freshness: FreshnessSettings = field(default_factory=FreshnessSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     linking: LinkSettings = field(default_factory=LinkSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
 

@@ -47,6 +47,7 @@ def test_every_source_is_read_and_staged_with_its_own_assets_and_checks(tmp_path
     assert checks == {
         *((f"raw_{s}", "files_readable") for s in sources),
         *((f"raw_{s}", "complete") for s in sources),
+        *((f"raw_{s}", "fresh") for s in sources),
         *((f"staged_{s}", "row_rules") for s in sources),
         *((f"staged_{s}", "schema") for s in sources),
     }

@@ -84,3 +84,23 @@ def test_config_errors_exit_2_with_one_line_before_the_run(tmp_path, capsys, dag
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.count("\n") == 0 and "memory_limit" in err and "Traceback" not in err
+
+
+def test_alerts_are_off_by_default_and_validated(tmp_path):
+    assert not load_settings(DEFAULT_CONFIG, environ={}).alerts.enabled
+    text = "alerts:\n  to: [ops@example.org]\n  smtp_host: relay.example.org\n  smtp_port: 25\n"
+    alerts = load_settings(_write(tmp_path, text), environ={}).alerts
+    assert alerts.enabled and alerts.to == ("ops@example.org",) and not alerts.starttls
+    with pytest.raises(ConfigError, match="not an e-mail address"):
+        load_settings(_write(tmp_path, "alerts:\n  to: [night operator]\n"), environ={})
+    with pytest.raises(ConfigError, match="smtp_port"):
+        load_settings(_write(tmp_path, "alerts:\n  to: [ops@example.org]\n  smtp_port: 0\n"), environ={})
+    with pytest.raises(ConfigError, match="needs alerts.starttls"):
+        load_settings(_write(tmp_path, "alerts:\n  to: [a@b.org]\n  smtp_user: aidmatch\n"), environ={})
+
+
+def test_freshness_limits_are_validated(tmp_path):
+    settings = load_settings(DEFAULT_CONFIG, environ={})
+    assert (settings.freshness.warn_days, settings.freshness.error_days) == (35, 60)
+    with pytest.raises(ConfigError, match="greater than freshness.warn_days"):
+        load_settings(_write(tmp_path, "freshness:\n  warn_days: 40\n  error_days: 30\n"), environ={})

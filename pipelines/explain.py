@@ -1,0 +1,38 @@
+"""A failed run in words for a person: which blocking checks failed, which steps broke, and why.
+
+Built from the run's Dagster events, so the CLI (from its in-process result) and the failure e-mail
+(from the instance's event log, `pipelines/alerts.py`) say the same thing. Check descriptions and step
+errors only: they name sources, files and rules, never a person.
+"""
+
+import re
+from collections.abc import Iterable
+
+import dagster as dg
+
+
+def error_text(error) -> str:
+    """A Dagster error record's message without the exception class before it, first paragraph only."""
+    message = re.sub(rf"^[\w.]*\b{re.escape(error.cls_name or '')}: ", "", error.message.strip())
+    return message.split("\n\n")[0]
+
+
+def explain_events(events: Iterable[dg.DagsterEvent]) -> str:
+    """One paragraph: the blocking checks that failed and the steps that broke, one line each."""
+    lines = []
+    for event in events:
+        if event.event_type_value == "RESOURCE_INIT_FAILURE" and event.event_specific_data.error:
+            lines.append(f"- the run could not start: {error_text(event.event_specific_data.error)}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                description = evaluation.description or "see the check's metadata in the Dagster UI"
+                lines.append(
+                    f"- {evaluation.asset_key.to_user_string()} · {evaluation.check_name}: {description}"
+                )
+        elif event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            cause = error.cause if error and error.cause else error
+            if error and "blocking asset check" not in error.message:
+                lines.append(f"- step {event.step_key} failed: {error_text(cause or error)}")
+    return "\n".join(lines) or "- the run failed; open it in the Dagster UI for details."
