@@ -38,6 +38,7 @@ from checks.source_checks import (
     row_rules_result,
     schema_result,
 )
+from pipelines.console import tell
 from pipelines.resources import AidmatchResource
 from sources.column_maps import SourceColumnMap
 from sources.file_log import record_file_reports
@@ -104,7 +105,10 @@ class _SourceWork:
     error: SourceReadError | None = None
     completeness: Completeness | None = None
     results: list[dg.MaterializeResult] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # for the terminal too
+    # for the event log only: the failed blocking check's description says the same, and the
+    # terminal prints that once, in the run's failure explanation
+    explained: list[str] = field(default_factory=list)
 
 
 def _ingest_source(
@@ -160,7 +164,7 @@ def _ingest_source(
             )
             work.messages.append(files_summary(source, work.reports))
             if complete.verdict != "ok":
-                work.messages.append(complete.message)
+                (work.explained if complete.blocking else work.messages).append(complete.message)
             if fresh.verdict != "fresh":
                 work.messages.append(fresh.message)
             if complete.blocking:
@@ -234,10 +238,12 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
                 record_file_reports(con, work.source, work.reports)
             if work.completeness is not None:
                 record_completeness(con, work.completeness)
-            if work.error is not None:
+            if work.error is not None:  # the failed files_readable check's description
                 context.log.error(str(work.error))
             for message in work.messages:
-                context.log.info(message)
+                tell(context.log, message)
+            for message in work.explained:
+                context.log.error(message)
             yield from work.results
 
 

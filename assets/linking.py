@@ -9,6 +9,7 @@ import dagster as dg
 
 from assets.partitions import as_of_partitions
 from matching.link import link_persons
+from pipelines.console import tell
 from pipelines.metadata import metadata_table
 from pipelines.resources import AidmatchResource
 from sources.tables import SOURCES
@@ -45,9 +46,10 @@ def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
         )
         for source, methods in summary.by_source.items()
     }
-    context.log.info(
+    tell(
+        context.log,
         f"linked {summary.linked} of {summary.records} records to {summary.persons} persons; "
-        f"{summary.review_rows} to review"
+        f"{summary.review_rows} to review",
     )
     yield dg.MaterializeResult(
         asset_key="core_person_links",

@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from assets.partitions import as_of_partitions
+from pipelines.console import tell
 from pipelines.metadata import metadata_table
 from pipelines.resources import AidmatchResource
 from rules.facts import build_person_facts
@@ -70,7 +71,7 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             for key, sql in _BREAKDOWN.items()
         }
     for key in LIST_SPECS:
-        context.log.info(f"{key}: {summary[key]} rows")
+        tell(context.log, f"{key}: {summary[key]} rows")
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={"rows": summary[key], "breakdown": metadata_table(breakdowns[key])},

@@ -11,6 +11,7 @@ from assets.lists import LIST_SPECS
 from assets.partitions import as_of_partitions
 from checks.completeness import manifest_section, recorded_completeness
 from checks.quarantine import source_counts
+from pipelines.console import tell
 from pipelines.metadata import metadata_table
 from pipelines.resources import AidmatchResource
 from publish.atomic import publish_atomically
@@ -106,7 +107,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             .pl()
             .to_dicts()
         )
-    context.log.info(f"published {len(written)} csv files, the xlsx lists and manifest.json to {target}")
+    tell(context.log, f"published {len(written)} csv files, the xlsx lists and manifest.json to {target}")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),

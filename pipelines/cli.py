@@ -11,15 +11,17 @@ line or the configuration is wrong. The CLI takes no folder lock itself: the run
 import argparse
 import datetime as dt
 import os
+import shlex
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from assets.partitions import as_of_partitions
+from pipelines.console import TIMEZONE, stamped
 from pipelines.explain import error_text as _error_text
 from pipelines.explain import explain_events
 from pipelines.run_lock import FolderBusy, Holder, lock_folder
@@ -27,6 +29,26 @@ from pipelines.settings import PROJECT_ROOT, ConfigError, load_settings
 from sources.tables import SOURCES
 
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
+
+
+RUN_DESCRIPTION = """\
+Run the nightly job once, through Dagster: ingest and check the five source folders of INPUT, link
+every record to a person, apply the policy rules and publish the lists to OUTPUT/<as-of>/. The run is
+recorded in the Dagster run history under DAGSTER_HOME (default: the project's .dagster_home/).
+
+Every line of progress starts with the time, Asia/Shanghai local time; each finished step says how
+long it took."""
+
+RUN_EPILOG = """\
+exit codes:
+  0  published to OUTPUT/<as-of>/
+  1  the run failed, a blocking check failed (the terminal says which source, which file and what
+     to do; nothing is published, the last good output stays), or another run holds the output or
+     work folder (one line names it)
+  2  the command line or the configuration is wrong
+
+example:
+  aidmatch run --input /srv/aidmatch/input --output /srv/aidmatch/output --as-of 2026-11-22"""
 
 
 def _as_of(value: str) -> str:
@@ -37,9 +59,18 @@ def _as_of(value: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from publish.manifest import code_version
+
     parser = argparse.ArgumentParser(prog="aidmatch", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"aidmatch {code_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the nightly job once (ingest, link, rules, publish)")
+    run = commands.add_parser(
+        "run",
+        help="run the nightly job once (ingest, link, rules, publish)",
+        description=RUN_DESCRIPTION,
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("--input", required=True, type=Path, help="folder holding the five source folders")
     run.add_argument("--output", required=True, type=Path, help="lists are published to OUTPUT/<as-of>/")
     run.add_argument("--as-of", type=_as_of, help="as-of date D (default: today in Asia/Shanghai)")
@@ -71,6 +102,24 @@ def busy_message(result: dg.ExecuteInProcessResult) -> str | None:
 def failure_explanation(result: dg.ExecuteInProcessResult) -> str:
     """One paragraph for a person: the blocking checks that failed and the steps that broke, and why."""
     return explain_events(result.all_events)
+
+
+def ui_hint() -> str:
+    """The command that opens the Dagster UI on this run history, wherever the package is installed:
+    `dagster-webserver` (the UI only: it starts no schedule) on DAGSTER_HOME as in use now."""
+    webserver = Path(sys.executable).parent / "dagster-webserver"
+    found = shutil.which("dagster-webserver")
+    if webserver.exists() and not (found and Path(found).resolve() == webserver.resolve()):
+        command = shlex.quote(str(webserver))
+    else:
+        command = "dagster-webserver"
+    home = os.environ.get("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME))
+    return f"DAGSTER_HOME={shlex.quote(home)} {command} -m pipelines.definitions"
+
+
+def say(text: str, file=None) -> None:
+    """Print `text` with the time (Asia/Shanghai) before each line, as the progress lines have it."""
+    print(stamped(text), file=file or sys.stdout, flush=True)
 
 
 def prepare_dagster_home() -> Path:
@@ -115,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    today = dt.datetime.now(TIMEZONE).date()
     as_of = args.as_of or today.isoformat()
     first = as_of_partitions.start.date()
     if not first <= dt.date.fromisoformat(as_of) <= today:
@@ -136,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
         accept_drop=sorted(set(args.accept_drop)),
     )
     job = build_defs({"aidmatch": resource}).resolve_job_def("aidmatch_nightly")
-    print(f"aidmatch: as-of {as_of}, input {args.input}, output {args.output}")
+    say(f"aidmatch: as-of {as_of}, input {args.input}, output {args.output}")
     with open_instance(as_of) as instance:
         result = job.execute_in_process(
             partition_key=as_of,
@@ -145,19 +194,19 @@ def run(args: argparse.Namespace) -> int:
             run_config={"loggers": {"progress": {}}},
         )
     if not result.success and (busy := busy_message(result)):
-        print(f"aidmatch: {busy}", file=sys.stderr)
+        say(f"aidmatch: {busy}", sys.stderr)
         return 1
     if not result.success:
-        print(f"\naidmatch: the run for {as_of} failed (run id {result.run_id}):", file=sys.stderr)
+        say(f"\naidmatch: the run for {as_of} failed (run id {result.run_id}):", sys.stderr)
         print(failure_explanation(result), file=sys.stderr)
         print(
             "Nothing was published for this as-of date; the last good output is untouched. "
-            "The quarantine rows and check details are in the Dagster UI (make ui).",
+            f"The quarantine rows and check details are in the Dagster UI: {ui_hint()}",
             file=sys.stderr,
         )
         return 1
-    print(
-        f"\naidmatch: done. Lists in {args.output / as_of}/ ; run {result.run_id} is in the Dagster UI (make ui)."
+    say(
+        f"\naidmatch: done. Lists in {args.output / as_of}/ ; run {result.run_id} is in the Dagster UI: {ui_hint()}"
     )
     return 0
 

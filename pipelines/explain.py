@@ -10,6 +10,10 @@ from collections.abc import Iterable
 
 import dagster as dg
 
+# The error of a step that failed only because its blocking checks failed: those checks are the problem,
+# listed already (Dagster does not export the class; its name is stable across 1.x).
+CHECKS_FAILED_ERROR = "DagsterAssetCheckFailedError"
+
 
 def error_text(error) -> str:
     """A Dagster error record's message without the exception class before it, first paragraph only."""
@@ -18,7 +22,7 @@ def error_text(error) -> str:
 
 
 def explain_events(events: Iterable[dg.DagsterEvent]) -> str:
-    """One paragraph: the blocking checks that failed and the steps that broke, one line each."""
+    """One paragraph: the blocking checks that failed and the steps that broke, each problem once."""
     lines = []
     for event in events:
         if event.event_type_value == "RESOURCE_INIT_FAILURE" and event.event_specific_data.error:
@@ -33,6 +37,7 @@ def explain_events(events: Iterable[dg.DagsterEvent]) -> str:
         elif event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
             cause = error.cause if error and error.cause else error
-            if error and "blocking asset check" not in error.message:
+            if error and error.cls_name != CHECKS_FAILED_ERROR:
                 lines.append(f"- step {event.step_key} failed: {error_text(cause or error)}")
-    return "\n".join(lines) or "- the run failed; open it in the Dagster UI for details."
+    unique = list(dict.fromkeys(lines))
+    return "\n".join(unique) or "- the run failed; open it in the Dagster UI for details."

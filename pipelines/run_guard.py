@@ -17,10 +17,12 @@ masked heads, not the extracts: the umask keeps what a run adds to it owner-only
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from logging import WARNING
 from pathlib import Path
 
 import dagster as dg
 
+from pipelines.console import tell
 from pipelines.run_lock import FolderLock, Holder, abandoned_runs, locked_folders, run_marker
 from pipelines.settings import RunSettings
 from publish.atomic import recover_interrupted
@@ -48,7 +50,11 @@ def _fail_abandoned_runs(context: dg.InitResourceContext, gone_runs: list[Holder
                 message=f"The process of this run (PID {gone.pid} on {gone.host}) ended before the run "
                 f"did: it was killed or crashed. Found by run {context.run_id}.",
             )
-            context.log.warning(f"marked run {gone.run_id} failed: its process is gone (killed or crashed)")
+            tell(
+                context.log,
+                f"marked run {gone.run_id} failed: its process is gone (killed or crashed)",
+                WARNING,
+            )
 
 
 def _clean_up(
@@ -61,7 +67,11 @@ def _clean_up(
     """
     for lock in locks:
         if lock.previous:
-            context.log.warning(f"took over {lock.path} from {lock.previous.describe()}: its process is gone")
+            tell(
+                context.log,
+                f"took over {lock.path} from {lock.previous.describe()}: its process is gone",
+                WARNING,
+            )
     _fail_abandoned_runs(
         context, abandoned_runs(work_root) + [lock.previous for lock in locks if lock.previous]
     )
@@ -69,7 +79,7 @@ def _clean_up(
     done += [f"removed {path}" for path in remove_spill_folders(work_root)]
     done += [f"removed CSV parts {name}" for name in remove_abandoned_parts()]
     for line in done:
-        context.log.warning(f"left by a killed run: {line}")
+        tell(context.log, f"left by a killed run: {line}", WARNING)
     for folder in output_root.glob("????-??-??"):
         if (folder / "manifest.json").is_file():
             modes.apply_tree(folder)
@@ -88,8 +98,10 @@ def guarded_run(
 
     def on_wait(folder: Path, current: Holder | None) -> None:
         who = current.describe() if current else "another run"
-        context.log.warning(
-            f"{folder} is in use by {who}; waiting up to {settings.lock_wait_seconds:g} s for it to finish"
+        tell(
+            context.log,
+            f"{folder} is in use by {who}; waiting up to {settings.lock_wait_seconds:g} s for it to finish",
+            WARNING,
         )
 
     previous_umask = os.umask(RUN_UMASK)

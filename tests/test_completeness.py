@@ -216,6 +216,26 @@ def test_an_empty_source_stops_the_run_until_the_operator_accepts_it(night, caps
     night.assert_previous_untouched()
 
 
+def test_a_blocked_run_explains_itself_once_and_hides_dagsters_internals(night, capsys):
+    """The explanation once (not as a log line and again at the end, nor as the check and the step
+    failure it causes); Dagster's engine messages stay in the run's event log, out of the terminal."""
+    night.write("dibao", [])
+    code = night.run()
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    terminal = captured.out + captured.err
+    assert terminal.count("dibao: 0 data rows tonight") == 1, terminal
+    assert captured.err.count("\n- ") == 1, "one problem, listed once"
+    for internal in ("did not yield", "Dependencies for step", "Not executing"):
+        assert internal not in terminal, internal
+    assert "✗ ingest failed" in captured.out and "check complete on raw_dibao: ERROR" in captured.out
+    with DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        logged = [entry.user_message for entry in instance.all_logs(run.run_id)]
+    assert any("Not executing" in message for message in logged), "the engine's messages are recorded"
+    assert any("dibao: 0 data rows tonight" in message for message in logged), "and ours"
+
+
 def test_a_halved_source_stops_the_run_until_the_configuration_accepts_it(night, capsys, tmp_path):
     rows = tiny_rows("dibao", AS_OF)
     half = rows[: len(rows) // 2]
