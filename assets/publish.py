@@ -1,5 +1,6 @@
 """The publish asset: write `OUTPUT/<as-of>/` atomically — CSVs, xlsx lists, changes.csv, manifest.json."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,10 +15,20 @@ from checks.quarantine import source_counts
 from pipelines.console import tell
 from pipelines.metadata import metadata_table
 from pipelines.resources import AidmatchResource
+from pipelines.run_record import check_results, run_start_time, step_times
 from publish.atomic import publish_atomically
 from publish.changes import changes_sql, previous_run
 from publish.csv_files import write_csv
-from publish.manifest import code_version, input_section, write_manifest
+from publish.manifest import (
+    code_version,
+    config_echo,
+    input_section,
+    output_section,
+    paths_in_force,
+    steps_section,
+    timestamp,
+    write_manifest,
+)
 from publish.outputs import HEADERS, LISTS, OUTPUT_FILES, labelled_for_people
 from publish.retention import remove_expired_work_databases
 from publish.xlsx_files import write_workbook
@@ -39,9 +50,13 @@ def _list_sheets(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, pl.DataF
     return workbooks
 
 
-def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path) -> None:
+def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path) -> dict[str, int]:
+    """Write each workbook; return its data rows over all sheets (headers not counted), by file name."""
     for name, sheets in workbooks.items():
         write_workbook(folder / f"{name}.xlsx", sheets, HEADERS)
+    return {
+        f"{name}.xlsx": sum(frame.height for frame in sheets.values()) for name, sheets in workbooks.items()
+    }
 
 
 @dg.asset(
@@ -76,7 +91,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 written["changes.csv"] = write_csv(
                     con, changes_sql(current, previous), folder / "changes.csv"
                 )
-                workbooks.result()
+                workbook_rows = workbooks.result()
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
             removed.extend(
@@ -84,16 +99,25 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     aidmatch.work_path, as_of, aidmatch.settings.run.keep_work_databases
                 )
             )
+            outputs = output_section(folder, written | workbook_rows)
+            run_id, instance = context.run.run_id, context.instance
+            published_at = time.time()
+            paths = paths_in_force(aidmatch.input_path, aidmatch.output_path, aidmatch.work_path)
             write_manifest(
                 folder / "manifest.json",
                 as_of=as_of,
-                run_id=context.run.run_id,
+                run_id=run_id,
                 code_version=code_version(),
+                started_at=timestamp(run_start_time(instance, run_id)),
+                published_at=timestamp(published_at),
+                paths=paths,
                 previous_as_of=previous.name if previous else None,
+                steps=steps_section(step_times(instance, run_id), published_at),
                 inputs=input_section(con, staging),
                 completeness=manifest_section(completeness),
-                outputs=written,
-                config=aidmatch.settings.as_dict(),
+                checks=check_results(instance, run_id),
+                outputs=outputs,
+                config=config_echo(aidmatch.settings.as_dict(), paths),
                 work_databases_removed=removed,
             )
 

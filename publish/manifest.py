@@ -1,21 +1,38 @@
-"""manifest.json: what a run read, what it wrote, with which code and configuration.
+"""manifest.json: what a run read, what it wrote, where, when, with which code and configuration.
 
-The case-system team checks it before importing: the as-of date, the Dagster run id, the code version,
-every entry of each source folder with its status (read, or ignored and why), sha256 and row counts
-(read = staged + rejected, per source), each source's completeness against the last published run and
-the drops an operator accepted (`completeness`, see checks/completeness.py), every output file with its
-row count, and the configuration in force.
+The case-system team checks it before importing: the schema version (`manifest_version`), the as-of
+date, the Dagster run id, the code version, the absolute input, output and work folders the run used
+(`paths`), when the run started and when the manifest was written (`started_at`, `published_at`, ISO
+8601 with the Asia/Shanghai offset), the seconds of each step (`steps`), every entry of each source
+folder with its status (read, or ignored and why), sha256 and row counts (read = staged + rejected, per
+source), each source's completeness against the last published run and the drops an operator accepted
+(`completeness`, see checks/completeness.py), the verdict of every check of the run (`checks`), every
+output file with its row count, sha256 and size (`outputs`), and the configuration in force.
+
+`config` is the configuration as loaded with its `paths` replaced by the paths in force: a run given
+`--input`/`--output`/`--work-dir` (or a resource configured in the UI) does not use the file's paths, and
+the manifest must not say two things. `config.paths` and `paths` therefore always agree.
+
+Output files are hashed after they are written, streaming (about 0.8 s per GB; person_links.csv is the
+large one), from the page cache they were just written to. An xlsx's `rows` are its data rows over all
+sheets, header rows not counted; a CSV's are its records, the header not counted.
 """
 
+import datetime as dt
+import hashlib
 import json
 import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from pipelines.settings import PROJECT_ROOT
+
+MANIFEST_VERSION = 2
+TIMEZONE = ZoneInfo("Asia/Shanghai")  # the as-of dates' and the schedule's
 
 
 def code_version() -> str:
@@ -46,5 +63,57 @@ def input_section(con: duckdb.DuckDBPyConnection, staging: dict[str, dict[str, i
     }
 
 
+def timestamp(epoch_seconds: float | None) -> str | None:
+    """ISO 8601 with the offset, to the millisecond: 2026-11-22T02:00:03.125+08:00."""
+    if epoch_seconds is None:
+        return None
+    return dt.datetime.fromtimestamp(epoch_seconds, TIMEZONE).isoformat(timespec="milliseconds")
+
+
+def steps_section(
+    steps: list[tuple[str, float, float | None, str]], published_at: float
+) -> dict[str, dict[str, Any]]:
+    """Per step (start order): its seconds and status; a step still running (publish) counts up to the
+    manifest's writing."""
+    return {
+        key: {"seconds": round((end if end is not None else published_at) - start, 3), "status": status}
+        for key, start, end, status in steps
+    }
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def output_section(folder: Path, rows: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Every file of the folder being published but the manifest: rows, sha256 and bytes.
+
+    A file written without a row count is a bug in the publish step, not something to paper over.
+    """
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != "manifest.json")
+    unknown = [p.name for p in files if p.name not in rows]
+    if unknown:
+        raise ValueError(f"no row count for the output files {unknown}")
+    return {
+        p.name: {"rows": rows[p.name], "sha256": file_sha256(p), "bytes": p.stat().st_size} for p in files
+    }
+
+
+def paths_in_force(input_path: Path, output_path: Path, work_path: Path) -> dict[str, str]:
+    """The absolute folders the run used."""
+    return {
+        "input_root": str(input_path.resolve()),
+        "output_root": str(output_path.resolve()),
+        "work_dir": str(work_path.resolve()),
+    }
+
+
+def config_echo(config: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
+    """The configuration as loaded, its paths replaced by those in force (see the module docstring)."""
+    return {**config, "paths": {**config.get("paths", {}), **paths}}
+
+
 def write_manifest(path: Path, **sections: Any) -> None:
-    path.write_text(json.dumps(sections, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    document = {"manifest_version": MANIFEST_VERSION, **sections}
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
