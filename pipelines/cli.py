@@ -1,7 +1,11 @@
 """`aidmatch run --input DIR --output DIR [--as-of YYYY-MM-DD]`: the nightly job, once, through Dagster.
 
-The run is executed in-process against the Dagster instance under DAGSTER_HOME (default: the
-project's `.dagster_home/`), so it appears in `dagster dev` exactly like a scheduled run. Exit codes:
+The run is the code location's `aidmatch_nightly` job (`pipelines.definitions.defs`), executed with
+`dg.execute_job` against the Dagster instance under DAGSTER_HOME (default: the project's
+`.dagster_home/`), in this process (the job's executor is in-process: one DuckDB writer). It is listed
+under the job, for its as-of partition, like a scheduled run; the folders are in the run config of the
+resource (absolute paths) and tags name the as-of, the input folder and the code version, so the UI
+shows what the night read and a rerun from it reads the same folders. Exit codes:
 0 success; 1 the run failed or a blocking check failed (with a paragraph saying which source, which
 file, what to do), or another run holds the output or work folder (one line naming it); 2 the command
 line or the configuration is wrong. The CLI takes no folder lock itself: the run does, in its resource
@@ -89,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def busy_message(result: dg.ExecuteInProcessResult) -> str | None:
+def busy_message(result: dg.JobExecutionResult | dg.ExecuteInProcessResult) -> str | None:
     """The reason the run could not start because another run holds its folders, if that is why."""
     for event in result.all_events:
         if event.event_type_value == "RESOURCE_INIT_FAILURE":
@@ -99,7 +103,7 @@ def busy_message(result: dg.ExecuteInProcessResult) -> str | None:
     return None
 
 
-def failure_explanation(result: dg.ExecuteInProcessResult) -> str:
+def failure_explanation(result: dg.JobExecutionResult | dg.ExecuteInProcessResult) -> str:
     """One paragraph for a person: the blocking checks that failed and the steps that broke, and why."""
     return explain_events(result.all_events)
 
@@ -174,24 +178,34 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
 
-    from pipelines.definitions import build_defs
-    from pipelines.resources import AidmatchResource
+    from pipelines.definitions import nightly_job_def
+    from publish.manifest import code_version
 
-    resource = AidmatchResource(
-        config_file=str(args.config or ""),
-        input_root=str(args.input),
-        output_root=str(args.output),
-        work_dir=str(args.work_dir or settings.paths.work_dir),
-        accept_drop=sorted(set(args.accept_drop)),
-    )
-    job = build_defs({"aidmatch": resource}).resolve_job_def("aidmatch_nightly")
+    input_root = args.input.resolve()
+    output_root = args.output.resolve()
+    resource_config = {
+        "config_file": str(args.config.resolve()) if args.config else "",
+        "input_root": str(input_root),
+        "output_root": str(output_root),
+        "work_dir": str(Path(args.work_dir or settings.paths.work_dir).resolve()),
+        "accept_drop": sorted(set(args.accept_drop)),
+    }
+    tags = {
+        "dagster/partition": as_of,
+        "aidmatch/as_of": as_of,
+        "aidmatch/input_root": str(input_root),
+        "aidmatch/output_root": str(output_root),
+        "aidmatch/code_version": code_version(),
+        "aidmatch/launched_by": "aidmatch run",
+    }
     say(f"aidmatch: as-of {as_of}, input {args.input}, output {args.output}")
     with open_instance(as_of) as instance:
-        result = job.execute_in_process(
-            partition_key=as_of,
+        result = dg.execute_job(
+            dg.reconstructable(nightly_job_def),
             instance=instance,
+            run_config={"resources": {"aidmatch": {"config": resource_config}}, "loggers": {"progress": {}}},
+            tags=tags,
             raise_on_error=False,
-            run_config={"loggers": {"progress": {}}},
         )
     if not result.success and (busy := busy_message(result)):
         say(f"aidmatch: {busy}", sys.stderr)

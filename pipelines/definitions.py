@@ -1,7 +1,9 @@
 """The code location: `build_defs()` assembles assets, checks, job, schedule, sensor and resource.
 
-`dagster dev` loads `defs` from here (see workspace.yaml); the CLI and the tests call `build_defs` with
-their own resource so a run reads and writes where they say. The failure e-mail sensor is there only
+`dagster dev` loads `defs` from here (see workspace.yaml). `aidmatch run` executes this `defs`'s job
+(`nightly_job_def`, reconstructable) with its folders in the run config of the resource, so the run is
+under the job in the UI and a rerun from there reads the same folders; tests may call `build_defs` with
+their own resource. The failure e-mail sensor is there only
 when the configuration's `alerts.to` names someone (read once, at import, for `defs`).
 """
 
@@ -36,3 +38,8 @@ def build_defs(
 
 
 defs = build_defs(alerts=load_settings().alerts)
+
+
+def nightly_job_def() -> dg.JobDefinition:
+    """The code location's `aidmatch_nightly` job, for `dg.reconstructable` (`aidmatch run`)."""
+    return defs.resolve_job_def("aidmatch_nightly")

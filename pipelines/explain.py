@@ -1,6 +1,6 @@
 """A failed run in words for a person: which blocking checks failed, which steps broke, and why.
 
-Built from the run's Dagster events, so the CLI (from its in-process result) and the failure e-mail
+Built from the run's Dagster events, so the CLI (from its run's result) and the failure e-mail
 (from the instance's event log, `pipelines/alerts.py`) say the same thing. Check descriptions and step
 errors only: they name sources, files and rules, never a person.
 """

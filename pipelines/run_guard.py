@@ -48,7 +48,7 @@ def _fail_abandoned_runs(context: dg.InitResourceContext, gone_runs: list[Holder
             context.instance.report_run_failed(
                 run,
                 message=f"The process of this run (PID {gone.pid} on {gone.host}) ended before the run "
-                f"did: it was killed or crashed. Found by run {context.run_id}.",
+                f"did: it was killed or crashed. Found by run {context.run.run_id}.",
             )
             tell(
                 context.log,

@@ -448,6 +448,31 @@ def test_the_run_is_recorded_in_the_dagster_instance(published, pipeline, monkey
         assert runs[0].status == DagsterRunStatus.SUCCESS, "the latest run succeeded"
 
 
+def test_the_run_is_a_run_of_the_code_locations_nightly_job(published, pipeline, monkeypatch):
+    """Listed under `aidmatch_nightly` for its partition, with the folders in the resource's run config
+    (so the UI shows what the night read and a rerun from it reads the same folders)."""
+    from dagster import RunsFilter
+
+    from publish.manifest import code_version
+
+    monkeypatch.setenv("DAGSTER_HOME", str(pipeline.home))
+    run_id = read_manifest(published)["run_id"]
+    with DagsterInstance.get() as instance:
+        runs = {run.run_id: run for run in instance.get_runs(RunsFilter(job_name="aidmatch_nightly"))}
+    assert run_id in runs, "the published run is listed under the job aidmatch_nightly"
+    run = runs[run_id]
+    assert run.job_name == "aidmatch_nightly"
+    assert run.tags["dagster/partition"] == AS_OF
+    assert run.tags["aidmatch/input_root"] == str(pipeline.input.resolve())
+    assert run.tags["aidmatch/code_version"] == code_version()
+    config = run.run_config["resources"]["aidmatch"]["config"]
+    assert config["input_root"] == str(pipeline.input.resolve())
+    assert config["output_root"] == str(pipeline.output.resolve())
+    assert config["work_dir"] == str(pipeline.work.resolve())
+    assert all(Path(config[key]).is_absolute() for key in ("input_root", "output_root", "work_dir"))
+    assert "progress" in run.run_config["loggers"]
+
+
 # --- later runs: the next day, and a rerun replacing the folder whole ----------------------------
 
 
