@@ -6,6 +6,8 @@ with D = the day it runs on, and `aidmatch run` without `--as-of` means today.
 
 import dagster as dg
 
+from pipelines.settings import BUREAU_TIMEZONE
+
 as_of_partitions = dg.DailyPartitionsDefinition(
-    start_date="2020-01-01", timezone="Asia/Shanghai", end_offset=1
+    start_date="2020-01-01", timezone=BUREAU_TIMEZONE.key, end_offset=1
 )

@@ -19,9 +19,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
-BUREAU_TZ = ZoneInfo("Asia/Shanghai")
+from pipelines.settings import BUREAU_TIMEZONE
+
 Verdict = Literal["fresh", "stale", "very_stale", "no_files"]
 
 
@@ -62,7 +62,7 @@ class Freshness:
 
 def as_of_end(as_of: dt.date) -> dt.datetime:
     """The moment the as-of date ends: midnight after it in Asia/Shanghai."""
-    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(0), BUREAU_TZ)
+    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(0), BUREAU_TIMEZONE)
 
 
 def assess_freshness(
@@ -79,6 +79,6 @@ def assess_freshness(
             newest = (modified, name)
     if newest is None:
         return Freshness(source, None, None, None, warn_days, error_days)
-    modified = dt.datetime.fromtimestamp(newest[0], BUREAU_TZ)
+    modified = dt.datetime.fromtimestamp(newest[0], BUREAU_TIMEZONE)
     age = max(0.0, (as_of_end(as_of) - modified).total_seconds() / 86400)
     return Freshness(source, newest[1], modified, age, warn_days, error_days)

@@ -25,11 +25,11 @@ from pathlib import Path
 import dagster as dg
 
 from assets.partitions import as_of_partitions
-from pipelines.console import TIMEZONE, stamped
+from pipelines.console import stamped
 from pipelines.explain import error_text as _error_text
 from pipelines.explain import explain_events
 from pipelines.run_lock import FolderBusy, Holder, lock_folder
-from pipelines.settings import PROJECT_ROOT, ConfigError, load_settings
+from pipelines.settings import BUREAU_TIMEZONE, PROJECT_ROOT, ConfigError, load_settings
 from sources.tables import SOURCES
 
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    today = dt.datetime.now(TIMEZONE).date()
+    today = dt.datetime.now(BUREAU_TIMEZONE).date()
     as_of = args.as_of or today.isoformat()
     first = as_of_partitions.start.date()
     if not first <= dt.date.fromisoformat(as_of) <= today:

@@ -14,11 +14,11 @@ import datetime as dt
 import logging
 import sys
 import time
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")
+from pipelines.settings import BUREAU_TIMEZONE
+
 TERMINAL = "aidmatch_terminal"  # the record attribute that marks a message for the terminal
 
 _EVENT_LINES = {
@@ -31,7 +31,7 @@ _EVENT_LINES = {
 
 def clock(timestamp: float | None = None) -> str:
     """`HH:MM:SS` in Asia/Shanghai for a POSIX timestamp (default: now)."""
-    when = dt.datetime.fromtimestamp(time.time() if timestamp is None else timestamp, TIMEZONE)
+    when = dt.datetime.fromtimestamp(time.time() if timestamp is None else timestamp, BUREAU_TIMEZONE)
     return when.strftime("%H:%M:%S")
 
 

@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -23,6 +24,8 @@ from sources.tables import SOURCES as SOURCE_NAMES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "aidmatch.yaml"
+# The bureau's time zone: the as-of dates, the 02:00 schedule, the terminal's and the manifest's times.
+BUREAU_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 class ConfigError(ValueError):

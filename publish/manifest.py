@@ -25,14 +25,12 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-from pipelines.settings import PROJECT_ROOT
+from pipelines.settings import BUREAU_TIMEZONE, PROJECT_ROOT
 
 MANIFEST_VERSION = 2
-TIMEZONE = ZoneInfo("Asia/Shanghai")  # the as-of dates' and the schedule's
 
 
 def code_version() -> str:
@@ -67,7 +65,7 @@ def timestamp(epoch_seconds: float | None) -> str | None:
     """ISO 8601 with the offset, to the millisecond: 2026-11-22T02:00:03.125+08:00."""
     if epoch_seconds is None:
         return None
-    return dt.datetime.fromtimestamp(epoch_seconds, TIMEZONE).isoformat(timespec="milliseconds")
+    return dt.datetime.fromtimestamp(epoch_seconds, BUREAU_TIMEZONE).isoformat(timespec="milliseconds")
 
 
 def steps_section(

@@ -7,9 +7,10 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest import ingest
-from checks.freshness import BUREAU_TZ, assess_freshness
+from checks.freshness import assess_freshness
 from checks.source_checks import fresh_result
 from pipelines.resources import AidmatchResource
+from pipelines.settings import BUREAU_TIMEZONE
 from tests.conftest import SOURCES, TINY_AS_OF, write_tiny_world
 
 AS_OF = dt.date(2026, 6, 30)
@@ -24,7 +25,7 @@ def _touch(path: Path, when: dt.datetime) -> Path:
 
 
 def _at(day: dt.date, hour: int = 12) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour), BUREAU_TZ)
+    return dt.datetime.combine(day, dt.time(hour), BUREAU_TIMEZONE)
 
 
 def _assess(root: Path, files: list[str], as_of: dt.date = AS_OF):
@@ -68,7 +69,7 @@ def test_age_is_judged_at_the_as_of_dates_end_not_the_wall_clock(tmp_path):
     assert _assess(tmp_path, ["dibao/东城区.csv"], dt.date(2026, 6, 23)).verdict == "fresh"
     assert _assess(tmp_path, ["dibao/东城区.csv"], dt.date(2026, 6, 25)).verdict == "stale"
     # The boundary is the end of the as-of day in Asia/Shanghai: 35 days to the midnight after it.
-    _touch(tmp_path / "dibao" / "东城区.csv", dt.datetime(2026, 5, 27, 0, 0, 1, tzinfo=BUREAU_TZ))
+    _touch(tmp_path / "dibao" / "东城区.csv", dt.datetime(2026, 5, 27, 0, 0, 1, tzinfo=BUREAU_TIMEZONE))
     assert _assess(tmp_path, ["dibao/东城区.csv"], dt.date(2026, 6, 30)).verdict == "fresh"
     # A file modified after the as-of date (a later delivery a re-run reads) is fresh, age 0.
     _touch(tmp_path / "dibao" / "东城区.csv", _at(dt.date(2026, 8, 1)))
