@@ -33,4 +33,4 @@ lint: $(BIN)/aidmatch
 
 ## Regenerate the bundled sample (deterministic).
 sample: $(BIN)/aidmatch
-	$(BIN)/python -m data_samples.generate --persons 3000 --seed 7 --as-of $(AS_OF) --out data_samples/sample
+	$(BIN)/python -m aidmatch.data_samples.generate --persons 3000 --seed 7 --as-of $(AS_OF) --out data_samples/sample

@@ -26,11 +26,17 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.partitions import as_of_partitions
-from checks.completeness import Completeness, PublishedRun, assess, last_published_run, record_completeness
-from checks.freshness import assess_freshness
-from checks.quarantine import stage_source
-from checks.source_checks import (
+from aidmatch.assets.partitions import as_of_partitions
+from aidmatch.checks.completeness import (
+    Completeness,
+    PublishedRun,
+    assess,
+    last_published_run,
+    record_completeness,
+)
+from aidmatch.checks.freshness import assess_freshness
+from aidmatch.checks.quarantine import stage_source
+from aidmatch.checks.source_checks import (
     complete_result,
     files_readable_result,
     files_summary,
@@ -38,16 +44,15 @@ from checks.source_checks import (
     row_rules_result,
     schema_result,
 )
-from pipelines.console import tell
-from pipelines.resources import AidmatchResource
-from sources.column_maps import SourceColumnMap
-from sources.file_log import record_file_reports
-from sources.readers import FileReport, SourceReadError, load_column_maps, read_source
-from sources.tables import SOURCES
+from aidmatch.console import tell
+from aidmatch.resources import AidmatchResource
+from aidmatch.sources.column_maps import SourceColumnMap
+from aidmatch.sources.file_log import record_file_reports
+from aidmatch.sources.readers import FileReport, SourceReadError, load_column_maps, read_source
+from aidmatch.sources.tables import SOURCES
 
 RAW_GROUP = "raw"
 STAGED_GROUP = "staged"
-WORKERS = 2  # sources in progress at once: the machine's two cores
 COMPLETE_CHECK = (
     "Blocking: no data rows, or data rows fallen by more than completeness.max_row_drop (default 20%) "
     "against the last published run, unless accepted with --accept-drop or completeness.accept_drop."
@@ -134,6 +139,7 @@ def _ingest_source(
                     column_map,
                     f"raw_{source}",
                     limits=aidmatch.settings.intake,
+                    machine=aidmatch.settings.machine,
                 )
             except SourceReadError as error:
                 work.error = error
@@ -218,7 +224,10 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
     maps = load_column_maps(aidmatch.column_maps_path)
     order = sorted(plan, key=lambda source: -_input_bytes(aidmatch.input_path / source))
     published = last_published_run(aidmatch.output_path, context.partition_key)
-    with aidmatch.connect(context.partition_key) as con, ThreadPoolExecutor(WORKERS) as pool:
+    with (
+        aidmatch.connect(context.partition_key) as con,
+        ThreadPoolExecutor(aidmatch.settings.machine.workers) as pool,
+    ):
         running = [
             pool.submit(
                 _ingest_source,

@@ -7,12 +7,12 @@ review queue, and link rates as numbers so the UI plots their trend from run to 
 
 import dagster as dg
 
-from assets.partitions import as_of_partitions
-from matching.link import link_persons
-from pipelines.console import tell
-from pipelines.metadata import metadata_table
-from pipelines.resources import AidmatchResource
-from sources.tables import SOURCES
+from aidmatch.assets.partitions import as_of_partitions
+from aidmatch.console import tell
+from aidmatch.matching.link import link_persons
+from aidmatch.metadata import metadata_table
+from aidmatch.resources import AidmatchResource
+from aidmatch.sources.tables import SOURCES
 
 LINKED_SPECS = {
     "core_person_links": "One row per staged record: its person, method, score and evidence.",

@@ -4,13 +4,13 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.partitions import as_of_partitions
-from pipelines.console import tell
-from pipelines.metadata import metadata_table
-from pipelines.resources import AidmatchResource
-from rules.facts import build_person_facts
-from rules.lists import build_lists
-from sources.tables import SOURCES
+from aidmatch.assets.partitions import as_of_partitions
+from aidmatch.console import tell
+from aidmatch.metadata import metadata_table
+from aidmatch.resources import AidmatchResource
+from aidmatch.rules.facts import build_person_facts
+from aidmatch.rules.lists import build_lists
+from aidmatch.sources.tables import SOURCES
 
 LINKED = ["core_person_links", "core_persons"]
 

@@ -8,19 +8,16 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets.lists import LIST_SPECS
-from assets.partitions import as_of_partitions
-from checks.completeness import manifest_section, recorded_completeness
-from checks.quarantine import source_counts
-from pipelines.console import tell
-from pipelines.metadata import metadata_table
-from pipelines.resources import AidmatchResource
-from pipelines.run_record import check_results, run_start_time, step_times
-from publish.atomic import publish_atomically
-from publish.changes import changes_sql, previous_run
-from publish.csv_files import write_csv
-from publish.manifest import (
-    code_version,
+from aidmatch.assets.lists import LIST_SPECS
+from aidmatch.assets.partitions import as_of_partitions
+from aidmatch.checks.completeness import manifest_section, recorded_completeness
+from aidmatch.checks.quarantine import source_counts
+from aidmatch.console import tell
+from aidmatch.metadata import metadata_table
+from aidmatch.publish.atomic import publish_atomically
+from aidmatch.publish.changes import changes_sql, previous_run
+from aidmatch.publish.csv_files import write_csv
+from aidmatch.publish.manifest import (
     config_echo,
     input_section,
     output_section,
@@ -29,11 +26,14 @@ from publish.manifest import (
     timestamp,
     write_manifest,
 )
-from publish.outputs import HEADERS, LISTS, OUTPUT_FILES, labelled_for_people
-from publish.retention import remove_expired_work_databases
-from publish.xlsx_files import write_workbook
-from rules.codes import LABELS
-from sources.tables import SOURCES
+from aidmatch.publish.outputs import HEADERS, LISTS, OUTPUT_FILES, labelled_for_people
+from aidmatch.publish.retention import remove_expired_work_databases
+from aidmatch.publish.xlsx_files import write_workbook
+from aidmatch.resources import AidmatchResource
+from aidmatch.rules.codes import LABELS
+from aidmatch.run_record import check_results, run_start_time, step_times
+from aidmatch.sources.tables import SOURCES
+from aidmatch.version import code_version
 
 
 def _list_sheets(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, pl.DataFrame]]:

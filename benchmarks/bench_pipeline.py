@@ -18,10 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from data_samples.generate import generate
-from pipelines.cli import main as aidmatch_main
-from pipelines.cli import prepare_dagster_home
-from sources.encoding import HEAD_BYTES, detect_encoding
+from aidmatch.data_samples.generate import generate
+from aidmatch.pipelines.cli import main as aidmatch_main
+from aidmatch.sources.encoding import HEAD_BYTES, detect_encoding
 
 STAGES = {
     "ingest": ("ingest",),
@@ -60,7 +59,6 @@ def main() -> None:
         started = time.perf_counter()
         generate(persons=args.persons, seed=1, as_of=dt.date.fromisoformat(args.as_of), out=args.world)
         print(f"generated {args.persons:,} persons in {time.perf_counter() - started:.1f} s")
-    prepare_dagster_home()
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
         code = aidmatch_main(

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import IntakeSettings
-from sources.readers import load_column_maps, read_source
+from aidmatch.settings import IntakeSettings
+from aidmatch.sources.readers import load_column_maps, read_source
 
 DATA = Path(__file__).with_name(".data")
 HEADER = "社会保障号码,姓名,单位编号,单位名称,缴费类型,险种,费款所属期,缴费基数,缴费状态"

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import duckdb
 
-from matching import LinkSettings, link_persons
-from sources.tables import SOURCES, staged_columns
+from aidmatch.matching import LinkSettings, link_persons
+from aidmatch.sources.tables import SOURCES, staged_columns
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"

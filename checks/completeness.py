@@ -29,8 +29,8 @@ from typing import Any, Literal
 
 import duckdb
 
-from publish.changes import previous_run
-from publish.outputs import SOURCE_LABELS
+from aidmatch.publish.changes import previous_run
+from aidmatch.publish.outputs import SOURCE_LABELS
 
 Verdict = Literal["ok", "empty", "dropped"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pipelines.settings import BUREAU_TIMEZONE
+from aidmatch.settings import BUREAU_TIMEZONE
 
 Verdict = Literal["fresh", "stale", "very_stale", "no_files"]
 

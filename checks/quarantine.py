@@ -10,9 +10,9 @@ from datetime import date
 
 import duckdb
 
-from checks.row_rules import FAILURES_TYPE, duplicates_sql, failures_sql, quarantine_sql, rules_for
-from sources.staging import build_normalized, drop_normalized, staged_columns_sql
-from sources.tables import staged_table_sql
+from aidmatch.checks.row_rules import FAILURES_TYPE, duplicates_sql, failures_sql, quarantine_sql, rules_for
+from aidmatch.sources.staging import build_normalized, drop_normalized, staged_columns_sql
+from aidmatch.sources.tables import staged_table_sql
 
 
 @dataclass(frozen=True)

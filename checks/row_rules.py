@@ -14,9 +14,9 @@ that would be spreadsheet formulas: each is flagged per raw column, never done i
 import re
 from dataclasses import dataclass
 
-from sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS, RAW_KINDS
-from sources.tables import SOURCE_COLUMNS, SOURCE_RECORD_SQL
-from sources.text import FORMULA_PREFIXES
+from aidmatch.sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS, RAW_KINDS
+from aidmatch.sources.tables import SOURCE_COLUMNS, SOURCE_RECORD_SQL
+from aidmatch.sources.text import FORMULA_PREFIXES
 
 
 @dataclass(frozen=True)

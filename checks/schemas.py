@@ -9,9 +9,9 @@ cases per column and check (see `checks/source_checks.py`).
 import pandera.polars as pa
 import polars as pl
 
-from sources.enums import canonical_values
-from sources.staging import DERIVATIONS
-from sources.tables import Column, staged_columns
+from aidmatch.sources.enums import canonical_values
+from aidmatch.sources.staging import DERIVATIONS
+from aidmatch.sources.tables import Column, staged_columns
 
 POLARS_TYPES: dict[str, pl.DataType] = {
     "VARCHAR": pl.String(),

@@ -11,12 +11,12 @@ import duckdb
 import pandera.errors
 import polars as pl
 
-from checks.completeness import Completeness
-from checks.freshness import Freshness
-from checks.quarantine import StagingResult
-from checks.schemas import staged_schema
-from pipelines.metadata import metadata_table
-from sources.readers import FileReport, SourceReadError
+from aidmatch.checks.completeness import Completeness
+from aidmatch.checks.freshness import Freshness
+from aidmatch.checks.quarantine import StagingResult
+from aidmatch.checks.schemas import staged_schema
+from aidmatch.metadata import metadata_table
+from aidmatch.sources.readers import FileReport, SourceReadError
 
 WARN = dg.AssetCheckSeverity.WARN
 ERROR = dg.AssetCheckSeverity.ERROR

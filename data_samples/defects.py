@@ -16,9 +16,9 @@ import numpy as np
 import opencc
 import polars as pl
 
-from data_samples import pools
-from data_samples.citizen_ids import CHECK_CHARS, check_char
-from data_samples.world import pick
+from aidmatch.data_samples import pools
+from aidmatch.data_samples.citizen_ids import CHECK_CHARS, check_char
+from aidmatch.data_samples.world import pick
 
 ID_DEFECTS: dict[str, float] = {
     "fullwidth": 1.0,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 if TYPE_CHECKING:
-    from data_samples.world import World
+    from aidmatch.data_samples.world import World
 
 # Retirement schemes of the 2024 decision: (base age, Y0, step months, cap months).
 SCHEMES: dict[str, tuple[int, int, int, int]] = {

@@ -1,6 +1,6 @@
 """Command line: generate a synthetic city's five extracts and their ground truth.
 
-    python -m data_samples.generate --persons N --seed S --as-of YYYY-MM-DD --out DIR
+    python -m aidmatch.data_samples.generate --persons N --seed S --as-of YYYY-MM-DD --out DIR
 
 writes `DIR/input/<source>/[<month>/]<district>.{xlsx,xls,csv,txt}` (the extracts, with the defects of
 SPEC section 2) and `DIR/truth/` (persons.csv, records.csv, and the expected lists of `expected.py`).
@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from data_samples import expected
-from data_samples.defects import damage
-from data_samples.world import build_world
-from data_samples.writers import write_source
+from aidmatch.data_samples import expected
+from aidmatch.data_samples.defects import damage
+from aidmatch.data_samples.world import build_world
+from aidmatch.data_samples.writers import write_source
 
 PERSON_COLUMNS = (
     "person_id", "name", "sex", "birth_date", "household_id", "ethnicity", "hukou_type", "district",

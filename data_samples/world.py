@@ -17,9 +17,9 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from data_samples import pools
-from data_samples.citizen_ids import citizen_id
-from data_samples.expected import retirement_date
+from aidmatch.data_samples import pools
+from aidmatch.data_samples.citizen_ids import citizen_id
+from aidmatch.data_samples.expected import retirement_date
 
 DAY = np.timedelta64(1, "D")
 INSURANCES_EMPLOYEE = ("企业职工基本养老保险", "失业保险", "工伤保险", "职工基本医疗保险")

@@ -16,7 +16,7 @@ import openpyxl
 import polars as pl
 import xlwt
 
-from data_samples.pools import CLERKS
+from aidmatch.data_samples.pools import CLERKS
 
 # Reference headers per source (SPEC section 2), keyed by the column names of the record frames.
 HEADERS: dict[str, tuple[tuple[str, str], ...]] = {

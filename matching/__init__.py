@@ -6,8 +6,8 @@ How two records are compared lives in `comparisons.py` (levels) and `settings.py
 pairs are compared in `blocking.py`, the decisions in `link.py`, the report in `summary.py`.
 """
 
-from matching.link import link_persons
-from matching.settings import LinkSettings
-from matching.summary import LinkSummary
+from aidmatch.matching.link import link_persons
+from aidmatch.matching.settings import LinkSettings
+from aidmatch.matching.summary import LinkSummary
 
 __all__ = ["LinkSettings", "LinkSummary", "link_persons"]

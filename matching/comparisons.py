@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from matching.settings import LinkSettings
+from aidmatch.matching.settings import LinkSettings
 
 # Macros shared by the comparison levels and the blocking keys.
 MACROS = r"""

@@ -19,13 +19,13 @@ What does not belong here: the levels and their SQL (`comparisons.py`), the bloc
 
 import duckdb
 
-from matching.blocking import create_candidate_pairs
-from matching.comparisons import create_macros, create_scored_pairs
-from matching.name_features import create_name_features
-from matching.settings import LinkSettings
-from matching.summary import LinkSummary, build_summary
-from sources.names import name_pinyin
-from sources.tables import SOURCE_RECORD_COLUMN, SOURCE_RECORD_SQL, SOURCES
+from aidmatch.matching.blocking import create_candidate_pairs
+from aidmatch.matching.comparisons import create_macros, create_scored_pairs
+from aidmatch.matching.name_features import create_name_features
+from aidmatch.matching.settings import LinkSettings
+from aidmatch.matching.summary import LinkSummary, build_summary
+from aidmatch.sources.names import name_pinyin
+from aidmatch.sources.tables import SOURCE_RECORD_COLUMN, SOURCE_RECORD_SQL, SOURCES
 
 # The identity columns of a staged record; a profile is one distinct combination of them.
 PROFILE_COLUMNS = (

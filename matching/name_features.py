@@ -13,7 +13,7 @@ import polars as pl
 from rapidfuzz import process
 from rapidfuzz.distance import Indel, Levenshtein
 
-from sources.names import name_pinyin
+from aidmatch.sources.names import name_pinyin
 
 
 def name_pair_features(pairs: pl.DataFrame) -> pl.DataFrame:

@@ -10,8 +10,8 @@ from typing import Any
 
 import duckdb
 
-from matching.settings import LinkSettings
-from sources.citizen_id import mask_citizen_id
+from aidmatch.matching.settings import LinkSettings
+from aidmatch.sources.citizen_id import mask_citizen_id
 
 HISTOGRAM_BIN_BITS = 4
 REVIEW_HEAD_ROWS = 20

@@ -6,7 +6,7 @@ port 25 takes plain SMTP without either, so this is our own `run_failure_sensor`
 (`monitor_all_code_locations`): runs started by `aidmatch run` are executed in-process and carry no
 code location, and they must page the operator as scheduled ones do.
 
-The sensor runs in the Dagster daemon (`dagster dev` / `make ui` start it); it is only defined when
+The sensor runs in the Dagster daemon (`dagster-daemon run`, see docs/operations.md); it is only defined when
 `alerts.to` names someone. The message holds the job, the as-of date, the run id and the explanation
 `aidmatch run` prints (`pipelines/explain.py`): check descriptions and step errors, never a person's data.
 A relay that refuses the message fails the sensor's tick, which the UI shows under the sensor.
@@ -19,8 +19,8 @@ from email.message import EmailMessage
 
 import dagster as dg
 
-from pipelines.explain import explain_events
-from pipelines.settings import SMTP_PASSWORD_ENV, AlertSettings
+from aidmatch.pipelines.explain import explain_events
+from aidmatch.settings import SMTP_PASSWORD_ENV, AlertSettings
 
 SENSOR_NAME = "aidmatch_failure_email"
 
@@ -39,7 +39,7 @@ def failure_message(
         f"The run {run.run_id} of {run.job_name} for the as-of date {as_of} failed:\n\n"
         f"{explain_events(events)}\n\n"
         "Nothing was published for this as-of date; the last good output is untouched.\n"
-        f"The quarantine rows and check details are in the Dagster UI (make ui), run {run.run_id}.\n"
+        f"The quarantine rows and check details are in the Dagster UI, run {run.run_id}.\n"
     )
     return message
 

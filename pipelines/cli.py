@@ -1,15 +1,15 @@
-"""`aidmatch run --input DIR --output DIR [--as-of YYYY-MM-DD]`: the nightly job, once, through Dagster.
+"""The `aidmatch` command: `run` a night through Dagster, `init` a deployment, open the `ui`.
 
-The run is the code location's `aidmatch_nightly` job (`pipelines.definitions.defs`), executed with
-`dg.execute_job` against the Dagster instance under DAGSTER_HOME (default: the project's
-`.dagster_home/`), in this process (the job's executor is in-process: one DuckDB writer). It is listed
-under the job, for its as-of partition, like a scheduled run; the folders are in the run config of the
-resource (absolute paths) and tags name the as-of, the input folder and the code version, so the UI
-shows what the night read and a rerun from it reads the same folders. Exit codes:
+`aidmatch run` executes the code location's `aidmatch_nightly` job (`aidmatch.pipelines.definitions`)
+with `dg.execute_job` against the Dagster instance under DAGSTER_HOME (the environment's, else the
+configuration's `paths.dagster_home`), in this process (the job's executor is in-process: one DuckDB
+writer). It is listed under the job, for its as-of partition, like a scheduled run; the folders are in
+the run config of the resource (absolute paths) and tags name the as-of, the input folder and the code
+version, so the UI shows what the night read and a rerun from it reads the same folders. Exit codes:
 0 success; 1 the run failed or a blocking check failed (with a paragraph saying which source, which
 file, what to do), or another run holds the output or work folder (one line naming it); 2 the command
 line or the configuration is wrong. The CLI takes no folder lock itself: the run does, in its resource
-(`pipelines/run_guard.py`), as runs launched by the schedule or the UI do.
+(`aidmatch/run_guard.py`), as runs launched by the schedule or the UI do.
 """
 
 import argparse
@@ -18,27 +18,32 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 
-from assets.partitions import as_of_partitions
-from pipelines.console import stamped
-from pipelines.explain import error_text as _error_text
-from pipelines.explain import explain_events
-from pipelines.run_lock import FolderBusy, Holder, lock_folder
-from pipelines.settings import BUREAU_TIMEZONE, PROJECT_ROOT, ConfigError, load_settings
-from sources.tables import SOURCES
-
-DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
-
+from aidmatch.console import stamped
+from aidmatch.pipelines.deployment import (
+    CONFIG_NAME,
+    SERVICES,
+    DeploymentExists,
+    init_deployment,
+    open_instance,
+    prepare_dagster_home,
+)
+from aidmatch.pipelines.explain import error_text as _error_text
+from aidmatch.pipelines.explain import explain_events
+from aidmatch.run_lock import FolderBusy
+from aidmatch.settings import BUREAU_TIMEZONE, CONFIG_ENV, ConfigError, Settings, load_settings
+from aidmatch.sources.tables import SOURCES
+from aidmatch.version import code_version
 
 RUN_DESCRIPTION = """\
 Run the nightly job once, through Dagster: ingest and check the five source folders of INPUT, link
 every record to a person, apply the policy rules and publish the lists to OUTPUT/<as-of>/. The run is
-recorded in the Dagster run history under DAGSTER_HOME (default: the project's .dagster_home/).
+recorded in the Dagster run history under DAGSTER_HOME (default: the configuration's
+paths.dagster_home). The configuration is --config FILE, else the file AIDMATCH_CONFIG names, else the
+defaults shipped with aidmatch; --input and --output override its folders.
 
 Every line of progress starts with the time, Asia/Shanghai local time; each finished step says how
 long it took."""
@@ -51,8 +56,15 @@ exit codes:
      work folder (one line names it)
   2  the command line or the configuration is wrong
 
-example:
-  aidmatch run --input /srv/aidmatch/input --output /srv/aidmatch/output --as-of 2026-11-22"""
+examples:
+  aidmatch run --input /srv/aidmatch/input --output /srv/aidmatch/output --as-of 2026-11-22
+  aidmatch run --config /srv/aidmatch/aidmatch.yaml          (a deployment made by aidmatch init)"""
+
+INIT_DESCRIPTION = """\
+Lay out a new deployment in DIR: a commented configuration (aidmatch.yaml), the five source folders
+under input/, output/, work/, the Dagster run history (dagster_home/ with its dagster.yaml), the
+workspace the Dagster daemon and webserver load, and their systemd units (systemd/), with DIR's paths
+filled in. Changes nothing when DIR already holds an aidmatch.yaml (exit 2)."""
 
 
 def _as_of(value: str) -> str:
@@ -63,8 +75,6 @@ def _as_of(value: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from publish.manifest import code_version
-
     parser = argparse.ArgumentParser(prog="aidmatch", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"aidmatch {code_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -75,10 +85,16 @@ def _parser() -> argparse.ArgumentParser:
         epilog=RUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("--input", required=True, type=Path, help="folder holding the five source folders")
-    run.add_argument("--output", required=True, type=Path, help="lists are published to OUTPUT/<as-of>/")
+    run.add_argument(
+        "--input", type=Path, help="folder holding the five source folders (default: from config)"
+    )
+    run.add_argument(
+        "--output", type=Path, help="lists are published to OUTPUT/<as-of>/ (default: from config)"
+    )
     run.add_argument("--as-of", type=_as_of, help="as-of date D (default: today in Asia/Shanghai)")
-    run.add_argument("--config", type=Path, help="configuration file (default: config/aidmatch.yaml)")
+    run.add_argument(
+        "--config", type=Path, help=f"configuration file (default: ${CONFIG_ENV}, else the shipped one)"
+    )
     run.add_argument(
         "--work-dir", type=Path, help="where the run's DuckDB database goes (default: from config)"
     )
@@ -90,6 +106,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SOURCE",
         help="confirm tonight's empty or much smaller extract of SOURCE (repeatable); recorded in the manifest",
     )
+    init = commands.add_parser(
+        "init", help="lay out a new deployment in a folder", description=INIT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    init.add_argument("folder", type=Path, metavar="DIR", help="the deployment's folder (created if missing)")
+    init.add_argument(
+        "--sample",
+        action="store_true",
+        help="copy the bundled sample extracts into DIR/input, to try a night",
+    )
+    ui = commands.add_parser(
+        "ui", help="open the Dagster UI on the run history (the webserver only; the daemon runs the schedule)"
+    )
+    ui.add_argument(
+        "--config", type=Path, help=f"configuration file (default: ${CONFIG_ENV}, else the shipped one)"
+    )
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
     return parser
 
 
@@ -108,17 +142,20 @@ def failure_explanation(result: dg.JobExecutionResult | dg.ExecuteInProcessResul
     return explain_events(result.all_events)
 
 
-def ui_hint() -> str:
-    """The command that opens the Dagster UI on this run history, wherever the package is installed:
-    `dagster-webserver` (the UI only: it starts no schedule) on DAGSTER_HOME as in use now."""
-    webserver = Path(sys.executable).parent / "dagster-webserver"
-    found = shutil.which("dagster-webserver")
-    if webserver.exists() and not (found and Path(found).resolve() == webserver.resolve()):
-        command = shlex.quote(str(webserver))
-    else:
-        command = "dagster-webserver"
-    home = os.environ.get("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME))
-    return f"DAGSTER_HOME={shlex.quote(home)} {command} -m pipelines.definitions"
+def _command(name: str) -> str:
+    """`name` as the user can type it: bare when the shell finds this installation's, else its full path."""
+    here = Path(sys.executable).parent / name
+    found = shutil.which(name)
+    if here.exists() and not (found and Path(found).resolve() == here.resolve()):
+        return shlex.quote(str(here))
+    return name
+
+
+def ui_hint(settings_file: Path | None) -> str:
+    """The command that opens the Dagster UI on the run history in use, wherever aidmatch is installed."""
+    home = os.environ["DAGSTER_HOME"]
+    config = f" --config {shlex.quote(str(settings_file.resolve()))}" if settings_file else ""
+    return f"DAGSTER_HOME={shlex.quote(home)} {_command('aidmatch')} ui{config}"
 
 
 def say(text: str, file=None) -> None:
@@ -126,63 +163,45 @@ def say(text: str, file=None) -> None:
     print(stamped(text), file=file or sys.stdout, flush=True)
 
 
-def prepare_dagster_home() -> Path:
-    """DAGSTER_HOME (default `.dagster_home/` in the project) with a dagster.yaml, so runs persist.
-
-    Telemetry is off: the bureaus' servers are offline and the run must not try to phone out.
-    """
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DEFAULT_DAGSTER_HOME)))
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)  # run metadata: owner only when we create it
-    config = home / "dagster.yaml"
-    if not config.exists():  # written whole, then moved in place: another process may be reading it
-        partial = home / f".dagster.yaml.{os.getpid()}"
-        partial.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-        partial.replace(config)
-    return home
-
-
-@contextmanager
-def open_instance(as_of: str) -> Iterator[dg.DagsterInstance]:
-    """The Dagster instance under DAGSTER_HOME, opened holding DAGSTER_HOME's lock for a moment: two
-    processes creating its SQLite storage at once fail (both stamp the schema version)."""
-    home = prepare_dagster_home()
-    lock = lock_folder(home, Holder.this_process("(opening the run history)", as_of), 120, lambda _: None)
+def _load(config: Path | None) -> Settings | None:
+    """The configuration in force, or None after saying why it cannot be used."""
     try:
-        instance = dg.DagsterInstance.get()
-    finally:
-        lock.release()
-    with instance:
-        yield instance
+        settings = load_settings(config)
+    except ConfigError as error:
+        print(f"aidmatch: configuration error: {error}", file=sys.stderr)
+        return None
+    if config is not None:  # the code location, loaded below, is defined with the same file
+        os.environ[CONFIG_ENV] = str(config.resolve())
+    return settings
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as error:
-        print(f"aidmatch: configuration error: {error}", file=sys.stderr)
+    settings = _load(args.config)
+    if settings is None:
         return 2
-    if not args.input.is_dir():
+    input_root = (args.input or Path(settings.paths.input_root)).resolve()
+    output_root = (args.output or Path(settings.paths.output_root)).resolve()
+    if not input_root.is_dir():
         print(
-            f"aidmatch: the input folder {args.input} does not exist. It must hold the source folders "
+            f"aidmatch: the input folder {input_root} does not exist. It must hold the source folders "
             "unemployment/, dibao/, disability/, si_persons/ and si_contributions/.",
             file=sys.stderr,
         )
         return 2
+    from aidmatch.assets.partitions import as_of_partitions
+    from aidmatch.pipelines.definitions import nightly_job_def
+    from aidmatch.pipelines.jobs import run_tags
+
     today = dt.datetime.now(BUREAU_TIMEZONE).date()
     as_of = args.as_of or today.isoformat()
     first = as_of_partitions.start.date()
     if not first <= dt.date.fromisoformat(as_of) <= today:
         print(
-            f"aidmatch: --as-of {as_of} is outside the dates a run can be for: {first} to today ({today}).",
+            f"aidmatch: --as-of {as_of} is outside the dates a run can be for: {first} "
+            "(schedule.first_as_of) to today ({today}).",
             file=sys.stderr,
         )
         return 2
-
-    from pipelines.definitions import nightly_job_def
-    from publish.manifest import code_version
-
-    input_root = args.input.resolve()
-    output_root = args.output.resolve()
     resource_config = {
         "config_file": str(args.config.resolve()) if args.config else "",
         "input_root": str(input_root),
@@ -190,21 +209,13 @@ def run(args: argparse.Namespace) -> int:
         "work_dir": str(Path(args.work_dir or settings.paths.work_dir).resolve()),
         "accept_drop": sorted(set(args.accept_drop)),
     }
-    tags = {
-        "dagster/partition": as_of,
-        "aidmatch/as_of": as_of,
-        "aidmatch/input_root": str(input_root),
-        "aidmatch/output_root": str(output_root),
-        "aidmatch/code_version": code_version(),
-        "aidmatch/launched_by": "aidmatch run",
-    }
-    say(f"aidmatch: as-of {as_of}, input {args.input}, output {args.output}")
-    with open_instance(as_of) as instance:
+    say(f"aidmatch: as-of {as_of}, input {input_root}, output {output_root}")
+    with open_instance(settings, as_of) as instance:
         result = dg.execute_job(
             dg.reconstructable(nightly_job_def),
             instance=instance,
             run_config={"resources": {"aidmatch": {"config": resource_config}}, "loggers": {"progress": {}}},
-            tags=tags,
+            tags=run_tags(as_of, str(input_root), str(output_root), "aidmatch run"),
             raise_on_error=False,
         )
     if not result.success and (busy := busy_message(result)):
@@ -215,19 +226,63 @@ def run(args: argparse.Namespace) -> int:
         print(failure_explanation(result), file=sys.stderr)
         print(
             "Nothing was published for this as-of date; the last good output is untouched. "
-            f"The quarantine rows and check details are in the Dagster UI: {ui_hint()}",
+            f"The quarantine rows and check details are in the Dagster UI: {ui_hint(args.config)}",
             file=sys.stderr,
         )
         return 1
     say(
-        f"\naidmatch: done. Lists in {args.output / as_of}/ ; run {result.run_id} is in the Dagster UI: {ui_hint()}"
+        f"\naidmatch: done. Lists in {output_root / as_of}/ ; run {result.run_id} is in the Dagster UI: "
+        f"{ui_hint(args.config)}"
     )
     return 0
 
 
+def init(args: argparse.Namespace) -> int:
+    try:
+        init_deployment(args.folder, with_sample=args.sample)
+    except DeploymentExists as error:
+        print(f"aidmatch: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"aidmatch: cannot lay out {args.folder}: {error}", file=sys.stderr)
+        return 2
+    folder = args.folder.resolve()
+    config = shlex.quote(str(folder / CONFIG_NAME))
+    sample = " (the bundled sample is in input/)" if args.sample else ""
+    print(
+        f"aidmatch: a deployment is laid out in {folder}:\n"
+        f"  {CONFIG_NAME}        the configuration: read it, set alerts.to, schedule.first_as_of\n"
+        f"  input/<source>/      where the departments' extracts go{sample}\n"
+        "  output/, work/       the published lists, the runs' DuckDB files\n"
+        "  dagster_home/        the Dagster run history\n"
+        "  workspace.yaml, systemd/  what the Dagster daemon and webserver run with\n"
+        "Next:\n"
+        f"  one night now:    {_command('aidmatch')} run --config {config}"
+        f"{' --as-of 2026-11-22' if args.sample else ''}\n"
+        f"  the UI:           {_command('aidmatch')} ui --config {config}\n"
+        f"  every night:      install systemd/{SERVICES[0]} and systemd/{SERVICES[1]} "
+        "(docs/operations.md)"
+    )
+    return 0
+
+
+def ui(args: argparse.Namespace) -> int:
+    """Replace this process with `dagster-webserver` on the run history and code location in use."""
+    settings = _load(args.config)
+    if settings is None:
+        return 2
+    home = prepare_dagster_home(settings)
+    webserver = Path(sys.executable).parent / "dagster-webserver"
+    command = [str(webserver), "-m", "aidmatch.pipelines.definitions", "-h", args.host, "-p", str(args.port)]
+    print(
+        f"aidmatch: the Dagster UI on {home}: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True
+    )
+    os.execve(command[0], command, os.environ.copy())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return run(args)
+    return {"run": run, "init": init, "ui": ui}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,34 +1,36 @@
 """The code location: `build_defs()` assembles assets, checks, job, schedule, sensor and resource.
 
-`dagster dev` loads `defs` from here (see workspace.yaml). `aidmatch run` executes this `defs`'s job
-(`nightly_job_def`, reconstructable) with its folders in the run config of the resource, so the run is
-under the job in the UI and a rerun from there reads the same folders; tests may call `build_defs` with
-their own resource. The failure e-mail sensor is there only
-when the configuration's `alerts.to` names someone (read once, at import, for `defs`).
+`dagster-webserver`, `dagster-daemon` and `dagster dev` load `defs` from here (`-m
+aidmatch.pipelines.definitions`, or a workspace.yaml naming it); so does `aidmatch run`, which executes
+this `defs`'s job (`nightly_job_def`, reconstructable) with its folders in the run config of the resource.
+What the definitions are — the first partition, the schedule's time, whether failures are e-mailed —
+comes from the configuration in force when the module loads (`settings_in_force`: AIDMATCH_CONFIG or the
+shipped default); tests may call `build_defs` with their own settings and resource.
 """
 
 import dagster as dg
 
-from assets.ingest import ingest_assets
-from assets.linking import linked
-from assets.lists import facts_persons, lists
-from assets.publish import published_outputs
-from pipelines.alerts import failure_email_sensor
-from pipelines.console import progress_logger
-from pipelines.jobs import nightly_job, nightly_schedule
-from pipelines.resources import AidmatchResource
-from pipelines.settings import AlertSettings, load_settings
+from aidmatch.assets.ingest import ingest_assets
+from aidmatch.assets.linking import linked
+from aidmatch.assets.lists import facts_persons, lists
+from aidmatch.assets.publish import published_outputs
+from aidmatch.console import progress_logger
+from aidmatch.pipelines.alerts import failure_email_sensor
+from aidmatch.pipelines.jobs import nightly_job, nightly_schedule
+from aidmatch.resources import AidmatchResource
+from aidmatch.settings import Settings, settings_in_force
 
 
 def build_defs(
-    resource_overrides: dict[str, object] | None = None, alerts: AlertSettings | None = None
+    resource_overrides: dict[str, object] | None = None, settings: Settings | None = None
 ) -> dg.Definitions:
+    settings = settings or settings_in_force()
     resources = {"aidmatch": AidmatchResource()} | (resource_overrides or {})
-    sensors = [failure_email_sensor(alerts)] if alerts is not None and alerts.enabled else []
+    sensors = [failure_email_sensor(settings.alerts)] if settings.alerts.enabled else []
     return dg.Definitions(
         assets=[*ingest_assets, linked, facts_persons, lists, published_outputs],
         jobs=[nightly_job],
-        schedules=[nightly_schedule],
+        schedules=[nightly_schedule(settings)],
         sensors=sensors,
         resources=resources,
         loggers={"progress": progress_logger},
@@ -37,7 +39,7 @@ def build_defs(
     )
 
 
-defs = build_defs(alerts=load_settings().alerts)
+defs = build_defs()
 
 
 def nightly_job_def() -> dg.JobDefinition:

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from publish.permissions import OWNER_ONLY, Modes
+from aidmatch.publish.permissions import OWNER_ONLY, Modes
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _AT_FDCWD = -100

@@ -21,32 +21,14 @@ sheets, header rows not counted; a CSV's are its records, the header not counted
 import datetime as dt
 import hashlib
 import json
-import subprocess
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from pipelines.settings import BUREAU_TIMEZONE, PROJECT_ROOT
+from aidmatch.settings import BUREAU_TIMEZONE
 
 MANIFEST_VERSION = 2
-
-
-def code_version() -> str:
-    """The package version, with the git commit when the code runs from a checkout."""
-    version = metadata.version("aidmatch")
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=5,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return version
-    return f"{version}+g{commit}"
 
 
 def input_section(con: duckdb.DuckDBPyConnection, staging: dict[str, dict[str, int]]) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from rules.codes import LABELS
-from sources.tables import SOURCES
+from aidmatch.rules.codes import LABELS
+from aidmatch.sources.tables import SOURCES
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sources.text import FORMULA_PREFIXES
+from aidmatch.sources.text import FORMULA_PREFIXES
 
 MAX_WIDTH = 60
 _HEADER_STYLE = {

@@ -9,9 +9,9 @@ from datetime import date
 
 import duckdb
 
-from rules.retirement import create_retirement_macro
-from rules.settings import RuleSettings
-from rules.sql_files import run_sql_file
+from aidmatch.rules.retirement import create_retirement_macro
+from aidmatch.rules.settings import RuleSettings
+from aidmatch.rules.sql_files import run_sql_file
 
 
 def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> int:

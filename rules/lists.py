@@ -9,9 +9,9 @@ from datetime import date
 
 import duckdb
 
-from rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
-from rules.settings import RuleSettings
-from rules.sql_files import run_sql_file
+from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
+from aidmatch.rules.settings import RuleSettings
+from aidmatch.rules.sql_files import run_sql_file
 
 LIST_TABLES: tuple[str, ...] = ("out_zero_employment_households", "out_proactive", "out_removals")
 

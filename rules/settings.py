@@ -1,12 +1,12 @@
 """The rule thresholds and defaults (SPEC section 4: "every threshold is configuration").
 
-One frozen dataclass, validated on construction; `pipelines.settings` loads it from the `rules:`
+One frozen dataclass, validated on construction; `aidmatch.settings` loads it from the `rules:`
 section of the YAML config (unknown keys and wrong types are errors there) and the manifest echoes it.
 """
 
 from dataclasses import dataclass
 
-from rules.retirement import RetirementCategory
+from aidmatch.rules.retirement import RetirementCategory
 
 
 @dataclass(frozen=True)

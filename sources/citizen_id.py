@@ -11,7 +11,7 @@ from datetime import date
 
 import polars as pl
 
-from sources.text import compact_text
+from aidmatch.sources.text import compact_text
 
 WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"  # indexed by (Σ digit × weight) mod 11 — ISO 7064 MOD 11-2

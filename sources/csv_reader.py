@@ -2,7 +2,8 @@
 
 What belongs here: reading one CSV into the raw table at DuckDB speed and numbering its rows as a
 text editor shows them. A thread splits the file into UTF-8 parts (`encoding.split_into_parts`,
-GB18030 transcoded) while two others each read a part at a time on their own cursor. Each part is read
+GB18030 transcoded) while others (one per core, `machine.py`) each read a part at a time on their own
+cursor. Each part is read
 by one DuckDB thread and its rows numbered as they come (`row_number() OVER ()`), from the line the
 part starts on: the number is computed, never taken from the order rows end up in the table (a
 parallel insert does not keep file order). A part that yields fewer rows than it has lines has empty
@@ -25,8 +26,8 @@ from pathlib import Path
 
 import duckdb
 
-from sources.column_maps import SourceColumnMap
-from sources.encoding import (
+from aidmatch.sources.column_maps import SourceColumnMap
+from aidmatch.sources.encoding import (
     HEAD_BYTES,
     PART_BYTES,
     CsvPart,
@@ -38,19 +39,15 @@ from sources.encoding import (
     scan_file,
     split_into_parts,
 )
-from sources.header import SCAN_ROWS, HeaderMatch, find_header
-from sources.raw_table import FileReport, RawTable, sql_text
+from aidmatch.sources.header import SCAN_ROWS, HeaderMatch, find_header
+from aidmatch.sources.machine import MachineSettings
+from aidmatch.sources.raw_table import FileReport, RawTable, sql_text
 
 _DELIMITERS = (",", "\t", ";")
 # The header is found in the file's head (HEAD_BYTES); Python's csv module refuses a field past 128 kB, and
 # a long cell in the first rows must not stop a night: no field of the head can be longer than the head.
 csv.field_size_limit(max(csv.field_size_limit(), HEAD_BYTES))
-_MEMORY_DIR = "/dev/shm"  # a RAM file system on Linux: the parts never touch the disk
-_PART_READERS = 2  # parts read at once: the machine's two cores
 _PARTS_AHEAD = 2  # parts written and waiting for a reader
-# Room the parts of two files being read at once take at most (read, waiting, being written); /dev/shm is
-# used only when it has that much free (a container's is often 64 MB).
-_SCRATCH_BYTES = 2 * (_PART_READERS + _PARTS_AHEAD + 1) * PART_BYTES
 _REEXPORT = "Re-export it as UTF-8 or GB18030 CSV, or as .xlsx."
 # The longest line DuckDB reads (its default, 2 MB, fails a whole night on one 3 MB cell). A line is
 # never split between parts, so a part holds at least one whole line: allowing a line as long as a part
@@ -72,8 +69,12 @@ class _Layout:
     delimiter: str
 
 
-def read_csv(raw: RawTable, path: Path, file: str, may_be_notes: bool = False) -> FileReport:
+def read_csv(
+    raw: RawTable, path: Path, file: str, machine: MachineSettings, may_be_notes: bool = False
+) -> FileReport:
     """Read a CSV into the raw table and report it; SourceReadError when it cannot be read as it is.
+
+    `machine` says how many parts are read at once and where they are written.
 
     `may_be_notes`: the file is a `.txt`, which may hold notes rather than an export; one with no header
     and no delimited table in its first lines is reported as ignored, like a sheet of notes.
@@ -96,7 +97,7 @@ def read_csv(raw: RawTable, path: Path, file: str, may_be_notes: bool = False) -
     hint = f"Read as {encoding}, the file may be in another encoding. {_REEXPORT} "
     header = raw.check_header(file, None, header, hint)
     layout = _Layout(header, line_numbers[header.index], len(rows[header.index]), delimiter)
-    scan, inserted = _insert_parts(raw, path, file, encoding, layout)
+    scan, inserted = _insert_parts(raw, path, file, encoding, layout, machine)
     if scan.quotes % 2:
         _check_quotes_closed(raw, file)
     return FileReport(
@@ -139,11 +140,11 @@ class _ReadingStopped(Exception):
 
 
 def _insert_parts(
-    raw: RawTable, path: Path, file: str, encoding: str, layout: _Layout
+    raw: RawTable, path: Path, file: str, encoding: str, layout: _Layout, machine: MachineSettings
 ) -> tuple[FileScan, int]:
-    """Split the file into parts on one thread; insert each part as soon as it is written, two at a time.
+    """Split the file into parts on one thread; insert each part as soon as it is written, one per core.
 
-    The parts go to memory (`/dev/shm`) where the system has room there, else to the temporary directory;
+    The parts go to memory (`machine.memory_dir`) where it has room, else to the temporary directory;
     at most `_PARTS_AHEAD` wait to be read, so slow readers never let the whole file pile up there. When a
     reader fails, the other reader and the splitter stop.
     """
@@ -172,7 +173,7 @@ def _insert_parts(
         try:
             return split_into_parts(path, encoding, directory, offer)
         finally:
-            for _ in range(_PART_READERS):
+            for _ in range(readers):
                 offer(None)
 
     def read_parts() -> int:
@@ -190,14 +191,15 @@ def _insert_parts(
             cursor.close()
         return inserted
 
+    readers = machine.workers
     with (
         tempfile.TemporaryDirectory(
-            prefix=f"{_SCRATCH_PREFIX}{os.getpid()}_", dir=_scratch_dir()
+            prefix=f"{_SCRATCH_PREFIX}{os.getpid()}_", dir=_scratch_dir(machine.memory_dir, readers)
         ) as directory,
-        ThreadPoolExecutor(1 + _PART_READERS) as pool,
+        ThreadPoolExecutor(1 + readers) as pool,
     ):
         splitting = pool.submit(split, Path(directory))
-        reading = [pool.submit(read_parts) for _ in range(_PART_READERS)]
+        reading = [pool.submit(read_parts) for _ in range(readers)]
         inserted = sum(reader.result() for reader in reading)
         try:
             return splitting.result(), inserted
@@ -208,14 +210,14 @@ def _insert_parts(
             ) from None
 
 
-def remove_abandoned_parts() -> list[str]:
+def remove_abandoned_parts(memory_dir: str | None) -> list[str]:
     """Remove the part folders of processes that are gone (killed while reading); their names, one each.
 
     A part folder is named after the process that writes it, so a folder whose process no longer
     exists on this machine is nobody's: the parts are copies of an extract's rows.
     """
     removed = []
-    for root in {_MEMORY_DIR, tempfile.gettempdir()}:
+    for root in {memory_dir or tempfile.gettempdir(), tempfile.gettempdir()}:
         for folder in Path(root).glob(f"{_SCRATCH_PREFIX}*"):
             writer = _SCRATCH_NAME.match(folder.name)
             if writer and folder.lstat().st_uid == os.getuid() and not _process_exists(int(writer[1])):
@@ -234,11 +236,16 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
-def _scratch_dir() -> str | None:
-    """/dev/shm when it is there, writable and roomy enough; else None (the system's temporary directory)."""
-    if not os.access(_MEMORY_DIR, os.W_OK):
+def _scratch_dir(memory_dir: str | None, readers: int) -> str | None:
+    """`memory_dir` when it is there, writable and roomy enough; else None (the system's temporary directory).
+
+    Roomy enough: the parts of two files being read at once fit (each: those being read, those waiting,
+    the one being written). A container's /dev/shm is often 64 MB.
+    """
+    if memory_dir is None or not os.access(memory_dir, os.W_OK):
         return None
-    return _MEMORY_DIR if shutil.disk_usage(_MEMORY_DIR).free >= _SCRATCH_BYTES else None
+    needed = 2 * (readers + _PARTS_AHEAD + 1) * PART_BYTES
+    return memory_dir if shutil.disk_usage(memory_dir).free >= needed else None
 
 
 def _insert_part(raw: RawTable, part: CsvPart, file: str, layout: _Layout) -> int:

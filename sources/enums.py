@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from sources.text import compact_text
+from aidmatch.sources.text import compact_text
 
 ENUM_VALUES_FILE = Path(__file__).with_name("enum_values.yaml")
 CATEGORY_KIND = "difficulty_category"

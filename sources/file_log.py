@@ -10,7 +10,7 @@ import dataclasses
 import duckdb
 import polars as pl
 
-from sources.readers import FileReport
+from aidmatch.sources.readers import FileReport
 
 _COLUMNS = (
     "source VARCHAR, file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, encoding VARCHAR, sheets VARCHAR[], "

@@ -26,8 +26,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sources.raw_table import FileReport
-from sources.sniff import Kind, sniff
+from aidmatch.sources.raw_table import FileReport
+from aidmatch.sources.sniff import Kind, sniff
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xls")
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
-from sources.column_maps import SourceColumnMap
+from aidmatch.sources.column_maps import SourceColumnMap
 
 SCAN_ROWS = 30  # the header must be within the first rows of a sheet or file
 

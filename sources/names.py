@@ -11,7 +11,7 @@ import opencc
 import polars as pl
 from pypinyin import lazy_pinyin
 
-from sources.text import compact_text
+from aidmatch.sources.text import compact_text
 
 MIDDLE_DOT = "\u00b7"
 # Middle-dot look-alikes typed in minority names (阿依·古丽), as they stand after NFKC (which already folds

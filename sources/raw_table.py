@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from sources.column_maps import IDENTITY_KEYS, SourceColumnMap
-from sources.header import HeaderMatch
-from sources.tables import SOURCE_RECORD_COLUMN
+from aidmatch.sources.column_maps import IDENTITY_KEYS, SourceColumnMap
+from aidmatch.sources.header import HeaderMatch
+from aidmatch.sources.tables import SOURCE_RECORD_COLUMN
 
 # A row with a cell starting with one of these and no identity (name, ID or card number) is a footer;
 # the label itself may stand in the name column ("合计" under 姓名): that is no identity.

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import duckdb
 
-from sources.column_maps import SourceColumnMap, load_column_maps
-from sources.csv_reader import read_csv
-from sources.folder import READ_TYPES, Entry, list_source_folder
-from sources.raw_table import FileReport, RawTable, SourceReadError
-from sources.sniff import Kind
-from sources.workbook_reader import WorkbookLimits, read_workbook
+from aidmatch.sources.column_maps import SourceColumnMap, load_column_maps
+from aidmatch.sources.csv_reader import read_csv
+from aidmatch.sources.folder import READ_TYPES, Entry, list_source_folder
+from aidmatch.sources.machine import THIS_MACHINE, MachineSettings
+from aidmatch.sources.raw_table import FileReport, RawTable, SourceReadError
+from aidmatch.sources.sniff import Kind
+from aidmatch.sources.workbook_reader import WorkbookLimits, read_workbook
 
 __all__ = ["FileReport", "SourceColumnMap", "SourceReadError", "load_column_maps", "read_source"]
 
@@ -31,10 +32,11 @@ def read_source(
     table: str,
     *,
     limits: WorkbookLimits,
+    machine: MachineSettings = THIS_MACHINE,
 ) -> list[FileReport]:
     """Read every extract under `input_root/source/` into the raw table `table` (replaced).
 
-    `limits` are the run's `intake` settings. Returns one report per entry of the folder and its
+    `limits` are the run's `intake` settings, `machine` its `machine` settings. Returns one report per entry of the folder and its
     subfolders — read or ignored with the reason — sorted by path. Raises SourceReadError, and leaves no
     table behind, when the folder is missing or holds nothing to read, an entry is refused, or a file
     cannot be read as it is; the error carries the reports of every entry accounted for until then.
@@ -66,7 +68,7 @@ def read_source(
     raw.create()
     try:
         for entry in listing.to_read:
-            reports.append(_read_entry(raw, entry, limits))
+            reports.append(_read_entry(raw, entry, limits, machine))
         raw.finish(reports)
     except SourceReadError as error:
         con.execute(f"DROP TABLE IF EXISTS {raw.table}")
@@ -78,12 +80,14 @@ def read_source(
     return sorted(reports, key=lambda report: report.file)
 
 
-def _read_entry(raw: RawTable, entry: Entry, limits: WorkbookLimits) -> FileReport:
+def _read_entry(raw: RawTable, entry: Entry, limits: WorkbookLimits, machine: MachineSettings) -> FileReport:
     """One file into the raw table; a file that vanished or cannot be opened meanwhile is a read error."""
     try:
         if entry.kind in (Kind.XLSX, Kind.XLS):
             return read_workbook(raw, entry, limits)
-        return read_csv(raw, entry.path, entry.file, may_be_notes=entry.path.suffix.lower() == ".txt")
+        return read_csv(
+            raw, entry.path, entry.file, machine, may_be_notes=entry.path.suffix.lower() == ".txt"
+        )
     except OSError as error:
         raise raw.error(
             entry.file,

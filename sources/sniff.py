@@ -13,7 +13,7 @@ from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
-from sources.encoding import looks_like_utf16
+from aidmatch.sources.encoding import looks_like_utf16
 
 _ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip archive
 _EMPTY_ZIP = b"PK\x05\x06"

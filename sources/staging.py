@@ -24,12 +24,12 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from sources.citizen_id import normalize_citizen_ids
-from sources.dates import parse_dates, parse_months
-from sources.enums import normalize_enum, split_categories
-from sources.names import normalize_names
-from sources.tables import IDENTITY_COLUMNS, SOURCE_COLUMNS, staged_columns
-from sources.text import CONTROL_CHARACTERS, CONTROL_PATTERN, compact_text, escape_control
+from aidmatch.sources.citizen_id import normalize_citizen_ids
+from aidmatch.sources.dates import parse_dates, parse_months
+from aidmatch.sources.enums import normalize_enum, split_categories
+from aidmatch.sources.names import normalize_names
+from aidmatch.sources.tables import IDENTITY_COLUMNS, SOURCE_COLUMNS, staged_columns
+from aidmatch.sources.text import CONTROL_CHARACTERS, CONTROL_PATTERN, compact_text, escape_control
 
 
 @dataclass(frozen=True)

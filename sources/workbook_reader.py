@@ -23,10 +23,10 @@ from typing import Protocol
 import pyarrow as pa
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from sources.folder import Entry
-from sources.header import find_header
-from sources.raw_table import FileReport, RawTable
-from sources.sniff import ZIP_ERRORS, Kind
+from aidmatch.sources.folder import Entry
+from aidmatch.sources.header import find_header
+from aidmatch.sources.raw_table import FileReport, RawTable
+from aidmatch.sources.sniff import ZIP_ERRORS, Kind
 
 
 class WorkbookLimits(Protocol):

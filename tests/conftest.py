@@ -1,6 +1,6 @@
 """Shared fixtures for the end-to-end tests: a generated world, a tiny hand-made world, and `aidmatch run`.
 
-Every run goes through `pipelines.cli.main` in-process, with DAGSTER_HOME in a tmp folder, so the
+Every run goes through `aidmatch.pipelines.cli.main` in-process, with DAGSTER_HOME in a tmp folder, so the
 runs are real Dagster runs recorded in a real (temporary) instance; inputs and outputs are real files.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from data_samples.generate import generate
-from pipelines.cli import main
+from aidmatch.data_samples.generate import generate
+from aidmatch.pipelines.cli import main
 
 # Dates before the day the tests run: the as-of partitions end today (Asia/Shanghai).
 WORLD_AS_OF = dt.date(2026, 6, 30)
@@ -109,11 +109,17 @@ def run_aidmatch(
     )
 
 
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path, monkeypatch) -> None:
+    """Each test's own run history, and no deployment's configuration: `aidmatch run` sets DAGSTER_HOME
+    and (given --config) AIDMATCH_CONFIG for the process; they must not outlive the test that ran it."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("AIDMATCH_CONFIG", "")  # empty: unset, and restored to unset afterwards
+
+
 @pytest.fixture
-def dagster_home(tmp_path, monkeypatch) -> Path:
-    home = tmp_path / "dagster_home"
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    return home
+def dagster_home(tmp_path) -> Path:
+    return tmp_path / "dagster_home"
 
 
 # --- reading outputs --------------------------------------------------------------------------

@@ -11,9 +11,9 @@ import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
 
-from pipelines.alerts import SENSOR_NAME, failure_email_sensor
-from pipelines.definitions import build_defs
-from pipelines.settings import AlertSettings
+from aidmatch.pipelines.alerts import SENSOR_NAME, failure_email_sensor
+from aidmatch.pipelines.definitions import build_defs
+from aidmatch.settings import AlertSettings, Settings
 from tests.conftest import TINY_AS_OF, run_aidmatch, write_tiny_world
 
 
@@ -100,6 +100,6 @@ def test_a_successful_night_sends_nothing(tmp_path, dagster_home, relay):
 
 def test_the_sensor_is_defined_only_when_alerts_name_someone():
     assert not list(build_defs().sensors or [])
-    assert not list(build_defs(alerts=AlertSettings()).sensors or [])
-    enabled = build_defs(alerts=replace(AlertSettings(), to=("ops@example.org",)))
+    assert not list(build_defs(settings=Settings()).sensors or [])
+    enabled = build_defs(settings=Settings(alerts=replace(AlertSettings(), to=("ops@example.org",))))
     assert [s.name for s in enabled.sensors] == [SENSOR_NAME]

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from sources.citizen_id import (
+from aidmatch.sources.citizen_id import (
     check_character,
     mask_citizen_id,
     normalize_citizen_id,

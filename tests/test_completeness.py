@@ -25,10 +25,10 @@ from conftest import (
 )
 from dagster import AssetKey, DagsterEventType, DagsterInstance
 
-from checks.completeness import PublishedRun, assess, last_published_run
-from pipelines.cli import failure_explanation
-from pipelines.definitions import build_defs
-from pipelines.resources import AidmatchResource
+from aidmatch.checks.completeness import PublishedRun, assess, last_published_run
+from aidmatch.pipelines.cli import failure_explanation
+from aidmatch.pipelines.definitions import build_defs
+from aidmatch.resources import AidmatchResource
 
 PREVIOUS = TINY_AS_OF.isoformat()  # D-1: the tiny good output
 AS_OF = TINY_AS_OF + dt.timedelta(days=1)  # D

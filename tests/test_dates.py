@@ -5,7 +5,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from sources.dates import parse_dates, parse_months
+from aidmatch.sources.dates import parse_dates, parse_months
 
 MARCH_5 = date(2024, 3, 5)
 
@@ -98,7 +98,7 @@ def test_unparseable_months_are_null(raw: str | None) -> None:
 
 
 def test_open_ended_end_date_reads_as_last_day():
-    from sources.dates import OPEN_ENDED_DATE
+    from aidmatch.sources.dates import OPEN_ENDED_DATE
 
     assert parse_dates(pl.Series(["长期", "长期有效", "长 期x"])).to_list() == [
         OPEN_ENDED_DATE,

@@ -5,7 +5,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from sources.enums import canonical_values, enumerations, normalize_enum, split_categories
+from aidmatch.sources.enums import canonical_values, enumerations, normalize_enum, split_categories
 
 
 def values(kind: str, raw: list[str | None]) -> list:

@@ -12,10 +12,10 @@ import duckdb
 import pytest
 from conftest import HEADERS, LIST_NAMES, WORLD_AS_OF, read_manifest, run_aidmatch, tiny_rows, write_csv_file
 
-from checks.source_checks import files_readable_result
-from pipelines.settings import IntakeSettings
-from sources.column_maps import load_column_maps
-from sources.readers import SourceReadError, read_source
+from aidmatch.checks.source_checks import files_readable_result
+from aidmatch.settings import IntakeSettings
+from aidmatch.sources.column_maps import load_column_maps
+from aidmatch.sources.readers import SourceReadError, read_source
 
 AS_OF = WORLD_AS_OF.isoformat()
 # old path -> new path, relative to the input root

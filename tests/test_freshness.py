@@ -6,11 +6,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.ingest import ingest
-from checks.freshness import assess_freshness
-from checks.source_checks import fresh_result
-from pipelines.resources import AidmatchResource
-from pipelines.settings import BUREAU_TIMEZONE
+from aidmatch.assets.ingest import ingest
+from aidmatch.checks.freshness import assess_freshness
+from aidmatch.checks.source_checks import fresh_result
+from aidmatch.resources import AidmatchResource
+from aidmatch.settings import BUREAU_TIMEZONE
 from tests.conftest import SOURCES, TINY_AS_OF, write_tiny_world
 
 AS_OF = dt.date(2026, 6, 30)

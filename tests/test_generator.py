@@ -10,13 +10,13 @@ import polars as pl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from data_samples import expected
-from data_samples.citizen_ids import citizen_id
-from data_samples.defects import ID_DEFECTS, NAME_DEFECTS
-from data_samples.expected import retirement_date
-from data_samples.generate import generate
-from data_samples.world import World
-from data_samples.writers import HEADERS
+from aidmatch.data_samples import expected
+from aidmatch.data_samples.citizen_ids import citizen_id
+from aidmatch.data_samples.defects import ID_DEFECTS, NAME_DEFECTS
+from aidmatch.data_samples.expected import retirement_date
+from aidmatch.data_samples.generate import generate
+from aidmatch.data_samples.world import World
+from aidmatch.data_samples.writers import HEADERS
 
 AS_OF = date(2026, 11, 22)
 SAMPLE = Path(__file__).resolve().parents[1] / "data_samples" / "sample"

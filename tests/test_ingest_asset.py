@@ -6,8 +6,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.ingest import ingest
-from pipelines.resources import AidmatchResource
+from aidmatch.assets.ingest import ingest
+from aidmatch.resources import AidmatchResource
 
 SAMPLE_INPUT = Path(__file__).parents[1] / "data_samples" / "sample" / "input"
 AS_OF = "2026-06-30"

@@ -1,7 +1,7 @@
 """manifest.json tells the truth about the run: the folders it used, when it ran, how long each step took,
 what it wrote (rows, sha256, bytes of every file) and the verdict of every check.
 
-One real run of the tiny world through `pipelines.cli.main`, given relative --input/--output/--work-dir
+One real run of the tiny world through `aidmatch.pipelines.cli.main`, given relative --input/--output/--work-dir
 from a tmp working directory, so the manifest must resolve them (and not echo the configuration's).
 """
 
@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from conftest import TINY_AS_OF, read_csv, read_manifest, run_aidmatch, write_tiny_world
 
-from publish.manifest import MANIFEST_VERSION
+from aidmatch.publish.manifest import MANIFEST_VERSION
 
 STEPS = ("ingest", "link_persons", "facts_persons", "build_lists", "published_outputs")
 

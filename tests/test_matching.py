@@ -7,10 +7,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from matching import LinkSettings, link_persons
-from sources.citizen_id import check_character, normalize_citizen_ids
-from sources.names import normalize_names
-from sources.tables import SOURCES, staged_columns
+from aidmatch.matching import LinkSettings, link_persons
+from aidmatch.sources.citizen_id import check_character, normalize_citizen_ids
+from aidmatch.sources.names import normalize_names
+from aidmatch.sources.tables import SOURCES, staged_columns
 
 
 def valid_id(first17: str) -> str:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import duckdb
 
+from aidmatch.matching import LinkSettings, link_persons
 from benchmarks.evaluate_linking import load_truth, pairwise_scores, synthesize
-from matching import LinkSettings, link_persons
 
 
 def test_synthetic_world_links_with_high_precision_and_recall(tmp_path: Path):

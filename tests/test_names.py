@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from sources.names import mask_name, name_pinyin, normalize_names
+from aidmatch.sources.names import mask_name, name_pinyin, normalize_names
 
 
 def normalized(raw: str | None) -> tuple[str | None, str | None]:

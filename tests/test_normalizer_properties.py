@@ -10,10 +10,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.citizen_id import check_character, normalize_citizen_ids
-from sources.dates import parse_dates, parse_months
-from sources.names import normalize_names
-from sources.text import CONTROL_PATTERN
+from aidmatch.sources.citizen_id import check_character, normalize_citizen_ids
+from aidmatch.sources.dates import parse_dates, parse_months
+from aidmatch.sources.names import normalize_names
+from aidmatch.sources.text import CONTROL_PATTERN
 
 AS_OF = dt.date(2026, 6, 30)
 BOUNDED = settings(max_examples=150, deadline=None, database=None)  # no example folder in the tree

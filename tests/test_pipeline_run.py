@@ -28,8 +28,8 @@ from conftest import (
 )
 from dagster import DagsterInstance, DagsterRunStatus
 
+from aidmatch.data_samples.generate import generate
 from benchmarks.evaluate_lists import evaluate
-from data_samples.generate import generate
 
 AS_OF = WORLD_AS_OF.isoformat()
 NEXT_DAY = (WORLD_AS_OF + dt.timedelta(days=1)).isoformat()
@@ -453,7 +453,7 @@ def test_the_run_is_a_run_of_the_code_locations_nightly_job(published, pipeline,
     (so the UI shows what the night read and a rerun from it reads the same folders)."""
     from dagster import RunsFilter
 
-    from publish.manifest import code_version
+    from aidmatch.version import code_version
 
     monkeypatch.setenv("DAGSTER_HOME", str(pipeline.home))
     run_id = read_manifest(published)["run_id"]

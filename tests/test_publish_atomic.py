@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from publish.atomic import publish_atomically, recover_interrupted
+from aidmatch.publish.atomic import publish_atomically, recover_interrupted
 
 
 def _writer(files: dict[str, str]):
@@ -39,7 +39,7 @@ def test_failed_write_keeps_last_good_output(tmp_path):
 
 
 def test_where_folders_cannot_be_exchanged_the_old_one_is_renamed_aside(tmp_path, monkeypatch):
-    monkeypatch.setattr("publish.atomic._exchange", lambda a, b: False)
+    monkeypatch.setattr("aidmatch.publish.atomic._exchange", lambda a, b: False)
     publish_atomically(tmp_path, "2026-11-22", _writer({"a.csv": "1"}))
     target = publish_atomically(tmp_path, "2026-11-22", _writer({"a.csv": "2"}))
     assert (target / "a.csv").read_text() == "2"

@@ -19,10 +19,10 @@ import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.quarantine import source_counts, stage_source
-from pipelines.settings import IntakeSettings
-from sources.column_maps import load_column_maps
-from sources.readers import SourceReadError, read_source
+from aidmatch.checks.quarantine import source_counts, stage_source
+from aidmatch.settings import IntakeSettings
+from aidmatch.sources.column_maps import load_column_maps
+from aidmatch.sources.readers import SourceReadError, read_source
 
 AS_OF = dt.date(2026, 6, 30)
 MAPS = load_column_maps()

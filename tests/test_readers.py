@@ -15,10 +15,11 @@ import openpyxl
 import pytest
 import xlwt
 
-from pipelines.settings import IntakeSettings
-from sources import csv_reader, encoding, workbook_reader
-from sources.column_maps import load_column_maps, normalize_header
-from sources.readers import FileReport, SourceReadError, read_source
+from aidmatch.settings import IntakeSettings
+from aidmatch.sources import csv_reader, encoding, workbook_reader
+from aidmatch.sources.column_maps import load_column_maps, normalize_header
+from aidmatch.sources.machine import MachineSettings
+from aidmatch.sources.readers import FileReport, SourceReadError, read_source
 
 MAPS = load_column_maps()
 LIMITS = IntakeSettings()
@@ -815,10 +816,20 @@ def test_gb18030_part_that_cannot_be_read_stops_the_transcoding(tmp_path: Path, 
 
 def test_parts_go_to_memory_only_when_it_has_room(tmp_path: Path, monkeypatch) -> None:
     """A container's /dev/shm is often 64 MB: too small for the parts in flight, the temp dir is used."""
-    monkeypatch.setattr(csv_reader, "_MEMORY_DIR", str(tmp_path))
-    monkeypatch.setattr(csv_reader, "_SCRATCH_BYTES", 1)
-    assert csv_reader._scratch_dir() == str(tmp_path)
-    monkeypatch.setattr(csv_reader, "_SCRATCH_BYTES", shutil.disk_usage(tmp_path).free + 1)
-    assert csv_reader._scratch_dir() is None
-    monkeypatch.setattr(csv_reader, "_MEMORY_DIR", str(tmp_path / "missing"))
-    assert csv_reader._scratch_dir() is None
+    monkeypatch.setattr(csv_reader, "PART_BYTES", 1)
+    assert csv_reader._scratch_dir(str(tmp_path), readers=2) == str(tmp_path)
+    monkeypatch.setattr(csv_reader, "PART_BYTES", shutil.disk_usage(tmp_path).free)
+    assert csv_reader._scratch_dir(str(tmp_path), readers=2) is None
+    monkeypatch.setattr(csv_reader, "PART_BYTES", 1)
+    assert csv_reader._scratch_dir(str(tmp_path / "missing"), readers=2) is None
+    assert csv_reader._scratch_dir(None, readers=2) is None, "memory_dir: null never uses a RAM folder"
+
+
+def test_the_machine_lends_its_cores_unless_configured() -> None:
+    """Two constants said "two cores"; the CPUs this process may use say it now, or the configuration."""
+    assert MachineSettings().workers == len(os.sched_getaffinity(0))
+    assert MachineSettings(cores=3).workers == 3
+    with pytest.raises(ValueError, match="at least 1"):
+        MachineSettings(cores=0)
+    with pytest.raises(ValueError, match="absolute"):
+        MachineSettings(memory_dir="shm")

@@ -7,8 +7,8 @@ import os
 import subprocess
 import tempfile
 
-from publish.retention import remove_expired_work_databases, remove_spill_folders
-from sources.csv_reader import remove_abandoned_parts
+from aidmatch.publish.retention import remove_expired_work_databases, remove_spill_folders
+from aidmatch.sources.csv_reader import remove_abandoned_parts
 
 
 def _work_folder(root, name, database=True):
@@ -54,9 +54,9 @@ def test_csv_parts_of_dead_processes_are_removed_and_live_ones_kept(monkeypatch,
     for folder in (abandoned, live):
         folder.mkdir()
         (folder / "part-0001.csv").write_text("姓名\n")
-    assert abandoned.name in remove_abandoned_parts()
+    assert abandoned.name in remove_abandoned_parts(None)
     assert not abandoned.exists() and live.exists()
     older = tmp_path / "aidmatch_csv_1234_5678"  # named before the PID was in the name: left alone
     older.mkdir()
-    remove_abandoned_parts()
+    remove_abandoned_parts(None)
     assert older.exists()

@@ -13,12 +13,12 @@ import openpyxl
 import polars as pl
 import pytest
 
-from checks.quarantine import source_counts, stage_source
-from pipelines.settings import IntakeSettings
-from publish.xlsx_files import write_workbook
-from sources.column_maps import load_column_maps
-from sources.readers import read_source
-from sources.text import CONTROL_CHARACTERS
+from aidmatch.checks.quarantine import source_counts, stage_source
+from aidmatch.publish.xlsx_files import write_workbook
+from aidmatch.settings import IntakeSettings
+from aidmatch.sources.column_maps import load_column_maps
+from aidmatch.sources.readers import read_source
+from aidmatch.sources.text import CONTROL_CHARACTERS
 from tests.conftest import (
     DIBAO_MEMBERS,
     HEADERS,

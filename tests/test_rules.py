@@ -15,12 +15,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from publish.outputs import labelled_for_people
-from rules.codes import CODES
-from rules.facts import build_person_facts
-from rules.lists import build_lists
-from rules.settings import RuleSettings
-from sources.tables import SOURCES, staged_columns
+from aidmatch.publish.outputs import labelled_for_people
+from aidmatch.rules.codes import CODES
+from aidmatch.rules.facts import build_person_facts
+from aidmatch.rules.lists import build_lists
+from aidmatch.rules.settings import RuleSettings
+from aidmatch.sources.tables import SOURCES, staged_columns
 
 AS_OF = date(2026, 11, 22)
 DEFAULTS = RuleSettings()

@@ -10,9 +10,9 @@ from datetime import date
 import duckdb
 import pytest
 
-from pipelines.settings import ConfigError, load_settings
-from rules.retirement import RetirementCategory, add_months, create_retirement_macro, retirement_date
-from rules.settings import RuleSettings
+from aidmatch.rules.retirement import RetirementCategory, add_months, create_retirement_macro, retirement_date
+from aidmatch.rules.settings import RuleSettings
+from aidmatch.settings import ConfigError, load_settings
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from pipelines.run_lock import (
+from aidmatch.run_lock import (
     LOCK_NAME,
     MARKERS,
     FolderBusy,

@@ -29,11 +29,11 @@ import yaml
 from conftest import TINY_AS_OF, read_manifest, run_aidmatch, tree_digest, write_tiny_world
 from dagster import DagsterInstance, DagsterRunStatus
 
-from data_samples.generate import generate
-from pipelines.cli import busy_message
-from pipelines.definitions import defs
-from pipelines.run_lock import LOCK_NAME, Holder, try_lock
-from pipelines.settings import DEFAULT_CONFIG, PROJECT_ROOT
+from aidmatch.data_samples.generate import generate
+from aidmatch.pipelines.cli import busy_message
+from aidmatch.pipelines.definitions import defs
+from aidmatch.run_lock import LOCK_NAME, Holder, try_lock
+from aidmatch.settings import DEFAULT_CONFIG
 
 AS_OF = TINY_AS_OF.isoformat()
 NEXT_DAY = (TINY_AS_OF + dt.timedelta(days=1)).isoformat()
@@ -63,10 +63,10 @@ class Process:
     def __init__(self, folder: Path, input_dir: Path, output: Path, work: Path, as_of: str, *extra: str):
         folder.mkdir(parents=True, exist_ok=True)
         self.stdout, self.stderr = folder / "stdout", folder / "stderr"
-        command = [sys.executable, "-m", "pipelines.cli", "run", "--input", str(input_dir)]
+        command = [sys.executable, "-m", "aidmatch.pipelines.cli", "run", "--input", str(input_dir)]
         command += ["--output", str(output), "--work-dir", str(work), "--as-of", as_of, *extra]
         with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
-            self.popen = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=out, stderr=err)
+            self.popen = subprocess.Popen(command, cwd=folder, stdout=out, stderr=err)
 
     @property
     def pid(self) -> int:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import DEFAULT_CONFIG, ConfigError, load_settings
+from aidmatch.settings import DEFAULT_CONFIG, ConfigError, load_settings
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -77,7 +77,7 @@ def test_new_sections_are_validated(tmp_path):
 
 
 def test_config_errors_exit_2_with_one_line_before_the_run(tmp_path, capsys, dagster_home):
-    from pipelines.cli import main
+    from aidmatch.pipelines.cli import main
 
     config = _write(tmp_path, "database:\n  memory_limit: lots\n")
     code = main(["run", "--input", str(tmp_path), "--output", str(tmp_path / "out"), "--config", str(config)])

@@ -6,8 +6,8 @@ from functools import partial
 import duckdb
 import pytest
 
-from checks.quarantine import stage_source as stage_at
-from checks.source_checks import schema_result
+from aidmatch.checks.quarantine import stage_source as stage_at
+from aidmatch.checks.source_checks import schema_result
 
 stage_source = partial(stage_at, as_of=date(2026, 6, 30), max_cell_chars=32767)
 

@@ -1,12 +1,14 @@
 """What the night operator sees from `aidmatch run`: timed lines, step durations, --version, --help."""
 
 import re
+import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 from conftest import TINY_AS_OF, run_aidmatch, write_tiny_world
 
-from pipelines.cli import main
+from aidmatch.pipelines.cli import main
 
 TIME = re.compile(r"^\d{2}:\d{2}:\d{2} ")
 STEPS = ("ingest", "link_persons", "facts_persons", "build_lists", "published_outputs")
@@ -24,7 +26,8 @@ def test_a_good_run_times_every_line_and_each_step(tmp_path, dagster_home, capsy
         done = [line for line in lines if re.match(rf"\d\d:\d\d:\d\d ✓ {step}\b", line)]
         assert len(done) == 1 and re.search(r"\(\d+(\.\d)? s\)$|\d+ min \d+ s\)$", done[0]), done
     assert any("published 7 csv files" in line for line in lines), "the assets' own messages are shown"
-    assert str(dagster_home) in captured.out and "dagster-webserver -m pipelines.definitions" in captured.out
+    hint = lines[-1].split("Dagster UI: ", 1)[1]
+    assert hint == f"DAGSTER_HOME={dagster_home} {Path(sys.executable).parent / 'aidmatch'} ui", hint
     assert "make ui" not in captured.out
 
 

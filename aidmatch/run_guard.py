@@ -9,11 +9,12 @@ no lock of its own, so a CLI and its in-process run never wait on each other.
 For the whole run: umask 077; this run's marker (proof of life) in the work folder; the locks of the
 output and work folders, waiting up to `run.lock_wait_seconds` (then `FolderBusy`: the run fails
 without having touched anything). Holding them, before any step: runs whose process is gone are
-marked failed in the Dagster history, what killed runs left is cleaned up, and the modes of what
-earlier runs wrote are set. The Dagster run history (DAGSTER_HOME) holds counts, file names and
+marked failed in the Dagster history, what killed runs left is cleaned up, the modes of what
+earlier runs wrote are set, and finished runs past `run.keep_run_history_days` leave the history. The Dagster run history (DAGSTER_HOME) holds counts, file names and
 masked heads, not the extracts: the umask keeps what a run adds to it owner-only, nothing more.
 """
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,13 +23,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.console import tell
-from pipelines.run_lock import FolderLock, Holder, abandoned_runs, locked_folders, run_marker
-from pipelines.settings import RunSettings
-from publish.atomic import recover_interrupted
-from publish.permissions import OWNER_ONLY, RUN_UMASK, Modes
-from publish.retention import remove_spill_folders, work_folders
-from sources.csv_reader import remove_abandoned_parts
+from aidmatch.console import tell
+from aidmatch.publish.atomic import recover_interrupted
+from aidmatch.publish.permissions import OWNER_ONLY, RUN_UMASK, Modes
+from aidmatch.publish.retention import remove_spill_folders, work_folders
+from aidmatch.run_lock import FolderLock, Holder, abandoned_runs, locked_folders, run_marker
+from aidmatch.run_record import remove_runs_before
+from aidmatch.settings import RunSettings
+from aidmatch.sources.csv_reader import remove_abandoned_parts
 
 _UNFINISHED = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING)
 
@@ -58,7 +60,13 @@ def _fail_abandoned_runs(context: dg.InitResourceContext, gone_runs: list[Holder
 
 
 def _clean_up(
-    context: dg.InitResourceContext, locks: list[FolderLock], output_root: Path, work_root: Path, modes: Modes
+    context: dg.InitResourceContext,
+    locks: list[FolderLock],
+    output_root: Path,
+    work_root: Path,
+    modes: Modes,
+    settings: RunSettings,
+    memory_dir: str | None,
 ) -> None:
     """What killed runs left, and modes earlier versions left too open; only while holding the locks.
 
@@ -77,9 +85,15 @@ def _clean_up(
     )
     done = recover_interrupted(output_root)
     done += [f"removed {path}" for path in remove_spill_folders(work_root)]
-    done += [f"removed CSV parts {name}" for name in remove_abandoned_parts()]
+    done += [f"removed CSV parts {name}" for name in remove_abandoned_parts(memory_dir)]
     for line in done:
         tell(context.log, f"left by a killed run: {line}", WARNING)
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.keep_run_history_days)
+    if removed := remove_runs_before(context.instance, cutoff):
+        tell(
+            context.log,
+            f"removed {len(removed)} runs older than {settings.keep_run_history_days} days from the history",
+        )
     for folder in output_root.glob("????-??-??"):
         if (folder / "manifest.json").is_file():
             modes.apply_tree(folder)
@@ -89,7 +103,11 @@ def _clean_up(
 
 @contextmanager
 def guarded_run(
-    context: dg.InitResourceContext, output_root: Path, work_root: Path, settings: RunSettings
+    context: dg.InitResourceContext,
+    output_root: Path,
+    work_root: Path,
+    settings: RunSettings,
+    memory_dir: str | None,
 ) -> Iterator[None]:
     """Hold the run's folders for the whole run (see the module docstring); FolderBusy if they stay taken."""
     run = context.run
@@ -112,7 +130,7 @@ def guarded_run(
             run_marker(work_root, holder),
             locked_folders([output_root, work_root], holder, settings.lock_wait_seconds, on_wait) as locks,
         ):
-            _clean_up(context, locks, output_root, work_root, modes)
+            _clean_up(context, locks, output_root, work_root, modes, settings, memory_dir)
             yield
     finally:
         os.umask(previous_umask)

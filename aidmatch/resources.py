@@ -16,9 +16,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.run_guard import guarded_run
-from pipelines.settings import Settings, load_settings
-from publish.permissions import Modes
+from aidmatch.publish.permissions import Modes
+from aidmatch.run_guard import guarded_run
+from aidmatch.settings import Settings, load_settings
 
 
 class WorkDatabaseBusy(Exception):
@@ -39,7 +39,10 @@ class AidmatchResource(dg.ConfigurableResource):
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["AidmatchResource"]:
         """Entered once per run, before the first step: the run holds its folders until the last ends."""
-        with guarded_run(context, self.output_path, self.work_path, self.settings.run):
+        settings = self.settings
+        with guarded_run(
+            context, self.output_path, self.work_path, settings.run, settings.machine.memory_dir
+        ):
             yield self
 
     @cached_property

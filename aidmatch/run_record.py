@@ -1,12 +1,16 @@
-"""What the Dagster instance has recorded of the running run, read by the publish step for the manifest.
+"""What the Dagster instance has recorded of runs: the running run's, read by the publish step for the
+manifest, and the history's retention.
 
 Only the instance's own records: the run's start, each step's start and end, and every asset check
 evaluation of this run. Times are returned as epoch seconds; `publish/manifest.py` formats them.
 """
 
+import datetime as dt
 from typing import Any
 
 import dagster as dg
+
+_FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 
 
 def run_start_time(instance: dg.DagsterInstance, run_id: str) -> float | None:
@@ -42,3 +46,12 @@ def check_results(instance: dg.DagsterInstance, run_id: str) -> list[dict[str, A
             }
         )
     return results
+
+
+def remove_runs_before(instance: dg.DagsterInstance, cutoff: dt.datetime) -> list[str]:
+    """Remove the finished runs created before `cutoff` from the run history, with their event logs; their
+    ids. Dagster keeps every run forever: a year of nights is retention enough (`run.keep_run_history_days`)."""
+    records = instance.get_run_records(filters=dg.RunsFilter(created_before=cutoff, statuses=_FINISHED))
+    for record in records:
+        instance.delete_run(record.dagster_run.run_id)
+    return [record.dagster_run.run_id for record in records]

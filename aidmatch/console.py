@@ -17,7 +17,7 @@ import time
 
 import dagster as dg
 
-from pipelines.settings import BUREAU_TIMEZONE
+from aidmatch.settings import BUREAU_TIMEZONE
 
 TERMINAL = "aidmatch_terminal"  # the record attribute that marks a message for the terminal
 

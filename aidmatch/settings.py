@@ -1,4 +1,10 @@
-"""Run configuration: one commented YAML file (`config/aidmatch.yaml`), validated once at start-up.
+"""Run configuration: one commented YAML file, validated once at start-up.
+
+The file in force is `--config FILE`, else the file named by the environment variable AIDMATCH_CONFIG
+(what a deployment's services set, see `deploy/`), else the default shipped in this package
+(`aidmatch.yaml` beside this module). Relative paths in a file are relative to the folder it is in —
+a deployment's folder, as `aidmatch init DIR` lays it out — and those of the shipped default to the
+folder the command runs in: never to the installed package.
 
 Each section of the file is a frozen dataclass owned by the part of the product it configures; this
 module only reads the file, applies environment overrides for paths, and checks every key and type so
@@ -6,24 +12,27 @@ that a typo fails the run at once with a message naming the key — not halfway 
 """
 
 import dataclasses
+import datetime as dt
 import grp
 import os
 import re
 import types
 import typing
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
-from matching.settings import LinkSettings
-from rules.settings import RuleSettings
-from sources.tables import SOURCES as SOURCE_NAMES
+from aidmatch.matching.settings import LinkSettings
+from aidmatch.rules.settings import RuleSettings
+from aidmatch.sources.machine import MachineSettings
+from aidmatch.sources.tables import SOURCES as SOURCE_NAMES
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = PROJECT_ROOT / "config" / "aidmatch.yaml"
+DEFAULT_CONFIG = Path(__file__).with_name("aidmatch.yaml")  # shipped in the package: the defaults
+CONFIG_ENV = "AIDMATCH_CONFIG"  # names the configuration file of a deployment
 # The bureau's time zone: the as-of dates, the 02:00 schedule, the terminal's and the manifest's times.
 BUREAU_TIMEZONE = ZoneInfo("Asia/Shanghai")
 
@@ -34,10 +43,30 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class PathSettings:
-    input_root: str = "data_samples/sample/input"
-    output_root: str = "out"
-    work_dir: str = ".work"
+    """The deployment's folders; absolute once loaded (relative ones are taken from the file's folder)."""
+
+    input_root: str = "input"
+    output_root: str = "output"
+    work_dir: str = "work"
+    # The Dagster run history (DAGSTER_HOME); the environment variable DAGSTER_HOME, when set, wins.
+    dagster_home: str = "dagster_home"
     column_maps: str | None = None  # None: the column maps shipped in sources/
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """When the daemon runs the night, and the first as-of date the job has (its first partition)."""
+
+    # Cron, in the bureau's time zone; each tick runs the as-of date of the day it falls on.
+    cron: str = "0 2 * * *"
+    # The first as-of date: the UI's partition bars start here, and no run may be for an earlier date.
+    first_as_of: dt.date = dt.date(2026, 1, 1)
+
+    def __post_init__(self) -> None:
+        if len(self.cron.split()) != 5:
+            raise ConfigError(
+                f"schedule.cron: {self.cron!r} is not a cron line of five fields, e.g. '0 2 * * *'"
+            )
 
 
 @dataclass(frozen=True)
@@ -111,6 +140,8 @@ class RunSettings:
     lock_wait_seconds: float = 0.0
     # Work databases (a full copy of every extract) are kept for this many as-of dates, newest first.
     keep_work_databases: int = 7
+    # Finished runs older than this many days are removed from the Dagster run history at a run's start.
+    keep_run_history_days: int = 400
     # A group that may read the outputs (files 0640, folders 0750); null: owner only (0600 / 0700).
     output_group: str | None = None
 
@@ -119,6 +150,8 @@ class RunSettings:
             raise ConfigError("run.lock_wait_seconds must not be negative")
         if self.keep_work_databases < 1:
             raise ConfigError("run.keep_work_databases must be at least 1")
+        if self.keep_run_history_days < 1:
+            raise ConfigError("run.keep_run_history_days must be at least 1")
         if self.output_group is not None:
             _check_group(self.output_group)
 
@@ -204,6 +237,8 @@ class Settings:
     run: RunSettings = field(default_factory=RunSettings)
     freshness: FreshnessSettings = field(default_factory=FreshnessSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    machine: MachineSettings = field(default_factory=MachineSettings)
     linking: LinkSettings = field(default_factory=LinkSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
 
@@ -221,6 +256,11 @@ def _coerce(section: str, key: str, annotation: Any, value: Any) -> Any:
         return float(value)
     if tuple in origin and isinstance(value, list):
         return tuple(value)
+    if dt.date in origin and isinstance(value, str):  # quoted in the file: '2026-01-01'
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"{section}.{key}: {value!r} is not a date such as 2026-01-01") from None
     if any(isinstance(value, t) for t in origin if isinstance(t, type)) and not (
         isinstance(value, bool) and bool not in origin
     ):
@@ -262,6 +302,26 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def config_path(path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Path:
+    """The configuration file in force: `path` (--config), else AIDMATCH_CONFIG, else the shipped default."""
+    environ = os.environ if environ is None else environ
+    if path is not None:
+        return path
+    return Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else DEFAULT_CONFIG
+
+
+def _absolute_paths(paths: PathSettings, base: Path, overrides: dict[str, str]) -> PathSettings:
+    """The folders as absolute paths: the file's relative to `base`, the environment's to the current folder."""
+    values = {
+        f.name: getattr(paths, f.name)
+        for f in dataclasses.fields(paths)
+        if getattr(paths, f.name) is not None
+    }
+    absolute = {key: str((base / value).resolve()) for key, value in values.items()}
+    absolute |= {key: str(Path(value).resolve()) for key, value in overrides.items()}
+    return dataclasses.replace(paths, **absolute)
+
+
 def _check_paths(settings: Settings, path: Path) -> None:
     """Files the configuration names must exist now, not when a step reaches for them mid-run."""
     column_maps = settings.paths.column_maps
@@ -270,9 +330,13 @@ def _check_paths(settings: Settings, path: Path) -> None:
 
 
 def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the configuration file; environment variables override the paths."""
-    path = path or DEFAULT_CONFIG
+    """Read and validate the configuration file in force (`config_path`); the environment overrides paths.
+
+    Every folder comes back absolute: relative paths are taken from the file's own folder (from the
+    current folder for the shipped default and for the environment's overrides).
+    """
     environ = os.environ if environ is None else environ
+    path = config_path(path, environ)
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except OSError as error:
@@ -292,6 +356,15 @@ def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | 
         raise ConfigError(f"unknown section(s) in {path}: {', '.join(unknown)}; known: {', '.join(sections)}")
     settings = Settings(**{name: _section(hints[name], name, document.get(name)) for name in sections})
     overrides = {key: environ[var] for key, var in ENV_OVERRIDES.items() if environ.get(var)}
-    settings = dataclasses.replace(settings, paths=dataclasses.replace(settings.paths, **overrides))
+    base = Path.cwd() if path.resolve() == DEFAULT_CONFIG.resolve() else path.resolve().parent
+    settings = dataclasses.replace(settings, paths=_absolute_paths(settings.paths, base, overrides))
     _check_paths(settings, path)
     return settings
+
+
+@cache
+def settings_in_force() -> Settings:
+    """The configuration the code location is defined with, read once per process: AIDMATCH_CONFIG's file,
+    else the shipped default. It decides what the definitions are (the first partition, the schedule,
+    the failure e-mail); a run's own folders come from its resource's run config."""
+    return load_settings()
