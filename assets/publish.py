@@ -27,6 +27,8 @@ from aidmatch.publish.manifest import (
     write_manifest,
 )
 from aidmatch.publish.outputs import HEADERS, LISTS, OUTPUT_FILES, labelled_for_people
+from aidmatch.publish.report import REPORT_FILE, write_report
+from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_work_databases
 from aidmatch.publish.xlsx_files import write_workbook
 from aidmatch.resources import AidmatchResource
@@ -92,6 +94,16 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     con, changes_sql(current, previous), folder / "changes.csv"
                 )
                 workbook_rows = workbooks.result()
+            run_id = context.run.run_id
+            figures = gather_figures(
+                con,
+                as_of,
+                aidmatch.settings.linking,
+                folder / "changes.csv",
+                aidmatch.output_path,
+                previous.name if previous else None,
+            )
+            write_report(folder / REPORT_FILE, figures, run_id, code_version())
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
             removed.extend(
@@ -99,8 +111,8 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     aidmatch.work_path, as_of, aidmatch.settings.run.keep_work_databases
                 )
             )
-            outputs = output_section(folder, written | workbook_rows)
-            run_id, instance = context.run.run_id, context.instance
+            outputs = output_section(folder, written | workbook_rows | {REPORT_FILE: None})
+            instance = context.instance
             published_at = time.time()
             paths = paths_in_force(aidmatch.input_path, aidmatch.output_path, aidmatch.work_path)
             write_manifest(
@@ -119,6 +131,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 outputs=outputs,
                 config=config_echo(aidmatch.settings.as_dict(), paths),
                 work_databases_removed=removed,
+                report={"file": REPORT_FILE, "figures": figures.for_manifest()},
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)
@@ -135,6 +148,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),
+            "report": dg.MetadataValue.url((target / REPORT_FILE).resolve().as_uri()),
             "previous_as_of": previous.name if previous else "(none: first run)",
             "work databases removed": ", ".join(removed) or "(none)",
             **{f"rows {name}": n for name, n in written.items()},
