@@ -13,7 +13,7 @@ from aidmatch.assets.partitions import as_of_partitions
 from aidmatch.checks.completeness import manifest_section, recorded_completeness
 from aidmatch.checks.quarantine import source_counts
 from aidmatch.console import tell
-from aidmatch.metadata import metadata_table
+from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.changes import changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
@@ -35,6 +35,7 @@ from aidmatch.resources import AidmatchResource
 from aidmatch.rules.codes import LABELS
 from aidmatch.run_record import check_results, run_start_time, step_times
 from aidmatch.sources.tables import SOURCES
+from aidmatch.tables.contract import PACKAGE_FILE, SCHEMA_VERSION, fingerprint, write_package
 from aidmatch.version import code_version
 
 
@@ -66,7 +67,11 @@ def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path
     group_name="publish",
     deps=[*LIST_SPECS, "core_person_links", "core_review_queue", *(f"staged_{s}" for s in SOURCES)],
     partitions_def=as_of_partitions,
-    description="OUTPUT/<as-of>/: the lists (csv + xlsx), changes, person links, review queue, quarantine, manifest.",
+    description="`OUTPUT/<as-of>/`: the lists (CSV and xlsx), changes, person links, review queue, quarantine, "
+    "the run report (`report.html`), the contract (`datapackage.json`) and `manifest.json`.",
+    kinds={"csv", "excel", "html", "json"},
+    owners=OWNERS["publish"],
+    tags=table_tags("publish", True),
 )
 def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = context.partition_key
@@ -104,6 +109,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 previous.name if previous else None,
             )
             write_report(folder / REPORT_FILE, figures, run_id, code_version())
+            write_package(folder)
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
             removed.extend(
@@ -111,7 +117,9 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     aidmatch.work_path, as_of, aidmatch.settings.run.keep_work_databases
                 )
             )
-            outputs = output_section(folder, written | workbook_rows | {REPORT_FILE: None})
+            outputs = output_section(
+                folder, written | workbook_rows | {REPORT_FILE: None, PACKAGE_FILE: None}
+            )
             instance = context.instance
             published_at = time.time()
             paths = paths_in_force(aidmatch.input_path, aidmatch.output_path, aidmatch.work_path)
@@ -132,6 +140,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 config=config_echo(aidmatch.settings.as_dict(), paths),
                 work_databases_removed=removed,
                 report={"file": REPORT_FILE, "figures": figures.for_manifest()},
+                output_schema={"version": SCHEMA_VERSION, "file": PACKAGE_FILE, "fingerprint": fingerprint()},
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)

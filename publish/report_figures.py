@@ -9,14 +9,13 @@ can check one against the other. Trends come from the manifests of the previous 
 
 import dataclasses
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from aidmatch.matching.comparisons import COMPARISONS
+from aidmatch.matching.comparisons import COMPARISONS, parse_evidence
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.sources.citizen_id import mask_citizen_id
 from aidmatch.sources.tables import SOURCES
@@ -32,7 +31,6 @@ LIST_TABLES = {
 }
 # The figures kept in the manifest for the next nights' trend (manifest `report.figures`).
 TREND_FIGURES = ("records", "link_rate", "persons", "review_rows", "quarantine_rows")
-_EVIDENCE = re.compile(r"(\w+)=(\w+)\(([+-][\d.]+)\)")
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ def _levels(evidence: str, settings: LinkSettings) -> list[tuple[str, str, float
     """(comparison, level, exact weight) from an evidence string `id=one_substitution(+10.0) …`."""
     return [
         (comparison, level, 0.0 if level == "missing" else settings.weight(comparison, level))
-        for comparison, level, _ in _EVIDENCE.findall(evidence or "")
+        for comparison, level, _ in parse_evidence(evidence)
     ]
 
 
