@@ -43,7 +43,8 @@ def column_schema(columns: Sequence[Column]) -> dg.TableSchema:
             dg.TableColumn(
                 c.name,
                 c.sql_type,
-                description=c.description,
+                # the UI renders descriptions as Markdown: `<folder>` would be taken for an HTML tag
+                description=c.description.replace("<", "&lt;").replace(">", "&gt;"),
                 constraints=dg.TableColumnConstraints(
                     nullable=c.nullable,
                     other=[

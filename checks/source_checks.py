@@ -109,17 +109,18 @@ def row_rules_result(result: StagingResult, max_rate: float) -> dg.AssetCheckRes
         )
     failures = [
         {
-            "rule": f.rule,
             "规则": f.label,
+            "rule": f.rule,
             "file": f.file,
-            "action": f.action,
-            "counts_toward_block": "no (notice)" if f.notice else "yes",
             "rows": f.rows,
-            "first rows": "  ".join(f.first_records),
+            # the row (and sheet) of each, after the file's name: `:6, :18` or `#Sheet1:10, #Sheet1:12`
+            "first rows": ", ".join(record.removeprefix(f.file) for record in f.first_records),
+            "counts toward block": "no (notice)" if f.notice else "yes",
+            "action": f.action,
         }
         for f in result.failures
     ]
-    columns = ["rule", "规则", "file", "action", "counts_toward_block", "rows", "first rows"]
+    columns = ["规则", "rule", "file", "rows", "first rows", "counts toward block", "action"]
     return dg.AssetCheckResult(
         asset_key=f"staged_{result.source}",
         check_name="row_rules",
@@ -134,7 +135,8 @@ def row_rules_result(result: StagingResult, max_rate: float) -> dg.AssetCheckRes
             "blocking_rate": round(result.blocking_rate, 4),
             "quarantine_rate": round(result.quarantine_rate, 4),
             "max_quarantine_rate": max_rate,
-            "failures by rule and file": metadata_table(failures, columns),
+            # sorts after the counts in the UI, which lists metadata by name
+            "stewards' table: rule × file": metadata_table(failures, columns),
         },
     )
 

@@ -109,16 +109,20 @@ CORE_REVIEW_QUEUE = Table(
     csv="review_queue",
     csv_order="score DESC, source, source_record",
 )
+# Who a person is: the ID, the name most sources use, and what the ID says.
+PERSON: tuple[Column, ...] = (
+    _person(),
+    Column("name", "VARCHAR", "reference name: the one most sources use"),
+    Column("sex", "VARCHAR", "from the ID", False, codes="sex"),
+    Column("birth_date", "DATE", "from the ID", False),
+)
 CORE_PERSONS = Table(
     "core_persons",
     "core",
     "person",
     "One row per person (key: the normalized 18-character citizen ID).",
     (
-        _person(),
-        Column("name", "VARCHAR", "reference name: the one most sources use"),
-        Column("sex", "VARCHAR", "from the ID", False, codes="sex"),
-        Column("birth_date", "DATE", "from the ID", False),
+        *PERSON,
         Column("sources", "VARCHAR[]", "the sources holding a record of the person", False),
         Column("record_count", "BIGINT", "records linked to the person", False),
     ),
@@ -131,10 +135,7 @@ OUT_PROACTIVE = Table(
     "person",
     "主动发现名单: people to recognize as 就业困难人员 (RECOGNIZE) or to visit (OUTREACH), with reasons and evidence.",
     (
-        _person(),
-        Column("name", "VARCHAR", "reference name"),
-        Column("sex", "VARCHAR", "from the ID", False, codes="sex"),
-        Column("birth_date", "DATE", "from the ID", False),
+        *PERSON,
         Column("category", "VARCHAR", "RECOGNIZE or OUTREACH", False, codes="category"),
         Column("reasons", "VARCHAR", _REASONS, False, codes="proactive_reason", separator=";"),
         Column(

@@ -25,7 +25,7 @@ from aidmatch.tables.catalog import CSV_TABLES, Table
 from aidmatch.tables.codes import code_list
 
 SCHEMA_VERSION = "1.0.0"
-SCHEMA_FINGERPRINT = "5c43a3104c399162"
+SCHEMA_FINGERPRINT = "5526a8e899ae4d39"
 PACKAGE_FILE = "datapackage.json"
 TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer", "DOUBLE": "number", "DATE": "date"}
 

@@ -1,7 +1,7 @@
 """DuckDB tables from their declarations: create one, and fill it from a query whose columns must be its own.
 
 A table's columns, order, types and NOT NULLs come from `catalog.py`; the SQL that computes its rows
-lives with the part that computes them and only has to name the same columns. `insert_rows` refuses a
+lives with the part that computes them and only has to name the same columns. `build_table` refuses a
 query that names a column the table lacks or leaves one out (a forgotten column would otherwise be
 silently NULL), so a declaration and its SQL cannot drift apart unseen.
 """
@@ -29,22 +29,6 @@ def create_table(con: duckdb.DuckDBPyConnection, table: Table, name: str | None 
     con.execute(f"CREATE OR REPLACE TABLE {name or table.name} ({column_definitions(table)})")
 
 
-def insert_rows(
-    con: duckdb.DuckDBPyConnection,
-    table: Table,
-    query: str,
-    parameters: dict[str, Any] | list[Any] | None = None,
-    name: str | None = None,
-) -> None:
-    """Insert the rows of `query` by column name; its columns must be exactly the table's stored ones."""
-    given = [d[0] for d in con.execute(f"SELECT * FROM ({query}) LIMIT 0", parameters).description]
-    wanted = [c.name for c in table.stored]
-    if sorted(given) != sorted(wanted):
-        missing, extra = sorted(set(wanted) - set(given)), sorted(set(given) - set(wanted))
-        raise ValueError(f"{name or table.name}: the query lacks {missing} and has undeclared {extra}")
-    con.execute(f"INSERT INTO {name or table.name} BY NAME {query}", parameters)
-
-
 def build_table(
     con: duckdb.DuckDBPyConnection,
     table: Table,
@@ -52,6 +36,12 @@ def build_table(
     parameters: dict[str, Any] | list[Any] | None = None,
     name: str | None = None,
 ) -> None:
-    """Create the table from its declaration and fill it from `query`."""
+    """Create the table from its declaration and insert the rows of `query` by column name; the query's
+    columns must be exactly the table's stored ones."""
+    given = [d[0] for d in con.execute(f"SELECT * FROM ({query}) LIMIT 0", parameters).description]
+    wanted = [c.name for c in table.stored]
+    if sorted(given) != sorted(wanted):
+        missing, extra = sorted(set(wanted) - set(given)), sorted(set(given) - set(wanted))
+        raise ValueError(f"{name or table.name}: the query lacks {missing} and has undeclared {extra}")
     create_table(con, table, name)
-    insert_rows(con, table, query, parameters, name)
+    con.execute(f"INSERT INTO {name or table.name} BY NAME {query}", parameters)

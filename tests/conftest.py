@@ -294,6 +294,7 @@ class Nights:
 
     input: Path
     output: Path
+    work: Path
     home: Path
     dates: tuple[str, str]
 
@@ -330,4 +331,4 @@ def two_nights(tmp_path_factory, world) -> Nights:
         file, line = record.rsplit(":", 1)
         blank_csv_line(base / "input" / file, int(line))  # a registration leaves the roll
         assert run_aidmatch(base / "input", base / "output", base / "work", dates[1]) == 0
-    return Nights(base / "input", base / "output", base / "dagster_home", dates)
+    return Nights(base / "input", base / "output", base / "work", base / "dagster_home", dates)
