@@ -158,6 +158,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),
             "report": dg.MetadataValue.url((target / REPORT_FILE).resolve().as_uri()),
+            "output schema": f"{PACKAGE_FILE} version {SCHEMA_VERSION} (docs/outputs.md)",
             "previous_as_of": previous.name if previous else "(none: first run)",
             "work databases removed": ", ".join(removed) or "(none)",
             **{f"rows {name}": n for name, n in written.items()},

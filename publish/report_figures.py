@@ -140,14 +140,22 @@ def _second_ids(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Persons found under a second valid ID (the `fuzzy_second_id` method: a record with a valid ID of
     its own linked to another person), one row per (ID, person) with its records, IDs masked."""
     staged = " UNION ALL ".join(
-        f"SELECT source, source_record, id_norm FROM staged_{source}" for source in SOURCES
+        f"SELECT source, source_file, source_sheet, source_row, id_norm FROM staged_{source}"
+        for source in SOURCES
     )
+    # the few links first, then their records' own IDs, joined on the stored parts of source_record
     rows = con.sql(
         f"""
+        WITH second AS (
+            SELECT source, source_file, source_sheet, source_row, source_record, person_id, score
+            FROM core_person_links WHERE method = 'fuzzy_second_id'
+        )
         SELECT s.id_norm, l.person_id, count(*) AS records, min(l.source_record) AS first_record,
                max(l.score) AS score
-        FROM core_person_links AS l JOIN ({staged}) AS s USING (source, source_record)
-        WHERE l.method = 'fuzzy_second_id' GROUP BY ALL ORDER BY l.person_id, s.id_norm
+        FROM second AS l JOIN ({staged}) AS s
+          ON s.source = l.source AND s.source_file = l.source_file AND s.source_row = l.source_row
+         AND s.source_sheet IS NOT DISTINCT FROM l.source_sheet
+        GROUP BY ALL ORDER BY l.person_id, s.id_norm
         """
     ).fetchall()
     return [
