@@ -148,10 +148,8 @@ def _lists(f: ReportFigures) -> str:
 
 def _trend(f: ReportFigures) -> str:
     dates = [run["as_of"] for run in f.trend]
-    lists = {
-        name: [run.get(name) for run in f.trend]
-        for name in ("proactive", "removals", "zero_employment_households")
-    }
+    names = {"proactive": "proactive", "removals": "removals", "households": "zero_employment_households"}
+    lists = {name: [run.get(key) for run in f.trend] for name, key in names.items()}
     queues = {name: [run.get(name) for run in f.trend] for name in ("review_queue", "quarantine")}
     rates = [
         [run["as_of"], *(run.get(k, "") for k in ("records", "persons", "link_rate"))] for run in f.trend

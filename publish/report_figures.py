@@ -85,7 +85,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE {table})").fetchall()}
 
 
-def _list_groups(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def list_groups(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Rows per list, group, district (when the list has one) and reason: a row with several reasons
     counts under each of them."""
     parts = []
@@ -217,7 +217,7 @@ def gather_figures(
         as_of=as_of,
         previous_as_of=previous_as_of,
         list_rows=list_rows,
-        list_groups=_list_groups(con),
+        list_groups=list_groups(con),
         group_rows={
             (table, group): n
             for table, (column, _) in LIST_TABLES.items()

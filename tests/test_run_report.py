@@ -123,3 +123,26 @@ def test_report_is_linked_from_the_manifest_and_trends_over_the_runs(two_nights,
     shutil.copy(two_nights.last / "report.html", alone)
     browser.open(alone.as_uri())
     assert browser.errors() == []
+
+
+def test_a_list_with_a_district_is_broken_down_by_it():
+    """Once a list carries `district` (the door-to-door columns), the report counts its reasons by district."""
+    import duckdb
+
+    from aidmatch.publish.report_figures import list_groups
+
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TABLE out_proactive AS SELECT * FROM (VALUES ('RECOGNIZE', 'DIBAO;AGE_4050', '东城区'), "
+            "('OUTREACH', 'DIBAO', '西城区'), ('OUTREACH', 'DIBAO', NULL)) t(category, reasons, district)"
+        )
+        con.execute("CREATE TABLE out_removals (roll VARCHAR, reasons VARCHAR)")
+        con.execute("CREATE TABLE out_zero_employment_households AS SELECT 'CONFIRMED' AS status")
+        groups = {(g["list"], g["group"], g["district"], g["reason"]): g["rows"] for g in list_groups(con)}
+    assert groups == {
+        ("out_proactive", "OUTREACH", "", "DIBAO"): 1,
+        ("out_proactive", "OUTREACH", "西城区", "DIBAO"): 1,
+        ("out_proactive", "RECOGNIZE", "东城区", "AGE_4050"): 1,
+        ("out_proactive", "RECOGNIZE", "东城区", "DIBAO"): 1,
+        ("out_zero_employment_households", "CONFIRMED", "", ""): 1,
+    }
