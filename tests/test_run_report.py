@@ -9,10 +9,13 @@ import re
 import shutil
 from collections import Counter
 
+import duckdb
 import pytest
 from browser import Browser
 from conftest import read_csv, read_manifest
 from PIL import Image
+
+from aidmatch.publish.report_figures import list_groups
 
 FIGURES = (
     "Object.fromEntries([...document.querySelectorAll('[data-figure]')]"
@@ -127,10 +130,6 @@ def test_report_is_linked_from_the_manifest_and_trends_over_the_runs(two_nights,
 
 def test_a_list_with_a_district_is_broken_down_by_it():
     """Once a list carries `district` (the door-to-door columns), the report counts its reasons by district."""
-    import duckdb
-
-    from aidmatch.publish.report_figures import list_groups
-
     with duckdb.connect() as con:
         con.execute(
             "CREATE TABLE out_proactive AS SELECT * FROM (VALUES ('RECOGNIZE', 'DIBAO;AGE_4050', '东城区'), "
