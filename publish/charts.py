@@ -7,6 +7,7 @@ tooltip) with its exact figure. What belongs here: drawing. What is drawn comes 
 `publish/report_figures.py`.
 """
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -28,9 +29,16 @@ def _figure(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
+def _text_width(text: str) -> float:
+    """About how wide a label is drawn at 12 px: Chinese characters full width, capitals and digits
+    two thirds, the rest a little over half."""
+    return sum(12 if ord(ch) >= 0x2E80 else 8.2 if ch.isupper() or ch.isdigit() else 6.4 for ch in text)
+
+
 def bar_chart(bars: Sequence[tuple[str, float]], title: str, colour: str = BLUE) -> str:
     """Horizontal bars, one per (label, value), the value written at the bar's end."""
-    label_width, row = 300, 22
+    label_width = min(440, 16 + max((_text_width(label) for label, _ in bars), default=0))
+    row = 22
     top = max((value for _, value in bars), default=0) or 1
     span = WIDTH - label_width - 70
     body = []
@@ -105,8 +113,9 @@ def _threshold(x: float, top: float, bottom: float, label: str, colour: str) -> 
 def score_histogram(
     bins: Sequence[tuple[float, dict[str, int]]], bin_width: float, thresholds: dict[str, float], title: str
 ) -> str:
-    """Stacked columns of records per score bin (lower bound, records per outcome), with a dashed
-    vertical line at each threshold (label -> score)."""
+    """Records per score bin (lower bound, records per outcome), one column per outcome side by side, on a
+    logarithmic scale — a city's few dozen rejects and review cases stay visible beside tens of thousands
+    of links — with a dashed vertical line at each threshold (label -> score)."""
     left, top, bottom = 60, 44, 44
     height = 280
     plot_w, plot_h = WIDTH - left - 20, height - top - bottom
@@ -116,34 +125,42 @@ def score_histogram(
     low, high = min(edges, default=0), max(edges, default=1)
     low, high = bin_width * (low // bin_width), bin_width * -(-high // bin_width)
     high = high if high > low else low + bin_width
-    tallest = max((sum(counts.values()) for _, counts in bins), default=0) or 1
+    decades = max(1, math.ceil(math.log10(max((n for _, c in bins for n in c.values()), default=1) + 1)))
 
     def x(score: float) -> float:
         return left + plot_w * (score - low) / (high - low)
 
+    def y(records: float) -> float:
+        return top + plot_h * (1 - math.log10(records + 1) / decades)
+
     body = [
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="{GREY}"/>',
-        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end">{tallest:,}</text>',
-        f'<text x="{left - 6}" y="{top + plot_h + 4}" text-anchor="end">0</text>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="{GREY}"/>'
     ]
+    for power in range(decades + 1):
+        records = 10**power - 1 if power else 0
+        body.append(
+            f'<line x1="{left}" y1="{y(records):.1f}" x2="{left + plot_w}" y2="{y(records):.1f}" stroke="#eee"/>'
+            f'<text x="{left - 6}" y="{y(records) + 4:.1f}" text-anchor="end">{10**power if power else 0:,}</text>'
+        )
+    body.append(
+        f'<text x="14" y="{top + plot_h / 2}" transform="rotate(-90 14 {top + plot_h / 2})" '
+        'text-anchor="middle">records (log scale)</text>'
+    )
     tick = low
     while tick <= high:
         body.append(f'<text x="{x(tick):.1f}" y="{top + plot_h + 16}" text-anchor="middle">{tick:g}</text>')
         tick += bin_width * max(1, round((high - low) / bin_width / 12))
     body.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">score (bits)</text>')
+    slot = (x(low + bin_width) - x(low) - 2) / len(OUTCOME_COLOURS)
     for lower, counts in bins:
-        base = top + plot_h
-        for outcome, colour in OUTCOME_COLOURS.items():
+        for i, (outcome, colour) in enumerate(OUTCOME_COLOURS.items()):
             n = counts.get(outcome, 0)
-            if not n:
-                continue
-            h = plot_h * n / tallest
-            base -= h
-            body.append(
-                f'<rect x="{x(lower) + 1:.1f}" y="{base:.1f}" width="{x(lower + bin_width) - x(lower) - 2:.1f}" '
-                f'height="{h:.1f}" fill="{colour}"><title>{lower:g}–{lower + bin_width:g} bits, {outcome}: {n:,}'
-                "</title></rect>"
-            )
+            if n:
+                body.append(
+                    f'<rect x="{x(lower) + 1 + i * slot:.1f}" y="{y(n):.1f}" width="{slot:.1f}" '
+                    f'height="{top + plot_h - y(n):.1f}" fill="{colour}"><title>{lower:g}–{lower + bin_width:g} '
+                    f"bits, {outcome}: {n:,}</title></rect>"
+                )
     for label, score in thresholds.items():
         body.append(_threshold(x(score), top - 16, top + plot_h, f"{label} {score:g}", "#222"))
     legend = "".join(
@@ -185,8 +202,8 @@ def match_weights_chart(levels: Sequence[tuple[str, str, float]], title: str) ->
 def waterfall_chart(steps: Sequence[tuple[str, float]], thresholds: dict[str, float], title: str) -> str:
     """The weights behind one pair's score: each (comparison = level, weight) moves the running sum up
     or down from zero; the last bar is the total, with the thresholds as dashed horizontal lines."""
-    left, top, bottom = 50, 14, 52
-    height = 250
+    left, top, bottom = 50, 14, 44
+    height = 200
     plot_w, plot_h = WIDTH - left - 120, height - top - bottom
     running, tops = 0.0, [0.0]
     for _, weight in steps:
@@ -212,9 +229,9 @@ def waterfall_chart(steps: Sequence[tuple[str, float]], thresholds: dict[str, fl
             f'height="{max(abs(y(start) - y(end)), 1):.1f}" fill="{colour}"><title>{escape(label)}: {figure} bits'
             f'</title></rect><text x="{x0 + (column - 12) / 2:.1f}" y="{y(max(start, end)) - 4:.1f}" '
             f'text-anchor="middle">{figure}</text>'
-            f'<text x="{x0 + (column - 12) / 2:.1f}" y="{height - 30}" text-anchor="middle">'
+            f'<text x="{x0 + (column - 12) / 2:.1f}" y="{height - 24}" text-anchor="middle">'
             f"{escape(label.split('=')[0])}</text>"
-            f'<text x="{x0 + (column - 12) / 2:.1f}" y="{height - 16}" text-anchor="middle" fill="#555">'
+            f'<text x="{x0 + (column - 12) / 2:.1f}" y="{height - 10}" text-anchor="middle" fill="#555">'
             f"{escape(label.split('=')[1] if '=' in label else '')}</text>"
         )
         if not is_total:

@@ -13,11 +13,17 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from aidmatch.matching.methods import LINK_METHODS
 from aidmatch.publish import charts
 from aidmatch.publish.report_figures import SCORE_BIN_BITS, ReportFigures
 from aidmatch.rules.codes import LABELS
 
 REPORT_FILE = "report.html"
+# Why a record linked by its own ID is in the review queue all the same.
+_REVIEW_WHY = {
+    "exact_id": "linked by its own valid ID, seen in no other source, and another person scores in the grey "
+    "zone: maybe one person under two IDs"
+}
 SECOND_IDS_SHOWN = 50
 LIST_LABELS = {
     "out_proactive": "主动发现名单 proactive",
@@ -217,9 +223,11 @@ def _review(f: ReportFigures) -> str:
     ]
     for pair in f.review_pairs:
         steps = [(f"{c}={lv}", w) for c, lv, w in pair.levels]
+        why = _REVIEW_WHY.get(pair.method, LINK_METHODS.get(pair.method, pair.method))
         parts.append(
             f'<div class="pair"><h3>{escape(pair.source_record)} → {escape(pair.candidate)} · score {pair.score:+.1f}'
-            f"</h3>{charts.waterfall_chart(steps, thresholds, f'weights behind {pair.source_record}')}</div>"
+            f'</h3><p class="note">{escape(pair.method)}: {escape(why)}</p>'
+            f"{charts.waterfall_chart(steps, thresholds, f'weights behind {pair.source_record}')}</div>"
         )
     return "".join(parts)
 

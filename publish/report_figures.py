@@ -39,6 +39,7 @@ class ReviewPair:
     candidate: str  # masked citizen ID
     score: float
     levels: list[tuple[str, str, float]]  # (comparison, level, weight)
+    method: str  # the record's link method: why the pair is in the queue
 
 
 @dataclass(frozen=True)
@@ -207,8 +208,12 @@ def gather_figures(
     linked = sum(row["records"] for row in methods if not row["method"].startswith("unlinked:"))
     changes_path = str(changes_csv).replace("'", "''")
     review = con.sql(
-        "SELECT source_record, candidate_person_id, score, evidence FROM core_review_queue "
-        f"ORDER BY score DESC, source, source_record LIMIT {REVIEW_PAIRS_SHOWN}"
+        f"""WITH shown AS (
+                SELECT * FROM core_review_queue ORDER BY score DESC, source, source_record LIMIT {REVIEW_PAIRS_SHOWN}
+            )
+            SELECT q.source_record, q.candidate_person_id, q.score, q.evidence, l.method
+            FROM shown AS q JOIN core_person_links AS l USING (source, source_record)
+            ORDER BY q.score DESC, q.source, q.source_record"""
     ).fetchall()
     quarantine = " UNION ALL ".join(
         f"SELECT source, rule, action FROM quarantine_{source}" for source in SOURCES
@@ -250,8 +255,8 @@ def gather_figures(
         ],
         review_rows=con.sql("SELECT count(*) FROM core_review_queue").fetchall()[0][0],
         review_pairs=[
-            ReviewPair(record, mask_citizen_id(candidate), score, _levels(evidence, settings))
-            for record, candidate, score, evidence in review
+            ReviewPair(record, mask_citizen_id(candidate), score, _levels(evidence, settings), method)
+            for record, candidate, score, evidence, method in review
         ],
         second_ids=_second_ids(con),
         quarantine=_dicts(
