@@ -15,7 +15,7 @@ from typing import Any
 
 from aidmatch.matching.methods import LINK_METHODS
 from aidmatch.publish import charts
-from aidmatch.publish.report_figures import SCORE_BIN_BITS, ReportFigures
+from aidmatch.publish.report_figures import REVIEW_PAIRS_PER_KIND, SCORE_BIN_BITS, ReportFigures
 from aidmatch.rules.codes import LABELS
 
 REPORT_FILE = "report.html"
@@ -217,9 +217,10 @@ def _review(f: ReportFigures) -> str:
         return '<p>The review queue is empty (<span data-figure="review_pairs">0</span> pairs).</p>'
     thresholds = {"review": f.review_threshold, "accept": f.accept_threshold}
     parts = [
-        f'<p class=note>The <span data-figure="review_pairs">{len(f.review_pairs)}</span> highest-scored of '
-        f"{f.review_rows:,} pairs in review_queue.csv (candidate IDs masked here, in full in the CSV): the weight "
-        "of each comparison, summed from zero to the pair's score.</p>"
+        f'<p class=note><span data-figure="review_pairs">{len(f.review_pairs)}</span> of the {f.review_rows:,} '
+        f"pairs in review_queue.csv — the {REVIEW_PAIRS_PER_KIND} highest-scored of each reason for review "
+        "(candidate IDs masked here, in full in the CSV): the weight of each comparison, summed from zero to "
+        "the pair's score.</p>"
     ]
     for pair in f.review_pairs:
         steps = [(f"{c}={lv}", w) for c, lv, w in pair.levels]

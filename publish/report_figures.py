@@ -22,7 +22,7 @@ from aidmatch.sources.tables import SOURCES
 
 SCORE_BIN_BITS = 2
 TREND_RUNS = 30  # the last runs drawn in the trend, this one included
-REVIEW_PAIRS_SHOWN = 30  # waterfalls drawn; the whole queue is in review_queue.csv
+REVIEW_PAIRS_PER_KIND = 8  # waterfalls drawn per reason for review; the whole queue is in review_queue.csv
 # The lists: table, the column that splits it (category / roll / status), whether rows carry reason codes.
 LIST_TABLES = {
     "out_proactive": ("category", True),
@@ -207,13 +207,19 @@ def gather_figures(
     records = sum(row["records"] for row in methods)
     linked = sum(row["records"] for row in methods if not row["method"].startswith("unlinked:"))
     changes_path = str(changes_csv).replace("'", "''")
+    # The queue's kinds (why a record is in it: a tie, the grey zone, an ID under another name, a lone ID
+    # near another person) each get their highest-scored pairs: one kind would fill the page otherwise.
     review = con.sql(
-        f"""WITH shown AS (
-                SELECT * FROM core_review_queue ORDER BY score DESC, source, source_record LIMIT {REVIEW_PAIRS_SHOWN}
+        f"""WITH queue AS (
+                SELECT q.source, q.source_record, q.candidate_person_id, q.score, q.evidence, l.method,
+                       row_number() OVER (
+                           PARTITION BY l.method ORDER BY q.score DESC, q.source, q.source_record, q.candidate_person_id
+                       ) AS place
+                FROM core_review_queue AS q JOIN core_person_links AS l USING (source, source_record)
             )
-            SELECT q.source_record, q.candidate_person_id, q.score, q.evidence, l.method
-            FROM shown AS q JOIN core_person_links AS l USING (source, source_record)
-            ORDER BY q.score DESC, q.source, q.source_record"""
+            SELECT source_record, candidate_person_id, score, evidence, method FROM queue
+            WHERE place <= {REVIEW_PAIRS_PER_KIND}
+            ORDER BY method, score DESC, source, source_record, candidate_person_id"""
     ).fetchall()
     quarantine = " UNION ALL ".join(
         f"SELECT source, rule, action FROM quarantine_{source}" for source in SOURCES
