@@ -13,7 +13,7 @@ from aidmatch.assets.partitions import as_of_partitions
 from aidmatch.checks.completeness import manifest_section, recorded_completeness
 from aidmatch.checks.stage_source import source_counts
 from aidmatch.console import tell
-from aidmatch.metadata import metadata_table
+from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.changes import changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
@@ -27,12 +27,15 @@ from aidmatch.publish.manifest import (
     write_manifest,
 )
 from aidmatch.publish.outputs import HEADERS, LISTS, OUTPUT_FILES, labelled_for_people
+from aidmatch.publish.report import REPORT_FILE, write_report
+from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_work_databases
 from aidmatch.publish.xlsx_files import write_workbook
 from aidmatch.resources import AidmatchResource
 from aidmatch.rules.codes import LABELS
 from aidmatch.run_record import check_results, run_start_time, step_times
 from aidmatch.sources.tables import SOURCES
+from aidmatch.tables.contract import PACKAGE_FILE, SCHEMA_VERSION, fingerprint, write_package
 from aidmatch.version import code_version
 
 
@@ -64,7 +67,11 @@ def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path
     group_name="publish",
     deps=[*LIST_SPECS, "core_person_links", "core_review_queue", *(f"staged_{s}" for s in SOURCES)],
     partitions_def=as_of_partitions,
-    description="OUTPUT/<as-of>/: the lists (csv + xlsx), changes, person links, review queue, quarantine, manifest.",
+    description="`OUTPUT/<as-of>/`: the lists (CSV and xlsx), changes, person links, review queue, quarantine, "
+    "the run report (`report.html`), the contract (`datapackage.json`) and `manifest.json`.",
+    kinds={"csv", "excel", "html", "json"},
+    owners=OWNERS["publish"],
+    tags=table_tags("publish", True),
 )
 def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = context.partition_key
@@ -92,6 +99,17 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     con, changes_sql(current, previous), folder / "changes.csv"
                 )
                 workbook_rows = workbooks.result()
+            run_id = context.run.run_id
+            figures = gather_figures(
+                con,
+                as_of,
+                aidmatch.settings.linking,
+                folder / "changes.csv",
+                aidmatch.output_path,
+                previous.name if previous else None,
+            )
+            write_report(folder / REPORT_FILE, figures, run_id, code_version())
+            write_package(folder)
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
             removed.extend(
@@ -99,8 +117,10 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     aidmatch.work_path, as_of, aidmatch.settings.run.keep_work_databases
                 )
             )
-            outputs = output_section(folder, written | workbook_rows)
-            run_id, instance = context.run.run_id, context.instance
+            outputs = output_section(
+                folder, written | workbook_rows | {REPORT_FILE: None, PACKAGE_FILE: None}
+            )
+            instance = context.instance
             published_at = time.time()
             paths = paths_in_force(aidmatch.input_path, aidmatch.output_path, aidmatch.work_path)
             write_manifest(
@@ -119,6 +139,8 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 outputs=outputs,
                 config=config_echo(aidmatch.settings.as_dict(), paths),
                 work_databases_removed=removed,
+                report={"file": REPORT_FILE, "figures": figures.for_manifest()},
+                output_schema={"version": SCHEMA_VERSION, "file": PACKAGE_FILE, "fingerprint": fingerprint()},
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)
@@ -135,6 +157,8 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),
+            "report": dg.MetadataValue.url((target / REPORT_FILE).resolve().as_uri()),
+            "output schema": f"{PACKAGE_FILE} version {SCHEMA_VERSION} (docs/outputs.md)",
             "previous_as_of": previous.name if previous else "(none: first run)",
             "work databases removed": ", ".join(removed) or "(none)",
             **{f"rows {name}": n for name, n in written.items()},

@@ -13,6 +13,7 @@ from the ID), and the name-pair features of `name_features.py`: `same_pinyin`, `
 (Levenshtein distance in characters) and `name_similarity` (0..1, 0 when no character is shared).
 """
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -167,3 +168,12 @@ def create_scored_pairs(
         f"SELECT * FROM link_levels JOIN link_patterns USING ({level_columns})"
     )
     con.execute("DROP TABLE link_levels; DROP TABLE link_patterns")
+
+
+_EVIDENCE_PART = re.compile(r"(\w+)=(\w+)\(([+-][\d.]+)\)")
+
+
+def parse_evidence(evidence: str | None) -> list[tuple[str, str, float]]:
+    """(comparison, level, weight as printed) of each part of an evidence string written by
+    `create_scored_pairs`: `id=one_substitution(+10.0) name=exact(+9.7)` → [("id", "one_substitution", 10.0), …]."""
+    return [(c, level, float(w)) for c, level, w in _EVIDENCE_PART.findall(evidence or "")]

@@ -25,7 +25,9 @@ from aidmatch.matching.name_features import create_name_features
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.matching.summary import LinkSummary, build_summary
 from aidmatch.sources.names import name_pinyin
-from aidmatch.sources.tables import SOURCE_RECORD_COLUMN, SOURCE_RECORD_SQL, SOURCES
+from aidmatch.sources.tables import SOURCE_RECORD_SQL, SOURCES
+from aidmatch.tables.catalog import CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE
+from aidmatch.tables.ddl import build_table
 
 # The identity columns of a staged record; a profile is one distinct combination of them.
 PROFILE_COLUMNS = (
@@ -272,36 +274,25 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
 def _publish(con: duckdb.DuckDBPyConnection) -> None:
     """Join the profile decisions back to the records and create the `core_*` tables and view."""
     # Ten million rows: the record's file, sheet and row are stored, `source_record` is computed from them.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE core_person_links (
-            source VARCHAR, source_file VARCHAR, source_sheet VARCHAR, source_row INTEGER,
-            {SOURCE_RECORD_COLUMN},
-            person_id VARCHAR, method VARCHAR, score DOUBLE, evidence VARCHAR
-        )
-        """
+    build_table(
+        con,
+        CORE_PERSON_LINKS,
+        """SELECT rp.source, rp.source_file, rp.source_sheet, rp.source_row, d.person_id, d.method,
+                  d.score::DOUBLE AS score, d.evidence
+           FROM link_records AS rp JOIN link_decisions AS d USING (profile_id)""",
     )
-    con.execute(
-        """
-        INSERT INTO core_person_links BY NAME
-        SELECT rp.source, rp.source_file, rp.source_sheet, rp.source_row, d.person_id, d.method,
-               d.score::DOUBLE AS score, d.evidence
-        FROM link_records AS rp JOIN link_decisions AS d USING (profile_id)
-        """
+    build_table(
+        con,
+        CORE_REVIEW_QUEUE,
+        f"""SELECT rp.source, {SOURCE_RECORD_SQL} AS source_record, v.candidate_person_id,
+                   v.score::DOUBLE AS score, v.evidence
+            FROM link_records AS rp JOIN link_review AS v USING (profile_id)
+            ORDER BY rp.source, source_record, v.score DESC""",
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE core_review_queue AS
-        SELECT rp.source, {SOURCE_RECORD_SQL} AS source_record, v.candidate_person_id, v.score::DOUBLE AS score,
-               v.evidence
-        FROM link_records AS rp JOIN link_review AS v USING (profile_id)
-        ORDER BY rp.source, source_record, v.score DESC
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE core_persons AS
-        WITH names AS (
+    build_table(
+        con,
+        CORE_PERSONS,
+        """WITH names AS (
             SELECT d.person_id, p.name, list(DISTINCT p.source) AS sources, sum(p.record_count) AS records
             FROM link_decisions AS d JOIN link_profiles AS p USING (profile_id)
             WHERE d.person_id IS NOT NULL GROUP BY ALL
@@ -312,8 +303,7 @@ def _publish(con: duckdb.DuckDBPyConnection) -> None:
                id_birth_date(person_id) AS birth_date,
                list_sort(list_distinct(flatten(list(sources)))) AS sources,
                sum(records)::BIGINT AS record_count
-        FROM names GROUP BY person_id
-        """
+        FROM names GROUP BY person_id""",
     )
     sources = ", ".join(f"'{source}'" for source in DUPLICATE_SOURCES)
     con.execute(

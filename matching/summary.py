@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from aidmatch.matching.comparisons import parse_evidence
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.sources.citizen_id import mask_citizen_id
 
@@ -74,7 +75,8 @@ def build_summary(
                 "source_record": record,
                 "candidate_person_id": mask_citizen_id(candidate),
                 "score": score,
-                "evidence": evidence,
+                # the evidence one column per comparison (`one_substitution +10.0`): a long string is cut in the UI
+                **{c: f"{level} {weight:+.1f}" for c, level, weight in parse_evidence(evidence)},
             }
             for source, record, candidate, score, evidence in head
         ],
