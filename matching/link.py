@@ -38,7 +38,17 @@ PROFILE_COLUMNS = (
     "name_alias",
     "sex",
     "birth_date",
+    "head_id",
 )
+# 低保: the head's own row (与户主关系 户主/本人, or the row's name is the 户主姓名) carries the household's head
+# ID — the row's 户主身份证号 when valid, else the one most of the household's rows state.
+HEAD_ROW_SQL = "(relation IN ('户主', '本人') OR name = head_name)"
+HOUSEHOLD_HEAD_ID_SQL = f"""CASE WHEN {HEAD_ROW_SQL} THEN coalesce(
+    CASE WHEN id_is_valid(head_id_norm) THEN head_id_norm END,
+    CASE WHEN household_id IS NOT NULL THEN
+        mode(CASE WHEN id_is_valid(head_id_norm) THEN head_id_norm END) OVER (PARTITION BY household_id)
+    END
+) END"""
 # Sources with one row per person (registration, household member, card, insured person): two rows of one
 # person there are a duplicate. Contributions have one row per person × month × insurance type.
 DUPLICATE_SOURCES = ("unemployment", "dibao", "disability", "si_persons")
@@ -49,8 +59,18 @@ FUZZY_METHOD_SQL = """CASE id_level
     WHEN 'adjacent_swap' THEN 'fuzzy_id_swap'
     WHEN 'excel_prefix' THEN 'fuzzy_excel_prefix'
     WHEN 'same_region_birth_date' THEN 'fuzzy_second_id'
-    ELSE CASE WHEN name_level IN ('exact', 'alias') THEN 'fuzzy_name_dob_sex' ELSE 'fuzzy_pinyin_dob' END
+    ELSE CASE WHEN household_head_level = 'agree' THEN 'fuzzy_household_head'
+              WHEN name_level IN ('exact', 'alias') THEN 'fuzzy_name_dob_sex'
+              WHEN name_level = 'same_pinyin' THEN 'fuzzy_pinyin_dob'
+              ELSE 'fuzzy_name_similar' END
 END"""
+# An exact ID that is somebody else's: the names disagree completely, or the name is not the ID owner's
+# (nor a homophone of it) and the record's own birth date is not the ID's — a housemate's ID typed by
+# mistake. Never linked to the ID's owner.
+CONFLICT_SQL = """(name_level = 'different'
+    OR (name_level NOT IN ('exact', 'alias', 'same_pinyin') AND birth_date_level = 'different'))"""
+# ID levels that carry no evidence for the candidate: the record is compared on name, birth date and sex.
+NO_ID_EVIDENCE_LEVELS = "('missing', 'another_persons_id')"
 
 
 def link_persons(con: duckdb.DuckDBPyConnection, settings: LinkSettings | None = None) -> LinkSummary:
@@ -91,12 +111,19 @@ def _staged_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
     """`link_records`: every staged record (its file, sheet and row) with its `profile_id`, a hash of its
-    identity columns;
+    identity columns (and, on a 低保 head's row, the household's head ID);
     `link_profiles`: one row per distinct identity. A hash collision between two profiles is detected
     and stops the run rather than merging them."""
     profile = ", ".join(PROFILE_COLUMNS)
+    identity = ", ".join(PROFILE_COLUMNS[:-1])
+
+    def head_id(table: str) -> str:
+        return HOUSEHOLD_HEAD_ID_SQL if table == "staged_dibao" else "NULL::VARCHAR"
+
     union = " UNION ALL ".join(
-        f"SELECT source_file, source_sheet, source_row, hash({profile}) AS profile_id, {profile} FROM {table}"
+        f"""SELECT source_file, source_sheet, source_row, hash({profile}) AS profile_id, {profile}
+            FROM (SELECT source_file, source_sheet, source_row, {identity}, {head_id(table)} AS head_id
+                  FROM {table})"""
         for table in _staged_tables(con)
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW link_records AS {union}")
@@ -116,17 +143,36 @@ def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
 def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
     """`link_persons`: one row per valid ID with its reference name (most sources, then most records), the
     birth date and sex the ID states, the name pinyin, `records` (how many records carry the ID),
-    `lonely` (seen in one source only) and that `sole_source`;
-    `link_fuzzy_profiles`: the profiles for the fuzzy tier (invalid ID, or a lonely valid one)."""
-    names = con.sql("SELECT DISTINCT name FROM link_profiles WHERE name IS NOT NULL").pl()
+    `lonely` (seen in one source only) and that `sole_source`. A valid 户主身份证号 attests its ID too, under
+    its 户主姓名, once per 低保 row stating it: the head's ID is a person even when the head's own row
+    mistyped it, and the head's name is the reference name when a housemate's row carries the head's ID.
+    `link_fuzzy_profiles`: the profiles for the fuzzy tier — an invalid ID, a lonely valid one, or a valid
+    ID that is probably somebody else's (`conflict`: not the owner's name and, either no character in
+    common, or another birth date)."""
+    has_dibao = "staged_dibao" in _staged_tables(con)
+    head_names = "UNION SELECT head_name FROM staged_dibao" if has_dibao else ""
+    names = con.sql(
+        f"SELECT DISTINCT name FROM (SELECT name FROM link_profiles {head_names}) WHERE name IS NOT NULL"
+    ).pl()
     con.register("link_name_pinyin", names.with_columns(name_pinyin=name_pinyin(names["name"])))
+    heads = (
+        """UNION ALL
+        SELECT head_id_norm, head_name, NULL, 'dibao', count(*) FROM staged_dibao
+        WHERE id_is_valid(head_id_norm) GROUP BY ALL"""
+        if has_dibao
+        else ""
+    )
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE link_persons AS
-        WITH names AS (
+        WITH attestations AS (
+            SELECT id_norm, name, name_alias, source, record_count FROM link_profiles WHERE id_valid
+            {heads}
+        ),
+        names AS (
             SELECT id_norm, name, name_alias, count(DISTINCT source) AS sources, sum(record_count) AS records,
                    min(source) AS first_source, max(source) AS last_source
-            FROM link_profiles WHERE id_valid GROUP BY ALL
+            FROM attestations GROUP BY ALL
         ),
         persons AS (
             SELECT id_norm AS person_id,
@@ -145,10 +191,21 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE link_fuzzy_profiles AS
+        WITH owners AS (
+            SELECT f.profile_id, p.lonely,
+                   f.name <> p.name AND (
+                       f.birth_date <> p.birth_date
+                       OR NOT list_has_any(string_split(f.name, ''), string_split(p.name, ''))
+                   ) AS conflict
+            FROM link_profiles AS f JOIN link_persons AS p ON p.person_id = f.id_norm
+            WHERE f.id_valid
+        )
         SELECT f.profile_id, f.source, f.id_norm, f.id_valid, f.id_prefix, f.name, n.name_pinyin, f.birth_date,
-               f.sex
-        FROM link_profiles AS f LEFT JOIN link_name_pinyin AS n USING (name)
-        WHERE NOT f.id_valid OR f.id_norm IN (SELECT person_id FROM link_persons WHERE lonely)
+               f.sex, coalesce(o.conflict, false) AS conflict
+        FROM link_profiles AS f
+        LEFT JOIN owners AS o USING (profile_id)
+        LEFT JOIN link_name_pinyin AS n USING (name)
+        WHERE NOT f.id_valid OR o.lonely OR o.conflict
         """
     )
     con.unregister("link_name_pinyin")
@@ -171,13 +228,16 @@ def _create_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         """
         CREATE OR REPLACE TEMP VIEW link_pair_names AS
         SELECT pr.profile_id, pr.person_id, pr.blocked_by,
-               f.id_norm AS record_id, f.id_valid AS record_id_valid, f.id_prefix AS record_id_prefix,
+               f.id_norm AS record_id, f.id_valid AS record_id_valid,
+               coalesce(ff.conflict, false) AS record_id_conflict, f.head_id AS record_head_id,
+               f.id_prefix AS record_id_prefix,
                f.name AS record_name, f.name_alias AS record_alias, f.birth_date AS record_birth_date,
                f.sex AS record_sex, p.name AS person_name, p.name_alias AS person_alias,
                p.birth_date AS person_birth_date, p.sex AS person_sex, p.lonely AS person_lonely
         FROM link_pairs AS pr
         JOIN link_profiles AS f USING (profile_id)
         JOIN link_persons AS p USING (person_id)
+        LEFT JOIN link_fuzzy_profiles AS ff USING (profile_id)
         """
     )
     create_name_features(con, "link_pair_names", "link_name_features")
@@ -200,7 +260,9 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE link_candidates AS
         WITH ranked AS (
-            SELECT profile_id, person_id, score, evidence, id_level, name_level,
+            SELECT profile_id, person_id, score, evidence, id_level, name_level, household_head_level,
+                   CASE WHEN id_level IN {NO_ID_EVIDENCE_LEVELS} THEN {settings.review_threshold_without_id}
+                        ELSE {review} END AS review_from,
                    row_number() OVER (PARTITION BY profile_id ORDER BY score DESC, person_id) AS rank,
                    max(score) OVER (PARTITION BY profile_id) AS best_score
             FROM link_scored WHERE blocked_by <> 'exact_id'
@@ -213,11 +275,13 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE link_decisions AS
-        WITH exact AS (SELECT * FROM link_scored WHERE blocked_by = 'exact_id'),
+        WITH exact AS (
+            SELECT *, {CONFLICT_SQL} AS conflict FROM link_scored WHERE blocked_by = 'exact_id'
+        ),
         fuzzy AS (
             SELECT profile_id, score, evidence,
                    CASE WHEN score >= {accept} AND NOT tie THEN person_id END AS person_id,
-                   CASE WHEN score < {review} THEN 'unlinked:below_threshold'
+                   CASE WHEN score < review_from THEN 'unlinked:below_threshold'
                         WHEN tie THEN 'unlinked:ambiguous'
                         WHEN score < {accept} THEN 'unlinked:review'
                         ELSE {FUZZY_METHOD_SQL} END AS method
@@ -226,7 +290,11 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         SELECT profile_id, decision.*
         FROM (
             SELECT profile_id, CASE
-                WHEN e.name_level = 'different' THEN {{
+                -- another person's ID: the person it is about, found by name, birth date and sex, or nobody
+                WHEN e.conflict AND o.person_id IS NOT NULL THEN {{
+                    'person_id': o.person_id, 'method': o.method, 'score': o.score, 'evidence': o.evidence
+                }}
+                WHEN e.conflict THEN {{
                     'person_id': NULL, 'method': 'unlinked:id_name_conflict',
                     'score': e.score, 'evidence': e.evidence
                 }}
@@ -247,10 +315,11 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         )
         """
     )
-    # Review: an exact ID under a completely different name, the grey zone or a tie of the fuzzy tier, and
-    # a lonely valid ID kept as it is but with a candidate person in the grey zone.
+    # Review: an exact ID that is somebody else's (its owner, and any grey-zone candidate found by name,
+    # birth date and sex), the grey zone or a tie of the fuzzy tier, and a lonely valid ID kept as it is but
+    # with a candidate person in the grey zone.
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE link_review AS
         SELECT e.profile_id, e.person_id AS candidate_person_id, e.score, e.evidence
         FROM link_scored AS e JOIN link_decisions AS d USING (profile_id)
@@ -258,13 +327,15 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         UNION ALL
         SELECT c.profile_id, c.person_id, c.score, c.evidence
         FROM link_candidates AS c JOIN link_decisions AS d USING (profile_id)
-        WHERE d.method IN ('unlinked:review', 'unlinked:ambiguous') AND c.contender AND c.score >= {review}
+        WHERE d.method IN ('unlinked:review', 'unlinked:ambiguous', 'unlinked:id_name_conflict')
+          AND c.contender AND c.score >= c.review_from
         UNION ALL
         -- A valid ID alone in its source, kept, with another person in the grey zone: maybe one person
         -- under two IDs. The link stands; an analyst decides.
         SELECT c.profile_id, c.person_id, c.score, c.evidence
         FROM link_candidates AS c JOIN link_decisions AS d USING (profile_id)
-        WHERE d.method = 'exact_id' AND c.rank = 1 AND c.score >= {review}
+        JOIN link_scored AS e ON e.profile_id = c.profile_id AND e.blocked_by = 'exact_id' AND e.person_lonely
+        WHERE d.method = 'exact_id' AND c.rank = 1 AND c.score >= c.review_from
         """
     )
 
