@@ -27,7 +27,7 @@ LINKED_SPECS = {
             key,
             group_name="linked",
             description=text,
-            deps=[f"staged_{s}" for s in SOURCES],
+            deps=[*(f"staged_{s}" for s in SOURCES), "decisions"],
             kinds={"duckdb"},
         )
         for key, text in LINKED_SPECS.items()
@@ -74,6 +74,10 @@ def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             ),
             "accept_threshold": summary.accept_threshold,
             "review_threshold": summary.review_threshold,
+            **{f"review decisions {status}": n for status, n in sorted(summary.decisions.items())},
+            "accuracy from labels (reviewed pairs per method)": metadata_table(
+                summary.label_accuracy, ["method", "confirmed", "rejected", "confirmed_share"]
+            ),
         },
     )
     yield dg.MaterializeResult(

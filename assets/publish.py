@@ -13,10 +13,13 @@ from aidmatch.assets.partitions import as_of_partitions
 from aidmatch.checks.completeness import manifest_section, recorded_completeness
 from aidmatch.checks.quarantine import source_counts
 from aidmatch.console import tell
+from aidmatch.decisions.audit import DECISIONS_APPLIED_SQL, create_audit_tables
+from aidmatch.decisions.audit import manifest_section as decisions_section
 from aidmatch.metadata import metadata_table
 from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.changes import changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
+from aidmatch.publish.decision_sheets import write_decision_forms
 from aidmatch.publish.manifest import (
     config_echo,
     input_section,
@@ -62,9 +65,16 @@ def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path
 @dg.asset(
     name="published_outputs",
     group_name="publish",
-    deps=[*LIST_SPECS, "core_person_links", "core_review_queue", *(f"staged_{s}" for s in SOURCES)],
+    deps=[
+        *LIST_SPECS,
+        "core_person_links",
+        "core_review_queue",
+        "decisions",
+        *(f"staged_{s}" for s in SOURCES),
+    ],
     partitions_def=as_of_partitions,
-    description="OUTPUT/<as-of>/: the lists (csv + xlsx), changes, person links, review queue, quarantine, manifest.",
+    description="OUTPUT/<as-of>/: the lists (csv + xlsx), changes, person links, review queue, quarantine, "
+    "the decision forms and what the decisions did, manifest.",
 )
 def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = context.partition_key
@@ -91,7 +101,12 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 written["changes.csv"] = write_csv(
                     con, changes_sql(current, previous), folder / "changes.csv"
                 )
+                create_audit_tables(con)
+                written["decisions_applied.csv"] = write_csv(
+                    con, DECISIONS_APPLIED_SQL, folder / "decisions_applied.csv"
+                )
                 workbook_rows = workbooks.result()
+            workbook_rows |= write_decision_forms(con, folder)
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
             removed.extend(
@@ -119,6 +134,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 outputs=outputs,
                 config=config_echo(aidmatch.settings.as_dict(), paths),
                 work_databases_removed=removed,
+                decisions=decisions_section(con, str(aidmatch.decisions_path.resolve())),
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)

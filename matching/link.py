@@ -9,9 +9,13 @@ profiles), and all matching happens on profiles; the links are joined back to th
 2. Pairs: each valid profile with its own ID (the exact tier), plus the fuzzy tier's candidates
    (`blocking.py`) for the profiles whose ID fails validation or is valid but seen in no other source.
 3. Every pair is scored on the declared comparisons (`comparisons.py`): a sum of log2 match weights.
-4. Decisions per profile: an exact ID links unless the names disagree completely (review); otherwise
-   the best candidate links at or above the accept threshold, goes to review in the grey zone, and
-   stays unlinked below it; two persons within the ambiguity margin are a tie (review, never a pick).
+4. People's decisions (`reviewed.py`): a rejected candidate leaves the scored pairs; after step 5 a
+   confirmed one is the record's link (method `reviewed`).
+5. Decisions per profile: an exact ID links unless it is somebody else's (names completely different, or
+   a different name and birth date): then the person of that name, birth date and sex if the fuzzy tier
+   accepts one, else review; otherwise the best candidate links at or above the accept threshold, goes
+   to review in the grey zone, and stays unlinked below it; two persons within the ambiguity margin are
+   a tie (review, never a pick).
 
 What does not belong here: the levels and their SQL (`comparisons.py`), the blocking rules
 (`blocking.py`), and the report (`summary.py`).
@@ -19,9 +23,12 @@ What does not belong here: the levels and their SQL (`comparisons.py`), the bloc
 
 import duckdb
 
+from aidmatch.decisions.keys import create_record_key_macro, record_key_sql
 from aidmatch.matching.blocking import create_candidate_pairs
 from aidmatch.matching.comparisons import create_macros, create_scored_pairs
 from aidmatch.matching.name_features import create_name_features
+from aidmatch.matching.methods import CONFLICT_SQL, FUZZY_METHOD_SQL, NO_ID_EVIDENCE_LEVELS
+from aidmatch.matching.reviewed import apply_confirmations, apply_rejections
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.matching.summary import LinkSummary, build_summary
 from aidmatch.sources.names import name_pinyin
@@ -52,25 +59,6 @@ HOUSEHOLD_HEAD_ID_SQL = f"""CASE WHEN {HEAD_ROW_SQL} THEN coalesce(
 # Sources with one row per person (registration, household member, card, insured person): two rows of one
 # person there are a duplicate. Contributions have one row per person × month × insurance type.
 DUPLICATE_SOURCES = ("unemployment", "dibao", "disability", "si_persons")
-# The fuzzy method is named after the ID level of the accepted pair; without ID evidence, after the name.
-FUZZY_METHOD_SQL = """CASE id_level
-    WHEN 'checksum_only' THEN 'fuzzy_checksum'
-    WHEN 'one_substitution' THEN 'fuzzy_id_typo'
-    WHEN 'adjacent_swap' THEN 'fuzzy_id_swap'
-    WHEN 'excel_prefix' THEN 'fuzzy_excel_prefix'
-    WHEN 'same_region_birth_date' THEN 'fuzzy_second_id'
-    ELSE CASE WHEN household_head_level = 'agree' THEN 'fuzzy_household_head'
-              WHEN name_level IN ('exact', 'alias') THEN 'fuzzy_name_dob_sex'
-              WHEN name_level = 'same_pinyin' THEN 'fuzzy_pinyin_dob'
-              ELSE 'fuzzy_name_similar' END
-END"""
-# An exact ID that is somebody else's: the names disagree completely, or the name is not the ID owner's
-# (nor a homophone of it) and the record's own birth date is not the ID's — a housemate's ID typed by
-# mistake. Never linked to the ID's owner.
-CONFLICT_SQL = """(name_level = 'different'
-    OR (name_level NOT IN ('exact', 'alias', 'same_pinyin') AND birth_date_level = 'different'))"""
-# ID levels that carry no evidence for the candidate: the record is compared on name, birth date and sex.
-NO_ID_EVIDENCE_LEVELS = "('missing', 'another_persons_id')"
 
 
 def link_persons(con: duckdb.DuckDBPyConnection, settings: LinkSettings | None = None) -> LinkSummary:
@@ -82,7 +70,9 @@ def link_persons(con: duckdb.DuckDBPyConnection, settings: LinkSettings | None =
     _create_persons(con)
     blocking_counts = _create_pairs(con)
     create_scored_pairs(con, "link_pair_input", "link_scored", settings)
+    apply_rejections(con)
     _decide(con, settings)
+    apply_confirmations(con)
     _publish(con)
     summary = build_summary(con, settings, blocking_counts)
     _drop_work_tables(con)
@@ -341,7 +331,9 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
 
 
 def _publish(con: duckdb.DuckDBPyConnection) -> None:
-    """Join the profile decisions back to the records and create the `core_*` tables and view."""
+    """Join the profile decisions back to the records and create the `core_*` tables and view. The review
+    queue carries what the review form shows: the record's key and identity values, the candidate's name."""
+    create_record_key_macro(con)
     # Ten million rows: the record's file, sheet and row are stored, `source_record` is computed from them.
     con.execute(
         f"""
@@ -364,8 +356,13 @@ def _publish(con: duckdb.DuckDBPyConnection) -> None:
         f"""
         CREATE OR REPLACE TABLE core_review_queue AS
         SELECT rp.source, {SOURCE_RECORD_SQL} AS source_record, v.candidate_person_id, v.score::DOUBLE AS score,
-               v.evidence
-        FROM link_records AS rp JOIN link_review AS v USING (profile_id)
+               v.evidence, {record_key_sql("f")} AS record_key, coalesce(f.id_norm, f.id_prefix) AS record_id,
+               f.name AS record_name, f.sex AS record_sex, f.birth_date AS record_birth_date,
+               p.name AS candidate_name
+        FROM link_records AS rp
+        JOIN link_review AS v USING (profile_id)
+        JOIN link_profiles AS f USING (profile_id)
+        LEFT JOIN link_persons AS p ON p.person_id = v.candidate_person_id
         ORDER BY rp.source, source_record, v.score DESC
         """
     )
