@@ -45,7 +45,9 @@ def apply_keep_decisions(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict
     `orphaned` (no registration has this key: it left the extract, or its identity was corrected).
     Without a `decisions_keeps` table (no decisions read) only the keys are made."""
     create_removal_keys(con)
-    if not con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'decisions_keeps'").fetchall()[0][0]:
+    if not con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'decisions_keeps'").fetchall()[0][
+        0
+    ]:
         return {}
     con.execute(
         """
