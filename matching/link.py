@@ -26,8 +26,8 @@ import duckdb
 from aidmatch.decisions.keys import create_record_key_macro, record_key_sql
 from aidmatch.matching.blocking import create_candidate_pairs
 from aidmatch.matching.comparisons import create_macros, create_scored_pairs
-from aidmatch.matching.name_features import create_name_features
 from aidmatch.matching.methods import CONFLICT_SQL, FUZZY_METHOD_SQL, NO_ID_EVIDENCE_LEVELS
+from aidmatch.matching.name_features import create_name_features
 from aidmatch.matching.reviewed import apply_confirmations, apply_rejections
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.matching.summary import LinkSummary, build_summary

@@ -19,7 +19,7 @@ from aidmatch.publish.outputs import SOURCE_LABELS
 from aidmatch.publish.xlsx_files import write_workbook
 
 _FORM_ROWS = {
-    "link": f"""
+    "link": """
         SELECT source, source_record, record_id, record_name, record_sex, record_birth_date,
                candidate_person_id, candidate_name, score, evidence, record_key
         FROM core_review_queue ORDER BY score DESC, source, source_record, candidate_person_id""",
