@@ -4,8 +4,8 @@ A deployment is one folder holding its configuration (`aidmatch.yaml`, a comment
 default), the five source folders departments drop extracts into (`input/`), the published lists
 (`output/`), people's filled decision forms (`decisions/`), the runs' DuckDB files (`work/`), the
 Dagster run history (`dagster_home/`, with the instance file from `deploy/dagster.yaml`), the
-workspace the daemon and the webserver load (`workspace.yaml`) and the systemd units that run them (`systemd/`), their paths filled in. Nothing
-is ever written inside the installed package.
+workspace the daemon and the webserver load (`workspace.yaml`) and the systemd units that run them
+(`systemd/`), their paths filled in. Nothing is ever written inside the installed package.
 """
 
 import os
