@@ -95,99 +95,62 @@ HEAD_CASES = [
     ),
 ]
 
+
+def typed_with_heads_id(
+    name: str, member: tuple, elsewhere: list[dict], expected: tuple, review=None
+) -> Case:
+    """A household member's row (`member`: name, sex, birth, relation) typed with the head's ID, beside the
+    head's own row, and `elsewhere` the records of other sources."""
+    rows = [dibao(HEAD, "刘建国", "男", HEAD_BIRTH, "户主"), dibao(HEAD, *member), *elsewhere]
+    return Case(name, rows, "dibao/test.csv:3", expected, review=review)
+
+
+SON_ROW = ("刘小明", "男", SON_BIRTH, "儿子")
+WIFE_ROW = ("陈秀英", "女", WIFE_BIRTH, "配偶")
 HOUSEMATE_CASES = [
-    Case(
+    typed_with_heads_id(
         "son typed with his father's ID: found by name, birth date and sex in another source",
-        [
-            dibao(HEAD, "刘建国", "男", HEAD_BIRTH, "户主"),
-            dibao(HEAD, "刘小明", "男", SON_BIRTH, "儿子"),
-            other("unemployment", SON, "刘小明", "男", SON_BIRTH),
-        ],
-        "dibao/test.csv:3",
-        (SON, "fuzzy_name_dob_sex"),
-        review=set(),
+        SON_ROW, [other("unemployment", SON, "刘小明", "男", SON_BIRTH)], (SON, "fuzzy_name_dob_sex"), set(),
     ),
-    Case(
+    typed_with_heads_id(
         "wife typed with her husband's ID, names share no character",
-        [
-            dibao(HEAD, "刘建国", "男", HEAD_BIRTH, "户主"),
-            dibao(HEAD, "陈秀英", "女", WIFE_BIRTH, "配偶"),
-            other("si_persons", WIFE, "陈秀英", "女", WIFE_BIRTH),
-        ],
-        "dibao/test.csv:3",
-        (WIFE, "fuzzy_name_dob_sex"),
+        WIFE_ROW, [other("si_persons", WIFE, "陈秀英", "女", WIFE_BIRTH)], (WIFE, "fuzzy_name_dob_sex"),
     ),
-    Case(
+    typed_with_heads_id(
         "the right person only a homophone away: review, never the ID's owner",
-        [
-            dibao(HEAD, "刘建国", "男", HEAD_BIRTH, "户主"),
-            dibao(HEAD, "陈秀英", "女", WIFE_BIRTH, "配偶"),
-            other("si_persons", WIFE, "陈秀鹰", "女", WIFE_BIRTH),
-        ],
-        "dibao/test.csv:3",
-        (None, "unlinked:id_name_conflict"),
-        review={HEAD, WIFE},
+        WIFE_ROW, [other("si_persons", WIFE, "陈秀鹰", "女", WIFE_BIRTH)], (None, "unlinked:id_name_conflict"),
+        {HEAD, WIFE},
     ),
-    Case(
-        "nobody else fits: unlinked, the ID's owner in review",
-        [dibao(HEAD, "刘建国", "男", HEAD_BIRTH, "户主"), dibao(HEAD, "陈秀英", "女", WIFE_BIRTH, "配偶")],
-        "dibao/test.csv:3",
-        (None, "unlinked:id_name_conflict"),
-        review={HEAD},
+    typed_with_heads_id(
+        "nobody else fits: unlinked, the ID's owner in review", WIFE_ROW, [], (None, "unlinked:id_name_conflict"),
+        {HEAD},
     ),
     Case(
         "a name typo under one's own ID (same birth date) still links exactly",
-        [
-            dibao(HEAD, "刘建国", "男", HEAD_BIRTH, "户主"),
-            other("unemployment", HEAD, "刘健国", "男", HEAD_BIRTH),
-        ],
+        [dibao(HEAD, "刘建国", "男", HEAD_BIRTH, "户主"), other("unemployment", HEAD, "刘健国", "男", HEAD_BIRTH)],
         "unemployment/test.csv:2",
         (HEAD, "exact_id"),
     ),
-]
+]  # fmt: skip
+
+
+def lost_id(name: str, known_as: str, source: str, raw_id: str | None, written: str, linked: str) -> Case:
+    """OTHER is known as `known_as` (si_persons and contributions); a `source` record with `raw_id` writes
+    `written`, OTHER's birth date and sex; `linked` is the expected unlinked method."""
+    anchor = [other(s, OTHER, known_as) for s in ("si_persons", "si_contributions")]
+    reviewed = {OTHER} if linked == "unlinked:review" else set()
+    record = other(source, raw_id, written, "男", date(1980, 1, 1))
+    return Case(name, [*anchor, record], f"{source}/test.csv:2", (None, linked), review=reviewed)
+
 
 LOST_ID_CASES = [
-    Case(
-        "lost ID and a dropped character: the person is a review candidate",
-        [
-            *[other(s, OTHER, "赵小六") for s in ("si_persons", "si_contributions")],
-            other("unemployment", None, "赵六", "男", date(1980, 1, 1)),
-        ],
-        "unemployment/test.csv:2",
-        (None, "unlinked:review"),
-        review={OTHER},
-    ),
-    Case(
-        "lost ID and a similar-shape character (己/已): a review candidate, never a link",
-        [
-            *[other(s, OTHER, "赵己") for s in ("si_persons", "si_contributions")],
-            other("unemployment", None, "赵已", "男", date(1980, 1, 1)),
-        ],
-        "unemployment/test.csv:2",
-        (None, "unlinked:review"),
-        review={OTHER},
-    ),
-    Case(
-        "invalid ID far from any, dropped character: review",
-        [
-            *[other(s, OTHER, "赵小六") for s in ("si_persons", "si_contributions")],
-            other("dibao", "123", "赵六", "男", date(1980, 1, 1)),
-        ],
-        "dibao/test.csv:2",
-        (None, "unlinked:review"),
-        review={OTHER},
-    ),
-    Case(
-        "another surname with the same birth date and sex is no candidate",
-        [
-            *[other(s, OTHER, "赵六") for s in ("si_persons", "si_contributions")],
-            other("unemployment", None, "钱六", "男", date(1980, 1, 1)),
-        ],
-        "unemployment/test.csv:2",
-        (None, "unlinked:invalid_id_no_candidate"),
-        review=set(),
-    ),
-]
+    lost_id("lost ID, a dropped character: a review candidate", "赵小六", "unemployment", None, "赵六", "unlinked:review"),
+    lost_id("lost ID, a similar-shape character (己/已): review, never a link", "赵己", "unemployment", None, "赵已",
+            "unlinked:review"),
+    lost_id("invalid ID far from any, a dropped character: review", "赵小六", "dibao", "123", "赵六", "unlinked:review"),
+    lost_id("another surname, same birth date and sex: no candidate", "赵六", "unemployment", None, "钱六",
+            "unlinked:invalid_id_no_candidate"),
+]  # fmt: skip
 
 
 def check(con, case: Case) -> None:  # noqa: F811  (con: the fixture's connection)
