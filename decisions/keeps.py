@@ -57,8 +57,10 @@ def apply_keep_decisions(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict
                CASE WHEN k.source_record IS NULL THEN NULL
                     WHEN d.decision = 'exit' THEN 'confirmed'
                     WHEN $as_of::DATE > d.valid_until THEN 'expired'
-                    WHEN k.basis <> d.basis THEN 'evidence_changed'
-                    ELSE 'applied' END AS status
+                    WHEN k.basis = d.basis THEN 'applied'
+                    -- an exact copy of the kept row (a DUPLICATE removal) has its own basis: not this keep's
+                    WHEN bool_or(k.basis = d.basis) OVER (PARTITION BY d.decision_id) THEN NULL
+                    ELSE 'evidence_changed' END AS status
         FROM decisions_keeps AS d
         LEFT JOIN decision_removal_keys AS k ON k.record_key = d.record_key AND k.roll = d.roll
         """,
@@ -92,7 +94,7 @@ def apply_keep_decisions(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict
                    any_value(m.status) FILTER (m.status IS NOT NULL),
                    CASE WHEN d.record_key IN (SELECT record_key FROM registered) THEN 'not_on_list' ELSE 'orphaned' END
                ) AS status,
-               count(m.source_record)::INTEGER AS records,
+               count(m.status)::INTEGER AS records,
                CASE WHEN any_value(m.status) = 'evidence_changed'
                     THEN format('保留时 {{}}，现在 {{}}', d.basis, any_value(m.basis)) END AS detail
         FROM decisions_keeps AS d
