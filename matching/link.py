@@ -11,8 +11,7 @@ profiles), and all matching happens on profiles; the links are joined back to th
 3. Every pair is scored on the declared comparisons (`comparisons.py`): a sum of log2 match weights.
 4. People's decisions (`reviewed.py`): a rejected candidate leaves the scored pairs; after step 5 a
    confirmed one is the record's link (method `reviewed`).
-5. Decisions per profile: an exact ID links unless it is somebody else's (names completely different, or
-   a different name and birth date): then the person of that name, birth date and sex if the fuzzy tier
+5. Decisions per profile: an exact ID links unless it is somebody else's (`methods.CONFLICT_SQL`): then the person of that name, birth date and sex if the fuzzy tier
    accepts one, else review; otherwise the best candidate links at or above the accept threshold, goes
    to review in the grey zone, and stays unlinked below it; two persons within the ambiguity margin are
    a tie (review, never a pick).
@@ -137,8 +136,8 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
     its 户主姓名, once per 低保 row stating it: the head's ID is a person even when the head's own row
     mistyped it, and the head's name is the reference name when a housemate's row carries the head's ID.
     `link_fuzzy_profiles`: the profiles for the fuzzy tier — an invalid ID, a lonely valid one, or a valid
-    ID that is probably somebody else's (`conflict`: not the owner's name and, either no character in
-    common, or another birth date)."""
+    ID that may be somebody else's (`conflict`: another birth date and sex; or not the owner's name and,
+    another birth date or sex, or no character in common; `methods.CONFLICT_SQL` decides)."""
     has_dibao = "staged_dibao" in _staged_tables(con)
     head_names = "UNION SELECT head_name FROM staged_dibao" if has_dibao else ""
     names = con.sql(
@@ -183,10 +182,10 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE link_fuzzy_profiles AS
         WITH owners AS (
             SELECT f.profile_id, p.lonely,
-                   f.name <> p.name AND (
-                       f.birth_date <> p.birth_date
+                   (f.birth_date <> p.birth_date AND f.sex <> p.sex) OR (f.name <> p.name AND (
+                       f.birth_date <> p.birth_date OR f.sex <> p.sex
                        OR NOT list_has_any(string_split(f.name, ''), string_split(p.name, ''))
-                   ) AS conflict
+                   )) AS conflict
             FROM link_profiles AS f JOIN link_persons AS p ON p.person_id = f.id_norm
             WHERE f.id_valid
         )

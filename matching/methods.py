@@ -16,10 +16,13 @@ FUZZY_METHOD_SQL = """CASE id_level
               WHEN name_level = 'same_pinyin' THEN 'fuzzy_pinyin_dob'
               ELSE 'fuzzy_name_similar' END
 END"""
-# An exact ID that is somebody else's: the names disagree completely, or the name is not the ID owner's
-# (nor a homophone of it) and the record's own birth date is not the ID's — a housemate's ID typed by
-# mistake. Never linked to the ID's owner.
+# An exact ID that is somebody else's (a housemate's typed by mistake): the names disagree completely; or
+# the name is not the ID owner's (nor a homophone of it) and the record's own birth date or sex is not the
+# ID's; or both the birth date and the sex are not the ID's, whatever the name (the owner's own rows may
+# have mistyped the ID, leaving the mistaken row to name it). Never linked to the ID's owner.
 CONFLICT_SQL = """(name_level = 'different'
-    OR (name_level NOT IN ('exact', 'alias', 'same_pinyin') AND birth_date_level = 'different'))"""
+    OR (name_level NOT IN ('exact', 'alias', 'same_pinyin')
+        AND (birth_date_level = 'different' OR sex_level = 'disagree'))
+    OR (birth_date_level = 'different' AND sex_level = 'disagree'))"""
 # ID levels that carry no evidence for the candidate: the record is compared on name, birth date and sex.
 NO_ID_EVIDENCE_LEVELS = "('missing', 'another_persons_id')"

@@ -16,7 +16,8 @@ from aidmatch.matching import LinkSettings, link_persons
 HEAD = valid_id("32010219700304001")  # 刘建国, 男, 1970-03-04: the head; his ID is seen in 低保 only
 WIFE = valid_id("32010219720812002")  # 陈秀英, 女, 1972-08-12
 SON = valid_id("32010219980105003")  # 刘小明, 男, 1998-01-05
-OTHER = valid_id("11010519800101005")  # 赵六, 男: an unrelated anchor person
+OTHER = valid_id("11010519800101005")
+FANG = valid_id("32010219900506002")  # 王芳, 女, 1990-05-06  # 赵六, 男: an unrelated anchor person
 
 
 def dibao(
@@ -124,6 +125,12 @@ HOUSEMATE_CASES = [
     typed_with_heads_id(
         "nobody else fits: unlinked, the ID's owner in review", WIFE_ROW, [], (None, "unlinked:id_name_conflict"),
         {HEAD},
+    ),
+    Case(
+        "the only record naming an ID, under another birth date and sex: the person of that name, not the owner",
+        [other("unemployment", HEAD, "王芳", "女", date(1990, 5, 6)), other("si_persons", FANG, "王芳", "女", date(1990, 5, 6))],
+        "unemployment/test.csv:2",
+        (FANG, "fuzzy_name_dob_sex"),
     ),
     Case(
         "a name typo under one's own ID (same birth date) still links exactly",
