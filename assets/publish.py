@@ -19,7 +19,7 @@ from aidmatch.metadata import metadata_table
 from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.changes import changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
-from aidmatch.publish.decision_sheets import write_decision_forms
+from aidmatch.publish.decision_sheets import decision_form_frames, write_decision_forms
 from aidmatch.publish.manifest import (
     config_echo,
     input_section,
@@ -93,6 +93,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             # ten-million-row person_links.csv among them) without holding the interpreter lock.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 workbooks = pool.submit(_write_workbooks, _list_sheets(con), folder)
+                forms = pool.submit(write_decision_forms, decision_form_frames(con), folder)
                 for output in OUTPUT_FILES:
                     written[f"{output.name}.csv"] = write_csv(
                         con, output.select_sql, folder / f"{output.name}.csv"
@@ -105,8 +106,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 written["decisions_applied.csv"] = write_csv(
                     con, DECISIONS_APPLIED_SQL, folder / "decisions_applied.csv"
                 )
-                workbook_rows = workbooks.result()
-            workbook_rows |= write_decision_forms(con, folder)
+                workbook_rows = workbooks.result() | forms.result()
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
             removed.extend(

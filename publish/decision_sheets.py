@@ -40,12 +40,15 @@ def _form_frame(con: duckdb.DuckDBPyConnection, form: Form) -> pl.DataFrame:
     return frame.with_columns(empty).select(f.key for f in form.fields)
 
 
-def write_decision_forms(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
-    """Write both forms into `folder`; return each file's data rows (for the manifest)."""
-    written = {}
-    for form in (REVIEW_FORM, REMOVAL_FORM):
-        frame = _form_frame(con, form)
+def decision_form_frames(con: duckdb.DuckDBPyConnection) -> list[tuple[Form, pl.DataFrame]]:
+    """Both forms' rows, read from the run database (in the thread that owns the connection)."""
+    return [(form, _form_frame(con, form)) for form in (REVIEW_FORM, REMOVAL_FORM)]
+
+
+def write_decision_forms(frames: list[tuple[Form, pl.DataFrame]], folder: Path) -> dict[str, int]:
+    """Write both forms into `folder` (no database needed: a worker thread may do it); return each
+    file's data rows (for the manifest)."""
+    for form, frame in frames:
         headers = {f.key: f.header for f in form.fields}
         write_workbook(folder / f"{form.file_name}.xlsx", {form.sheet: frame}, headers)
-        written[f"{form.file_name}.xlsx"] = frame.height
-    return written
+    return {f"{form.file_name}.xlsx": frame.height for form, frame in frames}
