@@ -177,8 +177,10 @@ def _validated(rows: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     rolls = {r: r for r in ROLL_LABELS} | {label: r for r, label in ROLL_LABELS.items()}
     words = {form.kind: form.decisions for form in FORMS}
     frame = rows.with_columns(
-        decision=pl.struct("kind", "decision_text").map_elements(
-            lambda r: words[r["kind"]].get(r["decision_text"]), return_dtype=pl.String
+        decision=pl.concat_str("kind", pl.lit(":"), "decision_text").replace_strict(
+            {f"{kind}:{word}": code for kind, accepted in words.items() for word, code in accepted.items()},
+            default=None,
+            return_dtype=pl.String,
         ),
         source=pl.col("source").replace_strict(sources, default=None, return_dtype=pl.String),
         roll=pl.col("roll").replace_strict(rolls, default=None, return_dtype=pl.String),
