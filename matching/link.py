@@ -106,22 +106,23 @@ def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
     profile = ", ".join(PROFILE_COLUMNS)
     identity = ", ".join(PROFILE_COLUMNS[:-1])
 
-    def head_id(table: str) -> str:
-        return HOUSEHOLD_HEAD_ID_SQL if table == "staged_dibao" else "NULL::VARCHAR"
+    def records(table: str) -> str:
+        head_id = HOUSEHOLD_HEAD_ID_SQL if table == "staged_dibao" else "NULL::VARCHAR"
+        return f"""SELECT source_file, source_sheet, source_row, hash({profile}) AS profile_id, {profile}
+            FROM (SELECT source_file, source_sheet, source_row, {identity}, {head_id} AS head_id FROM {table})"""
 
-    union = " UNION ALL ".join(
-        f"""SELECT source_file, source_sheet, source_row, hash({profile}) AS profile_id, {profile}
-            FROM (SELECT source_file, source_sheet, source_row, {identity}, {head_id(table)} AS head_id
-                  FROM {table})"""
-        for table in _staged_tables(con)
-    )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW link_records AS {union}")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE link_profiles AS
-        SELECT profile_id, {profile}, count(*) AS record_count FROM link_records GROUP BY ALL
-        """
-    )
+    def profiles(table: str) -> str:
+        # Only 低保 rows have a head ID to group by: the other sources' profiles group on the identity alone.
+        if table == "staged_dibao":
+            return (
+                f"SELECT profile_id, {profile}, count(*) AS record_count FROM ({records(table)}) GROUP BY ALL"
+            )
+        return f"""SELECT profile_id, {identity}, NULL::VARCHAR AS head_id, count(*) AS record_count
+            FROM ({records(table)}) GROUP BY profile_id, {identity}"""
+
+    tables = _staged_tables(con)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW link_records AS {' UNION ALL '.join(map(records, tables))}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE link_profiles AS {' UNION ALL '.join(map(profiles, tables))}")
     (profiles, keys) = con.sql("SELECT count(*), count(DISTINCT profile_id) FROM link_profiles").fetchall()[0]
     if profiles != keys:
         raise RuntimeError(
@@ -190,7 +191,7 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
             WHERE f.id_valid
         )
         SELECT f.profile_id, f.source, f.id_norm, f.id_valid, f.id_prefix, f.name, n.name_pinyin, f.birth_date,
-               f.sex, coalesce(o.conflict, false) AS conflict
+               f.sex, coalesce(o.conflict, false) AS conflict, coalesce(o.lonely, false) AS own_lonely
         FROM link_profiles AS f
         LEFT JOIN owners AS o USING (profile_id)
         LEFT JOIN link_name_pinyin AS n USING (name)
@@ -208,7 +209,8 @@ def _create_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE link_pairs AS
-        SELECT profile_id, id_norm AS person_id, 'exact_id' AS blocked_by FROM link_profiles WHERE id_valid
+        SELECT profile_id, id_norm AS person_id, 'exact_id' AS blocked_by, false AS record_id_conflict
+        FROM link_profiles WHERE id_valid
         UNION ALL SELECT * FROM link_fuzzy_pairs
         """
     )
@@ -218,7 +220,7 @@ def _create_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         CREATE OR REPLACE TEMP VIEW link_pair_names AS
         SELECT pr.profile_id, pr.person_id, pr.blocked_by,
                f.id_norm AS record_id, f.id_valid AS record_id_valid,
-               coalesce(ff.conflict, false) AS record_id_conflict, f.head_id AS record_head_id,
+               pr.record_id_conflict, f.head_id AS record_head_id,
                f.id_prefix AS record_id_prefix,
                f.name AS record_name, f.name_alias AS record_alias, f.birth_date AS record_birth_date,
                f.sex AS record_sex, p.name AS person_name, p.name_alias AS person_alias,
@@ -226,7 +228,6 @@ def _create_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         FROM link_pairs AS pr
         JOIN link_profiles AS f USING (profile_id)
         JOIN link_persons AS p USING (person_id)
-        LEFT JOIN link_fuzzy_profiles AS ff USING (profile_id)
         """
     )
     create_name_features(con, "link_pair_names", "link_name_features")
@@ -323,7 +324,7 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         -- under two IDs. The link stands; an analyst decides.
         SELECT c.profile_id, c.person_id, c.score, c.evidence
         FROM link_candidates AS c JOIN link_decisions AS d USING (profile_id)
-        JOIN link_scored AS e ON e.profile_id = c.profile_id AND e.blocked_by = 'exact_id' AND e.person_lonely
+        JOIN link_fuzzy_profiles AS ff ON ff.profile_id = c.profile_id AND ff.own_lonely
         WHERE d.method = 'exact_id' AND c.rank = 1 AND c.score >= c.review_from
         """
     )
