@@ -74,6 +74,7 @@ OWNERS = {
     "facts": ["team:analysts"],
     "out": ["team:analysts"],
     "publish": ["team:case_systems"],
+    "decisions": ["team:analysts", "team:case_workers"],
 }
 
 

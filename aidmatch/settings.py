@@ -51,6 +51,8 @@ class PathSettings:
     # The Dagster run history (DAGSTER_HOME); the environment variable DAGSTER_HOME, when set, wins.
     dagster_home: str = "dagster_home"
     column_maps: str | None = None  # None: the column maps shipped in sources/
+    # People's filled decision forms (SPEC section 6); None: the folder `decisions` beside the input root.
+    decisions_dir: str | None = None
 
 
 @dataclass(frozen=True)

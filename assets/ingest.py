@@ -17,7 +17,6 @@ source re-materialized from the UI) reads only what was selected.
 The logic lives in `sources/` and `checks/`; this module only wires it.
 """
 
-import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from aidmatch.assets.partitions import as_of_partitions
+from aidmatch.assets.partitions import as_of_check, as_of_partitions
 from aidmatch.checks.completeness import (
     Completeness,
     PublishedRun,
@@ -122,24 +121,14 @@ def _specs() -> list[dg.AssetSpec]:
     return specs
 
 
-def _check(name: str, asset: str, description: str, blocking: bool) -> dg.AssetCheckSpec:
-    """A check of one as-of partition: evaluated for the partition the step runs, so the UI shows one
-    entry per night (an unpartitioned check leaves a second, "skipped", planned entry beside it)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.PreviewWarning)  # partitioned checks are a preview in Dagster 1.13
-        return dg.AssetCheckSpec(
-            name, asset=asset, description=description, blocking=blocking, partitions_def=as_of_partitions
-        )
-
-
 def _check_specs() -> list[dg.AssetCheckSpec]:
     checks = []
     for source in SOURCES:
-        checks.append(_check("files_readable", f"raw_{source}", FILES_READABLE_CHECK, blocking=True))
-        checks.append(_check("complete", f"raw_{source}", COMPLETE_CHECK, blocking=True))
-        checks.append(_check("fresh", f"raw_{source}", FRESH_CHECK, blocking=False))
-        checks.append(_check("row_rules", f"staged_{source}", ROW_RULES_CHECK, blocking=True))
-        checks.append(_check("schema", f"staged_{source}", SCHEMA_CHECK, blocking=True))
+        checks.append(as_of_check("files_readable", f"raw_{source}", FILES_READABLE_CHECK, blocking=True))
+        checks.append(as_of_check("complete", f"raw_{source}", COMPLETE_CHECK, blocking=True))
+        checks.append(as_of_check("fresh", f"raw_{source}", FRESH_CHECK, blocking=False))
+        checks.append(as_of_check("row_rules", f"staged_{source}", ROW_RULES_CHECK, blocking=True))
+        checks.append(as_of_check("schema", f"staged_{source}", SCHEMA_CHECK, blocking=True))
     return checks
 
 

@@ -24,7 +24,7 @@ LINKED_TABLES = (CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE)
             table.name,
             group_name="linked",
             description=table.description,
-            deps=[f"staged_{s}" for s in SOURCES],
+            deps=[*(f"staged_{s}" for s in SOURCES), "decisions"],
             kinds={"duckdb"},
             metadata={"dagster/column_schema": column_schema(table.columns)},
             owners=OWNERS[table.layer],
@@ -74,6 +74,10 @@ def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             ),
             "accept_threshold": summary.accept_threshold,
             "review_threshold": summary.review_threshold,
+            **{f"review decisions {status}": n for status, n in sorted(summary.decisions.items())},
+            "accuracy from labels (reviewed pairs per method)": metadata_table(
+                summary.label_accuracy, ["method", "confirmed", "rejected", "confirmed_share"]
+            ),
         },
     )
     yield dg.MaterializeResult(

@@ -88,8 +88,10 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             key: con.sql(f"SELECT *, count(*) AS rows FROM ({sql}) GROUP BY ALL ORDER BY ALL").pl().to_dicts()
             for key, sql in _BREAKDOWN.items()
         }
+    kept = {name: n for name, n in summary.items() if name.startswith("keep_decisions ")}
     for key in LIST_SPECS:
         tell(context.log, f"{key}: {summary[key]} rows")
+        extra = kept if key == "out_removals" else {}
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
@@ -98,5 +100,6 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
                 "rows by reason (a row with several reasons counts under each)": metadata_table(
                     breakdowns[key]
                 ),
+                **extra,
             },
         )

@@ -13,10 +13,13 @@ from aidmatch.assets.partitions import as_of_partitions
 from aidmatch.checks.completeness import manifest_section, recorded_completeness
 from aidmatch.checks.stage_source import source_counts
 from aidmatch.console import tell
+from aidmatch.decisions.audit import DECISIONS_APPLIED_SQL, create_audit_tables
+from aidmatch.decisions.audit import manifest_section as decisions_section
 from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.changes import changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
+from aidmatch.publish.decision_sheets import decision_form_frames, write_decision_forms
 from aidmatch.publish.manifest import (
     config_echo,
     input_section,
@@ -26,7 +29,7 @@ from aidmatch.publish.manifest import (
     timestamp,
     write_manifest,
 )
-from aidmatch.publish.outputs import HEADERS, LISTS, OUTPUT_FILES, labelled_for_people
+from aidmatch.publish.outputs import HEADERS, LISTS, OUTPUT_FILES, csv_select, labelled_for_people
 from aidmatch.publish.report import REPORT_FILE, write_report
 from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_work_databases
@@ -35,6 +38,7 @@ from aidmatch.resources import AidmatchResource
 from aidmatch.rules.codes import LABELS
 from aidmatch.run_record import check_results, run_start_time, step_times
 from aidmatch.sources.tables import SOURCES
+from aidmatch.tables.catalog import DECISIONS_APPLIED
 from aidmatch.tables.contract import PACKAGE_FILE, SCHEMA_VERSION, fingerprint, write_package
 from aidmatch.version import code_version
 
@@ -65,10 +69,17 @@ def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path
 @dg.asset(
     name="published_outputs",
     group_name="publish",
-    deps=[*LIST_SPECS, "core_person_links", "core_review_queue", *(f"staged_{s}" for s in SOURCES)],
+    deps=[
+        *LIST_SPECS,
+        "core_person_links",
+        "core_review_queue",
+        "decisions",
+        *(f"staged_{s}" for s in SOURCES),
+    ],
     partitions_def=as_of_partitions,
     description="`OUTPUT/<as-of>/`: the lists (CSV and xlsx), changes, person links, review queue, quarantine, "
-    "the run report (`report.html`), the contract (`datapackage.json`) and `manifest.json`.",
+    "the decision forms and what the decisions did, the run report (`report.html`), the contract "
+    "(`datapackage.json`) and `manifest.json`.",
     kinds={"csv", "excel", "html", "json"},
     owners=OWNERS["publish"],
     tags=table_tags("publish", True),
@@ -90,6 +101,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             # ten-million-row person_links.csv among them) without holding the interpreter lock.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 workbooks = pool.submit(_write_workbooks, _list_sheets(con), folder)
+                forms = pool.submit(write_decision_forms, decision_form_frames(con), folder)
                 for output in OUTPUT_FILES:
                     written[f"{output.name}.csv"] = write_csv(
                         con, output.select_sql, folder / f"{output.name}.csv"
@@ -98,7 +110,13 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 written["changes.csv"] = write_csv(
                     con, changes_sql(current, previous), folder / "changes.csv"
                 )
-                workbook_rows = workbooks.result()
+                create_audit_tables(con)
+                written["decisions_applied.csv"] = write_csv(
+                    con,
+                    csv_select(DECISIONS_APPLIED, f"({DECISIONS_APPLIED_SQL})"),
+                    folder / "decisions_applied.csv",
+                )
+                workbook_rows = workbooks.result() | forms.result()
             run_id = context.run.run_id
             figures = gather_figures(
                 con,
@@ -141,6 +159,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 work_databases_removed=removed,
                 report={"file": REPORT_FILE, "figures": figures.for_manifest()},
                 output_schema={"version": SCHEMA_VERSION, "file": PACKAGE_FILE, "fingerprint": fingerprint()},
+                decisions=decisions_section(con, str(aidmatch.decisions_path.resolve())),
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)

@@ -10,6 +10,7 @@ shipped default); tests may call `build_defs` with their own settings and resour
 
 import dagster as dg
 
+from aidmatch.assets.decisions import decisions
 from aidmatch.assets.ingest import ingest_assets
 from aidmatch.assets.linking import linked
 from aidmatch.assets.lists import facts_persons, lists
@@ -27,7 +28,7 @@ def build_defs(
     settings = settings or settings_in_force()
     resources = {"aidmatch": AidmatchResource()} | (resource_overrides or {})
     return dg.Definitions(
-        assets=[*ingest_assets, linked, facts_persons, lists, published_outputs],
+        assets=[*ingest_assets, decisions, linked, facts_persons, lists, published_outputs],
         jobs=[nightly_job],
         schedules=[nightly_schedule(settings)],
         sensors=alert_sensors(settings.alerts),

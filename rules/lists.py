@@ -10,6 +10,7 @@ from datetime import date
 
 import duckdb
 
+from aidmatch.decisions.keeps import apply_keep_decisions
 from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.rules.sql_files import read_sql_file
@@ -22,8 +23,9 @@ LIST_TABLES: tuple[str, ...] = ("out_zero_employment_households", "out_proactive
 def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> dict[str, int]:
     """(Re)create the `out_*` tables from `facts_persons` (build_person_facts first, same as_of).
 
-    Returns a summary for the run's metadata: the row count of each table, and per source the
-    records the linker left unlinked (they cannot contribute to any list).
+    Returns a summary for the run's metadata: the row count of each table, per source the records the
+    linker left unlinked (they cannot contribute to any list), and what the keep decisions did
+    (`keep_decisions <status>`: SPEC section 6, a kept registration is left off the removal list).
     """
     build_table(con, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS, read_sql_file("zero_employment_households.sql"))
     build_table(
@@ -44,9 +46,11 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
         read_sql_file("removals.sql"),
         {"as_of": as_of, "high_confidence_reasons": list(HIGH_CONFIDENCE_REMOVAL_REASONS)},
     )
+    kept = apply_keep_decisions(con, as_of)
     summary = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in LIST_TABLES}
     unlinked = con.execute(
         "SELECT source, count(*) FROM core_person_links WHERE person_id IS NULL GROUP BY source"
     ).fetchall()
     summary.update({f"unlinked_{source}_records": count for source, count in unlinked})
+    summary.update({f"keep_decisions {status}": count for status, count in kept.items()})
     return summary

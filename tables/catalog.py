@@ -44,8 +44,8 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-def _source(**kwargs) -> Column:
-    return Column("source", "VARCHAR", "source folder (department)", False, codes="source", **kwargs)
+def _source(nullable: bool = False, **kwargs) -> Column:
+    return Column("source", "VARCHAR", "source folder (department)", nullable, codes="source", **kwargs)
 
 
 def _record(
@@ -105,6 +105,17 @@ CORE_REVIEW_QUEUE = Table(
         _person("candidate_person_id", "the candidate person"),
         Column("score", "DOUBLE", "summed match weight in bits", False),
         Column("evidence", "VARCHAR", _EVIDENCE_WEIGHTS, False),
+        # What the review form (review_queue.xlsx) shows an analyst beside the pair; not in the CSV.
+        Column(
+            "record_key", "VARCHAR", "the record's content key (decisions/keys.py)", False, published=False
+        ),
+        Column(
+            "record_id", "VARCHAR", "the record's ID as normalized (or its surviving prefix)", published=False
+        ),
+        Column("record_name", "VARCHAR", "the record's name", published=False),
+        Column("record_sex", "VARCHAR", "the record's sex", published=False),
+        Column("record_birth_date", "DATE", "the record's birth date", published=False),
+        Column("candidate_name", "VARCHAR", "the candidate person's reference name", published=False),
     ),
     csv="review_queue",
     csv_order="score DESC, source, source_record",
@@ -285,6 +296,35 @@ CHANGES = Table(
     csv="changes",
 )
 
+DECISIONS_APPLIED = Table(
+    "decisions_applied",
+    "quality",
+    "decided row of the decision files",
+    "What every decision by people did tonight (SPEC section 6): applied, orphaned, expired, quarantined …",
+    (
+        Column("decision_file", "VARCHAR", "the decision file, relative to the decisions folder", False),
+        Column("decision_row", "INTEGER", "its row as a spreadsheet or editor shows it", False),
+        Column("kind", "VARCHAR", "link (review form) or keep (removal form)", False, codes="decision_kind"),
+        Column("decision", "VARCHAR", "决定 as written: 确认/否决 (confirm/reject), 保留/退出 (keep/exit)"),
+        Column("status", "VARCHAR", "what became of it tonight", False, codes="decision_status"),
+        Column("records", "INTEGER", "records (or registrations) it matched tonight", False),
+        _source(nullable=True),
+        Column("record_key", "VARCHAR", "the record's content key, from the form"),
+        _person("candidate_person_id", "the candidate a link decision is about", nullable=True),
+        Column("roll", "VARCHAR", "the roll a keep is about", codes="roll"),
+        Column("valid_until", "DATE", "有效期至 of a keep"),
+        Column("decided_by", "VARCHAR", "经办人"),
+        Column("reason", "VARCHAR", "理由"),
+        Column(
+            "proposed_method", "VARCHAR", "the method the linker gave the decided pair", codes="link_method"
+        ),
+        Column("rule", "VARCHAR", "the rule a quarantined row breaks", codes="decision_rule"),
+        Column("message", "VARCHAR", "what is wrong, or why a keep ended"),
+    ),
+    csv="decisions_applied",
+    csv_order="decision_file, decision_row",
+)
+
 
 def raw_table(source: str, headers: dict[str, tuple[str, ...]]) -> Table:
     """`raw_<source>`: the record's place, then one text column per key of the source's column map
@@ -327,6 +367,7 @@ TABLES: dict[str, Table] = {
         QUARANTINE,
         INGEST_FILES,
         CHANGES,
+        DECISIONS_APPLIED,
     )
 }
 # The CSV files of OUTPUT/<as-of>/, in the order the contract lists them.
@@ -338,4 +379,5 @@ CSV_TABLES: tuple[Table, ...] = (
     CORE_REVIEW_QUEUE,
     QUARANTINE,
     CHANGES,
+    DECISIONS_APPLIED,
 )

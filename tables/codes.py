@@ -9,6 +9,8 @@ its Chinese name and message) — so nothing is declared twice.
 from functools import cache
 
 from aidmatch.checks.row_rules import rules_for
+from aidmatch.decisions.audit import STATUSES as DECISION_STATUSES
+from aidmatch.decisions.intake import RULES as DECISION_RULES
 from aidmatch.matching.methods import LINK_METHODS
 from aidmatch.publish.outputs import SOURCE_LABELS
 from aidmatch.rules.codes import CODES
@@ -64,6 +66,12 @@ def code_list(name: str) -> dict[str, str]:
             "removals": "应退出名单 (removals.csv)",
             "zero_employment_households": "零就业家庭 (zero_employment_households.csv)",
         },
+        "decision_kind": lambda: {
+            "link": "a review-queue pair: 确认 confirm / 否决 reject the candidate person",
+            "keep": "a removal: 保留 keep on the roll until 有效期至 / 退出 take off",
+        },
+        "decision_status": lambda: DECISION_STATUSES,
+        "decision_rule": lambda: DECISION_RULES,
         "change": lambda: {
             "entered": "on the list now, not on the previous run's",
             "left": "on the previous run's list, not on this one",
