@@ -9,6 +9,7 @@ day after a keep's expiry date.
 import csv
 import datetime as dt
 import hashlib
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -263,6 +264,11 @@ def test_every_decision_is_in_the_manifest_and_files_are_never_rewritten(nights)
     )
     accuracy = {row["method"]: (row["confirmed"], row["rejected"]) for row in section["label_accuracy"]}
     assert accuracy == {"fuzzy_pinyin_dob": (1, 0), "fuzzy_name_similar": (0, 1)}
+    report = (second / "report.html").read_text(encoding="utf-8")
+    shown = dict(re.findall(r'data-figure="decisions:(\w+)">([\d,]+)<', report))
+    assert {status: int(n) for status, n in shown.items()} == section["by_status"]
+    labels = re.search(r"人工核查结果.*?</table>", report, re.S)
+    assert labels and "<td>fuzzy_name_similar</td><td class=n>0</td><td class=n>1</td>" in labels.group()
     assert _digests(nights.decisions) == nights.digests_before
     third = read_manifest(nights.published[2])["decisions"]["by_status"]
     assert third["orphaned"] == 1 and third["expired"] == 2, "still reported the next night, never dropped"
