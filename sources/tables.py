@@ -117,6 +117,14 @@ SOURCE_COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 
 SOURCES: tuple[str, ...] = tuple(SOURCE_COLUMNS)
+# Each source as its department's people name it, in messages and workbooks for people.
+SOURCE_LABELS: dict[str, str] = {
+    "unemployment": "登记失业",
+    "dibao": "低保",
+    "disability": "残联",
+    "si_persons": "社保参保",
+    "si_contributions": "社保缴费",
+}
 
 # `source_record` from its parts. Tables of ten million rows (raw, staged, links) store the parts and
 # declare `source_record` as a virtual column of this expression: the unique strings are costly to write.
