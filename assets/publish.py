@@ -20,7 +20,13 @@ from aidmatch.metadata import metadata_table
 from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
-from aidmatch.publish.feedback import DEPARTMENTS, detail_frame, feedback_sheets, summary_frame
+from aidmatch.publish.feedback import (
+    DEPARTMENTS,
+    detail_frame,
+    feedback_sheets,
+    summary_frame,
+    write_feedback_csv,
+)
 from aidmatch.publish.manifest import (
     config_echo,
     input_section,
@@ -49,9 +55,16 @@ class Workbook:
     sheets: list[TableSheet]
 
 
-def _workbooks(con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, as_of: str) -> list[Workbook]:
+def _workbooks(
+    con: duckdb.DuckDBPyConnection,
+    aidmatch: AidmatchResource,
+    as_of: str,
+    folder: Path,
+    written: dict[str, int],
+) -> list[Workbook]:
     """Every workbook for people, its rows already read from the run database (the writing needs no
-    connection, so it runs beside DuckDB's CSV writing)."""
+    connection, so it runs beside DuckDB's CSV writing); the feedback CSVs are written on the way, their
+    rows counted in `written`."""
     settings = aidmatch.settings.publish
     frames = list_frames(con)
     books = [
@@ -64,13 +77,14 @@ def _workbooks(con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, as_of
             for name, sheets in street_workbooks(frames, as_of, settings.area_name)
         ]
     max_rate = aidmatch.settings.validation.max_quarantine_rate
-    books += [
-        Workbook(
-            f"feedback_{d.name}.xlsx",
-            feedback_sheets(d, summary_frame(con, d, max_rate), detail_frame(con, d), as_of),
+    for department in DEPARTMENTS:
+        details = detail_frame(con, department)
+        written[f"feedback_{department.name}.csv"] = write_feedback_csv(
+            details, folder / f"feedback_{department.name}.csv"
         )
-        for d in DEPARTMENTS
-    ]
+        summary = summary_frame(con, department, max_rate)
+        sheets = feedback_sheets(department, summary, details, as_of, settings.feedback_max_rows)
+        books.append(Workbook(f"feedback_{department.name}.xlsx", sheets))
     period = reporting_period(
         aidmatch.output_path, dt.date.fromisoformat(as_of), settings.progress_period_start_day
     )
@@ -136,7 +150,9 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             # openpyxl (Python, one core) writes the workbooks while DuckDB writes the CSVs (the
             # ten-million-row person_links.csv among them) without holding the interpreter lock.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                workbooks = pool.submit(_write_workbooks, _workbooks(con, aidmatch, as_of), folder)
+                workbooks = pool.submit(
+                    _write_workbooks, _workbooks(con, aidmatch, as_of, folder, written), folder
+                )
                 for output in OUTPUT_FILES:
                     written[f"{output.name}.csv"] = write_csv(
                         con, output.select_sql, folder / f"{output.name}.csv"

@@ -7,10 +7,16 @@ themselves: file, sheet, row (as Excel or an editor shows it), field, value, wha
 it, and what this run did with the row. The words come from the rules themselves (`checks/row_rules.py`:
 every rule has its field, problem and fix) through the quarantine tables.
 
+A city's 缴费明细 can hold a hundred thousand problem rows: a workbook shows at most
+`publish.feedback_max_rows` of them, chosen so that every file and every kind of problem has its first
+rows shown (writing a spreadsheet cell costs some 30 µs), and says so; `feedback_<department>.csv` beside
+it holds every one, in the same Chinese columns (UTF-8 with a byte-order mark, as Excel opens it).
+
 The social-insurance agency (社保经办) sends two extracts, 参保人员 and 缴费明细: one workbook holds both.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -19,8 +25,6 @@ from aidmatch.publish.printed_lists import source_records_for_people
 from aidmatch.publish.xlsx_files import Column, TableSheet
 from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
 
-# Rows a sheet holds at most (Excel's limit is 1,048,576): more problem rows continue on another sheet.
-MAX_SHEET_ROWS = 1_000_000
 # A value longer than this is shown cut, with its length (a cell may hold 32,767 characters).
 MAX_VALUE_CHARS = 200
 
@@ -128,10 +132,15 @@ def summary_frame(con: duckdb.DuckDBPyConnection, department: Department, max_ra
 
 def detail_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.DataFrame:
     """Every quarantine row of the department's sources, file by file, row by row. A duplicate's value, the
-    record it copies, is named as the steward says it (社保缴费 东城区.csv 第267行)."""
+    record it copies, is named as the steward says it (社保缴费 东城区.csv 第267行). `pick` orders the rows
+    for a workbook that cannot show them all: every file's and problem's first row, then their second, …"""
     rows = con.sql(
         f"""
         SELECT
+            row_number() OVER (
+                ORDER BY nth, list_position({list(department.sources)}, source), source_file, source_sheet,
+                    source_row, field, problem
+            ) AS pick,
             rule,
             {_data_label()} AS data,
             regexp_replace(source_file, '^[^/]+/', '') AS file,
@@ -144,7 +153,11 @@ def detail_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.D
             problem,
             fix,
             CASE action WHEN 'rejected' THEN '已拒收' ELSE '已采用' END AS action
-        FROM ({_quarantine(department)})
+        FROM (
+            SELECT *, row_number() OVER (PARTITION BY source, source_file, problem ORDER BY source_sheet, source_row)
+                AS nth
+            FROM ({_quarantine(department)})
+        )
         ORDER BY list_position({list(department.sources)}, source), source_file, source_sheet NULLS FIRST,
             source_row, field, problem
         """
@@ -167,11 +180,21 @@ _NOTES = (
 
 
 def feedback_sheets(
-    department: Department, summary: pl.DataFrame, details: pl.DataFrame, as_of: str
+    department: Department, summary: pl.DataFrame, details: pl.DataFrame, as_of: str, max_rows: int
 ) -> list[TableSheet]:
-    """The summary sheet, then the problem rows (continued on further sheets past MAX_SHEET_ROWS)."""
+    """The summary sheet, then the problem rows: all of them, or the `max_rows` first by `pick`, saying so."""
     title = f"数据质量反馈表　{department.label}　数据截至：{as_of}"
-    sheets = [
+    shown = details.filter(pl.col("pick") <= max_rows).drop("pick").with_row_index("row_number", offset=1)
+    if not details.height:
+        count = "本期无问题行"
+    elif shown.height < details.height:
+        count = (
+            f"问题行共 {details.height} 条，本表列出其中 {shown.height} 条（每个文件的每类问题都有），"
+            f"全部见同一目录下的 feedback_{department.name}.csv"
+        )
+    else:
+        count = f"问题行 {details.height} 条"
+    return [
         TableSheet(
             name="汇总",
             title=title,
@@ -179,22 +202,22 @@ def feedback_sheets(
             frame=summary.with_row_index("row_number", offset=1),
             page_header=f"数据质量反馈表·{department.label}",
             as_of=as_of,
-            notes=_NOTES,
-        )
+            notes=(*_NOTES, f"4. {count}。"),
+        ),
+        TableSheet(
+            name="问题明细",
+            title=f"{title}　{count}",
+            columns=DETAIL_COLUMNS,
+            frame=shown,
+            page_header=f"数据质量反馈表·{department.label}·问题明细",
+            as_of=as_of,
+            page_break_by=("file",),
+        ),
     ]
-    numbered = details.with_row_index("row_number", offset=1)
-    chunks = [numbered.slice(start, MAX_SHEET_ROWS) for start in range(0, numbered.height, MAX_SHEET_ROWS)]
-    for index, chunk in enumerate(chunks or [numbered], start=1):
-        name = "问题明细" if index == 1 else f"问题明细（{index}）"
-        sheets.append(
-            TableSheet(
-                name=name,
-                title=f"{title}　问题行 {details.height} 条" if details.height else f"{title}　本期无问题行",
-                columns=DETAIL_COLUMNS,
-                frame=chunk,
-                page_header=f"数据质量反馈表·{department.label}·{name}",
-                as_of=as_of,
-                page_break_by=("file",),
-            )
-        )
-    return sheets
+
+
+def write_feedback_csv(details: pl.DataFrame, path: Path) -> int:
+    """Every problem row in the workbook's Chinese columns; returns the rows written."""
+    columns = [c for c in DETAIL_COLUMNS if c.key != "row_number"]
+    details.select(pl.col(c.key).alias(c.header) for c in columns).write_csv(path, include_bom=True)
+    return details.height

@@ -18,9 +18,14 @@ class PublishSettings:
     # The monthly progress table (进度表) counts from this day of the month: 1 for calendar months, 26 for
     # months reported on the 25th. It compares this run with the last one published before that day.
     progress_period_start_day: int = 1
+    # A department's feedback workbook shows at most this many problem rows (every file's and problem's
+    # first ones); feedback_<department>.csv holds them all. A spreadsheet cell costs some 30 µs to write.
+    feedback_max_rows: int = 20_000
 
     def __post_init__(self) -> None:
         if not 1 <= self.progress_period_start_day <= 28:
             raise ValueError("progress_period_start_day must be between 1 and 28 (every month has the day)")
+        if not 1 <= self.feedback_max_rows <= 1_000_000:
+            raise ValueError("feedback_max_rows must be between 1 and 1000000 (a sheet holds 1048576 rows)")
         if self.area_name is not None and not self.area_name.strip():
             raise ValueError("area_name must be null or a name such as 嘉兴市")

@@ -19,6 +19,7 @@ type, never openpyxl's formula type — with Excel's quote prefix, so editing th
 """
 
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
@@ -123,10 +125,10 @@ def _write_sheet(sheet: Worksheet, table: TableSheet) -> None:
         _write_group_headers(sheet, table, header_row)
     headers = pl.DataFrame({c.key: [c.header] for c in columns})
     sheet.row_dimensions[header_row].height = _heights(headers, columns)[0]
-    sheet.append([cell(sheet, column.header, _STYLES["header"]) for column in columns])
+    sheet.append([cell(sheet, column.header, cell_style(sheet, _STYLES["header"])) for column in columns])
     sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, table.frame.height)}"
 
-    styles = [_STYLES[column.kind] for column in columns]
+    styles = [cell_style(sheet, _STYLES[column.kind]) for column in columns]
     rows = table.frame.select([column.key for column in columns])
     breaks = table.frame.select(table.page_break_by).iter_rows() if table.page_break_by else None
     group = None
@@ -154,7 +156,7 @@ def _write_across(
     sheet.row_dimensions[row].height = (
         height or _heights(pl.DataFrame({"t": [text]}), [Column("t", "", width)])[0]
     )
-    sheet.append([cell(sheet, text, _STYLES[style])])
+    sheet.append([cell(sheet, text, cell_style(sheet, _STYLES[style]))])
 
 
 def _heights(frame: pl.DataFrame, columns: Sequence[Column]) -> list[float]:
@@ -195,7 +197,7 @@ def _write_group_headers(sheet: Worksheet, table: TableSheet, row: int) -> None:
             letter = get_column_letter(index + 1)
             sheet.merged_cells.add(f"{letter}{row - 1}:{letter}{row}")
     sheet.row_dimensions[row - 1].height = _LINE_POINTS + 3
-    sheet.append([cell(sheet, text or "", _STYLES["header"]) for text in above])
+    sheet.append([cell(sheet, text or "", cell_style(sheet, _STYLES["header"])) for text in above])
 
 
 def _page_setup(sheet: Worksheet, table: TableSheet, last: str) -> None:
@@ -223,20 +225,39 @@ def _header_text(text: str) -> str:
     return text.replace("&", "&&")
 
 
-def cell(sheet: Worksheet, value: Any, style: dict[str, Any] | None = None) -> Any | Cell:
+@dataclass(frozen=True)
+class CellStyle:
+    """A style registered once with a workbook, as the array of indexes its cells carry (setting the font,
+    alignment and format objects on every cell would hash each of them per cell), and its twin with the
+    quote prefix for literal text. Cells share them: nothing changes a cell's style after it is made."""
+
+    plain: StyleArray
+    quoted: StyleArray
+
+
+def cell_style(sheet: Worksheet, spec: dict[str, Any]) -> CellStyle:
+    prototype = WriteOnlyCell(sheet)
+    for name, setting in spec.items():
+        setattr(prototype, name, setting)
+    quoted = copy(prototype._style)
+    quoted.quotePrefix = True
+    return CellStyle(prototype._style, quoted)
+
+
+def cell(sheet: Worksheet, value: Any, style: CellStyle | None = None) -> Any | Cell:
     """The one place a cell is made. Text that a spreadsheet would run as a formula (or openpyxl would store
     as a formula or an error value: "=…", "#N/A") becomes a string cell with the quote prefix; numbers and
     dates stay numbers and dates; a value without a style stays a plain value, which openpyxl writes
-    without a cell object of its own.
+    without a cell object of its own; an empty one stays empty.
     """
     literal = isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES)
-    if style is None and not literal:
+    if value is None or (style is None and not literal):
         return value
     made = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        made.data_type = "s"
     if literal:
+        made.data_type = "s"
+    if style is None:
         made.quotePrefix = True
-    for name, setting in (style or {}).items():
-        setattr(made, name, setting)
+    else:
+        made._style = style.quoted if literal else style.plain
     return made

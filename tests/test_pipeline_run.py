@@ -456,7 +456,7 @@ def test_xlsx_lists_are_ready_to_print_and_work(published, name):
         header = [c.value for c in sheet[2]]
         assert header[0] == "序号" and all(re.search(r"[\u4e00-\u9fff]", h) for h in header), header
         body = [dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(min_row=3)]
-        cells = [c for r in sheet.iter_rows(min_row=3) for c in r]
+        cells = [c for r in sheet.iter_rows(min_row=3) for c in r if c.value is not None]
         assert all(c.alignment.wrap_text and c.font.sz == 10 for c in cells), "wrapped 10-pt text"
         assert [row["序号"] for row in body] == list(range(1, count + 1))
         for id_header in id_headers:

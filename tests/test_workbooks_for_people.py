@@ -36,6 +36,7 @@ from aidmatch.sources.column_maps import load_column_maps
 NIGHTS = (dt.date(2026, 6, 26), dt.date(2026, 6, 27), dt.date(2026, 6, 28))
 MAX_CELL_CHARS = 60
 MAX_QUARANTINE_RATE = 0.9
+FEEDBACK_MAX_ROWS = 15  # the unemployment workbook shows 15 of its 20 problem rows, the others all theirs
 CONFIG = f"""
 intake:
   max_cell_chars: {MAX_CELL_CHARS}
@@ -44,6 +45,7 @@ validation:
 publish:
   workbook_per_street: true
   progress_period_start_day: 27
+  feedback_max_rows: {FEEDBACK_MAX_ROWS}
 """
 BIRTH = dt.date(1981, 2, 3)
 VALID = citizen_id("110101", BIRTH, 101)
@@ -256,30 +258,27 @@ def test_feedback_sheet_rows_cell_by_cell(nights, department):
     workbook = openpyxl.load_workbook(nights.folder(0) / f"feedback_{department.name}.xlsx")
     assert workbook.sheetnames == ["汇总", "问题明细"]
     details = workbook["问题明细"]
-    assert [c.value for c in details[2]] == [
-        "序号",
-        "数据",
-        "文件",
-        "工作表",
-        "行号",
-        "字段",
-        "原值",
-        "问题",
-        "修改方法",
-        "本次处理",
-    ]
+    header = ["序号", "数据", "文件", "工作表", "行号", "字段", "原值", "问题", "修改方法", "本次处理"]
+    assert [c.value for c in details[2]] == header
     rows = _sheet_rows(details, 3)
-    assert [row[0] for row in rows] == list(range(1, len(expected) + 1))
-    assert [row[1:] for row in rows] == expected
+    shown = expected[:FEEDBACK_MAX_ROWS]  # every file and problem has its first rows shown: here, file order
+    assert [row[0] for row in rows] == list(range(1, len(shown) + 1))
+    assert [row[1:] for row in rows] == shown
     assert all(isinstance(row[4], int) for row in rows), "row numbers are numbers"
+    if len(expected) > FEEDBACK_MAX_ROWS:
+        assert f"问题行共 {len(expected)} 条，本表列出其中 {len(shown)} 条" in details["A1"].value
+    # the CSV beside it holds every row, in the same Chinese columns
+    csv_header, csv_rows = read_csv(nights.folder(0) / f"feedback_{department.name}.csv")
+    assert [h.lstrip("\ufeff") for h in csv_header] == header[1:]
+    as_text = [["" if v is None else str(v) for v in row] for row in expected]
+    assert [list(r.values()) for r in csv_rows] == as_text
 
 
 def test_every_rule_is_in_some_feedback_sheet(nights):
     """The world holds a defect of every rule kind of README's list, and each reached its department."""
     kinds = set()
     for department in DEPARTMENTS:
-        workbook = openpyxl.load_workbook(nights.folder(0) / f"feedback_{department.name}.xlsx")
-        problems = {row[7] for row in _sheet_rows(workbook["问题明细"], 3)}
+        problems = {row["问题"] for row in read_csv(nights.folder(0) / f"feedback_{department.name}.csv")[1]}
         for source in department.sources:
             kinds |= {
                 code.split(":")[0] for code, rule in _catalogue(source).items() if rule.problem in problems
