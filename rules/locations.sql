@@ -29,6 +29,8 @@ CREATE OR REPLACE TEMP MACRO address_district(parts) AS
 
 CREATE OR REPLACE TABLE facts_locations AS
 WITH
+-- Each record's candidate values: field 1 district (区县), 2 street (街道), 3 community (社区), 4 phone (电话),
+-- 5 address (地址); parsed: read off the record's address, not a column of its own.
 records AS (
     SELECT
         l.person_id, u.source_record, 1 AS source_order,
@@ -36,13 +38,13 @@ records AS (
             PARTITION BY l.person_id ORDER BY u.registered_on DESC NULLS LAST, u.source_file, u.source_sheet, u.source_row
         ) AS record_order,
         [
-            {'field': 'district', 'value': address_district(u.parts), 'from_column': '居住地址'},
-            {'field': 'street', 'value': u.street, 'from_column': '所属街道'},
-            {'field': 'street', 'value': nullif(u.parts.street, ''), 'from_column': '居住地址'},
-            {'field': 'community', 'value': u.community, 'from_column': '所属社区'},
-            {'field': 'community', 'value': nullif(u.parts.community, ''), 'from_column': '居住地址'},
-            {'field': 'phone', 'value': u.phone, 'from_column': '联系电话'},
-            {'field': 'address', 'value': u.address, 'from_column': '居住地址'}
+            {'field': 1, 'value': address_district(u.parts), 'parsed': true},
+            {'field': 2, 'value': u.street, 'parsed': false},
+            {'field': 2, 'value': nullif(u.parts.street, ''), 'parsed': true},
+            {'field': 3, 'value': u.community, 'parsed': false},
+            {'field': 3, 'value': nullif(u.parts.community, ''), 'parsed': true},
+            {'field': 4, 'value': u.phone, 'parsed': false},
+            {'field': 5, 'value': u.address, 'parsed': false}
         ] AS found
     FROM (SELECT *, address_parts(address) AS parts FROM staged_unemployment) AS u
     JOIN links_of('unemployment') AS l USING (source_record)
@@ -54,8 +56,8 @@ records AS (
             ORDER BY d.assistance_status = '在保' DESC, d.start_date DESC NULLS LAST, d.source_file, d.source_sheet, d.source_row
         ),
         [
-            {'field': 'district', 'value': d.district, 'from_column': '所属区县'},
-            {'field': 'street', 'value': d.street, 'from_column': '所属街道'}
+            {'field': 1, 'value': d.district, 'parsed': false},
+            {'field': 2, 'value': d.street, 'parsed': false}
         ]
     FROM staged_dibao AS d
     JOIN links_of('dibao') AS l USING (source_record)
@@ -67,29 +69,26 @@ records AS (
             ORDER BY d.card_status = '有效' DESC, d.issued_on DESC NULLS LAST, d.source_file, d.source_sheet, d.source_row
         ),
         [
-            {'field': 'district', 'value': address_district(d.parts), 'from_column': '户籍地址'},
-            {'field': 'street', 'value': nullif(d.parts.street, ''), 'from_column': '户籍地址'},
-            {'field': 'community', 'value': nullif(d.parts.community, ''), 'from_column': '户籍地址'},
-            {'field': 'address', 'value': d.address, 'from_column': '户籍地址'}
+            {'field': 1, 'value': address_district(d.parts), 'parsed': true},
+            {'field': 2, 'value': nullif(d.parts.street, ''), 'parsed': true},
+            {'field': 3, 'value': nullif(d.parts.community, ''), 'parsed': true},
+            {'field': 5, 'value': d.address, 'parsed': false}
         ]
     FROM (SELECT *, address_parts(address) AS parts FROM staged_disability) AS d
     JOIN links_of('disability') AS l USING (source_record)
 ),
 candidates AS (
-    SELECT person_id, source_order, record_order, source_record, found.field, found.value, found.from_column, place
-    FROM (
-        SELECT person_id, source_order, record_order, source_record, unnest(found) AS found,
-            unnest(generate_series(1, len(found))) AS place
-        FROM records
-    )
+    SELECT person_id, source_order, record_order, source_record, found.field, found.value, found.parsed
+    FROM (SELECT person_id, source_order, record_order, source_record, unnest(found) AS found FROM records)
     WHERE found.value IS NOT NULL
 ),
+-- A record's stated column before what its address spells out.
 best AS (
     SELECT
         person_id,
         field,
-        arg_min({'value': value, 'from_column': from_column, 'record': source_record},
-            (source_order, record_order, place)) AS chosen
+        arg_min({'value': value, 'parsed': parsed, 'record': source_record}, (source_order, record_order, parsed))
+            AS chosen
     FROM candidates
     GROUP BY person_id, field
 ),
@@ -98,31 +97,23 @@ best AS (
 origins AS (
     SELECT
         person_id,
-        min(field_order) AS first_field,
+        min(field) AS first_field,
         CASE
-            WHEN count(*) FILTER (NOT parsed) = 0
-                THEN string_agg(label, '、' ORDER BY field_order) || '据[' || chosen.record || ']的地址'
-            ELSE string_agg(label, '、' ORDER BY field_order) FILTER (NOT parsed) || '取自[' || chosen.record || ']'
-                || coalesce('，' || string_agg(label, '、' ORDER BY field_order) FILTER (parsed) || '据其地址', '')
+            WHEN bool_and(chosen.parsed) THEN string_agg(label, '、' ORDER BY field) || '据[' || chosen.record || ']的地址'
+            ELSE string_agg(label, '、' ORDER BY field) FILTER (NOT chosen.parsed) || '取自[' || chosen.record || ']'
+                || coalesce('，' || string_agg(label, '、' ORDER BY field) FILTER (chosen.parsed) || '据其地址', '')
         END AS phrase
-    FROM (
-        SELECT
-            *,
-            list_position(['district', 'street', 'community', 'phone', 'address'], field) AS field_order,
-            ['区县', '街道', '社区', '电话', '地址'][field_order] AS label,
-            field <> 'address' AND chosen.from_column LIKE '%地址' AS parsed
-        FROM best
-    )
+    FROM (SELECT *, ['区县', '街道', '社区', '电话', '地址'][field] AS label FROM best)
     GROUP BY person_id, chosen.record
 ),
 chosen_values AS (
     SELECT
         person_id,
-        max(chosen.value) FILTER (field = 'district') AS district,
-        max(chosen.value) FILTER (field = 'street') AS street,
-        max(chosen.value) FILTER (field = 'community') AS community,
-        max(chosen.value) FILTER (field = 'phone') AS phone,
-        max(chosen.value) FILTER (field = 'address') AS address
+        max(chosen.value) FILTER (field = 1) AS district,
+        max(chosen.value) FILTER (field = 2) AS street,
+        max(chosen.value) FILTER (field = 3) AS community,
+        max(chosen.value) FILTER (field = 4) AS phone,
+        max(chosen.value) FILTER (field = 5) AS address
     FROM best
     GROUP BY person_id
 )
