@@ -20,7 +20,7 @@ class PublishSettings:
     progress_period_start_day: int = 1
     # A department's feedback workbook shows at most this many problem rows (every file's and problem's
     # first ones); feedback_<department>.csv holds them all. A spreadsheet cell costs some 30 µs to write.
-    feedback_max_rows: int = 20_000
+    feedback_max_rows: int = 5_000
 
     def __post_init__(self) -> None:
         if not 1 <= self.progress_period_start_day <= 28:
