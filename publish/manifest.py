@@ -66,9 +66,9 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def output_section(folder: Path, rows: dict[str, int]) -> dict[str, dict[str, Any]]:
+def output_section(folder: Path, rows: dict[str, int | None]) -> dict[str, dict[str, Any]]:
     """Every file of the folder being published (by its path in it: by_street/东城区_东华门街道.xlsx) but the
-    manifest: rows, sha256 and bytes.
+    manifest: rows (None for the report, which has none), sha256 and bytes.
 
     A file written without a row count is a bug in the publish step, not something to paper over.
     """

@@ -1,13 +1,23 @@
-"""The CSV files of a run, declared once: file name and the SQL that selects its rows, in SPEC order.
+"""The CSV files of a run: file name and the SQL that selects its rows, from the tables' declarations.
 
-The publish asset writes exactly these CSV files for the case systems (SPEC section 5's columns
-first, in its order; the location and contact columns after them, then `evidence` and the like) and
-the manifest counts their rows. The lists' workbooks for people are `printed_lists.py`.
+The publish asset writes exactly these CSV files for the case systems — each table's published columns
+in their declared order (`aidmatch.tables.catalog`: SPEC section 5's columns first, `evidence` and the like
+after them, then the columns added since, such as where a person lives) — and the manifest counts their
+rows. The lists' workbooks for people are `printed_lists.py`.
 """
 
 from dataclasses import dataclass
 
 from aidmatch.sources.tables import SOURCES
+from aidmatch.tables.catalog import (
+    CORE_PERSON_LINKS,
+    CORE_REVIEW_QUEUE,
+    OUT_PROACTIVE,
+    OUT_REMOVALS,
+    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+    QUARANTINE,
+    Table,
+)
 
 
 @dataclass(frozen=True)
@@ -20,40 +30,22 @@ def _union(tables: str) -> str:
     return " UNION ALL ".join(f"SELECT * FROM {tables.format(source=s)}" for s in SOURCES)
 
 
-_ROW = "TRY_CAST(regexp_extract(source_record, ':(\\d+)$', 1) AS INTEGER)"
+def csv_select(table: Table, rows: str | None = None) -> str:
+    """The SELECT of a table's CSV file: its published columns in declared order, its rows in `csv_order`
+    (from `rows`, a relation, when the table is not one table of the run database)."""
+    columns = ", ".join(c.name for c in table.published)
+    order = f" ORDER BY {table.csv_order}" if table.csv_order else ""
+    return f"SELECT {columns} FROM {rows or table.name}{order}"
 
-_CONTACT = "district, street, community, phone, address"
 
-PROACTIVE = OutputFile(
-    "proactive",
-    f"SELECT person_id, name, sex, birth_date, category, reasons, sources, match_confidence, {_CONTACT}, evidence "
-    "FROM out_proactive ORDER BY category, person_id",
-)
-REMOVALS = OutputFile(
-    "removals",
-    f"SELECT person_id, name, roll, reasons, confidence, source_record, evidence, {_CONTACT} "
-    "FROM out_removals ORDER BY roll, confidence, person_id, source_record",
-)
+PROACTIVE = OutputFile("proactive", csv_select(OUT_PROACTIVE))
+REMOVALS = OutputFile("removals", csv_select(OUT_REMOVALS))
 ZERO_EMPLOYMENT_HOUSEHOLDS = OutputFile(
-    "zero_employment_households",
-    "SELECT household_id, status, working_age_members, registered_unemployed_members, member_ids, "
-    "district, street, member_names, member_relations, evidence "
-    "FROM out_zero_employment_households ORDER BY status, household_id",
+    "zero_employment_households", csv_select(OUT_ZERO_EMPLOYMENT_HOUSEHOLDS)
 )
-PERSON_LINKS = OutputFile(
-    "person_links",
-    "SELECT source, source_record, person_id, method, score, evidence FROM core_person_links",
-)
-REVIEW_QUEUE = OutputFile(
-    "review_queue",
-    "SELECT source, source_record, candidate_person_id, score, evidence FROM core_review_queue "
-    "ORDER BY score DESC, source, source_record",
-)
-QUARANTINE = OutputFile(
-    "quarantine",
-    "SELECT source, source_record, rule, value, message, action, source_file "
-    f"FROM ({_union('quarantine_{source}')}) ORDER BY source, source_file, {_ROW}, source_record, rule",
-)
+PERSON_LINKS = OutputFile("person_links", csv_select(CORE_PERSON_LINKS))
+REVIEW_QUEUE = OutputFile("review_queue", csv_select(CORE_REVIEW_QUEUE))
+QUARANTINE_FILE = OutputFile("quarantine", csv_select(QUARANTINE, f"({_union('quarantine_{source}')})"))
 
 LISTS: tuple[OutputFile, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS)
-OUTPUT_FILES: tuple[OutputFile, ...] = (*LISTS, PERSON_LINKS, REVIEW_QUEUE, QUARANTINE)
+OUTPUT_FILES: tuple[OutputFile, ...] = (*LISTS, PERSON_LINKS, REVIEW_QUEUE, QUARANTINE_FILE)

@@ -9,8 +9,8 @@
 -- ones too, says 完全丧失劳动能力. Unlinked registrations say nothing and are left out.
 -- Then where the person lives and how to reach them (facts_locations), the evidence ending with where
 -- those came from (LOCATION).
+-- The rows of out_removals, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
 -- Reads facts_persons and facts_locations. Parameters: $as_of, $high_confidence_reasons.
-CREATE OR REPLACE TABLE out_removals AS
 WITH
 registrations AS (
     SELECT

@@ -6,8 +6,9 @@
 -- Unlinked member rows cannot be judged: the evidence names them. For the street offices (SPEC section 5):
 -- the household's district and street (from the head's own row when it gives them, else the household's
 -- first row that does: an in-force row before a stopped one), and each member's name and relation to the
--- head (与户主关系), in the order of member_ids. Reads facts_persons; no parameters.
-CREATE OR REPLACE TABLE out_zero_employment_households AS
+-- head (与户主关系), in the order of member_ids.
+-- The rows of out_zero_employment_households, declared in aidmatch.tables.catalog (rules/lists.py creates
+-- and fills it). Reads facts_persons; no parameters.
 WITH
 households AS (
     SELECT

@@ -223,7 +223,7 @@ def test_every_rule_speaks_chinese():
     for source, column_map in load_column_maps().items():
         columns = [f"{prefix}{key}" for key in column_map.keys for prefix in ("raw_", "_cut_")]
         for rule in rules_for(source, columns, MAX_CELL_CHARS):
-            for text in (rule.field, rule.problem, rule.fix):
+            for text in (rule.field, rule.label, rule.fix):
                 assert re.search(r"[\u4e00-\u9fff]", text) and not re.search(r"[a-z]{3,}_[a-z]", text), (
                     source,
                     rule.rule,
@@ -253,7 +253,7 @@ def test_feedback_sheet_rows_cell_by_cell(nights, department):
         action = "已拒收" if rule.rejects else "已采用"
         expected.append(
             [labels[defect.source], defect.file, None, written.line(defect), rule.field, defect.value,
-             rule.problem, rule.fix, action]
+             rule.label, rule.fix, action]
         )  # fmt: skip
     workbook = openpyxl.load_workbook(nights.folder(0) / f"feedback_{department.name}.xlsx")
     assert workbook.sheetnames == ["汇总", "问题明细"]
@@ -281,7 +281,7 @@ def test_every_rule_is_in_some_feedback_sheet(nights):
         problems = {row["问题"] for row in read_csv(nights.folder(0) / f"feedback_{department.name}.csv")[1]}
         for source in department.sources:
             kinds |= {
-                code.split(":")[0] for code, rule in _catalogue(source).items() if rule.problem in problems
+                code.split(":")[0] for code, rule in _catalogue(source).items() if rule.label in problems
             }
     assert kinds == {
         "no_identity", "id_missing", "id_excel_numeric", "id_bad_checksum", "id_bad_date", "id_bad_length",
@@ -303,7 +303,7 @@ def test_feedback_summary_per_file(nights):
     first = [d for d in written.defects if d.file == "东城区.csv" and d.source == "unemployment"]
     read = len(written.files[("unemployment", "东城区.csv")])
     catalogue = _catalogue("unemployment")
-    problems = sorted(catalogue[d.rule].problem for d in first)
+    problems = sorted(catalogue[d.rule].label for d in first)
     assert by_file["东城区.csv"][1:7] == [
         "登记失业",
         "东城区.csv",
