@@ -24,7 +24,6 @@ from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
 from aidmatch.publish.decision_sheets import decision_form_workbooks
 from aidmatch.publish.feedback import (
-    DEPARTMENTS,
     detail_frame,
     feedback_sheets,
     summary_frame,
@@ -48,7 +47,7 @@ from aidmatch.publish.retention import remove_expired_work_databases
 from aidmatch.publish.xlsx_files import TableSheet, write_workbook
 from aidmatch.resources import AidmatchResource
 from aidmatch.run_record import check_results, run_start_time, step_times
-from aidmatch.sources.tables import SOURCES
+from aidmatch.sources.tables import DEPARTMENTS, SOURCES
 from aidmatch.tables.catalog import DECISIONS_APPLIED
 from aidmatch.tables.contract import PACKAGE_FILE, SCHEMA_VERSION, fingerprint, write_package
 from aidmatch.version import code_version
@@ -87,7 +86,7 @@ def _workbooks(
     for department in DEPARTMENTS:
         details = detail_frame(con, department)
         written[f"feedback_{department.name}.csv"] = write_feedback_csv(
-            details, folder / f"feedback_{department.name}.csv"
+            details, department, folder / f"feedback_{department.name}.csv"
         )
         summary = summary_frame(con, department, max_rate)
         sheets = feedback_sheets(department, summary, details, as_of, settings.feedback_max_rows)

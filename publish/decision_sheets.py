@@ -40,7 +40,8 @@ def _form_frame(con: duckdb.DuckDBPyConnection, form: Form) -> pl.DataFrame:
 
 
 # Widths of the forms' columns (Excel units; a CJK character takes about 2), and their cell kinds.
-_WIDTHS = {"evidence": 40, "basis": 24, "record_key": 18, "reasons": 16, "source_record": 24, "reason": 20}
+_WIDTHS = {"evidence": 40, "basis": 24, "reasons": 16, "source_record": 24, "reason": 20}
+_WIDTHS |= dict.fromkeys(("person_id", "candidate_person_id", "record_id", "record_key"), 21)  # on one line
 _KINDS = {
     "record_id": "id",
     "candidate_person_id": "id",

@@ -15,7 +15,6 @@ it holds every one, in the same Chinese columns (UTF-8 with a byte-order mark, a
 The social-insurance agency (社保经办) sends two extracts, 参保人员 and 缴费明细: one workbook holds both.
 """
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -23,26 +22,11 @@ import polars as pl
 
 from aidmatch.publish.printed_lists import source_records_for_people
 from aidmatch.publish.xlsx_files import Column, TableSheet
-from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
+from aidmatch.sources.tables import SOURCE_LABELS, Department
+from aidmatch.tables.catalog import FEEDBACK_TABLES
 
 # A value longer than this is shown cut, with its length (a cell may hold 32,767 characters).
 MAX_VALUE_CHARS = 200
-
-
-@dataclass(frozen=True)
-class Department:
-    name: str  # the workbook: feedback_<name>.xlsx
-    label: str  # the department and its extract, as the title names them
-    sources: tuple[str, ...]
-
-
-DEPARTMENTS: tuple[Department, ...] = (
-    Department("unemployment", "人社部门·登记失业人员", ("unemployment",)),
-    Department("dibao", "民政部门·最低生活保障（低保、低保边缘）", ("dibao",)),
-    Department("disability", "残联·持证残疾人", ("disability",)),
-    Department("social_insurance", "社保经办机构·参保人员与缴费明细", ("si_persons", "si_contributions")),
-)
-assert sorted(s for d in DEPARTMENTS for s in d.sources) == sorted(SOURCES), "every source has one department"
 
 SUMMARY_COLUMNS = (
     Column("row_number", "序号", 5, "number"),
@@ -206,7 +190,8 @@ def feedback_sheets(
         ),
         TableSheet(
             name="问题明细",
-            title=f"{title}　{count}",
+            title=title,
+            subtitle=count,
             columns=DETAIL_COLUMNS,
             frame=shown,
             page_header=f"数据质量反馈表·{department.label}·问题明细",
@@ -216,8 +201,10 @@ def feedback_sheets(
     ]
 
 
-def write_feedback_csv(details: pl.DataFrame, path: Path) -> int:
-    """Every problem row in the workbook's Chinese columns; returns the rows written."""
-    columns = [c for c in DETAIL_COLUMNS if c.key != "row_number"]
-    details.select(pl.col(c.key).alias(c.header) for c in columns).write_csv(path, include_bom=True)
+def write_feedback_csv(details: pl.DataFrame, department: Department, path: Path) -> int:
+    """Every problem row in the workbook's Chinese columns, in the order its table declares
+    (`aidmatch.tables.catalog`); returns the rows written."""
+    named = details.rename({c.key: c.header for c in DETAIL_COLUMNS if c.key in details.columns})
+    table = FEEDBACK_TABLES[department.name]
+    named.select(c.name for c in table.published).write_csv(path, include_bom=True)
     return details.height

@@ -10,6 +10,7 @@ part that computes it) and how a declaration is turned into DDL or a schema (`dd
 from dataclasses import dataclass
 
 from aidmatch.sources.tables import (
+    DEPARTMENTS,
     PERSON_ID_PATTERN,
     SOURCE_RECORD_PATTERN,
     SOURCE_RECORD_SQL,
@@ -383,6 +384,37 @@ DECISIONS_APPLIED = Table(
 )
 
 
+# 数据质量反馈表 rows (publish/feedback.py): people's columns, named as the department reads them.
+FEEDBACK_COLUMNS: tuple[Column, ...] = (
+    Column("数据", "VARCHAR", "the extract: 登记失业, 低保, 残联, 社保参保, 社保缴费", False),
+    Column("文件", "VARCHAR", "the file, relative to its source folder", False),
+    Column("工作表", "VARCHAR", "the sheet (xlsx, xls); empty for CSV"),
+    Column(
+        "行号", "INTEGER", "the row as Excel or an editor shows it (title and header rows counted)", False
+    ),
+    Column("字段", "VARCHAR", "the column the problem concerns (整行: the whole row)", False),
+    Column("原值", "VARCHAR", "the value as read (a duplicate: the row it copies; cut past 200 characters)"),
+    Column("问题", "VARCHAR", "what is wrong: the rule's Chinese name (checks/row_rules.py)", False),
+    Column("修改方法", "VARCHAR", "how to fix it at the source", False),
+    Column(
+        "本次处理", "VARCHAR", "已拒收 (not used tonight) or 已采用 (used, the faulty field left out)", False
+    ),
+)
+FEEDBACK_TABLES: dict[str, Table] = {
+    d.name: Table(
+        f"feedback_{d.name}",
+        "quality",
+        "problem row of the department's files",
+        f"数据质量反馈表 of {d.label} ({', '.join(d.sources)}): every quarantine row of its files, in Chinese, "
+        f"to send back (UTF-8 with a byte-order mark, as Excel opens it; feedback_{d.name}.xlsx shows the first "
+        "publish.feedback_max_rows of them).",
+        FEEDBACK_COLUMNS,
+        csv=f"feedback_{d.name}",
+    )
+    for d in DEPARTMENTS
+}
+
+
 def raw_table(source: str, headers: dict[str, tuple[str, ...]]) -> Table:
     """`raw_<source>`: the record's place, then one text column per key of the source's column map
     (`headers`: key -> header aliases, `sources/column_maps.yaml`, which stewards extend)."""
@@ -426,6 +458,7 @@ TABLES: dict[str, Table] = {
         INGEST_FILES,
         CHANGES,
         DECISIONS_APPLIED,
+        *FEEDBACK_TABLES.values(),
     )
 }
 # The CSV files of OUTPUT/<as-of>/, in the order the contract lists them.
@@ -438,4 +471,5 @@ CSV_TABLES: tuple[Table, ...] = (
     QUARANTINE,
     CHANGES,
     DECISIONS_APPLIED,
+    *FEEDBACK_TABLES.values(),
 )

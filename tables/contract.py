@@ -25,7 +25,7 @@ from aidmatch.tables.catalog import CSV_TABLES, Table
 from aidmatch.tables.codes import code_list
 
 SCHEMA_VERSION = "1.2.0"
-SCHEMA_FINGERPRINT = "8e7380ad16b8c784"
+SCHEMA_FINGERPRINT = "d14acc2490baea03"
 PACKAGE_FILE = "datapackage.json"
 TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer", "DOUBLE": "number", "DATE": "date"}
 

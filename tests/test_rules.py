@@ -328,7 +328,7 @@ def test_proactive_row_carries_identity_sources_confidence_and_evidence(tmp_path
     )
     assert row[:5] == ("P1", "姓名P1", "女", date(1980, 1, 1), "RECOGNIZE")
     assert row[5:8] == ("AGE_4050;DISABLED;LONG_TERM_UNEMPLOYED", "disability;unemployment", "fuzzy")
-    evidence = row[13]  # after district, street, community, phone, address
+    evidence = row[8]  # district, street, community, phone, address come after it
     assert "AGE_4050: 女 46周岁" in evidence
     assert "失业登记日期 2020-01-01" in evidence
     assert f"有效期至 2030-01-01 [{records[1]}]" in evidence
@@ -658,8 +658,9 @@ def test_every_emitted_code_has_a_label(tmp_path):
 
 
 def test_list_columns_follow_the_spec(tmp_path):
-    """SPEC section 5: its columns in order, then (person rows) district, street, community, phone, address
-    and (households) district, street and the members' names."""
+    """SPEC section 5: its columns in order and `evidence`, then (person rows) district, street, community,
+    phone, address and (households) district, street and the members' names: added at the end, as the
+    contract's minor versions add columns."""
     world = World(tmp_path)
     world.build()
 
@@ -669,14 +670,14 @@ def test_list_columns_follow_the_spec(tmp_path):
     contact = ["district", "street", "community", "phone", "address"]
     assert columns("out_proactive") == [
         "person_id", "name", "sex", "birth_date", "category", "reasons", "sources", "match_confidence",
-        *contact, "evidence",
+        "evidence", *contact,
     ]  # fmt: skip
     assert columns("out_removals") == [
         "person_id", "name", "roll", "reasons", "confidence", "source_record", "evidence", *contact,
     ]  # fmt: skip
     assert columns("out_zero_employment_households") == [
         "household_id", "status", "working_age_members", "registered_unemployed_members", "member_ids",
-        "district", "street", "member_names", "member_relations", "evidence",
+        "evidence", "district", "street", "member_names", "member_relations",
     ]  # fmt: skip
 
 

@@ -30,8 +30,8 @@ from conftest import (
 from dagster import AssetKey, DagsterInstance
 
 from aidmatch.checks.row_rules import rules_for
-from aidmatch.publish.feedback import DEPARTMENTS
 from aidmatch.sources.column_maps import load_column_maps
+from aidmatch.sources.tables import DEPARTMENTS
 
 NIGHTS = (dt.date(2026, 6, 26), dt.date(2026, 6, 27), dt.date(2026, 6, 28))
 MAX_CELL_CHARS = 60
@@ -259,14 +259,14 @@ def test_feedback_sheet_rows_cell_by_cell(nights, department):
     assert workbook.sheetnames == ["汇总", "问题明细"]
     details = workbook["问题明细"]
     header = ["序号", "数据", "文件", "工作表", "行号", "字段", "原值", "问题", "修改方法", "本次处理"]
-    assert [c.value for c in details[2]] == header
-    rows = _sheet_rows(details, 3)
+    assert [c.value for c in details[3]] == header  # below the title and the count
+    rows = _sheet_rows(details, 4)
     shown = expected[:FEEDBACK_MAX_ROWS]  # every file and problem has its first rows shown: here, file order
     assert [row[0] for row in rows] == list(range(1, len(shown) + 1))
     assert [row[1:] for row in rows] == shown
     assert all(isinstance(row[4], int) for row in rows), "row numbers are numbers"
     if len(expected) > FEEDBACK_MAX_ROWS:
-        assert f"问题行共 {len(expected)} 条，本表列出其中 {len(shown)} 条" in details["A1"].value
+        assert f"问题行共 {len(expected)} 条，本表列出其中 {len(shown)} 条" in details["A2"].value
     # the CSV beside it holds every row, in the same Chinese columns
     csv_header, csv_rows = read_csv(nights.folder(0) / f"feedback_{department.name}.csv")
     assert [h.lstrip("\ufeff") for h in csv_header] == header[1:]
