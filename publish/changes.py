@@ -1,9 +1,12 @@
 """changes.csv: who entered and who left each list since the previous published run (有进有出、动态管理).
 
-The previous run is the newest `OUTPUT/<date>/` before this as-of that holds the lists. A row's key
-is what makes it the same entry from one night to the next: the person and category on the proactive
-list, the registration and roll on the removal list, the household on the zero-employment list. A
-key present in both runs whose reasons or status changed is reported as `changed`.
+The previous run is the newest `OUTPUT/<date>/` before this as-of that holds the lists. An entry's key
+is what it is about, never where its row sits in an extract: the person and category on the proactive
+list, the person and roll on the removal list, the household on the zero-employment list. Monthly
+extracts move rows (one deleted row renumbers every row after it), so a key made of `source_record`
+would report every later registration as leaving and entering again. A person's registrations on one
+roll are one entry, its detail the reasons of all of them. A key present in both runs whose detail
+(reasons, status) changed is reported as `changed`.
 """
 
 import datetime as dt
@@ -14,15 +17,18 @@ from pathlib import Path
 @dataclass(frozen=True)
 class TrackedList:
     name: str  # the CSV file name without extension, and the table of this run that holds it
-    key: tuple[str, ...]
-    detail: str  # the column whose change is worth reporting
-    person: str = "person_id"  # SQL for the person the entry is about (NULL for households)
+    key: tuple[str, ...]  # the columns that make an entry the same from one night to the next
+    detail: str  # SQL aggregate over an entry's rows: what is worth reporting when it changes
+    person: str = "any_value(person_id)"  # SQL aggregate: the person the entry is about (NULL for households)
 
+
+# The reasons of every row of an entry, sorted and without repeats: "DUPLICATE;EMPLOYED".
+_ALL_REASONS = "array_to_string(list_sort(list_distinct(flatten(list(string_split(reasons, ';'))))), ';')"
 
 TRACKED_LISTS: tuple[TrackedList, ...] = (
-    TrackedList("proactive", ("person_id", "category"), "reasons"),
-    TrackedList("removals", ("source_record", "roll"), "reasons"),
-    TrackedList("zero_employment_households", ("household_id",), "status", person="NULL"),
+    TrackedList("proactive", ("person_id", "category"), "any_value(reasons)"),
+    TrackedList("removals", ("person_id", "roll"), _ALL_REASONS),
+    TrackedList("zero_employment_households", ("household_id",), "any_value(status)", person="NULL"),
 )
 
 
@@ -49,8 +55,11 @@ def changes_sql(current_tables: dict[str, str], previous: Path | None) -> str:
     parts = []
     for tracked in TRACKED_LISTS:
         key = " || '|' || ".join(f"CAST({column} AS VARCHAR)" for column in tracked.key)
-        person = tracked.person
-        current = f"SELECT {key} AS key, {person} AS person_id, {tracked.detail} AS detail FROM ({current_tables[tracked.name]})"
+        entries = (
+            f"SELECT {key} AS key, {tracked.person} AS person_id, {tracked.detail} AS detail FROM ({{rows}}) "
+            f"GROUP BY {', '.join(tracked.key)}"
+        )
+        current = entries.format(rows=current_tables[tracked.name])
         if previous is None:
             old = (
                 "SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS person_id, NULL::VARCHAR AS detail WHERE false"
@@ -58,10 +67,7 @@ def changes_sql(current_tables: dict[str, str], previous: Path | None) -> str:
             previous_as_of = "NULL"
         else:
             path = str(previous / f"{tracked.name}.csv").replace("'", "''")
-            old = (
-                f"SELECT {key} AS key, {person} AS person_id, {tracked.detail} AS detail "
-                f"FROM read_csv('{path}', all_varchar = true, header = true)"
-            )
+            old = entries.format(rows=f"SELECT * FROM read_csv('{path}', all_varchar = true, header = true)")
             previous_as_of = f"'{previous.name}'"
         parts.append(
             f"""

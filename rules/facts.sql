@@ -68,7 +68,9 @@ registration AS (
         -- a blank 就业困难人员 is read as 否
         coalesce(bool_or(u.is_difficult), false) AS is_difficult,
         list_sort(list_distinct(flatten(list(u.difficulty_categories) FILTER (u.is_difficult))))
-            AS difficulty_categories
+            AS difficulty_categories,
+        -- 认定日期: the earliest of the registrations that say 就业困难人员 = 是
+        min(u.recognized_on) FILTER (u.is_difficult) AS recognized_on
     FROM staged_unemployment AS u
     JOIN links_of('unemployment') AS l USING (source_record)
     GROUP BY l.person_id
@@ -151,6 +153,7 @@ SELECT
     registration.registered_on,
     coalesce(registration.is_difficult, false) AS is_difficult,
     registration.difficulty_categories,
+    registration.recognized_on,
 
     coalesce(si_status.retired, false) AS retired,
     format('社保个人状态 离退休，离退休日期 {} [{}]', coalesce(si_status.retired_on::VARCHAR, '空'), si_status.retired_record)

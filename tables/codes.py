@@ -12,10 +12,9 @@ from aidmatch.checks.row_rules import rules_for
 from aidmatch.decisions.audit import STATUSES as DECISION_STATUSES
 from aidmatch.decisions.intake import RULES as DECISION_RULES
 from aidmatch.matching.methods import LINK_METHODS
-from aidmatch.publish.outputs import SOURCE_LABELS
 from aidmatch.rules.codes import CODES
 from aidmatch.sources.staging import RAW_KINDS
-from aidmatch.sources.tables import SOURCES
+from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
 
 # A cell longer than this is cut (intake.max_cell_chars); the number only appears in the rules' messages.
 _ANY_CELL_LIMIT = 32767

@@ -24,8 +24,8 @@ from aidmatch.sources.tables import Column
 from aidmatch.tables.catalog import CSV_TABLES, Table
 from aidmatch.tables.codes import code_list
 
-SCHEMA_VERSION = "1.1.0"
-SCHEMA_FINGERPRINT = "41ac7cf9ec101b52"
+SCHEMA_VERSION = "1.2.0"
+SCHEMA_FINGERPRINT = "d14acc2490baea03"
 PACKAGE_FILE = "datapackage.json"
 TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer", "DOUBLE": "number", "DATE": "date"}
 
