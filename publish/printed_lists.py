@@ -22,10 +22,11 @@ from aidmatch.rules.codes import CODES, LABELS
 from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
 
 MATCH_LABELS = {"exact": "精确", "fuzzy": "模糊"}
-# Evidence parts are "CODE: text", joined by " | "; LOCATION says where the contact columns came from.
-_EVIDENCE_CODES = {c.code: c.label for c in CODES if c.kind in ("reason", "removal_reason")} | {
-    "LOCATION": "联系信息来源"
-}
+# Evidence parts are "CODE: text", joined by " | ". The LOCATION part (which record the contact columns
+# came from) stays in the CSV: on paper its four lines a row would halve the rows a page holds.
+_EVIDENCE_CODES = {c.code: c.label for c in CODES if c.kind in ("reason", "removal_reason")}
+_NOT_PRINTED = "LOCATION: "
+CONTACT_NOTE = "说明：区县、街道、社区、电话、地址为各部门数据中的最佳值，取自哪条记录见同名 CSV 文件 evidence 列的 LOCATION 部分。"
 UNKNOWN_AREA = "（不详）"
 
 
@@ -38,6 +39,7 @@ class PrintedList:
     sheet_by: str  # one sheet per value of this column (a code)
     select_sql: str  # the rows, in print order: grouped by area
     columns: tuple[Column, ...]  # what the page shows, in order; widths add up to the page
+    notes: tuple[str, ...] = ()  # 说明 below each sheet's table
 
 
 # Widths add up to about 150 units: A4 landscape holds 140 at 100%, so a page prints at 94% (9.4 pt) or
@@ -73,6 +75,7 @@ PROACTIVE = PrintedList(
         Column("match_confidence", "比对", 5),
         Column("evidence", "依据", 24),
     ),
+    (CONTACT_NOTE,),
 )
 REMOVALS = PrintedList(
     "removals",
@@ -91,6 +94,7 @@ REMOVALS = PrintedList(
         Column("source_record", "源记录", 14, "id"),
         Column("evidence", "依据", 25),
     ),
+    (CONTACT_NOTE,),
 )
 ZERO_EMPLOYMENT_HOUSEHOLDS = PrintedList(
     "zero_employment_households",
@@ -133,10 +137,15 @@ def source_records_for_people(text: pl.Expr) -> pl.Expr:
 
 def evidence_for_people(text: pl.Expr) -> pl.Expr:
     """The evidence in Chinese: "DIBAO: …" -> "低保/低保边缘家庭成员：…", one reason a line, records named
-    as a steward says them. The codes stay in the CSV."""
+    as a steward says them, the contact columns' provenance left to the CSV. The codes stay in the CSV."""
     codes = sorted(_EVIDENCE_CODES, key=len, reverse=True)
-    text = text.str.replace_many([f"{code}: " for code in codes], [f"{_EVIDENCE_CODES[c]}：" for c in codes])
-    return source_records_for_people(text.str.replace_all(" | ", "\n", literal=True))
+    text = (
+        text.str.split(" | ")
+        .list.eval(pl.element().filter(~pl.element().str.starts_with(_NOT_PRINTED)))
+        .list.join("\n")
+        .str.replace_many([f"{code}: " for code in codes], [f"{_EVIDENCE_CODES[c]}：" for c in codes])
+    )
+    return source_records_for_people(text)
 
 
 def labels_for_people(frame: pl.DataFrame) -> pl.DataFrame:
@@ -202,6 +211,7 @@ def list_sheets(
                 page_header=f"{printed.title}·{label}",
                 as_of=as_of,
                 page_break_by=("district", "street"),
+                notes=printed.notes,
             )
         )
     return sheets

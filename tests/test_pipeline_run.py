@@ -35,6 +35,7 @@ from pdfminer.high_level import extract_pages
 from pdfminer.layout import LTChar, LTTextContainer
 
 from aidmatch.data_samples.generate import generate
+from aidmatch.publish.printed_lists import CONTACT_NOTE
 from aidmatch.rules.codes import CODES, LABELS
 from benchmarks.evaluate_lists import evaluate
 
@@ -457,21 +458,19 @@ def test_xlsx_lists_are_ready_to_print_and_work(published, name):
         assert sheet.oddHeader.right.text == f"数据截至 {AS_OF}" and sheet.print_options.gridLines
         header = [c.value for c in sheet[2]]
         assert header[0] == "序号" and all(re.search(r"[\u4e00-\u9fff]", h) for h in header), header
-        body = [dict(zip(header, (c.value for c in r), strict=True)) for r in sheet.iter_rows(min_row=3)]
-        cells = [c for r in sheet.iter_rows(min_row=3) for c in r if c.value is not None]
+        table = list(sheet.iter_rows(min_row=3, max_row=2 + count))
+        body = [dict(zip(header, (c.value for c in r), strict=True)) for r in table]
+        cells = [c for r in table for c in r if c.value is not None]
+        notes = [r[0].value for r in sheet.iter_rows(min_row=3 + count)]
+        assert notes == ([CONTACT_NOTE] if "联系电话" in header else []), "the contact columns' note below"
         assert all(c.alignment.wrap_text and c.font.sz == 10 for c in cells), "wrapped 10-pt text"
         assert [row["序号"] for row in body] == list(range(1, count + 1))
         for id_header in id_headers:
-            column = header.index(id_header) + 1
-            for (cell,) in sheet.iter_rows(min_row=3, min_col=column, max_col=column):
+            for row in table:
+                cell = row[header.index(id_header)]
                 assert isinstance(cell.value, str) and cell.number_format == "@", cell.coordinate
         if "出生日期" in header:
-            dates = [
-                c
-                for (c,) in sheet.iter_rows(
-                    min_row=3, min_col=header.index("出生日期") + 1, max_col=header.index("出生日期") + 1
-                )
-            ]
+            dates = [row[header.index("出生日期")] for row in table]
             assert all(isinstance(c.value, dt.datetime) and c.number_format == "yyyy-mm-dd" for c in dates)
         for counted in ("劳动年龄成员数", "登记失业成员数"):
             if counted in header:

@@ -655,6 +655,13 @@ def test_every_emitted_code_has_a_label(tmp_path):
     assert {code for (code,) in emitted} <= known
     people = labels_for_people(pl.DataFrame({"reasons": ["DIBAO;RECOGNIZE"]}))
     assert people["reasons"].to_list() == ["低保/低保边缘家庭成员、应认定就业困难人员"]
+    evidence = (
+        "DIBAO: 低保 [dibao/a.xlsx#Sheet2:3] | LOCATION: 街道取自[unemployment/t.csv:9] | AGE_4050: 45岁"
+    )
+    printed = labels_for_people(pl.DataFrame({"evidence": [evidence]}))["evidence"].to_list()
+    assert printed == [
+        "低保/低保边缘家庭成员：低保 [低保 a.xlsx 工作表Sheet2 第3行]\n大龄（“4050”人员）：45岁"
+    ], "one reason a line, in Chinese; where the contact columns came from is left to the CSV"
 
 
 def test_list_columns_follow_the_spec(tmp_path):
