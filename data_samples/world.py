@@ -62,11 +62,15 @@ def employer_count(people: int) -> int:
     return max(10, people // 40)
 
 
-def build_world(n: int, seed: int, as_of: date) -> World:
-    """A city of about `n` people and the clean records of the five sources on `as_of`."""
+def build_world(n: int, seed: int, as_of: date, taken: pl.Series | None = None) -> World:
+    """A city of about `n` people and the clean records of the five sources on `as_of`.
+
+    `taken`: citizen IDs that people of other cities already hold (a province generated city by city);
+    nobody here gets one of them, as no two people share an ID.
+    """
     rng = np.random.default_rng(seed)
     households, members = _households(rng, max(8, round(0.031 * n)), as_of)
-    persons = _persons(rng, n, members, as_of)
+    persons = _persons(rng, n, members, as_of, taken)
     persons = _statuses(rng, persons, households, as_of)
     cards = _cards(rng, persons, as_of)
     records = {
@@ -142,7 +146,9 @@ def _ages(rng: np.random.Generator, size: int) -> np.ndarray:
     return rng.uniform(bands[band, 0], bands[band, 1])
 
 
-def _persons(rng: np.random.Generator, n: int, members: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def _persons(
+    rng: np.random.Generator, n: int, members: pl.DataFrame, as_of: date, taken: pl.Series | None
+) -> pl.DataFrame:
     """Everybody: household members first, then the rest, with unique true IDs and the near-miss pairs."""
     m = members.height
     rest = max(n - m, 200)
@@ -202,7 +208,7 @@ def _persons(rng: np.random.Generator, n: int, members: pl.DataFrame, as_of: dat
         ]  # fmt: skip
     )
     return (
-        _unique_ids(rng, frame)
+        _unique_ids(rng, frame, taken)
         .with_columns(
             sex=pl.when("male").then(pl.lit("男")).otherwise(pl.lit("女")),
             phone=pl.Series(rng.integers(13_000_000_000, 19_999_999_999, total)).cast(pl.String),
@@ -266,13 +272,17 @@ def _near_misses(rng, candidates, surname, given, male, birth, region, sequence,
         near_miss[rows] = label
 
 
-def _unique_ids(rng: np.random.Generator, frame: pl.DataFrame) -> pl.DataFrame:
-    """Compute true IDs, redrawing the sequence of later duplicates until every ID is unique."""
+def _unique_ids(rng: np.random.Generator, frame: pl.DataFrame, taken: pl.Series | None) -> pl.DataFrame:
+    """Compute true IDs, redrawing the sequence of later duplicates, and of IDs already `taken` by another
+    city, until every ID is unique."""
     while True:
         frame = frame.with_columns(
             person_id=citizen_id(pl.col("region"), pl.col("birth_date"), pl.col("sequence"))
         )
-        clash = (~frame["person_id"].is_first_distinct()).to_numpy()
+        clash = ~frame["person_id"].is_first_distinct()
+        if taken is not None:
+            clash |= frame["person_id"].is_in(taken.implode())
+        clash = clash.to_numpy()
         if not clash.any():
             return frame
         redraw = 2 * rng.integers(0, 490, clash.sum()) + np.where(frame["male"].to_numpy()[clash], 1, 2)
