@@ -35,7 +35,6 @@ from aidmatch.checks.completeness import (
     record_completeness,
 )
 from aidmatch.checks.freshness import assess_freshness
-from aidmatch.checks.quarantine import stage_source
 from aidmatch.checks.source_checks import (
     complete_result,
     files_readable_result,
@@ -44,6 +43,7 @@ from aidmatch.checks.source_checks import (
     row_rules_result,
     schema_result,
 )
+from aidmatch.checks.stage_source import stage_source
 from aidmatch.console import tell
 from aidmatch.resources import AidmatchResource
 from aidmatch.sources.column_maps import SourceColumnMap

@@ -11,7 +11,7 @@ import polars as pl
 from aidmatch.assets.lists import LIST_SPECS
 from aidmatch.assets.partitions import as_of_partitions
 from aidmatch.checks.completeness import manifest_section, recorded_completeness
-from aidmatch.checks.quarantine import source_counts
+from aidmatch.checks.stage_source import source_counts
 from aidmatch.console import tell
 from aidmatch.metadata import metadata_table
 from aidmatch.publish.atomic import publish_atomically

@@ -13,8 +13,8 @@ import polars as pl
 
 from aidmatch.checks.completeness import Completeness
 from aidmatch.checks.freshness import Freshness
-from aidmatch.checks.quarantine import StagingResult
 from aidmatch.checks.schemas import staged_schema
+from aidmatch.checks.stage_source import StagingResult
 from aidmatch.metadata import metadata_table
 from aidmatch.sources.readers import FileReport, SourceReadError
 

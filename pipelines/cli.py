@@ -14,9 +14,11 @@ line or the configuration is wrong. The CLI takes no folder lock itself: the run
 
 import argparse
 import datetime as dt
+import getpass
 import os
 import shlex
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -158,6 +160,11 @@ def ui_hint(settings_file: Path | None) -> str:
     return f"DAGSTER_HOME={shlex.quote(home)} {_command('aidmatch')} ui{config}"
 
 
+def _launched_by() -> dict[str, str]:
+    """Dagster's `user` tag: the runs list shows who started a night from the shell (not 'Manually launched')."""
+    return {"user": f"{getpass.getuser()}@{socket.gethostname()}"}
+
+
 def say(text: str, file=None) -> None:
     """Print `text` with the time (Asia/Shanghai) before each line, as the progress lines have it."""
     print(stamped(text), file=file or sys.stdout, flush=True)
@@ -215,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
             dg.reconstructable(nightly_job_def),
             instance=instance,
             run_config={"resources": {"aidmatch": {"config": resource_config}}, "loggers": {"progress": {}}},
-            tags=run_tags(as_of, str(input_root), str(output_root), "aidmatch run"),
+            tags=run_tags(as_of, str(input_root), str(output_root), "aidmatch run") | _launched_by(),
             raise_on_error=False,
         )
     if not result.success and (busy := busy_message(result)):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from aidmatch.publish.permissions import OWNER_ONLY
 from aidmatch.run_lock import Holder, lock_folder
 from aidmatch.settings import DEFAULT_CONFIG, Settings
 from aidmatch.sources.tables import SOURCES
@@ -69,6 +70,7 @@ def init_deployment(folder: Path, with_sample: bool = False) -> list[Path]:
             sample = resources.files("aidmatch.data_samples").joinpath("sample", "input")
             with resources.as_file(sample) as sample_input:
                 shutil.copytree(sample_input, folder / "input", dirs_exist_ok=True)
+            OWNER_ONLY.apply_tree(folder / "input")  # copytree copies the package's modes
         return written
     finally:
         os.umask(previous_umask)

@@ -5,9 +5,11 @@ against the contract of SPEC section 5 and the lists against the generator's exp
 """
 
 import datetime as dt
+import getpass
 import hashlib
 import re
 import shutil
+import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -465,6 +467,8 @@ def test_the_run_is_a_run_of_the_code_locations_nightly_job(published, pipeline,
     assert run.tags["dagster/partition"] == AS_OF
     assert run.tags["aidmatch/input_root"] == str(pipeline.input.resolve())
     assert run.tags["aidmatch/code_version"] == code_version()
+    # the runs list says who started it from the shell, not "Manually launched"
+    assert run.tags["user"] == f"{getpass.getuser()}@{socket.gethostname()}"
     config = run.run_config["resources"]["aidmatch"]["config"]
     assert config["input_root"] == str(pipeline.input.resolve())
     assert config["output_root"] == str(pipeline.output.resolve())

@@ -1,4 +1,4 @@
-"""Staging: raw text rows → staged rows and quarantine rows (sources/staging.py, checks/quarantine.py)."""
+"""Staging: raw text rows → staged rows and quarantine rows (sources/staging.py, checks/stage_source.py)."""
 
 from datetime import date
 from functools import partial
@@ -6,8 +6,8 @@ from functools import partial
 import duckdb
 import pytest
 
-from aidmatch.checks.quarantine import stage_source as stage_at
 from aidmatch.checks.source_checks import schema_result
+from aidmatch.checks.stage_source import stage_source as stage_at
 
 stage_source = partial(stage_at, as_of=date(2026, 6, 30), max_cell_chars=32767)
 
