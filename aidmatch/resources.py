@@ -17,8 +17,20 @@ import dagster as dg
 import duckdb
 
 from aidmatch.publish.permissions import Modes
+from aidmatch.publish.retention import SPILL
 from aidmatch.run_guard import guarded_run
 from aidmatch.settings import Settings, load_settings
+
+
+def database_config(settings: Settings, path: Path) -> dict[str, str | int]:
+    """DuckDB's bounds for a run's database: `database.memory_limit`, past which it spills to the folder
+    beside the database (the work disk, never the system's small /tmp), and one thread per core the
+    `machine` section lends (DuckDB would otherwise take every CPU of the host, and memory with each)."""
+    return {
+        "memory_limit": settings.database.memory_limit,
+        "temp_directory": str(path.with_name(SPILL)),
+        "threads": settings.machine.workers,
+    }
 
 
 class WorkDatabaseBusy(Exception):
@@ -86,7 +98,7 @@ class AidmatchResource(dg.ConfigurableResource):
         path = self.database_path(as_of)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            con = duckdb.connect(str(path), config={"memory_limit": self.settings.database.memory_limit})
+            con = duckdb.connect(str(path), config=database_config(self.settings, path))
         except duckdb.IOException as error:
             if "lock" not in str(error):
                 raise

@@ -116,7 +116,7 @@ def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> 
     command = [str(Path(sys.executable).with_name("aidmatch")), "run", "--input", str(input_root)]
     command += ["--output", str(folder / "out"), "--work-dir", str(folder / "work"), "--as-of", AS_OF]
     command += ["--config", str(config)] if config else []
-    env = os.environ | {"DAGSTER_HOME": str(folder / "dagster_home")}
+    env = os.environ | {"DAGSTER_HOME": str(folder / "dagster_home"), "PYTHONUNBUFFERED": "1"}
     figures = RunFigures(label)
     started = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -179,7 +179,9 @@ def _create_lookup(
     )
     ((count,),) = con.execute(f"SELECT count(*) FROM {distinct}").fetchall()
     for first in range(0, max(count, 1), LOOKUP_BATCH_ROWS):
-        raw = con.sql(f"SELECT v FROM {distinct} WHERE i > {first} AND i <= {first + LOOKUP_BATCH_ROWS}").pl()["v"]
+        raw = con.sql(
+            f"SELECT v FROM {distinct} WHERE i > {first} AND i <= {first + LOOKUP_BATCH_ROWS}"
+        ).pl()["v"]
         cells = _safe_cells(raw, max_chars)
         con.register("_lookup_frame", pl.concat([cells, normalize(cells["clean"])], how="horizontal"))
         if first == 0:
@@ -316,7 +318,11 @@ def build_normalized(
     for c in raw_cols:
         if c not in _RECORD_COLUMNS:
             alias = text_lookup(c)
-            selects += [f"{alias}.clean AS raw_{c}", f"{alias}.cut_length AS _cut_{c}", f"{alias}.controls AS _ctl_{c}"]
+            selects += [
+                f"{alias}.clean AS raw_{c}",
+                f"{alias}.cut_length AS _cut_{c}",
+                f"{alias}.controls AS _ctl_{c}",
+            ]
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {', '.join(selects)} "
         f"FROM {raw_table} r {' '.join(joins)}"
