@@ -4,7 +4,8 @@
 
 writes `DIR/cities/<city>/<source>/...` (each city's extracts as its bureau drops them: the input folder
 of that city's run in the partitioned job) and, with `--truth`, `DIR/truth/<city>/`. City k is the world of seed
-`seed + k`; nobody in it holds an ID of an earlier city, so the cities are one province's people.
+`seed + k`; nobody in it holds an ID of an earlier city, and its 户编号 carry its number, so the cities
+are one province's people and households.
 `as_one_input(DIR/cities, TARGET)` lays the same files out as one input folder, `TARGET/<source>/<city>/...`
 (hard links, no copy), for a single run over the whole province. Cities are generated one after the
 other, so memory is that of one city.
@@ -21,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from aidmatch.data_samples.generate import write_world
-from aidmatch.data_samples.world import build_world
+from aidmatch.data_samples.world import CityOfProvince, build_world
 from aidmatch.sources.tables import SOURCES
 
 # The cities of a province (河北省's, in its own order): folder names and partition keys.
@@ -40,7 +41,7 @@ def generate_province(
     taken = pl.Series("person_id", [], pl.String)
     counts = {}
     for index, city in enumerate(CITY_NAMES[:cities]):
-        world = build_world(persons, seed + index, as_of, taken)
+        world = build_world(persons, seed + index, as_of, CityOfProvince(index + 1, taken))
         scratch = out / f".{city}"
         counts[city] = write_world(world, seed + index, scratch, truth=truth)
         for folder, written in (("cities", "input"), ("truth", "truth")):

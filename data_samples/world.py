@@ -62,15 +62,21 @@ def employer_count(people: int) -> int:
     return max(10, people // 40)
 
 
-def build_world(n: int, seed: int, as_of: date, taken: pl.Series | None = None) -> World:
-    """A city of about `n` people and the clean records of the five sources on `as_of`.
+@dataclass(frozen=True)
+class CityOfProvince:
+    """A city of a province generated city by city: its number, which its 户编号 carry (a province's 民政
+    system keeps them unique), and the citizen IDs the earlier cities' people hold (no two people share one)."""
 
-    `taken`: citizen IDs that people of other cities already hold (a province generated city by city);
-    nobody here gets one of them, as no two people share an ID.
-    """
+    number: int
+    taken: pl.Series
+
+
+def build_world(n: int, seed: int, as_of: date, city: CityOfProvince | None = None) -> World:
+    """A city of about `n` people and the clean records of the five sources on `as_of`; `city` when it is
+    one of a province's."""
     rng = np.random.default_rng(seed)
-    households, members = _households(rng, max(8, round(0.031 * n)), as_of)
-    persons = _persons(rng, n, members, as_of, taken)
+    households, members = _households(rng, max(8, round(0.031 * n)), as_of, city)
+    persons = _persons(rng, n, members, as_of, city.taken if city else None)
     persons = _statuses(rng, persons, households, as_of)
     cards = _cards(rng, persons, as_of)
     records = {
@@ -83,7 +89,9 @@ def build_world(n: int, seed: int, as_of: date, taken: pl.Series | None = None) 
     return World(as_of, persons, records)
 
 
-def _households(rng: np.random.Generator, count: int, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _households(
+    rng: np.random.Generator, count: int, as_of: date, city: CityOfProvince | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """低保 households (one row each) and their members' demographic skeleton (one row each)."""
     district_index = rng.integers(0, len(pools.DISTRICTS), count)
     districts = np.asarray(list(pools.DISTRICTS), dtype=object)[district_index]
@@ -99,7 +107,9 @@ def _households(rng: np.random.Generator, count: int, as_of: date) -> tuple[pl.D
     amount = np.where(urban, 1100.0, 800.0) * np.where(marginal, 0.5, 1.0) * rng.uniform(0.8, 1.2, count)
     households = pl.DataFrame(
         {
-            "household_id": [f"{c}{i:08d}" for i, c in enumerate(district_code)],
+            "household_id": [
+                f"{c}{city.number:02d}{i:06d}" if city else f"{c}{i:08d}" for i, c in enumerate(district_code)
+            ],
             "district": districts,
             "district_code": district_code,
             "assistance_type": kind,
