@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from aidmatch.assets.lists import LIST_SPECS
-from aidmatch.assets.partitions import as_of_partitions
+from aidmatch.assets.partitions import as_of_key, as_of_partitions
 from aidmatch.checks.completeness import manifest_section, recorded_completeness
 from aidmatch.checks.stage_source import source_counts
 from aidmatch.console import tell
@@ -67,7 +67,7 @@ def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path
     description="OUTPUT/<as-of>/: the lists (csv + xlsx), changes, person links, review queue, quarantine, manifest.",
 )
 def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
-    as_of = context.partition_key
+    as_of = as_of_key(context)
     previous = previous_run(aidmatch.output_path, as_of)
     with aidmatch.connect(as_of) as con:
         completeness = recorded_completeness(con)
