@@ -7,8 +7,9 @@ and needs nothing else from the others. Before the rules, a city's facts and lis
 their own tables, every other city's records *of their own persons*: found by the exact ID join on
 `person_id` (someone registered here who works, draws 低保 or retired in another city). Temporary views
 named like the tables (`staged_<source>`, `core_person_links`, `core_persons`) put them together, so the
-rules' SQL is the one-node SQL, unchanged. The lists then keep this city's rows: its registrations, its
-households, the people with a registration, 低保 record or card here (`keep_own_rows`).
+rules' SQL is the one-node SQL, unchanged; the persons are this city's people — on one of its rolls
+(a registration, a 低保 record, a card here), the only people its lists name. The lists then keep this
+city's rows: its registrations and its households (`keep_own_rows`).
 
 What does not belong here: the partitions, jobs and sensor (`pipelines/province.py`) and the rules.
 """
@@ -99,9 +100,10 @@ def remove_expired_indexes(exchange_root: Path, city: str, as_of: str, keep: int
 def attach_person_index(
     con: duckdb.DuckDBPyConnection, folder: Path, city: str, cities: tuple[str, ...]
 ) -> None:
-    """On `con` (this city's work database), make every other city's records of this city's persons part
-    of `staged_<source>`, `core_person_links` and `core_persons` (temporary views over the tables and the
-    index files in `folder`). PersonIndexMissing when a city has not written its index yet."""
+    """On `con` (this city's work database), make `core_persons` this city's people (on one of its rolls)
+    and every other city's records of them part of `staged_<source>` and `core_person_links` (temporary
+    views over the tables and the index files in `folder`). PersonIndexMissing when a city has not
+    written its index yet."""
     others = [other for other in cities if other != city]
     missing = [other for other in others if not (folder / other).is_dir()]
     if missing:
@@ -110,7 +112,11 @@ def attach_person_index(
             "cities' intake first (the province sensor starts the lists once every city's index is in)."
         )
     database = _database(con)
-    own_persons = f"(SELECT person_id FROM {database}.main.core_persons)"
+    rolls = ", ".join(_literal(source) for source in ROLL_SOURCES)
+    own_persons = (
+        f"(SELECT person_id FROM {database}.main.core_person_links "
+        f"WHERE source IN ({rolls}) AND person_id IS NOT NULL)"
+    )
     links = []  # every other city's links of this city's persons, one SELECT per source
     for source in _present_sources(con, database.strip('"')):
         files = [folder / other / f"{source}.parquet" for other in others]
@@ -138,7 +144,8 @@ def attach_person_index(
         SELECT *, {SOURCE_RECORD_SQL} AS source_record FROM ({theirs})
         """
     )
-    # A person's sources: where any city holds a record of them.
+    # This city's people — those on one of its rolls, the only people its lists name — with the sources
+    # any city holds a record of them in.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW core_persons AS
@@ -146,23 +153,20 @@ def attach_person_index(
         FROM {database}.main.core_persons AS p
         LEFT JOIN (SELECT person_id, list(DISTINCT source) AS sources FROM ({theirs}) GROUP BY person_id) AS o
           USING (person_id)
+        WHERE p.person_id IN {own_persons}
         """
     )
 
 
 def keep_own_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Delete from the lists the rows that are another city's to work: a registration, a household, a
-    person with no registration, 低保 record or card here (each city whose roll holds them lists them).
-    Returns the rows removed per list."""
+    """Delete from the lists the rows that are another city's to work: another city's registration of one
+    of this city's people, a household of another city. (A person is on this city's proactive list only
+    if on one of its rolls: `core_persons` holds no one else.) Returns the rows removed per list."""
     database = _database(con)
-    rolls = ", ".join(_literal(source) for source in ROLL_SOURCES)
     own = {
         "out_removals": f"source_record IN (SELECT source_record FROM {database}.main.staged_unemployment)",
         "out_zero_employment_households": (
             f"household_id IN (SELECT household_id FROM {database}.main.staged_dibao)"
-        ),
-        "out_proactive": (
-            f"person_id IN (SELECT person_id FROM {database}.main.core_person_links WHERE source IN ({rolls}))"
         ),
     }
     removed = {}

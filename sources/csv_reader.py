@@ -221,7 +221,9 @@ def _transcoders(encoding: str, size: int, cores: int) -> AbstractContextManager
     the other source being staged). None for UTF-8, a file of a few pieces, or one core."""
     if encoding.startswith("utf-8") or size <= PIECES_AHEAD * CHUNK_BYTES or cores < 2:
         return nullcontext()
-    return ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"))
+    # Forked: the workers run the codec and nothing else, so the threads of this process are no concern,
+    # whereas a spawned worker would first run the main module of whatever program reads the file.
+    return ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork"))
 
 
 def remove_abandoned_parts(memory_dir: str | None) -> list[str]:
