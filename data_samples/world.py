@@ -64,11 +64,22 @@ def employer_count(people: int) -> int:
 
 @dataclass(frozen=True)
 class CityOfProvince:
-    """A city of a province generated city by city: its number, which its 户编号 carry (a province's 民政
-    system keeps them unique), and the citizen IDs the earlier cities' people hold (no two people share one)."""
+    """A city of a province generated city by city (河北省's, `province.py`): its number (its prefecture in
+    GB/T 2260: 石家庄市 is 1301), which its districts' region codes — and so its people's IDs and its 户编号 —
+    carry, and the citizen IDs the earlier cities' people hold (no two people share one)."""
 
     number: int
     taken: pl.Series
+
+    def region(self, district_code: str) -> str:
+        """A district's region code in this city: 110105 (朝阳区 in the one-city world) -> 130105."""
+        return f"13{self.number:02d}{district_code[4:]}"
+
+
+def _district_codes(districts: np.ndarray, city: CityOfProvince | None) -> np.ndarray:
+    """The region code of each district: the one-city world's, or this city's of the province."""
+    codes = [pools.DISTRICTS[d][0] for d in districts]
+    return np.asarray([city.region(c) for c in codes] if city else codes, dtype=object)
 
 
 def build_world(n: int, seed: int, as_of: date, city: CityOfProvince | None = None) -> World:
@@ -76,7 +87,7 @@ def build_world(n: int, seed: int, as_of: date, city: CityOfProvince | None = No
     one of a province's."""
     rng = np.random.default_rng(seed)
     households, members = _households(rng, max(8, round(0.031 * n)), as_of, city)
-    persons = _persons(rng, n, members, as_of, city.taken if city else None)
+    persons = _persons(rng, n, members, as_of, city)
     persons = _statuses(rng, persons, households, as_of)
     cards = _cards(rng, persons, as_of)
     records = {
@@ -95,7 +106,7 @@ def _households(
     """低保 households (one row each) and their members' demographic skeleton (one row each)."""
     district_index = rng.integers(0, len(pools.DISTRICTS), count)
     districts = np.asarray(list(pools.DISTRICTS), dtype=object)[district_index]
-    district_code = np.asarray([code for code, _ in pools.DISTRICTS.values()], dtype=object)[district_index]
+    district_code = _district_codes(districts, city)
     urban = rng.random(count) < 0.6
     marginal = rng.random(count) < 0.25
     kind = np.where(urban, "城市", "农村").astype(object) + np.where(marginal, "低保边缘", "低保").astype(
@@ -107,9 +118,7 @@ def _households(
     amount = np.where(urban, 1100.0, 800.0) * np.where(marginal, 0.5, 1.0) * rng.uniform(0.8, 1.2, count)
     households = pl.DataFrame(
         {
-            "household_id": [
-                f"{c}{city.number:02d}{i:06d}" if city else f"{c}{i:08d}" for i, c in enumerate(district_code)
-            ],
+            "household_id": [f"{c}{i:08d}" for i, c in enumerate(district_code)],
             "district": districts,
             "district_code": district_code,
             "assistance_type": kind,
@@ -157,7 +166,7 @@ def _ages(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def _persons(
-    rng: np.random.Generator, n: int, members: pl.DataFrame, as_of: date, taken: pl.Series | None
+    rng: np.random.Generator, n: int, members: pl.DataFrame, as_of: date, city: CityOfProvince | None
 ) -> pl.DataFrame:
     """Everybody: household members first, then the rest, with unique true IDs and the near-miss pairs."""
     m = members.height
@@ -181,7 +190,7 @@ def _persons(
         + "·"
         + pick(rng, pools.MINORITY_PARTS, minority.sum())
     )
-    city_code = np.array([pools.DISTRICTS[d][0] for d in district], dtype=object)
+    city_code = _district_codes(district, city)
     region = np.where(rng.random(total) < 0.55, city_code, pick(rng, pools.OTHER_REGIONS, total))
     region[:m] = np.where(members["role"].to_numpy() == "child", city_code[:m], region[:m])
     region[minority] = pick(rng, pools.MINORITY_REGIONS, minority.sum())
@@ -218,7 +227,7 @@ def _persons(
         ]  # fmt: skip
     )
     return (
-        _unique_ids(rng, frame, taken)
+        _unique_ids(rng, frame, city.taken if city else None)
         .with_columns(
             sex=pl.when("male").then(pl.lit("男")).otherwise(pl.lit("女")),
             phone=pl.Series(rng.integers(13_000_000_000, 19_999_999_999, total)).cast(pl.String),
