@@ -27,9 +27,11 @@ Run it alone (`flock /work/bench.lock python benchmarks/bench_pipeline.py ...` o
 import argparse
 import codecs
 import contextlib
+import importlib.util
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -42,6 +44,8 @@ from pathlib import Path
 
 import duckdb
 
+from aidmatch.sources.tables import SOURCES
+
 AS_OF = "2026-11-22"
 STAGES = {  # the stage a step belongs to
     "ingest": "ingest",
@@ -51,6 +55,7 @@ STAGES = {  # the stage a step belongs to
     "published_outputs": "export",
 }
 GIB = 2**30
+PYTHON_GIB = 1.5  # what a run holds beside DuckDB's memory_limit: interpreter, Dagster, a lookup batch, xlsx
 _STEP = re.compile(r"^\S+ +(▶|✓|✗) (\S+)")
 _TICKS = os.sysconf("SC_CLK_TCK")
 _BENCH = Path(__file__).resolve()
@@ -259,40 +264,94 @@ def busy_processes(count: int) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
 
 
-def splink_beside(database: Path, truth: Path) -> str:
-    """Our linker and Splink on a copy of a run's staged tables, with their accuracy (evaluate_linking.py)."""
+def _evaluate_linking():  # noqa: ANN202 - the module beside this one
+    spec = importlib.util.spec_from_file_location("evaluate_linking", _BENCH.with_name("evaluate_linking.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def splink(database: Path, truth: Path) -> dict[str, float]:
+    """Splink on the city's staged identities — one row per distinct (ID, name, birth date, sex), as our
+    linker works on profiles; 10M contribution rows would give its EM training billions of pairs — with
+    the pairwise precision, recall and F1 of both linkers' record clusters against the truth."""
+    evaluate = _evaluate_linking()
+    con = duckdb.connect(str(database))
+    identity = "hash(id_norm, name, birth_date, sex)::VARCHAR"
+    con.execute(
+        "CREATE OR REPLACE TABLE record_identity AS "
+        + " UNION ALL ".join(
+            f"SELECT source_record, {identity} AS unique_id, id_norm, name, birth_date, sex FROM staged_{s}"
+            for s in SOURCES
+        )
+    )
+    profiles = (
+        "SELECT unique_id, any_value(id_norm) AS id_norm, any_value(name) AS name, "
+        "any_value(birth_date) AS birth_date, any_value(sex) AS sex FROM record_identity GROUP BY unique_id"
+    )
+    (identities,) = con.execute(f"SELECT count(*) FROM ({profiles})").fetchall()[0]
+    seconds = evaluate.run_splink(con, profiles)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    con.execute(
+        "CREATE OR REPLACE TABLE splink_clusters AS SELECT r.source_record, c.cluster_id "
+        "FROM record_identity AS r JOIN splink_clusters AS c ON c.source_record = r.unique_id"
+    )
+    evaluate.load_truth(con, truth)
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW ours_clusters AS SELECT source_record, person_id AS cluster_id "
+        "FROM core_person_links WHERE person_id IS NOT NULL"
+    )
+    scores = {
+        "identities": identities,
+        "splink_seconds": seconds,
+        "splink_cpu": usage.ru_utime + usage.ru_stime,  # the process, its start and the copy's tables too
+        "splink_peak_gib": usage.ru_maxrss / 2**20,
+    }
+    for name in ("ours", "splink"):
+        precision, recall, f1 = evaluate.pairwise_scores(con, f"{name}_clusters")
+        scores |= {f"{name}_precision": precision, f"{name}_recall": recall, f"{name}_f1": f1}
+    return scores
+
+
+def splink_beside(database: Path, truth: Path) -> dict[str, float]:
+    """`splink` on a copy of a run's database, in a child process of its own (its peak RSS is Splink's,
+    taken before the truth is loaded to score it)."""
     copy = database.with_name("splink.duckdb")
     shutil.copyfile(database, copy)
     try:
-        result = subprocess.run(
-            [
-                sys.executable,
-                str(_BENCH.with_name("evaluate_linking.py")),
-                "evaluate",
-                "--db",
-                str(copy),
-                "--truth",
-                str(truth),
-                "--link",
-                "--splink",
-            ],  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, str(_BENCH), "--splink-of", str(copy), "--truth", str(truth)],
             capture_output=True,
             text=True,
-        )
+            check=True,
+        ).stdout
     finally:
         copy.unlink(missing_ok=True)
-    lines = result.stdout.splitlines()
-    wanted = [line for line in lines if line.startswith(("link_persons:", "linker", "aidmatch", "splink"))]
-    return "\n".join(wanted) or f"(evaluate_linking failed: {result.stderr.strip().splitlines()[-1:]})"
+    return json.loads(out.strip().splitlines()[-1])
 
 
 # --- the report --------------------------------------------------------------------------------------------
 
 
-def print_run(figures: RunFigures) -> None:
+def memory_budget(config: Path | None) -> tuple[str, float]:
+    """The configured `database.memory_limit` and the budget of a run's RSS it sets (GiB): the limit plus
+    what the Python side holds whatever the extracts' size (docs/scaling.md section 1)."""
+    from aidmatch.settings import load_settings
+
+    limit = load_settings(config).database.memory_limit
+    number, unit = re.match(r"\s*([\d.]+)\s*([A-Za-z]+)", limit).groups()
+    factor = {"b": 2**-30, "kb": 1e3 / GIB, "mb": 1e6 / GIB, "gb": 1e9 / GIB, "tb": 1e12 / GIB,
+              "kib": 2**-20, "mib": 2**-10, "gib": 1, "tib": 2**10}[unit.lower()]  # fmt: skip
+    return limit, float(number) * factor + PYTHON_GIB
+
+
+def print_run(figures: RunFigures, config: Path | None) -> None:
+    limit, budget = memory_budget(config)
+    within = "within" if figures.peak / GIB <= budget else "OVER"
     print(
         f"\n{figures.label}: exit {figures.exit_code}, {figures.rows:,} rows read ({figures.insured:,} insured "
-        f"persons); wall {figures.wall:.1f} s, CPU {figures.cpu:.1f} s, peak RSS {figures.peak / GIB:.2f} GiB"
+        f"persons); wall {figures.wall:.1f} s, CPU {figures.cpu:.1f} s, peak RSS {figures.peak / GIB:.2f} GiB "
+        f"({within} the budget of {budget:.1f} GiB: memory_limit {limit} + {PYTHON_GIB} GiB)"
     )
     print(f"  {'stage':8} {'wall s':>8} {'CPU s':>8} {'peak GiB':>9} {'k rows/s':>9}")
     for stage in figures.stages.values():
@@ -301,6 +360,19 @@ def print_run(figures: RunFigures) -> None:
     print(
         f"  disk: work database {figures.work_bytes / GIB:.2f} GiB, largest spill {figures.spill_bytes / GIB:.2f} "
         f"GiB, published {figures.output_bytes / GIB:.2f} GiB"
+    )
+
+
+def print_splink(figures: RunFigures, scores: dict[str, float]) -> None:
+    link = figures.stages["link"]
+    print(
+        f"  linking beside Splink 5 on the same staged records ({scores['identities']:,} distinct identities for "
+        f"Splink):\n"
+        f"    {'':8} {'wall s':>8} {'CPU s':>8} {'peak GiB':>9} {'precision':>10} {'recall':>8} {'F1':>8}\n"
+        f"    {'ours':8} {link.wall:8.1f} {link.cpu:8.1f} {link.peak / GIB:9.2f} {scores['ours_precision']:10.5f} "
+        f"{scores['ours_recall']:8.5f} {scores['ours_f1']:8.5f}\n"
+        f"    {'splink':8} {scores['splink_seconds']:8.1f} {scores['splink_cpu']:8.1f} {scores['splink_peak_gib']:9.2f} "
+        f"{scores['splink_precision']:10.5f} {scores['splink_recall']:8.5f} {scores['splink_f1']:8.5f}"
     )
 
 
@@ -330,9 +402,14 @@ def main() -> None:
     parser.add_argument("--config", type=Path, help="aidmatch configuration for the runs (e.g. memory_limit)")
     parser.add_argument("--keep", action="store_true", help="keep the runs' folders under ROOT/runs")
     parser.add_argument("--floor-of", type=Path, help=argparse.SUPPRESS)  # the child that measures the floor
+    parser.add_argument("--splink-of", type=Path, help=argparse.SUPPRESS)  # the child that runs Splink
+    parser.add_argument("--truth", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_of:
         print(json.dumps(floor(args.floor_of)))
+        return
+    if args.splink_of:
+        print(json.dumps(splink(args.splink_of, args.truth)))
         return
     inputs = {}
     if "city" in args.worlds:
@@ -345,12 +422,12 @@ def main() -> None:
     for label, input_root in inputs.items():
         figures = run_world(label, input_root, args.root, args.config)
         results[label] = figures
-        print_run(figures)
+        print_run(figures, args.config)
         print_floor(label, figures, measure_floor(input_root))
         if label == "city" and args.splink and truth:
-            database = args.root / "runs" / label / "work" / AS_OF / "aidmatch.duckdb"
-            print("  linking beside Splink (the city's staged records):")
-            print("    " + splink_beside(database, truth).replace("\n", "\n    "))
+            print_splink(
+                figures, splink_beside(args.root / "runs" / label / "work" / AS_OF / "aidmatch.duckdb", truth)
+            )
         if not args.keep:
             shutil.rmtree(args.root / "runs" / label, ignore_errors=True)
     if args.contended and "city" in inputs:
@@ -362,7 +439,7 @@ def main() -> None:
             for process in competitors:
                 process.send_signal(signal.SIGTERM)
                 process.wait()
-        print_run(figures)
+        print_run(figures, args.config)
         shutil.rmtree(args.root / "runs" / "city_contended", ignore_errors=True)
     if {"city", "province"} <= results.keys():
         city, province = results["city"], results["province"]
