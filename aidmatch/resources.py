@@ -48,6 +48,7 @@ class AidmatchResource(dg.ConfigurableResource):
     output_root: str = ""
     work_dir: str = ""
     exchange_dir: str = ""
+    decisions_dir: str = ""
     # Sources whose drop in rows the operator confirmed for this run (`aidmatch run --accept-drop`), on top
     # of the configuration's completeness.accept_drop.
     accept_drop: list[str] = []
@@ -100,6 +101,14 @@ class AidmatchResource(dg.ConfigurableResource):
     def column_maps_path(self) -> Path | None:
         configured = self.settings.paths.column_maps
         return Path(configured) if configured else None
+
+    @property
+    def decisions_path(self) -> Path:
+        """Where people's filled decision forms are read from: configured, else `decisions` beside the input
+        root; in a province, the run's city's folder in it (a city's people decide on its own lists)."""
+        configured = self.decisions_dir or self.settings.paths.decisions_dir
+        root = configured or str(Path(self.input_root or self.settings.paths.input_root).parent / "decisions")
+        return self._of_city(root)
 
     @property
     def work_path(self) -> Path:

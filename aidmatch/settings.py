@@ -54,6 +54,8 @@ class PathSettings:
     # A province's cities exchange their person index here (`province`): a folder every node sees.
     exchange_dir: str = "exchange"
     column_maps: str | None = None  # None: the column maps shipped in sources/
+    # People's filled decision forms (SPEC section 6); None: the folder `decisions` beside the input root.
+    decisions_dir: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ import dagster as dg
 from aidmatch.assets.partitions import as_of_key, as_of_partitions
 from aidmatch.assets.province import RULES_DEPS, other_cities_for_rules
 from aidmatch.console import tell
-from aidmatch.metadata import metadata_table
+from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
 from aidmatch.province.person_index import keep_own_rows
 from aidmatch.resources import AidmatchResource
 from aidmatch.rules.facts import build_person_facts
 from aidmatch.rules.lists import build_lists
-from aidmatch.sources.tables import SOURCES
+from aidmatch.sources.tables import SOURCES, Column
+from aidmatch.tables.catalog import OUT_PROACTIVE, OUT_REMOVALS, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS
 
 LINKED = ["core_person_links", "core_persons"]
 
@@ -22,6 +23,8 @@ LINKED = ["core_person_links", "core_persons"]
     deps=[*LINKED, *(f"staged_{s}" for s in SOURCES), *RULES_DEPS],
     partitions_def=as_of_partitions,
     kinds={"duckdb"},
+    owners=OWNERS["facts"],
+    tags=table_tags("facts", True),
     description="Per person at D: working age, employed, 低保, disability, registration, si status, household.",
 )
 def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
@@ -29,6 +32,7 @@ def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource)
     with aidmatch.connect(as_of_key(context)) as con:
         other_cities_for_rules(con, aidmatch, as_of_key(context))
         persons = build_person_facts(con, as_of, aidmatch.settings.rules)
+        described = con.sql("DESCRIBE facts_persons").fetchall()
         counts = con.sql(
             """SELECT count(*) FILTER (working_age), count(*) FILTER (employed), count(*) FILTER (flexibly_employed),
                       count(*) FILTER (dibao_active), count(*) FILTER (disabled), count(*) FILTER (registered)
@@ -42,14 +46,19 @@ def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource)
         "disabled",
         "registered_unemployed",
     )
-    return dg.MaterializeResult(metadata={"persons": persons, **dict(zip(names, counts, strict=True))})
+    # facts_persons is the rules' working table, its columns those of facts.sql: shown as they are
+    schema = column_schema([Column(name, kind, "", null == "YES") for name, kind, null, *_ in described])
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": persons,
+            "dagster/column_schema": schema,
+            **dict(zip(names, counts, strict=True)),
+        }
+    )
 
 
-LIST_SPECS = {
-    "out_proactive": "主动发现名单: RECOGNIZE and OUTREACH, one row per person, with reasons and evidence.",
-    "out_removals": "应退出名单: one row per registration × roll, with reasons, confidence and evidence.",
-    "out_zero_employment_households": "零就业家庭: CONFIRMED / POTENTIAL, one row per household.",
-}
+LIST_TABLES = (OUT_PROACTIVE, OUT_REMOVALS, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS)
+LIST_SPECS = [table.name for table in LIST_TABLES]
 _BREAKDOWN = {  # per list: how many rows per category and reason code, for the UI
     "out_proactive": "SELECT category, unnest(string_split(reasons, ';')) AS reason FROM out_proactive",
     "out_removals": "SELECT roll, confidence, unnest(string_split(reasons, ';')) AS reason FROM out_removals",
@@ -59,8 +68,17 @@ _BREAKDOWN = {  # per list: how many rows per category and reason code, for the 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(key, group_name="lists", description=text, deps=["facts_persons"], kinds={"duckdb"})
-        for key, text in LIST_SPECS.items()
+        dg.AssetSpec(
+            table.name,
+            group_name="lists",
+            description=f"{table.description} One row per {table.grain}; published as `{table.csv}.csv`.",
+            deps=["facts_persons"],
+            kinds={"duckdb"},
+            metadata={"dagster/column_schema": column_schema(table.columns)},
+            owners=OWNERS[table.layer],
+            tags=table_tags(table.layer, table.personal_data),
+        )
+        for table in LIST_TABLES
     ],
     partitions_def=as_of_partitions,
     name="build_lists",
@@ -76,9 +94,18 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             key: con.sql(f"SELECT *, count(*) AS rows FROM ({sql}) GROUP BY ALL ORDER BY ALL").pl().to_dicts()
             for key, sql in _BREAKDOWN.items()
         }
+    kept = {name: n for name, n in summary.items() if name.startswith("keep_decisions ")}
     for key in LIST_SPECS:
         tell(context.log, f"{key}: {summary[key]} rows")
+        extra = kept if key == "out_removals" else {}
         yield dg.MaterializeResult(
             asset_key=key,
-            metadata={"rows": summary[key], "breakdown": metadata_table(breakdowns[key])},
+            metadata={
+                "dagster/row_count": summary[key],
+                # a row with several reasons is counted under each: the reasons add up to more than the rows
+                "rows by reason (a row with several reasons counts under each)": metadata_table(
+                    breakdowns[key]
+                ),
+                **extra,
+            },
         )

@@ -11,6 +11,8 @@ by as-of × city (`MultiPartitionsDefinition`, keys `2026-11-22|石家庄市`), 
 `as_of_key` gives the as-of date of either kind of key; the resource knows the city of its run.
 """
 
+import warnings
+
 import dagster as dg
 
 from aidmatch.province.settings import night_of
@@ -33,3 +35,13 @@ as_of_partitions: dg.PartitionsDefinition = (
 def as_of_key(context: dg.AssetExecutionContext) -> str:
     """The as-of date (YYYY-MM-DD) of the partition a step runs."""
     return night_of(context.partition_key)[0]
+
+
+def as_of_check(name: str, asset: str, description: str, blocking: bool = False) -> dg.AssetCheckSpec:
+    """A check of one as-of partition: evaluated for the partition the step runs, so the UI shows one
+    entry per night (an unpartitioned check leaves a second, "skipped", planned entry beside it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)  # partitioned checks are a preview in Dagster 1.13
+        return dg.AssetCheckSpec(
+            name, asset=asset, description=description, blocking=blocking, partitions_def=as_of_partitions
+        )

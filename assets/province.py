@@ -10,7 +10,7 @@ import warnings
 import dagster as dg
 import duckdb
 
-from aidmatch.assets.linking import LINKED_SPECS
+from aidmatch.assets.linking import LINKED_TABLES
 from aidmatch.assets.partitions import AS_OF, CITY, as_of_key, as_of_partitions
 from aidmatch.console import tell
 from aidmatch.province.person_index import (
@@ -46,7 +46,7 @@ RULES_DEPS = _rules_deps()
 @dg.asset(
     name=PERSON_INDEX,
     group_name="province",
-    deps=[*LINKED_SPECS, *(f"staged_{s}" for s in SOURCES)],
+    deps=[*(table.name for table in LINKED_TABLES), *(f"staged_{s}" for s in SOURCES)],
     partitions_def=as_of_partitions,
     kinds={"parquet"},
     description="This city's linked records, every staged column with the person_id, as Parquet for the "

@@ -102,6 +102,11 @@ def _parser() -> argparse.ArgumentParser:
         "--work-dir", type=Path, help="where the run's DuckDB database goes (default: from config)"
     )
     run.add_argument(
+        "--decisions",
+        type=Path,
+        help="folder of filled decision forms (default: from config, else 'decisions' beside the input folder)",
+    )
+    run.add_argument(
         "--accept-drop",
         action="append",
         default=[],
@@ -221,6 +226,11 @@ def run(args: argparse.Namespace) -> int:
         "output_root": str(output_root),
         "work_dir": str(Path(args.work_dir or settings.paths.work_dir).resolve()),
         "accept_drop": sorted(set(args.accept_drop)),
+        "decisions_dir": str(
+            (
+                args.decisions or Path(settings.paths.decisions_dir or input_root.parent / "decisions")
+            ).resolve()
+        ),
     }
     say(f"aidmatch: as-of {as_of}, input {input_root}, output {output_root}")
     tags = run_tags(as_of, str(input_root), str(output_root), "aidmatch run") | _launched_by()

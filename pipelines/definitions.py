@@ -12,6 +12,7 @@ shipped default); tests may call `build_defs` with their own settings and resour
 
 import dagster as dg
 
+from aidmatch.assets.decisions import decisions
 from aidmatch.assets.ingest import ingest_assets
 from aidmatch.assets.linking import linked
 from aidmatch.assets.lists import facts_persons, lists
@@ -42,7 +43,7 @@ def build_defs(
         jobs, schedules = [intake_job, lists_job], [province_schedule(settings)]
         sensors = [*sensors, province_lists_sensor(settings)]
     return dg.Definitions(
-        assets=[*ingest_assets, linked, *province_assets, facts_persons, lists, published_outputs],
+        assets=[*ingest_assets, decisions, linked, *province_assets, facts_persons, lists, published_outputs],
         jobs=jobs,
         schedules=schedules,
         sensors=sensors,

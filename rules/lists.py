@@ -1,7 +1,8 @@
 """The three lists of SPEC section 4 (主动发现名单, 应退出名单, 零就业家庭) built from `facts_persons`.
 
 Each list is one SQL file beside this module (`zero_employment_households.sql`, `proactive.sql`,
-`removals.sql`) creating its `out_*` table with the SPEC section 5 columns in order, then `evidence`.
+`removals.sql`) selecting the rows of its `out_*` table, whose columns are declared in
+`aidmatch.tables.catalog` (SPEC section 5's in order, then `evidence`).
 Codes and their Chinese labels are in codes.py.
 """
 
@@ -9,9 +10,12 @@ from datetime import date
 
 import duckdb
 
+from aidmatch.decisions.keeps import apply_keep_decisions
 from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import run_sql_file
+from aidmatch.rules.sql_files import read_sql_file
+from aidmatch.tables.catalog import OUT_PROACTIVE, OUT_REMOVALS, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS
+from aidmatch.tables.ddl import build_table
 
 LIST_TABLES: tuple[str, ...] = ("out_zero_employment_households", "out_proactive", "out_removals")
 
@@ -19,13 +23,15 @@ LIST_TABLES: tuple[str, ...] = ("out_zero_employment_households", "out_proactive
 def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> dict[str, int]:
     """(Re)create the `out_*` tables from `facts_persons` (build_person_facts first, same as_of).
 
-    Returns a summary for the run's metadata: the row count of each table, and per source the
-    records the linker left unlinked (they cannot contribute to any list).
+    Returns a summary for the run's metadata: the row count of each table, per source the records the
+    linker left unlinked (they cannot contribute to any list), and what the keep decisions did
+    (`keep_decisions <status>`: SPEC section 6, a kept registration is left off the removal list).
     """
-    run_sql_file(con, "zero_employment_households.sql", {})
-    run_sql_file(
+    build_table(con, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS, read_sql_file("zero_employment_households.sql"))
+    build_table(
         con,
-        "proactive.sql",
+        OUT_PROACTIVE,
+        read_sql_file("proactive.sql"),
         {
             "as_of": as_of,
             "age_4050_women": settings.age_4050_women,
@@ -34,14 +40,17 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
             "outreach_disability_grades": list(settings.outreach_disability_grades),
         },
     )
-    run_sql_file(
+    build_table(
         con,
-        "removals.sql",
+        OUT_REMOVALS,
+        read_sql_file("removals.sql"),
         {"as_of": as_of, "high_confidence_reasons": list(HIGH_CONFIDENCE_REMOVAL_REASONS)},
     )
+    kept = apply_keep_decisions(con, as_of)
     summary = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in LIST_TABLES}
     unlinked = con.execute(
         "SELECT source, count(*) FROM core_person_links WHERE person_id IS NULL GROUP BY source"
     ).fetchall()
     summary.update({f"unlinked_{source}_records": count for source, count in unlinked})
+    summary.update({f"keep_decisions {status}": count for status, count in kept.items()})
     return summary

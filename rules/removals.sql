@@ -7,8 +7,8 @@
 -- for another reason is listed once, on the unemployment roll: the case system closes the registration and
 -- with it the 就业困难人员 status, so a second row would be the same work twice. NO_WORK_CAPACITY: any 低保 record, stopped
 -- ones too, says 完全丧失劳动能力. Unlinked registrations say nothing and are left out.
+-- The rows of out_removals, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
 -- Reads facts_persons. Parameters: $as_of, $high_confidence_reasons.
-CREATE OR REPLACE TABLE out_removals AS
 WITH
 registrations AS (
     SELECT

@@ -23,6 +23,7 @@ from conftest import (
     SOURCES,
     SPEC_COLUMNS,
     WORLD_AS_OF,
+    blank_csv_line,
     check_char,
     read_csv,
     read_manifest,
@@ -480,14 +481,6 @@ def test_the_run_is_a_run_of_the_code_locations_nightly_job(published, pipeline,
 # --- later runs: the next day, and a rerun replacing the folder whole ----------------------------
 
 
-def _blank_csv_line(path: Path, line: int) -> None:
-    """Empty one line of a CSV in place (encoding untouched): the rows after it keep their numbers."""
-    lines = path.read_bytes().splitlines(keepends=True)
-    content = lines[line - 1]
-    lines[line - 1] = content[len(content.rstrip(b"\r\n")) :]
-    path.write_bytes(b"".join(lines))
-
-
 def _keys(rows: list[dict[str, str]], list_name: str) -> dict[str, str]:
     key, detail = TRACKED[list_name]
     return {"|".join(row[k] for k in key): row[detail] for row in rows}
@@ -505,7 +498,7 @@ def test_next_day_changes_and_rerun_replaces_folder(pipeline, published, monkeyp
         r for r in first["removals"] if re.match(r"^unemployment/[^#]+\.csv:\d+$", r["source_record"])
     )
     folder_file, line = removal["source_record"].rsplit(":", 1)
-    _blank_csv_line(pipeline.input / folder_file, int(line))
+    blank_csv_line(pipeline.input / folder_file, int(line))
 
     assert run_aidmatch(pipeline.input, pipeline.output, pipeline.work, NEXT_DAY) == 0, (
         capsys.readouterr().err
