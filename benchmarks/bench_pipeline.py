@@ -442,14 +442,10 @@ def main() -> None:
         results[label] = figures
         print_run(figures, args.config)
         print_floor(label, figures, measure_floor(input_root))
-        if label == "city" and args.splink and truth:
-            print_splink(
-                figures, splink_beside(args.root / "runs" / label / "work" / AS_OF / "aidmatch.duckdb", truth)
-            )
-        if not args.keep:
-            shutil.rmtree(args.root / "runs" / label, ignore_errors=True)
         if label == "city" and args.contended:  # before the province: the city's figures come first
             print_run(contended(input_root, args), args.config)
+        if label != "city" and not args.keep:
+            shutil.rmtree(args.root / "runs" / label, ignore_errors=True)
     if {"city", "province"} <= results.keys():
         city, province = results["city"], results["province"]
         print(
@@ -464,6 +460,13 @@ def main() -> None:
                 f"{figures.cpu / million:.0f} s CPU, work database {figures.work_bytes / GIB / million:.2f} GiB, "
                 f"spill {figures.spill_bytes / GIB / million:.2f} GiB, published {figures.output_bytes / GIB / million:.2f} GiB"
             )
+    if "city" in results:  # Splink last: the longest to wait for, on the city's run kept until now
+        city_run = args.root / "runs" / "city"
+        if args.splink and truth:
+            print("\ncity:")
+            print_splink(results["city"], splink_beside(city_run / "work" / AS_OF / "aidmatch.duckdb", truth))
+        if not args.keep:
+            shutil.rmtree(city_run, ignore_errors=True)
 
 
 if __name__ == "__main__":
