@@ -25,18 +25,21 @@ from aidmatch.settings import BUREAU_TIMEZONE, Settings
 INTAKE_JOB = "aidmatch_city_intake"
 LISTS_JOB = "aidmatch_city_lists"
 _INTAKE = dg.AssetSelection.assets(PERSON_INDEX).upstream()
+# Each step in a process of its own, one at a time: a city's steps share its DuckDB file and hold its
+# folders (`run_guard`) while they run, and some have no order between them (`decisions` and `ingest`).
+one_step_at_a_time = dg.multiprocess_executor.configured({"max_concurrent": 1}, name="one_step_at_a_time")
 
 intake_job = dg.define_asset_job(
     INTAKE_JOB,
     selection=_INTAKE,
-    executor_def=dg.multiprocess_executor,
+    executor_def=one_step_at_a_time,
     description="One city's night, first half: ingest and check its extracts, link its records, write its "
     "person index for the other cities.",
 )
 lists_job = dg.define_asset_job(
     LISTS_JOB,
     selection=dg.AssetSelection.all() - _INTAKE,
-    executor_def=dg.multiprocess_executor,
+    executor_def=one_step_at_a_time,
     description="One city's night, second half (once every city's person index is in): facts with the other "
     "cities' records of its persons, the lists it works, publication.",
 )
