@@ -7,6 +7,7 @@ The repository keeps one top-level folder per part, each installed as a subpacka
 - `aidmatch.matching` (`matching/`): linking every record to a person;
 - `aidmatch.rules` (`rules/`): the policy rules (SPEC section 4), in SQL;
 - `aidmatch.publish` (`publish/`): writing the lists, the manifest, safely;
+- `aidmatch.province` (`province/`): a province run city by city, the cities exchanging a person index;
 - `aidmatch.checks` (`checks/`): source-quality checks and the quarantine;
 - `aidmatch.assets` (`assets/`): the Dagster assets, one module per stage — wiring only;
 - `aidmatch.pipelines` (`pipelines/`): the code location, the job, schedule and sensors, the commands;

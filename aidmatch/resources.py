@@ -2,7 +2,8 @@
 
 Tests and the CLI build it with their own paths (`build_defs(resource_overrides=...)`), so nothing is
 monkeypatched. The DuckDB database is one file per as-of date under the work directory; the run's
-steps execute in one process, one after another, so there is only ever one writer. Every run, however
+steps execute one after another, so there is only ever one writer. In a province (`province.cities`)
+each run is one city's: its input, output and work folders are that city's under the roots. Every run, however
 launched, holds its output and work folders for its whole length through this resource's run-scoped
 setup (`pipelines/run_guard.py`).
 """
@@ -15,10 +16,24 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
+from aidmatch.province.settings import night_of
 from aidmatch.publish.permissions import Modes
+from aidmatch.publish.retention import SPILL
 from aidmatch.run_guard import guarded_run
 from aidmatch.settings import Settings, load_settings
+
+
+def database_config(settings: Settings, path: Path) -> dict[str, str | int]:
+    """DuckDB's bounds for a run's database: `database.memory_limit`, past which it spills to the folder
+    beside the database (the work disk, never the system's small /tmp), and one thread per core the
+    `machine` section lends (DuckDB would otherwise take every CPU of the host, and memory with each)."""
+    return {
+        "memory_limit": settings.database.memory_limit,
+        "temp_directory": str(path.with_name(SPILL)),
+        "threads": settings.machine.workers,
+    }
 
 
 class WorkDatabaseBusy(Exception):
@@ -32,15 +47,26 @@ class AidmatchResource(dg.ConfigurableResource):
     input_root: str = ""
     output_root: str = ""
     work_dir: str = ""
+    exchange_dir: str = ""
     decisions_dir: str = ""
     # Sources whose drop in rows the operator confirmed for this run (`aidmatch run --accept-drop`), on top
     # of the configuration's completeness.accept_drop.
     accept_drop: list[str] = []
+    _city: str | None = PrivateAttr(default=None)  # in a province, the city of the run (its partition)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["AidmatchResource"]:
-        """Entered once per run, before the first step: the run holds its folders until the last ends."""
+        """Entered once per run, before the first step (once per step under the multiprocess executor): the
+        run holds its folders until the last ends. In a province, the folders are the run's city's."""
         settings = self.settings
+        if settings.province.enabled:
+            self._city = night_of(context.run.tags.get("dagster/partition", ""))[1]
+            if self._city not in settings.province.cities:
+                raise dg.Failure(
+                    f"the configuration names the cities of a province ({', '.join(settings.province.cities)}): "
+                    "a run is for one of them and one as-of date (a partition such as "
+                    f"2026-11-22|{settings.province.cities[0]}), not {context.run.tags.get('dagster/partition')!r}."
+                )
         with guarded_run(
             context, self.output_path, self.work_path, settings.run, settings.machine.memory_dir
         ):
@@ -51,12 +77,25 @@ class AidmatchResource(dg.ConfigurableResource):
         return load_settings(Path(self.config_file) if self.config_file else None)
 
     @property
+    def city(self) -> str | None:
+        """The city the run is for, in a province (`province.cities`); None on one node."""
+        return self._city
+
+    def _of_city(self, root: str) -> Path:
+        """A root folder, or in a province the run's city's folder in it."""
+        return Path(root) / self._city if self._city else Path(root)
+
+    @property
     def input_path(self) -> Path:
-        return Path(self.input_root or self.settings.paths.input_root)
+        return self._of_city(self.input_root or self.settings.paths.input_root)
 
     @property
     def output_path(self) -> Path:
-        return Path(self.output_root or self.settings.paths.output_root)
+        return self._of_city(self.output_root or self.settings.paths.output_root)
+
+    def exchange_path(self, as_of: str) -> Path:
+        """Where the cities of a province exchange their person index for one night."""
+        return Path(self.exchange_dir or self.settings.paths.exchange_dir) / as_of
 
     @property
     def column_maps_path(self) -> Path | None:
@@ -65,13 +104,15 @@ class AidmatchResource(dg.ConfigurableResource):
 
     @property
     def decisions_path(self) -> Path:
-        """Where people's filled decision forms are read from: configured, else `decisions` beside the input root."""
+        """Where people's filled decision forms are read from: configured, else `decisions` beside the input
+        root; in a province, the run's city's folder in it (a city's people decide on its own lists)."""
         configured = self.decisions_dir or self.settings.paths.decisions_dir
-        return Path(configured) if configured else self.input_path.parent / "decisions"
+        root = configured or str(Path(self.input_root or self.settings.paths.input_root).parent / "decisions")
+        return self._of_city(root)
 
     @property
     def work_path(self) -> Path:
-        return Path(self.work_dir or self.settings.paths.work_dir)
+        return self._of_city(self.work_dir or self.settings.paths.work_dir)
 
     @property
     def accepted_drops(self) -> dict[str, str]:
@@ -93,7 +134,7 @@ class AidmatchResource(dg.ConfigurableResource):
         path = self.database_path(as_of)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            con = duckdb.connect(str(path), config={"memory_limit": self.settings.database.memory_limit})
+            con = duckdb.connect(str(path), config=database_config(self.settings, path))
         except duckdb.IOException as error:
             if "lock" not in str(error):
                 raise

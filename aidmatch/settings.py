@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from aidmatch.matching.settings import LinkSettings
+from aidmatch.province.settings import ProvinceSettings
 from aidmatch.publish.settings import PublishSettings
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.sources.machine import MachineSettings
@@ -51,6 +52,8 @@ class PathSettings:
     work_dir: str = "work"
     # The Dagster run history (DAGSTER_HOME); the environment variable DAGSTER_HOME, when set, wins.
     dagster_home: str = "dagster_home"
+    # A province's cities exchange their person index here (`province`): a folder every node sees.
+    exchange_dir: str = "exchange"
     column_maps: str | None = None  # None: the column maps shipped in sources/
     # People's filled decision forms (SPEC section 6); None: the folder `decisions` beside the input root.
     decisions_dir: str | None = None
@@ -248,6 +251,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     machine: MachineSettings = field(default_factory=MachineSettings)
+    province: ProvinceSettings = field(default_factory=ProvinceSettings)
     linking: LinkSettings = field(default_factory=LinkSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)

@@ -9,7 +9,7 @@ import datetime as dt
 
 import dagster as dg
 
-from aidmatch.assets.partitions import as_of_check, as_of_partitions
+from aidmatch.assets.partitions import as_of_check, as_of_key, as_of_partitions
 from aidmatch.console import tell
 from aidmatch.decisions.intake import load_decisions
 from aidmatch.metadata import OWNERS, metadata_table, table_tags
@@ -36,9 +36,9 @@ QUARANTINE_HEAD_ROWS = 20
     ],
 )
 def decisions(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
-    as_of = dt.date.fromisoformat(context.partition_key)
+    as_of = dt.date.fromisoformat(as_of_key(context))
     folder = aidmatch.decisions_path
-    with aidmatch.connect(context.partition_key) as con:
+    with aidmatch.connect(as_of_key(context)) as con:
         intake = load_decisions(con, folder, as_of)
         counts = (
             con.sql(

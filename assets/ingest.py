@@ -26,7 +26,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from aidmatch.assets.partitions import as_of_check, as_of_partitions
+from aidmatch.assets.partitions import as_of_check, as_of_key, as_of_partitions
 from aidmatch.checks.completeness import (
     Completeness,
     PublishedRun,
@@ -255,9 +255,9 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
     }
     maps = load_column_maps(aidmatch.column_maps_path)
     order = sorted(plan, key=lambda source: -_input_bytes(aidmatch.input_path / source))
-    published = last_published_run(aidmatch.output_path, context.partition_key)
+    published = last_published_run(aidmatch.output_path, as_of_key(context))
     with (
-        aidmatch.connect(context.partition_key) as con,
+        aidmatch.connect(as_of_key(context)) as con,
         ThreadPoolExecutor(aidmatch.settings.machine.workers) as pool,
     ):
         running = [
@@ -269,7 +269,7 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
                 _SourceWork(source),
                 published,
                 *plan[source],
-                date.fromisoformat(context.partition_key),
+                date.fromisoformat(as_of_key(context)),
             )
             for source in order
         ]

@@ -7,7 +7,7 @@ review queue, and link rates as numbers so the UI plots their trend from run to 
 
 import dagster as dg
 
-from aidmatch.assets.partitions import as_of_partitions
+from aidmatch.assets.partitions import as_of_key, as_of_partitions
 from aidmatch.console import tell
 from aidmatch.matching.link import link_persons
 from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
@@ -36,7 +36,7 @@ LINKED_TABLES = (CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE)
     name="link_persons",
 )
 def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
-    with aidmatch.connect(context.partition_key) as con:
+    with aidmatch.connect(as_of_key(context)) as con:
         summary = link_persons(con, aidmatch.settings.linking)
     rates = {
         f"link_rate {source}": round(

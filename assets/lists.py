@@ -4,9 +4,11 @@ import datetime as dt
 
 import dagster as dg
 
-from aidmatch.assets.partitions import as_of_partitions
+from aidmatch.assets.partitions import as_of_key, as_of_partitions
+from aidmatch.assets.province import RULES_DEPS, other_cities_for_rules
 from aidmatch.console import tell
 from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
+from aidmatch.province.person_index import keep_own_rows
 from aidmatch.resources import AidmatchResource
 from aidmatch.rules.facts import build_person_facts
 from aidmatch.rules.lists import build_lists
@@ -18,7 +20,7 @@ LINKED = ["core_person_links", "core_persons"]
 
 @dg.asset(
     group_name="facts",
-    deps=[*LINKED, *(f"staged_{s}" for s in SOURCES)],
+    deps=[*LINKED, *(f"staged_{s}" for s in SOURCES), *RULES_DEPS],
     partitions_def=as_of_partitions,
     kinds={"duckdb"},
     owners=OWNERS["facts"],
@@ -26,8 +28,9 @@ LINKED = ["core_person_links", "core_persons"]
     description="Per person at D: working age, employed, 低保, disability, registration, si status, household.",
 )
 def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
-    as_of = dt.date.fromisoformat(context.partition_key)
-    with aidmatch.connect(context.partition_key) as con:
+    as_of = dt.date.fromisoformat(as_of_key(context))
+    with aidmatch.connect(as_of_key(context)) as con:
+        other_cities_for_rules(con, aidmatch, as_of_key(context))
         persons = build_person_facts(con, as_of, aidmatch.settings.rules)
         described = con.sql("DESCRIBE facts_persons").fetchall()
         counts = con.sql(
@@ -81,9 +84,12 @@ _BREAKDOWN = {  # per list: how many rows per category and reason code, for the 
     name="build_lists",
 )
 def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
-    as_of = dt.date.fromisoformat(context.partition_key)
-    with aidmatch.connect(context.partition_key) as con:
+    as_of = dt.date.fromisoformat(as_of_key(context))
+    with aidmatch.connect(as_of_key(context)) as con:
+        other_cities_for_rules(con, aidmatch, as_of_key(context))
         summary = build_lists(con, as_of, aidmatch.settings.rules)
+        if aidmatch.city:  # a province: the rows this city works
+            summary |= {table: summary[table] - removed for table, removed in keep_own_rows(con).items()}
         breakdowns = {
             key: con.sql(f"SELECT *, count(*) AS rows FROM ({sql}) GROUP BY ALL ORDER BY ALL").pl().to_dicts()
             for key, sql in _BREAKDOWN.items()

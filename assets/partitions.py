@@ -1,22 +1,40 @@
-"""The as-of date: every asset is partitioned by day, and the partition key is the as-of date D.
+"""The night an asset is for: the as-of date D — and, in a province (`province.cities`), the city.
 
-The first partition is the configuration's `schedule.first_as_of` (the file in force when the code
-location loads: AIDMATCH_CONFIG, or the shipped default), so the UI's partition bars start with the
-deployment's nights, not years before them. `end_offset=1` makes today's partition exist during today,
-so the nightly schedule runs with D = the day it runs on, and `aidmatch run` without `--as-of` means today.
+Every asset is partitioned by day, the partition key being the as-of date. The first partition is the
+configuration's `schedule.first_as_of` (the file in force when the code location loads: AIDMATCH_CONFIG,
+or the shipped default), so the UI's partition bars start with the deployment's nights, not years
+before them. `end_offset=1` makes today's partition exist during today, so the nightly schedule runs
+with D = the day it runs on, and `aidmatch run` without `--as-of` means today.
+
+A province that outgrows one node names its cities (docs/scaling.md): then every asset is partitioned
+by as-of × city (`MultiPartitionsDefinition`, keys `2026-11-22|石家庄市`), one run per city and night.
+`as_of_key` gives the as-of date of either kind of key; the resource knows the city of its run.
 """
 
 import warnings
 
 import dagster as dg
 
+from aidmatch.province.settings import night_of
 from aidmatch.settings import BUREAU_TIMEZONE, settings_in_force
 
-as_of_partitions = dg.DailyPartitionsDefinition(
-    start_date=settings_in_force().schedule.first_as_of.isoformat(),
-    timezone=BUREAU_TIMEZONE.key,
-    end_offset=1,
+_settings = settings_in_force()
+days = dg.DailyPartitionsDefinition(
+    start_date=_settings.schedule.first_as_of.isoformat(), timezone=BUREAU_TIMEZONE.key, end_offset=1
 )
+AS_OF, CITY = "as_of", "city"
+as_of_partitions: dg.PartitionsDefinition = (
+    dg.MultiPartitionsDefinition(
+        {AS_OF: days, CITY: dg.StaticPartitionsDefinition(list(_settings.province.cities))}
+    )
+    if _settings.province.enabled
+    else days
+)
+
+
+def as_of_key(context: dg.AssetExecutionContext) -> str:
+    """The as-of date (YYYY-MM-DD) of the partition a step runs."""
+    return night_of(context.partition_key)[0]
 
 
 def as_of_check(name: str, asset: str, description: str, blocking: bool = False) -> dg.AssetCheckSpec:

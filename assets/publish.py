@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 
 from aidmatch.assets.lists import LIST_SPECS
-from aidmatch.assets.partitions import as_of_partitions
+from aidmatch.assets.partitions import as_of_key, as_of_partitions
 from aidmatch.checks.completeness import manifest_section, recorded_completeness
 from aidmatch.checks.stage_source import source_counts
 from aidmatch.console import tell
@@ -152,7 +152,7 @@ def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None)
     tags=table_tags("publish", True),
 )
 def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
-    as_of = context.partition_key
+    as_of = as_of_key(context)
     previous = previous_run(aidmatch.output_path, as_of)
     with aidmatch.connect(as_of) as con:
         completeness = recorded_completeness(con)

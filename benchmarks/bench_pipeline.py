@@ -1,98 +1,472 @@
-"""City-scale benchmark of the whole nightly run: wall time per stage and peak memory.
+"""Scale benchmark: `aidmatch run` on a city and on a province of ten cities, stage by stage, against the floor.
 
-    python benchmarks/bench_pipeline.py [--persons 1000000] [--world benchmarks/.data/city]
+    python benchmarks/bench_pipeline.py [--root /work/bench/scale] [--city-input DIR --city-truth DIR]
+        [--persons 1000000] [--cities 10] [--worlds city province] [--contended] [--splink] [--config FILE]
 
-Generates the world once (1,000,000 persons ≈ 1M si_persons, ~10M contribution rows, 60k
-registrations, 80k 低保 members, 60k cards), then runs `aidmatch run` on it in this process — a real
-Dagster run recorded under DAGSTER_HOME — and prints the seconds of each stage (from Dagster's step
-stats), the peak RSS of the process, and a bare DuckDB `read_csv` of the same CSV files for scale.
+Worlds are generated once under ROOT (by a child process, whose memory is nobody's figure): the city
+(`--persons` people, seed 11; or an existing one, `--city-input`) and the province (`--cities` cities of
+`--persons` people, `data_samples/province.py`, laid out as one input folder, `<source>/<city>/...`).
+Each world is run by `aidmatch run` in a child process (its own DAGSTER_HOME, output and work folders
+under ROOT/runs/, removed afterwards), watched from here: at each step's start and end line the
+child's CPU time is read and its peak RSS (VmHWM, reset at each step's start), so each stage has its
+wall time, CPU time, peak RSS and records per second (rows read by the run / stage seconds). Then:
+
+- the floor: a bare DuckDB scan of the same CSV/TXT files into a table (`read_csv`, all text), the
+  GB18030 ones transcoded in a stream (Python's codec, one thread) into a pipe DuckDB reads — timed on
+  its own too — in a child process; our wall time as a multiple of it (workbooks are not in the floor:
+  DuckDB reads them only through an extension it would download; the share of bytes is printed);
+- `--contended`: the city again with two busy processes competing for the two cores;
+- `--splink`: the linking stage beside Splink on the city's staged records (`evaluate_linking.py`);
+- the growth from city to province (time, CPU and memory ratios), and what a node needs per million
+  insured persons (si_persons rows read): seconds, peak GiB, and disk (work database, largest spill,
+  published files).
+
+Run it alone (`flock /work/bench.lock python benchmarks/bench_pipeline.py ...` on a shared machine).
 """
 
 import argparse
-import datetime as dt
+import codecs
+import contextlib
+import importlib.util
+import json
 import os
+import re
 import resource
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from aidmatch.data_samples.generate import generate
-from aidmatch.pipelines.cli import main as aidmatch_main
-from aidmatch.sources.encoding import HEAD_BYTES, detect_encoding
+from aidmatch.sources.tables import SOURCES
 
-STAGES = {
-    "ingest": ("ingest",),
-    "link": ("link_persons",),
-    "facts": ("facts_persons",),
-    "lists": ("build_lists",),
-    "export": ("published_outputs",),
+AS_OF = "2026-11-22"
+STAGES = {  # the stage a step belongs to
+    "ingest": "ingest",
+    "link_persons": "link",
+    "facts_persons": "facts",
+    "build_lists": "lists",
+    "published_outputs": "export",
 }
+GIB = 2**30
+PYTHON_GIB = 1.5  # what a run holds beside DuckDB's memory_limit: interpreter, Dagster, a lookup batch, xlsx
+_STEP = re.compile(r"^\S+ +(▶|✓|✗) (\S+)")
+_TICKS = os.sysconf("SC_CLK_TCK")
+_BENCH = Path(__file__).resolve()
 
 
-def bare_scan_seconds(world: Path) -> tuple[float, float]:
-    """DuckDB loading every UTF-8 CSV of the world into an in-memory table, nothing else done, and the
-    share of the CSV bytes those files are (DuckDB alone cannot decode the GB18030 ones; see
-    bench_readers.py for them)."""
+@dataclass
+class Stage:
+    name: str
+    wall: float = 0.0
+    cpu: float = 0.0
+    peak: int = 0  # bytes
+
+
+@dataclass
+class RunFigures:
+    label: str
+    exit_code: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    peak: int = 0
+    rows: int = 0  # rows read, every source
+    insured: int = 0  # si_persons rows read
+    stages: dict[str, Stage] = field(default_factory=dict)
+    work_bytes: int = 0
+    spill_bytes: int = 0  # the largest the spill folder was
+    output_bytes: int = 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+def _peak_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_peak(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # the kernel resets VmHWM to the current RSS
+
+
+def _size(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _watch_spill(work: Path, figures: RunFigures, done: threading.Event) -> None:
+    while not done.wait(1.0):
+        for spill in work.glob("*/*.tmp"):
+            with contextlib.suppress(FileNotFoundError):  # DuckDB removes spill files as it goes
+                figures.spill_bytes = max(figures.spill_bytes, _size(spill))
+
+
+def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> RunFigures:
+    """`aidmatch run` on `input_root` in a child process, watched stage by stage."""
+    folder = root / "runs" / label
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "dagster_home").mkdir(parents=True)
+    command = [str(Path(sys.executable).with_name("aidmatch")), "run", "--input", str(input_root)]
+    command += ["--output", str(folder / "out"), "--work-dir", str(folder / "work"), "--as-of", AS_OF]
+    command += ["--config", str(config)] if config else []
+    env = os.environ | {"DAGSTER_HOME": str(folder / "dagster_home"), "PYTHONUNBUFFERED": "1"}
+    figures = RunFigures(label)
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch_spill, args=(folder / "work", figures, done), daemon=True)
+    watcher.start()
+    opened: dict[str, tuple[float, float]] = {}
+    outside = 0  # peak RSS before the first step and between steps
+    with open(folder / "terminal.txt", "w") as log:
+        for line in child.stdout:
+            log.write(line)
+            match = _STEP.match(line)
+            if not match:
+                continue
+            mark, step = match.groups()
+            now, cpu = time.perf_counter(), _cpu_seconds(child.pid)
+            if mark == "▶":
+                outside = max(outside, _peak_rss(child.pid))
+                _reset_peak(child.pid)
+                opened[step] = (now, cpu)
+            elif step in opened:
+                stage = figures.stages.setdefault(STAGES.get(step, step), Stage(STAGES.get(step, step)))
+                began, cpu_began = opened.pop(step)
+                stage.wall += now - began
+                stage.cpu += cpu - cpu_began
+                stage.peak = max(stage.peak, _peak_rss(child.pid))
+                _reset_peak(child.pid)
+    _, status, usage = os.wait4(child.pid, 0)
+    done.set()
+    figures.exit_code = os.waitstatus_to_exitcode(status)
+    figures.wall = time.perf_counter() - started
+    figures.cpu = usage.ru_utime + usage.ru_stime
+    figures.peak = max([outside, *(s.peak for s in figures.stages.values())])
+    manifest = folder / "out" / AS_OF / "manifest.json"
+    if manifest.is_file():
+        inputs = json.loads(manifest.read_text())["inputs"]
+        figures.rows = sum(section["rows_read"] for section in inputs.values())
+        figures.insured = inputs["si_persons"]["rows_read"]
+    figures.work_bytes = _size(folder / "work")
+    figures.output_bytes = _size(folder / "out")
+    return figures
+
+
+# --- the floor -------------------------------------------------------------------------------------------
+
+
+def _transcode(path: Path, pipe: str) -> None:
+    """Stream a GB18030 file into `pipe` as UTF-8, chunk by chunk (what any reader of such a file pays)."""
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    with open(path, "rb") as source, open(pipe, "wb") as target:
+        while chunk := source.read(1 << 24):
+            target.write(decoder.decode(chunk).encode("utf-8"))
+        target.write(decoder.decode(b"", final=True).encode("utf-8"))
+
+
+def floor(input_root: Path) -> dict[str, float]:
+    """A bare DuckDB scan of every CSV/TXT file of the world into a table; GB18030 ones through a pipe."""
+    from aidmatch.sources.encoding import HEAD_BYTES, detect_encoding
+
     con = duckdb.connect()
-    started, read_bytes, all_bytes = time.perf_counter(), 0, 0
-    for number, path in enumerate(sorted(world.glob("*/*.csv"))):
-        all_bytes += path.stat().st_size
-        if detect_encoding(path.read_bytes()[:HEAD_BYTES]) == "gb18030":
-            continue
-        read_bytes += path.stat().st_size
-        con.execute(
-            f"CREATE TABLE t{number} AS SELECT * FROM read_csv('{path}', all_varchar = true, "
-            "null_padding = true, strict_mode = false)"
+    files = sorted(p for p in input_root.rglob("*") if p.suffix.lower() in (".csv", ".txt"))
+    workbooks = sum(p.stat().st_size for p in input_root.rglob("*") if p.suffix.lower() in (".xlsx", ".xls"))
+    figures = {"utf8_seconds": 0.0, "gb18030_seconds": 0.0, "utf8_bytes": 0, "gb18030_bytes": 0}
+    scratch = Path(tempfile.mkdtemp())
+    try:
+        for number, path in enumerate(files):
+            with open(path, "rb") as handle:
+                encoding = detect_encoding(handle.read(HEAD_BYTES))
+            delimiter = "\\t" if path.suffix.lower() == ".txt" else ","
+            scan = (
+                f"CREATE TABLE t{number} AS SELECT * FROM read_csv('{{}}', all_varchar = true, header = false, "
+                f"delim = '{delimiter}', null_padding = true, strict_mode = false, ignore_errors = true)"
+            )
+            started = time.perf_counter()
+            if encoding == "gb18030":
+                pipe = str(scratch / f"pipe{number}")
+                os.mkfifo(pipe)
+                writer = threading.Thread(target=_transcode, args=(path, pipe))
+                writer.start()
+                con.execute(scan.format(pipe))
+                writer.join()
+                figures["gb18030_seconds"] += time.perf_counter() - started
+                figures["gb18030_bytes"] += path.stat().st_size
+            else:
+                con.execute(scan.format(path))
+                figures["utf8_seconds"] += time.perf_counter() - started
+                figures["utf8_bytes"] += path.stat().st_size
+            con.execute(f"DROP TABLE t{number}")  # the floor is the scan, not holding a province in memory
+    finally:
+        shutil.rmtree(scratch)
+    figures["workbook_bytes"] = workbooks
+    return figures
+
+
+def measure_floor(input_root: Path) -> dict[str, float]:
+    """`floor` in a child process (its own memory and threads); the floor is its scans' seconds."""
+    out = subprocess.run(
+        [sys.executable, str(_BENCH), "--floor-of", str(input_root)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    figures["seconds"] = figures["utf8_seconds"] + figures["gb18030_seconds"]
+    return figures
+
+
+# --- worlds, contention, Splink ----------------------------------------------------------------------------
+
+
+def _python_module(*arguments: str) -> None:
+    subprocess.run([sys.executable, "-m", *arguments], check=True)
+
+
+def city_world(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    if args.city_input:
+        return args.city_input, args.city_truth
+    world = args.root / "city"
+    if not (world / "input").is_dir():
+        _python_module("aidmatch.data_samples.generate", "--persons", str(args.persons), "--seed", "11",
+                       "--as-of", AS_OF, "--out", str(world))  # fmt: skip
+    return world / "input", world / "truth"
+
+
+def province_world(args: argparse.Namespace) -> Path:
+    world = args.root / "province"
+    if not (world / "cities").is_dir():
+        _python_module("aidmatch.data_samples.province", "--cities", str(args.cities), "--persons",
+                       str(args.persons), "--seed", "11", "--as-of", AS_OF, "--out", str(world))  # fmt: skip
+    if not (world / "input").is_dir():
+        from aidmatch.data_samples.province import as_one_input
+
+        as_one_input(world / "cities", world / "input.partial")
+        (world / "input.partial").rename(world / "input")
+    return world / "input"
+
+
+def busy_processes(count: int) -> list[subprocess.Popen]:
+    """Processes that compete for the cores: a tight loop each."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+def contended(input_root: Path, args: argparse.Namespace) -> RunFigures:
+    """The city's run again, beside two busy processes competing for the cores."""
+    competitors = busy_processes(2)
+    try:
+        figures = run_world("city_contended", input_root, args.root, args.config)
+        figures.label = "city, two busy processes beside it"
+    finally:
+        for process in competitors:
+            process.send_signal(signal.SIGTERM)
+            process.wait()
+    shutil.rmtree(args.root / "runs" / "city_contended", ignore_errors=True)
+    return figures
+
+
+def _evaluate_linking():  # noqa: ANN202 - the module beside this one
+    spec = importlib.util.spec_from_file_location("evaluate_linking", _BENCH.with_name("evaluate_linking.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def splink(database: Path, truth: Path) -> dict[str, float]:
+    """Splink on the city's staged identities — one row per distinct (ID, name, birth date, sex), as our
+    linker works on profiles; 10M contribution rows would give its EM training billions of pairs — with
+    the pairwise precision, recall and F1 of both linkers' record clusters against the truth."""
+    evaluate = _evaluate_linking()
+    con = duckdb.connect(str(database))
+    identity = "hash(id_norm, name, birth_date, sex)::VARCHAR"
+    con.execute(
+        "CREATE OR REPLACE TABLE record_identity AS "
+        + " UNION ALL ".join(
+            f"SELECT source_record, {identity} AS unique_id, id_norm, name, birth_date, sex FROM staged_{s}"
+            for s in SOURCES
         )
-    return time.perf_counter() - started, read_bytes / all_bytes
+    )
+    profiles = (
+        "SELECT unique_id, any_value(id_norm) AS id_norm, any_value(name) AS name, "
+        "any_value(birth_date) AS birth_date, any_value(sex) AS sex FROM record_identity GROUP BY unique_id"
+    )
+    (identities,) = con.execute(f"SELECT count(*) FROM ({profiles})").fetchall()[0]
+    seconds = evaluate.run_splink(con, profiles)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    con.execute(
+        "CREATE OR REPLACE TABLE splink_clusters AS SELECT r.source_record, c.cluster_id "
+        "FROM record_identity AS r JOIN splink_clusters AS c ON c.source_record = r.unique_id"
+    )
+    evaluate.load_truth(con, truth)
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW ours_clusters AS SELECT source_record, person_id AS cluster_id "
+        "FROM core_person_links WHERE person_id IS NOT NULL"
+    )
+    scores = {
+        "identities": identities,
+        "splink_seconds": seconds,
+        "splink_cpu": usage.ru_utime + usage.ru_stime,  # the process, its start and the copy's tables too
+        "splink_peak_gib": usage.ru_maxrss / 2**20,
+    }
+    for name in ("ours", "splink"):
+        precision, recall, f1 = evaluate.pairwise_scores(con, f"{name}_clusters")
+        scores |= {f"{name}_precision": precision, f"{name}_recall": recall, f"{name}_f1": f1}
+    return scores
+
+
+def splink_beside(database: Path, truth: Path) -> dict[str, float]:
+    """`splink` on a copy of a run's database, in a child process of its own (its peak RSS is Splink's,
+    taken before the truth is loaded to score it)."""
+    copy = database.with_name("splink.duckdb")
+    shutil.copyfile(database, copy)
+    try:
+        out = subprocess.run(
+            [sys.executable, str(_BENCH), "--splink-of", str(copy), "--truth", str(truth)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        copy.unlink(missing_ok=True)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# --- the report --------------------------------------------------------------------------------------------
+
+
+def memory_budget(config: Path | None) -> tuple[str, float]:
+    """The configured `database.memory_limit` and the budget of a run's RSS it sets (GiB): the limit plus
+    what the Python side holds whatever the extracts' size (docs/scaling.md section 1)."""
+    from aidmatch.settings import load_settings
+
+    limit = load_settings(config).database.memory_limit
+    number, unit = re.match(r"\s*([\d.]+)\s*([A-Za-z]+)", limit).groups()
+    factor = {"b": 2**-30, "kb": 1e3 / GIB, "mb": 1e6 / GIB, "gb": 1e9 / GIB, "tb": 1e12 / GIB,
+              "kib": 2**-20, "mib": 2**-10, "gib": 1, "tib": 2**10}[unit.lower()]  # fmt: skip
+    return limit, float(number) * factor + PYTHON_GIB
+
+
+def print_run(figures: RunFigures, config: Path | None) -> None:
+    limit, budget = memory_budget(config)
+    within = "within" if figures.peak / GIB <= budget else "OVER"
+    print(
+        f"\n{figures.label}: exit {figures.exit_code}, {figures.rows:,} rows read ({figures.insured:,} insured "
+        f"persons); wall {figures.wall:.1f} s, CPU {figures.cpu:.1f} s, peak RSS {figures.peak / GIB:.2f} GiB "
+        f"({within} the budget of {budget:.1f} GiB: memory_limit {limit} + {PYTHON_GIB} GiB)"
+    )
+    load = os.getloadavg()
+    print(
+        f"  load average at its end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (1, 5, 15 min) on {os.cpu_count()} CPUs"
+    )
+    print(f"  {'stage':8} {'wall s':>8} {'CPU s':>8} {'peak GiB':>9} {'k rows/s':>9}")
+    for stage in figures.stages.values():
+        rate = figures.rows / stage.wall / 1000 if stage.wall else 0
+        print(f"  {stage.name:8} {stage.wall:8.1f} {stage.cpu:8.1f} {stage.peak / GIB:9.2f} {rate:9.0f}")
+    print(
+        f"  disk: work database {figures.work_bytes / GIB:.2f} GiB, largest spill {figures.spill_bytes / GIB:.2f} "
+        f"GiB, published {figures.output_bytes / GIB:.2f} GiB"
+    )
+
+
+def print_splink(figures: RunFigures, scores: dict[str, float]) -> None:
+    link = figures.stages["link"]
+    print(
+        f"  linking beside Splink 5 on the same staged records ({scores['identities']:,} distinct identities for "
+        f"Splink):\n"
+        f"    {'':8} {'wall s':>8} {'CPU s':>8} {'peak GiB':>9} {'precision':>10} {'recall':>8} {'F1':>8}\n"
+        f"    {'ours':8} {link.wall:8.1f} {link.cpu:8.1f} {link.peak / GIB:9.2f} {scores['ours_precision']:10.5f} "
+        f"{scores['ours_recall']:8.5f} {scores['ours_f1']:8.5f}\n"
+        f"    {'splink':8} {scores['splink_seconds']:8.1f} {scores['splink_cpu']:8.1f} {scores['splink_peak_gib']:9.2f} "
+        f"{scores['splink_precision']:10.5f} {scores['splink_recall']:8.5f} {scores['splink_f1']:8.5f}"
+    )
+
+
+def print_floor(label: str, figures: RunFigures, bare: dict[str, float]) -> None:
+    text = bare["utf8_bytes"] + bare["gb18030_bytes"]
+    print(
+        f"  floor ({label}): {bare['seconds']:.1f} s — DuckDB scan of the UTF-8 files {bare['utf8_seconds']:.1f} s, "
+        f"GB18030 files transcoded in a stream and scanned {bare['gb18030_seconds']:.1f} s "
+        f"({bare['gb18030_bytes'] / text:.0%} of the text bytes); workbooks, not in it, are "
+        f"{bare['workbook_bytes'] / (text + bare['workbook_bytes']):.1%} of the bytes"
+    )
+    print(f"  ours: {figures.wall / bare['seconds']:.1f}× the floor")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--persons", type=int, default=1_000_000)
-    parser.add_argument("--world", type=Path, default=Path("benchmarks/.data/city"))
-    parser.add_argument("--as-of", default="2026-11-22")
+    parser.add_argument("--root", type=Path, default=Path("/work/bench/scale"))
+    parser.add_argument("--city-input", type=Path, help="an existing city's input folder (else generated)")
+    parser.add_argument("--city-truth", type=Path, help="its truth folder, for --splink")
+    parser.add_argument("--persons", type=int, default=1_000_000, help="people per city")
+    parser.add_argument("--cities", type=int, default=10, help="cities in the province")
+    parser.add_argument("--worlds", nargs="+", default=["city", "province"], choices=["city", "province"])
+    parser.add_argument(
+        "--contended", action="store_true", help="also run the city beside two busy processes"
+    )
+    parser.add_argument("--splink", action="store_true", help="also run Splink beside our linker on the city")
+    parser.add_argument("--config", type=Path, help="aidmatch configuration for the runs (e.g. memory_limit)")
+    parser.add_argument("--keep", action="store_true", help="keep the runs' folders under ROOT/runs")
+    parser.add_argument("--floor-of", type=Path, help=argparse.SUPPRESS)  # the child that measures the floor
+    parser.add_argument("--splink-of", type=Path, help=argparse.SUPPRESS)  # the child that runs Splink
+    parser.add_argument("--truth", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not (args.world / "input").is_dir():
-        started = time.perf_counter()
-        generate(persons=args.persons, seed=1, as_of=dt.date.fromisoformat(args.as_of), out=args.world)
-        print(f"generated {args.persons:,} persons in {time.perf_counter() - started:.1f} s")
-    with tempfile.TemporaryDirectory() as scratch:
-        started = time.perf_counter()
-        code = aidmatch_main(
-            [
-                "run",
-                "--input",
-                str(args.world / "input"),
-                "--output",
-                f"{scratch}/out",
-                "--as-of",
-                args.as_of,
-                "--work-dir",
-                f"{scratch}/work",
-            ]
+    if args.floor_of:
+        print(json.dumps(floor(args.floor_of)))
+        return
+    if args.splink_of:
+        print(json.dumps(splink(args.splink_of, args.truth)))
+        return
+    inputs = {}
+    if "city" in args.worlds:
+        inputs["city"], truth = city_world(args)
+    if "province" in args.worlds:
+        inputs["province"] = province_world(args)
+    load = os.getloadavg()
+    print(f"load average before the runs: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")
+    results: dict[str, RunFigures] = {}
+    for label, input_root in inputs.items():
+        figures = run_world(label, input_root, args.root, args.config)
+        results[label] = figures
+        print_run(figures, args.config)
+        print_floor(label, figures, measure_floor(input_root))
+        if label == "city" and args.contended:  # before the province: the city's figures come first
+            print_run(contended(input_root, args), args.config)
+        if label != "city" and not args.keep:
+            shutil.rmtree(args.root / "runs" / label, ignore_errors=True)
+    if {"city", "province"} <= results.keys():
+        city, province = results["city"], results["province"]
+        print(
+            f"\ngrowth city → province: records ×{province.rows / city.rows:.1f}, wall ×{province.wall / city.wall:.1f},"
+            f" CPU ×{province.cpu / city.cpu:.1f}, peak RSS ×{province.peak / city.peak:.2f}"
         )
-        wall = time.perf_counter() - started
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    from dagster import DagsterInstance
-
-    with DagsterInstance.get() as instance:
-        run = instance.get_runs(limit=1)[0]
-        steps = instance.get_run_step_stats(run.run_id)
-    print(
-        f"\nexit code {code}; wall {wall:.1f} s; peak RSS {peak_gib:.2f} GiB (DAGSTER_HOME={os.environ['DAGSTER_HOME']})"
-    )
-    for stage, prefixes in STAGES.items():
-        seconds = sum(
-            (s.end_time or 0) - (s.start_time or 0) for s in steps if s.step_key.startswith(prefixes)
-        )
-        print(f"  {stage:8} {seconds:6.1f} s")
-    seconds, share = bare_scan_seconds(args.world / "input")
-    print(
-        f"  bare DuckDB read_csv into a table of the UTF-8 CSV files ({share:.0%} of CSV bytes): {seconds:.1f} s"
-    )
+    for figures in results.values():
+        million = figures.insured / 1e6
+        if million:
+            print(
+                f"per million insured persons ({figures.label}): {figures.wall / million:.0f} s wall, "
+                f"{figures.cpu / million:.0f} s CPU, work database {figures.work_bytes / GIB / million:.2f} GiB, "
+                f"spill {figures.spill_bytes / GIB / million:.2f} GiB, published {figures.output_bytes / GIB / million:.2f} GiB"
+            )
+    if "city" in results:  # Splink last: the longest to wait for, on the city's run kept until now
+        city_run = args.root / "runs" / "city"
+        if args.splink and truth:
+            print("\ncity:")
+            print_splink(results["city"], splink_beside(city_run / "work" / AS_OF / "aidmatch.duckdb", truth))
+        if not args.keep:
+            shutil.rmtree(city_run, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -333,9 +333,10 @@ def pairwise_scores(
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
-def run_splink(con: duckdb.DuckDBPyConnection) -> float:
-    """Splink 5 (DuckDB backend) on the staged identity columns; `splink_clusters(source_record,
-    cluster_id)` at match probability 0.9. Returns seconds."""
+def run_splink(con: duckdb.DuckDBPyConnection, input_sql: str | None = None) -> float:
+    """Splink 5 (DuckDB backend) on the staged identity columns — or on `input_sql`'s rows (`unique_id,
+    id_norm, name, birth_date, sex`) —; `splink_clusters(source_record, cluster_id)` (`source_record` being
+    the `unique_id`) at match probability 0.9. Returns seconds."""
     import splink.comparison_library as cl
     from splink import Linker, SettingsCreator, block_on
     from splink.backends.duckdb import DuckDBAPI
@@ -344,7 +345,7 @@ def run_splink(con: duckdb.DuckDBPyConnection) -> float:
     union = " UNION ALL ".join(
         f"SELECT source_record AS unique_id, id_norm, name, birth_date, sex FROM staged_{s}" for s in SOURCES
     )
-    con.execute(f"CREATE OR REPLACE TABLE splink_input AS {union}")
+    con.execute(f"CREATE OR REPLACE TABLE splink_input AS {input_sql or union}")
     settings = SettingsCreator(
         link_type="dedupe_only",
         comparisons=[

@@ -127,7 +127,7 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
     RowRule(
         "id_legacy_15",
         "15位旧身份证号已升位",
-        "id_valid AND length(regexp_replace(id_raw, '\\s', '', 'g')) = 15",
+        "id_valid AND id_legacy",
         "id_raw",
         "15位旧身份证号，已按国标升为18位；记录保留 / legacy 15-digit ID converted to 18 digits; kept",
         field="身份证号",

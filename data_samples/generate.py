@@ -19,7 +19,7 @@ import polars as pl
 
 from aidmatch.data_samples import expected
 from aidmatch.data_samples.defects import damage
-from aidmatch.data_samples.world import build_world
+from aidmatch.data_samples.world import World, build_world
 from aidmatch.data_samples.writers import write_source
 
 PERSON_COLUMNS = (
@@ -49,35 +49,52 @@ def generate(
     """Build the world, write its extracts and truth under `out`; return the data rows written per source.
     `defect_scale` multiplies every defect rate; `housemate_rate` types a housemate's ID on that share of
     the 低保 rows (see `defects.damage`)."""
+    world = build_world(persons, seed, as_of)
+    return write_world(world, seed, out, defect_scale=defect_scale, housemate_rate=housemate_rate)
+
+
+def write_world(
+    world: World,
+    seed: int,
+    out: Path,
+    truth: bool = True,
+    defect_scale: float = 1.0,
+    housemate_rate: float = 0.0,
+) -> dict[str, int]:
+    """Write a built world's extracts under `out/input` and, unless `truth` is false, its truth under
+    `out/truth`; return the data rows written per source."""
     for sub in ("input", "truth"):
         shutil.rmtree(out / sub, ignore_errors=True)
-    (out / "truth").mkdir(parents=True)
-    world = build_world(persons, seed, as_of)
+    (out / "input").mkdir(parents=True)
     rng = np.random.default_rng([seed, 1])
-    counts, truth, written = {}, [], {}
-    for source, records in world.records.items():
+    counts, records, written = {}, [], {}
+    for source, clean in world.records.items():
         rows = write_source(
-            damage(records, source, rng, world.persons["person_id"], defect_scale, housemate_rate),
+            damage(clean, source, rng, world.persons["person_id"], defect_scale, housemate_rate),
             source,
             out / "input",
             rng,
-            as_of,
+            world.as_of,
         )
         counts[source] = rows.height
-        truth.append(
-            rows.select(
-                pl.lit(source).alias("source"),
-                "source_record",
-                pl.col("person_id").alias("true_person_id"),
-                *RECORD_COLUMNS[3:],
+        if truth:
+            records.append(
+                rows.select(
+                    pl.lit(source).alias("source"),
+                    "source_record",
+                    pl.col("person_id").alias("true_person_id"),
+                    *RECORD_COLUMNS[3:],
+                )
             )
-        )
         if source == "unemployment":
             written[source] = rows
-    no_empty_text = pl.col(pl.String).replace("", None)  # an empty cell, not a quoted ""
-    world.persons.select(PERSON_COLUMNS).with_columns(no_empty_text).write_csv(out / "truth" / "persons.csv")
-    pl.concat(truth).with_columns(no_empty_text).write_csv(out / "truth" / "records.csv")
-    expected.write_expected(world, written["unemployment"], out / "truth")
+    if truth:
+        (out / "truth").mkdir()
+        no_empty_text = pl.col(pl.String).replace("", None)  # an empty cell, not a quoted ""
+        persons = world.persons.select(PERSON_COLUMNS).with_columns(no_empty_text)
+        persons.write_csv(out / "truth" / "persons.csv")
+        pl.concat(records).with_columns(no_empty_text).write_csv(out / "truth" / "records.csv")
+        expected.write_expected(world, written["unemployment"], out / "truth")
     return counts
 
 

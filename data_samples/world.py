@@ -62,11 +62,32 @@ def employer_count(people: int) -> int:
     return max(10, people // 40)
 
 
-def build_world(n: int, seed: int, as_of: date) -> World:
-    """A city of about `n` people and the clean records of the five sources on `as_of`."""
+@dataclass(frozen=True)
+class CityOfProvince:
+    """A city of a province generated city by city (河北省's, `province.py`): its number (its prefecture in
+    GB/T 2260: 石家庄市 is 1301), which its districts' region codes — and so its people's IDs and its 户编号 —
+    carry, and the citizen IDs the earlier cities' people hold (no two people share one)."""
+
+    number: int
+    taken: pl.Series
+
+    def region(self, district_code: str) -> str:
+        """A district's region code in this city: 110105 (朝阳区 in the one-city world) -> 130105."""
+        return f"13{self.number:02d}{district_code[4:]}"
+
+
+def _district_codes(districts: np.ndarray, city: CityOfProvince | None) -> np.ndarray:
+    """The region code of each district: the one-city world's, or this city's of the province."""
+    codes = [pools.DISTRICTS[d][0] for d in districts]
+    return np.asarray([city.region(c) for c in codes] if city else codes, dtype=object)
+
+
+def build_world(n: int, seed: int, as_of: date, city: CityOfProvince | None = None) -> World:
+    """A city of about `n` people and the clean records of the five sources on `as_of`; `city` when it is
+    one of a province's."""
     rng = np.random.default_rng(seed)
-    households, members = _households(rng, max(8, round(0.031 * n)), as_of)
-    persons = _persons(rng, n, members, as_of)
+    households, members = _households(rng, max(8, round(0.031 * n)), as_of, city)
+    persons = _persons(rng, n, members, as_of, city)
     persons = _statuses(rng, persons, households, as_of)
     cards = _cards(rng, persons, as_of)
     records = {
@@ -79,11 +100,13 @@ def build_world(n: int, seed: int, as_of: date) -> World:
     return World(as_of, persons, records)
 
 
-def _households(rng: np.random.Generator, count: int, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _households(
+    rng: np.random.Generator, count: int, as_of: date, city: CityOfProvince | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """低保 households (one row each) and their members' demographic skeleton (one row each)."""
     district_index = rng.integers(0, len(pools.DISTRICTS), count)
     districts = np.asarray(list(pools.DISTRICTS), dtype=object)[district_index]
-    district_code = np.asarray([code for code, _ in pools.DISTRICTS.values()], dtype=object)[district_index]
+    district_code = _district_codes(districts, city)
     urban = rng.random(count) < 0.6
     marginal = rng.random(count) < 0.25
     kind = np.where(urban, "城市", "农村").astype(object) + np.where(marginal, "低保边缘", "低保").astype(
@@ -142,7 +165,9 @@ def _ages(rng: np.random.Generator, size: int) -> np.ndarray:
     return rng.uniform(bands[band, 0], bands[band, 1])
 
 
-def _persons(rng: np.random.Generator, n: int, members: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def _persons(
+    rng: np.random.Generator, n: int, members: pl.DataFrame, as_of: date, city: CityOfProvince | None
+) -> pl.DataFrame:
     """Everybody: household members first, then the rest, with unique true IDs and the near-miss pairs."""
     m = members.height
     rest = max(n - m, 200)
@@ -165,7 +190,7 @@ def _persons(rng: np.random.Generator, n: int, members: pl.DataFrame, as_of: dat
         + "·"
         + pick(rng, pools.MINORITY_PARTS, minority.sum())
     )
-    city_code = np.array([pools.DISTRICTS[d][0] for d in district], dtype=object)
+    city_code = _district_codes(district, city)
     region = np.where(rng.random(total) < 0.55, city_code, pick(rng, pools.OTHER_REGIONS, total))
     region[:m] = np.where(members["role"].to_numpy() == "child", city_code[:m], region[:m])
     region[minority] = pick(rng, pools.MINORITY_REGIONS, minority.sum())
@@ -202,7 +227,7 @@ def _persons(rng: np.random.Generator, n: int, members: pl.DataFrame, as_of: dat
         ]  # fmt: skip
     )
     return (
-        _unique_ids(rng, frame)
+        _unique_ids(rng, frame, city.taken if city else None)
         .with_columns(
             sex=pl.when("male").then(pl.lit("男")).otherwise(pl.lit("女")),
             phone=pl.Series(rng.integers(13_000_000_000, 19_999_999_999, total)).cast(pl.String),
@@ -266,13 +291,17 @@ def _near_misses(rng, candidates, surname, given, male, birth, region, sequence,
         near_miss[rows] = label
 
 
-def _unique_ids(rng: np.random.Generator, frame: pl.DataFrame) -> pl.DataFrame:
-    """Compute true IDs, redrawing the sequence of later duplicates until every ID is unique."""
+def _unique_ids(rng: np.random.Generator, frame: pl.DataFrame, taken: pl.Series | None) -> pl.DataFrame:
+    """Compute true IDs, redrawing the sequence of later duplicates, and of IDs already `taken` by another
+    city, until every ID is unique."""
     while True:
         frame = frame.with_columns(
             person_id=citizen_id(pl.col("region"), pl.col("birth_date"), pl.col("sequence"))
         )
-        clash = (~frame["person_id"].is_first_distinct()).to_numpy()
+        clash = ~frame["person_id"].is_first_distinct()
+        if taken is not None:
+            clash |= frame["person_id"].is_in(taken.implode())
+        clash = clash.to_numpy()
         if not clash.any():
             return frame
         redraw = 2 * rng.integers(0, 490, clash.sum()) + np.where(frame["male"].to_numpy()[clash], 1, 2)

@@ -20,6 +20,7 @@ import shlex
 import shutil
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -194,19 +195,24 @@ def run(args: argparse.Namespace) -> int:
     input_root = (args.input or Path(settings.paths.input_root)).resolve()
     output_root = (args.output or Path(settings.paths.output_root)).resolve()
     if not input_root.is_dir():
+        holds = (
+            f"a folder per city ({', '.join(settings.province.cities)}), each holding"
+            if settings.province.enabled
+            else "the source folders"
+        )
         print(
-            f"aidmatch: the input folder {input_root} does not exist. It must hold the source folders "
+            f"aidmatch: the input folder {input_root} does not exist. It must hold {holds} "
             "unemployment/, dibao/, disability/, si_persons/ and si_contributions/.",
             file=sys.stderr,
         )
         return 2
-    from aidmatch.assets.partitions import as_of_partitions
+    from aidmatch.assets.partitions import days
     from aidmatch.pipelines.definitions import nightly_job_def
     from aidmatch.pipelines.jobs import run_tags
 
     today = dt.datetime.now(BUREAU_TIMEZONE).date()
     as_of = args.as_of or today.isoformat()
-    first = as_of_partitions.start.date()
+    first = days.start.date()
     if not first <= dt.date.fromisoformat(as_of) <= today:
         print(
             f"aidmatch: --as-of {as_of} is outside the dates a run can be for: {first} "
@@ -227,29 +233,76 @@ def run(args: argparse.Namespace) -> int:
         ),
     }
     say(f"aidmatch: as-of {as_of}, input {input_root}, output {output_root}")
+    tags = run_tags(as_of, str(input_root), str(output_root), "aidmatch run") | _launched_by()
+    if settings.province.enabled:
+        return _run_province(settings, as_of, resource_config, tags, output_root, args.config)
     with open_instance(settings, as_of) as instance:
-        result = dg.execute_job(
-            dg.reconstructable(nightly_job_def),
-            instance=instance,
-            run_config={"resources": {"aidmatch": {"config": resource_config}}, "loggers": {"progress": {}}},
-            tags=run_tags(as_of, str(input_root), str(output_root), "aidmatch run") | _launched_by(),
-            raise_on_error=False,
-        )
-    if not result.success and (busy := busy_message(result)):
-        say(f"aidmatch: {busy}", sys.stderr)
-        return 1
+        result = _execute(nightly_job_def, instance, resource_config, tags)
     if not result.success:
-        say(f"\naidmatch: the run for {as_of} failed (run id {result.run_id}):", sys.stderr)
-        print(failure_explanation(result), file=sys.stderr)
-        print(
-            "Nothing was published for this as-of date; the last good output is untouched. "
-            f"The quarantine rows and check details are in the Dagster UI: {ui_hint(args.config)}",
-            file=sys.stderr,
-        )
-        return 1
+        return _failed(result, f"the run for {as_of}", args.config)
     say(
         f"\naidmatch: done. Lists in {output_root / as_of}/ ; run {result.run_id} is in the Dagster UI: "
         f"{ui_hint(args.config)}"
+    )
+    return 0
+
+
+def _execute(
+    job_def: Callable[[], dg.JobDefinition],
+    instance: dg.DagsterInstance,
+    resource_config: dict[str, object],
+    tags: dict[str, str],
+) -> dg.JobExecutionResult:
+    """Execute a job of the code location (reconstructable: the multiprocess executor re-creates it in
+    each step's process) with the folders in the resource's run config."""
+    return dg.execute_job(
+        dg.reconstructable(job_def),
+        instance=instance,
+        run_config={"resources": {"aidmatch": {"config": resource_config}}, "loggers": {"progress": {}}},
+        tags=tags,
+        raise_on_error=False,
+    )
+
+
+def _failed(result: dg.JobExecutionResult, what: str, config: Path | None) -> int:
+    """Say why a run did not succeed (another run holds its folders, or what failed and what to do); 1."""
+    if busy := busy_message(result):
+        say(f"aidmatch: {busy}", sys.stderr)
+        return 1
+    say(f"\naidmatch: {what} failed (run id {result.run_id}):", sys.stderr)
+    print(failure_explanation(result), file=sys.stderr)
+    print(
+        "Nothing was published for this as-of date; the last good output is untouched. "
+        f"The quarantine rows and check details are in the Dagster UI: {ui_hint(config)}",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _run_province(
+    settings: Settings,
+    as_of: str,
+    resource_config: dict[str, object],
+    tags: dict[str, str],
+    output_root: Path,
+    config: Path | None,
+) -> int:
+    """A province's night on this machine: every city's intake, then — every city's person index being
+    in — every city's lists, one run after the other (the schedule and sensor do the same through the
+    daemon, wherever the run launcher puts the runs)."""
+    from aidmatch.pipelines.definitions import intake_job_def, lists_job_def
+    from aidmatch.pipelines.province import city_tags
+
+    with open_instance(settings, as_of) as instance:
+        for half, job_def in (("intake", intake_job_def), ("lists", lists_job_def)):
+            for city in settings.province.cities:
+                say(f"aidmatch: {city}, {half}")
+                result = _execute(job_def, instance, resource_config, city_tags(tags, as_of, city))
+                if not result.success:
+                    return _failed(result, f"the {half} of {city} for {as_of}", config)
+    say(
+        f"\naidmatch: done. Lists in {output_root}/<city>/{as_of}/ for {', '.join(settings.province.cities)}; "
+        f"the runs are in the Dagster UI: {ui_hint(config)}"
     )
     return 0
 

@@ -3,8 +3,10 @@
 `dagster-webserver`, `dagster-daemon` and `dagster dev` load `defs` from here (`-m
 aidmatch.pipelines.definitions`, or a workspace.yaml naming it); so does `aidmatch run`, which executes
 this `defs`'s job (`nightly_job_def`, reconstructable) with its folders in the run config of the resource.
-What the definitions are — the first partition, the schedule's time, whether failures are e-mailed —
-comes from the configuration in force when the module loads (`settings_in_force`: AIDMATCH_CONFIG or the
+In a province (`province.cities`) the nightly job gives way to the two jobs per city and night of
+`pipelines/province.py`, their schedule and sensor. What the definitions are — one node or a province,
+the first partition, the schedule's time, whether failures are e-mailed — comes from the configuration
+in force when the module loads (`settings_in_force`: AIDMATCH_CONFIG or the
 shipped default); tests may call `build_defs` with their own settings and resource.
 """
 
@@ -14,10 +16,19 @@ from aidmatch.assets.decisions import decisions
 from aidmatch.assets.ingest import ingest_assets
 from aidmatch.assets.linking import linked
 from aidmatch.assets.lists import facts_persons, lists
+from aidmatch.assets.province import province_assets
 from aidmatch.assets.publish import published_outputs
 from aidmatch.console import progress_logger
 from aidmatch.pipelines.alerts import alert_sensors
 from aidmatch.pipelines.jobs import nightly_job, nightly_schedule
+from aidmatch.pipelines.province import (
+    INTAKE_JOB,
+    LISTS_JOB,
+    intake_job,
+    lists_job,
+    province_lists_sensor,
+    province_schedule,
+)
 from aidmatch.resources import AidmatchResource
 from aidmatch.settings import Settings, settings_in_force
 
@@ -27,11 +38,15 @@ def build_defs(
 ) -> dg.Definitions:
     settings = settings or settings_in_force()
     resources = {"aidmatch": AidmatchResource()} | (resource_overrides or {})
+    jobs, schedules, sensors = [nightly_job], [nightly_schedule(settings)], alert_sensors(settings.alerts)
+    if settings.province.enabled:  # a province: two runs per city and night (pipelines/province.py)
+        jobs, schedules = [intake_job, lists_job], [province_schedule(settings)]
+        sensors = [*sensors, province_lists_sensor(settings)]
     return dg.Definitions(
-        assets=[*ingest_assets, decisions, linked, facts_persons, lists, published_outputs],
-        jobs=[nightly_job],
-        schedules=[nightly_schedule(settings)],
-        sensors=alert_sensors(settings.alerts),
+        assets=[*ingest_assets, decisions, linked, *province_assets, facts_persons, lists, published_outputs],
+        jobs=jobs,
+        schedules=schedules,
+        sensors=sensors,
         resources=resources,
         loggers={"progress": progress_logger},
         # Assets materialized from the UI outside the job too: one writer for the run's DuckDB file.
@@ -45,3 +60,13 @@ defs = build_defs()
 def nightly_job_def() -> dg.JobDefinition:
     """The code location's `aidmatch_nightly` job, for `dg.reconstructable` (`aidmatch run`)."""
     return defs.resolve_job_def("aidmatch_nightly")
+
+
+def intake_job_def() -> dg.JobDefinition:
+    """A province's `aidmatch_city_intake` job, for `dg.reconstructable` (`aidmatch run` in a province)."""
+    return defs.resolve_job_def(INTAKE_JOB)
+
+
+def lists_job_def() -> dg.JobDefinition:
+    """A province's `aidmatch_city_lists` job, for `dg.reconstructable` (`aidmatch run` in a province)."""
+    return defs.resolve_job_def(LISTS_JOB)

@@ -2,8 +2,8 @@
 
 What belongs here: reading one CSV into the raw table at DuckDB speed and numbering its rows as a
 text editor shows them. A thread splits the file into UTF-8 parts (`encoding.split_into_parts`,
-GB18030 transcoded) while others (one per core, `machine.py`) each read a part at a time on their own
-cursor. Each part is read
+GB18030 transcoded, by a process per core for a large file) while others (one per core, `machine.py`)
+each read a part at a time on their own cursor. Each part is read
 by one DuckDB thread and its rows numbered as they come (`row_number() OVER ()`), from the line the
 part starts on: the number is computed, never taken from the order rows end up in the table (a
 parallel insert does not keep file order). A part that yields fewer rows than it has lines has empty
@@ -13,13 +13,15 @@ lines, and each row numbered after the line breaks inside the fields of the rows
 
 import csv
 import io
+import multiprocessing
 import os
 import queue
 import re
 import shutil
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
@@ -28,8 +30,10 @@ import duckdb
 
 from aidmatch.sources.column_maps import SourceColumnMap
 from aidmatch.sources.encoding import (
+    CHUNK_BYTES,
     HEAD_BYTES,
     PART_BYTES,
+    PIECES_AHEAD,
     CsvPart,
     DecodeFailure,
     FileScan,
@@ -171,7 +175,8 @@ def _insert_parts(
 
     def split(directory: Path) -> FileScan:
         try:
-            return split_into_parts(path, encoding, directory, offer)
+            with _transcoders(encoding, path.stat().st_size, readers) as pool:
+                return split_into_parts(path, encoding, directory, offer, pool)
         finally:
             for _ in range(readers):
                 offer(None)
@@ -208,6 +213,17 @@ def _insert_parts(
                 file,
                 f"the file is not valid GB18030 from line {failure.line} (mixed encodings?). {_REEXPORT}",
             ) from None
+
+
+def _transcoders(encoding: str, size: int, cores: int) -> AbstractContextManager[Executor | None]:
+    """Processes that decode the pieces of a large GB18030 file in parallel, one per core: Python's codec
+    holds the interpreter lock, so threads would decode one piece at a time (and stall the normalizers of
+    the other source being staged). None for UTF-8, a file of a few pieces, or one core."""
+    if encoding.startswith("utf-8") or size <= PIECES_AHEAD * CHUNK_BYTES or cores < 2:
+        return nullcontext()
+    # Forked: the workers run the codec and nothing else, so the threads of this process are no concern,
+    # whereas a spawned worker would first run the main module of whatever program reads the file.
+    return ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork"))
 
 
 def remove_abandoned_parts(memory_dir: str | None) -> list[str]:

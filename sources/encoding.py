@@ -9,7 +9,9 @@ can be given a space in a part. Parsing CSV is `csv_reader.py`.
 
 import codecs
 import hashlib
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ CHUNK_BYTES = 1 << 24  # read, hash and decode unit
 # read ends in a part-filled row group); a transcoded file has parts half the size, so that reading
 # starts sooner beside the transcoder (Python, one core), which is then the slower side.
 PART_BYTES = 1 << 26
+PIECES_AHEAD = 4  # pieces of a file being transcoded by a pool of processes at once
 
 
 class DecodeFailure(Exception):
@@ -110,50 +113,93 @@ class CsvPart:
     lines: int
 
 
+def transcode(lines: bytes, encoding: str) -> bytes:
+    """Whole lines of a file in `encoding` as UTF-8. Module-level, so that a pool of processes can run it:
+    Python's codecs hold the interpreter lock, so only processes decode several pieces of a file at once."""
+    return lines.decode(encoding).encode("utf-8")
+
+
+def _utf8_pieces(
+    path: Path, encoding: str, scan: FileScan, pool: Executor | None
+) -> Iterator[tuple[bytes, int, int]]:
+    """The file as UTF-8, piece by piece in file order, each with the file's count of `"` before it and of
+    line breaks up to its end; `scan` is fed the original bytes. A UTF-8 file's pieces are its chunks.
+    Another encoding is cut into pieces of whole lines (a line break is one byte in GB18030, never part
+    of another character), decoded in `pool` — a few pieces in flight, so memory stays a few chunks — or
+    here when there is none. Raises DecodeFailure at the first line that is not valid in `encoding`."""
+    with open(path, "rb") as source:
+        if encoding.startswith("utf-8"):
+            while chunk := source.read(CHUNK_BYTES):
+                quotes = scan.quotes
+                scan.feed(chunk)
+                yield chunk, quotes, scan.lines
+            return
+        in_flight: deque[tuple[Future[bytes] | None, bytes, int, int]] = deque()
+
+        def decoded(
+            job: Future[bytes] | None, lines: bytes, lines_before: int, quotes: int
+        ) -> tuple[bytes, int, int]:
+            try:
+                text = transcode(lines, encoding) if job is None else job.result()
+            except UnicodeDecodeError as error:
+                raise DecodeFailure(encoding, lines_before + lines.count(b"\n", 0, error.start) + 1) from None
+            return text, quotes, lines_before + lines.count(b"\n")
+
+        rest = b""
+        while True:
+            chunk = source.read(CHUNK_BYTES)
+            if chunk:
+                data = rest + chunk
+                cut = data.rfind(b"\n") + 1
+                lines, rest = data[:cut], data[cut:]
+            else:
+                lines, rest = rest, b""  # the file's last line, with no line break after it
+            if lines:
+                before, quotes = scan.lines, scan.quotes
+                scan.feed(lines)
+                job = pool.submit(transcode, lines, encoding) if pool else None
+                in_flight.append((job, lines, before, quotes))
+            while in_flight and (len(in_flight) > (PIECES_AHEAD if pool else 0) or not chunk):
+                yield decoded(*in_flight.popleft())
+            if not chunk:
+                return
+
+
 def split_into_parts(
-    path: Path, encoding: str, directory: Path, deliver: Callable[[CsvPart], None]
+    path: Path,
+    encoding: str,
+    directory: Path,
+    deliver: Callable[[CsvPart], None],
+    pool: Executor | None = None,
 ) -> FileScan:
     """Copy a CSV file as UTF-8 part files into `directory`, hashing and counting lines on the way.
 
     Each part holds about PART_BYTES (half that when transcoded) and ends at a line break outside quotes,
     so that the parts can be read one by one, and several at once, while the next is being written:
-    `deliver` is called as each is complete. A GB18030 file is transcoded; a UTF-8 one is copied as it
-    is. Text goes to the part file as it is read, so a part that grows (a quote left open keeps it from
-    ending) takes room in `directory`, not in memory.
+    `deliver` is called as each is complete. A GB18030 file is transcoded — by the processes of `pool`,
+    several pieces at once, when one is given; a UTF-8 one is copied as it is. Text goes to the part
+    file as it is read, so a part that grows (a quote left open keeps it from ending) takes room in
+    `directory`, not in memory.
     Raises DecodeFailure at the first bytes that are not valid in `encoding`.
     """
     scan = FileScan()
-    decoder = None if encoding.startswith("utf-8") else codecs.getincrementaldecoder(encoding)()
-    part_bytes = PART_BYTES if decoder is None else PART_BYTES // 2
+    part_bytes = PART_BYTES if encoding.startswith("utf-8") else PART_BYTES // 2
     first_line, size = 1, 0  # of the part being written
     target = open(directory / "part1.csv", "wb")  # noqa: SIM115 (one part after the other; see finally)
     try:
-        with open(path, "rb") as source:
-            while chunk := source.read(CHUNK_BYTES):
-                try:
-                    text = chunk if decoder is None else decoder.decode(chunk).encode("utf-8")
-                except UnicodeDecodeError as error:
-                    line = scan.lines + chunk.count(b"\n", 0, error.start) + 1
-                    raise DecodeFailure(encoding, line) from None
-                quotes_before = scan.quotes  # a part starts where the file's quotes so far are even
-                scan.feed(chunk)
-                cut = text.rfind(b"\n") + 1 if size + len(text) >= part_bytes else 0
-                if cut and (quotes_before + text.count(b'"', 0, cut)) % 2 == 0:  # the cut is outside quotes
-                    target.write(text[:cut])
-                    target.close()
-                    # the rest of `text` holds no line break: the part ends on the file's last line so far
-                    deliver(CsvPart(Path(target.name), first_line, scan.lines - first_line + 1))
-                    first_line = scan.lines + 1
-                    target = open(directory / f"part{first_line}.csv", "wb")  # noqa: SIM115
-                    text = text[cut:]
-                    size = 0
-                target.write(text)
-                size += len(text)
-        if decoder is not None:
-            try:
-                target.write(decoder.decode(b"", final=True).encode("utf-8"))
-            except UnicodeDecodeError:
-                raise DecodeFailure(encoding, scan.lines + 1) from None
+        for text, quotes_before, lines_so_far in _utf8_pieces(path, encoding, scan, pool):
+            cut = text.rfind(b"\n") + 1 if size + len(text) >= part_bytes else 0
+            if cut and (quotes_before + text.count(b'"', 0, cut)) % 2 == 0:  # the cut is outside quotes
+                target.write(text[:cut])
+                target.close()
+                # the rest of `text` holds no line break: the part ends on the last line so far
+                deliver(CsvPart(Path(target.name), first_line, lines_so_far - first_line + 1))
+                first_line = lines_so_far + 1
+                target = open(directory / f"part{first_line}.csv", "wb")  # noqa: SIM115
+                text = text[cut:]
+                size = 0
+            target.write(text)
+            size += len(text)
     finally:
         target.close()
     scan.finish()

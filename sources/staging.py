@@ -2,15 +2,15 @@
 
 What belongs here: how each staged column is derived from a raw column (the `DERIVATIONS` table), and
 the mechanics of applying the normalizers of this package at scale. The normalizers run in Python on
-the *distinct* raw values of a column (a few thousand dates, a million names at most) and are joined
-back in DuckDB, so a 10-million-row contributions table never passes through Python row by row.
+the *distinct* raw values of a column (a few thousand dates, a million names), a batch at a time, and are
+joined back in DuckDB, so a 10-million-row contributions table never passes through Python row by row.
 
 Every raw cell is made safe before any normalizer sees it: cut to the configured length (a 3 MB cell
 must not reach a regular expression, a lookup table or a workbook) and stripped of control characters
 (`text.CONTROL_PATTERN`). The normalized view keeps, per raw column, what was done (`_cut_<raw>`: the
 original length; `_ctl_<raw>`: the value with its control characters shown escaped) for the row rules.
-Lookup columns get this from their lookup tables (distinct values, in Polars); only the columns read
-directly (free text: addresses, phones, employers) pay a test per cell, in the same pass.
+Every column gets this from its lookup table (distinct values, in Polars) — free text too (addresses,
+phones, employers): a regular expression per cell costs more than one join on the cell's value.
 
 What does not belong here: reading files (`readers.py`), the row rules that decide what goes to
 quarantine (`checks/row_rules.py`), and the normalization logic itself (`citizen_id.py`, `names.py`,
@@ -158,17 +158,38 @@ def _card_values(clean: pl.Series) -> pl.DataFrame:
     return clean.to_frame("card").select(value=compact_text(pl.col("card")).str.to_uppercase())
 
 
-def _register_lookup(
-    con: duckdb.DuckDBPyConnection, name: str, cells: pl.DataFrame, values: pl.DataFrame
+# Distinct values normalized per batch: Python holds one batch of a lookup at a time, whatever the extract's
+# size (a province's contributions carry ten million distinct IDs).
+LOOKUP_BATCH_ROWS = 500_000
+
+
+def _create_lookup(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    values_sql: str,
+    normalize: Callable[[pl.Series], pl.DataFrame],
+    max_chars: int,
 ) -> None:
-    """Store a lookup as the temporary table `name`: `_safe_cells`' columns, then the normalized ones."""
-    con.register("_lookup_frame", pl.concat([cells, values], how="horizontal"))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _lookup_frame")
-    con.unregister("_lookup_frame")
-
-
-def _distinct(con: duckdb.DuckDBPyConnection, sql: str) -> pl.Series:
-    return con.sql(f"SELECT DISTINCT v FROM ({sql}) WHERE v IS NOT NULL").pl()["v"]
+    """Create the temporary table `name`: per distinct non-NULL value `v` of `values_sql`, `_safe_cells`'
+    columns, then what `normalize` makes of the clean cell — built `LOOKUP_BATCH_ROWS` values at a time."""
+    distinct = f"_distinct_{name}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {distinct} AS "
+        f"SELECT v, row_number() OVER () AS i FROM (SELECT DISTINCT v FROM ({values_sql}) WHERE v IS NOT NULL)"
+    )
+    ((count,),) = con.execute(f"SELECT count(*) FROM {distinct}").fetchall()
+    for first in range(0, max(count, 1), LOOKUP_BATCH_ROWS):
+        raw = con.sql(
+            f"SELECT v FROM {distinct} WHERE i > {first} AND i <= {first + LOOKUP_BATCH_ROWS}"
+        ).pl()["v"]
+        cells = _safe_cells(raw, max_chars)
+        con.register("_lookup_frame", pl.concat([cells, normalize(cells["clean"])], how="horizontal"))
+        if first == 0:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _lookup_frame")
+        else:
+            con.execute(f"INSERT INTO {name} SELECT * FROM _lookup_frame")
+        con.unregister("_lookup_frame")
+    con.execute(f"DROP TABLE {distinct}")
 
 
 _TRIMMED = " \t\r\n\u3000"  # ordinary and ideographic spaces, tabs and line breaks at the ends of a cell
@@ -179,27 +200,20 @@ def _clean_text(expr: str) -> str:
     return f"NULLIF(trim({expr}, '{_TRIMMED}'), '')"
 
 
-def _escaped_sql(expr: str) -> str:
-    """SQL showing each control character of `expr` as `\\xNN` (for the rows that have one only)."""
-    for character in CONTROL_CHARACTERS:
-        expr = f"replace({expr}, chr({ord(character)}), '{escape_control(character)}')"
-    return expr
+def _text_values(clean: pl.Series) -> pl.DataFrame:
+    """Free text (addresses, phones, employers): the safe cell is the value."""
+    return clean.alias("value").to_frame()
 
 
-def _direct_cells(raw_table: str, columns: list[str], max_chars: int) -> str:
-    """The raw table with `_raw_row` and, for each column read without a lookup, `_has_ctl_<c>` (one
-    control-character test per cell) and `_clean_<c>` (cut, control characters removed, trimmed), each
-    computed once (two projections), for the staged column and the row rules alike.
+def _id_values(as_of: date) -> Callable[[pl.Series], pl.DataFrame]:
+    """The ID normalizer's columns, and `id_legacy`: the cell, without the spaces, is 15 characters long (a
+    legacy ID, converted). The spaces are SQL's `\\s` ([\\t\\n\\f\\r ]), as the row rule once read them."""
 
-    The trim runs inside each branch: trimming the result of a CASE would copy every string first.
-    """
-    tests = "".join(f", regexp_matches({c}, '{CONTROL_PATTERN}') AS _has_ctl_{c}" for c in columns)
-    cleaned = []
-    for c in columns:
-        safe = _clean_text(f"regexp_replace(left({c}, {max_chars}), '{CONTROL_PATTERN}', '', 'g')")
-        unsafe = f"strlen({c}) > {max_chars} OR _has_ctl_{c}"
-        cleaned.append(f", CASE WHEN {unsafe} THEN {safe} ELSE {_clean_text(c)} END AS _clean_{c}")
-    return f"(SELECT *{''.join(cleaned)} FROM (SELECT *, rowid AS _raw_row{tests} FROM {raw_table}))"
+    def normalize(clean: pl.Series) -> pl.DataFrame:
+        legacy = clean.str.replace_all(r"[\t\n\f\r ]", "").str.len_chars() == 15
+        return normalize_citizen_ids(clean, as_of=as_of).drop("id_raw").with_columns(id_legacy=legacy)
+
+    return normalize
 
 
 def build_normalized(
@@ -213,9 +227,10 @@ def build_normalized(
 ) -> None:
     """Create the view `target`: every raw row with its (safe) raw values and the normalized staged columns.
 
-    A view over the raw table and small lookup tables (one per normalized column, distinct values
-    only), not a table: the quarantine and the staged table each read it once, and a 10-million-row
-    intermediate never has to sit in memory. `drop_normalized` removes it and its lookups.
+    A view over the raw table and lookup tables (one per raw column, distinct values only, keyed on the
+    cell as it was read so that a row costs one hash probe per column and nothing else), not a table: the
+    staged table reads it once, and a 10-million-row intermediate never has to sit in memory.
+    `drop_normalized` removes it and its lookups.
 
     Raw columns keep their names prefixed `raw_` (cut, control characters removed, trimmed), so the row
     rules can compare what came in with what came out (a non-empty date that did not parse, an enum value
@@ -225,70 +240,68 @@ def build_normalized(
     raw_cols = [r[0] for r in con.sql(f"DESCRIBE {raw_table}").fetchall()]
     has = set(raw_cols).__contains__
     joins: list[str] = []
-    selects: list[str] = [f"r.{c}" for c in _RECORD_COLUMNS] + ["r._raw_row"]
+    selects: list[str] = [f"r.{c}" for c in _RECORD_COLUMNS] + ["r.rowid AS _raw_row"]
     looked_up: dict[str, str] = {}  # raw column -> the lookup table alias that holds its safe cells
 
     def lookup(
         column: str, alias: str, key: str, normalize: Callable[[pl.Series], pl.DataFrame], via: str = ""
     ) -> str:
-        """Register the lookup `alias` of the distinct values of `key` (SQL over the raw table `r`, and the
+        """Create the lookup `alias` of the distinct values of `key` (SQL over the raw table `r`, and the
         joins `via` when it needs them), normalized from their safe cells by `normalize`; join it on `key`."""
-        raw = _distinct(con, f"SELECT {key} AS v FROM {raw_table} r {via}")
-        cells = _safe_cells(raw, max_cell_chars)
-        _register_lookup(con, alias, cells, normalize(cells["clean"]))
+        _create_lookup(con, alias, f"SELECT {key} AS v FROM {raw_table} r {via}", normalize, max_cell_chars)
         joins.append(f"LEFT JOIN {alias} ON {alias}.raw = {key}")
         if column:
             looked_up[column] = alias
         return alias
 
+    def text_lookup(column: str) -> str:
+        """The lookup of a raw column's cells as they are (keyed on the cell: no per-row work), made once."""
+        if column not in looked_up:
+            lookup(column, f"_lk_{target}_{column}", f"r.{column}", _text_values)
+        return looked_up[column]
+
     # Identity. The disability card number is the holder's ID (18, or a legacy 15) followed by the category
     # and grade digits; it gives the ID when the ID column is blank.
     card = "NULL"
     if has("card_no"):
-        card = f"{lookup('card_no', f'_lk_{target}_card', _clean_text('r.card_no'), _card_values)}.value"
-    id_input = _clean_text("r.citizen_id") if has("citizen_id") else "NULL"
+        card = f"{lookup('card_no', f'_lk_{target}_card', 'r.card_no', _card_values)}.value"
     # A card that is not "ID + two digits" (say, Excel turned it into 1.10105199001011E+19) goes to the ID
     # normalizer whole, which says what is wrong with it (and keeps the digits that survived).
     card_id = (
         f"CASE WHEN regexp_matches({card}, '{CARD_PATTERN}') "
         f"THEN left({card}, length({card}) - 2) ELSE {card} END"
     )
-    id_expr = f"COALESCE({id_input}, {card_id})" if has("card_no") else id_input
+    id_input = "r.citizen_id" if has("citizen_id") else "NULL"
+    id_key = f"COALESCE({_clean_text(id_input)}, {card_id})" if has("card_no") else id_input
     lid = lookup(
         "citizen_id" if has("citizen_id") else "",
         f"_lk_{target}_id",
-        id_expr,
-        lambda clean: normalize_citizen_ids(clean, as_of=as_of).drop("id_raw"),
+        id_key,
+        _id_values(as_of),
         via=" ".join(joins),
     )
     selects += [
         f"{lid}.clean AS id_raw",
         f"{lid}.id_norm",
         f"COALESCE({lid}.id_valid, false) AS id_valid",
-        f"CASE WHEN {id_expr} IS NULL THEN 'missing' ELSE {lid}.id_issue END AS id_issue",
-        *(f"{lid}.{c}" for c in ("id_prefix", "id_birth_date", "id_sex", "id_region_known")),
+        f"CASE WHEN {lid}.clean IS NULL THEN 'missing' ELSE {lid}.id_issue END AS id_issue",
+        *(f"{lid}.{c}" for c in ("id_prefix", "id_birth_date", "id_sex", "id_region_known", "id_legacy")),
     ]
 
     if has("name"):
         lname = lookup(
-            "name",
-            f"_lk_{target}_name",
-            _clean_text("r.name"),
-            lambda clean: normalize_names(clean).drop("name_raw"),
+            "name", f"_lk_{target}_name", "r.name", lambda clean: normalize_names(clean).drop("name_raw")
         )
         selects += [f"{lname}.clean AS name_raw", f"{lname}.name", f"{lname}.name_alias"]
     else:
         selects += ["NULL AS name_raw", "NULL AS name", "NULL AS name_alias"]
 
-    direct: list[str] = []  # raw columns read without a lookup: text
     for column in SOURCE_COLUMNS[source] + IDENTITY_VALUE_COLUMNS:
         derivation = DERIVATIONS[column.name]
-        value = f"r._clean_{derivation.raw}"
         if not has(derivation.raw):
             selects.append(f"CAST(NULL AS {column.sql_type}) AS {column.name}")
         elif derivation.kind == "text":
-            direct.append(derivation.raw)
-            selects.append(f"{value} AS {column.name}")
+            selects.append(f"{text_lookup(derivation.raw)}.value AS {column.name}")
         elif derivation.kind == "card_no":
             selects.append(f"NULLIF({card}, '') AS {column.name}")
         else:
@@ -296,32 +309,23 @@ def build_normalized(
             alias = lookup(
                 derivation.raw,
                 f"_lk_{target}_{column.name}",
-                _clean_text(f"r.{derivation.raw}"),
+                f"r.{derivation.raw}",
                 lambda clean, normalizer=normalizer: normalizer(clean).alias("value").to_frame(),
             )
             selects.append(f"CAST({alias}.value AS {column.sql_type}) AS {column.name}")
 
     # Every raw column once more, made safe, with what making it safe did (columns no derivation reads, too).
-    direct += [c for c in raw_cols if c not in _RECORD_COLUMNS and c not in looked_up and c not in direct]
     for c in raw_cols:
-        if c in looked_up:
-            alias = looked_up[c]
+        if c not in _RECORD_COLUMNS:
+            alias = text_lookup(c)
             selects += [
                 f"{alias}.clean AS raw_{c}",
                 f"{alias}.cut_length AS _cut_{c}",
                 f"{alias}.controls AS _ctl_{c}",
             ]
-        elif c in direct:
-            cut = f"CASE WHEN strlen(r.{c}) > {max_cell_chars} AND length(r.{c}) > {max_cell_chars} THEN length(r.{c}) END"
-            controls = f"CASE WHEN r._has_ctl_{c} THEN {_escaped_sql(f'left(r.{c}, {max_cell_chars})')} END"
-            selects += [
-                f"r._clean_{c} AS raw_{c}",
-                f"{cut} AS _cut_{c}",
-                f"{controls} AS _ctl_{c}",
-            ]
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {', '.join(selects)} "
-        f"FROM {_direct_cells(raw_table, direct, max_cell_chars)} r {' '.join(joins)}"
+        f"FROM {raw_table} r {' '.join(joins)}"
     )
 
 

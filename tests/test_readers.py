@@ -4,10 +4,12 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+import multiprocessing
 import os
 import random
 import shutil
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -717,6 +719,36 @@ def test_streaming_passes_in_tiny_chunks(tmp_path: Path, monkeypatch, codec: str
         )
 
 
+def test_gb18030_pieces_decoded_by_processes_keep_order_lines_and_the_failing_line(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A large GB18030 file is decoded by a pool of processes, several pieces of whole lines at once: the
+    parts hold the file in order and know their lines, and bytes that are not GB18030 are named by the
+    line they are on, whichever piece they fall in."""
+    monkeypatch.setattr(encoding, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(encoding, "PART_BYTES", 256)
+    text = "".join(f'{i},姓名{i},"地址\n{i}号"\n' + ("\n" if i % 5 == 0 else "") for i in range(200))
+    source = write_text(tmp_path / "a.csv", text, "gb18030")
+    parts: list[encoding.CsvPart] = []
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        (tmp_path / "a").mkdir()
+        scan = encoding.split_into_parts(source, "gb18030", tmp_path / "a", parts.append, pool)
+        assert len(parts) > 4
+        assert b"".join(part.path.read_bytes() for part in parts).decode("utf-8") == text
+        assert [part.first_line for part in parts[1:]] == [
+            first.first_line + first.lines for first in parts[:-1]
+        ]
+        assert (
+            scan.lines == text.count("\n") and scan.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+        )
+        broken = tmp_path / "b.csv"
+        broken.write_bytes(source.read_bytes() + b"\xff\xff\n")
+        (tmp_path / "b").mkdir()
+        with pytest.raises(encoding.DecodeFailure) as failure:
+            encoding.split_into_parts(broken, "gb18030", tmp_path / "b", lambda part: None, pool)
+    assert failure.value.line == text.count("\n") + 1
+
+
 def test_every_mix_of_empty_lines_gets_a_space(tmp_path: Path) -> None:
     """LF and CRLF empty lines in runs, at the start of a part too: each line ends up non-empty."""
     part = encoding.CsvPart(tmp_path / "part.csv", 1, 5)
@@ -732,6 +764,7 @@ def test_every_mix_of_empty_lines_gets_a_space(tmp_path: Path) -> None:
 def test_gb18030_in_several_parts_keeps_row_numbers(tmp_path: Path, monkeypatch, chunk: int) -> None:
     monkeypatch.setattr(encoding, "CHUNK_BYTES", chunk)
     monkeypatch.setattr(encoding, "PART_BYTES", chunk)  # 16: the header line is in the second part
+    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", chunk)  # a file of many pieces: decoded by processes
     text = "花名册\n序号,姓名,公民身份号码,登记日期\n" + "".join(
         f"{i},姓名{i},{i:018d},2024-01-01\n" + ("\n" if i % 7 == 0 else "") for i in range(40)
     )
