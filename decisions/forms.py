@@ -50,7 +50,7 @@ REVIEW_FORM = Form(
     "审核决定",
     (
         SOURCE,
-        Field("source_record", "源记录（文件#工作表:行）"),
+        Field("source_record", "源记录"),
         Field("record_id", "记录证件号码"),
         Field("record_name", "记录姓名"),
         Field("record_sex", "记录性别"),
@@ -76,7 +76,7 @@ REMOVAL_FORM = Form(
         Field("person_id", "公民身份号码"),
         Field("name", "姓名"),
         Field("reasons", "原因"),
-        Field("source_record", "源记录（文件#工作表:行）"),
+        Field("source_record", "源记录"),
         Field("evidence", "依据"),
         Field("basis", "核实依据（勿改）", required=True),
         RECORD_KEY,

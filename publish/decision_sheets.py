@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from aidmatch.decisions.forms import REMOVAL_FORM, REVIEW_FORM, ROLL_LABELS, Form
+from aidmatch.publish.printed_lists import labels_for_people
 from aidmatch.publish.xlsx_files import Column, TableSheet
 from aidmatch.sources.tables import SOURCE_LABELS
 
@@ -29,12 +30,19 @@ _FORM_ROWS = {
 }
 
 
+# Columns shown as the printed lists show them and never read back: reasons and evidence in Chinese,
+# records named as a steward says them (a removal's evidence reads as on removals.xlsx). The link
+# evidence (comparison levels) stays as the analyst's tools print it.
+_FOR_PEOPLE = {"link": ("source_record",), "keep": ("reasons", "source_record", "evidence")}
+
+
 def _form_frame(con: duckdb.DuckDBPyConnection, form: Form) -> pl.DataFrame:
     """The form's rows with codes shown as people read them and its decision columns empty."""
     frame = con.sql(_FORM_ROWS[form.kind]).pl()
     frame = frame.with_columns(
         [pl.col("source").replace(SOURCE_LABELS)] if "source" in frame.columns else []
     ).with_columns([pl.col("roll").replace(ROLL_LABELS)] if "roll" in frame.columns else [])
+    frame = frame.with_columns(labels_for_people(frame.select(_FOR_PEOPLE[form.kind])))
     empty = [pl.lit("").alias(key) for key in form.decision_fields]
     return frame.with_columns(empty).select(f.key for f in form.fields)
 

@@ -27,6 +27,8 @@ from conftest import (
     write_csv_file,
 )
 
+from aidmatch.rules.codes import LABELS
+
 NIGHTS = ("2026-06-30", "2026-07-31", "2026-08-01")
 HOMOPHONE = EMPLOYED[0]  # 王静华: registered again under a lost ID as 王晶华 (同音字)
 DROPPED = EMPLOYED[1]  # 李丽强华: registered again under a lost ID as 李强华 (a dropped character)
@@ -198,6 +200,13 @@ def test_night_one_publishes_forms_with_the_pairs_and_removals(nights):
     people = {row[1] for row in rows[2:]}
     assert {KEPT_LONG.id, KEPT_EXPIRING.id, KEPT_CHANGING.id} <= people
     assert _removal_rows(first, KEPT_LONG.id)[0]["reasons"] == "FLEXIBLY_EMPLOYED"
+    header = rows[1]
+    kept = next(dict(zip(header, row, strict=True)) for row in rows[2:] if row[1] == KEPT_LONG.id)
+    assert kept["原因"] == LABELS["FLEXIBLY_EMPLOYED"] and kept["依据"].startswith(
+        LABELS["FLEXIBLY_EMPLOYED"]
+    )
+    assert re.fullmatch(r"登记失业 .+ 第\d+行", kept["源记录"]), "read as on the printed lists"
+    assert kept["核实依据（勿改）"] == "FLEXIBLY_EMPLOYED", "the basis stays the code the next run compares"
 
 
 def test_confirmed_pair_is_linked_as_reviewed_after_rows_moved(nights):
