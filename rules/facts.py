@@ -2,7 +2,8 @@
 registration, pension / death status — one row per person in `facts_persons`, with evidence text.
 
 The logic is the SQL in `facts.sql`; this module only feeds it the settings. The lists (lists.py)
-read `facts_persons` and nothing else about a person.
+read `facts_persons` and nothing else about a person, but for the employer subsidy (entitlements.sql),
+which needs each recognized person's contributions employer by employer over the whole extract.
 """
 
 from datetime import date
@@ -11,7 +12,7 @@ import duckdb
 
 from aidmatch.rules.retirement import create_retirement_macro
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import run_sql_file
+from aidmatch.rules.sql_files import create_links_of, run_sql_file
 
 
 def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> int:
@@ -20,10 +21,7 @@ def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: Ru
     Returns its row count (one row per person of `core_persons`).
     """
     create_retirement_macro(con)
-    con.execute(
-        "CREATE OR REPLACE TEMP MACRO links_of(src) AS TABLE SELECT source_record, person_id "
-        "FROM core_person_links WHERE source = src AND person_id IS NOT NULL"
-    )
+    create_links_of(con)
     run_sql_file(
         con,
         "facts.sql",
