@@ -44,6 +44,12 @@ ZERO_EMPLOYMENT_HOUSEHOLDS = OutputFile(
     "FROM out_zero_employment_households ORDER BY status, household_id",
     sheet_by="status",
 )
+ENTITLEMENTS = OutputFile(
+    "entitlements",
+    "SELECT person_id, name, entitlement, employer_id, employer_name, subsidy_until, confidence, evidence "
+    "FROM out_entitlements ORDER BY entitlement, person_id, employer_id",
+    sheet_by="entitlement",
+)
 PERSON_LINKS = OutputFile(
     "person_links",
     "SELECT source, source_record, person_id, method, score, evidence FROM core_person_links",
@@ -59,7 +65,7 @@ QUARANTINE = OutputFile(
     f"FROM ({_union('quarantine_{source}')}) ORDER BY source, source_file, {_ROW}, source_record, rule",
 )
 
-LISTS: tuple[OutputFile, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS)
+LISTS: tuple[OutputFile, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS, ENTITLEMENTS)
 OUTPUT_FILES: tuple[OutputFile, ...] = (*LISTS, PERSON_LINKS, REVIEW_QUEUE, QUARANTINE)
 
 # Chinese headers of the xlsx lists.
@@ -81,6 +87,10 @@ HEADERS: dict[str, str] = {
     "working_age_members": "劳动年龄成员数",
     "registered_unemployed_members": "登记失业成员数",
     "member_ids": "成员身份证号",
+    "entitlement": "应享政策",
+    "employer_id": "单位编号",
+    "employer_name": "单位名称",
+    "subsidy_until": "补贴期限至",
 }
 
 SOURCE_LABELS = {
@@ -90,7 +100,7 @@ SOURCE_LABELS = {
     "si_persons": "社保参保",
     "si_contributions": "社保缴费",
 }
-_CODE_COLUMNS = ("category", "reasons", "roll", "confidence", "status")
+_CODE_COLUMNS = ("category", "reasons", "roll", "confidence", "status", "entitlement")
 
 
 def labelled_for_people(frame: pl.DataFrame) -> pl.DataFrame:
