@@ -69,7 +69,8 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
 def entitlement_counts(con: duckdb.DuckDBPyConnection) -> list[dict[str, str | int]]:
     """Rows of `out_entitlements` per entitlement and district, for the UI's numbers (a trend over runs).
 
-    The district is the person's active 低保 record's 所属区县, else the si_persons 参保地, else （未知）.
+    The district is the person's active 低保 record's 所属区县, else the county of the si_persons 参保地
+    (北京市东城区 → 东城区), else （未知）.
     """
     create_links_of(con)
     return (
@@ -84,7 +85,9 @@ def entitlement_counts(con: duckdb.DuckDBPyConnection) -> list[dict[str, str | i
                 GROUP BY l.person_id
             ),
             insured_place AS (
-                SELECT l.person_id, min(s.insured_place) AS district
+                SELECT l.person_id,
+                       min(coalesce(nullif(regexp_extract(s.insured_place, '([^省市]+[区县旗])$', 1), ''), s.insured_place))
+                           AS district
                 FROM staged_si_persons AS s JOIN links_of('si_persons') AS l USING (source_record)
                 WHERE s.insured_place IS NOT NULL AND l.person_id IN (SELECT person_id FROM entitled)
                 GROUP BY l.person_id

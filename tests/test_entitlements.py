@@ -2,7 +2,8 @@
 its worlds (staged tables and links in a real DuckDB file), read back from `out_entitlements`.
 
 As of 2026-11-22: the lookback months are 2026-08..2026-10. Every world holds a background person P0 employed
-by E0 from 2026-05 to 2026-10, four 险种 a month, so the contribution extract's first month is 2026-05.
+by E0 from 2026-05 to 2026-10, so the contribution extract's first month is 2026-05. The table of cases is one
+world, built once; the cases that need their own settings or row numbers build their own.
 """
 
 from datetime import date
@@ -59,11 +60,27 @@ def employed(first: date, last: date = date(2026, 10, 1), employer: str = "E1") 
     return [paid(month, employer=employer) for month in EXTRACT_MONTHS if first <= month <= last]
 
 
-def world_of(tmp_path, person: tuple[str, date], records: list[Rec]) -> World:
+def world_of(tmp_path, person: tuple[str, date] | None = None, records: list[Rec] | None = None) -> World:
+    """The background person P0 (employed by E0 over the whole extract, 100 rows a month: the cases' own rows
+    cannot move the extract's first month), inserted in bulk from its own file; and P1 with `records`."""
     world = World(tmp_path)
-    background = [paid(month, employer="E0", insurance=i) for month in EXTRACT_MONTHS for i in INSURANCES]
-    world.add("P0", "女", date(1985, 3, 3), background)
-    world.add("P1", *person, records)
+    world.person("P0", "女", date(1985, 3, 3))
+    world.con.execute(
+        """
+        INSERT INTO staged_si_contributions (source, source_record, source_file, source_row, id_norm, id_valid,
+            employer_id, employer_name, contribution_type, insurance_type, period_month, payment_status)
+        SELECT 'si_contributions', 'si_contributions/p0.csv:' || (i + 2), 'si_contributions/p0.csv', i + 2, 'P0',
+            true, 'E0', 'E0公司', '单位职工', $insurances[i % 4 + 1], DATE '2026-05-01' + to_months(i // 100), '已实缴'
+        FROM range(600) AS t(i)
+        """,
+        {"insurances": list(INSURANCES)},
+    )
+    world.con.execute(
+        "INSERT INTO core_person_links SELECT source, source_record, 'P0', 'exact_id', 1.0, NULL"
+        " FROM staged_si_contributions"
+    )
+    if person is not None:
+        world.add("P1", *person, records or [])
     return world
 
 
@@ -77,169 +94,185 @@ def entitlements_of(world: World, person_id: str = "P1") -> list[tuple]:
 FLEXIBLE = [paid(date(2026, 10, 1), kind="灵活就业")]
 
 
-@pytest.mark.parametrize(
-    ("person", "records", "expected"),
-    [
-        # SI_SUBSIDY_FLEXIBLE and the subsidy period
-        pytest.param(
-            MAN,
-            [recognized(date(2023, 12, 22)), *FLEXIBLE],
-            [("SI_SUBSIDY_FLEXIBLE", None, date(2026, 12, 21), "high")],
-            id="recognized-35-months-ago",
-        ),
-        pytest.param(MAN, [recognized(date(2023, 10, 22)), *FLEXIBLE], [], id="recognized-37-months-ago"),
-        pytest.param(
-            NEAR_RETIREMENT,
-            [recognized(date(2023, 7, 22)), *FLEXIBLE],
-            [("SI_SUBSIDY_FLEXIBLE", None, date(2028, 2, 14), "high")],
-            id="within-5-years-of-retirement-runs-to-retirement",
-        ),
-        pytest.param(
-            ("男", date(1970, 1, 1)),  # retires 2031-05-01: more than 5 years after recognition
-            [recognized(date(2023, 7, 22)), *FLEXIBLE],
-            [],
-            id="not-within-5-years-of-retirement",
-        ),
-        pytest.param(
-            NEAR_RETIREMENT,
-            [recognized(date(2025, 6, 1)), *FLEXIBLE],
-            [("SI_SUBSIDY_FLEXIBLE", None, date(2028, 2, 14), "high")],
-            id="retirement-within-36-months-ends-the-period",
-        ),
-        pytest.param(MAN, [recognized(date(2026, 11, 23)), *FLEXIBLE], [], id="recognized-after-as-of"),
-        pytest.param(
-            MAN,
-            [recognized(None), *FLEXIBLE],
-            [("SI_SUBSIDY_FLEXIBLE", None, None, "review")],
-            id="recognition-date-empty-review",
-        ),
-        pytest.param(
-            MAN,
-            [recognized(None), recognized(date(2024, 5, 1), registered=date(2024, 4, 1)), *FLEXIBLE],
-            [("SI_SUBSIDY_FLEXIBLE", None, date(2027, 4, 30), "high")],
-            id="one-dated-recognition-is-enough",
-        ),
-        pytest.param(
-            MAN,
-            [
-                recognized(date(2025, 6, 1)),
-                recognized(date(2023, 10, 1), registered=date(2023, 9, 1)),
-                *FLEXIBLE,
-            ],
-            [],
-            id="the-earliest-recognition-counts",
-        ),
-        pytest.param(MAN, [registration(), *FLEXIBLE], [], id="not-recognized"),
-        pytest.param(MAN, [recognized(), *FLEXIBLE, si_person("死亡")], [], id="flexible-dead"),
-        pytest.param(MAN, [recognized(), *FLEXIBLE, si_person("离退休")], [], id="flexible-retired"),
-        pytest.param(
-            MAN, [recognized(), paid(date(2026, 7, 1), kind="灵活就业")], [], id="flexible-before-lookback"
-        ),
-        pytest.param(
-            MAN,
-            [recognized(), paid(date(2026, 10, 1), kind="灵活就业", status="欠费")],
-            [],
-            id="flexible-in-arrears",
-        ),
-        pytest.param(
-            MAN,
-            [recognized(), paid(date(2026, 8, 1), kind="灵活就业"), *employed(date(2026, 9, 1))],
-            [("SI_SUBSIDY_EMPLOYER", "E1", date(2028, 2, 9), "high")],
-            id="flexible-plus-unit-is-not-flexible",
-        ),
-        # SI_SUBSIDY_EMPLOYER: the hire the extract shows, against the recognition month
-        pytest.param(
-            MAN,
-            [recognized(date(2026, 7, 15)), *employed(date(2026, 7, 1))],
-            [("SI_SUBSIDY_EMPLOYER", "E1", date(2029, 7, 14), "high")],
-            id="hired-the-month-of-recognition",
-        ),
-        pytest.param(
-            MAN, [recognized(date(2026, 7, 15)), *employed(date(2026, 6, 1))], [], id="hired-the-month-before"
-        ),
-        pytest.param(
-            MAN, [recognized(), *employed(date(2026, 5, 1))], [], id="employed-since-the-extracts-first-month"
-        ),
-        pytest.param(
-            MAN,
-            [recognized(), paid(date(2024, 3, 1)), *employed(date(2026, 5, 1))],
-            [],
-            id="a-back-paid-old-month-is-no-hire",
-        ),
-        pytest.param(
-            MAN,
-            [
-                recognized(),
-                *employed(date(2026, 6, 1), date(2026, 8, 1)),
-                *employed(date(2026, 9, 1), employer="E2"),
-            ],
-            [
-                ("SI_SUBSIDY_EMPLOYER", "E1", date(2028, 2, 9), "high"),
-                ("SI_SUBSIDY_EMPLOYER", "E2", date(2028, 2, 9), "high"),
-            ],
-            id="two-employers-in-the-window",
-        ),
-        pytest.param(
-            MAN,
-            [recognized(), *employed(date(2026, 6, 1), date(2026, 7, 1))],
-            [],
-            id="left-the-employer-before-the-lookback",
-        ),
-        pytest.param(
-            MAN,
-            [
-                recognized(date(2026, 7, 15)),
-                paid(date(2026, 6, 1), status="欠费"),
-                *employed(date(2026, 7, 1)),
-            ],
-            [("SI_SUBSIDY_EMPLOYER", "E1", date(2029, 7, 14), "high")],
-            id="the-first-paid-month-counts",
-        ),
-        pytest.param(
-            MAN,
-            [recognized(None), *employed(date(2026, 6, 1))],
-            [("SI_SUBSIDY_EMPLOYER", "E1", None, "review")],
-            id="hire-seen-recognition-date-empty-review",
-        ),
-        pytest.param(
-            MAN, [registration(), *employed(date(2026, 6, 1))], [], id="hire-of-someone-not-recognized"
-        ),
-        # TEMP_LIVING_ALLOWANCE
-        pytest.param(
-            MAN,
-            [registration(), dibao(kind="城市低保边缘")],
-            [("TEMP_LIVING_ALLOWANCE", None, None, "high")],
-            id="allowance-dibao-edge-member",
-        ),
-        pytest.param(
-            MAN,
-            [recognized(), dibao()],
-            [("TEMP_LIVING_ALLOWANCE", None, None, "high")],
-            id="allowance-recognized-jobless",
-        ),
-        pytest.param(MAN, [registration(), dibao(employment="在业")], [], id="allowance-dibao-member-works"),
-        pytest.param(MAN, [registration(), dibao(employment="在校学生")], [], id="allowance-student"),
-        pytest.param(
-            MAN, [registration(), dibao(capacity="完全丧失劳动能力")], [], id="allowance-incapable-member"
-        ),
-        pytest.param(MAN, [registration(), dibao(status="停保")], [], id="allowance-dibao-stopped"),
-        pytest.param(MAN, [dibao()], [], id="allowance-not-registered"),
-        pytest.param(MAN, [registration(), dibao(), si_person("死亡")], [], id="allowance-dead"),
-        pytest.param(MAN, [registration(), dibao(), si_person("离退休")], [], id="allowance-retired"),
-        pytest.param(("男", date(1963, 1, 1)), [registration(), dibao()], [], id="allowance-past-retirement"),
-        pytest.param(
-            MAN,
-            [recognized(), dibao(), *FLEXIBLE],
-            [("SI_SUBSIDY_FLEXIBLE", None, date(2028, 2, 9), "high")],
-            id="flexibly-employed-dibao-member-gets-the-subsidy-not-the-allowance",
-        ),
-    ],
-)
-def test_entitlements(tmp_path, person, records, expected):
-    world = world_of(tmp_path, person, records)
+# One case per rule and edge: (person, records, expected rows). All cases live in one world, each its own person.
+CASES = [
+    # SI_SUBSIDY_FLEXIBLE and the subsidy period
+    pytest.param(
+        MAN,
+        [recognized(date(2023, 12, 22)), *FLEXIBLE],
+        [("SI_SUBSIDY_FLEXIBLE", None, date(2026, 12, 21), "high")],
+        id="recognized-35-months-ago",
+    ),
+    pytest.param(MAN, [recognized(date(2023, 10, 22)), *FLEXIBLE], [], id="recognized-37-months-ago"),
+    pytest.param(
+        NEAR_RETIREMENT,
+        [recognized(date(2023, 7, 22)), *FLEXIBLE],
+        [("SI_SUBSIDY_FLEXIBLE", None, date(2028, 2, 14), "high")],
+        id="within-5-years-of-retirement-runs-to-retirement",
+    ),
+    pytest.param(
+        ("男", date(1970, 1, 1)),  # retires 2031-05-01: more than 5 years after recognition
+        [recognized(date(2023, 7, 22)), *FLEXIBLE],
+        [],
+        id="not-within-5-years-of-retirement",
+    ),
+    pytest.param(
+        NEAR_RETIREMENT,
+        [recognized(date(2025, 6, 1)), *FLEXIBLE],
+        [("SI_SUBSIDY_FLEXIBLE", None, date(2028, 2, 14), "high")],
+        id="retirement-within-36-months-ends-the-period",
+    ),
+    pytest.param(MAN, [recognized(date(2026, 11, 23)), *FLEXIBLE], [], id="recognized-after-as-of"),
+    pytest.param(
+        MAN,
+        [recognized(None), *FLEXIBLE],
+        [("SI_SUBSIDY_FLEXIBLE", None, None, "review")],
+        id="recognition-date-empty-review",
+    ),
+    pytest.param(
+        MAN,
+        [recognized(None), recognized(date(2024, 5, 1), registered=date(2024, 4, 1)), *FLEXIBLE],
+        [("SI_SUBSIDY_FLEXIBLE", None, date(2027, 4, 30), "high")],
+        id="one-dated-recognition-is-enough",
+    ),
+    pytest.param(
+        MAN,
+        [
+            recognized(date(2025, 6, 1)),
+            recognized(date(2023, 10, 1), registered=date(2023, 9, 1)),
+            *FLEXIBLE,
+        ],
+        [],
+        id="the-earliest-recognition-counts",
+    ),
+    pytest.param(MAN, [registration(), *FLEXIBLE], [], id="not-recognized"),
+    pytest.param(MAN, [recognized(), *FLEXIBLE, si_person("死亡")], [], id="flexible-dead"),
+    pytest.param(MAN, [recognized(), *FLEXIBLE, si_person("离退休")], [], id="flexible-retired"),
+    pytest.param(
+        MAN, [recognized(), paid(date(2026, 7, 1), kind="灵活就业")], [], id="flexible-before-lookback"
+    ),
+    pytest.param(
+        MAN,
+        [recognized(), paid(date(2026, 10, 1), kind="灵活就业", status="欠费")],
+        [],
+        id="flexible-in-arrears",
+    ),
+    pytest.param(
+        MAN,
+        [recognized(), paid(date(2026, 8, 1), kind="灵活就业"), *employed(date(2026, 9, 1))],
+        [("SI_SUBSIDY_EMPLOYER", "E1", date(2028, 2, 9), "high")],
+        id="flexible-plus-unit-is-not-flexible",
+    ),
+    # SI_SUBSIDY_EMPLOYER: the hire the extract shows, against the recognition month
+    pytest.param(
+        MAN,
+        [recognized(date(2026, 7, 15)), *employed(date(2026, 7, 1))],
+        [("SI_SUBSIDY_EMPLOYER", "E1", date(2029, 7, 14), "high")],
+        id="hired-the-month-of-recognition",
+    ),
+    pytest.param(
+        MAN, [recognized(date(2026, 7, 15)), *employed(date(2026, 6, 1))], [], id="hired-the-month-before"
+    ),
+    pytest.param(
+        MAN, [recognized(), *employed(date(2026, 5, 1))], [], id="employed-since-the-extracts-first-month"
+    ),
+    pytest.param(
+        MAN,
+        [recognized(), paid(date(2024, 3, 1)), *employed(date(2026, 5, 1))],
+        [],
+        id="a-back-paid-old-month-is-no-hire",
+    ),
+    pytest.param(
+        MAN,
+        [
+            recognized(),
+            *employed(date(2026, 6, 1), date(2026, 8, 1)),
+            *employed(date(2026, 9, 1), employer="E2"),
+        ],
+        [
+            ("SI_SUBSIDY_EMPLOYER", "E1", date(2028, 2, 9), "high"),
+            ("SI_SUBSIDY_EMPLOYER", "E2", date(2028, 2, 9), "high"),
+        ],
+        id="two-employers-in-the-window",
+    ),
+    pytest.param(
+        MAN,
+        [recognized(), *employed(date(2026, 6, 1), date(2026, 7, 1))],
+        [],
+        id="left-the-employer-before-the-lookback",
+    ),
+    pytest.param(
+        MAN,
+        [
+            recognized(date(2026, 7, 15)),
+            paid(date(2026, 6, 1), status="欠费"),
+            *employed(date(2026, 7, 1)),
+        ],
+        [("SI_SUBSIDY_EMPLOYER", "E1", date(2029, 7, 14), "high")],
+        id="the-first-paid-month-counts",
+    ),
+    pytest.param(
+        MAN,
+        [recognized(None), *employed(date(2026, 6, 1))],
+        [("SI_SUBSIDY_EMPLOYER", "E1", None, "review")],
+        id="hire-seen-recognition-date-empty-review",
+    ),
+    pytest.param(MAN, [registration(), *employed(date(2026, 6, 1))], [], id="hire-of-someone-not-recognized"),
+    # TEMP_LIVING_ALLOWANCE
+    pytest.param(
+        MAN,
+        [registration(), dibao(kind="城市低保边缘")],
+        [("TEMP_LIVING_ALLOWANCE", None, None, "high")],
+        id="allowance-dibao-edge-member",
+    ),
+    pytest.param(
+        MAN,
+        [recognized(), dibao()],
+        [("TEMP_LIVING_ALLOWANCE", None, None, "high")],
+        id="allowance-recognized-jobless",
+    ),
+    pytest.param(MAN, [registration(), dibao(employment="在业")], [], id="allowance-dibao-member-works"),
+    pytest.param(MAN, [registration(), dibao(employment="在校学生")], [], id="allowance-student"),
+    pytest.param(
+        MAN, [registration(), dibao(capacity="完全丧失劳动能力")], [], id="allowance-incapable-member"
+    ),
+    pytest.param(MAN, [registration(), dibao(status="停保")], [], id="allowance-dibao-stopped"),
+    pytest.param(MAN, [dibao()], [], id="allowance-not-registered"),
+    pytest.param(MAN, [registration(), dibao(), si_person("死亡")], [], id="allowance-dead"),
+    pytest.param(MAN, [registration(), dibao(), si_person("离退休")], [], id="allowance-retired"),
+    pytest.param(("男", date(1963, 1, 1)), [registration(), dibao()], [], id="allowance-past-retirement"),
+    pytest.param(
+        MAN,
+        [recognized(), dibao(), *FLEXIBLE],
+        [("SI_SUBSIDY_FLEXIBLE", None, date(2028, 2, 9), "high")],
+        id="flexibly-employed-dibao-member-gets-the-subsidy-not-the-allowance",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def cases_world(tmp_path_factory) -> World:
+    """Every case of CASES as person P<number>, beside the background person P0, built once."""
+    world = world_of(tmp_path_factory.mktemp("entitlements"))
+    for number, case in enumerate(CASES, start=1):
+        person, records, _ = case.values
+        world.add(f"P{number}", *person, records)
     world.build()
-    assert entitlements_of(world) == expected
-    assert entitlements_of(world, "P0") == []  # employed since the extract's first month, never recognized
+    return world
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [pytest.param(n, case.values[2], id=case.id) for n, case in enumerate(CASES, start=1)],
+)
+def test_entitlements(cases_world, number, expected):
+    assert entitlements_of(cases_world, f"P{number}") == expected
+
+
+def test_the_background_person_is_entitled_to_nothing(cases_world):
+    assert (
+        entitlements_of(cases_world, "P0") == []
+    )  # employed since the extract's first month, not recognized
 
 
 def test_flexible_subsidy_and_removal_say_so_of_each_other(tmp_path):
@@ -248,7 +281,7 @@ def test_flexible_subsidy_and_removal_say_so_of_each_other(tmp_path):
     world.build()
     ((evidence,),) = world.rows_of("SELECT evidence FROM out_entitlements WHERE person_id = 'P1'")
     assert evidence == (
-        "认定日期 2025-02-10 [unemployment/t.csv:26]；补贴期限36个月，至 2028-02-09 | 仅有灵活就业缴费（已实缴）2026-10"
+        "认定日期 2025-02-10 [unemployment/t.csv:2]；补贴期限36个月，至 2028-02-09 | 仅有灵活就业缴费（已实缴）2026-10"
         " | 同一人因灵活就业列入应退出名单（需核实）：失业登记可以终止，补贴仍应享受"
     )
     assert world.rows_of("SELECT reasons, confidence, evidence FROM out_removals WHERE person_id = 'P1'") == [
@@ -283,7 +316,7 @@ def test_employer_row_names_the_employer_and_the_evidence(tmp_path):
             "E7公司",
             date(2028, 2, 14),
             "high",
-            "认定日期 2023-07-22 [unemployment/t.csv:26]；法定退休日期 2028-02-15 距认定不足5年，补贴期限延至退休，"
+            "认定日期 2023-07-22 [unemployment/t.csv:2]；法定退休日期 2028-02-15 距认定不足5年，补贴期限延至退休，"
             "至 2028-02-14 | 单位 E7公司（单位编号 E7）自 2026-09 起缴纳单位职工社保（已实缴），"
             "近3个月 2026-09,2026-10；缴费明细自 2026-05 起",
         )
@@ -310,8 +343,8 @@ def test_allowance_evidence_names_the_registration_and_the_household(tmp_path):
     world.build()
     assert world.rows_of("SELECT evidence FROM out_entitlements WHERE person_id = 'P1'") == [
         (
-            "失业登记日期 2026-06-01 [unemployment/t.csv:26] | 城市低保边缘 户编号 H9 在保，劳动能力 有劳动能力，"
-            "就业状况 失业 [dibao/t.csv:27] | 无单位职工/灵活就业缴费，低保记录未在业",
+            "失业登记日期 2026-06-01 [unemployment/t.csv:2] | 城市低保边缘 户编号 H9 在保，劳动能力 有劳动能力，"
+            "就业状况 失业 [dibao/t.csv:3] | 无单位职工/灵活就业缴费，低保记录未在业",
         )
     ]
 
