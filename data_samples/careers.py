@@ -29,39 +29,12 @@ def recognized_careers(
     window_months: int,
     employers: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The persons with the hires applied (and `previous_*` job columns), and the registrations redated.
+    """The persons with some recognized registrants hired (and `previous_*` job columns), and the registrations
+    with some recognitions redated.
 
-    `window_months`: the months of contributions before the as-of month; `employers`: the city's count.
+    Hired: recognized registrants without a 单位职工 job, starting 1..window_months months back (the months of
+    contributions before the as-of month); `employers`: the city's count.
     """
-    hired = _hire(rng, persons, registrations, as_of, window_months, employers)
-    return hired, _redate(rng, registrations)
-
-
-def _redate(rng: np.random.Generator, registrations: pl.DataFrame) -> pl.DataFrame:
-    """Move some recognitions (and their registrations) further back, past the subsidy period's end."""
-    k = registrations.height
-    difficult = pl.col("is_difficult") == "是"
-    back = pl.Series(np.where(rng.random(k) < OLD_RECOGNITION, rng.integers(365, 913, k), 0))
-    moved = registrations.with_columns(
-        registered_on=pl.when(difficult)
-        .then(pl.col("registered_on") - pl.duration(days=back))
-        .otherwise("registered_on"),
-        recognized_on=pl.col("recognized_on") - pl.duration(days=back),
-    )
-    return moved.with_columns(
-        second_registration=pl.col("registered_on").rank("ordinal").over("person_id") > 1
-    )
-
-
-def _hire(
-    rng: np.random.Generator,
-    persons: pl.DataFrame,
-    registrations: pl.DataFrame,
-    as_of: date,
-    window_months: int,
-    employers: int,
-) -> pl.DataFrame:
-    """Give some recognized registrants without a 单位职工 job one, starting 1..window_months months back."""
     recognized = registrations.filter(pl.col("is_difficult") == "是")["person_id"].unique().implode()
     candidate = (
         pl.col("person_id").is_in(recognized)
@@ -80,17 +53,35 @@ def _hire(
     previous_type = np.where(changed, "单位职工", np.where(had_flexible, "灵活就业", ""))
     previous_to = np.minimum(start + 1 + rng.integers(0, window_months, total), window_months)
     new_employer = rng.integers(0, employers, total)
-    return persons.with_columns(
-        contribution_type=pl.when(pl.Series(hired)).then(pl.lit("单位职工")).otherwise("contribution_type"),
-        months_from=pl.when(pl.Series(hired)).then(1).otherwise("months_from"),
-        months_to=pl.when(pl.Series(hired)).then(pl.Series(start)).otherwise("months_to"),
-        arrears=pl.col("arrears") & ~pl.Series(hired),
-        employer=pl.when(pl.Series(hired)).then(pl.Series(new_employer)).otherwise("employer"),
+    is_hired = pl.Series(hired)
+    hired_persons = persons.with_columns(
+        contribution_type=pl.when(is_hired).then(pl.lit("单位职工")).otherwise("contribution_type"),
+        months_from=pl.when(is_hired).then(1).otherwise("months_from"),
+        months_to=pl.when(is_hired).then(pl.Series(start)).otherwise("months_to"),
+        arrears=pl.col("arrears") & ~is_hired,
+        employer=pl.when(is_hired).then(pl.Series(new_employer)).otherwise("employer"),
         previous_type=pl.Series(previous_type).replace("", None),
         previous_employer=pl.Series((new_employer + 1 + rng.integers(0, employers - 1, total)) % employers),
         previous_from=pl.Series(start + 1),
         previous_to=pl.Series(previous_to),
     ).with_columns(
-        employed=pl.when(pl.Series(hired)).then(True).otherwise("employed"),
-        flexibly_employed=pl.col("flexibly_employed") & ~pl.Series(hired),
+        employed=pl.when(is_hired).then(True).otherwise("employed"),
+        flexibly_employed=pl.col("flexibly_employed") & ~is_hired,
+    )
+    return hired_persons, _redate(rng, registrations)
+
+
+def _redate(rng: np.random.Generator, registrations: pl.DataFrame) -> pl.DataFrame:
+    """Move some recognitions (and their registrations) further back, past the subsidy period's end."""
+    k = registrations.height
+    difficult = pl.col("is_difficult") == "是"
+    back = pl.Series(np.where(rng.random(k) < OLD_RECOGNITION, rng.integers(365, 913, k), 0))
+    moved = registrations.with_columns(
+        registered_on=pl.when(difficult)
+        .then(pl.col("registered_on") - pl.duration(days=back))
+        .otherwise("registered_on"),
+        recognized_on=pl.col("recognized_on") - pl.duration(days=back),
+    )
+    return moved.with_columns(
+        second_registration=pl.col("registered_on").rank("ordinal").over("person_id") > 1
     )

@@ -16,6 +16,7 @@ from aidmatch.data_samples.world import World as SampleWorld
 from aidmatch.rules.codes import LABELS
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.settings import ConfigError, load_settings
+from tests.conftest import SPEC_COLUMNS
 from tests.test_rules import AS_OF, DEFAULTS, Rec, World, dibao, registration, si_person
 
 EXTRACT_MONTHS = [date(2026, m, 1) for m in range(5, 11)]
@@ -387,16 +388,7 @@ def test_entitlement_columns_codes_and_labels(tmp_path):
     world.add("P2", *MAN, [registration(), dibao()])
     world.add("P3", *MAN, [recognized(date(2026, 7, 15)), *employed(date(2026, 7, 1))])
     summary = world.build()
-    assert [c[0] for c in world.rows_of("DESCRIBE out_entitlements")] == [
-        "person_id",
-        "name",
-        "entitlement",
-        "employer_id",
-        "employer_name",
-        "subsidy_until",
-        "confidence",
-        "evidence",
-    ]
+    assert [c[0] for c in world.rows_of("DESCRIBE out_entitlements")] == SPEC_COLUMNS["entitlements"]
     assert summary["out_entitlements"] == 3
     emitted = {e for (e,) in world.rows_of("SELECT DISTINCT entitlement FROM out_entitlements")}
     assert emitted == {"SI_SUBSIDY_FLEXIBLE", "SI_SUBSIDY_EMPLOYER", "TEMP_LIVING_ALLOWANCE"}
