@@ -32,6 +32,7 @@ class AidmatchResource(dg.ConfigurableResource):
     input_root: str = ""
     output_root: str = ""
     work_dir: str = ""
+    decisions_dir: str = ""
     # Sources whose drop in rows the operator confirmed for this run (`aidmatch run --accept-drop`), on top
     # of the configuration's completeness.accept_drop.
     accept_drop: list[str] = []
@@ -61,6 +62,12 @@ class AidmatchResource(dg.ConfigurableResource):
     def column_maps_path(self) -> Path | None:
         configured = self.settings.paths.column_maps
         return Path(configured) if configured else None
+
+    @property
+    def decisions_path(self) -> Path:
+        """Where people's filled decision forms are read from: configured, else `decisions` beside the input root."""
+        configured = self.decisions_dir or self.settings.paths.decisions_dir
+        return Path(configured) if configured else self.input_path.parent / "decisions"
 
     @property
     def work_path(self) -> Path:

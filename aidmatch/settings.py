@@ -51,6 +51,8 @@ class PathSettings:
     # The Dagster run history (DAGSTER_HOME); the environment variable DAGSTER_HOME, when set, wins.
     dagster_home: str = "dagster_home"
     column_maps: str | None = None  # None: the column maps shipped in sources/
+    # People's filled decision forms (SPEC section 6); None: the folder `decisions` beside the input root.
+    decisions_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,8 @@ SMTP_PASSWORD_ENV = "AIDMATCH_SMTP_PASSWORD"
 
 @dataclass(frozen=True)
 class AlertSettings:
-    """E-mail to the night operator when a run fails (`pipelines/alerts.py`), through the bureau's relay.
+    """E-mail to the night operator when a run fails or an extract is late (`pipelines/alerts.py`), through
+    the bureau's relay.
 
     Off while `to` is empty (the default). The password, when `smtp_user` is set, is read from the
     environment variable AIDMATCH_SMTP_PASSWORD at sending time: it never sits in this file.
@@ -189,6 +192,7 @@ class AlertSettings:
     starttls: bool = False  # STARTTLS before sending (and before logging in)
     smtp_user: str | None = None  # log in as this user; only over STARTTLS
     timeout_seconds: float = 30.0
+    ui_url: str | None = None  # the Dagster UI as the operator opens it: the e-mail links to the run there
 
     def __post_init__(self) -> None:
         for address in (*self.to, self.sender):
@@ -202,6 +206,10 @@ class AlertSettings:
             raise ConfigError("alerts.smtp_user needs alerts.starttls: true (no password over plain SMTP)")
         if self.timeout_seconds <= 0:
             raise ConfigError("alerts.timeout_seconds must be positive")
+        if self.ui_url is not None and not re.match(r"^https?://[^\s/]+", self.ui_url):
+            raise ConfigError(
+                f"alerts.ui_url: {self.ui_url!r} is not an address such as http://aidmatch.example:3000"
+            )
 
     @property
     def enabled(self) -> bool:

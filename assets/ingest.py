@@ -26,7 +26,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from aidmatch.assets.partitions import as_of_partitions
+from aidmatch.assets.partitions import as_of_check, as_of_partitions
 from aidmatch.checks.completeness import (
     Completeness,
     PublishedRun,
@@ -35,7 +35,6 @@ from aidmatch.checks.completeness import (
     record_completeness,
 )
 from aidmatch.checks.freshness import assess_freshness
-from aidmatch.checks.quarantine import stage_source
 from aidmatch.checks.source_checks import (
     complete_result,
     files_readable_result,
@@ -44,45 +43,79 @@ from aidmatch.checks.source_checks import (
     row_rules_result,
     schema_result,
 )
+from aidmatch.checks.stage_source import stage_source
 from aidmatch.console import tell
+from aidmatch.metadata import OWNERS, column_schema, table_tags
 from aidmatch.resources import AidmatchResource
+from aidmatch.settings import settings_in_force
 from aidmatch.sources.column_maps import SourceColumnMap
 from aidmatch.sources.file_log import record_file_reports
 from aidmatch.sources.readers import FileReport, SourceReadError, load_column_maps, read_source
-from aidmatch.sources.tables import SOURCES
+from aidmatch.sources.tables import SOURCES, staged_columns
+from aidmatch.tables.catalog import raw_table
 
 RAW_GROUP = "raw"
 STAGED_GROUP = "staged"
+_LIMITS = settings_in_force()  # the configuration in force when the code location loads, as partitions.py
+FILES_READABLE_CHECK = (
+    "Blocking ERROR: the source folder is missing, an entry is refused (a link out of the input root, a "
+    "format we do not read, bytes that are not what the name says, a workbook past the intake limits), a "
+    "file cannot be read or decoded, or a required column is missing. Every entry is listed with its status."
+)
 COMPLETE_CHECK = (
-    "Blocking: no data rows, or data rows fallen by more than completeness.max_row_drop (default 20%) "
-    "against the last published run, unless accepted with --accept-drop or completeness.accept_drop."
+    "Blocking ERROR: no data rows, or data rows fallen by more than completeness.max_row_drop "
+    f"({_LIMITS.completeness.max_row_drop:.0%}) against the last published run; WARN, not blocking, once "
+    "accepted with --accept-drop or completeness.accept_drop."
 )
 FRESH_CHECK = (
     "The newest file read, by modification time, at the as-of date's end: WARN past freshness.warn_days "
-    "(default 35), ERROR past freshness.error_days (default 60); not blocking."
+    f"({_LIMITS.freshness.warn_days}), ERROR past freshness.error_days ({_LIMITS.freshness.error_days}); "
+    "never blocking (a late extract may still be whole: `complete` guards the absences)."
+)
+ROW_RULES_CHECK = (
+    "Every row against the row rules (quarantine.csv): blocking ERROR when the rows rejected or kept with a "
+    "defect exceed validation.max_quarantine_rate "
+    f"({_LIMITS.validation.max_quarantine_rate:.0%}) of the rows read — notices (a 15-digit ID converted, "
+    "an unknown region code, an exact duplicate row, control characters removed, formula-like text) never "
+    "count; WARN, not blocking, when any row is flagged. The table: rule × file with the first rows."
+)
+SCHEMA_CHECK = (
+    "Blocking ERROR: the staged table does not match its declaration in sources/tables.py (columns, order, "
+    "types, nullability, code lists) — a bug in staging, not in the data. Tables past 200,000 rows are "
+    "validated on a repeatable sample."
 )
 
 
 def _specs() -> list[dg.AssetSpec]:
+    configured = _LIMITS.paths.column_maps
+    headers = load_column_maps(Path(configured) if configured else None)
     specs = []
     for source in SOURCES:
+        raw = raw_table(source, headers[source].columns)
         specs.append(
             dg.AssetSpec(
-                f"raw_{source}",
+                raw.name,
                 group_name=RAW_GROUP,
-                description=f"Every row of every file in the `{source}/` folder, as text, with its source_record.",
+                description=f"Every row of every file in the `{source}/` folder, as text, with its `source_record`.",
                 kinds={"duckdb"},
                 skippable=True,
+                metadata={"dagster/column_schema": column_schema(raw.columns)},
+                owners=OWNERS["raw"],
+                tags=table_tags("raw", True, source),
             )
         )
         specs.append(
             dg.AssetSpec(
                 f"staged_{source}",
                 group_name=STAGED_GROUP,
-                deps=[f"raw_{source}"],
-                description=f"`{source}` normalized to the columns of sources/tables.py; failures in quarantine_{source}.",
+                deps=[raw.name],
+                description=f"`{source}` normalized to the columns of `sources/tables.py`; failures in "
+                f"`quarantine_{source}` (quarantine.csv).",
                 kinds={"duckdb"},
                 skippable=True,
+                metadata={"dagster/column_schema": column_schema(staged_columns(source))},
+                owners=OWNERS["staged"],
+                tags=table_tags("staged", True, source),
             )
         )
     return specs
@@ -91,13 +124,11 @@ def _specs() -> list[dg.AssetSpec]:
 def _check_specs() -> list[dg.AssetCheckSpec]:
     checks = []
     for source in SOURCES:
-        checks.append(dg.AssetCheckSpec("files_readable", asset=f"raw_{source}", blocking=True))
-        checks.append(
-            dg.AssetCheckSpec("complete", asset=f"raw_{source}", blocking=True, description=COMPLETE_CHECK)
-        )
-        checks.append(dg.AssetCheckSpec("fresh", asset=f"raw_{source}", description=FRESH_CHECK))
-        checks.append(dg.AssetCheckSpec("row_rules", asset=f"staged_{source}", blocking=True))
-        checks.append(dg.AssetCheckSpec("schema", asset=f"staged_{source}", blocking=True))
+        checks.append(as_of_check("files_readable", f"raw_{source}", FILES_READABLE_CHECK, blocking=True))
+        checks.append(as_of_check("complete", f"raw_{source}", COMPLETE_CHECK, blocking=True))
+        checks.append(as_of_check("fresh", f"raw_{source}", FRESH_CHECK, blocking=False))
+        checks.append(as_of_check("row_rules", f"staged_{source}", ROW_RULES_CHECK, blocking=True))
+        checks.append(as_of_check("schema", f"staged_{source}", SCHEMA_CHECK, blocking=True))
     return checks
 
 
@@ -164,7 +195,7 @@ def _ingest_source(
             work.results.append(
                 dg.MaterializeResult(
                     asset_key=f"raw_{source}",
-                    metadata={**readable.metadata, "rows": rows},
+                    metadata={**readable.metadata, "dagster/row_count": rows},
                     check_results=[readable, complete_result(complete), fresh_result(fresh)],
                 )
             )
@@ -184,10 +215,11 @@ def _ingest_source(
                 dg.MaterializeResult(
                     asset_key=f"staged_{source}",
                     metadata={
+                        "dagster/row_count": result.rows_staged,
                         "rows_read": result.rows_read,
-                        "rows_staged": result.rows_staged,
                         "rows_rejected": result.rows_rejected,
                         "rows_flagged": result.rows_flagged,
+                        "blocking_rate": round(result.blocking_rate, 4),
                         "quarantine_rate": round(result.quarantine_rate, 4),
                     },
                     check_results=[row_rules_result(result, threshold), schema_result(con, source)],

@@ -10,27 +10,27 @@ import dagster as dg
 from aidmatch.assets.partitions import as_of_partitions
 from aidmatch.console import tell
 from aidmatch.matching.link import link_persons
-from aidmatch.metadata import metadata_table
+from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
 from aidmatch.resources import AidmatchResource
 from aidmatch.sources.tables import SOURCES
+from aidmatch.tables.catalog import CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE
 
-LINKED_SPECS = {
-    "core_person_links": "One row per staged record: its person, method, score and evidence.",
-    "core_persons": "One row per person (key: the normalized 18-character citizen ID).",
-    "core_review_queue": "Uncertain links for analysts to decide.",
-}
+LINKED_TABLES = (CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE)
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            key,
+            table.name,
             group_name="linked",
-            description=text,
-            deps=[f"staged_{s}" for s in SOURCES],
+            description=table.description,
+            deps=[*(f"staged_{s}" for s in SOURCES), "decisions"],
             kinds={"duckdb"},
+            metadata={"dagster/column_schema": column_schema(table.columns)},
+            owners=OWNERS[table.layer],
+            tags=table_tags(table.layer, table.personal_data),
         )
-        for key, text in LINKED_SPECS.items()
+        for table in LINKED_TABLES
     ],
     partitions_def=as_of_partitions,
     name="link_persons",
@@ -54,7 +54,7 @@ def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     yield dg.MaterializeResult(
         asset_key="core_person_links",
         metadata={
-            "records": summary.records,
+            "dagster/row_count": summary.records,
             "linked": summary.linked,
             "link_rate": round(summary.linked / max(1, summary.records), 4),
             **rates,
@@ -74,16 +74,23 @@ def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             ),
             "accept_threshold": summary.accept_threshold,
             "review_threshold": summary.review_threshold,
+            **{f"review decisions {status}": n for status, n in sorted(summary.decisions.items())},
+            "accuracy from labels (reviewed pairs per method)": metadata_table(
+                summary.label_accuracy, ["method", "confirmed", "rejected", "confirmed_share"]
+            ),
         },
     )
     yield dg.MaterializeResult(
         asset_key="core_persons",
-        metadata={"persons": summary.persons, "persons_with_duplicate_records": summary.duplicate_persons},
+        metadata={
+            "dagster/row_count": summary.persons,
+            "persons_with_duplicate_records": summary.duplicate_persons,
+        },
     )
     yield dg.MaterializeResult(
         asset_key="core_review_queue",
         metadata={
-            "rows": summary.review_rows,
+            "dagster/row_count": summary.review_rows,
             "review_rate": round(summary.review_rows / max(1, summary.records), 4),
             "head (IDs masked)": metadata_table(summary.review_head),
         },

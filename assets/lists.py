@@ -6,12 +6,18 @@ import dagster as dg
 
 from aidmatch.assets.partitions import as_of_partitions
 from aidmatch.console import tell
-from aidmatch.metadata import metadata_table
+from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
 from aidmatch.resources import AidmatchResource
 from aidmatch.rules.codes import CODES
 from aidmatch.rules.facts import build_person_facts
 from aidmatch.rules.lists import build_lists, entitlement_counts
-from aidmatch.sources.tables import SOURCES
+from aidmatch.sources.tables import SOURCES, Column
+from aidmatch.tables.catalog import (
+    OUT_ENTITLEMENTS,
+    OUT_PROACTIVE,
+    OUT_REMOVALS,
+    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+)
 
 LINKED = ["core_person_links", "core_persons"]
 
@@ -21,12 +27,15 @@ LINKED = ["core_person_links", "core_persons"]
     deps=[*LINKED, *(f"staged_{s}" for s in SOURCES)],
     partitions_def=as_of_partitions,
     kinds={"duckdb"},
+    owners=OWNERS["facts"],
+    tags=table_tags("facts", True),
     description="Per person at D: working age, employed, 低保, disability, registration, si status, household.",
 )
 def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = dt.date.fromisoformat(context.partition_key)
     with aidmatch.connect(context.partition_key) as con:
         persons = build_person_facts(con, as_of, aidmatch.settings.rules)
+        described = con.sql("DESCRIBE facts_persons").fetchall()
         counts = con.sql(
             """SELECT count(*) FILTER (working_age), count(*) FILTER (employed), count(*) FILTER (flexibly_employed),
                       count(*) FILTER (dibao_active), count(*) FILTER (disabled), count(*) FILTER (registered)
@@ -40,15 +49,20 @@ def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource)
         "disabled",
         "registered_unemployed",
     )
-    return dg.MaterializeResult(metadata={"persons": persons, **dict(zip(names, counts, strict=True))})
+    # facts_persons is the rules' working table, its columns those of facts.sql: shown as they are
+    schema = column_schema([Column(name, kind, "", null == "YES") for name, kind, null, *_ in described])
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": persons,
+            "dagster/column_schema": schema,
+            **dict(zip(names, counts, strict=True)),
+        }
+    )
 
 
-LIST_SPECS = {  # in the order they are built (a multi-asset yields its outputs after their dependencies)
-    "out_zero_employment_households": "零就业家庭: CONFIRMED / POTENTIAL, one row per household.",
-    "out_proactive": "主动发现名单: RECOGNIZE and OUTREACH, one row per person, with reasons and evidence.",
-    "out_entitlements": "应享尽享: the subsidies and allowance the data proves, one row per person × entitlement (× employer).",
-    "out_removals": "应退出名单: one row per registration × roll, with reasons, confidence and evidence.",
-}
+# In the order they are yielded: a multi-asset yields an output after those it depends on.
+LIST_TABLES = (OUT_PROACTIVE, OUT_ENTITLEMENTS, OUT_REMOVALS, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS)
+LIST_SPECS = [table.name for table in LIST_TABLES]
 # The removal list says when a flexibly employed person is owed the flexible subsidy.
 LIST_DEPS = {"out_removals": ["facts_persons", "out_entitlements"]}
 _BREAKDOWN = {  # per list: how many rows per category and reason code, for the UI
@@ -69,13 +83,16 @@ def _entitlement_numbers(counts: list[dict[str, str | int]]) -> dict[str, int]:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            key,
+            table.name,
             group_name="lists",
-            description=text,
-            deps=LIST_DEPS.get(key, ["facts_persons"]),
+            description=f"{table.description} One row per {table.grain}; published as `{table.csv}.csv`.",
+            deps=LIST_DEPS.get(table.name, ["facts_persons"]),
             kinds={"duckdb"},
+            metadata={"dagster/column_schema": column_schema(table.columns)},
+            owners=OWNERS[table.layer],
+            tags=table_tags(table.layer, table.personal_data),
         )
-        for key, text in LIST_SPECS.items()
+        for table in LIST_TABLES
     ],
     partitions_def=as_of_partitions,
     name="build_lists",
@@ -90,18 +107,22 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
         }
         counts = entitlement_counts(con)
     extra = {
+        "out_removals": {name: n for name, n in summary.items() if name.startswith("keep_decisions ")},
         "out_entitlements": {
             **_entitlement_numbers(counts),
             "by district": metadata_table(counts, ["entitlement", "district", "rows"]),
-        }
+        },
     }
     for key in LIST_SPECS:
         tell(context.log, f"{key}: {summary[key]} rows")
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
-                "rows": summary[key],
-                "breakdown": metadata_table(breakdowns[key]),
+                "dagster/row_count": summary[key],
+                # a row with several reasons is counted under each: the reasons add up to more than the rows
+                "rows by reason (a row with several reasons counts under each)": metadata_table(
+                    breakdowns[key]
+                ),
                 **extra.get(key, {}),
             },
         )

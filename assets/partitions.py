@@ -6,6 +6,8 @@ deployment's nights, not years before them. `end_offset=1` makes today's partiti
 so the nightly schedule runs with D = the day it runs on, and `aidmatch run` without `--as-of` means today.
 """
 
+import warnings
+
 import dagster as dg
 
 from aidmatch.settings import BUREAU_TIMEZONE, settings_in_force
@@ -15,3 +17,13 @@ as_of_partitions = dg.DailyPartitionsDefinition(
     timezone=BUREAU_TIMEZONE.key,
     end_offset=1,
 )
+
+
+def as_of_check(name: str, asset: str, description: str, blocking: bool = False) -> dg.AssetCheckSpec:
+    """A check of one as-of partition: evaluated for the partition the step runs, so the UI shows one
+    entry per night (an unpartitioned check leaves a second, "skipped", planned entry beside it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)  # partitioned checks are a preview in Dagster 1.13
+        return dg.AssetCheckSpec(
+            name, asset=asset, description=description, blocking=blocking, partitions_def=as_of_partitions
+        )

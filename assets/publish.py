@@ -11,12 +11,15 @@ import polars as pl
 from aidmatch.assets.lists import LIST_SPECS
 from aidmatch.assets.partitions import as_of_partitions
 from aidmatch.checks.completeness import manifest_section, recorded_completeness
-from aidmatch.checks.quarantine import source_counts
+from aidmatch.checks.stage_source import source_counts
 from aidmatch.console import tell
-from aidmatch.metadata import metadata_table
+from aidmatch.decisions.audit import DECISIONS_APPLIED_SQL, create_audit_tables
+from aidmatch.decisions.audit import manifest_section as decisions_section
+from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.changes import changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
+from aidmatch.publish.decision_sheets import decision_form_frames, write_decision_forms
 from aidmatch.publish.manifest import (
     config_echo,
     input_section,
@@ -26,13 +29,17 @@ from aidmatch.publish.manifest import (
     timestamp,
     write_manifest,
 )
-from aidmatch.publish.outputs import HEADERS, LISTS, OUTPUT_FILES, labelled_for_people
+from aidmatch.publish.outputs import HEADERS, LISTS, OUTPUT_FILES, csv_select, labelled_for_people
+from aidmatch.publish.report import REPORT_FILE, write_report
+from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_work_databases
 from aidmatch.publish.xlsx_files import write_workbook
 from aidmatch.resources import AidmatchResource
 from aidmatch.rules.codes import LABELS
 from aidmatch.run_record import check_results, run_start_time, step_times
 from aidmatch.sources.tables import SOURCES
+from aidmatch.tables.catalog import DECISIONS_APPLIED
+from aidmatch.tables.contract import PACKAGE_FILE, SCHEMA_VERSION, fingerprint, write_package
 from aidmatch.version import code_version
 
 
@@ -62,9 +69,20 @@ def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path
 @dg.asset(
     name="published_outputs",
     group_name="publish",
-    deps=[*LIST_SPECS, "core_person_links", "core_review_queue", *(f"staged_{s}" for s in SOURCES)],
+    deps=[
+        *LIST_SPECS,
+        "core_person_links",
+        "core_review_queue",
+        "decisions",
+        *(f"staged_{s}" for s in SOURCES),
+    ],
     partitions_def=as_of_partitions,
-    description="OUTPUT/<as-of>/: the lists (csv + xlsx), changes, person links, review queue, quarantine, manifest.",
+    description="`OUTPUT/<as-of>/`: the lists (CSV and xlsx), changes, person links, review queue, quarantine, "
+    "the decision forms and what the decisions did, the run report (`report.html`), the contract "
+    "(`datapackage.json`) and `manifest.json`.",
+    kinds={"csv", "excel", "html", "json"},
+    owners=OWNERS["publish"],
+    tags=table_tags("publish", True),
 )
 def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = context.partition_key
@@ -83,6 +101,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             # ten-million-row person_links.csv among them) without holding the interpreter lock.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 workbooks = pool.submit(_write_workbooks, _list_sheets(con), folder)
+                forms = pool.submit(write_decision_forms, decision_form_frames(con), folder)
                 for output in OUTPUT_FILES:
                     written[f"{output.name}.csv"] = write_csv(
                         con, output.select_sql, folder / f"{output.name}.csv"
@@ -91,7 +110,24 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 written["changes.csv"] = write_csv(
                     con, changes_sql(current, previous), folder / "changes.csv"
                 )
-                workbook_rows = workbooks.result()
+                create_audit_tables(con)
+                written["decisions_applied.csv"] = write_csv(
+                    con,
+                    csv_select(DECISIONS_APPLIED, f"({DECISIONS_APPLIED_SQL})"),
+                    folder / "decisions_applied.csv",
+                )
+                workbook_rows = workbooks.result() | forms.result()
+            run_id = context.run.run_id
+            figures = gather_figures(
+                con,
+                as_of,
+                aidmatch.settings.linking,
+                folder / "changes.csv",
+                aidmatch.output_path,
+                previous.name if previous else None,
+            )
+            write_report(folder / REPORT_FILE, figures, run_id, code_version())
+            write_package(folder)
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
             removed.extend(
@@ -99,8 +135,10 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     aidmatch.work_path, as_of, aidmatch.settings.run.keep_work_databases
                 )
             )
-            outputs = output_section(folder, written | workbook_rows)
-            run_id, instance = context.run.run_id, context.instance
+            outputs = output_section(
+                folder, written | workbook_rows | {REPORT_FILE: None, PACKAGE_FILE: None}
+            )
+            instance = context.instance
             published_at = time.time()
             paths = paths_in_force(aidmatch.input_path, aidmatch.output_path, aidmatch.work_path)
             write_manifest(
@@ -119,6 +157,9 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 outputs=outputs,
                 config=config_echo(aidmatch.settings.as_dict(), paths),
                 work_databases_removed=removed,
+                report={"file": REPORT_FILE, "figures": figures.for_manifest()},
+                output_schema={"version": SCHEMA_VERSION, "file": PACKAGE_FILE, "fingerprint": fingerprint()},
+                decisions=decisions_section(con, str(aidmatch.decisions_path.resolve())),
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)
@@ -135,6 +176,8 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),
+            "report": dg.MetadataValue.url((target / REPORT_FILE).resolve().as_uri()),
+            "output schema": f"{PACKAGE_FILE} version {SCHEMA_VERSION} (docs/outputs.md)",
             "previous_as_of": previous.name if previous else "(none: first run)",
             "work databases removed": ", ".join(removed) or "(none)",
             **{f"rows {name}": n for name, n in written.items()},

@@ -1,7 +1,7 @@
 """Evaluate identity resolution against a world's truth, time it, and compare it with a Splink baseline.
 
     python benchmarks/evaluate_linking.py synth --db w.duckdb --truth w/truth --persons 20000
-    python benchmarks/evaluate_linking.py evaluate --db w.duckdb --truth w/truth [--link] [--splink]
+    python benchmarks/evaluate_linking.py evaluate --db w.duckdb --truth w/truth [--link] [--splink] [--before old.duckdb]
 
 `synth` builds staged tables (the columns of `sources/tables.py`) and `truth/records.csv` in DuckDB SQL:
 a synthetic world with the ID and name defects of SPEC section 2, twins and namesakes, at any size (the
@@ -11,6 +11,7 @@ the linker first, timed, with peak RSS), joins the truth (`source, source_record
 id_defect, name_defect, row_defect, id_recoverable`) and prints per source and per defect: the share of
 recoverable records linked to the right person, wrong links, review and unlinked rates; then pairwise
 precision / recall / F1 and time of ours and, with `--splink`, of Splink 5 on the same staged records.
+`--before` names a copy of the database linked by an earlier version: the same figures, before -> after.
 What does not belong here: anything the pipeline runs.
 """
 
@@ -219,19 +220,24 @@ def synthesize(
 CLEAN_IDS = "('none', 'lowercase_x', 'fullwidth', 'inner_space', 'legacy_15')"
 
 
-def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> None:
-    """`eval_records`: every truth record with its link; `right` means linked to the person most records of
-    its true person went to (so opaque truth keys work as well as IDs)."""
+def load_truth(
+    con: duckdb.DuckDBPyConnection, truth_dir: Path, database: str = "", target: str = "eval_records"
+) -> None:
+    """`target` (`eval_records`): every truth record with its link (from the tables of the attached
+    `database`, else this one); `right` means linked to the person most records of its true person went
+    to (so opaque truth keys work as well as IDs)."""
+    links = f"{database}.core_person_links" if database else "core_person_links"
+    review = f"{database}.core_review_queue" if database else "core_review_queue"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE eval_records AS
+        CREATE OR REPLACE TEMP TABLE {target} AS
         WITH joined AS (
             SELECT t.source, t.source_record, t.true_person_id,
                    coalesce(nullif(t.id_defect, ''), 'none') AS id_defect,
                    coalesce(nullif(t.name_defect, ''), 'none') AS name_defect,
                    lower(t.id_recoverable) = 'true' AS recoverable, l.person_id, l.method
             FROM read_csv('{truth_dir / "records.csv"}', header = true, all_varchar = true) AS t
-            JOIN core_person_links AS l USING (source, source_record)
+            JOIN {links} AS l USING (source, source_record)
         ),
         -- the person most of the true person's records link to (ties: the true ID, then the smallest):
         -- any one consistent person is right, so two records of one person under two IDs count once
@@ -249,10 +255,13 @@ def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> None:
                    > (id_defect IN {CLEAN_IDS})::INTEGER AS anchored,
                person_id IS NOT NULL AND person_id = modal_id AS is_right,
                person_id IS NOT NULL AND person_id <> modal_id AS is_wrong,
-               source_record IN (SELECT source_record FROM core_review_queue) AS in_review
+               source_record IN (SELECT source_record FROM {review}) AS in_review
         FROM joined LEFT JOIN modal USING (true_person_id) WINDOW person AS (PARTITION BY true_person_id)
         """
     )
+
+
+GROUPS = (("all", "'all'"), ("source", "source"), ("id_defect", "id_defect"), ("name_defect", "name_defect"))
 
 
 def print_rates(con: duckdb.DuckDBPyConnection) -> None:
@@ -262,12 +271,7 @@ def print_rates(con: duckdb.DuckDBPyConnection) -> None:
         f"{'group':<34}{'records':>10}{'recov.':>9}{'right%':>9}{'anchor.':>9}{'right%':>9}"
         f"{'wrong%':>9}{'review%':>9}{'unlinked%':>10}"
     )
-    for label, key in (
-        ("all", "'all'"),
-        ("source", "source"),
-        ("id_defect", "id_defect"),
-        ("name_defect", "name_defect"),
-    ):
+    for label, key in GROUPS:
         rows = con.sql(
             f"""SELECT {key} AS g, count(*), count(*) FILTER (recoverable),
                        100 * avg(is_right::INTEGER) FILTER (recoverable), count(*) FILTER (anchored),
@@ -282,7 +286,34 @@ def print_rates(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
-def pairwise_scores(con: duckdb.DuckDBPyConnection, clusters: str) -> tuple[float, float, float]:
+def print_comparison(con: duckdb.DuckDBPyConnection) -> None:
+    """Per source and defect, before (`eval_records_before`) → after (`eval_records`): right % of the
+    recoverable records, wrong %, review %, unlinked % — the figures a change of the linker moves."""
+    print(
+        f"\n{'before -> after':<30}{'records':>9}{'right% of recov.':>22}{'wrong%':>18}{'review%':>18}"
+        f"{'unlinked%':>18}"
+    )
+    figures = """count(*), 100 * avg(is_right::INTEGER) FILTER (recoverable), 100 * avg(is_wrong::INTEGER),
+                 100 * avg(in_review::INTEGER), 100 * avg((person_id IS NULL)::INTEGER)"""
+    for label, key in GROUPS:
+        rows = con.sql(
+            f"""SELECT a.g, a.n, b.ok, a.ok, b.wrong, a.wrong, b.review, a.review, b.unlinked, a.unlinked
+                FROM (SELECT {key} AS g, {figures} FROM eval_records GROUP BY g) AS a(g, n, ok, wrong, review, unlinked)
+                JOIN (SELECT {key} AS g, {figures} FROM eval_records_before GROUP BY g)
+                    AS b(g, n, ok, wrong, review, unlinked) USING (g)
+                ORDER BY a.g"""
+        ).fetchall()
+        for group, records, *pairs in rows:
+            cells = "".join(
+                f"{(before or 0):>8.3f} ->{(after or 0):>7.3f} "
+                for before, after in zip(pairs[::2], pairs[1::2], strict=True)
+            )
+            print(f"{label + ':' + group:<30}{records:>9}{cells}")
+
+
+def pairwise_scores(
+    con: duckdb.DuckDBPyConnection, clusters: str, records: str = "eval_records"
+) -> tuple[float, float, float]:
     """Pairwise precision, recall, F1 of `clusters(source_record, cluster_id)` against the truth; an
     unclustered record is alone. Counted from cluster sizes, never by listing pairs."""
     (true_positive, predicted, actual) = con.sql(
@@ -290,7 +321,7 @@ def pairwise_scores(con: duckdb.DuckDBPyConnection, clusters: str) -> tuple[floa
         WITH c AS (
             SELECT e.source_record, e.true_person_id,
                    coalesce(c.cluster_id::VARCHAR, e.source_record) AS cluster
-            FROM eval_records AS e LEFT JOIN {clusters} AS c USING (source_record)
+            FROM {records} AS e LEFT JOIN {clusters} AS c USING (source_record)
         )
         SELECT (SELECT sum(n * (n - 1) / 2)
                 FROM (SELECT count(*) AS n FROM c GROUP BY cluster, true_person_id)),
@@ -352,6 +383,11 @@ def main() -> None:
     evaluate.add_argument("--truth", type=Path, required=True)
     evaluate.add_argument("--link", action="store_true", help="run link_persons first (timed)")
     evaluate.add_argument("--splink", action="store_true", help="also run the Splink 5 baseline")
+    evaluate.add_argument(
+        "--before",
+        type=Path,
+        help="a database linked by an earlier version (same staged records): print before -> after",
+    )
     args = parser.parse_args()
 
     con = duckdb.connect(str(args.db))
@@ -376,7 +412,18 @@ def main() -> None:
     )
     precision, recall, f1 = pairwise_scores(con, "ours_clusters")
     timing = f"{ours_seconds:.1f} s" if ours_seconds is not None else "-"
+    if args.before:
+        con.execute(f"ATTACH '{args.before}' AS before (READ_ONLY)")
+        load_truth(con, args.truth, "before", "eval_records_before")
+        print_comparison(con)
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW before_clusters AS SELECT source_record, person_id AS cluster_id "
+            "FROM before.core_person_links WHERE person_id IS NOT NULL"
+        )
+        before = pairwise_scores(con, "before_clusters", "eval_records_before")
     print(f"\n{'linker':<10}{'precision':>11}{'recall':>9}{'F1':>9}{'time':>9}")
+    if args.before:
+        print(f"{'before':<10}{before[0]:>11.5f}{before[1]:>9.5f}{before[2]:>9.5f}{'-':>9}")
     print(f"{'aidmatch':<10}{precision:>11.5f}{recall:>9.5f}{f1:>9.5f}{timing:>9}")
     if args.splink:
         seconds = run_splink(con)

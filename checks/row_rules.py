@@ -15,17 +15,35 @@ import re
 from dataclasses import dataclass
 
 from aidmatch.sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS, RAW_KINDS
-from aidmatch.sources.tables import SOURCE_COLUMNS, SOURCE_RECORD_SQL
+from aidmatch.sources.tables import SOURCE_COLUMNS, SOURCE_RECORD_SQL, Column
 from aidmatch.sources.text import FORMULA_PREFIXES
 
 
 @dataclass(frozen=True)
 class RowRule:
     rule: str
+    label: str  # the rule's Chinese name, for the stewards' tables
     condition: str  # SQL over the normalized table; true means the row fails the rule
     value: str  # SQL for the value the steward sees
     message: str
     rejects: bool = False
+    # A notice loses nothing and makes nothing doubtful (a 15-digit ID converted, an exact duplicate
+    # row): the row is flagged for the steward but never counts toward the rate that blocks a run.
+    notice: bool = False
+
+    @property
+    def action(self) -> str:
+        """quarantine.csv's `action`: rejected (not staged) or kept (staged, defect flagged)."""
+        return "rejected" if self.rejects else "kept"
+
+
+# Labels of the raw identity columns; every other raw column is labelled by its staged column's description.
+_IDENTITY_LABELS = {"name": "姓名", "citizen_id": "身份证号", "sex": "性别", "birth_date": "出生日期"}
+
+
+def column_label(column: Column) -> str:
+    """The Chinese term a steward knows a column by: the first word of its description (民族, 失业登记日期)."""
+    return _IDENTITY_LABELS.get(column.name) or re.split(r"[\s:：(（]", column.description, maxsplit=1)[0]
 
 
 _KEPT_FOR_FUZZY = "记录保留，用于模糊比对 / kept for fuzzy matching"
@@ -33,6 +51,7 @@ _KEPT_FOR_FUZZY = "记录保留，用于模糊比对 / kept for fuzzy matching"
 IDENTITY_RULES: tuple[RowRule, ...] = (
     RowRule(
         "no_identity",
+        "无身份证号且无姓名",
         "id_issue = 'missing' AND name IS NULL",
         "NULL",
         "既无身份证号也无姓名，无法比对，记录已拒收 / no ID and no name: cannot be linked, row rejected",
@@ -40,12 +59,14 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
     ),
     RowRule(
         "id_missing",
+        "身份证号为空",
         "id_issue = 'missing' AND name IS NOT NULL",
         "id_raw",
         "身份证号为空；记录保留，按姓名+出生日期+性别比对 / ID missing: kept, matched on name, birth date and sex",
     ),
     RowRule(
         "id_excel_numeric",
+        "身份证号被存成数字（末位丢失）",
         "id_issue = 'excel_numeric'",
         "id_raw",
         "身份证号被Excel存成数字，末几位已丢失，无法恢复，请在源系统按文本重新导出；记录保留，仅在前15位+姓名+性别唯一时模糊比对"
@@ -54,48 +75,58 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
     ),
     RowRule(
         "id_bad_checksum",
+        "身份证号校验位错误",
         "id_issue = 'bad_checksum'",
         "id_raw",
         f"身份证号校验位错误 / ID check character wrong (GB 11643-1999); {_KEPT_FOR_FUZZY}",
     ),
     RowRule(
         "id_bad_date",
+        "身份证号出生日期不存在",
         "id_issue = 'bad_date'",
         "id_raw",
         f"身份证号中的出生日期不存在 / the birth date inside the ID is impossible; {_KEPT_FOR_FUZZY}",
     ),
     RowRule(
         "id_bad_length",
+        "身份证号位数错误",
         "id_issue = 'bad_length'",
         "id_raw",
         f"身份证号位数不对（应为18位或15位）/ ID has the wrong length (18 or 15 expected); {_KEPT_FOR_FUZZY}",
     ),
     RowRule(
         "id_bad_chars",
+        "身份证号含非法字符",
         "id_issue = 'bad_chars'",
         "id_raw",
         f"身份证号含非法字符 / ID contains characters other than digits and a final X; {_KEPT_FOR_FUZZY}",
     ),
     RowRule(
         "id_legacy_15",
+        "15位旧身份证号已升位",
         "id_valid AND length(regexp_replace(id_raw, '\\s', '', 'g')) = 15",
         "id_raw",
         "15位旧身份证号，已按国标升为18位；记录保留 / legacy 15-digit ID converted to 18 digits; kept",
+        notice=True,
     ),
     RowRule(
         "id_unknown_region",
+        "行政区划代码未知",
         "id_valid AND NOT COALESCE(id_region_known, true)",
         "left(id_norm, 6)",
         "身份证号行政区划代码未知（仅提示）/ unknown region code in the ID (warning only); kept",
+        notice=True,
     ),
     RowRule(
         "id_birth_date_mismatch",
+        "出生日期与身份证号不一致",
         "id_valid AND birth_date IS NOT NULL AND birth_date <> id_birth_date",
         "CAST(birth_date AS VARCHAR)",
         "出生日期与身份证号不一致 / birth date column disagrees with the ID; kept, the ID's date is not assumed",
     ),
     RowRule(
         "id_sex_mismatch",
+        "性别与身份证号不一致",
         "id_valid AND sex IS NOT NULL AND sex <> id_sex",
         "sex",
         "性别与身份证号不一致 / sex column disagrees with the ID; kept",
@@ -103,12 +134,16 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
 )
 
 
-_VALUE_FAILURES = {
-    "date": ("bad_date", "日期无法识别 / date not recognised"),
-    "month": ("bad_month", "费款所属期无法识别（应为YYYYMM）/ month not recognised (YYYYMM)"),
-    "number": ("bad_number", "数值无法识别 / number not recognised"),
-    "enum": ("unknown_value", "取值不在代码表中 / value not in the code list"),
-    "categories": ("unknown_value", "类别均不在代码表中 / none of the categories is in the code list"),
+_VALUE_FAILURES = {  # kind -> (rule, Chinese name, message)
+    "date": ("bad_date", "日期无法识别", "日期无法识别 / date not recognised"),
+    "month": ("bad_month", "年月无法识别", "费款所属期无法识别（应为YYYYMM）/ month not recognised (YYYYMM)"),
+    "number": ("bad_number", "数值无法识别", "数值无法识别 / number not recognised"),
+    "enum": ("unknown_value", "取值不在代码表中", "取值不在代码表中 / value not in the code list"),
+    "categories": (
+        "unknown_value",
+        "类别不在代码表中",
+        "类别均不在代码表中 / none of the categories is in the code list",
+    ),
 }
 
 
@@ -127,11 +162,12 @@ def _value_rules(source: str, columns: set[str]) -> list[RowRule]:
         rules.append(
             RowRule(
                 f"{failure[0]}:{column.name}",
+                f"{column_label(column)}：{failure[1]}",
                 f"{raw} IS NOT NULL AND trim({raw}) <> '' AND coalesce(len({column.name}), 0) = 0"
                 if derivation.kind == "categories"
                 else f"{raw} IS NOT NULL AND trim({raw}) <> '' AND {column.name} IS NULL",
                 raw,
-                f"{column.description}：{failure[1]}；记录保留，该字段置空 / kept with this field empty",
+                f"{column_label(column)}：{failure[2]}；记录保留，该字段置空 / kept with this field empty",
             )
         )
     return rules
@@ -144,22 +180,20 @@ def _duplicate_row_rule() -> RowRule:
     """
     return RowRule(
         "duplicate_row",
+        "完全重复的行",
         "copy_number > 1",
         "first_copy",
         "与该行（值为首次出现的位置）完全相同的重复行；记录保留 / exact copy of the row named in value; kept"
         " (the roll holds this person twice)",
+        notice=True,
     )
-
-
-# Labels of the raw identity columns; every other raw column is labelled by its staged column's description.
-_IDENTITY_LABELS = {"name": "姓名", "citizen_id": "身份证号", "sex": "性别", "birth_date": "出生日期"}
 
 
 def _raw_labels(source: str) -> dict[str, str]:
     """Raw column -> the Chinese term a steward knows it by (the first word of its column's description)."""
     labels = dict(_IDENTITY_LABELS)
     for column in SOURCE_COLUMNS[source]:
-        labels[DERIVATIONS[column.name].raw] = re.split(r"[\s:：(（]", column.description, maxsplit=1)[0]
+        labels[DERIVATIONS[column.name].raw] = column_label(column)
     return labels
 
 
@@ -185,6 +219,7 @@ def _cell_rules(source: str, columns: set[str], max_cell_chars: int) -> list[Row
         rules.append(
             RowRule(
                 f"cell_too_long:{raw}",
+                f"{label}：单元格过长已截断",
                 f"_cut_{raw} IS NOT NULL",
                 f"_cut_{raw}",
                 f"{label}：单元格超过{max_cell_chars}个字符（值为原长度），已截断至该长度；记录保留"
@@ -194,10 +229,12 @@ def _cell_rules(source: str, columns: set[str], max_cell_chars: int) -> list[Row
         rules.append(
             RowRule(
                 f"control_characters:{raw}",
+                f"{label}：含控制字符已删除",
                 f"_ctl_{raw} IS NOT NULL",
                 f"_ctl_{raw}",
                 f"{label}：含控制字符（值中以\\x..显示），已删除；记录保留"
                 f" / control characters (shown as \\x.. in value) removed from the cell, row kept",
+                notice=True,
             )
         )
         condition = _FORMULA_CONDITIONS.get(RAW_KINDS.get(raw, ""))
@@ -205,11 +242,13 @@ def _cell_rules(source: str, columns: set[str], max_cell_chars: int) -> list[Row
             rules.append(
                 RowRule(
                     f"formula_like:{raw}",
+                    f"{label}：以公式字符开头",
                     condition.format(raw=f"raw_{raw}", codes=_FORMULA_CODES),
                     f"raw_{raw}",
                     f"{label}：以 = + - @ 开头，像电子表格公式；记录保留，原值不变，xlsx中按文本写出，请在源系统核对"
                     f" / starts like a spreadsheet formula (= + - @): kept unchanged, written to xlsx as"
                     f" literal text; check it at the source",
+                    notice=True,
                 )
             )
     return rules
@@ -272,8 +311,7 @@ def quarantine_sql(table: str, failures_column: str, rules: list[RowRule]) -> st
     """The quarantine rows, in quarantine.csv's columns (source, source_record, rule, value, message,
     action, source_file), from a table whose `failures_column` holds `failures_sql`'s lists."""
     catalogue = ", ".join(
-        f"({_literal(rule.rule)}, {_literal(rule.message)}, '{'rejected' if rule.rejects else 'kept'}')"
-        for rule in rules
+        f"({_literal(rule.rule)}, {_literal(rule.message)}, '{rule.action}')" for rule in rules
     )
     return f"""
         WITH failures AS (

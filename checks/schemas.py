@@ -22,13 +22,11 @@ POLARS_TYPES: dict[str, pl.DataType] = {
     "VARCHAR[]": pl.List(pl.String()),
 }
 
-SOURCE_RECORD_PATTERN = r"^[^/]+/[^:#]+(#[^:]+)?:\d+$"
-
 
 def _checks(column: Column) -> list[pa.Check]:
     """Value checks that follow from what a column is: its code list, or the ID and record formats."""
-    if column.name == "source_record":
-        return [pa.Check.str_matches(SOURCE_RECORD_PATTERN)]
+    if column.pattern is not None:
+        return [pa.Check.str_matches(f"^{column.pattern}$")]
     if column.name in ("id_norm", "head_id_norm"):
         return [pa.Check.str_length(18, 18)]
     if column.name == "sex":

@@ -53,6 +53,10 @@ class DefectRates:
     name: float
     duplicate: float
 
+    def scaled(self, factor: float) -> "DefectRates":
+        """These rates times `factor` (a world with twice the usual defects: 2), each at most 1."""
+        return DefectRates(*(min(1.0, rate * factor) for rate in (self.id, self.name, self.duplicate)))
+
 
 RATES: dict[str, DefectRates] = {
     "unemployment": DefectRates(0.2, 0.15, 0.02),
@@ -63,10 +67,22 @@ RATES: dict[str, DefectRates] = {
 }
 
 
-def damage(records: pl.DataFrame, source: str, rng: np.random.Generator, true_ids: pl.Series) -> pl.DataFrame:
-    """The records as exported: damaged `id_text` / `name_text`, defect codes, and duplicate rows."""
-    rates = RATES[source]
+def damage(
+    records: pl.DataFrame,
+    source: str,
+    rng: np.random.Generator,
+    true_ids: pl.Series,
+    defect_scale: float = 1.0,
+    housemate_rate: float = 0.0,
+) -> pl.DataFrame:
+    """The records as exported: damaged `id_text` / `name_text`, defect codes, and duplicate rows.
+
+    `defect_scale` multiplies the usual rates of `RATES`; `housemate_rate` is the share of 低保 rows
+    whose ID is a housemate's (drawn from its own random stream, so a world without it is unchanged)."""
+    rates = RATES[source].scaled(defect_scale)
     damaged = _damage_names(_damage_ids(records, rng, rates.id, true_ids), rng, rates.name)
+    if housemate_rate and "household_id" in damaged.columns:
+        damaged = _housemate_ids(damaged, np.random.default_rng(rng.integers(2**32)), housemate_rate)
     row_defect = (
         pl.when(pl.col("second_registration")).then(pl.lit("second_registration")).otherwise(pl.lit(""))
         if "second_registration" in damaged.columns
@@ -157,6 +173,21 @@ def _damaged_id() -> pl.Expr:
     for name, expr in texts.items():
         text = pl.when(pl.col("id_defect") == name).then(expr).otherwise(text)
     return text
+
+
+def _housemate_ids(records: pl.DataFrame, rng: np.random.Generator, rate: float) -> pl.DataFrame:
+    """A housemate's ID typed by mistake (id_defect `housemate_id`): on a share `rate` of the rows without
+    an ID defect in a household of two or more, the ID of the household's next member (the last: the head).
+    """
+    housemate = (
+        pl.col("key").shift(-1).over("household_id").fill_null(pl.col("key").first().over("household_id"))
+    )
+    chosen = pl.Series(rng.random(records.height) < rate)
+    eligible = (pl.len().over("household_id") > 1) & (pl.col("id_defect") == "") & chosen
+    return records.with_columns(
+        id_text=pl.when(eligible).then(housemate.str.slice(0, 18)).otherwise("id_text"),
+        id_defect=pl.when(eligible).then(pl.lit("housemate_id")).otherwise("id_defect"),
+    )
 
 
 def excel_display(digits: pl.Expr) -> pl.Expr:

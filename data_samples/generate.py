@@ -38,8 +38,17 @@ RECORD_COLUMNS = (
 )
 
 
-def generate(persons: int, seed: int, as_of: date, out: Path) -> dict[str, int]:
-    """Build the world, write its extracts and truth under `out`; return the data rows written per source."""
+def generate(
+    persons: int,
+    seed: int,
+    as_of: date,
+    out: Path,
+    defect_scale: float = 1.0,
+    housemate_rate: float = 0.0,
+) -> dict[str, int]:
+    """Build the world, write its extracts and truth under `out`; return the data rows written per source.
+    `defect_scale` multiplies every defect rate; `housemate_rate` types a housemate's ID on that share of
+    the 低保 rows (see `defects.damage`)."""
     for sub in ("input", "truth"):
         shutil.rmtree(out / sub, ignore_errors=True)
     (out / "truth").mkdir(parents=True)
@@ -48,7 +57,11 @@ def generate(persons: int, seed: int, as_of: date, out: Path) -> dict[str, int]:
     counts, truth, written = {}, [], {}
     for source, records in world.records.items():
         rows = write_source(
-            damage(records, source, rng, world.persons["person_id"]), source, out / "input", rng, as_of
+            damage(records, source, rng, world.persons["person_id"], defect_scale, housemate_rate),
+            source,
+            out / "input",
+            rng,
+            as_of,
         )
         counts[source] = rows.height
         truth.append(
@@ -78,9 +91,23 @@ def main(argv: list[str] | None = None) -> None:
         "--as-of", type=date.fromisoformat, required=True, help="the extracts' date, YYYY-MM-DD"
     )
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--defect-scale",
+        type=float,
+        default=1.0,
+        help="multiply every defect rate (2: a world with twice the usual defects)",
+    )
+    parser.add_argument(
+        "--housemate-id-rate",
+        type=float,
+        default=0.0,
+        help="share of 低保 rows typed with a housemate's ID (default 0)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    counts = generate(args.persons, args.seed, args.as_of, args.out)
+    counts = generate(
+        args.persons, args.seed, args.as_of, args.out, args.defect_scale, args.housemate_id_rate
+    )
     for source, count in counts.items():
         print(f"{source:>18}: {count:>10,} rows")
     print(f"{'elapsed':>18}: {time.perf_counter() - started:10.1f} s")

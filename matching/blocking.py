@@ -3,8 +3,9 @@
 What belongs here: which (record profile, person) pairs are worth comparing when the record's ID cannot
 be trusted, or is valid but alone in its source. Each rule targets one defect of SPEC section 2 and
 yields `profile_id, person_id` from `link_fuzzy_profiles` (the few profiles that need fuzzy matching:
-`profile_id, id_norm, id_valid, id_prefix, name, name_pinyin, birth_date, sex`) and `link_persons` (one
-row per valid ID: `person_id, name, name_pinyin, birth_date, sex, lonely`). Keys are generated for the
+`profile_id, source, id_norm, id_valid, id_prefix, name, name_pinyin, birth_date, sex, conflict,
+own_lonely`) and `link_persons` (one row per valid ID: `person_id, name, name_pinyin, birth_date, sex,
+lonely`). Keys are generated for the
 fuzzy profiles only; the persons' side is computed inside the join, never stored. How many pairs each
 rule generates is reported (Splink's lesson: blocking cost is what runs out of memory).
 What does not belong here: comparing or scoring the pairs (`comparisons.py`).
@@ -89,6 +90,17 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
         WHERE p.name <> f.name
         """,
     ),
+    BlockingRule(
+        "surname_birth_date_sex",
+        "a lost or invalid ID and a dropped or similar-shape character (形近字): surname, birth date and sex",
+        """
+        SELECT f.profile_id, p.person_id
+        FROM link_fuzzy_profiles AS f
+        JOIN link_persons AS p
+          ON surname(p.name) = surname(f.name) AND p.birth_date = f.birth_date AND p.sex = f.sex
+        WHERE NOT f.id_valid AND p.name <> f.name AND p.name_pinyin IS DISTINCT FROM f.name_pinyin
+        """,
+    ),
 )
 
 
@@ -105,11 +117,13 @@ def _authority(source_sql: str) -> str:
 
 
 def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[str, int]:
-    """Create `target(profile_id, person_id, blocked_by)`: the distinct candidate pairs of every rule,
+    """Create `target(profile_id, person_id, blocked_by, record_id_conflict)`: the distinct candidate pairs
+    of every rule (and whether the record's own valid ID is somebody else's),
     never the record's own ID. Two valid IDs each seen in one source only may be one person under two
     IDs; the record goes to the other ID only if that ID is the better attested — carried by more
     records, or by as many in a more authoritative source (`ID_AUTHORITY`) — never both ways, which
-    would swap them. Returns the pairs each rule generated."""
+    would swap them. A record whose valid ID is somebody else's (`conflict`) may go to anyone but the
+    ID's owner. Returns the pairs each rule generated."""
     union = " UNION ALL ".join(
         f"SELECT *, '{rule.name}' AS blocked_by FROM ({rule.sql})" for rule in BLOCKING_RULES
     )
@@ -121,13 +135,14 @@ def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {target} AS
-        SELECT b.profile_id, b.person_id, min(b.blocked_by) AS blocked_by
+        SELECT b.profile_id, b.person_id, min(b.blocked_by) AS blocked_by,
+               any_value(f.conflict) AS record_id_conflict
         FROM link_blocked_pairs AS b
         JOIN link_fuzzy_profiles AS f USING (profile_id)
         JOIN link_persons AS p USING (person_id)
         LEFT JOIN link_persons AS own ON own.person_id = f.id_norm AND f.id_valid
         WHERE b.person_id IS DISTINCT FROM f.id_norm
-          AND NOT (f.id_valid AND p.lonely AND NOT {better_attested})
+          AND NOT (f.id_valid AND NOT f.conflict AND p.lonely AND NOT {better_attested})
         GROUP BY b.profile_id, b.person_id
         """
     )

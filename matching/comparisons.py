@@ -7,12 +7,14 @@ blocking keys share. What does not belong here: which pairs are compared (`block
 decided from the score (`link.py`).
 
 The pair relation has the record's columns `record_id` (normalized ID or NULL), `record_id_valid`,
-`record_id_prefix` (Excel digits), `record_name`, `record_alias`, `record_birth_date`, `record_sex`, the
+`record_id_conflict` (the valid ID is another person's), `record_head_id` (on a 低保 head's row: the
+household's 户主身份证号), `record_id_prefix` (Excel digits), `record_name`, `record_alias`, `record_birth_date`, `record_sex`, the
 person's `person_id`, `person_name`, `person_alias`, `person_birth_date`, `person_sex` (the last two
 from the ID), and the name-pair features of `name_features.py`: `same_pinyin`, `name_edits`
 (Levenshtein distance in characters) and `name_similarity` (0..1, 0 when no character is shared).
 """
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -38,6 +40,18 @@ CREATE OR REPLACE TEMP MACRO id_birth_date(id) AS
     make_date(substr(id, 7, 4)::INTEGER, substr(id, 11, 2)::INTEGER, substr(id, 13, 2)::INTEGER);
 CREATE OR REPLACE TEMP MACRO id_sex(id) AS
     CASE WHEN substr(id, 17, 1)::INTEGER % 2 = 1 THEN '男' ELSE '女' END;
+-- A valid 18-character ID (GB 11643-1999): digits, a real birth date, the MOD 11-2 check character.
+-- For columns staging does not validate (户主身份证号).
+CREATE OR REPLACE TEMP MACRO id_is_valid(id) AS coalesce(
+    regexp_full_match(id, '[0-9]{17}[0-9X]')
+    AND try_strptime(substr(id, 7, 8), '%Y%m%d') IS NOT NULL
+    AND substr('10X98765432', 1 + (list_sum(list_transform(range(17), lambda i:
+        TRY_CAST(substr(id, i + 1, 1) AS INTEGER) * [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][i + 1]
+    )) % 11)::INTEGER, 1) = right(id, 1),
+    false
+);
+-- The surname as blocking key: the first character (a compound surname's first, a minority name's first).
+CREATE OR REPLACE TEMP MACRO surname(name) AS left(name, 1);
 """
 
 
@@ -57,6 +71,8 @@ class Comparison:
     name: str
     missing_sql: str
     levels: tuple[Level, ...]
+    # Left out of the evidence text when missing: a comparison that only some sources can make.
+    quiet_when_missing: bool = False
 
     def level_sql(self, settings: LinkSettings) -> str:
         """A CASE expression naming the level of one pair."""
@@ -73,6 +89,13 @@ class Comparison:
         )
         return f"CASE {level_column} {whens} ELSE 0.0 END"
 
+    def evidence_sql(self) -> str:
+        """The comparison's part of the evidence text: `name=level(+w.w)`, with a leading space but the first's."""
+        part = f"'{self.name}=' || {self.name}_level || printf('(%+.1f)', {self.name}_weight)"
+        if self.quiet_when_missing:
+            return f"CASE WHEN {self.name}_level = 'missing' THEN '' ELSE ' ' || {part} END"
+        return part
+
 
 CITIZEN_ID = Comparison(
     "id",
@@ -83,6 +106,9 @@ CITIZEN_ID = Comparison(
         Level("one_substitution", "hamming(record_id, person_id) = 1"),
         Level("adjacent_swap", "list_contains(id_adjacent_swaps(record_id), person_id)"),
         Level("excel_prefix", "excel_prefix_matches(record_id_prefix, person_id)"),
+        # The record's valid ID belongs to somebody else (a housemate's typed by mistake: another name,
+        # or another birth date): it says nothing about this candidate either way.
+        Level("another_persons_id", "record_id_conflict"),
         # One person under two IDs (SPEC section 2): a second valid ID with the same region and birth date.
         Level("same_region_birth_date", "record_id_valid AND left(record_id, 14) = left(person_id, 14)"),
         Level("both_valid_different", "record_id_valid"),
@@ -129,7 +155,16 @@ SEX = Comparison(
     (Level("agree", "record_sex = person_sex"), Level("disagree", "true")),
 )
 
-COMPARISONS: tuple[Comparison, ...] = (CITIZEN_ID, NAME, BIRTH_DATE, SEX)
+# 低保: a household head's row states the head's ID twice, in 成员身份证号 and 户主身份证号 (or the household's
+# other rows do): `record_head_id` is that ID on the head's own row, NULL on every other record.
+HOUSEHOLD_HEAD = Comparison(
+    "household_head",
+    "record_head_id IS NULL",
+    (Level("agree", "record_head_id = person_id"), Level("disagree", "true")),
+    quiet_when_missing=True,
+)
+
+COMPARISONS: tuple[Comparison, ...] = (CITIZEN_ID, NAME, BIRTH_DATE, SEX, HOUSEHOLD_HEAD)
 
 
 def create_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -151,8 +186,9 @@ def create_scored_pairs(
         f"{c.weight_sql(settings, f'{c.name}_level')} AS {c.name}_weight" for c in COMPARISONS
     )
     score = " + ".join(f"{c.name}_weight" for c in COMPARISONS)
-    evidence = " || ' ' || ".join(
-        f"'{c.name}=' || {c.name}_level || printf('(%+.1f)', {c.name}_weight)" for c in COMPARISONS
+    evidence = " || ".join(
+        c.evidence_sql() if c.quiet_when_missing or i == 0 else f"' ' || {c.evidence_sql()}"
+        for i, c in enumerate(COMPARISONS)
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE link_levels AS SELECT *, {levels} FROM {pairs}")
     con.execute(
@@ -167,3 +203,12 @@ def create_scored_pairs(
         f"SELECT * FROM link_levels JOIN link_patterns USING ({level_columns})"
     )
     con.execute("DROP TABLE link_levels; DROP TABLE link_patterns")
+
+
+_EVIDENCE_PART = re.compile(r"(\w+)=(\w+)\(([+-][\d.]+)\)")
+
+
+def parse_evidence(evidence: str | None) -> list[tuple[str, str, float]]:
+    """(comparison, level, weight as printed) of each part of an evidence string written by
+    `create_scored_pairs`: `id=one_substitution(+10.0) name=exact(+9.7)` → [("id", "one_substitution", 10.0), …]."""
+    return [(c, level, float(w)) for c, level, w in _EVIDENCE_PART.findall(evidence or "")]

@@ -9,9 +9,12 @@ profiles), and all matching happens on profiles; the links are joined back to th
 2. Pairs: each valid profile with its own ID (the exact tier), plus the fuzzy tier's candidates
    (`blocking.py`) for the profiles whose ID fails validation or is valid but seen in no other source.
 3. Every pair is scored on the declared comparisons (`comparisons.py`): a sum of log2 match weights.
-4. Decisions per profile: an exact ID links unless the names disagree completely (review); otherwise
-   the best candidate links at or above the accept threshold, goes to review in the grey zone, and
-   stays unlinked below it; two persons within the ambiguity margin are a tie (review, never a pick).
+4. People's decisions (`reviewed.py`): a rejected candidate leaves the scored pairs; after step 5 a
+   confirmed one is the record's link (method `reviewed`).
+5. Decisions per profile: an exact ID links unless it is somebody else's (`methods.CONFLICT_SQL`): then the person of that name, birth date and sex if the fuzzy tier
+   accepts one, else review; otherwise the best candidate links at or above the accept threshold, goes
+   to review in the grey zone, and stays unlinked below it; two persons within the ambiguity margin are
+   a tie (review, never a pick).
 
 What does not belong here: the levels and their SQL (`comparisons.py`), the blocking rules
 (`blocking.py`), and the report (`summary.py`).
@@ -19,13 +22,18 @@ What does not belong here: the levels and their SQL (`comparisons.py`), the bloc
 
 import duckdb
 
+from aidmatch.decisions.keys import create_record_key_macro, record_key_sql
 from aidmatch.matching.blocking import create_candidate_pairs
 from aidmatch.matching.comparisons import create_macros, create_scored_pairs
+from aidmatch.matching.methods import CONFLICT_SQL, FUZZY_METHOD_SQL, NO_ID_EVIDENCE_LEVELS
 from aidmatch.matching.name_features import create_name_features
+from aidmatch.matching.reviewed import apply_confirmations, apply_rejections
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.matching.summary import LinkSummary, build_summary
 from aidmatch.sources.names import name_pinyin
-from aidmatch.sources.tables import SOURCE_RECORD_COLUMN, SOURCE_RECORD_SQL, SOURCES
+from aidmatch.sources.tables import SOURCE_RECORD_SQL, SOURCES
+from aidmatch.tables.catalog import CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE
+from aidmatch.tables.ddl import build_table
 
 # The identity columns of a staged record; a profile is one distinct combination of them.
 PROFILE_COLUMNS = (
@@ -38,19 +46,20 @@ PROFILE_COLUMNS = (
     "name_alias",
     "sex",
     "birth_date",
+    "head_id",
 )
+# 低保: the head's own row (与户主关系 户主/本人, or the row's name is the 户主姓名) carries the household's head
+# ID — the row's 户主身份证号 when valid, else the one most of the household's rows state.
+HEAD_ROW_SQL = "(relation IN ('户主', '本人') OR name = head_name)"
+HOUSEHOLD_HEAD_ID_SQL = f"""CASE WHEN {HEAD_ROW_SQL} THEN coalesce(
+    CASE WHEN id_is_valid(head_id_norm) THEN head_id_norm END,
+    CASE WHEN household_id IS NOT NULL THEN
+        mode(CASE WHEN id_is_valid(head_id_norm) THEN head_id_norm END) OVER (PARTITION BY household_id)
+    END
+) END"""
 # Sources with one row per person (registration, household member, card, insured person): two rows of one
 # person there are a duplicate. Contributions have one row per person × month × insurance type.
 DUPLICATE_SOURCES = ("unemployment", "dibao", "disability", "si_persons")
-# The fuzzy method is named after the ID level of the accepted pair; without ID evidence, after the name.
-FUZZY_METHOD_SQL = """CASE id_level
-    WHEN 'checksum_only' THEN 'fuzzy_checksum'
-    WHEN 'one_substitution' THEN 'fuzzy_id_typo'
-    WHEN 'adjacent_swap' THEN 'fuzzy_id_swap'
-    WHEN 'excel_prefix' THEN 'fuzzy_excel_prefix'
-    WHEN 'same_region_birth_date' THEN 'fuzzy_second_id'
-    ELSE CASE WHEN name_level IN ('exact', 'alias') THEN 'fuzzy_name_dob_sex' ELSE 'fuzzy_pinyin_dob' END
-END"""
 
 
 def link_persons(con: duckdb.DuckDBPyConnection, settings: LinkSettings | None = None) -> LinkSummary:
@@ -62,7 +71,9 @@ def link_persons(con: duckdb.DuckDBPyConnection, settings: LinkSettings | None =
     _create_persons(con)
     blocking_counts = _create_pairs(con)
     create_scored_pairs(con, "link_pair_input", "link_scored", settings)
+    apply_rejections(con)
     _decide(con, settings)
+    apply_confirmations(con)
     _publish(con)
     summary = build_summary(con, settings, blocking_counts)
     _drop_work_tables(con)
@@ -91,21 +102,29 @@ def _staged_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
     """`link_records`: every staged record (its file, sheet and row) with its `profile_id`, a hash of its
-    identity columns;
+    identity columns (and, on a 低保 head's row, the household's head ID);
     `link_profiles`: one row per distinct identity. A hash collision between two profiles is detected
     and stops the run rather than merging them."""
     profile = ", ".join(PROFILE_COLUMNS)
-    union = " UNION ALL ".join(
-        f"SELECT source_file, source_sheet, source_row, hash({profile}) AS profile_id, {profile} FROM {table}"
-        for table in _staged_tables(con)
-    )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW link_records AS {union}")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE link_profiles AS
-        SELECT profile_id, {profile}, count(*) AS record_count FROM link_records GROUP BY ALL
-        """
-    )
+    identity = ", ".join(PROFILE_COLUMNS[:-1])
+
+    def records(table: str) -> str:
+        head_id = HOUSEHOLD_HEAD_ID_SQL if table == "staged_dibao" else "NULL::VARCHAR"
+        return f"""SELECT source_file, source_sheet, source_row, hash({profile}) AS profile_id, {profile}
+            FROM (SELECT source_file, source_sheet, source_row, {identity}, {head_id} AS head_id FROM {table})"""
+
+    def profiles(table: str) -> str:
+        # Only 低保 rows have a head ID to group by: the other sources' profiles group on the identity alone.
+        if table == "staged_dibao":
+            return (
+                f"SELECT profile_id, {profile}, count(*) AS record_count FROM ({records(table)}) GROUP BY ALL"
+            )
+        return f"""SELECT profile_id, {identity}, NULL::VARCHAR AS head_id, count(*) AS record_count
+            FROM ({records(table)}) GROUP BY profile_id, {identity}"""
+
+    tables = _staged_tables(con)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW link_records AS {' UNION ALL '.join(map(records, tables))}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE link_profiles AS {' UNION ALL '.join(map(profiles, tables))}")
     (profiles, keys) = con.sql("SELECT count(*), count(DISTINCT profile_id) FROM link_profiles").fetchall()[0]
     if profiles != keys:
         raise RuntimeError(
@@ -116,17 +135,36 @@ def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
 def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
     """`link_persons`: one row per valid ID with its reference name (most sources, then most records), the
     birth date and sex the ID states, the name pinyin, `records` (how many records carry the ID),
-    `lonely` (seen in one source only) and that `sole_source`;
-    `link_fuzzy_profiles`: the profiles for the fuzzy tier (invalid ID, or a lonely valid one)."""
-    names = con.sql("SELECT DISTINCT name FROM link_profiles WHERE name IS NOT NULL").pl()
+    `lonely` (seen in one source only) and that `sole_source`. A valid 户主身份证号 attests its ID too, under
+    its 户主姓名, once per 低保 row stating it: the head's ID is a person even when the head's own row
+    mistyped it, and the head's name is the reference name when a housemate's row carries the head's ID.
+    `link_fuzzy_profiles`: the profiles for the fuzzy tier — an invalid ID, a lonely valid one, or a valid
+    ID that may be somebody else's (`conflict`: another birth date and sex; or not the owner's name and,
+    another birth date or sex, or no character in common; `methods.CONFLICT_SQL` decides)."""
+    has_dibao = "staged_dibao" in _staged_tables(con)
+    head_names = "UNION SELECT head_name FROM staged_dibao" if has_dibao else ""
+    names = con.sql(
+        f"SELECT DISTINCT name FROM (SELECT name FROM link_profiles {head_names}) WHERE name IS NOT NULL"
+    ).pl()
     con.register("link_name_pinyin", names.with_columns(name_pinyin=name_pinyin(names["name"])))
+    heads = (
+        """UNION ALL
+        SELECT head_id_norm, head_name, NULL, 'dibao', count(*) FROM staged_dibao
+        WHERE id_is_valid(head_id_norm) GROUP BY ALL"""
+        if has_dibao
+        else ""
+    )
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE link_persons AS
-        WITH names AS (
+        WITH attestations AS (
+            SELECT id_norm, name, name_alias, source, record_count FROM link_profiles WHERE id_valid
+            {heads}
+        ),
+        names AS (
             SELECT id_norm, name, name_alias, count(DISTINCT source) AS sources, sum(record_count) AS records,
                    min(source) AS first_source, max(source) AS last_source
-            FROM link_profiles WHERE id_valid GROUP BY ALL
+            FROM attestations GROUP BY ALL
         ),
         persons AS (
             SELECT id_norm AS person_id,
@@ -145,10 +183,21 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE link_fuzzy_profiles AS
+        WITH owners AS (
+            SELECT f.profile_id, p.lonely,
+                   (f.birth_date <> p.birth_date AND f.sex <> p.sex) OR (f.name <> p.name AND (
+                       f.birth_date <> p.birth_date OR f.sex <> p.sex
+                       OR NOT list_has_any(string_split(f.name, ''), string_split(p.name, ''))
+                   )) AS conflict
+            FROM link_profiles AS f JOIN link_persons AS p ON p.person_id = f.id_norm
+            WHERE f.id_valid
+        )
         SELECT f.profile_id, f.source, f.id_norm, f.id_valid, f.id_prefix, f.name, n.name_pinyin, f.birth_date,
-               f.sex
-        FROM link_profiles AS f LEFT JOIN link_name_pinyin AS n USING (name)
-        WHERE NOT f.id_valid OR f.id_norm IN (SELECT person_id FROM link_persons WHERE lonely)
+               f.sex, coalesce(o.conflict, false) AS conflict, coalesce(o.lonely, false) AS own_lonely
+        FROM link_profiles AS f
+        LEFT JOIN owners AS o USING (profile_id)
+        LEFT JOIN link_name_pinyin AS n USING (name)
+        WHERE NOT f.id_valid OR o.lonely OR o.conflict
         """
     )
     con.unregister("link_name_pinyin")
@@ -162,7 +211,8 @@ def _create_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE link_pairs AS
-        SELECT profile_id, id_norm AS person_id, 'exact_id' AS blocked_by FROM link_profiles WHERE id_valid
+        SELECT profile_id, id_norm AS person_id, 'exact_id' AS blocked_by, false AS record_id_conflict
+        FROM link_profiles WHERE id_valid
         UNION ALL SELECT * FROM link_fuzzy_pairs
         """
     )
@@ -171,7 +221,9 @@ def _create_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         """
         CREATE OR REPLACE TEMP VIEW link_pair_names AS
         SELECT pr.profile_id, pr.person_id, pr.blocked_by,
-               f.id_norm AS record_id, f.id_valid AS record_id_valid, f.id_prefix AS record_id_prefix,
+               f.id_norm AS record_id, f.id_valid AS record_id_valid,
+               pr.record_id_conflict, f.head_id AS record_head_id,
+               f.id_prefix AS record_id_prefix,
                f.name AS record_name, f.name_alias AS record_alias, f.birth_date AS record_birth_date,
                f.sex AS record_sex, p.name AS person_name, p.name_alias AS person_alias,
                p.birth_date AS person_birth_date, p.sex AS person_sex, p.lonely AS person_lonely
@@ -200,7 +252,9 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE link_candidates AS
         WITH ranked AS (
-            SELECT profile_id, person_id, score, evidence, id_level, name_level,
+            SELECT profile_id, person_id, score, evidence, id_level, name_level, household_head_level,
+                   CASE WHEN id_level IN {NO_ID_EVIDENCE_LEVELS} THEN {settings.review_threshold_without_id}
+                        ELSE {review} END AS review_from,
                    row_number() OVER (PARTITION BY profile_id ORDER BY score DESC, person_id) AS rank,
                    max(score) OVER (PARTITION BY profile_id) AS best_score
             FROM link_scored WHERE blocked_by <> 'exact_id'
@@ -213,11 +267,13 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE link_decisions AS
-        WITH exact AS (SELECT * FROM link_scored WHERE blocked_by = 'exact_id'),
+        WITH exact AS (
+            SELECT *, {CONFLICT_SQL} AS conflict FROM link_scored WHERE blocked_by = 'exact_id'
+        ),
         fuzzy AS (
             SELECT profile_id, score, evidence,
                    CASE WHEN score >= {accept} AND NOT tie THEN person_id END AS person_id,
-                   CASE WHEN score < {review} THEN 'unlinked:below_threshold'
+                   CASE WHEN score < review_from THEN 'unlinked:below_threshold'
                         WHEN tie THEN 'unlinked:ambiguous'
                         WHEN score < {accept} THEN 'unlinked:review'
                         ELSE {FUZZY_METHOD_SQL} END AS method
@@ -226,7 +282,11 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         SELECT profile_id, decision.*
         FROM (
             SELECT profile_id, CASE
-                WHEN e.name_level = 'different' THEN {{
+                -- another person's ID: the person it is about, found by name, birth date and sex, or nobody
+                WHEN e.conflict AND o.person_id IS NOT NULL THEN {{
+                    'person_id': o.person_id, 'method': o.method, 'score': o.score, 'evidence': o.evidence
+                }}
+                WHEN e.conflict THEN {{
                     'person_id': NULL, 'method': 'unlinked:id_name_conflict',
                     'score': e.score, 'evidence': e.evidence
                 }}
@@ -247,10 +307,11 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         )
         """
     )
-    # Review: an exact ID under a completely different name, the grey zone or a tie of the fuzzy tier, and
-    # a lonely valid ID kept as it is but with a candidate person in the grey zone.
+    # Review: an exact ID that is somebody else's (its owner, and any grey-zone candidate found by name,
+    # birth date and sex), the grey zone or a tie of the fuzzy tier, and a lonely valid ID kept as it is but
+    # with a candidate person in the grey zone.
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE link_review AS
         SELECT e.profile_id, e.person_id AS candidate_person_id, e.score, e.evidence
         FROM link_scored AS e JOIN link_decisions AS d USING (profile_id)
@@ -258,50 +319,48 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         UNION ALL
         SELECT c.profile_id, c.person_id, c.score, c.evidence
         FROM link_candidates AS c JOIN link_decisions AS d USING (profile_id)
-        WHERE d.method IN ('unlinked:review', 'unlinked:ambiguous') AND c.contender AND c.score >= {review}
+        WHERE d.method IN ('unlinked:review', 'unlinked:ambiguous', 'unlinked:id_name_conflict')
+          AND c.contender AND c.score >= c.review_from
         UNION ALL
         -- A valid ID alone in its source, kept, with another person in the grey zone: maybe one person
         -- under two IDs. The link stands; an analyst decides.
         SELECT c.profile_id, c.person_id, c.score, c.evidence
         FROM link_candidates AS c JOIN link_decisions AS d USING (profile_id)
-        WHERE d.method = 'exact_id' AND c.rank = 1 AND c.score >= {review}
+        JOIN link_fuzzy_profiles AS ff ON ff.profile_id = c.profile_id AND ff.own_lonely
+        WHERE d.method = 'exact_id' AND c.rank = 1 AND c.score >= c.review_from
         """
     )
 
 
 def _publish(con: duckdb.DuckDBPyConnection) -> None:
-    """Join the profile decisions back to the records and create the `core_*` tables and view."""
+    """Join the profile decisions back to the records and create the `core_*` tables and view. The review
+    queue carries what the review form shows: the record's key and identity values, the candidate's name."""
+    create_record_key_macro(con)
     # Ten million rows: the record's file, sheet and row are stored, `source_record` is computed from them.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE core_person_links (
-            source VARCHAR, source_file VARCHAR, source_sheet VARCHAR, source_row INTEGER,
-            {SOURCE_RECORD_COLUMN},
-            person_id VARCHAR, method VARCHAR, score DOUBLE, evidence VARCHAR
-        )
-        """
+    build_table(
+        con,
+        CORE_PERSON_LINKS,
+        """SELECT rp.source, rp.source_file, rp.source_sheet, rp.source_row, d.person_id, d.method,
+                  d.score::DOUBLE AS score, d.evidence
+           FROM link_records AS rp JOIN link_decisions AS d USING (profile_id)""",
     )
-    con.execute(
-        """
-        INSERT INTO core_person_links BY NAME
-        SELECT rp.source, rp.source_file, rp.source_sheet, rp.source_row, d.person_id, d.method,
-               d.score::DOUBLE AS score, d.evidence
-        FROM link_records AS rp JOIN link_decisions AS d USING (profile_id)
-        """
+    build_table(
+        con,
+        CORE_REVIEW_QUEUE,
+        f"""SELECT rp.source, {SOURCE_RECORD_SQL} AS source_record, v.candidate_person_id,
+                   v.score::DOUBLE AS score, v.evidence, {record_key_sql("f")} AS record_key,
+                   coalesce(f.id_norm, f.id_prefix) AS record_id, f.name AS record_name, f.sex AS record_sex,
+                   f.birth_date AS record_birth_date, p.name AS candidate_name
+            FROM link_records AS rp
+            JOIN link_review AS v USING (profile_id)
+            JOIN link_profiles AS f USING (profile_id)
+            LEFT JOIN link_persons AS p ON p.person_id = v.candidate_person_id
+            ORDER BY rp.source, source_record, v.score DESC""",
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE core_review_queue AS
-        SELECT rp.source, {SOURCE_RECORD_SQL} AS source_record, v.candidate_person_id, v.score::DOUBLE AS score,
-               v.evidence
-        FROM link_records AS rp JOIN link_review AS v USING (profile_id)
-        ORDER BY rp.source, source_record, v.score DESC
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE core_persons AS
-        WITH names AS (
+    build_table(
+        con,
+        CORE_PERSONS,
+        """WITH names AS (
             SELECT d.person_id, p.name, list(DISTINCT p.source) AS sources, sum(p.record_count) AS records
             FROM link_decisions AS d JOIN link_profiles AS p USING (profile_id)
             WHERE d.person_id IS NOT NULL GROUP BY ALL
@@ -312,8 +371,7 @@ def _publish(con: duckdb.DuckDBPyConnection) -> None:
                id_birth_date(person_id) AS birth_date,
                list_sort(list_distinct(flatten(list(sources)))) AS sources,
                sum(records)::BIGINT AS record_count
-        FROM names GROUP BY person_id
-        """
+        FROM names GROUP BY person_id""",
     )
     sources = ", ".join(f"'{source}'" for source in DUPLICATE_SOURCES)
     con.execute(

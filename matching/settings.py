@@ -19,6 +19,9 @@ class LinkSettings:
     accept_threshold: float = 16.0
     # ... from this up to the accept threshold it goes to the review queue (核查), below it stays unlinked.
     review_threshold: float = 8.0
+    # A record whose ID says nothing (lost, or another person's) has only name, birth date and sex: its best
+    # candidate goes to review from this score (a similar-shape typo 形近字 scores like a sibling's name).
+    review_threshold_without_id: float = 4.0
     # Two persons whose best scores for one record lie within this many bits are a tie: review, no link.
     ambiguity_margin: float = 3.0
     # RapidFuzz normalized Indel similarity (0..1) from which two names count as `similar`.
@@ -35,6 +38,8 @@ class LinkSettings:
     # regions × birth dates, ~1e-6 in a city; 1e-5 leaves room). With the exact name alone it reaches the
     # accept threshold; namesakes from other regions never share the key.
     id_same_region_birth_date: MU = (0.01, 1e-5)
+    # the record's valid ID is another person's (a housemate's typed by mistake): neutral for any candidate
+    id_another_persons_id: MU = (0.01, 0.01)
     id_both_valid_different: MU = (0.001, 0.9)  # two valid IDs: two real people
     id_different: MU = (0.02, 0.98)  # an ID present but not close
 
@@ -57,9 +62,13 @@ class LinkSettings:
     sex_agree: MU = (0.98, 0.5)
     sex_disagree: MU = (0.02, 0.5)
 
+    # 低保 household head (a head's row vs the household's 户主身份证号): the row states whose it is
+    household_head_agree: MU = (0.95, 0.0005)
+    household_head_disagree: MU = (0.05, 0.9995)
+
     def __post_init__(self) -> None:
-        if self.review_threshold > self.accept_threshold:
-            raise ValueError("review_threshold must not exceed accept_threshold")
+        if not self.review_threshold_without_id <= self.review_threshold <= self.accept_threshold:
+            raise ValueError("review_threshold_without_id <= review_threshold <= accept_threshold must hold")
         if self.ambiguity_margin < 0 or not 0 < self.name_similarity_min <= 1:
             raise ValueError("ambiguity_margin must be >= 0 and name_similarity_min in (0, 1]")
         for field in fields(self):

@@ -10,6 +10,8 @@ from typing import Any
 
 import duckdb
 
+from aidmatch.decisions.audit import create_audit_tables, label_accuracy
+from aidmatch.matching.comparisons import parse_evidence
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.sources.citizen_id import mask_citizen_id
 
@@ -32,6 +34,10 @@ class LinkSummary:
     review_head: list[dict[str, Any]]  # the first review rows, candidate ID masked
     accept_threshold: float
     review_threshold: float
+    # People's review decisions tonight: applied / orphaned, and per method the linker proposed how many of
+    # its reviewed pairs they confirmed and rejected (accuracy from labels).
+    decisions: dict[str, int]
+    label_accuracy: list[dict[str, Any]]
 
 
 def build_summary(
@@ -58,6 +64,8 @@ def build_summary(
     (persons,) = con.sql("SELECT count(*) FROM core_persons").fetchall()[0]
     (review_rows,) = con.sql("SELECT count(*) FROM core_review_queue").fetchall()[0]
     (duplicates,) = con.sql("SELECT count(*) FROM core_source_duplicates").fetchall()[0]
+    create_audit_tables(con)
+    decisions = dict(con.sql("SELECT status, count(*) FROM decisions_link_outcomes GROUP BY ALL").fetchall())
     return LinkSummary(
         records=sum(by_method.values()),
         linked=sum(count for method, count in by_method.items() if not method.startswith("unlinked:")),
@@ -74,10 +82,13 @@ def build_summary(
                 "source_record": record,
                 "candidate_person_id": mask_citizen_id(candidate),
                 "score": score,
-                "evidence": evidence,
+                # the evidence one column per comparison (`one_substitution +10.0`): a long string is cut in the UI
+                **{c: f"{level} {weight:+.1f}" for c, level, weight in parse_evidence(evidence)},
             }
             for source, record, candidate, score, evidence in head
         ],
         accept_threshold=settings.accept_threshold,
         review_threshold=settings.review_threshold,
+        decisions=decisions,
+        label_accuracy=label_accuracy(con),
     )

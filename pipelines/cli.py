@@ -14,9 +14,11 @@ line or the configuration is wrong. The CLI takes no folder lock itself: the run
 
 import argparse
 import datetime as dt
+import getpass
 import os
 import shlex
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -99,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
         "--work-dir", type=Path, help="where the run's DuckDB database goes (default: from config)"
     )
     run.add_argument(
+        "--decisions",
+        type=Path,
+        help="folder of filled decision forms (default: from config, else 'decisions' beside the input folder)",
+    )
+    run.add_argument(
         "--accept-drop",
         action="append",
         default=[],
@@ -158,6 +165,11 @@ def ui_hint(settings_file: Path | None) -> str:
     return f"DAGSTER_HOME={shlex.quote(home)} {_command('aidmatch')} ui{config}"
 
 
+def _launched_by() -> dict[str, str]:
+    """Dagster's `user` tag: the runs list shows who started a night from the shell (not 'Manually launched')."""
+    return {"user": f"{getpass.getuser()}@{socket.gethostname()}"}
+
+
 def say(text: str, file=None) -> None:
     """Print `text` with the time (Asia/Shanghai) before each line, as the progress lines have it."""
     print(stamped(text), file=file or sys.stdout, flush=True)
@@ -208,6 +220,11 @@ def run(args: argparse.Namespace) -> int:
         "output_root": str(output_root),
         "work_dir": str(Path(args.work_dir or settings.paths.work_dir).resolve()),
         "accept_drop": sorted(set(args.accept_drop)),
+        "decisions_dir": str(
+            (
+                args.decisions or Path(settings.paths.decisions_dir or input_root.parent / "decisions")
+            ).resolve()
+        ),
     }
     say(f"aidmatch: as-of {as_of}, input {input_root}, output {output_root}")
     with open_instance(settings, as_of) as instance:
@@ -215,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
             dg.reconstructable(nightly_job_def),
             instance=instance,
             run_config={"resources": {"aidmatch": {"config": resource_config}}, "loggers": {"progress": {}}},
-            tags=run_tags(as_of, str(input_root), str(output_root), "aidmatch run"),
+            tags=run_tags(as_of, str(input_root), str(output_root), "aidmatch run") | _launched_by(),
             raise_on_error=False,
         )
     if not result.success and (busy := busy_message(result)):

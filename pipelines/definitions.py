@@ -10,12 +10,13 @@ shipped default); tests may call `build_defs` with their own settings and resour
 
 import dagster as dg
 
+from aidmatch.assets.decisions import decisions
 from aidmatch.assets.ingest import ingest_assets
 from aidmatch.assets.linking import linked
 from aidmatch.assets.lists import facts_persons, lists
 from aidmatch.assets.publish import published_outputs
 from aidmatch.console import progress_logger
-from aidmatch.pipelines.alerts import failure_email_sensor
+from aidmatch.pipelines.alerts import alert_sensors
 from aidmatch.pipelines.jobs import nightly_job, nightly_schedule
 from aidmatch.resources import AidmatchResource
 from aidmatch.settings import Settings, settings_in_force
@@ -26,12 +27,11 @@ def build_defs(
 ) -> dg.Definitions:
     settings = settings or settings_in_force()
     resources = {"aidmatch": AidmatchResource()} | (resource_overrides or {})
-    sensors = [failure_email_sensor(settings.alerts)] if settings.alerts.enabled else []
     return dg.Definitions(
-        assets=[*ingest_assets, linked, facts_persons, lists, published_outputs],
+        assets=[*ingest_assets, decisions, linked, facts_persons, lists, published_outputs],
         jobs=[nightly_job],
         schedules=[nightly_schedule(settings)],
-        sensors=sensors,
+        sensors=alert_sensors(settings.alerts),
         resources=resources,
         loggers={"progress": progress_logger},
         # Assets materialized from the UI outside the job too: one writer for the run's DuckDB file.

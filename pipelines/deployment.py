@@ -2,10 +2,10 @@
 
 A deployment is one folder holding its configuration (`aidmatch.yaml`, a commented copy of the shipped
 default), the five source folders departments drop extracts into (`input/`), the published lists
-(`output/`), the runs' DuckDB files (`work/`), the Dagster run history (`dagster_home/`, with the
-instance file from `deploy/dagster.yaml`), the workspace the daemon and the webserver load
-(`workspace.yaml`) and the systemd units that run them (`systemd/`), their paths filled in. Nothing
-is ever written inside the installed package.
+(`output/`), people's filled decision forms (`decisions/`), the runs' DuckDB files (`work/`), the
+Dagster run history (`dagster_home/`, with the instance file from `deploy/dagster.yaml`), the
+workspace the daemon and the webserver load (`workspace.yaml`) and the systemd units that run them
+(`systemd/`), their paths filled in. Nothing is ever written inside the installed package.
 """
 
 import os
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from aidmatch.publish.permissions import OWNER_ONLY
 from aidmatch.run_lock import Holder, lock_folder
 from aidmatch.settings import DEFAULT_CONFIG, Settings
 from aidmatch.sources.tables import SOURCES
@@ -62,13 +63,14 @@ def init_deployment(folder: Path, with_sample: bool = False) -> list[Path]:
         _write(folder / "dagster_home" / "dagster.yaml", _template("dagster.yaml", folder), written)
         for service in SERVICES:
             _write(folder / "systemd" / service, _template(f"systemd/{service}", folder), written)
-        for sub in ("output", "work", *(f"input/{source}" for source in SOURCES)):
+        for sub in ("output", "work", "decisions", *(f"input/{source}" for source in SOURCES)):
             (folder / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
             written.append(folder / sub)
         if with_sample:
             sample = resources.files("aidmatch.data_samples").joinpath("sample", "input")
             with resources.as_file(sample) as sample_input:
                 shutil.copytree(sample_input, folder / "input", dirs_exist_ok=True)
+            OWNER_ONLY.apply_tree(folder / "input")  # copytree copies the package's modes
         return written
     finally:
         os.umask(previous_umask)

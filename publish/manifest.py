@@ -66,8 +66,9 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def output_section(folder: Path, rows: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Every file of the folder being published but the manifest: rows, sha256 and bytes.
+def output_section(folder: Path, rows: dict[str, int | None]) -> dict[str, dict[str, Any]]:
+    """Every file of the folder being published but the manifest: rows (None for the report, which has
+    none), sha256 and bytes.
 
     A file written without a row count is a bug in the publish step, not something to paper over.
     """

@@ -1,8 +1,9 @@
-"""The output files of a run, declared once: file name, the SQL that selects its rows, in SPEC order.
+"""The output files of a run: file name and the SQL that selects its rows, from the tables' declarations.
 
-The publish asset writes exactly these CSV files for the case systems (SPEC section 5's columns
-first, in its order; `evidence` and the like after them), the lists again as xlsx for people (one
-sheet per category, Chinese headers and labels), and the manifest counts their rows.
+The publish asset writes exactly these CSV files for the case systems — each table's published columns
+in their declared order (`aidmatch.tables.catalog`: SPEC section 5's columns first, `evidence` and the like
+after them) — the lists again as xlsx for people (one sheet per category, Chinese headers and labels),
+and the manifest counts their rows.
 """
 
 from dataclasses import dataclass
@@ -11,6 +12,16 @@ import polars as pl
 
 from aidmatch.rules.codes import LABELS
 from aidmatch.sources.tables import SOURCES
+from aidmatch.tables.catalog import (
+    CORE_PERSON_LINKS,
+    CORE_REVIEW_QUEUE,
+    OUT_ENTITLEMENTS,
+    OUT_PROACTIVE,
+    OUT_REMOVALS,
+    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+    QUARANTINE,
+    Table,
+)
 
 
 @dataclass(frozen=True)
@@ -24,49 +35,26 @@ def _union(tables: str) -> str:
     return " UNION ALL ".join(f"SELECT * FROM {tables.format(source=s)}" for s in SOURCES)
 
 
-_ROW = "TRY_CAST(regexp_extract(source_record, ':(\\d+)$', 1) AS INTEGER)"
+def csv_select(table: Table, rows: str | None = None) -> str:
+    """The SELECT of a table's CSV file: its published columns in declared order, its rows in `csv_order`
+    (from `rows`, a relation, when the table is not one table of the run database)."""
+    columns = ", ".join(c.name for c in table.published)
+    order = f" ORDER BY {table.csv_order}" if table.csv_order else ""
+    return f"SELECT {columns} FROM {rows or table.name}{order}"
 
-PROACTIVE = OutputFile(
-    "proactive",
-    "SELECT person_id, name, sex, birth_date, category, reasons, sources, match_confidence, evidence "
-    "FROM out_proactive ORDER BY category, person_id",
-    sheet_by="category",
-)
-REMOVALS = OutputFile(
-    "removals",
-    "SELECT person_id, name, roll, reasons, confidence, source_record, evidence "
-    "FROM out_removals ORDER BY roll, confidence, person_id, source_record",
-    sheet_by="roll",
-)
+
+PROACTIVE = OutputFile("proactive", csv_select(OUT_PROACTIVE), sheet_by="category")
+REMOVALS = OutputFile("removals", csv_select(OUT_REMOVALS), sheet_by="roll")
 ZERO_EMPLOYMENT_HOUSEHOLDS = OutputFile(
-    "zero_employment_households",
-    "SELECT household_id, status, working_age_members, registered_unemployed_members, member_ids, evidence "
-    "FROM out_zero_employment_households ORDER BY status, household_id",
-    sheet_by="status",
+    "zero_employment_households", csv_select(OUT_ZERO_EMPLOYMENT_HOUSEHOLDS), sheet_by="status"
 )
-ENTITLEMENTS = OutputFile(
-    "entitlements",
-    "SELECT person_id, name, entitlement, employer_id, employer_name, subsidy_until, confidence, evidence "
-    "FROM out_entitlements ORDER BY entitlement, person_id, employer_id",
-    sheet_by="entitlement",
-)
-PERSON_LINKS = OutputFile(
-    "person_links",
-    "SELECT source, source_record, person_id, method, score, evidence FROM core_person_links",
-)
-REVIEW_QUEUE = OutputFile(
-    "review_queue",
-    "SELECT source, source_record, candidate_person_id, score, evidence FROM core_review_queue "
-    "ORDER BY score DESC, source, source_record",
-)
-QUARANTINE = OutputFile(
-    "quarantine",
-    "SELECT source, source_record, rule, value, message, action, source_file "
-    f"FROM ({_union('quarantine_{source}')}) ORDER BY source, source_file, {_ROW}, source_record, rule",
-)
+ENTITLEMENTS = OutputFile("entitlements", csv_select(OUT_ENTITLEMENTS), sheet_by="entitlement")
+PERSON_LINKS = OutputFile("person_links", csv_select(CORE_PERSON_LINKS))
+REVIEW_QUEUE = OutputFile("review_queue", csv_select(CORE_REVIEW_QUEUE))
+QUARANTINE_FILE = OutputFile("quarantine", csv_select(QUARANTINE, f"({_union('quarantine_{source}')})"))
 
 LISTS: tuple[OutputFile, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS, ENTITLEMENTS)
-OUTPUT_FILES: tuple[OutputFile, ...] = (*LISTS, PERSON_LINKS, REVIEW_QUEUE, QUARANTINE)
+OUTPUT_FILES: tuple[OutputFile, ...] = (*LISTS, PERSON_LINKS, REVIEW_QUEUE, QUARANTINE_FILE)
 
 # Chinese headers of the xlsx lists.
 HEADERS: dict[str, str] = {

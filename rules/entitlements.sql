@@ -16,9 +16,12 @@
 --   TEMP_LIVING_ALLOWANCE (临时生活补贴): registered unemployed, working age, not working, alive and not retired,
 --     an active 低保/低保边缘 member — neither 完全丧失劳动能力 nor 在校学生 (as OUTREACH's DIBAO reason): the
 --     notice pays it to 失业人员, which neither is.
+-- Not published (in the evidence for the CSV): recognized_on, employed_from (the employer's first paid month) and
+-- paid_months (its months in the lookback) for the employers' view; district, where the entitlement is counted
+-- (the UI's numbers, the run report).
+-- The rows of out_entitlements, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
 -- Reads facts_persons, staged_si_contributions and its links (links_of).
 -- Parameters: $as_of, $lookback_months, $subsidy_months, $subsidy_retirement_years, $extract_month_min_share.
-CREATE OR REPLACE TABLE out_entitlements AS
 WITH
 recognized AS (
     SELECT
@@ -94,7 +97,10 @@ flexible AS (
         concat_ws(
             ' | ', recognition_evidence, flexible_evidence,
             '同一人因灵活就业列入应退出名单（需核实）：失业登记可以终止，补贴仍应享受'
-        ) AS evidence
+        ) AS evidence,
+        recognized_on,
+        NULL::DATE AS employed_from,
+        NULL::VARCHAR AS paid_months
     FROM recognized
     WHERE in_period AND flexibly_employed AND NOT deceased AND NOT retired
 ),
@@ -114,7 +120,10 @@ employer AS (
                 coalesce(e.employer_name, '名称空'), coalesce(e.employer_id, '空'), strftime(e.first_month, '%Y-%m'),
                 $lookback_months, array_to_string(e.lookback_months, ','), strftime(x.first_month, '%Y-%m')
             )
-        ) AS evidence
+        ) AS evidence,
+        r.recognized_on,
+        e.first_month AS employed_from,
+        array_to_string(e.lookback_months, ',') AS paid_months
     FROM recognized AS r
     JOIN employments AS e USING (person_id)
     CROSS JOIN extract_start AS x
@@ -131,14 +140,40 @@ allowance AS (
         NULL::VARCHAR AS employer_name,
         NULL::DATE AS subsidy_until,
         'high' AS confidence,
-        concat_ws(' | ', registration_evidence, dibao_evidence, '无单位职工/灵活就业缴费，低保记录未在业') AS evidence
+        concat_ws(' | ', registration_evidence, dibao_evidence, '无单位职工/灵活就业缴费，低保记录未在业') AS evidence,
+        NULL::DATE AS recognized_on,
+        NULL::DATE AS employed_from,
+        NULL::VARCHAR AS paid_months
     FROM facts_persons
     WHERE registered AND working_age AND NOT working AND NOT deceased AND NOT retired AND dibao_active
       AND work_capacity IS DISTINCT FROM '完全丧失劳动能力' AND NOT student
+),
+entitled AS (
+    SELECT * FROM flexible
+    UNION ALL
+    SELECT * FROM employer
+    UNION ALL
+    SELECT * FROM allowance
+),
+-- The district the entitlement is counted under: the active 低保 record's 所属区县, else the county of the
+-- si_persons 参保地 (北京市东城区 → 东城区).
+dibao_district AS (
+    SELECT l.person_id, min(d.district) AS district
+    FROM staged_dibao AS d JOIN links_of('dibao') AS l USING (source_record)
+    WHERE d.assistance_status = '在保' AND d.district IS NOT NULL
+      AND l.person_id IN (SELECT person_id FROM entitled)
+    GROUP BY l.person_id
+),
+insured_place AS (
+    SELECT
+        l.person_id,
+        min(coalesce(nullif(regexp_extract(s.insured_place, '([^省市]+[区县旗])$', 1), ''), s.insured_place)) AS district
+    FROM staged_si_persons AS s JOIN links_of('si_persons') AS l USING (source_record)
+    WHERE s.insured_place IS NOT NULL AND l.person_id IN (SELECT person_id FROM entitled)
+    GROUP BY l.person_id
 )
-SELECT * FROM flexible
-UNION ALL
-SELECT * FROM employer
-UNION ALL
-SELECT * FROM allowance
+SELECT e.*, coalesce(d.district, i.district) AS district
+FROM entitled AS e
+LEFT JOIN dibao_district AS d USING (person_id)
+LEFT JOIN insured_place AS i USING (person_id)
 ORDER BY entitlement, person_id, employer_id

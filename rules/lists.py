@@ -1,9 +1,10 @@
 """The lists of SPEC section 4 (主动发现名单, 应退出名单, 零就业家庭, 应享尽享) built from `facts_persons`.
 
 Each list is one SQL file beside this module (`zero_employment_households.sql`, `proactive.sql`,
-`entitlements.sql`, `removals.sql`) creating its `out_*` table with the SPEC section 5 columns in order,
-then `evidence`. They run in that order: the proactive list reads the households, the removal list the
-entitlements (a removal for 灵活就业 says when the same person is owed the flexible subsidy).
+`entitlements.sql`, `removals.sql`) selecting the rows of its `out_*` table, whose columns are declared
+in `aidmatch.tables.catalog` (SPEC section 5's in order, then `evidence`). They run in that order: the
+proactive list reads the households, the removal list the entitlements (a removal for 灵活就业 says when
+the same person is owed the flexible subsidy).
 Codes and their Chinese labels are in codes.py.
 """
 
@@ -11,9 +12,17 @@ from datetime import date
 
 import duckdb
 
+from aidmatch.decisions.keeps import apply_keep_decisions
 from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import create_links_of, run_sql_file
+from aidmatch.rules.sql_files import create_links_of, read_sql_file
+from aidmatch.tables.catalog import (
+    OUT_ENTITLEMENTS,
+    OUT_PROACTIVE,
+    OUT_REMOVALS,
+    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+)
+from aidmatch.tables.ddl import build_table
 
 LIST_TABLES: tuple[str, ...] = (
     "out_zero_employment_households",
@@ -26,13 +35,15 @@ LIST_TABLES: tuple[str, ...] = (
 def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> dict[str, int]:
     """(Re)create the `out_*` tables from `facts_persons` (build_person_facts first, same as_of).
 
-    Returns a summary for the run's metadata: the row count of each table, and per source the
-    records the linker left unlinked (they cannot contribute to any list).
+    Returns a summary for the run's metadata: the row count of each table, per source the records the
+    linker left unlinked (they cannot contribute to any list), and what the keep decisions did
+    (`keep_decisions <status>`: SPEC section 6, a kept registration is left off the removal list).
     """
-    run_sql_file(con, "zero_employment_households.sql", {})
-    run_sql_file(
+    build_table(con, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS, read_sql_file("zero_employment_households.sql"))
+    build_table(
         con,
-        "proactive.sql",
+        OUT_PROACTIVE,
+        read_sql_file("proactive.sql"),
         {
             "as_of": as_of,
             "age_4050_women": settings.age_4050_women,
@@ -42,9 +53,10 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
         },
     )
     create_links_of(con)
-    run_sql_file(
+    build_table(
         con,
-        "entitlements.sql",
+        OUT_ENTITLEMENTS,
+        read_sql_file("entitlements.sql"),
         {
             "as_of": as_of,
             "lookback_months": settings.lookback_months,
@@ -53,52 +65,29 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
             "extract_month_min_share": settings.extract_month_min_share,
         },
     )
-    run_sql_file(
+    build_table(
         con,
-        "removals.sql",
+        OUT_REMOVALS,
+        read_sql_file("removals.sql"),
         {"as_of": as_of, "high_confidence_reasons": list(HIGH_CONFIDENCE_REMOVAL_REASONS)},
     )
+    kept = apply_keep_decisions(con, as_of)
     summary = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in LIST_TABLES}
     unlinked = con.execute(
         "SELECT source, count(*) FROM core_person_links WHERE person_id IS NULL GROUP BY source"
     ).fetchall()
     summary.update({f"unlinked_{source}_records": count for source, count in unlinked})
+    summary.update({f"keep_decisions {status}": count for status, count in kept.items()})
     return summary
 
 
 def entitlement_counts(con: duckdb.DuckDBPyConnection) -> list[dict[str, str | int]]:
-    """Rows of `out_entitlements` per entitlement and district, for the UI's numbers (a trend over runs).
-
-    The district is the person's active 低保 record's 所属区县, else the county of the si_persons 参保地
-    (北京市东城区 → 东城区), else （未知）.
-    """
-    create_links_of(con)
+    """Rows of `out_entitlements` per entitlement and district (（未知） when no source places the person),
+    for the UI's numbers: a trend over runs."""
     return (
         con.sql(
-            """
-            WITH entitled AS (SELECT DISTINCT person_id FROM out_entitlements),
-            dibao_district AS (
-                SELECT l.person_id, min(d.district) AS district
-                FROM staged_dibao AS d JOIN links_of('dibao') AS l USING (source_record)
-                WHERE d.assistance_status = '在保' AND d.district IS NOT NULL
-                  AND l.person_id IN (SELECT person_id FROM entitled)
-                GROUP BY l.person_id
-            ),
-            insured_place AS (
-                SELECT l.person_id,
-                       min(coalesce(nullif(regexp_extract(s.insured_place, '([^省市]+[区县旗])$', 1), ''), s.insured_place))
-                           AS district
-                FROM staged_si_persons AS s JOIN links_of('si_persons') AS l USING (source_record)
-                WHERE s.insured_place IS NOT NULL AND l.person_id IN (SELECT person_id FROM entitled)
-                GROUP BY l.person_id
-            )
-            SELECT e.entitlement, coalesce(d.district, i.district, '（未知）') AS district, count(*) AS rows
-            FROM out_entitlements AS e
-            LEFT JOIN dibao_district AS d USING (person_id)
-            LEFT JOIN insured_place AS i USING (person_id)
-            GROUP BY ALL
-            ORDER BY ALL
-            """
+            "SELECT entitlement, coalesce(district, '（未知）') AS district, count(*) AS rows "
+            "FROM out_entitlements GROUP BY ALL ORDER BY ALL"
         )
         .pl()
         .to_dicts()

@@ -5,9 +5,9 @@
 --              record), and DIBAO (active 低保 member not 完全丧失劳动能力) or DISABLED (valid card of an
 --              outreach grade).
 -- match_confidence: exact when every record of the person was linked by its exact ID, else fuzzy.
+-- The rows of out_proactive, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
 -- Reads facts_persons and out_zero_employment_households.
 -- Parameters: $as_of, $age_4050_women, $age_4050_men, $long_term_months, $outreach_disability_grades.
-CREATE OR REPLACE TABLE out_proactive AS
 WITH
 zero_employment_members AS (
     SELECT person_id, string_agg(household_id, '、' ORDER BY household_id) AS household_ids

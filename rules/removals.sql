@@ -8,8 +8,8 @@
 -- with it the 就业困难人员 status, so a second row would be the same work twice. NO_WORK_CAPACITY: any 低保 record, stopped
 -- ones too, says 完全丧失劳动能力. Unlinked registrations say nothing and are left out.
 -- FLEXIBLY_EMPLOYED says so when out_entitlements owes the same person the flexible subsidy (build it first).
+-- The rows of out_removals, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
 -- Reads facts_persons and out_entitlements. Parameters: $as_of, $high_confidence_reasons.
-CREATE OR REPLACE TABLE out_removals AS
 WITH
 registrations AS (
     SELECT

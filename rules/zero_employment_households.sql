@@ -4,7 +4,6 @@
 -- rows), where no counted member is working. CONFIRMED when a working-age member (counted or not) is
 -- registered unemployed: registered_unemployed_members counts those, working_age_members the counted ones.
 -- Unlinked member rows cannot be judged: the evidence names them. Reads facts_persons; no parameters.
-CREATE OR REPLACE TABLE out_zero_employment_households AS
 WITH
 households AS (
     SELECT

@@ -1,4 +1,4 @@
-"""The `ingest_files` table: every entry of each source folder — read or ignored, and why — with its
+"""The `ingest_files` table (declared in `aidmatch.tables.catalog`): every entry of each source folder — read or ignored, and why — with its
 sha256 and row counts.
 
 The raw assets write it; the manifest and the stewards' per-file view read it. Kept in the run's
@@ -11,23 +11,19 @@ import duckdb
 import polars as pl
 
 from aidmatch.sources.readers import FileReport
-
-_COLUMNS = (
-    "source VARCHAR, file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, encoding VARCHAR, sheets VARCHAR[], "
-    "rows_read BIGINT, rows_skipped_blank BIGINT, rows_skipped_footer BIGINT, unmapped_columns VARCHAR[], "
-    "status VARCHAR, reason VARCHAR"
-)
+from aidmatch.tables.catalog import INGEST_FILES
+from aidmatch.tables.ddl import column_definitions
 
 
 def record_file_reports(con: duckdb.DuckDBPyConnection, source: str, reports: list[FileReport]) -> None:
     """Replace the source's rows of `ingest_files` with these reports."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS ingest_files ({_COLUMNS})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS ingest_files ({column_definitions(INGEST_FILES)})")
     for column in ("status", "reason"):  # a work database of the same as-of written before these columns
         con.execute(f"ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS {column} VARCHAR")
     con.execute("DELETE FROM ingest_files WHERE source = ?", [source])
     if not reports:
         return
-    names = [c.split()[0] for c in _COLUMNS.split(", ")]
+    names = [c.name for c in INGEST_FILES.columns]
     rows = [
         {"source": source} | {k: v for k, v in dataclasses.asdict(r).items() if k in names} for r in reports
     ]

@@ -19,11 +19,23 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Column:
+    """One column, declared once: the DDL, the Pandera and Dagster schemas, the CSV column order and the
+    case systems' schema (`aidmatch.tables`) are generated from these fields."""
+
     name: str
     sql_type: str
     description: str
     nullable: bool = True
+    codes: str | None = None  # the code list its values come from (`aidmatch.tables.codes`)
+    separator: str | None = None  # several values in one cell, joined by this (reasons: ";")
+    pattern: str | None = None  # a regular expression every whole value (each joined value) matches
+    generated: str | None = None  # SQL of a virtual column computed from the table's other columns
+    published: bool = True  # written to the CSV file of its table, if it has one
 
+
+# Patterns a whole value (each joined value) matches, anchored implicitly as Table Schema's are.
+PERSON_ID_PATTERN = r"\d{17}[\dX]"
+SOURCE_RECORD_PATTERN = r"[^/]+/[^:#]+(#[^:]+)?:\d+"
 
 IDENTITY_COLUMNS: tuple[Column, ...] = (
     Column(
@@ -33,7 +45,11 @@ IDENTITY_COLUMNS: tuple[Column, ...] = (
         False,
     ),
     Column(
-        "source_record", "VARCHAR", "<folder>/<file>[#<sheet>]:<row>, for stewards to find the row", False
+        "source_record",
+        "VARCHAR",
+        "<folder>/<file>[#<sheet>]:<row>, for stewards to find the row",
+        False,
+        pattern=SOURCE_RECORD_PATTERN,
     ),
     Column("source_file", "VARCHAR", "file path relative to the input root, e.g. dibao/东城区.xlsx", False),
     Column("source_sheet", "VARCHAR", "sheet name for xlsx, NULL for csv"),
@@ -122,6 +138,8 @@ SOURCES: tuple[str, ...] = tuple(SOURCE_COLUMNS)
 # declare `source_record` as a virtual column of this expression: the unique strings are costly to write.
 SOURCE_RECORD_SQL = "source_file || coalesce('#' || source_sheet, '') || ':' || source_row"
 SOURCE_RECORD_COLUMN = f"source_record VARCHAR GENERATED ALWAYS AS ({SOURCE_RECORD_SQL}) VIRTUAL"
+# The row number of a `source_record` (`…:<row>`), for ordering records as a steward reads the file.
+SOURCE_ROW_SQL = "TRY_CAST(regexp_extract(source_record, ':(\\d+)$', 1) AS INTEGER)"
 
 
 def staged_columns(source: str) -> tuple[Column, ...]:

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,3 +291,54 @@ def tiny_good_output(tmp_path_factory) -> Iterator[Path]:
         code = run_aidmatch(write_tiny_world(base / "input"), base / "output", base / "work", TINY_AS_OF)
     assert code == 0, "the tiny world itself must run cleanly"
     yield base / "output"
+
+
+# --- two published nights of the generated world, shared by the report, schema and UI tests -----
+
+
+@dataclass(frozen=True)
+class Nights:
+    """The generated world run for the night before WORLD_AS_OF and for WORLD_AS_OF itself, in one
+    Dagster instance (`home`); between the two, one registration line of a CSV extract is blanked, so
+    the second night has changes."""
+
+    input: Path
+    output: Path
+    work: Path
+    home: Path
+    dates: tuple[str, str]
+
+    @property
+    def last(self) -> Path:
+        return self.output / self.dates[-1]
+
+
+def blank_csv_line(path: Path, line: int) -> None:
+    """Empty one line of a CSV in place (encoding untouched): the rows after it keep their numbers."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    content = lines[line - 1]
+    lines[line - 1] = content[len(content.rstrip(b"\r\n")) :]
+    path.write_bytes(b"".join(lines))
+
+
+@pytest.fixture(scope="session")
+def two_nights(tmp_path_factory, world) -> Nights:
+    import shutil
+
+    base = tmp_path_factory.mktemp("two_nights")
+    shutil.copytree(world / "input", base / "input")
+    dates = ((WORLD_AS_OF - dt.timedelta(days=1)).isoformat(), WORLD_AS_OF.isoformat())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
+        patch.setenv("AIDMATCH_CONFIG", "")
+        assert run_aidmatch(base / "input", base / "output", base / "work", dates[0]) == 0
+        _, removals = read_csv(base / "output" / dates[0] / "removals.csv")
+        record = next(
+            r["source_record"]
+            for r in removals
+            if re.match(r"^unemployment/[^#]+\.csv:\d+$", r["source_record"])
+        )
+        file, line = record.rsplit(":", 1)
+        blank_csv_line(base / "input" / file, int(line))  # a registration leaves the roll
+        assert run_aidmatch(base / "input", base / "output", base / "work", dates[1]) == 0
+    return Nights(base / "input", base / "output", base / "work", base / "dagster_home", dates)

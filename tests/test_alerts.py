@@ -1,7 +1,9 @@
 """The failure e-mail: a real failed night on a tmp instance, the sensor's real tick, a real SMTP server."""
 
+import datetime as dt
 import email
 import email.policy
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -11,7 +13,12 @@ import dagster as dg
 import pytest
 from aiosmtpd.controller import Controller
 
-from aidmatch.pipelines.alerts import SENSOR_NAME, failure_email_sensor
+from aidmatch.pipelines.alerts import (
+    LATE_SENSOR_NAME,
+    SENSOR_NAME,
+    failure_email_sensor,
+    late_extract_email_sensor,
+)
 from aidmatch.pipelines.definitions import build_defs
 from aidmatch.settings import AlertSettings, Settings
 from tests.conftest import TINY_AS_OF, run_aidmatch, write_tiny_world
@@ -60,12 +67,22 @@ def _tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str
     return data.cursor
 
 
-def _night(tmp_path, settings: AlertSettings, drop_source: str | None) -> tuple[str, int]:
-    """A tiny night with the sensor ticking before and after it, on the instance under DAGSTER_HOME."""
+def _night(
+    tmp_path,
+    settings: AlertSettings,
+    drop_source: str | None,
+    sensor: dg.SensorDefinition | None = None,
+    stale_days: int = 0,
+) -> tuple[str, int]:
+    """A tiny night with the sensor ticking before and after it, on the instance under DAGSTER_HOME; its
+    dibao extract last modified `stale_days` before the as-of date when given."""
     root = write_tiny_world(tmp_path / "input")
     if drop_source:
         shutil.rmtree(root / drop_source)
-    sensor = failure_email_sensor(settings)
+    if stale_days:
+        stale = dt.datetime.combine(TINY_AS_OF - dt.timedelta(days=stale_days), dt.time(12)).timestamp()
+        os.utime(root / "dibao" / "东城区.csv", (stale, stale))
+    sensor = sensor or failure_email_sensor(settings)
     run_aidmatch(root, tmp_path / "out", tmp_path / "work", TINY_AS_OF)  # creates the instance's storage
     with dg.DagsterInstance.get() as instance:
         cursor = _tick(sensor, instance, None)  # the first tick starts after every run so far
@@ -98,8 +115,31 @@ def test_a_successful_night_sends_nothing(tmp_path, dagster_home, relay):
     assert inbox.messages == []
 
 
+def test_a_night_published_on_a_late_extract_names_it_and_links_the_run(tmp_path, dagster_home, relay):
+    """The dibao extract last modified 50 days before the as-of date: the lists are published (exit 0) and
+    the operator is told which extract to chase, with a link to the run in the UI."""
+    inbox, settings = relay
+    settings = replace(settings, ui_url="http://aidmatch.example.gov.cn:3000/")
+    sensor = late_extract_email_sensor(settings)
+    run_id, code = _night(tmp_path, settings, drop_source=None, sensor=sensor, stale_days=50)
+    assert code == 0
+    [(_, _, message)] = inbox.messages
+    assert message["Subject"] == f"aidmatch: 1 late extract(s) for as-of {TINY_AS_OF} (run {run_id})"
+    body = message.get_content()
+    assert "WARN: dibao: the newest file, dibao/东城区.csv" in body and "50 days" in body
+    assert f"http://aidmatch.example.gov.cn:3000/runs/{run_id}" in body
+    assert "110101" not in body
+
+
+def test_a_night_on_fresh_extracts_sends_no_late_extract_mail(tmp_path, dagster_home, relay):
+    inbox, settings = relay
+    _, code = _night(tmp_path, settings, drop_source=None, sensor=late_extract_email_sensor(settings))
+    assert code == 0
+    assert inbox.messages == []
+
+
 def test_the_sensor_is_defined_only_when_alerts_name_someone():
     assert not list(build_defs().sensors or [])
     assert not list(build_defs(settings=Settings()).sensors or [])
     enabled = build_defs(settings=Settings(alerts=replace(AlertSettings(), to=("ops@example.org",))))
-    assert [s.name for s in enabled.sensors] == [SENSOR_NAME]
+    assert [s.name for s in enabled.sensors] == [SENSOR_NAME, LATE_SENSOR_NAME]

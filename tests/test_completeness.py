@@ -282,7 +282,7 @@ def test_a_fall_of_ten_percent_passes_unflagged_with_its_numbers(night, capsys):
             for r in records.records
             if r.event_log_entry.asset_materialization.asset_key == AssetKey("raw_si_persons")
         )
-    assert raw.metadata["rows"].value == len(kept)
+    assert raw.metadata["dagster/row_count"].value == len(kept)
 
 
 def test_a_blocked_source_staged_again_from_the_ui_still_publishes_nothing(night, capsys):

@@ -131,6 +131,10 @@ def test_the_wheel_claims_one_name_and_runs_anywhere_writing_nothing_in_site_pac
     version = aidmatch("--version")
     assert version.returncode == 0 and version.stdout.strip() == "aidmatch 0.1.0", version.stdout
     assert aidmatch("init", "deployment", "--sample").returncode == 0
+    copied = [p for p in (elsewhere / "deployment" / "input").rglob("*")]
+    assert copied and all(stat.S_IMODE(p.stat().st_mode) in (0o600, 0o700) for p in copied), (
+        "extracts: owner only"
+    )
     night = aidmatch("run", "--config", "deployment/aidmatch.yaml", "--as-of", SAMPLE_AS_OF)
     assert night.returncode == 0, night.stderr
     deployment = elsewhere / "deployment"

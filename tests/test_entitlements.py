@@ -16,6 +16,7 @@ from aidmatch.data_samples.world import World as SampleWorld
 from aidmatch.rules.codes import LABELS
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.settings import ConfigError, load_settings
+from aidmatch.tables.catalog import OUT_ENTITLEMENTS
 from tests.conftest import SPEC_COLUMNS
 from tests.test_rules import AS_OF, DEFAULTS, Rec, World, dibao, registration, si_person
 
@@ -308,7 +309,7 @@ def test_employer_row_names_the_employer_and_the_evidence(tmp_path):
         tmp_path, NEAR_RETIREMENT, [recognized(date(2023, 7, 22)), *employed(date(2026, 9, 1), employer="E7")]
     )
     world.build()
-    assert world.rows_of("SELECT * FROM out_entitlements WHERE person_id = 'P1'") == [
+    assert world.rows_of("SELECT * EXCLUDE (district) FROM out_entitlements WHERE person_id = 'P1'") == [
         (
             "P1",
             "姓名P1",
@@ -320,6 +321,9 @@ def test_employer_row_names_the_employer_and_the_evidence(tmp_path):
             "认定日期 2023-07-22 [unemployment/t.csv:2]；法定退休日期 2028-02-15 距认定不足5年，补贴期限延至退休，"
             "至 2028-02-14 | 单位 E7公司（单位编号 E7）自 2026-09 起缴纳单位职工社保（已实缴），"
             "近3个月 2026-09,2026-10；缴费明细自 2026-05 起",
+            date(2023, 7, 22),  # recognized_on, employed_from, paid_months: the employers' view
+            date(2026, 9, 1),
+            "2026-09,2026-10",
         )
     ]
 
@@ -388,11 +392,28 @@ def test_entitlement_columns_codes_and_labels(tmp_path):
     world.add("P2", *MAN, [registration(), dibao()])
     world.add("P3", *MAN, [recognized(date(2026, 7, 15)), *employed(date(2026, 7, 1))])
     summary = world.build()
-    assert [c[0] for c in world.rows_of("DESCRIBE out_entitlements")] == SPEC_COLUMNS["entitlements"]
+    published = [c.name for c in OUT_ENTITLEMENTS.published]
+    assert published[: len(SPEC_COLUMNS["entitlements"])] == SPEC_COLUMNS["entitlements"]
     assert summary["out_entitlements"] == 3
     emitted = {e for (e,) in world.rows_of("SELECT DISTINCT entitlement FROM out_entitlements")}
     assert emitted == {"SI_SUBSIDY_FLEXIBLE", "SI_SUBSIDY_EMPLOYER", "TEMP_LIVING_ALLOWANCE"}
     assert all(code in LABELS for code in emitted)
+
+
+def test_an_entitlement_is_counted_in_the_persons_district(tmp_path):
+    """The 低保 record's 所属区县 (active only), else the 参保地's county, else none."""
+    in_dibao = Rec("dibao", {**dibao().values, "district": "西城区"})
+    stopped = Rec("dibao", {**dibao(status="停保").values, "district": "海淀区"})
+    insured = Rec("si_persons", {"person_status": "参保缴费", "insured_place": "北京市东城区"})
+    world = world_of(tmp_path, MAN, [registration(), in_dibao, insured])
+    world.add("P2", *MAN, [recognized(), *FLEXIBLE, stopped, insured])
+    world.add("P3", *MAN, [recognized(), *FLEXIBLE])
+    world.build()
+    assert world.rows_of("SELECT person_id, district FROM out_entitlements ORDER BY person_id") == [
+        ("P1", "西城区"),
+        ("P2", "东城区"),
+        ("P3", None),
+    ]
 
 
 @pytest.mark.parametrize(

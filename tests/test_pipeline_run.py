@@ -5,9 +5,11 @@ against the contract of SPEC section 5 and the lists against the generator's exp
 """
 
 import datetime as dt
+import getpass
 import hashlib
 import re
 import shutil
+import socket
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from conftest import (
     SOURCES,
     SPEC_COLUMNS,
     WORLD_AS_OF,
+    blank_csv_line,
     check_char,
     read_csv,
     read_manifest,
@@ -477,6 +480,8 @@ def test_the_run_is_a_run_of_the_code_locations_nightly_job(published, pipeline,
     assert run.tags["dagster/partition"] == AS_OF
     assert run.tags["aidmatch/input_root"] == str(pipeline.input.resolve())
     assert run.tags["aidmatch/code_version"] == code_version()
+    # the runs list says who started it from the shell, not "Manually launched"
+    assert run.tags["user"] == f"{getpass.getuser()}@{socket.gethostname()}"
     config = run.run_config["resources"]["aidmatch"]["config"]
     assert config["input_root"] == str(pipeline.input.resolve())
     assert config["output_root"] == str(pipeline.output.resolve())
@@ -506,18 +511,10 @@ def test_entitlement_counts_are_numbers_in_the_ui(published, pipeline, monkeypat
         assert numbers[code] == sum(row["entitlement"] == code for row in rows), code
         by_district = [n for key, n in numbers.items() if key.startswith(f"{code} ")]
         assert sum(by_district) == numbers[code], code
-    assert numbers["rows"] == len(rows) == sum(numbers[code] for code in codes) > 0
+    assert numbers["dagster/row_count"] == len(rows) == sum(numbers[code] for code in codes) > 0
 
 
 # --- later runs: the next day, and a rerun replacing the folder whole ----------------------------
-
-
-def _blank_csv_line(path: Path, line: int) -> None:
-    """Empty one line of a CSV in place (encoding untouched): the rows after it keep their numbers."""
-    lines = path.read_bytes().splitlines(keepends=True)
-    content = lines[line - 1]
-    lines[line - 1] = content[len(content.rstrip(b"\r\n")) :]
-    path.write_bytes(b"".join(lines))
 
 
 def _keys(rows: list[dict[str, str]], list_name: str) -> dict[str, str]:
@@ -537,7 +534,7 @@ def test_next_day_changes_and_rerun_replaces_folder(pipeline, published, monkeyp
         r for r in first["removals"] if re.match(r"^unemployment/[^#]+\.csv:\d+$", r["source_record"])
     )
     folder_file, line = removal["source_record"].rsplit(":", 1)
-    _blank_csv_line(pipeline.input / folder_file, int(line))
+    blank_csv_line(pipeline.input / folder_file, int(line))
 
     assert run_aidmatch(pipeline.input, pipeline.output, pipeline.work, NEXT_DAY) == 0, (
         capsys.readouterr().err

@@ -19,7 +19,7 @@ import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aidmatch.checks.quarantine import source_counts, stage_source
+from aidmatch.checks.stage_source import source_counts, stage_source
 from aidmatch.settings import IntakeSettings
 from aidmatch.sources.column_maps import load_column_maps
 from aidmatch.sources.readers import SourceReadError, read_source

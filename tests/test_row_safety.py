@@ -13,7 +13,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from aidmatch.checks.quarantine import source_counts, stage_source
+from aidmatch.checks.stage_source import source_counts, stage_source
 from aidmatch.publish.xlsx_files import write_workbook
 from aidmatch.settings import IntakeSettings
 from aidmatch.sources.column_maps import load_column_maps

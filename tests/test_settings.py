@@ -1,5 +1,6 @@
 """The configuration file is validated once, with errors that name the key."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,8 @@ def test_alerts_are_off_by_default_and_validated(tmp_path):
         load_settings(_write(tmp_path, "alerts:\n  to: [ops@example.org]\n  smtp_port: 0\n"), environ={})
     with pytest.raises(ConfigError, match="needs alerts.starttls"):
         load_settings(_write(tmp_path, "alerts:\n  to: [a@b.org]\n  smtp_user: aidmatch\n"), environ={})
+    with pytest.raises(ConfigError, match="alerts.ui_url"):
+        load_settings(_write(tmp_path, "alerts:\n  ui_url: aidmatch:3000\n"), environ={})
 
 
 def test_freshness_limits_are_validated(tmp_path):
@@ -104,3 +107,32 @@ def test_freshness_limits_are_validated(tmp_path):
     assert (settings.freshness.warn_days, settings.freshness.error_days) == (35, 60)
     with pytest.raises(ConfigError, match="greater than freshness.warn_days"):
         load_settings(_write(tmp_path, "freshness:\n  warn_days: 40\n  error_days: 30\n"), environ={})
+
+
+def test_relative_paths_are_the_configuration_files_folder_and_the_environment_wins(tmp_path, monkeypatch):
+    """A deployment's file names its folders relative to itself, wherever the command runs from; the
+    shipped defaults relative to the folder the command runs in; AIDMATCH_CONFIG names the file."""
+    deployment = tmp_path / "srv"
+    deployment.mkdir()
+    config = _write(deployment, "paths:\n  input_root: extracts\n  work_dir: /var/tmp/aidmatch\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings(config, environ={})
+    assert settings.paths.input_root == str(deployment / "extracts")
+    assert settings.paths.output_root == str(deployment / "output")
+    assert settings.paths.work_dir == "/var/tmp/aidmatch"
+    assert load_settings(environ={"AIDMATCH_CONFIG": str(config)}).paths.input_root == str(
+        deployment / "extracts"
+    )
+    assert load_settings(environ={}).paths.input_root == str(elsewhere / "input")
+    overridden = load_settings(config, environ={"AIDMATCH_INPUT_ROOT": "here"})
+    assert overridden.paths.input_root == str(elsewhere / "here")
+
+
+def test_the_first_as_of_is_a_date(tmp_path):
+    assert load_settings(DEFAULT_CONFIG, environ={}).schedule.first_as_of == dt.date(2026, 1, 1)
+    quoted = load_settings(_write(tmp_path, "schedule:\n  first_as_of: '2026-03-01'\n"), environ={})
+    assert quoted.schedule.first_as_of == dt.date(2026, 3, 1)
+    with pytest.raises(ConfigError, match="first_as_of"):
+        load_settings(_write(tmp_path, "schedule:\n  first_as_of: soon\n"), environ={})

@@ -1,13 +1,14 @@
-"""Staging: raw text rows → staged rows and quarantine rows (sources/staging.py, checks/quarantine.py)."""
+"""Staging: raw text rows → staged rows and quarantine rows (sources/staging.py, checks/stage_source.py)."""
 
 from datetime import date
 from functools import partial
 
 import duckdb
 import pytest
+from dagster import AssetCheckSeverity
 
-from aidmatch.checks.quarantine import stage_source as stage_at
-from aidmatch.checks.source_checks import schema_result
+from aidmatch.checks.source_checks import row_rules_result, schema_result
+from aidmatch.checks.stage_source import stage_source as stage_at
 
 stage_source = partial(stage_at, as_of=date(2026, 6, 30), max_cell_chars=32767)
 
@@ -118,3 +119,33 @@ def test_schema_check_fails_on_a_staged_table_that_breaks_its_declaration(con):
     con.execute("UPDATE staged_si_persons SET source_row = NULL")  # declared NOT NULL
     result = schema_result(con, "si_persons")
     assert not result.passed and "source_row" in str(result.metadata["failures"].value)
+
+
+def test_notices_are_flagged_but_never_count_toward_blocking(con):
+    """A 15-digit ID converted and an exact duplicate row lose nothing: flagged for the steward, not
+    counted toward validation.max_quarantine_rate; a wrong check digit is a defect and counts."""
+    raw_table(
+        con,
+        "si_persons",
+        ["citizen_id", "name"],
+        [
+            ("330421750101001", "张三"),  # legacy 15 digits: a notice
+            ("330421750101001", "张三"),  # and an exact copy of it: a second notice
+            ("110105194912310021", "李四"),  # wrong check digit: a defect
+            ("11010519491231002X", "王五"),
+        ],
+    )
+    result = stage_source(con, "si_persons")
+    assert (result.rows_flagged, result.rows_blocking) == (3, 1)
+    assert result.quarantine_rate == 0.75 and result.blocking_rate == 0.25
+    by_rule = {(f.rule, f.notice): f.first_records for f in result.failures}
+    assert by_rule == {
+        ("id_legacy_15", True): ["si_persons/a.csv:2", "si_persons/a.csv:3"],
+        ("duplicate_row", True): ["si_persons/a.csv:3"],
+        ("id_bad_checksum", False): ["si_persons/a.csv:4"],
+    }
+    assert row_rules_result(result, max_rate=0.3).severity == AssetCheckSeverity.WARN
+    blocked = row_rules_result(result, max_rate=0.2)
+    assert blocked.severity == AssetCheckSeverity.ERROR and not blocked.passed
+    assert "25.0%" in blocked.description and "blocking" in blocked.description
+    assert all(f.label for f in result.failures), "every rule has its Chinese name"

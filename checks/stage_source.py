@@ -3,6 +3,10 @@
 The invariant the manifest reports and the tests hold: rows read = rows staged + rows rejected. Rows
 kept with a defect are staged *and* listed in quarantine (action `kept`), so the steward sees every
 failure while the linker still gets every record it can use.
+
+Two rates: `quarantine_rate` (any row in quarantine) is reported; `blocking_rate` — rows rejected or
+kept with a value lost or in doubt, notices (a 15-digit ID converted, an exact duplicate row, …) not
+counted — is the one held against `validation.max_quarantine_rate`.
 """
 
 from dataclasses import dataclass
@@ -10,9 +14,34 @@ from datetime import date
 
 import duckdb
 
-from aidmatch.checks.row_rules import FAILURES_TYPE, duplicates_sql, failures_sql, quarantine_sql, rules_for
+from aidmatch.checks.row_rules import (
+    FAILURES_TYPE,
+    RowRule,
+    duplicates_sql,
+    failures_sql,
+    quarantine_sql,
+    rules_for,
+)
 from aidmatch.sources.staging import build_normalized, drop_normalized, staged_columns_sql
-from aidmatch.sources.tables import staged_table_sql
+from aidmatch.sources.tables import SOURCE_ROW_SQL, staged_table_sql
+from aidmatch.tables.catalog import QUARANTINE
+from aidmatch.tables.ddl import build_table
+
+# The first rows of each rule and file a steward is shown (all of them are in quarantine.csv).
+FIRST_RECORDS = 3
+
+
+@dataclass(frozen=True)
+class RuleFailures:
+    """The rows of one file that fail one rule: the stewards' rule × file table."""
+
+    rule: str
+    label: str  # the rule's Chinese name
+    file: str
+    action: str  # rejected | kept
+    notice: bool  # never counts toward the blocking rate
+    rows: int
+    first_records: list[str]  # the first FIRST_RECORDS source_records, in row order
 
 
 @dataclass(frozen=True)
@@ -22,13 +51,18 @@ class StagingResult:
     rows_staged: int
     rows_rejected: int
     rows_flagged: int  # staged rows with at least one quarantine entry
-    failures_by_rule: dict[str, int]
-    failures_by_file: dict[str, int]
+    rows_blocking: int  # rows rejected, or kept with a rule that is no notice
+    failures: list[RuleFailures]
 
     @property
     def quarantine_rate(self) -> float:
-        """Share of the rows read that are rejected or flagged."""
+        """Share of the rows read that are rejected or flagged (notices included)."""
         return (self.rows_rejected + self.rows_flagged) / self.rows_read if self.rows_read else 0.0
+
+    @property
+    def blocking_rate(self) -> float:
+        """Share of the rows read that are rejected or kept with a defect that is no notice."""
+        return self.rows_blocking / self.rows_read if self.rows_read else 0.0
 
 
 def source_counts(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, int]:
@@ -73,18 +107,44 @@ def stage_source(
         f"FROM {normalized} LEFT JOIN {duplicates_sql(f'raw_{source}', columns)} USING (_raw_row)"
     )
     drop_normalized(con, normalized)
-    con.execute(f"CREATE OR REPLACE TABLE {quarantine} AS {quarantine_sql(staged, '_failures', rules)}")
+    build_table(con, QUARANTINE, quarantine_sql(staged, "_failures", rules), name=quarantine)
     con.execute(
         f"DELETE FROM {staged} WHERE _failures IS NOT NULL AND source_record IN "
         f"(SELECT source_record FROM {quarantine} WHERE action = 'rejected')"
     )
     con.execute(f"ALTER TABLE {staged} DROP COLUMN _failures")
-    by_rule = dict(
-        con.execute(f"SELECT rule, count(*) FROM {quarantine} GROUP BY 1 ORDER BY 2 DESC").fetchall()
-    )
-    by_file = dict(
-        con.execute(f"SELECT source_file, count(*) FROM {quarantine} GROUP BY 1 ORDER BY 2 DESC").fetchall()
-    )
     return StagingResult(
-        source=source, failures_by_rule=by_rule, failures_by_file=by_file, **source_counts(con, source)
+        source=source,
+        failures=rule_failures(con, quarantine, rules),
+        rows_blocking=con.execute(
+            f"SELECT count(DISTINCT source_record) FROM {quarantine} WHERE NOT list_contains(?, rule)",
+            [[rule.rule for rule in rules if rule.notice]],
+        ).fetchall()[0][0],
+        **source_counts(con, source),
     )
+
+
+def rule_failures(
+    con: duckdb.DuckDBPyConnection, quarantine: str, rules: list[RowRule]
+) -> list[RuleFailures]:
+    """Rows per rule and file with the first of them, most rows first."""
+    catalogue = {rule.rule: rule for rule in rules}
+    rows = con.execute(
+        f"""
+        SELECT rule, source_file, count(*) AS rows,
+               list(source_record ORDER BY {SOURCE_ROW_SQL}, source_record)[1:{FIRST_RECORDS}]
+        FROM {quarantine} GROUP BY ALL ORDER BY rows DESC, rule, source_file
+        """
+    ).fetchall()
+    return [
+        RuleFailures(
+            rule,
+            catalogue[rule].label,
+            file,
+            catalogue[rule].action,
+            catalogue[rule].notice,
+            n,
+            first,
+        )
+        for rule, file, n, first in rows
+    ]

@@ -1,0 +1,89 @@
+"""The decisions asset: people's filled decision forms, read and validated before the night links.
+
+Wiring only (`decisions/intake.py` does the work): the folder is the resource's `decisions_path`; the
+check `valid_rows` warns with the file, row and rule of every quarantined decision row (never their
+names or IDs), which the run then leaves out while applying the rest.
+"""
+
+import datetime as dt
+
+import dagster as dg
+
+from aidmatch.assets.partitions import as_of_check, as_of_partitions
+from aidmatch.console import tell
+from aidmatch.decisions.intake import load_decisions
+from aidmatch.metadata import OWNERS, metadata_table, table_tags
+from aidmatch.resources import AidmatchResource
+
+QUARANTINE_HEAD_ROWS = 20
+
+
+@dg.asset(
+    name="decisions",
+    group_name="decisions",
+    partitions_def=as_of_partitions,
+    kinds={"duckdb"},
+    owners=OWNERS["decisions"],
+    tags=table_tags("decisions", True),
+    description="People's decisions (SPEC section 6): confirm / reject review-queue pairs, keep / exit removals.",
+    check_specs=[
+        as_of_check(
+            "valid_rows",
+            "decisions",
+            "WARN when a decided row breaks a rule (unknown record or decision, missing reason or expiry, "
+            "decided two ways): it is quarantined, the others applied. Not blocking.",
+        )
+    ],
+)
+def decisions(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
+    as_of = dt.date.fromisoformat(context.partition_key)
+    folder = aidmatch.decisions_path
+    with aidmatch.connect(context.partition_key) as con:
+        intake = load_decisions(con, folder, as_of)
+        counts = (
+            con.sql(
+                "SELECT kind, decision, coalesce(rule, 'valid') AS rule, count(*) AS rows FROM decisions_rows "
+                "GROUP BY ALL ORDER BY ALL"
+            )
+            .pl()
+            .to_dicts()
+        )
+        quarantined = (
+            con.sql(
+                f"""SELECT file, "row", kind, rule, message FROM decisions_rows WHERE rule IS NOT NULL
+                ORDER BY file, "row" LIMIT {QUARANTINE_HEAD_ROWS}"""
+            )
+            .pl()
+            .to_dicts()
+        )
+        (bad,) = con.sql("SELECT count(*) FROM decisions_rows WHERE rule IS NOT NULL").fetchall()[0]
+    decided = len(intake.rows)
+    tell(
+        context.log,
+        f"decisions: {decided} decided rows in {len(intake.files)} files of {folder}; {bad} quarantined",
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(str(folder)),
+            "decided_rows": decided,
+            "quarantined_rows": bad,
+            "files": metadata_table(
+                intake.files, ["file", "status", "decided_rows", "undecided_rows", "note"]
+            ),
+            "by_kind_decision_rule": metadata_table(counts, ["kind", "decision", "rule", "rows"]),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="valid_rows",
+                passed=bad == 0,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=f"{bad} of {decided} decided rows quarantined"
+                if bad
+                else "every decided row is valid",
+                metadata={
+                    "quarantined_rows": bad,
+                    "head": metadata_table(quarantined, ["file", "row", "kind", "rule", "message"]),
+                },
+            )
+        ],
+    )

@@ -1,0 +1,453 @@
+"""The tables of a run past staging, declared once, and the CSV files the case systems import.
+
+What belongs here: each table's columns in order (a CSV's columns are its table's published columns, in
+this order: SPEC section 5's first, then `evidence` and the like), types, nullability, code lists and
+patterns, the table's grain and the layer it belongs to. The staged tables are declared in
+`sources/tables.py` and gathered here. What does not belong here: the SQL that fills a table (beside the
+part that computes it) and how a declaration is turned into DDL or a schema (`ddl.py`, `contract.py`).
+"""
+
+from dataclasses import dataclass
+
+from aidmatch.sources.tables import (
+    PERSON_ID_PATTERN,
+    SOURCE_RECORD_PATTERN,
+    SOURCE_RECORD_SQL,
+    SOURCE_ROW_SQL,
+    SOURCES,
+    Column,
+    staged_columns,
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    layer: str  # raw | staged | core | out | quality
+    grain: str  # what one row is
+    description: str
+    columns: tuple[Column, ...]
+    csv: str | None = None  # the published CSV file's name without extension
+    csv_order: str = ""  # ORDER BY of the CSV's rows
+    personal_data: bool = True  # names or citizen IDs in its rows
+
+    @property
+    def stored(self) -> tuple[Column, ...]:
+        """The columns rows are inserted into (a generated column is computed, never inserted)."""
+        return tuple(c for c in self.columns if c.generated is None)
+
+    @property
+    def published(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.published)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _source(nullable: bool = False, **kwargs) -> Column:
+    return Column("source", "VARCHAR", "source folder (department)", nullable, codes="source", **kwargs)
+
+
+def _record(
+    description: str = "<folder>/<file>[#<sheet>]:<row>, the row as a spreadsheet or editor shows it",
+) -> Column:
+    return Column("source_record", "VARCHAR", description, False, pattern=SOURCE_RECORD_PATTERN)
+
+
+def _person(
+    name: str = "person_id",
+    description: str = "the person: normalized 18-character citizen ID",
+    nullable: bool = False,
+) -> Column:
+    return Column(name, "VARCHAR", description, nullable, pattern=PERSON_ID_PATTERN)
+
+
+# Where a record is: stored as its parts (ten million unique strings are costly), `source_record` computed.
+RECORD_PLACE: tuple[Column, ...] = (
+    _source(),
+    Column("source_file", "VARCHAR", "file path relative to the input root", False, published=False),
+    Column("source_sheet", "VARCHAR", "sheet name (xlsx, xls), NULL for CSV", published=False),
+    Column("source_row", "INTEGER", "row number as a spreadsheet or editor shows it", False, published=False),
+    Column(
+        "source_record",
+        "VARCHAR",
+        "<folder>/<file>[#<sheet>]:<row> (computed from the three columns before it)",
+        False,
+        pattern=SOURCE_RECORD_PATTERN,
+        generated=SOURCE_RECORD_SQL,
+    ),
+)
+_EVIDENCE_WEIGHTS = "the weight of each comparison: id=<level>(+bits) name=… birth_date=… sex=…"
+
+CORE_PERSON_LINKS = Table(
+    "core_person_links",
+    "core",
+    "staged record",
+    "Every staged record with its person, the method that linked it (or why not) and the score.",
+    (
+        *RECORD_PLACE,
+        _person(description="the person linked to; empty when unlinked", nullable=True),
+        Column("method", "VARCHAR", "how it was linked, or unlinked:<why>", False, codes="link_method"),
+        Column("score", "DOUBLE", "summed match weight in bits of the chosen candidate; empty when none"),
+        Column("evidence", "VARCHAR", _EVIDENCE_WEIGHTS),
+    ),
+    csv="person_links",
+)
+CORE_REVIEW_QUEUE = Table(
+    "core_review_queue",
+    "core",
+    "uncertain link (record × candidate person)",
+    "Links an analyst decides: the grey zone, ties, an ID under another person's name, a lone ID near "
+    "another person.",
+    (
+        _source(),
+        _record(),
+        _person("candidate_person_id", "the candidate person"),
+        Column("score", "DOUBLE", "summed match weight in bits", False),
+        Column("evidence", "VARCHAR", _EVIDENCE_WEIGHTS, False),
+        # What the review form (review_queue.xlsx) shows an analyst beside the pair; not in the CSV.
+        Column(
+            "record_key", "VARCHAR", "the record's content key (decisions/keys.py)", False, published=False
+        ),
+        Column(
+            "record_id", "VARCHAR", "the record's ID as normalized (or its surviving prefix)", published=False
+        ),
+        Column("record_name", "VARCHAR", "the record's name", published=False),
+        Column("record_sex", "VARCHAR", "the record's sex", published=False),
+        Column("record_birth_date", "DATE", "the record's birth date", published=False),
+        Column("candidate_name", "VARCHAR", "the candidate person's reference name", published=False),
+    ),
+    csv="review_queue",
+    csv_order="score DESC, source, source_record",
+)
+# Who a person is: the ID, the name most sources use, and what the ID says.
+PERSON: tuple[Column, ...] = (
+    _person(),
+    Column("name", "VARCHAR", "reference name: the one most sources use"),
+    Column("sex", "VARCHAR", "from the ID", False, codes="sex"),
+    Column("birth_date", "DATE", "from the ID", False),
+)
+CORE_PERSONS = Table(
+    "core_persons",
+    "core",
+    "person",
+    "One row per person (key: the normalized 18-character citizen ID).",
+    (
+        *PERSON,
+        Column("sources", "VARCHAR[]", "the sources holding a record of the person", False),
+        Column("record_count", "BIGINT", "records linked to the person", False),
+    ),
+)
+
+_REASONS = "reason codes, sorted, joined by ;"
+OUT_PROACTIVE = Table(
+    "out_proactive",
+    "out",
+    "person",
+    "主动发现名单: people to recognize as 就业困难人员 (RECOGNIZE) or to visit (OUTREACH), with reasons and evidence.",
+    (
+        *PERSON,
+        Column("category", "VARCHAR", "RECOGNIZE or OUTREACH", False, codes="category"),
+        Column("reasons", "VARCHAR", _REASONS, False, codes="proactive_reason", separator=";"),
+        Column(
+            "sources",
+            "VARCHAR",
+            "the sources holding a record of the person, joined by ;",
+            False,
+            codes="source",
+            separator=";",
+        ),
+        Column("match_confidence", "VARCHAR", "exact or fuzzy", False, codes="match_confidence"),
+        Column("evidence", "VARCHAR", "per reason: CODE: what the data shows, joined by ' | '", False),
+    ),
+    csv="proactive",
+    csv_order="category, person_id",
+)
+OUT_REMOVALS = Table(
+    "out_removals",
+    "out",
+    "registration × roll",
+    "应退出名单: registrations to take off the unemployment roll or the 就业困难人员 roll, with reasons.",
+    (
+        _person(),
+        Column("name", "VARCHAR", "reference name"),
+        Column("roll", "VARCHAR", "unemployment or employment_difficulty", False, codes="roll"),
+        Column("reasons", "VARCHAR", _REASONS, False, codes="removal_reason", separator=";"),
+        Column(
+            "confidence",
+            "VARCHAR",
+            "high when any reason is of high confidence, else review",
+            False,
+            codes="confidence",
+        ),
+        _record("the registration: <folder>/<file>[#<sheet>]:<row>"),
+        Column("evidence", "VARCHAR", "per reason: CODE: what the data shows, joined by ' | '", False),
+    ),
+    csv="removals",
+    csv_order="roll, confidence, person_id, source_record",
+)
+OUT_ZERO_EMPLOYMENT_HOUSEHOLDS = Table(
+    "out_zero_employment_households",
+    "out",
+    "household",
+    "零就业家庭: active urban 低保 households with a working-age member and nobody working.",
+    (
+        Column("household_id", "VARCHAR", "户编号", False),
+        Column("status", "VARCHAR", "CONFIRMED or POTENTIAL", False, codes="household_status"),
+        Column(
+            "working_age_members",
+            "BIGINT",
+            "members counted: working age, able to work, not at school",
+            False,
+        ),
+        Column("registered_unemployed_members", "BIGINT", "working-age members registered unemployed", False),
+        Column(
+            "member_ids",
+            "VARCHAR",
+            "every linked member's person_id, sorted, joined by ;",
+            False,
+            separator=";",
+            pattern=PERSON_ID_PATTERN,
+        ),
+        Column("evidence", "VARCHAR", "the household's 低保 type, counted and not counted members", False),
+    ),
+    csv="zero_employment_households",
+    csv_order="status, household_id",
+)
+
+OUT_ENTITLEMENTS = Table(
+    "out_entitlements",
+    "out",
+    "person × entitlement (× employer for SI_SUBSIDY_EMPLOYER)",
+    "应享尽享: the 社保补贴 of a recognized 就业困难人员 (灵活就业, 单位吸纳) and the 临时生活补贴 the data "
+    "already proves, to be paid without an application (直补快办).",
+    (
+        _person(),
+        Column("name", "VARCHAR", "reference name"),
+        Column(
+            "entitlement",
+            "VARCHAR",
+            "SI_SUBSIDY_FLEXIBLE, SI_SUBSIDY_EMPLOYER or TEMP_LIVING_ALLOWANCE",
+            False,
+            codes="entitlement",
+        ),
+        Column(
+            "employer_id", "VARCHAR", "单位编号 of the hiring employer (SI_SUBSIDY_EMPLOYER); empty otherwise"
+        ),
+        Column(
+            "employer_name",
+            "VARCHAR",
+            "单位名称, its latest in the contributions (SI_SUBSIDY_EMPLOYER); empty otherwise",
+        ),
+        Column(
+            "subsidy_until",
+            "DATE",
+            "last day of the subsidy period (the two subsidies); empty for the allowance or without 认定日期",
+        ),
+        Column(
+            "confidence",
+            "VARCHAR",
+            "high, or review when the 认定日期 is empty (the period cannot be shown)",
+            False,
+            codes="confidence",
+        ),
+        Column(
+            "evidence",
+            "VARCHAR",
+            "认定日期 and its registration, the period, the contribution months and employer, the 低保 household, "
+            "joined by ' | '",
+            False,
+        ),
+        # What the employers' view (直补快办) shows in columns; the CSV's evidence says it too.
+        Column("recognized_on", "DATE", "认定日期 (the two subsidies)", published=False),
+        Column(
+            "employed_from",
+            "DATE",
+            "the employer's first paid 单位职工 month (SI_SUBSIDY_EMPLOYER)",
+            published=False,
+        ),
+        Column(
+            "paid_months",
+            "VARCHAR",
+            "the employer's paid months in the look-back, YYYY-MM joined by , (SI_SUBSIDY_EMPLOYER)",
+            published=False,
+        ),
+        Column(
+            "district",
+            "VARCHAR",
+            "区县 counted under in the UI and the report: the active 低保 record's 所属区县, else the 参保地's county",
+            published=False,
+        ),
+    ),
+    csv="entitlements",
+    csv_order="entitlement, person_id, employer_id, employer_name",
+)
+
+QUARANTINE = Table(
+    "quarantine",
+    "quality",
+    "row-level failure (a row failing two rules has two)",
+    "Every row that failed a row rule, rejected or kept with its defect flagged: for the stewards. "
+    "One table per source in the run database (quarantine_<source>), one file published.",
+    (
+        _source(),
+        _record(),
+        Column(
+            "rule",
+            "VARCHAR",
+            "the rule failed; <column> is the column's key in sources/column_maps.yaml",
+            False,
+            codes="quarantine_rule",
+        ),
+        Column(
+            "value",
+            "VARCHAR",
+            "the value as read (for duplicate_row: the first copy; cell_too_long: its length)",
+        ),
+        Column("message", "VARCHAR", "what is wrong and what to do, in Chinese and English", False),
+        Column(
+            "action",
+            "VARCHAR",
+            "rejected (not staged) or kept (staged, defect flagged)",
+            False,
+            codes="quarantine_action",
+        ),
+        Column("source_file", "VARCHAR", "file path relative to the input root", False),
+    ),
+    csv="quarantine",
+    csv_order=f"source, source_file, {SOURCE_ROW_SQL}, source_record, rule",
+)
+INGEST_FILES = Table(
+    "ingest_files",
+    "quality",
+    "entry of a source folder",
+    "The file log: every entry of each source folder — read, ignored or refused, and why — with its sha256 "
+    "and row counts (manifest.json `inputs`).",
+    (
+        _source(),
+        Column("file", "VARCHAR", "path relative to the input root", False),
+        Column("sha256", "VARCHAR", "of the file's bytes"),
+        Column("size_bytes", "BIGINT", "the file's size"),
+        Column("encoding", "VARCHAR", "gb18030 | utf-8-sig | utf-8 | xlsx | xls; empty when not read"),
+        Column("sheets", "VARCHAR[]", "the sheets read (workbooks)"),
+        Column("rows_read", "BIGINT", "data rows put in the raw table"),
+        Column("rows_skipped_blank", "BIGINT", "blank rows skipped"),
+        Column("rows_skipped_footer", "BIGINT", "footer rows (合计, 制表人, …) skipped"),
+        Column("unmapped_columns", "VARCHAR[]", "headers that map to no column, kept out of the table"),
+        Column("status", "VARCHAR", "read | ignored | refused"),
+        Column("reason", "VARCHAR", "why it was ignored or refused; for a file read, a note"),
+    ),
+    personal_data=False,
+)
+CHANGES = Table(
+    "changes",
+    "out",
+    "entry that entered, left or changed a list since the previous run",
+    "有进有出: who entered, left or changed on each list against the previous published run.",
+    (
+        Column("list", "VARCHAR", "the list", False, codes="list"),
+        Column("change", "VARCHAR", "entered, left or changed", False, codes="change"),
+        Column(
+            "key",
+            "VARCHAR",
+            "what makes an entry the same from night to night: person_id|category, "
+            "source_record|roll, household_id",
+            False,
+        ),
+        _person(description="the person (empty for a household)", nullable=True),
+        Column("detail", "VARCHAR", "reasons (or status) now; empty when it left"),
+        Column(
+            "previous_detail", "VARCHAR", "reasons (or status) on the previous run; empty when it entered"
+        ),
+        Column("previous_as_of", "VARCHAR", "the previous run's as-of date; empty on the first run"),
+    ),
+    csv="changes",
+)
+
+DECISIONS_APPLIED = Table(
+    "decisions_applied",
+    "quality",
+    "decided row of the decision files",
+    "What every decision by people did tonight (SPEC section 6): applied, orphaned, expired, quarantined …",
+    (
+        Column("decision_file", "VARCHAR", "the decision file, relative to the decisions folder", False),
+        Column("decision_row", "INTEGER", "its row as a spreadsheet or editor shows it", False),
+        Column("kind", "VARCHAR", "link (review form) or keep (removal form)", False, codes="decision_kind"),
+        Column("decision", "VARCHAR", "决定 as written: 确认/否决 (confirm/reject), 保留/退出 (keep/exit)"),
+        Column("status", "VARCHAR", "what became of it tonight", False, codes="decision_status"),
+        Column("records", "INTEGER", "records (or registrations) it matched tonight", False),
+        _source(nullable=True),
+        Column("record_key", "VARCHAR", "the record's content key, from the form"),
+        _person("candidate_person_id", "the candidate a link decision is about", nullable=True),
+        Column("roll", "VARCHAR", "the roll a keep is about", codes="roll"),
+        Column("valid_until", "DATE", "有效期至 of a keep"),
+        Column("decided_by", "VARCHAR", "经办人"),
+        Column("reason", "VARCHAR", "理由"),
+        Column(
+            "proposed_method", "VARCHAR", "the method the linker gave the decided pair", codes="link_method"
+        ),
+        Column("rule", "VARCHAR", "the rule a quarantined row breaks", codes="decision_rule"),
+        Column("message", "VARCHAR", "what is wrong, or why a keep ended"),
+    ),
+    csv="decisions_applied",
+    csv_order="decision_file, decision_row",
+)
+
+
+def raw_table(source: str, headers: dict[str, tuple[str, ...]]) -> Table:
+    """`raw_<source>`: the record's place, then one text column per key of the source's column map
+    (`headers`: key -> header aliases, `sources/column_maps.yaml`, which stewards extend)."""
+    return Table(
+        f"raw_{source}",
+        "raw",
+        "data row of a file",
+        f"Every data row of every file in the `{source}/` folder, as text.",
+        (
+            *RECORD_PLACE,
+            *(
+                Column(key, "VARCHAR", f"as read under the header {'、'.join(aliases)}")
+                for key, aliases in headers.items()
+            ),
+        ),
+    )
+
+
+def staged_table(source: str) -> Table:
+    return Table(
+        f"staged_{source}",
+        "staged",
+        "source row",
+        f"`{source}` normalized; failures in quarantine_{source}.",
+        staged_columns(source),
+    )
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        *(staged_table(source) for source in SOURCES),
+        CORE_PERSON_LINKS,
+        CORE_REVIEW_QUEUE,
+        CORE_PERSONS,
+        OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+        OUT_PROACTIVE,
+        OUT_REMOVALS,
+        OUT_ENTITLEMENTS,
+        QUARANTINE,
+        INGEST_FILES,
+        CHANGES,
+        DECISIONS_APPLIED,
+    )
+}
+# The CSV files of OUTPUT/<as-of>/, in the order the contract lists them.
+CSV_TABLES: tuple[Table, ...] = (
+    OUT_PROACTIVE,
+    OUT_REMOVALS,
+    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+    OUT_ENTITLEMENTS,
+    CORE_PERSON_LINKS,
+    CORE_REVIEW_QUEUE,
+    QUARANTINE,
+    CHANGES,
+    DECISIONS_APPLIED,
+)

@@ -1,0 +1,47 @@
+"""DuckDB tables from their declarations: create one, and fill it from a query whose columns must be its own.
+
+A table's columns, order, types and NOT NULLs come from `catalog.py`; the SQL that computes its rows
+lives with the part that computes them and only has to name the same columns. `build_table` refuses a
+query that names a column the table lacks or leaves one out (a forgotten column would otherwise be
+silently NULL), so a declaration and its SQL cannot drift apart unseen.
+"""
+
+from typing import Any
+
+import duckdb
+
+from aidmatch.tables.catalog import Table
+
+
+def column_definitions(table: Table) -> str:
+    """`col TYPE [NOT NULL], …`, a generated column as `VIRTUAL`."""
+    parts = []
+    for column in table.columns:
+        if column.generated is not None:
+            parts.append(f"{column.name} {column.sql_type} GENERATED ALWAYS AS ({column.generated}) VIRTUAL")
+        else:
+            parts.append(f"{column.name} {column.sql_type}{'' if column.nullable else ' NOT NULL'}")
+    return ", ".join(parts)
+
+
+def create_table(con: duckdb.DuckDBPyConnection, table: Table, name: str | None = None) -> None:
+    """(Re)create `table` (under `name`, for a table per source such as quarantine_<source>), empty."""
+    con.execute(f"CREATE OR REPLACE TABLE {name or table.name} ({column_definitions(table)})")
+
+
+def build_table(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    query: str,
+    parameters: dict[str, Any] | list[Any] | None = None,
+    name: str | None = None,
+) -> None:
+    """Create the table from its declaration and insert the rows of `query` by column name; the query's
+    columns must be exactly the table's stored ones."""
+    given = [d[0] for d in con.execute(f"SELECT * FROM ({query}) LIMIT 0", parameters).description]
+    wanted = [c.name for c in table.stored]
+    if sorted(given) != sorted(wanted):
+        missing, extra = sorted(set(wanted) - set(given)), sorted(set(given) - set(wanted))
+        raise ValueError(f"{name or table.name}: the query lacks {missing} and has undeclared {extra}")
+    create_table(con, table, name)
+    con.execute(f"INSERT INTO {name or table.name} BY NAME {query}", parameters)

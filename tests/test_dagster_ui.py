@@ -1,0 +1,198 @@
+"""The Dagster UI as analysts and stewards read it: a real `dagster-webserver` on 127.0.0.1 over the run
+history of two nights, queried through its GraphQL API (what the UI's pages are drawn from).
+
+Row counts, column schemas, owners and tags, check descriptions with their thresholds, the stewards'
+rule × file table, one check entry per night (no stray "skipped" one).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import SOURCES, read_csv, read_manifest
+
+from aidmatch.tables.catalog import TABLES
+
+ASSETS = """
+{ assetNodes {
+    assetKey { path }
+    owners { ... on TeamAssetOwner { team } }
+    tags { key value }
+    metadataEntries { label ... on TableSchemaMetadataEntry { schema { columns { name type } } } }
+    assetChecksOrError { ... on AssetChecks { checks { name description blocking } } }
+} }
+"""
+LATEST = """
+query Latest($key: AssetKeyInput!, $partition: String!) {
+  assetNodeOrError(assetKey: $key) { ... on AssetNode {
+    assetMaterializations(partitions: [$partition], limit: 1) {
+      metadataEntries { label ... on IntMetadataEntry { intValue } ... on FloatMetadataEntry { floatValue } }
+    }
+  } }
+}
+"""
+CHECKS = """
+query Checks($key: AssetKeyInput!, $check: String!) {
+  assetCheckExecutions(assetKey: $key, checkName: $check, limit: 20) {
+    status partition
+    evaluation { severity description metadataEntries {
+      label ... on TableMetadataEntry { table { records } }
+    } }
+  }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def graphql(two_nights, tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("webserver") / "webserver.log"
+    env = {**os.environ, "DAGSTER_HOME": str(two_nights.home), "AIDMATCH_CONFIG": ""}
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dagster-webserver")), "-h", "127.0.0.1", "-p", str(port),
+             "-m", "aidmatch.pipelines.definitions"],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/graphql"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.fail(f"dagster-webserver did not start: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.5)
+
+    def query(text: str, **variables) -> dict:
+        reply = requests.post(url, json={"query": text, "variables": variables}, timeout=60).json()
+        assert "errors" not in reply, reply["errors"]
+        return reply["data"]
+
+    yield query
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def nodes(graphql) -> dict[str, dict]:
+    return {"/".join(n["assetKey"]["path"]): n for n in graphql(ASSETS)["assetNodes"]}
+
+
+def _latest(graphql, asset: str, partition: str) -> dict[str, float]:
+    node = graphql(LATEST, key={"path": [asset]}, partition=partition)["assetNodeOrError"]
+    (materialization,) = node["assetMaterializations"]
+    return {
+        e["label"]: e.get("intValue", e.get("floatValue"))
+        for e in materialization["metadataEntries"]
+        if "intValue" in e or "floatValue" in e
+    }
+
+
+def test_every_table_asset_has_its_row_count(graphql, nodes, two_nights):
+    night = two_nights.dates[1]
+    manifest = read_manifest(two_nights.last)
+    expected = {
+        "core_person_links": manifest["outputs"]["person_links.csv"]["rows"],
+        "core_review_queue": manifest["outputs"]["review_queue.csv"]["rows"],
+        "out_proactive": manifest["outputs"]["proactive.csv"]["rows"],
+        "out_removals": manifest["outputs"]["removals.csv"]["rows"],
+        "out_zero_employment_households": manifest["outputs"]["zero_employment_households.csv"]["rows"],
+        "core_persons": len(
+            {r["person_id"] for r in read_csv(two_nights.last / "person_links.csv")[1] if r["person_id"]}
+        ),
+        **{f"raw_{s}": manifest["inputs"][s]["rows_read"] for s in SOURCES},
+        **{f"staged_{s}": manifest["inputs"][s]["rows_staged"] for s in SOURCES},
+    }
+    for asset, rows in expected.items():
+        assert _latest(graphql, asset, night)["dagster/row_count"] == rows, asset
+    facts = _latest(graphql, "facts_persons", night)
+    assert facts["dagster/row_count"] == expected["core_persons"]
+    link_rates = _latest(graphql, "core_person_links", night)
+    assert 0.9 < link_rates["link_rate"] <= 1, "rates are numbers the UI plots night over night"
+    assert "blocking_rate" in _latest(graphql, "staged_dibao", night)
+    assert set(nodes) >= set(expected) | {"facts_persons", "published_outputs"}
+
+
+def test_column_schemas_owners_and_tags(nodes):
+    for key, node in nodes.items():
+        tags = {t["key"]: t["value"] for t in node["tags"]}
+        assert tags.get("layer") and tags.get("personal_data") in ("yes", "no"), key
+        assert [o["team"] for o in node["owners"]], key
+        if key in TABLES:
+            (schema,) = [
+                e["schema"] for e in node["metadataEntries"] if e["label"] == "dagster/column_schema"
+            ]
+            assert [c["name"] for c in schema["columns"]] == [c.name for c in TABLES[key].columns], key
+        elif key.startswith("raw_"):
+            (schema,) = [
+                e["schema"] for e in node["metadataEntries"] if e["label"] == "dagster/column_schema"
+            ]
+            assert [c["name"] for c in schema["columns"]][:5] == [
+                "source",
+                "source_file",
+                "source_sheet",
+                "source_row",
+                "source_record",
+            ]
+
+
+def test_every_check_states_its_threshold_and_severity(nodes):
+    checks = [(key, c) for key, node in nodes.items() for c in node["assetChecksOrError"].get("checks", [])]
+    assert len(checks) == 5 * len(SOURCES) + 1  # five per source, and the decisions' valid_rows
+    for key, check in checks:
+        text = check["description"] or ""
+        assert ("ERROR" in text or "WARN" in text) and ("blocking" in text.lower()), (
+            key,
+            check["name"],
+            text,
+        )
+    row_rules = next(c for k, c in checks if c["name"] == "row_rules")
+    assert "30%" in row_rules["description"], "the configured max_quarantine_rate, stated"
+
+
+def test_the_stewards_table_and_one_entry_per_night(graphql, two_nights):
+    quarantine = read_csv(two_nights.last / "quarantine.csv")[1]
+    for source in SOURCES:
+        executions = graphql(CHECKS, key={"path": [f"staged_{source}"]}, check="row_rules")[
+            "assetCheckExecutions"
+        ]
+        assert sorted(e["partition"] for e in executions) == sorted(two_nights.dates), "one entry per night"
+        assert "SKIPPED" not in {e["status"] for e in executions}
+        latest = next(e for e in executions if e["partition"] == two_nights.dates[1])
+        (table,) = [
+            m["table"]
+            for m in latest["evaluation"]["metadataEntries"]
+            if m["label"] == "stewards' table: rule × file"
+        ]
+        rows = [json.loads(r) for r in table["records"]]
+        expected = Counter((q["rule"], q["source_file"]) for q in quarantine if q["source"] == source)
+        assert {(r["rule"], r["file"]): r["rows"] for r in rows} == dict(expected), source
+        for row in rows:
+            assert row["规则"] and any("\u4e00" <= ch <= "\u9fff" for ch in row["规则"]), row
+            first = [row["file"] + place for place in row["first rows"].split(", ")]
+            records = sorted(
+                (
+                    q["source_record"]
+                    for q in quarantine
+                    if (q["rule"], q["source_file"]) == (row["rule"], row["file"])
+                ),
+                key=lambda record: (int(record.rsplit(":", 1)[1]), record),
+            )
+            assert first == records[: len(first)] and len(first) == min(3, len(records)), row

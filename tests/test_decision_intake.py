@@ -1,0 +1,123 @@
+"""Reading a decisions folder: every decided row validated, each bad one quarantined with its rule, every
+file accounted for (no pipeline run: `load_decisions` on a folder of files as people and systems leave it)."""
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import citizen_id
+
+from aidmatch.decisions.intake import load_decisions
+
+PERSON = citizen_id("110101", dt.date(1980, 1, 1), 11)
+KEY, OTHER_KEY = "0123456789abcdef", "fedcba9876543210"
+REVIEW_HEADER = ["source", "record_key", "candidate_person_id", "decision", "reason", "decided_by"]
+REMOVAL_HEADER = ["roll", "basis", "record_key", "decision", "reason", "decided_by", "valid_until"]
+
+
+def write(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> None:
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("decisions")
+    write(
+        folder / "review.csv",
+        REVIEW_HEADER,
+        [
+            ["unemployment", KEY, PERSON, "confirm", "同一人", "甲"],  # 2: valid
+            ["unemployment", KEY, PERSON, "", "", ""],  # undecided
+            ["社保参保", OTHER_KEY, PERSON, "reject", "非同一人", "甲"],  # 4: a source label, valid
+            ["低保", OTHER_KEY, PERSON, "confirm", "同一人", "乙"],  # 5: valid
+            ["低保", OTHER_KEY, PERSON, "reject", "非同一人", "丙"],  # 6: same pair decided the other way
+            ["街道", KEY, PERSON, "confirm", "同一人", "甲"],  # 7: unknown source
+            [
+                "dibao",
+                KEY,
+                PERSON[:6] + PERSON[8:17],
+                "confirm",
+                "同一人",
+                "甲",
+            ],  # 8: legacy 15 digits: valid
+            ["dibao", KEY, "11010119800101001X", "confirm", "同一人", "甲"],  # 9: bad check digit
+        ],
+    )
+    sub = folder / "2026-07"
+    sub.mkdir()
+    write(
+        sub / "removals.csv",
+        REMOVAL_HEADER,
+        [
+            ["登记失业", "FLEXIBLY_EMPLOYED", KEY, "保留", "仍在求职", "乙", "2026-12-31"],  # 2: valid
+            ["unemployment", "", KEY, "keep", "仍在求职", "乙", "2026/12/31"],  # 3: no basis
+            ["低保", "FLEXIBLY_EMPLOYED", KEY, "keep", "仍在求职", "乙", "2026-12-31"],  # 4: unknown roll
+            ["unemployment", "FLEXIBLY_EMPLOYED", KEY, "keep", "仍在求职", "乙", "长期"],  # 5: no real date
+            [
+                "employment_difficulty",
+                "BASIS_ENDED",
+                KEY,
+                "exit",
+                "已核实",
+                "乙",
+                "",
+            ],  # 6: exit, no date needed
+        ],
+        encoding="gb18030",
+    )
+    (folder / "~$review.xlsx").write_bytes(b"lock")
+    (folder / "notes.txt").write_text("我们下周再看", encoding="utf-8")
+    con = duckdb.connect()
+    intake = load_decisions(con, folder, dt.date(2026, 7, 31))
+    rows = {
+        (file, row): rule
+        for file, row, rule in con.sql('SELECT file, "row", rule FROM decisions_rows').fetchall()
+    }
+    yield con, intake, rows
+    con.close()
+
+
+def test_each_bad_row_is_quarantined_by_its_rule(loaded):
+    _, _, rules = loaded
+    assert rules == {
+        ("review.csv", 2): None,
+        ("review.csv", 4): None,
+        ("review.csv", 5): "conflicting_decisions",
+        ("review.csv", 6): "conflicting_decisions",
+        ("review.csv", 7): "unknown_source",
+        ("review.csv", 8): None,
+        ("review.csv", 9): "unknown_person",
+        ("2026-07/removals.csv", 2): None,
+        ("2026-07/removals.csv", 3): "missing_basis",
+        ("2026-07/removals.csv", 4): "unknown_roll",
+        ("2026-07/removals.csv", 5): "missing_expiry",
+        ("2026-07/removals.csv", 6): None,
+    }
+
+
+def test_valid_rows_reach_the_linker_and_the_removal_list(loaded):
+    con, _, _ = loaded
+    links = con.sql("SELECT source, person_id, decision FROM decisions_links ORDER BY ALL").fetchall()
+    assert links == [
+        ("dibao", PERSON, "confirm"),
+        ("si_persons", PERSON, "reject"),
+        ("unemployment", PERSON, "confirm"),
+    ]
+    keeps = con.sql("SELECT roll, decision, valid_until FROM decisions_keeps ORDER BY ALL").fetchall()
+    assert keeps == [("employment_difficulty", "exit", None), ("unemployment", "keep", dt.date(2026, 12, 31))]
+
+
+def test_every_file_is_accounted_for(loaded):
+    _, intake, _ = loaded
+    files = {f["file"]: (f["status"], f["decided_rows"], f["undecided_rows"]) for f in intake.files}
+    assert files == {
+        "2026-07/removals.csv": ("read", 5, 0),
+        "notes.txt": ("not read", 0, 0),
+        "review.csv": ("read", 7, 1),
+        "~$review.xlsx": ("ignored", 0, 0),
+    }

@@ -1,0 +1,151 @@
+"""report.html in a real headless Chromium: it loads with no error, loads nothing from outside, shows
+the run's own counts, and draws something.
+
+The figures are held against the published CSV files of the same night, counted here independently.
+"""
+
+import io
+import re
+import shutil
+from collections import Counter
+
+import duckdb
+import pytest
+from browser import Browser
+from conftest import read_csv, read_manifest
+from PIL import Image
+
+from aidmatch.publish.report_figures import list_groups
+
+FIGURES = (
+    "Object.fromEntries([...document.querySelectorAll('[data-figure]')]"
+    ".map(e => [e.dataset.figure, e.textContent.trim()]))"
+)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    browser = Browser(tmp_path_factory.mktemp("chromium"))
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, two_nights) -> dict[str, str]:
+    """The last night's report, opened: its figures by name."""
+    browser.open((two_nights.last / "report.html").as_uri())
+    return browser.evaluate(FIGURES)
+
+
+def _number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def _rows(two_nights, name: str) -> list[dict[str, str]]:
+    return read_csv(two_nights.last / f"{name}.csv")[1]
+
+
+def test_report_loads_without_errors_and_is_drawn(browser, page):
+    assert browser.errors() == []
+    assert page, "the page shows its figures"
+    image = Image.open(io.BytesIO(browser.screenshot())).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 20)
+    assert len(colours) > 20, "the screenshot is a page of text and charts, not a blank"
+    light = sum(n for n, rgb in colours if min(rgb) > 240)
+    assert light < 0.97 * image.width * image.height, "not an almost empty page"
+    svg = browser.evaluate("document.querySelectorAll('svg rect, svg path, svg circle').length")
+    assert svg > 50, "the charts are drawn"
+
+
+def test_the_detector_sees_an_outside_load(browser, two_nights, tmp_path):
+    """Negative control: the same page asking for an image on 127.0.0.1 is refused by its own CSP, and
+    the refusal is an error the test above would have seen."""
+    page = tmp_path / "report.html"
+    html = (two_nights.last / "report.html").read_text(encoding="utf-8")
+    page.write_text(
+        html.replace("<body>", '<body><img src="http://127.0.0.1:9/logo.png">', 1), encoding="utf-8"
+    )
+    browser.open(page.as_uri())
+    assert any("Content Security Policy" in e for e in browser.errors()), browser.errors()
+
+
+def test_figures_equal_the_published_counts(page, two_nights):
+    for name, table in (
+        ("proactive", "out_proactive"),
+        ("removals", "out_removals"),
+        ("zero_employment_households", "out_zero_employment_households"),
+    ):
+        assert _number(page[f"list_rows:{table}"]) == len(_rows(two_nights, name)), name
+    links = _rows(two_nights, "person_links")
+    assert _number(page["records"]) == len(links)
+    assert _number(page["linked"]) == sum(1 for r in links if r["person_id"])
+    assert _number(page["persons"]) == len({r["person_id"] for r in links if r["person_id"]})
+    assert page["link_rate"] == f"{sum(1 for r in links if r['person_id']) / len(links):.2%}"
+    for (method, source), n in Counter((r["method"], r["source"]) for r in links).items():
+        assert _number(page[f"method:{method}:{source}"]) == n, (method, source)
+    for method, n in Counter(r["method"] for r in links).items():
+        assert _number(page[f"method:{method}:total"]) == n, method
+    assert _number(page["no_candidate"]) == sum(
+        1 for r in links if r["method"] == "unlinked:invalid_id_no_candidate"
+    )
+    assert _number(page["second_id_records"]) == sum(1 for r in links if r["method"] == "fuzzy_second_id")
+
+    review = _rows(two_nights, "review_queue")
+    assert _number(page["review_rows"]) == len(review)
+    method = {(r["source"], r["source_record"]): r["method"] for r in links}
+    kinds = Counter(method[(r["source"], r["source_record"])] for r in review)
+    assert _number(page["review_pairs"]) == sum(min(n, 8) for n in kinds.values()) > 0, (
+        "8 of each kind at most"
+    )
+
+    quarantine = _rows(two_nights, "quarantine")
+    assert _number(page["quarantine_rows"]) == len(quarantine)
+    counted = Counter((f"{r['rule']} ({r['action']})", r["source"]) for r in quarantine)
+    shown = {
+        tuple(key.split(":", 1)[1].rsplit(":", 1)): _number(value)
+        for key, value in page.items()
+        if key.startswith("quarantine:") and not key.endswith(":total")
+    }
+    assert shown == dict(counted)
+
+    changes = Counter((r["list"], r["change"]) for r in _rows(two_nights, "changes"))
+    assert changes, "a registration was taken off between the two nights"
+    assert {k: _number(v) for k, v in page.items() if k.startswith("change:")} == {
+        f"change:{lst}:{change}": n for (lst, change), n in changes.items()
+    }
+
+
+def test_report_is_linked_from_the_manifest_and_trends_over_the_runs(two_nights, browser, tmp_path):
+    manifest = read_manifest(two_nights.last)
+    assert manifest["report"]["file"] == "report.html"
+    assert manifest["outputs"]["report.html"]["bytes"] == (two_nights.last / "report.html").stat().st_size
+    assert manifest["report"]["figures"]["link_rate"] > 0.9
+    html = (two_nights.last / "report.html").read_text(encoding="utf-8")
+    assert f"previous run {two_nights.dates[0]}" in html
+    assert re.search(r"The last 2 published runs", html), "both nights in the trend"
+    assert not re.search(r"\b\d{17}[\dX]\b", html), "no full citizen ID in the report"
+
+    # A report moved elsewhere (an e-mail attachment) reads the same: it refers to nothing beside it.
+    alone = tmp_path / "alone.html"
+    shutil.copy(two_nights.last / "report.html", alone)
+    browser.open(alone.as_uri())
+    assert browser.errors() == []
+
+
+def test_a_list_with_a_district_is_broken_down_by_it():
+    """Once a list carries `district` (the door-to-door columns), the report counts its reasons by district."""
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TABLE out_proactive AS SELECT * FROM (VALUES ('RECOGNIZE', 'DIBAO;AGE_4050', '东城区'), "
+            "('OUTREACH', 'DIBAO', '西城区'), ('OUTREACH', 'DIBAO', NULL)) t(category, reasons, district)"
+        )
+        con.execute("CREATE TABLE out_removals (roll VARCHAR, reasons VARCHAR)")
+        con.execute("CREATE TABLE out_zero_employment_households AS SELECT 'CONFIRMED' AS status")
+        groups = {(g["list"], g["group"], g["district"], g["reason"]): g["rows"] for g in list_groups(con)}
+    assert groups == {
+        ("out_proactive", "OUTREACH", "", "DIBAO"): 1,
+        ("out_proactive", "OUTREACH", "西城区", "DIBAO"): 1,
+        ("out_proactive", "RECOGNIZE", "东城区", "AGE_4050"): 1,
+        ("out_proactive", "RECOGNIZE", "东城区", "DIBAO"): 1,
+        ("out_zero_employment_households", "CONFIRMED", "", ""): 1,
+    }
