@@ -15,7 +15,7 @@ from typing import Any
 
 from aidmatch.matching.methods import LINK_METHODS
 from aidmatch.publish import charts
-from aidmatch.publish.report_figures import REVIEW_PAIRS_PER_KIND, SCORE_BIN_BITS, ReportFigures
+from aidmatch.publish.report_figures import LIST_TABLES, REVIEW_PAIRS_PER_KIND, SCORE_BIN_BITS, ReportFigures
 from aidmatch.rules.codes import LABELS
 
 REPORT_FILE = "report.html"
@@ -29,6 +29,7 @@ LIST_LABELS = {
     "out_proactive": "主动发现名单 proactive",
     "out_removals": "应退出名单 removals",
     "out_zero_employment_households": "零就业家庭 households",
+    "out_entitlements": "应享尽享 entitlements",
 }
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _STYLE = """
@@ -125,7 +126,7 @@ def _lists(f: ReportFigures) -> str:
         groups = [g for g in f.list_groups if g["list"] == table]
         if not any(g["reason"] for g in groups):
             bars = [(_label(group), n) for (t, group), n in sorted(f.group_rows.items()) if t == table]
-            parts.append(charts.bar_chart(bars, f"{table} by status"))
+            parts.append(charts.bar_chart(bars, f"{table} by {LIST_TABLES[table][0]}"))
         for (t, group), n in sorted(f.group_rows.items()):
             if t != table or not any(g["reason"] for g in groups):
                 continue
@@ -154,7 +155,12 @@ def _lists(f: ReportFigures) -> str:
 
 def _trend(f: ReportFigures) -> str:
     dates = [run["as_of"] for run in f.trend]
-    names = {"proactive": "proactive", "removals": "removals", "households": "zero_employment_households"}
+    names = {
+        "proactive": "proactive",
+        "removals": "removals",
+        "households": "zero_employment_households",
+        "entitlements": "entitlements",
+    }
     lists = {name: [run.get(key) for run in f.trend] for name, key in names.items()}
     queues = {name: [run.get(name) for run in f.trend] for name in ("review_queue", "quarantine")}
     rates = [
@@ -274,36 +280,6 @@ def _quarantine(f: ReportFigures) -> str:
     )
 
 
-def _decisions(f: ReportFigures) -> str:
-    total = sum(f.decisions.values())
-    count = f'<span data-figure="decisions">{total:,}</span>'
-    if not total:
-        return f"<p>No decision was read from the decisions folder ({count} decided rows).</p>"
-    parts = [
-        f"<p class=note>{count} decided rows of the decision files, by what became of them (every one, "
-        "with its file and row, in decisions_applied.csv).</p>",
-        _table(
-            ["status", "decided rows"],
-            [[status, n] for status, n in f.decisions.items()],
-            [f"decisions:{status}" for status in f.decisions],
-        ),
-    ]
-    if f.label_accuracy:
-        parts.append(
-            "<h3>Accuracy from labels 人工核查结果</h3><p class=note>Per method the linker proposed: how many of "
-            "its pairs that people decided they confirmed — the decided pairs are labels, a method with a low "
-            "share needs its thresholds looked at.</p>"
-            + _table(
-                ["method", "confirmed", "rejected", "confirmed share"],
-                [
-                    [r["method"], r["confirmed"], r["rejected"], f"{r['confirmed_share']:.0%}"]
-                    for r in f.label_accuracy
-                ],
-            )
-        )
-    return "".join(parts)
-
-
 def render_report(f: ReportFigures, run_id: str, code_version: str) -> str:
     sections = [
         ("lists", "名单 The lists, by group and reason", _lists(f)),
@@ -313,7 +289,6 @@ def render_report(f: ReportFigures, run_id: str, code_version: str) -> str:
         ("weights", "权重 Match weights of every comparison level", _weights(f)),
         ("review", "待核查 The review queue, pair by pair", _review(f)),
         ("second-ids", "一人多证 Persons under several IDs", _second_ids(f)),
-        ("decisions", "人工决定 Decisions by people", _decisions(f)),
         ("quarantine", "质量 Quarantine by source and rule", _quarantine(f)),
     ]
     body = "".join(

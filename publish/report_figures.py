@@ -15,7 +15,6 @@ from typing import Any
 
 import duckdb
 
-from aidmatch.decisions.audit import label_accuracy, status_counts
 from aidmatch.matching.comparisons import COMPARISONS, parse_evidence
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.sources.citizen_id import mask_citizen_id
@@ -29,6 +28,7 @@ LIST_TABLES = {
     "out_proactive": ("category", True),
     "out_removals": ("roll", True),
     "out_zero_employment_households": ("status", False),
+    "out_entitlements": ("entitlement", False),
 }
 # The figures kept in the manifest for the next nights' trend (manifest `report.figures`).
 TREND_FIGURES = ("records", "link_rate", "persons", "review_rows", "quarantine_rows")
@@ -64,8 +64,6 @@ class ReportFigures:
     review_pairs: list[ReviewPair]
     second_ids: list[dict[str, Any]]  # record_id, person_id (masked), records, first_record, score
     quarantine: list[dict[str, Any]]  # source, rule, action, rows
-    decisions: dict[str, int]  # status of decisions_applied.csv -> decided rows
-    label_accuracy: list[dict[str, Any]]  # method, confirmed, rejected, confirmed_share
     trend: list[dict[str, Any]]  # as_of, rows per list and the TREND_FIGURES, oldest first
 
     @property
@@ -272,8 +270,6 @@ def gather_figures(
             con,
             f"SELECT source, rule, action, count(*) AS rows FROM ({quarantine}) GROUP BY ALL ORDER BY ALL",
         ),
-        decisions=status_counts(con),
-        label_accuracy=label_accuracy(con),
         trend=[],
     )
     current = {
@@ -281,6 +277,7 @@ def gather_figures(
         "proactive": list_rows["out_proactive"],
         "removals": list_rows["out_removals"],
         "zero_employment_households": list_rows["out_zero_employment_households"],
+        "entitlements": list_rows["out_entitlements"],
         "review_queue": figures.review_rows,
         "quarantine": figures.quarantine_rows,
         **figures.for_manifest(),
