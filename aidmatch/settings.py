@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from aidmatch.matching.settings import LinkSettings
+from aidmatch.publish.settings import PublishSettings
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.sources.machine import MachineSettings
 from aidmatch.sources.tables import SOURCES as SOURCE_NAMES
@@ -249,6 +250,7 @@ class Settings:
     machine: MachineSettings = field(default_factory=MachineSettings)
     linking: LinkSettings = field(default_factory=LinkSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

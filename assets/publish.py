@@ -20,6 +20,7 @@ from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.changes import changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
 from aidmatch.publish.decision_sheets import decision_form_frames, write_decision_forms
+from aidmatch.publish.employer_view import employer_frames, write_employer_view
 from aidmatch.publish.manifest import (
     config_echo,
     input_section,
@@ -77,8 +78,8 @@ def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path
         *(f"staged_{s}" for s in SOURCES),
     ],
     partitions_def=as_of_partitions,
-    description="`OUTPUT/<as-of>/`: the lists (CSV and xlsx), changes, person links, review queue, quarantine, "
-    "the decision forms and what the decisions did, the run report (`report.html`), the contract "
+    description="`OUTPUT/<as-of>/`: the lists (CSV and xlsx), the employers' view of the 单位吸纳 subsidy, "
+    "changes, person links, review queue, quarantine, the decision forms and what the decisions did, the run report (`report.html`), the contract "
     "(`datapackage.json`) and `manifest.json`.",
     kinds={"csv", "excel", "html", "json"},
     owners=OWNERS["publish"],
@@ -102,6 +103,12 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             with ThreadPoolExecutor(max_workers=1) as pool:
                 workbooks = pool.submit(_write_workbooks, _list_sheets(con), folder)
                 forms = pool.submit(write_decision_forms, decision_form_frames(con), folder)
+                employers = pool.submit(
+                    write_employer_view,
+                    employer_frames(con),
+                    folder,
+                    aidmatch.settings.publish.workbook_per_employer,
+                )
                 for output in OUTPUT_FILES:
                     written[f"{output.name}.csv"] = write_csv(
                         con, output.select_sql, folder / f"{output.name}.csv"
@@ -116,7 +123,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     csv_select(DECISIONS_APPLIED, f"({DECISIONS_APPLIED_SQL})"),
                     folder / "decisions_applied.csv",
                 )
-                workbook_rows = workbooks.result() | forms.result()
+                workbook_rows = workbooks.result() | forms.result() | employers.result()
             run_id = context.run.run_id
             figures = gather_figures(
                 con,

@@ -67,17 +67,22 @@ def file_sha256(path: Path) -> str:
 
 
 def output_section(folder: Path, rows: dict[str, int | None]) -> dict[str, dict[str, Any]]:
-    """Every file of the folder being published but the manifest: rows (None for the report, which has
-    none), sha256 and bytes.
+    """Every file of the folder being published (by its path in it: by_employer/E1_甲公司.xlsx) but the
+    manifest: rows (None for the report, which has none), sha256 and bytes.
 
     A file written without a row count is a bug in the publish step, not something to paper over.
     """
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != "manifest.json")
-    unknown = [p.name for p in files if p.name not in rows]
+    files = {
+        p.relative_to(folder).as_posix(): p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.relative_to(folder).as_posix() != "manifest.json"
+    }
+    unknown = [name for name in files if name not in rows]
     if unknown:
         raise ValueError(f"no row count for the output files {unknown}")
     return {
-        p.name: {"rows": rows[p.name], "sha256": file_sha256(p), "bytes": p.stat().st_size} for p in files
+        name: {"rows": rows[name], "sha256": file_sha256(p), "bytes": p.stat().st_size}
+        for name, p in files.items()
     }
 
 
