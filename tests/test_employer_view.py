@@ -16,6 +16,7 @@ from aidmatch.publish.employer_view import (
     sheet_names,
     write_employer_view,
 )
+from aidmatch.publish.manifest import output_section
 from tests.test_entitlements import MAN, employed, paid, recognized, world_of
 
 
@@ -69,6 +70,11 @@ def test_one_workbook_per_employer(frames, tmp_path):
     (rows,) = _sheets(tmp_path / VIEW_FOLDER / "E1_E1公司.xlsx").values()
     assert [row[2] for row in rows[1:]] == ["P1", "P2"]
     assert not (tmp_path / VIEW_FILE).exists()
+    manifest = output_section(tmp_path, written)  # files in the subfolder by their path in the run folder
+    assert {name: entry["rows"] for name, entry in manifest.items()} == written
+    (tmp_path / VIEW_FOLDER / "stray.xlsx").write_bytes(b"")
+    with pytest.raises(ValueError, match="by_employer/stray.xlsx"):
+        output_section(tmp_path, written)
 
 
 def test_no_employer_subsidy_still_writes_the_workbook_saying_so(tmp_path):

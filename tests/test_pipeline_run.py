@@ -451,6 +451,21 @@ def test_xlsx_lists_are_ready_for_people(published, name, sheet_by, id_headers):
     assert rows and total == len(rows), "every list row is in the workbook"
 
 
+def test_the_employers_view_holds_every_employer_subsidy(published):
+    """entitlements_by_employer.xlsx: one sheet per employer, its rows the employer's SI_SUBSIDY_EMPLOYER rows."""
+    rows = [r for r in _rows(published, "entitlements") if r["entitlement"] == "SI_SUBSIDY_EMPLOYER"]
+    employers = {(r["employer_id"], r["employer_name"]) for r in rows}
+    workbook = openpyxl.load_workbook(published / "entitlements_by_employer.xlsx")
+    assert rows and len(workbook.sheetnames) == len(employers)
+    shown = [
+        (row[0] or "", row[1] or "", row[2])
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    ]
+    assert sorted(shown) == sorted((r["employer_id"], r["employer_name"], r["person_id"]) for r in rows)
+    assert read_manifest(published)["outputs"]["entitlements_by_employer.xlsx"]["rows"] == len(rows)
+
+
 def test_the_run_is_recorded_in_the_dagster_instance(published, pipeline, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(pipeline.home))
     manifest = read_manifest(published)
