@@ -1,12 +1,15 @@
-"""The publish asset: write `OUTPUT/<as-of>/` atomically — CSVs, xlsx lists, changes.csv, manifest.json."""
+"""The publish asset: write `OUTPUT/<as-of>/` atomically — CSVs, changes.csv, the workbooks for people
+(the lists, per street if configured, the employers' view, the departments' feedback sheets, the monthly
+progress table, the decision forms), the run report, the contract and manifest.json."""
 
+import datetime as dt
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import duckdb
-import polars as pl
 
 from aidmatch.assets.lists import LIST_SPECS
 from aidmatch.assets.partitions import as_of_partitions
@@ -17,10 +20,16 @@ from aidmatch.decisions.audit import DECISIONS_APPLIED_SQL, create_audit_tables
 from aidmatch.decisions.audit import manifest_section as decisions_section
 from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.publish.atomic import publish_atomically
-from aidmatch.publish.changes import changes_sql, previous_run
+from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
-from aidmatch.publish.decision_sheets import decision_form_frames, write_decision_forms
-from aidmatch.publish.employer_view import employer_frames, write_employer_view
+from aidmatch.publish.decision_sheets import decision_form_workbooks
+from aidmatch.publish.employer_view import employer_frames, employer_workbooks
+from aidmatch.publish.feedback import (
+    detail_frame,
+    feedback_sheets,
+    summary_frame,
+    write_feedback_csv,
+)
 from aidmatch.publish.manifest import (
     config_echo,
     input_section,
@@ -30,41 +39,103 @@ from aidmatch.publish.manifest import (
     timestamp,
     write_manifest,
 )
-from aidmatch.publish.outputs import HEADERS, LISTS, OUTPUT_FILES, csv_select, labelled_for_people
+from aidmatch.publish.outputs import LISTS, OUTPUT_FILES, csv_select
+from aidmatch.publish.printed_lists import PRINTED_LISTS, list_frames, list_sheets, street_workbooks
+from aidmatch.publish.progress import progress_frame, progress_sheet, reporting_period
 from aidmatch.publish.report import REPORT_FILE, write_report
 from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_work_databases
-from aidmatch.publish.xlsx_files import write_workbook
+from aidmatch.publish.xlsx_files import TableSheet, write_workbook
 from aidmatch.resources import AidmatchResource
-from aidmatch.rules.codes import LABELS
 from aidmatch.run_record import check_results, run_start_time, step_times
-from aidmatch.sources.tables import SOURCES
+from aidmatch.sources.tables import DEPARTMENTS, SOURCES
 from aidmatch.tables.catalog import DECISIONS_APPLIED
 from aidmatch.tables.contract import PACKAGE_FILE, SCHEMA_VERSION, fingerprint, write_package
 from aidmatch.version import code_version
 
-
-def _list_sheets(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, pl.DataFrame]]:
-    """Each list's workbook as sheets: one per category, labelled for people."""
-    workbooks = {}
-    for output in LISTS:
-        frame = con.sql(output.select_sql).pl()
-        workbooks[output.name] = {
-            LABELS.get(value, value): labelled_for_people(part)
-            for (value,), part in frame.partition_by(
-                output.sheet_by, as_dict=True, maintain_order=True
-            ).items()
-        } or {"（无）": frame}
-    return workbooks
+STREETS_FOLDER = "by_street"
 
 
-def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path) -> dict[str, int]:
-    """Write each workbook; return its data rows over all sheets (headers not counted), by file name."""
-    for name, sheets in workbooks.items():
-        write_workbook(folder / f"{name}.xlsx", sheets, HEADERS)
-    return {
-        f"{name}.xlsx": sum(frame.height for frame in sheets.values()) for name, sheets in workbooks.items()
+@dataclass(frozen=True)
+class Workbook:
+    path: str  # relative to the published folder
+    sheets: list[TableSheet]
+
+
+def _workbooks(
+    con: duckdb.DuckDBPyConnection,
+    aidmatch: AidmatchResource,
+    as_of: str,
+    folder: Path,
+    written: dict[str, int],
+) -> list[Workbook]:
+    """Every workbook for people, its rows already read from the run database (the writing needs no
+    connection, so it runs beside DuckDB's CSV writing); the feedback CSVs are written on the way, their
+    rows counted in `written`."""
+    settings = aidmatch.settings.publish
+    frames = list_frames(con)
+    books = [
+        Workbook(f"{p.name}.xlsx", list_sheets(p, frames[p.name], as_of, settings.area_name))
+        for p in PRINTED_LISTS
+    ]
+    if settings.workbook_per_street:
+        books += [
+            Workbook(f"{STREETS_FOLDER}/{name}.xlsx", sheets)
+            for name, sheets in street_workbooks(frames, as_of, settings.area_name)
+        ]
+    max_rate = aidmatch.settings.validation.max_quarantine_rate
+    for department in DEPARTMENTS:
+        details = detail_frame(con, department)
+        written[f"feedback_{department.name}.csv"] = write_feedback_csv(
+            details, department, folder / f"feedback_{department.name}.csv"
+        )
+        summary = summary_frame(con, department, max_rate)
+        sheets = feedback_sheets(department, summary, details, as_of, settings.feedback_max_rows)
+        books.append(Workbook(f"feedback_{department.name}.xlsx", sheets))
+    period = reporting_period(
+        aidmatch.output_path, dt.date.fromisoformat(as_of), settings.progress_period_start_day
+    )
+    current = {output.name: output.select_sql for output in LISTS}
+    progress = progress_frame(con, period, current)
+    books.append(
+        Workbook("progress.xlsx", [progress_sheet(progress, period, settings.area_name or "全部区县")])
+    )
+    books += [Workbook(path, [sheet]) for path, sheet in decision_form_workbooks(con, as_of)]
+    books += [
+        Workbook(path, sheets)
+        for path, sheets in employer_workbooks(employer_frames(con), as_of, settings.workbook_per_employer)
+    ]
+    return books
+
+
+def _write_workbooks(books: list[Workbook], folder: Path) -> dict[str, int]:
+    """Write each workbook; return its data rows over all sheets (headers not counted), by path."""
+    for subfolder in sorted({Path(book.path).parent for book in books} - {Path(".")}):
+        (folder / subfolder).mkdir()  # by_street/, by_employer/
+    return {book.path: write_workbook(folder / book.path, book.sheets) for book in books}
+
+
+def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None) -> dict[str, object]:
+    """Entered / left / changed per list as numbers (the UI plots them night over night), and in words."""
+    numbers = {
+        f"{tracked.name} {change}": counts.get((tracked.name, change), 0)
+        for tracked in TRACKED_LISTS
+        for change in ("entered", "left", "changed")
     }
+    if previous is None:
+        words = "first run: every entry of every list entered"
+    elif not any(numbers.values()):
+        words = f"a quiet night: nobody entered, left or changed on any list since {previous.name}"
+    else:
+        words = (
+            "; ".join(
+                f"{tracked.name}: "
+                + ", ".join(f"{numbers[f'{tracked.name} {c}']} {c}" for c in ("entered", "left", "changed"))
+                for tracked in TRACKED_LISTS
+            )
+            + f" (since {previous.name})"
+        )
+    return {**numbers, "changes since previous run": words}
 
 
 @dg.asset(
@@ -78,9 +149,10 @@ def _write_workbooks(workbooks: dict[str, dict[str, pl.DataFrame]], folder: Path
         *(f"staged_{s}" for s in SOURCES),
     ],
     partitions_def=as_of_partitions,
-    description="`OUTPUT/<as-of>/`: the lists (CSV and xlsx), the employers' view of the 单位吸纳 subsidy, "
-    "changes, person links, review queue, quarantine, the decision forms and what the decisions did, the run report (`report.html`), the contract "
-    "(`datapackage.json`) and `manifest.json`.",
+    description="`OUTPUT/<as-of>/`: the lists (CSV and printable xlsx), the employers' view of the 单位吸纳 "
+    "subsidy, changes, person links, review queue, "
+    "quarantine, the departments' feedback sheets, the monthly progress table, the decision forms and what the "
+    "decisions did, the run report (`report.html`), the contract (`datapackage.json`) and `manifest.json`.",
     kinds={"csv", "excel", "html", "json"},
     owners=OWNERS["publish"],
     tags=table_tags("publish", True),
@@ -101,13 +173,8 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             # openpyxl (Python, one core) writes the workbooks while DuckDB writes the CSVs (the
             # ten-million-row person_links.csv among them) without holding the interpreter lock.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                workbooks = pool.submit(_write_workbooks, _list_sheets(con), folder)
-                forms = pool.submit(write_decision_forms, decision_form_frames(con), folder)
-                employers = pool.submit(
-                    write_employer_view,
-                    employer_frames(con),
-                    folder,
-                    aidmatch.settings.publish.workbook_per_employer,
+                workbooks = pool.submit(
+                    _write_workbooks, _workbooks(con, aidmatch, as_of, folder, written), folder
                 )
                 for output in OUTPUT_FILES:
                     written[f"{output.name}.csv"] = write_csv(
@@ -123,7 +190,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     csv_select(DECISIONS_APPLIED, f"({DECISIONS_APPLIED_SQL})"),
                     folder / "decisions_applied.csv",
                 )
-                workbook_rows = workbooks.result() | forms.result() | employers.result()
+                workbook_rows = workbooks.result()
             run_id = context.run.run_id
             figures = gather_figures(
                 con,
@@ -171,15 +238,15 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)
         changes_csv = str(target / "changes.csv").replace("'", "''")
-        changes = (
-            con.sql(
-                f"SELECT list, change, count(*) AS entries FROM read_csv('{changes_csv}', all_varchar = true) "
-                "GROUP BY ALL ORDER BY ALL"
-            )
-            .pl()
-            .to_dicts()
+        counts = dict(
+            ((name, change), entries)
+            for name, change, entries in con.sql(
+                f"SELECT list, change, count(*) FROM read_csv('{changes_csv}', all_varchar = true) GROUP BY ALL"
+            ).fetchall()
         )
-    tell(context.log, f"published {len(written)} csv files, the xlsx lists and manifest.json to {target}")
+    changes = _changes_metadata(counts, previous)
+    tell(context.log, f"published {len(written)} csv files, the workbooks and manifest.json to {target}")
+    tell(context.log, f"changes: {changes['changes since previous run']}")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),
@@ -188,6 +255,10 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             "previous_as_of": previous.name if previous else "(none: first run)",
             "work databases removed": ", ".join(removed) or "(none)",
             **{f"rows {name}": n for name, n in written.items()},
-            "changes since previous run": metadata_table(changes, ["list", "change", "entries"]),
+            **changes,
+            "changes by list": metadata_table(
+                [{"list": n, "change": c, "entries": e} for (n, c), e in sorted(counts.items())],
+                ["list", "change", "entries"],
+            ),
         }
     )

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import duckdb
 
 from aidmatch.publish.changes import previous_run
-from aidmatch.publish.outputs import SOURCE_LABELS
+from aidmatch.sources.tables import SOURCE_LABELS
 
 Verdict = Literal["ok", "empty", "dropped"]
 

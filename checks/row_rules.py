@@ -9,11 +9,16 @@ Only a row that nothing can be done with is rejected (no ID and no name); every 
 row so that the linker can still try, and tells the steward what to fix at the source. That includes
 what staging did to make a cell safe (cut to the size limit, control characters removed) and values
 that would be spreadsheet formulas: each is flagged per raw column, never done in silence.
+
+Every rule also speaks to the department that sent the row, in Chinese (the 数据质量反馈表 of
+`publish/feedback.py`): its name says what is wrong (`label`, also the report's and stewards' tables'),
+`field` the column it concerns and `fix` how to fix it at the source. A rule cannot be declared without them.
 """
 
 import re
 from dataclasses import dataclass
 
+from aidmatch.sources.enums import written_values
 from aidmatch.sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS, RAW_KINDS
 from aidmatch.sources.tables import SOURCE_COLUMNS, SOURCE_RECORD_SQL, Column
 from aidmatch.sources.text import FORMULA_PREFIXES
@@ -22,10 +27,14 @@ from aidmatch.sources.text import FORMULA_PREFIXES
 @dataclass(frozen=True)
 class RowRule:
     rule: str
-    label: str  # the rule's Chinese name, for the stewards' tables
+    label: (
+        str  # 问题: the rule's Chinese name, what is wrong with the row (stewards' tables, feedback sheets)
+    )
     condition: str  # SQL over the normalized table; true means the row fails the rule
     value: str  # SQL for the value the steward sees
     message: str
+    field: str  # 字段: the column the department knows, in Chinese (身份证号, 失业登记日期, 整行)
+    fix: str  # 修改方法: what the department changes at the source, in Chinese
     rejects: bool = False
     # A notice loses nothing and makes nothing doubtful (a 15-digit ID converted, an exact duplicate
     # row): the row is flagged for the steward but never counts toward the rate that blocks a run.
@@ -55,6 +64,8 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
         "id_issue = 'missing' AND name IS NULL",
         "NULL",
         "既无身份证号也无姓名，无法比对，记录已拒收 / no ID and no name: cannot be linked, row rejected",
+        field="身份证号、姓名",
+        fix="补录该行人员的姓名和18位公民身份号码；空行、小计或说明行请从导出表中删除",
         rejects=True,
     ),
     RowRule(
@@ -63,15 +74,19 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
         "id_issue = 'missing' AND name IS NOT NULL",
         "id_raw",
         "身份证号为空；记录保留，按姓名+出生日期+性别比对 / ID missing: kept, matched on name, birth date and sex",
+        field="身份证号",
+        fix="补录该人员的18位公民身份号码",
     ),
     RowRule(
         "id_excel_numeric",
-        "身份证号被存成数字（末位丢失）",
+        "身份证号被Excel存成数字，末几位已丢失",
         "id_issue = 'excel_numeric'",
         "id_raw",
         "身份证号被Excel存成数字，末几位已丢失，无法恢复，请在源系统按文本重新导出；记录保留，仅在前15位+姓名+性别唯一时模糊比对"
         " / ID stored as a number by Excel: its last digits are lost and it is NOT repaired; re-export the"
         " column as text. Kept; linked only when prefix, name and sex point to exactly one person",
+        field="身份证号",
+        fix="在源系统中将身份证号列按文本导出后重新报送（不要用Excel打开后另存）；丢失的末几位无法推算，不要手工补位",
     ),
     RowRule(
         "id_bad_checksum",
@@ -79,27 +94,35 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
         "id_issue = 'bad_checksum'",
         "id_raw",
         f"身份证号校验位错误 / ID check character wrong (GB 11643-1999); {_KEPT_FOR_FUZZY}",
+        field="身份证号",
+        fix="对照身份证原件或户籍信息核对身份证号，更正录错的数字",
     ),
     RowRule(
         "id_bad_date",
-        "身份证号出生日期不存在",
+        "身份证号中的出生日期不存在或晚于数据日期",
         "id_issue = 'bad_date'",
         "id_raw",
         f"身份证号中的出生日期不存在 / the birth date inside the ID is impossible; {_KEPT_FOR_FUZZY}",
+        field="身份证号",
+        fix="对照身份证原件核对身份证号第7至14位（出生年月日）并更正",
     ),
     RowRule(
         "id_bad_length",
-        "身份证号位数错误",
+        "身份证号位数不对（应为18位）",
         "id_issue = 'bad_length'",
         "id_raw",
         f"身份证号位数不对（应为18位或15位）/ ID has the wrong length (18 or 15 expected); {_KEPT_FOR_FUZZY}",
+        field="身份证号",
+        fix="对照身份证原件补全或更正为18位公民身份号码",
     ),
     RowRule(
         "id_bad_chars",
-        "身份证号含非法字符",
+        "身份证号含数字和末位X以外的字符",
         "id_issue = 'bad_chars'",
         "id_raw",
         f"身份证号含非法字符 / ID contains characters other than digits and a final X; {_KEPT_FOR_FUZZY}",
+        field="身份证号",
+        fix="删除身份证号中的字母、标点、空格等字符，核对后只保留18位数字（末位可为X）",
     ),
     RowRule(
         "id_legacy_15",
@@ -107,14 +130,18 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
         "id_valid AND length(regexp_replace(id_raw, '\\s', '', 'g')) = 15",
         "id_raw",
         "15位旧身份证号，已按国标升为18位；记录保留 / legacy 15-digit ID converted to 18 digits; kept",
+        field="身份证号",
+        fix="更新为该人员现用的18位公民身份号码（本次已按国家标准自动升位后比对）",
         notice=True,
     ),
     RowRule(
         "id_unknown_region",
-        "行政区划代码未知",
+        "身份证号前6位行政区划代码未知（仅提示）",
         "id_valid AND NOT COALESCE(id_region_known, true)",
         "left(id_norm, 6)",
         "身份证号行政区划代码未知（仅提示）/ unknown region code in the ID (warning only); kept",
+        field="身份证号",
+        fix="核对身份证号前6位；如为已撤销或调整的旧区划代码，可不修改",
         notice=True,
     ),
     RowRule(
@@ -123,6 +150,8 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
         "id_valid AND birth_date IS NOT NULL AND birth_date <> id_birth_date",
         "CAST(birth_date AS VARCHAR)",
         "出生日期与身份证号不一致 / birth date column disagrees with the ID; kept, the ID's date is not assumed",
+        field="出生日期",
+        fix="以身份证原件为准，更正出生日期或身份证号",
     ),
     RowRule(
         "id_sex_mismatch",
@@ -130,21 +159,34 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
         "id_valid AND sex IS NOT NULL AND sex <> id_sex",
         "sex",
         "性别与身份证号不一致 / sex column disagrees with the ID; kept",
+        field="性别",
+        fix="以身份证原件为准，更正性别或身份证号（身份证号第17位奇数为男、偶数为女）",
     ),
 )
 
 
-_VALUE_FAILURES = {  # kind -> (rule, Chinese name, message)
-    "date": ("bad_date", "日期无法识别", "日期无法识别 / date not recognised"),
-    "month": ("bad_month", "年月无法识别", "费款所属期无法识别（应为YYYYMM）/ month not recognised (YYYYMM)"),
-    "number": ("bad_number", "数值无法识别", "数值无法识别 / number not recognised"),
-    "enum": ("unknown_value", "取值不在代码表中", "取值不在代码表中 / value not in the code list"),
-    "categories": (
-        "unknown_value",
-        "类别不在代码表中",
-        "类别均不在代码表中 / none of the categories is in the code list",
-    ),
+_VALUE_FAILURES = {  # kind -> (rule, message); the rule's name and fix are `_value_advice`'s
+    "date": ("bad_date", "日期无法识别 / date not recognised"),
+    "month": ("bad_month", "费款所属期无法识别（应为YYYYMM）/ month not recognised (YYYYMM)"),
+    "number": ("bad_number", "数值无法识别 / number not recognised"),
+    "enum": ("unknown_value", "取值不在代码表中 / value not in the code list"),
+    "categories": ("unknown_value", "类别均不在代码表中 / none of the categories is in the code list"),
 }
+
+
+def _value_advice(column: Column, kind: str) -> tuple[str, str]:
+    """(label, fix) of a value that did not normalize, in the department's terms."""
+    label = column_label(column)
+    if kind == "date":
+        return f"{label}不是可识别的日期", f"按“2024-03-05”的格式填写{label}；不详的请留空"
+    if kind == "month":
+        return f"{label}不是可识别的年月", f"按“202403”（年4位、月2位）的格式填写{label}"
+    if kind == "number":
+        return f"{label}不是数值", f"{label}只填数字（如1200.50），不带单位、文字或空格"
+    kind_name = DERIVATIONS[column.name].kind.split(":", 1)[-1] if kind == "enum" else "difficulty_category"
+    values = "、".join(written_values(kind_name))
+    many = "（多个类别用“、”分隔）" if kind == "categories" else ""
+    return f"{label}的取值不在代码表中", f"{label}改填规定取值之一：{values}{many}"
 
 
 def _value_rules(source: str, columns: set[str]) -> list[RowRule]:
@@ -156,18 +198,22 @@ def _value_rules(source: str, columns: set[str]) -> list[RowRule]:
     for column in (*IDENTITY_VALUE_COLUMNS, *SOURCE_COLUMNS[source]):
         derivation = DERIVATIONS[column.name]
         raw = f"raw_{derivation.raw}"
-        failure = _VALUE_FAILURES.get(derivation.kind.split(":")[0])
+        kind = derivation.kind.split(":")[0]
+        failure = _VALUE_FAILURES.get(kind)
         if failure is None or raw not in columns:
             continue
+        label, fix = _value_advice(column, kind)
         rules.append(
             RowRule(
                 f"{failure[0]}:{column.name}",
-                f"{column_label(column)}：{failure[1]}",
+                label,
                 f"{raw} IS NOT NULL AND trim({raw}) <> '' AND coalesce(len({column.name}), 0) = 0"
                 if derivation.kind == "categories"
                 else f"{raw} IS NOT NULL AND trim({raw}) <> '' AND {column.name} IS NULL",
                 raw,
-                f"{column_label(column)}：{failure[2]}；记录保留，该字段置空 / kept with this field empty",
+                f"{column_label(column)}：{failure[1]}；记录保留，该字段置空 / kept with this field empty",
+                field=column_label(column),
+                fix=fix,
             )
         )
     return rules
@@ -180,11 +226,13 @@ def _duplicate_row_rule() -> RowRule:
     """
     return RowRule(
         "duplicate_row",
-        "完全重复的行",
+        "与另一行完全相同的重复行（原值为首次出现的位置）",
         "copy_number > 1",
         "first_copy",
         "与该行（值为首次出现的位置）完全相同的重复行；记录保留 / exact copy of the row named in value; kept"
         " (the roll holds this person twice)",
+        field="整行",
+        fix="核对是否重复录入：重复的删除，只保留一行",
         notice=True,
     )
 
@@ -219,21 +267,25 @@ def _cell_rules(source: str, columns: set[str], max_cell_chars: int) -> list[Row
         rules.append(
             RowRule(
                 f"cell_too_long:{raw}",
-                f"{label}：单元格过长已截断",
+                f"{label}超过{max_cell_chars}个字符，已截断（原值为原长度）",
                 f"_cut_{raw} IS NOT NULL",
                 f"_cut_{raw}",
                 f"{label}：单元格超过{max_cell_chars}个字符（值为原长度），已截断至该长度；记录保留"
                 f" / cell longer than {max_cell_chars} characters (value: its length): cut to that length, row kept",
+                field=label,
+                fix=f"核对该单元格，删除误粘贴的多余内容，使其不超过{max_cell_chars}个字符",
             )
         )
         rules.append(
             RowRule(
                 f"control_characters:{raw}",
-                f"{label}：含控制字符已删除",
+                f"{label}含不可见的控制字符（原值中以\\x..显示）",
                 f"_ctl_{raw} IS NOT NULL",
                 f"_ctl_{raw}",
                 f"{label}：含控制字符（值中以\\x..显示），已删除；记录保留"
                 f" / control characters (shown as \\x.. in value) removed from the cell, row kept",
+                field=label,
+                fix="删除单元格中不可见的控制字符（多因从其他系统复制粘贴带入），重新导出",
                 notice=True,
             )
         )
@@ -242,12 +294,14 @@ def _cell_rules(source: str, columns: set[str], max_cell_chars: int) -> list[Row
             rules.append(
                 RowRule(
                     f"formula_like:{raw}",
-                    f"{label}：以公式字符开头",
+                    f"{label}以 = + - @ 开头，像电子表格公式",
                     condition.format(raw=f"raw_{raw}", codes=_FORMULA_CODES),
                     f"raw_{raw}",
                     f"{label}：以 = + - @ 开头，像电子表格公式；记录保留，原值不变，xlsx中按文本写出，请在源系统核对"
                     f" / starts like a spreadsheet formula (= + - @): kept unchanged, written to xlsx as"
                     f" literal text; check it at the source",
+                    field=label,
+                    fix=f"核对{label}是否录错；确属正确的可不修改（本系统一律按文本处理）",
                     notice=True,
                 )
             )
@@ -308,16 +362,21 @@ def failures_sql(rules: list[RowRule]) -> str:
 
 
 def quarantine_sql(table: str, failures_column: str, rules: list[RowRule]) -> str:
-    """The quarantine rows, in quarantine.csv's columns (source, source_record, rule, value, message,
-    action, source_file), from a table whose `failures_column` holds `failures_sql`'s lists."""
+    """The quarantine rows from a table whose `failures_column` holds `failures_sql`'s lists: quarantine.csv's
+    columns (source, source_record, rule, value, message, action, source_file), then what the department's
+    feedback sheet shows (source_sheet, source_row, field, problem, fix)."""
     catalogue = ", ".join(
-        f"({_literal(rule.rule)}, {_literal(rule.message)}, '{rule.action}')" for rule in rules
+        f"({_literal(rule.rule)}, {_literal(rule.message)}, '{rule.action}', "
+        f"{_literal(rule.field)}, {_literal(rule.label)}, {_literal(rule.fix)})"
+        for rule in rules
     )
     return f"""
         WITH failures AS (
-            SELECT source, source_record, source_file, unnest({failures_column}) AS failure
+            SELECT source, source_record, source_file, source_sheet, source_row, unnest({failures_column}) AS failure
             FROM {table} WHERE {failures_column} IS NOT NULL
         )
-        SELECT source, source_record, failure.rule AS rule, failure.value AS value, r.message, r.action, source_file
-        FROM failures JOIN (VALUES {catalogue}) AS r(rule, message, action) ON r.rule = failure.rule
+        SELECT source, source_record, failure.rule AS rule, failure.value AS value, r.message, r.action, source_file,
+               source_sheet, source_row, r.field, r.problem, r.fix
+        FROM failures
+        JOIN (VALUES {catalogue}) AS r(rule, message, action, field, problem, fix) ON r.rule = failure.rule
     """

@@ -26,10 +26,9 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from aidmatch.decisions.forms import FORMS, REMOVAL_FORM, ROLL_LABELS, Form
 from aidmatch.decisions.keys import KEY_LENGTH
-from aidmatch.publish.outputs import SOURCE_LABELS
 from aidmatch.sources.citizen_id import normalize_citizen_ids
 from aidmatch.sources.dates import OPEN_ENDED_DATE, parse_dates
-from aidmatch.sources.tables import SOURCES
+from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
 
 READ_SUFFIXES = (".xlsx", ".csv")
 HEADER_SEARCH_ROWS = 10  # the header is within the first rows (a title row may stand above it)

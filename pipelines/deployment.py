@@ -61,6 +61,11 @@ def init_deployment(folder: Path, with_sample: bool = False) -> list[Path]:
         _write(folder / CONFIG_NAME, DEFAULT_CONFIG.read_text(encoding="utf-8"), written)
         _write(folder / "workspace.yaml", _template("workspace.yaml", folder), written)
         _write(folder / "dagster_home" / "dagster.yaml", _template("dagster.yaml", folder), written)
+        # The run history's SQLite storage made now: the daemon and the webserver, started together by
+        # systemd, would otherwise both create it and both stamp its schema version (alembic then finds
+        # two heads and neither starts).
+        with dg.DagsterInstance.from_config(str(folder / "dagster_home")):
+            pass
         for service in SERVICES:
             _write(folder / "systemd" / service, _template(f"systemd/{service}", folder), written)
         for sub in ("output", "work", "decisions", *(f"input/{source}" for source in SOURCES)):

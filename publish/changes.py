@@ -1,9 +1,14 @@
 """changes.csv: who entered and who left each list since the previous published run (有进有出、动态管理).
 
-The previous run is the newest `OUTPUT/<date>/` before this as-of that holds the lists. A row's key
-is what makes it the same entry from one night to the next: the person and category on the proactive
-list, the registration and roll on the removal list, the household on the zero-employment list. A
-key present in both runs whose reasons or status changed is reported as `changed`.
+The previous run is the newest `OUTPUT/<date>/` before this as-of that holds the lists. An entry's key
+is what it is about, never where its row sits in an extract: the person and category on the proactive
+list, the person and roll on the removal list, the household on the zero-employment list, the person,
+entitlement and employer on the entitlements (entered: became entitled; left: the period ended or the
+grounds went; changed: the period's end or the confidence moved). Monthly
+extracts move rows (one deleted row renumbers every row after it), so a key made of `source_record`
+would report every later registration as leaving and entering again. A person's registrations on one
+roll are one entry, its detail the reasons of all of them. A key present in both runs whose detail
+(reasons, status) changed is reported as `changed`.
 """
 
 import datetime as dt
@@ -14,27 +19,37 @@ from pathlib import Path
 @dataclass(frozen=True)
 class TrackedList:
     name: str  # the CSV file name without extension, and the table of this run that holds it
-    key: tuple[str, ...]
-    detail: str  # the column whose change is worth reporting
-    person: str = "person_id"  # SQL for the person the entry is about (NULL for households)
+    key: tuple[str, ...]  # the columns that make an entry the same from one night to the next
+    detail: str  # SQL aggregate over an entry's rows: what is worth reporting when it changes
+    person: str = "any_value(person_id)"  # SQL aggregate: the person the entry is about (NULL for households)
 
+
+# The reasons of every row of an entry, sorted and without repeats: "DUPLICATE;EMPLOYED".
+_ALL_REASONS = "array_to_string(list_sort(list_distinct(flatten(list(string_split(reasons, ';'))))), ';')"
 
 TRACKED_LISTS: tuple[TrackedList, ...] = (
-    TrackedList("proactive", ("person_id", "category"), "reasons"),
-    TrackedList("removals", ("source_record", "roll"), "reasons"),
-    TrackedList("zero_employment_households", ("household_id",), "status", person="NULL"),
+    TrackedList("proactive", ("person_id", "category"), "any_value(reasons)"),
+    TrackedList("removals", ("person_id", "roll"), _ALL_REASONS),
+    TrackedList("zero_employment_households", ("household_id",), "any_value(status)", person="NULL"),
+    # who became entitled, whose period ended (left), whose period end or confidence changed
+    TrackedList(
+        "entitlements",
+        ("person_id", "entitlement", "coalesce(employer_id, employer_name, '')"),
+        "any_value(confidence || coalesce(' ' || subsidy_until, ''))",
+    ),
 )
 
 
 def previous_run(output_root: Path, as_of: str) -> Path | None:
-    """The newest published folder dated before `as_of` that holds every tracked list."""
+    """The newest published folder dated before `as_of` that holds the lists (any tracked list: a run
+    published before a list existed is still the previous run of the others)."""
     candidates = []
     for folder in output_root.glob("????-??-??"):
         try:
             day = dt.date.fromisoformat(folder.name)
         except ValueError:
             continue
-        if day < dt.date.fromisoformat(as_of) and all(
+        if day < dt.date.fromisoformat(as_of) and any(
             (folder / f"{t.name}.csv").is_file() for t in TRACKED_LISTS
         ):
             candidates.append((day, folder))
@@ -44,24 +59,25 @@ def previous_run(output_root: Path, as_of: str) -> Path | None:
 def changes_sql(current_tables: dict[str, str], previous: Path | None) -> str:
     """SQL for changes.csv; `current_tables` maps each tracked list name to the SELECT of this run's rows.
 
-    Without a previous run every current entry has `entered` (the first night starts from nothing).
+    Without a previous run every current entry has `entered` (the first night starts from nothing), and so
+    has every entry of a list the previous run did not publish yet.
     """
     parts = []
     for tracked in TRACKED_LISTS:
         key = " || '|' || ".join(f"CAST({column} AS VARCHAR)" for column in tracked.key)
-        person = tracked.person
-        current = f"SELECT {key} AS key, {person} AS person_id, {tracked.detail} AS detail FROM ({current_tables[tracked.name]})"
-        if previous is None:
+        entries = (
+            f"SELECT {key} AS key, {tracked.person} AS person_id, {tracked.detail} AS detail FROM ({{rows}}) "
+            f"GROUP BY {', '.join(tracked.key)}"
+        )
+        current = entries.format(rows=current_tables[tracked.name])
+        if previous is None or not (previous / f"{tracked.name}.csv").is_file():
             old = (
                 "SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS person_id, NULL::VARCHAR AS detail WHERE false"
             )
-            previous_as_of = "NULL"
+            previous_as_of = f"'{previous.name}'" if previous else "NULL"
         else:
             path = str(previous / f"{tracked.name}.csv").replace("'", "''")
-            old = (
-                f"SELECT {key} AS key, {person} AS person_id, {tracked.detail} AS detail "
-                f"FROM read_csv('{path}', all_varchar = true, header = true)"
-            )
+            old = entries.format(rows=f"SELECT * FROM read_csv('{path}', all_varchar = true, header = true)")
             previous_as_of = f"'{previous.name}'"
         parts.append(
             f"""

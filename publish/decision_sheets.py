@@ -4,19 +4,18 @@ Each row carries what a person needs to decide (the record's values, the candida
 its evidence), the content key that names the record in any later extract (记录键, and for a removal the
 basis it rests on, 核实依据: both marked 勿改, do not edit), and empty decision columns — 决定, 理由, 经办人
 (and 有效期至 for a keep). A filled copy dropped into the decisions folder is read by the next run
-(`decisions/intake.py`); the columns are declared in `decisions/forms.py`. Cells are made by the one
-cell writer of `xlsx_files.py`, so no data becomes a formula. What does not belong here: the lists'
-own workbooks (`xlsx_files.py`, `outputs.py`).
+(`decisions/intake.py`, which finds the header below the title row); the columns are declared in
+`decisions/forms.py`. The sheets are laid out like every workbook for people (`xlsx_files.py`: title,
+header on every printed page, typed cells, no data ever a formula). What does not belong here: the lists'
+own workbooks (`printed_lists.py`).
 """
-
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from aidmatch.decisions.forms import REMOVAL_FORM, REVIEW_FORM, ROLL_LABELS, Form
-from aidmatch.publish.outputs import SOURCE_LABELS
-from aidmatch.publish.xlsx_files import write_workbook
+from aidmatch.publish.xlsx_files import Column, TableSheet
+from aidmatch.sources.tables import SOURCE_LABELS
 
 _FORM_ROWS = {
     "link": """
@@ -40,15 +39,38 @@ def _form_frame(con: duckdb.DuckDBPyConnection, form: Form) -> pl.DataFrame:
     return frame.with_columns(empty).select(f.key for f in form.fields)
 
 
-def decision_form_frames(con: duckdb.DuckDBPyConnection) -> list[tuple[Form, pl.DataFrame]]:
-    """Both forms' rows, read from the run database (in the thread that owns the connection)."""
-    return [(form, _form_frame(con, form)) for form in (REVIEW_FORM, REMOVAL_FORM)]
+# Widths of the forms' columns (Excel units; a CJK character takes about 2), and their cell kinds.
+_WIDTHS = {"evidence": 40, "basis": 24, "reasons": 16, "source_record": 24, "reason": 20}
+_WIDTHS |= dict.fromkeys(("person_id", "candidate_person_id", "record_id", "record_key"), 21)  # on one line
+_KINDS = {
+    "record_id": "id",
+    "candidate_person_id": "id",
+    "person_id": "id",
+    "record_key": "id",
+    "record_birth_date": "date",
+}
 
 
-def write_decision_forms(frames: list[tuple[Form, pl.DataFrame]], folder: Path) -> dict[str, int]:
-    """Write both forms into `folder` (no database needed: a worker thread may do it); return each
-    file's data rows (for the manifest)."""
-    for form, frame in frames:
-        headers = {f.key: f.header for f in form.fields}
-        write_workbook(folder / f"{form.file_name}.xlsx", {form.sheet: frame}, headers)
-    return {f"{form.file_name}.xlsx": frame.height for form, frame in frames}
+def _columns(form: Form) -> tuple[Column, ...]:
+    return tuple(
+        Column(f.key, f.header, _WIDTHS.get(f.key, max(10, 2 * len(f.header) + 2)), _KINDS.get(f.key, "text"))
+        for f in form.fields
+    )
+
+
+def decision_form_workbooks(con: duckdb.DuckDBPyConnection, as_of: str) -> list[tuple[str, TableSheet]]:
+    """Both forms as (file name, sheet), their rows read from the run database."""
+    return [
+        (
+            f"{form.file_name}.xlsx",
+            TableSheet(
+                name=form.sheet,
+                title=f"{form.sheet}　数据截至：{as_of}　填写“决定”“理由”“经办人”后放入决定文件夹，下次运行生效",
+                columns=_columns(form),
+                frame=_form_frame(con, form),
+                page_header=form.sheet,
+                as_of=as_of,
+            ),
+        )
+        for form in (REVIEW_FORM, REMOVAL_FORM)
+    ]

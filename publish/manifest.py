@@ -67,7 +67,7 @@ def file_sha256(path: Path) -> str:
 
 
 def output_section(folder: Path, rows: dict[str, int | None]) -> dict[str, dict[str, Any]]:
-    """Every file of the folder being published (by its path in it: by_employer/E1_甲公司.xlsx) but the
+    """Every file of the folder being published (by its path in it: by_street/东城区_东华门街道.xlsx) but the
     manifest: rows (None for the report, which has none), sha256 and bytes.
 
     A file written without a row count is a bug in the publish step, not something to paper over.

@@ -1,16 +1,13 @@
-"""The output files of a run: file name and the SQL that selects its rows, from the tables' declarations.
+"""The CSV files of a run: file name and the SQL that selects its rows, from the tables' declarations.
 
 The publish asset writes exactly these CSV files for the case systems — each table's published columns
 in their declared order (`aidmatch.tables.catalog`: SPEC section 5's columns first, `evidence` and the like
-after them) — the lists again as xlsx for people (one sheet per category, Chinese headers and labels),
-and the manifest counts their rows.
+after them, then the columns added since, such as where a person lives) — and the manifest counts their
+rows. The lists' workbooks for people are `printed_lists.py`.
 """
 
 from dataclasses import dataclass
 
-import polars as pl
-
-from aidmatch.rules.codes import LABELS
 from aidmatch.sources.tables import SOURCES
 from aidmatch.tables.catalog import (
     CORE_PERSON_LINKS,
@@ -28,7 +25,6 @@ from aidmatch.tables.catalog import (
 class OutputFile:
     name: str  # file name without extension
     select_sql: str
-    sheet_by: str | None = None  # a list: also written as xlsx, one sheet per value of this column
 
 
 def _union(tables: str) -> str:
@@ -43,66 +39,15 @@ def csv_select(table: Table, rows: str | None = None) -> str:
     return f"SELECT {columns} FROM {rows or table.name}{order}"
 
 
-PROACTIVE = OutputFile("proactive", csv_select(OUT_PROACTIVE), sheet_by="category")
-REMOVALS = OutputFile("removals", csv_select(OUT_REMOVALS), sheet_by="roll")
+PROACTIVE = OutputFile("proactive", csv_select(OUT_PROACTIVE))
+REMOVALS = OutputFile("removals", csv_select(OUT_REMOVALS))
 ZERO_EMPLOYMENT_HOUSEHOLDS = OutputFile(
-    "zero_employment_households", csv_select(OUT_ZERO_EMPLOYMENT_HOUSEHOLDS), sheet_by="status"
+    "zero_employment_households", csv_select(OUT_ZERO_EMPLOYMENT_HOUSEHOLDS)
 )
-ENTITLEMENTS = OutputFile("entitlements", csv_select(OUT_ENTITLEMENTS), sheet_by="entitlement")
+ENTITLEMENTS = OutputFile("entitlements", csv_select(OUT_ENTITLEMENTS))
 PERSON_LINKS = OutputFile("person_links", csv_select(CORE_PERSON_LINKS))
 REVIEW_QUEUE = OutputFile("review_queue", csv_select(CORE_REVIEW_QUEUE))
 QUARANTINE_FILE = OutputFile("quarantine", csv_select(QUARANTINE, f"({_union('quarantine_{source}')})"))
 
 LISTS: tuple[OutputFile, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS, ENTITLEMENTS)
 OUTPUT_FILES: tuple[OutputFile, ...] = (*LISTS, PERSON_LINKS, REVIEW_QUEUE, QUARANTINE_FILE)
-
-# Chinese headers of the xlsx lists.
-HEADERS: dict[str, str] = {
-    "person_id": "公民身份号码",
-    "name": "姓名",
-    "sex": "性别",
-    "birth_date": "出生日期",
-    "category": "类别",
-    "reasons": "原因",
-    "sources": "数据来源",
-    "match_confidence": "比对方式",
-    "evidence": "比对依据",
-    "roll": "名册",
-    "confidence": "可信度",
-    "source_record": "源记录（文件#工作表:行）",
-    "household_id": "户编号",
-    "status": "状态",
-    "working_age_members": "劳动年龄成员数",
-    "registered_unemployed_members": "登记失业成员数",
-    "member_ids": "成员身份证号",
-    "entitlement": "应享政策",
-    "employer_id": "单位编号",
-    "employer_name": "单位名称",
-    "subsidy_until": "补贴期限至",
-}
-
-SOURCE_LABELS = {
-    "unemployment": "登记失业",
-    "dibao": "低保",
-    "disability": "残联",
-    "si_persons": "社保参保",
-    "si_contributions": "社保缴费",
-}
-_CODE_COLUMNS = ("category", "reasons", "roll", "confidence", "status", "entitlement")
-
-
-def labelled_for_people(frame: pl.DataFrame) -> pl.DataFrame:
-    """Replace codes by their Chinese labels (multi-code cells joined by 、) for the xlsx lists."""
-    labels = LABELS | SOURCE_LABELS | {"exact": "身份证号精确比对", "fuzzy": "含模糊比对"}
-
-    def relabel(column: str) -> pl.Expr:
-        return (
-            pl.col(column)
-            .cast(pl.String)
-            .str.split(";")
-            .list.eval(pl.element().replace(labels))
-            .list.join("、")
-        )
-
-    columns = [c for c in (*_CODE_COLUMNS, "sources", "match_confidence") if c in frame.columns]
-    return frame.with_columns(relabel(c) for c in columns)

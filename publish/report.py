@@ -280,6 +280,36 @@ def _quarantine(f: ReportFigures) -> str:
     )
 
 
+def _decisions(f: ReportFigures) -> str:
+    total = sum(f.decisions.values())
+    count = f'<span data-figure="decisions">{total:,}</span>'
+    if not total:
+        return f"<p>No decision was read from the decisions folder ({count} decided rows).</p>"
+    parts = [
+        f"<p class=note>{count} decided rows of the decision files, by what became of them (every one, "
+        "with its file and row, in decisions_applied.csv).</p>",
+        _table(
+            ["status", "decided rows"],
+            [[status, n] for status, n in f.decisions.items()],
+            [f"decisions:{status}" for status in f.decisions],
+        ),
+    ]
+    if f.label_accuracy:
+        parts.append(
+            "<h3>Accuracy from labels 人工核查结果</h3><p class=note>Per method the linker proposed: how many of "
+            "its pairs that people decided they confirmed — the decided pairs are labels, a method with a low "
+            "share needs its thresholds looked at.</p>"
+            + _table(
+                ["method", "confirmed", "rejected", "confirmed share"],
+                [
+                    [r["method"], r["confirmed"], r["rejected"], f"{r['confirmed_share']:.0%}"]
+                    for r in f.label_accuracy
+                ],
+            )
+        )
+    return "".join(parts)
+
+
 def render_report(f: ReportFigures, run_id: str, code_version: str) -> str:
     sections = [
         ("lists", "名单 The lists, by group and reason", _lists(f)),
@@ -289,6 +319,7 @@ def render_report(f: ReportFigures, run_id: str, code_version: str) -> str:
         ("weights", "权重 Match weights of every comparison level", _weights(f)),
         ("review", "待核查 The review queue, pair by pair", _review(f)),
         ("second-ids", "一人多证 Persons under several IDs", _second_ids(f)),
+        ("decisions", "人工决定 Decisions by people", _decisions(f)),
         ("quarantine", "质量 Quarantine by source and rule", _quarantine(f)),
     ]
     body = "".join(

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from aidmatch.decisions.audit import label_accuracy, status_counts
 from aidmatch.matching.comparisons import COMPARISONS, parse_evidence
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.sources.citizen_id import mask_citizen_id
@@ -64,6 +65,8 @@ class ReportFigures:
     review_pairs: list[ReviewPair]
     second_ids: list[dict[str, Any]]  # record_id, person_id (masked), records, first_record, score
     quarantine: list[dict[str, Any]]  # source, rule, action, rows
+    decisions: dict[str, int]  # status of decisions_applied.csv -> decided rows
+    label_accuracy: list[dict[str, Any]]  # method, confirmed, rejected, confirmed_share
     trend: list[dict[str, Any]]  # as_of, rows per list and the TREND_FIGURES, oldest first
 
     @property
@@ -270,6 +273,8 @@ def gather_figures(
             con,
             f"SELECT source, rule, action, count(*) AS rows FROM ({quarantine}) GROUP BY ALL ORDER BY ALL",
         ),
+        decisions=status_counts(con),
+        label_accuracy=label_accuracy(con),
         trend=[],
     )
     current = {

@@ -1,4 +1,5 @@
-"""What the published workbooks for people look like.
+"""What the published workbooks for people look like: areas, distribution per street and per employer,
+the monthly report.
 
 One frozen dataclass, validated on construction; `aidmatch.settings` loads it from the `publish:`
 section of the YAML config and the manifest echoes it.
@@ -9,7 +10,27 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PublishSettings:
+    # The area the bureau covers, for the title rows and the progress table's 单位 (e.g. 嘉兴市 or 南湖区);
+    # null: a workbook holding one district names that district, else reads "全部区县".
+    area_name: str | None = None
+    # Also write one workbook per street (by_street/<区县>_<街道>.xlsx) holding that street's rows of every
+    # list, for handing each street office its own (点对点).
+    workbook_per_street: bool = False
+    # The monthly progress table (进度表) counts from this day of the month: 1 for calendar months, 26 for
+    # months reported on the 25th. It compares this run with the last one published before that day.
+    progress_period_start_day: int = 1
+    # A department's feedback workbook shows at most this many problem rows (every file's and problem's
+    # first ones); feedback_<department>.csv holds them all. A spreadsheet cell costs some 30 µs to write.
+    feedback_max_rows: int = 5_000
     # The employers' view of the 单位吸纳 subsidy (直补快办): false, one workbook with a sheet per employer
     # (entitlements_by_employer.xlsx); true, one workbook per employer (by_employer/<单位编号>_<单位名称>.xlsx),
     # each ready to send with the employer's letter.
     workbook_per_employer: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.progress_period_start_day <= 28:
+            raise ValueError("progress_period_start_day must be between 1 and 28 (every month has the day)")
+        if not 1 <= self.feedback_max_rows <= 1_000_000:
+            raise ValueError("feedback_max_rows must be between 1 and 1000000 (a sheet holds 1048576 rows)")
+        if self.area_name is not None and not self.area_name.strip():
+            raise ValueError("area_name must be null or a name such as 嘉兴市")

@@ -1,15 +1,26 @@
-"""xlsx workbooks for people: Chinese headers, one sheet per category, ready to print.
+"""xlsx workbooks for people — the lists, the departments' feedback sheets, the monthly progress table —
+laid out to be read on screen and printed (a bureau's 花名册).
 
-Every sheet has a frozen header row, an auto-filter, widths that fit the content (CJK characters count
-double), IDs and record references stored as text (Excel must never turn 110105199001011234 into
-1.10105199001011E+17), landscape A4 fitted to the page width with the header repeated on every page.
-Written with openpyxl's write-only mode so a large list streams instead of building a DOM.
+A sheet is a `TableSheet`: a title row (what, which area, as of when), an optional second title line,
+optional group headers above the column headers, the header row, the rows, notes below. It prints on A4
+landscape with the title and header rows repeated on every page, the list and the as-of date in the page
+header, "第 N 页 共 M 页" in the footer, gridlines, and text wrapped in the widths each column declares.
+Those widths are designed to fill the page at 100%: fit-to-width stays on only as a safety net, so the
+10-pt body never shrinks below 9 pt and a page holds at most about 40 rows. A new page starts wherever the
+`page_break_by` columns change value (each street on its own pages, to hand to its office).
+
+Cells are typed: numbers as numbers, dates as dates (yyyy-mm-dd), IDs, phone numbers and record
+references as text with the text format "@" (Excel must never turn 110105199001011234 into
+1.10105199001011E+17). Written in openpyxl's write-only mode so a large list streams.
 
 No cell ever holds a formula that came from data (SPEC section 5): every cell of every sheet is made by
-`_cell`, which writes text starting with = + - @ (or a tab or carriage return) as literal text — string
+`cell`, which writes text starting with = + - @ (or a tab or carriage return) as literal text — string
 type, never openpyxl's formula type — with Excel's quote prefix, so editing the cell keeps it text.
 """
 
+from collections.abc import Sequence
+from copy import copy
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,89 +29,235 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from aidmatch.sources.text import FORMULA_PREFIXES
 
-MAX_WIDTH = 60
-_HEADER_STYLE = {
-    "font": Font(bold=True),
-    "fill": PatternFill("solid", start_color="DDEBF7"),
-    "alignment": Alignment(vertical="center", wrap_text=True),
+# Excel stops at 1,026 manual page breaks a sheet; past that a sheet's groups run on without one.
+MAX_PAGE_BREAKS = 1000
+# Row heights are written, not left to the reader (LibreOffice does not grow rows of wrapped text on
+# opening a file): lines a cell needs at the body size, from the points its text takes — 10 pt a CJK
+# character, 6.4 pt any other (wide digits: a reader without 宋体 substitutes DejaVu Sans) — against its
+# column's width (5.25 pt a width unit, less the cell's padding), with slack for lines broken early at a
+# word; 14.5 pt a line (CJK fonts are tall).
+_POINTS_PER_UNIT = 5.25
+_CELL_PADDING_POINTS = 1
+_LINE_POINTS = 14.5
+_WRAP_SLACK = 1.05
+
+_FONT = "宋体"
+_BODY = Font(name=_FONT, size=10)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_STYLES: dict[str, dict[str, Any]] = {
+    "text": {"font": _BODY, "alignment": _WRAP},
+    "id": {"font": _BODY, "alignment": _WRAP, "number_format": "@"},
+    "date": {"font": _BODY, "alignment": _WRAP, "number_format": "yyyy-mm-dd"},
+    "number": {"font": _BODY, "alignment": _WRAP, "number_format": "0"},
+    "percent": {"font": _BODY, "alignment": _WRAP, "number_format": "0.0%"},
+    "header": {
+        "font": Font(name=_FONT, size=10, bold=True),
+        "fill": PatternFill("solid", start_color="DDEBF7"),
+        "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
+    },
+    "title": {"font": Font(name=_FONT, size=14, bold=True), "alignment": Alignment(vertical="center")},
+    "subtitle": {"font": _BODY, "alignment": Alignment(vertical="center")},
+    "note": {"font": _BODY, "alignment": _WRAP},
 }
-_IDENTIFIER_STYLE = {"number_format": "@"}
+KINDS = ("text", "id", "date", "number", "percent")
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+@dataclass(frozen=True)
+class Column:
+    key: str  # the frame's column
+    header: str  # 中文表头
+    width: float  # Excel column-width units; a CJK character takes about 2
+    kind: str = "text"  # text | id | date | number | percent
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"column {self.key}: kind {self.kind!r} is not one of {KINDS}")
 
 
-def _column_widths(frame: pl.DataFrame, headers: list[str]) -> list[int]:
-    widths = []
-    for column, header in zip(frame.columns, headers, strict=True):
-        longest = (
-            frame.select(
-                pl.col(column)
-                .cast(pl.String)
-                .fill_null("")
-                .head(2000)
-                .map_elements(_display_width, pl.Int64)
-                .max()
-            ).item()
-            if frame.height
-            else 0
-        )
-        widths.append(min(MAX_WIDTH, max(_display_width(header), longest or 0) + 2))
-    return widths
+@dataclass(frozen=True)
+class TableSheet:
+    name: str  # the sheet's tab (31 characters at most)
+    title: str  # the title row: what, which area, as of when
+    columns: tuple[Column, ...]
+    frame: pl.DataFrame  # holds every column's key, rows in print order
+    page_header: str  # the page header's left side (its right side is `as_of`)
+    as_of: str
+    subtitle: str | None = None  # a second title line (单位、时间)
+    groups: tuple[tuple[str, str, str], ...] = ()  # (group header, first column key, last column key)
+    page_break_by: tuple[str, ...] = ()  # a new page whenever these columns' values change
+    notes: tuple[str, ...] = ()  # lines below the table (说明)
+
+    @property
+    def header_rows(self) -> int:
+        """Rows above the data: title, subtitle, group headers, headers."""
+        return 2 + (self.subtitle is not None) + bool(self.groups)
 
 
-def is_identifier(column: str) -> bool:
-    """Columns holding IDs and record references: formatted as text so that Excel never re-reads them."""
-    return column.endswith(("_id", "_ids")) or column == "source_record"
-
-
-def write_workbook(path: Path, sheets: dict[str, pl.DataFrame], headers: dict[str, str]) -> None:
-    """Write `sheets` (sheet title -> frame) to `path`; `headers` maps column names to Chinese labels.
-
-    Every value is written as text (dates as YYYY-MM-DD), so no ID or code is reinterpreted by Excel;
-    identifier columns also carry the text number format ("@"), so an edit keeps them text.
-    """
+def write_workbook(path: Path, sheets: Sequence[TableSheet]) -> int:
+    """Write `sheets` to `path`; return their data rows (title, header and note rows not counted)."""
     workbook = Workbook(write_only=True)
-    for title, frame in sheets.items():
-        sheet = workbook.create_sheet(title=title[:31])
-        labels = [headers.get(column, column) for column in frame.columns]
-        for index, width in enumerate(_column_widths(frame, labels), start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "A2"
-        last = get_column_letter(max(1, len(labels)))
-        sheet.auto_filter.ref = f"A1:{last}{frame.height + 1}"
-        sheet.print_title_rows = "1:1"
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.append([_cell(sheet, label, _HEADER_STYLE) for label in labels])
-        text = frame.select(pl.all().cast(pl.String).fill_null(""))
-        styles = [_IDENTIFIER_STYLE if is_identifier(column) else None for column in frame.columns]
-        for row in text.iter_rows():
-            sheet.append([_cell(sheet, value, style) for value, style in zip(row, styles, strict=True)])
+    for table in sheets:
+        _write_sheet(workbook.create_sheet(title=table.name[:31]), table)
     workbook.save(path)
+    return sum(table.frame.height for table in sheets)
 
 
-def _cell(sheet, value: str, style: dict[str, Any] | None = None) -> str | Cell:
+def _write_sheet(sheet: Worksheet, table: TableSheet) -> None:
+    columns = table.columns
+    last = get_column_letter(len(columns))
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    _page_setup(sheet, table, last)
+    header_row = table.header_rows
+    sheet.freeze_panes = f"A{header_row + 1}"  # the sheet's view is written with its first row: set it now
+    width = sum(column.width for column in columns)
+    _write_across(sheet, 1, table.title, "title", last, width, height=22)
+    if table.subtitle is not None:
+        _write_across(sheet, 2, table.subtitle, "subtitle", last, width)
+    if table.groups:
+        _write_group_headers(sheet, table, header_row)
+    headers = pl.DataFrame({c.key: [c.header] for c in columns})
+    sheet.row_dimensions[header_row].height = _heights(headers, columns)[0]
+    sheet.append([cell(sheet, column.header, cell_style(sheet, _STYLES["header"])) for column in columns])
+    sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, table.frame.height)}"
+
+    styles = [cell_style(sheet, _STYLES[column.kind]) for column in columns]
+    rows = table.frame.select([column.key for column in columns])
+    breaks = table.frame.select(table.page_break_by).iter_rows() if table.page_break_by else None
+    group = None
+    number = header_row
+    for height, values in zip(_heights(rows, columns), rows.iter_rows(), strict=True):
+        number += 1
+        if breaks is not None:
+            key = next(breaks)
+            if group is not None and key != group and len(sheet.row_breaks.brk) < MAX_PAGE_BREAKS:
+                sheet.row_breaks.append(Break(id=number - 1))
+            group = key
+        sheet.row_dimensions[number].height = height
+        sheet.append([cell(sheet, value, style) for value, style in zip(values, styles, strict=True)])
+    if table.notes:
+        for note in table.notes:
+            number += 1
+            _write_across(sheet, number, note, "note", last, width)
+
+
+def _write_across(
+    sheet: Worksheet, row: int, text: str, style: str, last: str, width: float, height: float | None = None
+) -> None:
+    """One text across the table's `width` (title, subtitle, a note): one merged cell, as tall as it needs."""
+    sheet.merged_cells.add(f"A{row}:{last}{row}")
+    sheet.row_dimensions[row].height = (
+        height or _heights(pl.DataFrame({"t": [text]}), [Column("t", "", width)])[0]
+    )
+    sheet.append([cell(sheet, text, cell_style(sheet, _STYLES[style]))])
+
+
+def _heights(frame: pl.DataFrame, columns: Sequence[Column]) -> list[float]:
+    """Each row's height in points: the most lines any of its cells needs (see _LINE_POINTS)."""
+    lines = []
+    for column in columns:
+        usable = column.width * _POINTS_PER_UNIT - _CELL_PADDING_POINTS
+        paragraph = pl.element()
+        points = paragraph.str.len_chars() * 6.4 + paragraph.str.count_matches(r"[^\x00-\x7f]") * 3.6
+        lines.append(
+            pl.col(column.key)
+            .cast(pl.String)
+            .fill_null("")
+            .str.split("\n")
+            .list.eval((points * _WRAP_SLACK / usable).ceil().clip(lower_bound=1))
+            .list.sum()
+        )
+    counts = frame.select(pl.max_horizontal(lines).alias("lines")).to_series() if lines else pl.Series([1])
+    return (counts * _LINE_POINTS + 3).to_list()
+
+
+def _write_group_headers(sheet: Worksheet, table: TableSheet, row: int) -> None:
+    """A row of group headers above the column headers: a group's header spans its columns; a column in no
+    group has its own header merged across both rows."""
+    keys = [column.key for column in table.columns]
+    above: list[str | None] = [None] * len(keys)
+    grouped = set()
+    for header, first, last in table.groups:
+        start, end = keys.index(first), keys.index(last)
+        above[start] = header
+        grouped.update(range(start, end + 1))
+        sheet.merged_cells.add(
+            f"{get_column_letter(start + 1)}{row - 1}:{get_column_letter(end + 1)}{row - 1}"
+        )
+    for index, column in enumerate(table.columns):
+        if index not in grouped:
+            above[index] = column.header
+            letter = get_column_letter(index + 1)
+            sheet.merged_cells.add(f"{letter}{row - 1}:{letter}{row}")
+    sheet.row_dimensions[row - 1].height = _LINE_POINTS + 3
+    sheet.append([cell(sheet, text or "", cell_style(sheet, _STYLES["header"])) for text in above])
+
+
+def _page_setup(sheet: Worksheet, table: TableSheet, last: str) -> None:
+    """A4 landscape; title and header rows on every page; page header and "第 N 页 共 M 页"; gridlines."""
+    sheet.print_title_rows = f"1:{table.header_rows}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.7
+    sheet.page_margins.header = sheet.page_margins.footer = 0.3
+    sheet.print_options.gridLines = True
+    sheet.print_options.horizontalCentered = True
+    sheet.oddHeader.left.text = _header_text(table.page_header)
+    sheet.oddHeader.right.text = _header_text(f"数据截至 {table.as_of}")
+    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
+    for part in (sheet.oddHeader.left, sheet.oddHeader.right, sheet.oddFooter.center):
+        part.size, part.font = 10, _FONT
+
+
+def _header_text(text: str) -> str:
+    """Text for a page header: & starts a code there, so a literal one is doubled."""
+    return text.replace("&", "&&")
+
+
+@dataclass(frozen=True)
+class CellStyle:
+    """A style registered once with a workbook, as the array of indexes its cells carry (setting the font,
+    alignment and format objects on every cell would hash each of them per cell), and its twin with the
+    quote prefix for literal text. Cells share them: nothing changes a cell's style after it is made."""
+
+    plain: StyleArray
+    quoted: StyleArray
+
+
+def cell_style(sheet: Worksheet, spec: dict[str, Any]) -> CellStyle:
+    prototype = WriteOnlyCell(sheet)
+    for name, setting in spec.items():
+        setattr(prototype, name, setting)
+    quoted = copy(prototype._style)
+    quoted.quotePrefix = True
+    return CellStyle(prototype._style, quoted)
+
+
+def cell(sheet: Worksheet, value: Any, style: CellStyle | None = None) -> Any | Cell:
     """The one place a cell is made. Text that a spreadsheet would run as a formula (or openpyxl would store
-    as a formula or an error value: "=…", "#N/A") becomes a string cell with the quote prefix; other text
-    without a style stays a plain value, which openpyxl writes as a string without a cell object per value.
+    as a formula or an error value: "=…", "#N/A") becomes a string cell with the quote prefix; numbers and
+    dates stay numbers and dates; a value without a style stays a plain value, which openpyxl writes
+    without a cell object of its own; an empty one stays empty.
     """
-    literal = value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES
-    if style is None and not literal:
+    literal = isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES)
+    if value is None or (style is None and not literal):
         return value
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"
+    made = WriteOnlyCell(sheet, value=value)
     if literal:
-        cell.quotePrefix = True
-    for name, setting in (style or {}).items():
-        setattr(cell, name, setting)
-    return cell
+        made.data_type = "s"
+    if style is None:
+        made.quotePrefix = True
+    else:
+        made._style = style.quoted if literal else style.plain
+    return made

@@ -16,11 +16,12 @@
 --   TEMP_LIVING_ALLOWANCE (临时生活补贴): registered unemployed, working age, not working, alive and not retired,
 --     an active 低保/低保边缘 member — neither 完全丧失劳动能力 nor 在校学生 (as OUTREACH's DIBAO reason): the
 --     notice pays it to 失业人员, which neither is.
--- Not published (in the evidence for the CSV): recognized_on, employed_from (the employer's first paid month) and
--- paid_months (its months in the lookback) for the employers' view; district, where the entitlement is counted
--- (the UI's numbers, the run report).
+-- Then where the person lives and how to reach them (facts_locations), the evidence ending with where those
+-- came from (LOCATION), as on the other lists. Not published (the CSV's evidence says them): recognized_on,
+-- employed_from (the employer's first paid month) and paid_months (its months in the lookback), for the
+-- employers' view.
 -- The rows of out_entitlements, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
--- Reads facts_persons, staged_si_contributions and its links (links_of).
+-- Reads facts_persons, facts_locations, staged_si_contributions and its links (links_of).
 -- Parameters: $as_of, $lookback_months, $subsidy_months, $subsidy_retirement_years, $extract_month_min_share.
 WITH
 recognized AS (
@@ -154,26 +155,14 @@ entitled AS (
     SELECT * FROM employer
     UNION ALL
     SELECT * FROM allowance
-),
--- The district the entitlement is counted under: the active 低保 record's 所属区县, else the county of the
--- si_persons 参保地 (北京市东城区 → 东城区).
-dibao_district AS (
-    SELECT l.person_id, min(d.district) AS district
-    FROM staged_dibao AS d JOIN links_of('dibao') AS l USING (source_record)
-    WHERE d.assistance_status = '在保' AND d.district IS NOT NULL
-      AND l.person_id IN (SELECT person_id FROM entitled)
-    GROUP BY l.person_id
-),
-insured_place AS (
-    SELECT
-        l.person_id,
-        min(coalesce(nullif(regexp_extract(s.insured_place, '([^省市]+[区县旗])$', 1), ''), s.insured_place)) AS district
-    FROM staged_si_persons AS s JOIN links_of('si_persons') AS l USING (source_record)
-    WHERE s.insured_place IS NOT NULL AND l.person_id IN (SELECT person_id FROM entitled)
-    GROUP BY l.person_id
 )
-SELECT e.*, coalesce(d.district, i.district) AS district
+SELECT
+    e.* REPLACE (concat_ws(' | ', e.evidence, 'LOCATION: ' || loc.evidence) AS evidence),
+    loc.district,
+    loc.street,
+    loc.community,
+    loc.phone,
+    loc.address
 FROM entitled AS e
-LEFT JOIN dibao_district AS d USING (person_id)
-LEFT JOIN insured_place AS i USING (person_id)
+LEFT JOIN facts_locations AS loc USING (person_id)
 ORDER BY entitlement, person_id, employer_id

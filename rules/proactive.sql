@@ -5,8 +5,10 @@
 --              record), and DIBAO (active 低保 member not 完全丧失劳动能力) or DISABLED (valid card of an
 --              outreach grade).
 -- match_confidence: exact when every record of the person was linked by its exact ID, else fuzzy.
+-- Then where the person lives and how to reach them (facts_locations), the evidence ending with where
+-- those came from (LOCATION).
 -- The rows of out_proactive, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
--- Reads facts_persons and out_zero_employment_households.
+-- Reads facts_persons, facts_locations and out_zero_employment_households.
 -- Parameters: $as_of, $age_4050_women, $age_4050_men, $long_term_months, $outreach_disability_grades.
 WITH
 zero_employment_members AS (
@@ -61,15 +63,24 @@ candidates AS (
     SELECT *, list_sort(list_filter(found, lambda r: r IS NOT NULL)) AS reasons FROM outreach
 )
 SELECT
-    person_id,
-    name,
-    sex,
-    birth_date,
-    category,
-    array_to_string(list_transform(reasons, lambda r: r.code), ';') AS reasons,
-    array_to_string(list_sort(sources), ';') AS sources,
-    match_confidence,
-    array_to_string(list_transform(reasons, lambda r: r.code || ': ' || r.evidence), ' | ') AS evidence
-FROM candidates
-WHERE len(reasons) > 0
-ORDER BY category, person_id
+    c.person_id,
+    c.name,
+    c.sex,
+    c.birth_date,
+    c.category,
+    array_to_string(list_transform(c.reasons, lambda r: r.code), ';') AS reasons,
+    array_to_string(list_sort(c.sources), ';') AS sources,
+    c.match_confidence,
+    loc.district,
+    loc.street,
+    loc.community,
+    loc.phone,
+    loc.address,
+    concat_ws(
+        ' | ', array_to_string(list_transform(c.reasons, lambda r: r.code || ': ' || r.evidence), ' | '),
+        'LOCATION: ' || loc.evidence
+    ) AS evidence
+FROM candidates AS c
+LEFT JOIN facts_locations AS loc USING (person_id)
+WHERE len(c.reasons) > 0
+ORDER BY c.category, c.person_id

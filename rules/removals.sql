@@ -8,8 +8,10 @@
 -- with it the 就业困难人员 status, so a second row would be the same work twice. NO_WORK_CAPACITY: any 低保 record, stopped
 -- ones too, says 完全丧失劳动能力. Unlinked registrations say nothing and are left out.
 -- FLEXIBLY_EMPLOYED says so when out_entitlements owes the same person the flexible subsidy (build it first).
+-- Then where the person lives and how to reach them (facts_locations), the evidence ending with where
+-- those came from (LOCATION).
 -- The rows of out_removals, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
--- Reads facts_persons and out_entitlements. Parameters: $as_of, $high_confidence_reasons.
+-- Reads facts_persons, out_entitlements and facts_locations. Parameters: $as_of, $high_confidence_reasons.
 WITH
 registrations AS (
     SELECT
@@ -90,14 +92,23 @@ rolls AS (
     WHERE is_difficult
 )
 SELECT
-    person_id,
-    name,
-    roll,
-    array_to_string(list_transform(reasons, lambda r: r.code), ';') AS reasons,
-    CASE WHEN list_has_any(list_transform(reasons, lambda r: r.code), $high_confidence_reasons) THEN 'high' ELSE 'review' END
+    r.person_id,
+    r.name,
+    r.roll,
+    array_to_string(list_transform(r.reasons, lambda x: x.code), ';') AS reasons,
+    CASE WHEN list_has_any(list_transform(r.reasons, lambda x: x.code), $high_confidence_reasons) THEN 'high' ELSE 'review' END
         AS confidence,
-    source_record,
-    array_to_string(list_transform(reasons, lambda r: r.code || ': ' || r.evidence), ' | ') AS evidence
-FROM rolls
-WHERE len(reasons) > 0
-ORDER BY person_id, source_record, roll
+    r.source_record,
+    concat_ws(
+        ' | ', array_to_string(list_transform(r.reasons, lambda x: x.code || ': ' || x.evidence), ' | '),
+        'LOCATION: ' || loc.evidence
+    ) AS evidence,
+    loc.district,
+    loc.street,
+    loc.community,
+    loc.phone,
+    loc.address
+FROM rolls AS r
+LEFT JOIN facts_locations AS loc USING (person_id)
+WHERE len(r.reasons) > 0
+ORDER BY r.person_id, r.source_record, r.roll

@@ -3,7 +3,12 @@
 -- with at least one counted member (working age, neither 完全丧失劳动能力 nor 在校学生 in this household's
 -- rows), where no counted member is working. CONFIRMED when a working-age member (counted or not) is
 -- registered unemployed: registered_unemployed_members counts those, working_age_members the counted ones.
--- Unlinked member rows cannot be judged: the evidence names them. Reads facts_persons; no parameters.
+-- Unlinked member rows cannot be judged: the evidence names them. For the street offices (SPEC section 5):
+-- the household's district and street (from the head's own row when it gives them, else the household's
+-- first row that does: an in-force row before a stopped one), and each member's name and relation to the
+-- head (与户主关系), in the order of member_ids.
+-- The rows of out_zero_employment_households, declared in aidmatch.tables.catalog (rules/lists.py creates
+-- and fills it). Reads facts_persons; no parameters.
 WITH
 households AS (
     SELECT
@@ -16,7 +21,11 @@ households AS (
     HAVING bool_or(assistance_status = '在保' AND assistance_type IN ('城市低保', '城市低保边缘'))
 ),
 member_rows AS (
-    SELECT d.household_id, l.person_id, d.source_record, d.work_capacity, d.employment_status
+    SELECT
+        d.household_id, l.person_id, d.source_record, d.work_capacity, d.employment_status, d.relation,
+        d.district, d.street,
+        coalesce(d.id_norm = d.head_id_norm, false) OR d.relation IN ('户主', '本人') AS is_head,
+        d.assistance_status, d.source_file, d.source_sheet, d.source_row
     FROM staged_dibao AS d
     JOIN households USING (household_id)
     LEFT JOIN core_person_links AS l USING (source, source_record)
@@ -28,6 +37,8 @@ members AS (
         f.registered,
         f.working_age,
         f.working,
+        f.name,
+        min(m.relation) AS relation,
         CASE
             WHEN bool_or(m.work_capacity = '完全丧失劳动能力') THEN '完全丧失劳动能力'
             WHEN bool_or(m.employment_status = '在校学生') THEN '在校学生'
@@ -35,7 +46,7 @@ members AS (
         END AS not_counted_because
     FROM member_rows AS m
     JOIN facts_persons AS f USING (person_id)
-    GROUP BY m.household_id, m.person_id, f.registered, f.working, f.working_age
+    GROUP BY m.household_id, m.person_id, f.registered, f.working, f.working_age, f.name
 ),
 household_members AS (
     SELECT
@@ -43,7 +54,9 @@ household_members AS (
         count(*) FILTER (not_counted_because IS NULL) AS working_age_members,
         count(*) FILTER (working_age AND registered) AS registered_unemployed_members,
         coalesce(bool_or(working) FILTER (not_counted_because IS NULL), false) AS anyone_working,
-        array_to_string(list_sort(list(person_id)), ';') AS member_ids,
+        array_to_string(list(person_id ORDER BY person_id), ';') AS member_ids,
+        array_to_string(list(coalesce(name, '') ORDER BY person_id), ';') AS member_names,
+        array_to_string(list(coalesce(relation, '') ORDER BY person_id), ';') AS member_relations,
         array_to_string(
             list_sort(list(person_id || CASE WHEN registered THEN '（已登记失业）' ELSE '' END)
                 FILTER (not_counted_because IS NULL)),
@@ -59,6 +72,17 @@ household_members AS (
     FROM members
     GROUP BY household_id
 ),
+place AS (
+    SELECT
+        household_id,
+        arg_min(
+            {'district': district, 'street': street, 'record': source_record, 'is_head': is_head},
+            (NOT is_head, assistance_status IS DISTINCT FROM '在保', source_file, source_sheet, source_row)
+        ) AS chosen
+    FROM member_rows
+    WHERE district IS NOT NULL OR street IS NOT NULL
+    GROUP BY household_id
+),
 unlinked_rows AS (
     SELECT household_id, array_to_string(list_sort(list(source_record)), '、') AS unlinked_records
     FROM member_rows
@@ -71,15 +95,22 @@ SELECT
     m.working_age_members,
     m.registered_unemployed_members,
     m.member_ids,
+    place.chosen.district,
+    place.chosen.street,
+    m.member_names,
+    m.member_relations,
     concat_ws(
         '；',
         h.assistance_types || ' 在保',
         '计入成员：' || m.counted_members || '，均无单位职工/灵活就业缴费、无在业记录',
         '不计入：' || nullif(m.not_counted_members, ''),
-        '未能关联的成员记录：' || u.unlinked_records
+        '未能关联的成员记录：' || u.unlinked_records,
+        concat_ws('、', CASE WHEN place.chosen.district IS NOT NULL THEN '区县' END, CASE WHEN place.chosen.street IS NOT NULL THEN '街道' END)
+            || '取自' || CASE WHEN place.chosen.is_head THEN '户主' ELSE '成员' END || '的低保记录[' || place.chosen.record || ']'
     ) AS evidence
 FROM households AS h
 JOIN household_members AS m USING (household_id)
 LEFT JOIN unlinked_rows AS u USING (household_id)
+LEFT JOIN place USING (household_id)
 WHERE m.working_age_members > 0 AND NOT m.anyone_working
 ORDER BY household_id

@@ -31,6 +31,8 @@ class Enumeration:
     values: tuple[Canonical, ...]
     lookup: dict[str, Canonical]
     dtype: pl.DataType
+    # How a steward writes each value: the value itself when it is text, else its first alias (是, 一级).
+    spellings: tuple[str, ...]
 
 
 def _key(text: pl.Expr) -> pl.Expr:
@@ -53,7 +55,11 @@ def _enumeration(kind: str, aliases_by_value: dict[Canonical, list[str]]) -> Enu
         for key in _keys([str(value), *aliases]):
             if lookup.setdefault(key, value) != value:
                 raise ValueError(f"{kind}: {key!r} is an alias of both {lookup[key]!r} and {value!r}")
-    return Enumeration(tuple(aliases_by_value), lookup, _DTYPES[value_types.pop()])
+    spellings = tuple(
+        value if isinstance(value, str) else (aliases[0] if aliases else str(value))
+        for value, aliases in aliases_by_value.items()
+    )
+    return Enumeration(tuple(aliases_by_value), lookup, _DTYPES[value_types.pop()], spellings)
 
 
 @cache
@@ -74,6 +80,11 @@ def _enumeration_of(kind: str) -> Enumeration:
 def canonical_values(kind: str) -> tuple[Canonical, ...]:
     """The canonical values of one kind, e.g. ('男', '女') for sex."""
     return _enumeration_of(kind).values
+
+
+def written_values(kind: str) -> tuple[str, ...]:
+    """The values of one kind as a steward writes them in an extract: ('是', '否') for yes_no."""
+    return _enumeration_of(kind).spellings
 
 
 def normalize_enum(kind: str, raw: pl.Series) -> pl.Series:

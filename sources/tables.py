@@ -133,6 +133,32 @@ SOURCE_COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 
 SOURCES: tuple[str, ...] = tuple(SOURCE_COLUMNS)
+# Each source as its department's people name it, in messages and workbooks for people.
+SOURCE_LABELS: dict[str, str] = {
+    "unemployment": "登记失业",
+    "dibao": "低保",
+    "disability": "残联",
+    "si_persons": "社保参保",
+    "si_contributions": "社保缴费",
+}
+
+
+@dataclass(frozen=True)
+class Department:
+    """A department that sends extracts, as its data-quality feedback (数据质量反馈表) is addressed."""
+
+    name: str  # feedback_<name>.xlsx and .csv
+    label: str  # the department and its extract, as the title names them
+    sources: tuple[str, ...]
+
+
+DEPARTMENTS: tuple[Department, ...] = (
+    Department("unemployment", "人社部门·登记失业人员", ("unemployment",)),
+    Department("dibao", "民政部门·最低生活保障（低保、低保边缘）", ("dibao",)),
+    Department("disability", "残联·持证残疾人", ("disability",)),
+    Department("social_insurance", "社保经办机构·参保人员与缴费明细", ("si_persons", "si_contributions")),
+)
+assert sorted(s for d in DEPARTMENTS for s in d.sources) == sorted(SOURCES), "every source has one department"
 
 # `source_record` from its parts. Tables of ten million rows (raw, staged, links) store the parts and
 # declare `source_record` as a virtual column of this expression: the unique strings are costly to write.

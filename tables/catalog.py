@@ -10,6 +10,7 @@ part that computes it) and how a declaration is turned into DDL or a schema (`dd
 from dataclasses import dataclass
 
 from aidmatch.sources.tables import (
+    DEPARTMENTS,
     PERSON_ID_PATTERN,
     SOURCE_RECORD_PATTERN,
     SOURCE_RECORD_SQL,
@@ -23,7 +24,7 @@ from aidmatch.sources.tables import (
 @dataclass(frozen=True)
 class Table:
     name: str
-    layer: str  # raw | staged | core | out | quality
+    layer: str  # raw | staged | core | facts | out | quality
     grain: str  # what one row is
     description: str
     columns: tuple[Column, ...]
@@ -140,6 +141,33 @@ CORE_PERSONS = Table(
 )
 
 _REASONS = "reason codes, sorted, joined by ;"
+_LIST_EVIDENCE = (
+    "per reason: CODE: what the data shows, joined by ' | '; then LOCATION: where the contact came from"
+)
+_FROM_LOCATIONS = (
+    "(facts_locations: the best value the sources hold; `evidence` ends with where it came from)"
+)
+# Where a person lives and how to reach them (SPEC section 5, "点对点"), for the street and community offices.
+LOCATION: tuple[Column, ...] = (
+    Column("district", "VARCHAR", f"区县 {_FROM_LOCATIONS}"),
+    Column("street", "VARCHAR", f"街道 (or 镇/乡) {_FROM_LOCATIONS}"),
+    Column("community", "VARCHAR", f"社区 (or 村) {_FROM_LOCATIONS}"),
+    Column("phone", "VARCHAR", f"联系电话 {_FROM_LOCATIONS}"),
+    Column("address", "VARCHAR", f"居住地址 or 户籍地址 {_FROM_LOCATIONS}"),
+)
+FACTS_LOCATIONS = Table(
+    "facts_locations",
+    "facts",
+    "person some source places",
+    "Where each person lives and how to reach them, each field the best value the sources hold: 登记失业 "
+    "(the latest registration) first, then 低保 (in force first), then the disability card's 户籍地址; "
+    "within a record a stated column before what its address spells out (rules/locations.sql).",
+    (
+        _person(),
+        *(Column(c.name, c.sql_type, c.description.split(" (")[0]) for c in LOCATION),
+        Column("evidence", "VARCHAR", "which record (and its address or a column) each value came from"),
+    ),
+)
 OUT_PROACTIVE = Table(
     "out_proactive",
     "out",
@@ -158,7 +186,8 @@ OUT_PROACTIVE = Table(
             separator=";",
         ),
         Column("match_confidence", "VARCHAR", "exact or fuzzy", False, codes="match_confidence"),
-        Column("evidence", "VARCHAR", "per reason: CODE: what the data shows, joined by ' | '", False),
+        Column("evidence", "VARCHAR", _LIST_EVIDENCE, False),
+        *LOCATION,
     ),
     csv="proactive",
     csv_order="category, person_id",
@@ -181,7 +210,8 @@ OUT_REMOVALS = Table(
             codes="confidence",
         ),
         _record("the registration: <folder>/<file>[#<sheet>]:<row>"),
-        Column("evidence", "VARCHAR", "per reason: CODE: what the data shows, joined by ' | '", False),
+        Column("evidence", "VARCHAR", _LIST_EVIDENCE, False),
+        *LOCATION,
     ),
     csv="removals",
     csv_order="roll, confidence, person_id, source_record",
@@ -210,6 +240,20 @@ OUT_ZERO_EMPLOYMENT_HOUSEHOLDS = Table(
             pattern=PERSON_ID_PATTERN,
         ),
         Column("evidence", "VARCHAR", "the household's 低保 type, counted and not counted members", False),
+        Column(
+            "district", "VARCHAR", "区县: from the head's 低保 row (else the first in-force row that has it)"
+        ),
+        Column(
+            "street", "VARCHAR", "街道: from the head's 低保 row (else the first in-force row that has it)"
+        ),
+        Column(
+            "member_names", "VARCHAR", "each member's reference name, in the order of member_ids, joined by ;"
+        ),
+        Column(
+            "member_relations",
+            "VARCHAR",
+            "each member's 与户主关系 (relation to the head), in the order of member_ids, joined by ;",
+        ),
     ),
     csv="zero_employment_households",
     csv_order="status, household_id",
@@ -255,9 +299,10 @@ OUT_ENTITLEMENTS = Table(
             "evidence",
             "VARCHAR",
             "认定日期 and its registration, the period, the contribution months and employer, the 低保 household, "
-            "joined by ' | '",
+            "joined by ' | '; then LOCATION: where the contact came from",
             False,
         ),
+        *LOCATION,
         # What the employers' view (直补快办) shows in columns; the CSV's evidence says it too.
         Column("recognized_on", "DATE", "认定日期 (the two subsidies)", published=False),
         Column(
@@ -270,12 +315,6 @@ OUT_ENTITLEMENTS = Table(
             "paid_months",
             "VARCHAR",
             "the employer's paid months in the look-back, YYYY-MM joined by , (SI_SUBSIDY_EMPLOYER)",
-            published=False,
-        ),
-        Column(
-            "district",
-            "VARCHAR",
-            "区县 counted under in the UI and the report: the active 低保 record's 所属区县, else the 参保地's county",
             published=False,
         ),
     ),
@@ -313,6 +352,16 @@ QUARANTINE = Table(
             codes="quarantine_action",
         ),
         Column("source_file", "VARCHAR", "file path relative to the input root", False),
+        # What the department's feedback sheet (publish/feedback.py) shows; not in the CSV.
+        Column("source_sheet", "VARCHAR", "sheet name (xlsx, xls), NULL for CSV", published=False),
+        Column(
+            "source_row", "INTEGER", "row number as a spreadsheet or editor shows it", False, published=False
+        ),
+        Column("field", "VARCHAR", "字段: the column the department knows", False, published=False),
+        Column("problem", "VARCHAR", "问题: the rule's Chinese name", False, published=False),
+        Column(
+            "fix", "VARCHAR", "修改方法: what the department changes at the source", False, published=False
+        ),
     ),
     csv="quarantine",
     csv_order=f"source, source_file, {SOURCE_ROW_SQL}, source_record, rule",
@@ -350,12 +399,18 @@ CHANGES = Table(
         Column(
             "key",
             "VARCHAR",
-            "what makes an entry the same from night to night: person_id|category, "
-            "source_record|roll, household_id",
+            "what makes an entry the same from night to night, never a row number: person_id|category, "
+            "person_id|roll (a person's registrations on a roll are one entry), household_id, "
+            "person_id|entitlement|employer (employer_id, else employer_name; empty but for SI_SUBSIDY_EMPLOYER)",
             False,
         ),
         _person(description="the person (empty for a household)", nullable=True),
-        Column("detail", "VARCHAR", "reasons (or status) now; empty when it left"),
+        Column(
+            "detail",
+            "VARCHAR",
+            "reasons (or status; for an entitlement its confidence and subsidy_until) now, a person's "
+            "registrations' together; empty when it left",
+        ),
         Column(
             "previous_detail", "VARCHAR", "reasons (or status) on the previous run; empty when it entered"
         ),
@@ -394,6 +449,37 @@ DECISIONS_APPLIED = Table(
 )
 
 
+# 数据质量反馈表 rows (publish/feedback.py): people's columns, named as the department reads them.
+FEEDBACK_COLUMNS: tuple[Column, ...] = (
+    Column("数据", "VARCHAR", "the extract: 登记失业, 低保, 残联, 社保参保, 社保缴费", False),
+    Column("文件", "VARCHAR", "the file, relative to its source folder", False),
+    Column("工作表", "VARCHAR", "the sheet (xlsx, xls); empty for CSV"),
+    Column(
+        "行号", "INTEGER", "the row as Excel or an editor shows it (title and header rows counted)", False
+    ),
+    Column("字段", "VARCHAR", "the column the problem concerns (整行: the whole row)", False),
+    Column("原值", "VARCHAR", "the value as read (a duplicate: the row it copies; cut past 200 characters)"),
+    Column("问题", "VARCHAR", "what is wrong: the rule's Chinese name (checks/row_rules.py)", False),
+    Column("修改方法", "VARCHAR", "how to fix it at the source", False),
+    Column(
+        "本次处理", "VARCHAR", "已拒收 (not used tonight) or 已采用 (used, the faulty field left out)", False
+    ),
+)
+FEEDBACK_TABLES: dict[str, Table] = {
+    d.name: Table(
+        f"feedback_{d.name}",
+        "quality",
+        "problem row of the department's files",
+        f"数据质量反馈表 of {d.label} ({', '.join(d.sources)}): every quarantine row of its files, in Chinese, "
+        f"to send back (UTF-8 with a byte-order mark, as Excel opens it; feedback_{d.name}.xlsx shows the first "
+        "publish.feedback_max_rows of them).",
+        FEEDBACK_COLUMNS,
+        csv=f"feedback_{d.name}",
+    )
+    for d in DEPARTMENTS
+}
+
+
 def raw_table(source: str, headers: dict[str, tuple[str, ...]]) -> Table:
     """`raw_<source>`: the record's place, then one text column per key of the source's column map
     (`headers`: key -> header aliases, `sources/column_maps.yaml`, which stewards extend)."""
@@ -429,6 +515,7 @@ TABLES: dict[str, Table] = {
         CORE_PERSON_LINKS,
         CORE_REVIEW_QUEUE,
         CORE_PERSONS,
+        FACTS_LOCATIONS,
         OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
         OUT_PROACTIVE,
         OUT_REMOVALS,
@@ -437,6 +524,7 @@ TABLES: dict[str, Table] = {
         INGEST_FILES,
         CHANGES,
         DECISIONS_APPLIED,
+        *FEEDBACK_TABLES.values(),
     )
 }
 # The CSV files of OUTPUT/<as-of>/, in the order the contract lists them.
@@ -450,4 +538,5 @@ CSV_TABLES: tuple[Table, ...] = (
     QUARANTINE,
     CHANGES,
     DECISIONS_APPLIED,
+    *FEEDBACK_TABLES.values(),
 )

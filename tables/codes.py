@@ -12,10 +12,9 @@ from aidmatch.checks.row_rules import rules_for
 from aidmatch.decisions.audit import STATUSES as DECISION_STATUSES
 from aidmatch.decisions.intake import RULES as DECISION_RULES
 from aidmatch.matching.methods import LINK_METHODS
-from aidmatch.publish.outputs import SOURCE_LABELS
 from aidmatch.rules.codes import CODES
 from aidmatch.sources.staging import RAW_KINDS
-from aidmatch.sources.tables import SOURCES
+from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
 
 # A cell longer than this is cut (intake.max_cell_chars); the number only appears in the rules' messages.
 _ANY_CELL_LIMIT = 32767
@@ -66,6 +65,7 @@ def code_list(name: str) -> dict[str, str]:
             "proactive": "主动发现名单 (proactive.csv)",
             "removals": "应退出名单 (removals.csv)",
             "zero_employment_households": "零就业家庭 (zero_employment_households.csv)",
+            "entitlements": "应享尽享 (entitlements.csv)",
         },
         "decision_kind": lambda: {
             "link": "a review-queue pair: 确认 confirm / 否决 reject the candidate person",

@@ -9,6 +9,7 @@ day after a keep's expiry date.
 import csv
 import datetime as dt
 import hashlib
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,11 +66,11 @@ def _fill_review_form(published: Path, target: Path) -> None:
     """An analyst confirms the homophone registration's candidate in the review form and saves a copy."""
     workbook = openpyxl.load_workbook(published / "review_queue.xlsx")
     sheet = workbook.active
-    header = [cell.value for cell in sheet[1]]
+    header = [cell.value for cell in sheet[2]]  # below the title row
     column = {
         name: header.index(name) + 1 for name in ("记录姓名", "候选人公民身份号码", "决定", "理由", "经办人")
     }
-    for row in range(2, sheet.max_row + 1):
+    for row in range(3, sheet.max_row + 1):
         if sheet.cell(row, column["记录姓名"]).value == "王晶华":
             assert sheet.cell(row, column["候选人公民身份号码"]).value == HOMOPHONE.id
             sheet.cell(row, column["决定"]).value = "确认"
@@ -88,12 +89,12 @@ def _fill_removal_form(published: Path, target: Path) -> None:
     }
     workbook = openpyxl.load_workbook(published / "removal_decisions.xlsx")
     sheet = workbook.active
-    header = [cell.value for cell in sheet[1]]
+    header = [cell.value for cell in sheet[2]]  # below the title row
     column = {
         name: header.index(name) + 1
         for name in ("名册", "公民身份号码", "决定", "理由", "经办人", "有效期至")
     }
-    for row in range(2, sheet.max_row + 1):
+    for row in range(3, sheet.max_row + 1):
         person = sheet.cell(row, column["公民身份号码"]).value
         if person in until and sheet.cell(row, column["名册"]).value == "登记失业":
             sheet.cell(row, column["决定"]).value = "保留"
@@ -108,7 +109,7 @@ def _system_csv(published: Path, target: Path) -> None:
     _, queue = read_csv(published / "review_queue.csv")
     workbook = openpyxl.load_workbook(published / "review_queue.xlsx")
     rows = list(workbook.active.iter_rows(values_only=True))
-    key = next(row[10] for row in rows[1:] if row[3] == "李强华")
+    key = next(row[10] for row in rows[2:] if row[3] == "李强华")
     assert any(r["candidate_person_id"] == DROPPED.id for r in queue)
     with open(target, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -188,12 +189,13 @@ def _removal_rows(folder: Path, person_id: str) -> list[dict[str, str]]:
 def test_night_one_publishes_forms_with_the_pairs_and_removals(nights):
     first = nights.published[0]
     review = openpyxl.load_workbook(first / "review_queue.xlsx").active
-    names = {row[3] for row in review.iter_rows(min_row=2, values_only=True)}
+    names = {row[3] for row in review.iter_rows(min_row=3, values_only=True)}
     assert {"王晶华", "李强华"} <= names, "both lost-ID registrations reach the review form"
     removals = openpyxl.load_workbook(first / "removal_decisions.xlsx").active
     rows = list(removals.iter_rows(values_only=True))
-    assert rows[0][-4:] == ("决定", "理由", "经办人", "有效期至")
-    people = {row[1] for row in rows[1:]}
+    assert "退出核实决定" in rows[0][0], "a title row above the header"
+    assert rows[1][-4:] == ("决定", "理由", "经办人", "有效期至")
+    people = {row[1] for row in rows[2:]}
     assert {KEPT_LONG.id, KEPT_EXPIRING.id, KEPT_CHANGING.id} <= people
     assert _removal_rows(first, KEPT_LONG.id)[0]["reasons"] == "FLEXIBLY_EMPLOYED"
 
@@ -263,6 +265,11 @@ def test_every_decision_is_in_the_manifest_and_files_are_never_rewritten(nights)
     )
     accuracy = {row["method"]: (row["confirmed"], row["rejected"]) for row in section["label_accuracy"]}
     assert accuracy == {"fuzzy_pinyin_dob": (1, 0), "fuzzy_name_similar": (0, 1)}
+    report = (second / "report.html").read_text(encoding="utf-8")
+    shown = dict(re.findall(r'data-figure="decisions:(\w+)">([\d,]+)<', report))
+    assert {status: int(n) for status, n in shown.items()} == section["by_status"]
+    labels = re.search(r"人工核查结果.*?</table>", report, re.S)
+    assert labels and "<td>fuzzy_name_similar</td><td class=n>0</td><td class=n>1</td>" in labels.group()
     assert _digests(nights.decisions) == nights.digests_before
     third = read_manifest(nights.published[2])["decisions"]["by_status"]
     assert third["orphaned"] == 1 and third["expired"] == 2, "still reported the next night, never dropped"

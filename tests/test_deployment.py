@@ -65,7 +65,10 @@ def test_init_lays_out_a_deployment_owner_only_and_refuses_to_overwrite_one(tmp_
     assert settings.paths.input_root == str(folder / "input"), "relative paths are the deployment folder's"
     assert settings.paths.dagster_home == str(folder / "dagster_home")
     assert sorted(p.name for p in (folder / "input").iterdir()) == sorted(SOURCES)
-    for path in (folder / "aidmatch.yaml", folder / "dagster_home" / "dagster.yaml", folder / "work"):
+    home = folder / "dagster_home"
+    # the run history's storage is made by init: the daemon and webserver started together never race on it
+    storage = (home / "history" / "runs.db", home / "schedules" / "schedules.db")
+    for path in (folder / "aidmatch.yaml", home / "dagster.yaml", folder / "work", *storage):
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {oct(mode)}"
     workspace = yaml.safe_load((folder / "workspace.yaml").read_text(encoding="utf-8"))

@@ -309,7 +309,9 @@ def test_employer_row_names_the_employer_and_the_evidence(tmp_path):
         tmp_path, NEAR_RETIREMENT, [recognized(date(2023, 7, 22)), *employed(date(2026, 9, 1), employer="E7")]
     )
     world.build()
-    assert world.rows_of("SELECT * EXCLUDE (district) FROM out_entitlements WHERE person_id = 'P1'") == [
+    assert world.rows_of(
+        "SELECT * EXCLUDE (district, street, community, phone, address) FROM out_entitlements WHERE person_id = 'P1'"
+    ) == [
         (
             "P1",
             "姓名P1",
@@ -400,20 +402,22 @@ def test_entitlement_columns_codes_and_labels(tmp_path):
     assert all(code in LABELS for code in emitted)
 
 
-def test_an_entitlement_is_counted_in_the_persons_district(tmp_path):
-    """The 低保 record's 所属区县 (active only), else the 参保地's county, else none."""
-    in_dibao = Rec("dibao", {**dibao().values, "district": "西城区"})
-    stopped = Rec("dibao", {**dibao(status="停保").values, "district": "海淀区"})
-    insured = Rec("si_persons", {"person_status": "参保缴费", "insured_place": "北京市东城区"})
-    world = world_of(tmp_path, MAN, [registration(), in_dibao, insured])
-    world.add("P2", *MAN, [recognized(), *FLEXIBLE, stopped, insured])
+def test_an_entitlement_carries_where_the_person_lives(tmp_path):
+    """As the other lists: facts_locations' district, street, community, phone and address, the evidence
+    ending with where they came from; nothing when no source places the person."""
+    address = "北京市东城区东华门街道多福巷1号"
+    placed = {"street": "东华门街道", "community": "多福巷社区", "phone": "13800000000", "address": address}
+    world = world_of(tmp_path, MAN, [Rec("unemployment", {**registration().values, **placed}), dibao()])
     world.add("P3", *MAN, [recognized(), *FLEXIBLE])
     world.build()
-    assert world.rows_of("SELECT person_id, district FROM out_entitlements ORDER BY person_id") == [
-        ("P1", "西城区"),
-        ("P2", "东城区"),
-        ("P3", None),
-    ]
+    (p1, p3) = world.rows_of(
+        "SELECT person_id, district, street, community, phone, address, evidence FROM out_entitlements"
+        " ORDER BY person_id"
+    )
+    assert p1[:6] == ("P1", "东城区", "东华门街道", "多福巷社区", "13800000000", address)
+    ((located,),) = world.rows_of("SELECT evidence FROM facts_locations WHERE person_id = 'P1'")
+    assert p1[6].endswith(f" | LOCATION: {located}")
+    assert p3[1:6] == (None,) * 5 and "LOCATION" not in p3[6]
 
 
 @pytest.mark.parametrize(

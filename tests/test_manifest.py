@@ -72,7 +72,14 @@ def _rows_on_disk(path: Path) -> int | None:
     if path.suffix in (".html", ".json"):  # the report and the data package: documents, no rows
         return None
     workbook = openpyxl.load_workbook(path)
-    return sum(sheet.max_row - 1 for sheet in workbook.worksheets)  # header rows not counted
+    return sum(map(_data_rows, workbook.worksheets))
+
+
+def _data_rows(sheet) -> int:
+    """Rows below the frozen title and header rows, less the notes under the table (merged across it)."""
+    first = int(sheet.freeze_panes[1:])
+    notes = {r.min_row for r in sheet.merged_cells.ranges if r.min_row == r.max_row and r.min_row >= first}
+    return sheet.max_row - first + 1 - len(notes)
 
 
 def test_manifest_lists_every_output_file_with_rows_and_sha256(run):

@@ -10,10 +10,12 @@ import hashlib
 import re
 import shutil
 import socket
+import subprocess
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 import polars as pl
@@ -23,15 +25,18 @@ from conftest import (
     SOURCES,
     SPEC_COLUMNS,
     WORLD_AS_OF,
-    blank_csv_line,
     check_char,
     read_csv,
     read_manifest,
     run_aidmatch,
 )
 from dagster import DagsterInstance, DagsterRunStatus
+from pdfminer.high_level import extract_pages
+from pdfminer.layout import LTChar, LTTextContainer
 
 from aidmatch.data_samples.generate import generate
+from aidmatch.publish.printed_lists import CONTACT_NOTE
+from aidmatch.rules.codes import CODES, LABELS
 from benchmarks.evaluate_lists import evaluate
 
 AS_OF = WORLD_AS_OF.isoformat()
@@ -57,16 +62,22 @@ REASON_CODES = {
     },
 }
 HIGH_CONFIDENCE = {"EMPLOYED", "RETIRED", "DECEASED", "DUPLICATE"}
-# list -> (key columns, the detail column changes.csv reports)
+# list -> (key columns: what an entry is about, never where its row sits; the detail changes.csv reports)
 TRACKED = {
     "proactive": (("person_id", "category"), "reasons"),
-    "removals": (("source_record", "roll"), "reasons"),
+    "removals": (("person_id", "roll"), "reasons"),
     "zero_employment_households": (("household_id",), "status"),
+}
+WORKBOOKS = {
+    *(f"{n}.xlsx" for n in LISTS),
+    "entitlements_by_employer.xlsx",
+    *(f"feedback_{d}.xlsx" for d in ("unemployment", "dibao", "disability", "social_insurance")),
+    "progress.xlsx",
 }
 
 
 class Pipeline:
-    """The runs of this module: day D, then D+1 with one registration blanked out, then D+1 again."""
+    """The runs of this module: day D, then D+1 with one registration row deleted, then D+1 again."""
 
     def __init__(self, base: Path, world: Path) -> None:
         self.base = base
@@ -108,7 +119,7 @@ def _rows(folder: Path, name: str) -> list[dict[str, str]]:
 
 def test_run_exits_zero_and_publishes_every_file(published):
     names = {p.name for p in published.iterdir()}
-    expected = {f"{n}.csv" for n in CSV_FILES} | {f"{n}.xlsx" for n in LISTS} | {"manifest.json"}
+    expected = {f"{n}.csv" for n in CSV_FILES} | WORKBOOKS | {"manifest.json"}
     assert expected <= names, f"missing: {sorted(expected - names)}"
     assert not [n for n in names if n.startswith(".")], "no temporary files left in the published folder"
     assert [p.name for p in published.parent.iterdir()] == [AS_OF], "no staging folder left beside it"
@@ -414,56 +425,210 @@ def test_second_world_lists_agree_with_the_expected_lists_on_every_code(second_w
     assert checked_exactly == EVERY_CODE, f"no row linked right holds {sorted(EVERY_CODE - checked_exactly)}"
 
 
-@pytest.mark.parametrize(
-    "name, sheet_by, id_headers",
-    [
-        ("proactive", "category", ["公民身份号码"]),
-        ("removals", "roll", ["公民身份号码"]),
-        ("zero_employment_households", "status", ["户编号", "成员身份证号"]),
-        ("entitlements", "entitlement", ["公民身份号码"]),
-    ],
-)
-def test_xlsx_lists_are_ready_for_people(published, name, sheet_by, id_headers):
+# list -> (the column of a sheet's category, its ID column headers, what a row is)
+PRINTED = {
+    "proactive": ("category", ["公民身份号码"], "人"),
+    "removals": ("roll", ["公民身份号码"], "条"),
+    "zero_employment_households": ("status", ["户编号"], "户"),
+    "entitlements": ("entitlement", ["公民身份号码"], "条"),
+}
+SOURCE_FOLDER = re.compile(r"(unemployment|dibao|disability|si_persons|si_contributions)/")
+
+
+def _area_key(row: dict) -> tuple:
+    return tuple((value is None, value or "") for value in (row["区县"], row["街道"], row.get("社区")))
+
+
+@pytest.mark.parametrize("name", list(PRINTED))
+def test_xlsx_lists_are_ready_to_print_and_work(published, name):
+    """A sheet per category, in the order of rules/codes.py; title row (list, area, as-of, count) and header
+    row repeated on every printed page, A4 landscape, "第 N 页 共 M 页", wrapped 10-pt text; rows grouped and
+    sorted by 区县, 街道, 社区, each street starting a page; IDs text, dates dates, counts numbers; evidence
+    wholly in Chinese; every CSV row once."""
+    sheet_by, id_headers, unit = PRINTED[name]
     rows = _rows(published, name)
     workbook = openpyxl.load_workbook(published / f"{name}.xlsx")
-    categories = {row[sheet_by] for row in rows}
-    assert len(workbook.sheetnames) == max(1, len(categories)), "one sheet per category"
-    total = 0
-    for sheet in workbook.worksheets:
-        assert sheet.freeze_panes == "A2", sheet.title
-        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
-        header = [cell.value for cell in sheet[1]]
-        assert all(isinstance(h, str) and re.search(r"[\u4e00-\u9fff]", h) for h in header), header
+    codes = [c.code for c in CODES]
+    categories = sorted({row[sheet_by] for row in rows}, key=codes.index)
+    assert workbook.sheetnames == [LABELS[c] for c in categories], "one sheet per category, in code order"
+    shown = []
+    for sheet, category in zip(workbook.worksheets, categories, strict=True):
+        count = sum(row[sheet_by] == category for row in rows)
+        assert re.fullmatch(
+            rf".+·{LABELS[category]}　区域：.+　数据截至：{AS_OF}　共 {count} {unit}", sheet["A1"].value
+        )
+        assert sheet.print_title_rows == "$1:$2" and sheet.freeze_panes == "A3"
+        assert sheet.auto_filter.ref.startswith("A2:")
+        setup = sheet.page_setup
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == (
+            "landscape",
+            9,
+            1,
+            0,
+        )
+        assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
+        assert sheet.oddHeader.right.text == f"数据截至 {AS_OF}" and sheet.print_options.gridLines
+        header = [c.value for c in sheet[2]]
+        assert header[0] == "序号" and all(re.search(r"[\u4e00-\u9fff]", h) for h in header), header
+        table = list(sheet.iter_rows(min_row=3, max_row=2 + count))
+        body = [dict(zip(header, (c.value for c in r), strict=True)) for r in table]
+        cells = [c for r in table for c in r if c.value is not None]
+        notes = [r[0].value for r in sheet.iter_rows(min_row=3 + count)]
+        assert notes == ([CONTACT_NOTE] if "联系电话" in header else []), "the contact columns' note below"
+        assert all(c.alignment.wrap_text and c.font.sz == 10 for c in cells), "wrapped 10-pt text"
+        assert [row["序号"] for row in body] == list(range(1, count + 1))
         for id_header in id_headers:
-            assert id_header in header, header
-            column = header.index(id_header) + 1
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
-                assert isinstance(cell.value, str), f"{sheet.title}!{cell.coordinate} is {cell.value!r}"
-                assert cell.number_format == "@", f"{sheet.title}!{cell.coordinate}"
-        total += sheet.max_row - 1
-        category = {"category": "类别", "roll": "名册", "status": "状态", "entitlement": "应享政策"}[sheet_by]
-        category_column = header.index(category) + 1
-        labels = {
-            cell.value
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=category_column, max_col=category_column)
-        }
-        assert len(labels) == 1, f"sheet {sheet.title} holds {labels}: one category per sheet, none empty"
-    assert rows and total == len(rows), "every list row is in the workbook"
+            for row in table:
+                cell = row[header.index(id_header)]
+                assert isinstance(cell.value, str) and cell.number_format == "@", cell.coordinate
+        if "出生日期" in header:
+            dates = [row[header.index("出生日期")] for row in table]
+            assert all(isinstance(c.value, dt.datetime) and c.number_format == "yyyy-mm-dd" for c in dates)
+        for counted in ("劳动年龄成员数", "登记失业成员数"):
+            if counted in header:
+                assert all(isinstance(row[counted], int) for row in body)
+        # grouped by area: sorted, and a page break after the last row of every street but the last
+        assert [_area_key(r) for r in body] == sorted(_area_key(r) for r in body)
+        streets = [(r["区县"], r["街道"]) for r in body]
+        ends = [i + 3 for i in range(len(streets) - 1) if streets[i] != streets[i + 1]]
+        assert [b.id for b in sheet.row_breaks.brk] == ends
+        evidence = [row[h] for row in body for h in ("依据", "认定依据") if h in row]
+        assert evidence and not any(re.search(r"[A-Z_]{4,}", e) or SOURCE_FOLDER.search(e) for e in evidence)
+        shown += body
+    key = "户编号" if name == "zero_employment_households" else "公民身份号码"
+    csv_key = "household_id" if name == "zero_employment_households" else "person_id"
+    assert sorted(row[key] for row in shown) == sorted(row[csv_key] for row in rows), "every row, once"
+
+
+def test_households_list_members_by_name_and_relation(published):
+    """No member ID is cut: each member is a line of name, relation and ID."""
+    rows = {row["household_id"]: row for row in _rows(published, "zero_employment_households")}
+    workbook = openpyxl.load_workbook(published / "zero_employment_households.xlsx")
+    for sheet in workbook:
+        header = [c.value for c in sheet[2]]
+        for values in sheet.iter_rows(min_row=3, values_only=True):
+            row = rows[values[header.index("户编号")]]
+            lines = values[header.index("家庭成员（与户主关系）及身份证号")].split("\n")
+            ids, names = row["member_ids"].split(";"), row["member_names"].split(";")
+            relations = row["member_relations"].split(";")
+            assert lines == [
+                f"{n}{'（' + r + '）' if r else ''} {i}"
+                for i, n, r in zip(ids, names, relations, strict=True)
+            ]
+            assert (values[header.index("区县")], values[header.index("街道")]) == (
+                row["district"] or None,
+                row["street"] or None,
+            )
+
+
+def _pdf_rows_per_page(pdf: Path) -> list[list[int]]:
+    """The 序号 printed on each page: the numbers in the first column, top to bottom (poppler's layout)."""
+    layout = subprocess.run(
+        ["pdftohtml", "-xml", "-i", "-stdout", str(pdf)], capture_output=True, check=True, text=True
+    ).stdout
+    pages = []
+    for page in ElementTree.fromstring(layout.encode()).iter("page"):
+        texts = [
+            (int(t.get("top")), int(t.get("left")), "".join(t.itertext()).strip()) for t in page.iter("text")
+        ]
+        top, left = next((top, left) for top, left, text in texts if text == "序号")
+        column_end = min(left for _, left, text in texts if text == "区县")
+        numbers = sorted(
+            (t, int(text)) for t, x, text in texts if text.isdigit() and t > top and x < column_end
+        )
+        pages.append([number for _, number in numbers])
+    return pages
+
+
+def _pdf_font_sizes(pdf: Path) -> set[float]:
+    """The size of every character printed, in points, page scaling included (pdfminer)."""
+    return {
+        round(char.size, 1)
+        for page in extract_pages(pdf)
+        for box in page
+        if isinstance(box, LTTextContainer)
+        for line in box
+        for char in line
+        if isinstance(char, LTChar)
+    }
+
+
+@pytest.fixture(scope="module")
+def printed_pdfs(pipeline, tmp_path_factory) -> Path:
+    """Each list printed to PDF by LibreOffice (headless), as a bureau's office would print it."""
+    assert pipeline.first_code == 0
+    published = pipeline.day
+    out = tmp_path_factory.mktemp("pdf")
+    profile = out / "profile"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(out), *(str(published / f"{n}.xlsx") for n in PRINTED)],
+        capture_output=True, check=True, timeout=300,
+    )  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("name", list(PRINTED))
+def test_lists_print_at_most_40_rows_a_page_at_9_points_or_more(published, printed_pdfs, name):
+    """Every row printed once, in order, on pages of at most 40 rows, its text at 9 pt or more."""
+    pages = _pdf_rows_per_page(printed_pdfs / f"{name}.pdf")
+    sizes = _pdf_font_sizes(printed_pdfs / f"{name}.pdf")
+    printed = [number for page in pages for number in page]
+    runs = [index for index, number in enumerate(printed) if number == 1]  # each sheet counts from 1
+    sheets = [printed[a:b] for a, b in zip(runs, [*runs[1:], len(printed)], strict=True)]
+    assert [len(s) for s in sheets] == [
+        sum(row[PRINTED[name][0]] == c for row in _rows(published, name))
+        for c in sorted(
+            {row[PRINTED[name][0]] for row in _rows(published, name)}, key=[c.code for c in CODES].index
+        )
+    ]
+    assert all(s == list(range(1, len(s) + 1)) for s in sheets), "every row once, in order"
+    assert max(len(page) for page in pages) <= 40
+    assert min(sizes) >= 9, f"printed at {sorted(sizes)} pt"
 
 
 def test_the_employers_view_holds_every_employer_subsidy(published):
-    """entitlements_by_employer.xlsx: one sheet per employer, its rows the employer's SI_SUBSIDY_EMPLOYER rows."""
+    """entitlements_by_employer.xlsx: one sheet per employer, printed like the lists (title, the employer on
+    the second line, headers on the third), its rows the employer's SI_SUBSIDY_EMPLOYER rows."""
     rows = [r for r in _rows(published, "entitlements") if r["entitlement"] == "SI_SUBSIDY_EMPLOYER"]
     employers = {(r["employer_id"], r["employer_name"]) for r in rows}
     workbook = openpyxl.load_workbook(published / "entitlements_by_employer.xlsx")
     assert rows and len(workbook.sheetnames) == len(employers)
-    shown = [
-        (row[0] or "", row[1] or "", row[2])
-        for sheet in workbook.worksheets
-        for row in sheet.iter_rows(min_row=2, values_only=True)
-    ]
-    assert sorted(shown) == sorted((r["employer_id"], r["employer_name"], r["person_id"]) for r in rows)
+    shown = []
+    for sheet in workbook.worksheets:
+        assert sheet["A1"].value == "就业困难人员社会保险补贴（单位吸纳）名单"
+        assert sheet.print_title_rows == "$1:$3" and sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
+        header = [c.value for c in sheet[3]]
+        body = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=4, values_only=True)]
+        body = [r for r in body if r["公民身份号码"]]  # the notes below the table
+        unit = {
+            (r["employer_id"], r["employer_name"]) for r in rows if r["person_id"] == body[0]["公民身份号码"]
+        }
+        assert any(
+            f"单位：{name or '名称不详'}　单位编号：{eid or '无'}" in sheet["A2"].value for eid, name in unit
+        )
+        assert f"共 {len(body)} 人" in sheet["A2"].value
+        shown += [
+            (r["公民身份号码"], r["补贴期限至"].date().isoformat() if r["补贴期限至"] else "") for r in body
+        ]
+    assert sorted(shown) == sorted((r["person_id"], r["subsidy_until"]) for r in rows)
     assert read_manifest(published)["outputs"]["entitlements_by_employer.xlsx"]["rows"] == len(rows)
+
+
+def test_the_progress_table_counts_the_entitlements(published):
+    """享受临时生活补贴人数 and the two subsidies' columns: persons the entitlements list owes them, by district."""
+    sheet = openpyxl.load_workbook(published / "progress.xlsx")["进度表"]
+    headers = [below.value or above.value for above, below in zip(sheet[3], sheet[4], strict=True)]
+    total = next(r for r in sheet.iter_rows(min_row=5, values_only=True) if r[0] == "合计")
+    values = dict(zip(headers, total, strict=True))
+    entitled = _rows(published, "entitlements")
+    for header, code in (
+        ("享受临时生活补贴人数", "TEMP_LIVING_ALLOWANCE"),
+        ("应享社保补贴（灵活就业）人数", "SI_SUBSIDY_FLEXIBLE"),
+        ("应享社保补贴（单位吸纳）人数", "SI_SUBSIDY_EMPLOYER"),
+    ):
+        persons = {r["person_id"] for r in entitled if r["entitlement"] == code}
+        assert values[header] == len(persons) > 0, header
 
 
 def test_the_run_is_recorded_in_the_dagster_instance(published, pipeline, monkeypatch):
@@ -532,9 +697,20 @@ def test_entitlement_counts_are_numbers_in_the_ui(published, pipeline, monkeypat
 # --- later runs: the next day, and a rerun replacing the folder whole ----------------------------
 
 
+def _delete_csv_line(path: Path, line: int) -> None:
+    """Delete one line of a CSV in place (encoding untouched): every row after it moves up one."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    del lines[line - 1]
+    path.write_bytes(b"".join(lines))
+
+
 def _keys(rows: list[dict[str, str]], list_name: str) -> dict[str, str]:
+    """Entry key -> its detail; a person's registrations on one roll are one entry, with all their reasons."""
     key, detail = TRACKED[list_name]
-    return {"|".join(row[k] for k in key): row[detail] for row in rows}
+    entries: dict[str, set[str]] = {}
+    for row in rows:
+        entries.setdefault("|".join(row[k] for k in key), set()).update(row[detail].split(";"))
+    return {k: ";".join(sorted(v)) for k, v in entries.items()}
 
 
 def test_next_day_changes_and_rerun_replaces_folder(pipeline, published, monkeypatch, capsys):
@@ -544,12 +720,20 @@ def test_next_day_changes_and_rerun_replaces_folder(pipeline, published, monkeyp
     assert first_changes and {r["change"] for r in first_changes} == {"entered"}, (
         "the first night: every entry entered"
     )
-    # Take one registration off the roll: blank its line in a CSV extract (the rows after keep their numbers).
-    removal = next(
-        r for r in first["removals"] if re.match(r"^unemployment/[^#]+\.csv:\d+$", r["source_record"])
+    # Take one registration off the roll: delete its line from a CSV extract, so that every row after it
+    # moves up one (as a monthly extract does). Its person has no other registration.
+    registrations = Counter(
+        r["person_id"] for r in _rows(published, "person_links") if r["source"] == "unemployment"
     )
+    in_csv = [r for r in first["removals"] if re.match(r"^unemployment/[^#]+\.csv:\d+$", r["source_record"])]
+    removal = next(
+        r for r in in_csv if registrations[r["person_id"]] == 1 and r["roll"] == "unemployment"
+        and any(o["source_record"].rsplit(":", 1)[0] == r["source_record"].rsplit(":", 1)[0]
+                and int(o["source_record"].rsplit(":", 1)[1]) > int(r["source_record"].rsplit(":", 1)[1])
+                for o in in_csv)
+    )  # fmt: skip
     folder_file, line = removal["source_record"].rsplit(":", 1)
-    blank_csv_line(pipeline.input / folder_file, int(line))
+    _delete_csv_line(pipeline.input / folder_file, int(line))
 
     assert run_aidmatch(pipeline.input, pipeline.output, pipeline.work, NEXT_DAY) == 0, (
         capsys.readouterr().err
@@ -571,11 +755,22 @@ def test_next_day_changes_and_rerun_replaces_folder(pipeline, published, monkeyp
         assert reported["left"] == set(before) - set(after), name
         changed = {k for k in set(before) & set(after) if before[k] != after[k]}
         assert reported["changed"] == changed, name
-    gone = f"{removal['source_record']}|{removal['roll']}"
+    gone = f"{removal['person_id']}|{removal['roll']}"
     assert any(c["list"] == "removals" and c["change"] == "left" and c["key"] == gone for c in changes)
-    assert not any(
-        r["source_record"] == removal["source_record"] for r in _rows(second_folder, "person_links")
-    )
+    # the registrations below the deleted line moved up; unless their content changed, none is reported
+    below = {
+        r["person_id"]: r["source_record"] for r in in_csv
+        if r["source_record"].startswith(f"{folder_file}:") and int(r["source_record"].rsplit(":", 1)[1]) > int(line)
+    }  # fmt: skip
+    moved = {r["person_id"]: r["source_record"] for r in second["removals"] if r["person_id"] in below}
+    assert moved and all(moved[p] != below[p] for p in moved), "their rows moved up"
+    reported = {c["person_id"] for c in changes if c["list"] == "removals"}
+    unchanged = {
+        p for p in moved
+        if _keys([r for r in first["removals"] if r["person_id"] == p], "removals")
+        == _keys([r for r in second["removals"] if r["person_id"] == p], "removals")
+    }  # fmt: skip
+    assert unchanged and not unchanged & reported, "a row that moved is no change"
 
     # A rerun of the same as-of replaces the folder whole.
     (second_folder / "stale.txt").write_text("from an earlier run", encoding="utf-8")

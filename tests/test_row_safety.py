@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from aidmatch.checks.stage_source import source_counts, stage_source
-from aidmatch.publish.xlsx_files import write_workbook
+from aidmatch.publish.xlsx_files import Column, TableSheet, write_workbook
 from aidmatch.settings import IntakeSettings
 from aidmatch.sources.column_maps import load_column_maps
 from aidmatch.sources.readers import read_source
@@ -286,16 +286,30 @@ def test_an_id_born_after_the_as_of_date_is_bad_date_that_night_and_valid_later(
 def test_written_workbooks_hold_no_formula_and_the_exact_text(tmp_path: Path) -> None:
     texts = [*FORMULA_NAMES, "#N/A", "张三"]
     frame = pl.DataFrame({"person_id": texts, "name": texts, "evidence": list(reversed(texts))})
+    columns = (
+        Column("person_id", "公民身份号码", 20, "id"),
+        Column("name", "姓名", 8),
+        Column("evidence", "依据", 30),
+    )
+
+    def sheet(name: str, rows: pl.DataFrame) -> TableSheet:
+        return TableSheet(
+            name, "=1+2 标题", columns, rows, page_header="=页眉", as_of="2026-06-30", notes=("=说明",)
+        )
+
     path = tmp_path / "list.xlsx"
-    write_workbook(path, {"甲": frame, "乙": frame.head(2)}, {"name": "姓名"})
+    assert write_workbook(path, [sheet("甲", frame), sheet("乙", frame.head(2))]) == len(texts) + 2
 
     workbook = openpyxl.load_workbook(path)
     assert workbook.sheetnames == ["甲", "乙"]
-    for sheet in workbook:
-        cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+    for ws in workbook:
+        cells = [cell for row in ws.iter_rows() for cell in row if cell.value is not None]
         assert cells and all(cell.data_type == "s" for cell in cells)
-        assert all(cell.quotePrefix for cell in cells if cell.value != "张三")
-    values = [[cell.value for cell in row] for row in workbook["甲"].iter_rows(min_row=2)]
+        assert all(cell.quotePrefix for cell in cells if cell.value.startswith(("=", "+", "-", "@", "#")))
+        assert ws["A1"].value == "=1+2 标题" and ws.oddHeader.left.text == "=页眉"
+    values = [
+        [cell.value for cell in row] for row in workbook["甲"].iter_rows(min_row=3, max_row=2 + len(texts))
+    ]
     assert values == [list(row) for row in frame.iter_rows()]
 
 
@@ -315,12 +329,17 @@ def test_formula_names_end_to_end_csv_exact_xlsx_literal_quarantine_flagged(
     assert code == 0
     folder = tmp_path / "output" / TINY_AS_OF.isoformat()
 
-    for name in ("proactive", "removals", "zero_employment_households"):
-        workbook = openpyxl.load_workbook(folder / f"{name}.xlsx")
+    workbooks = sorted(folder.glob("*.xlsx"))
+    assert {"proactive.xlsx", "feedback_unemployment.xlsx", "progress.xlsx"} <= {p.name for p in workbooks}
+    for path in workbooks:  # the lists, the feedback sheets (which show the values) and the progress table
+        workbook = openpyxl.load_workbook(path)
         formulas = [
             c.coordinate for s in workbook for row in s.iter_rows() for c in row if c.data_type == "f"
         ]
-        assert formulas == [], name
+        assert formulas == [], path.name
+    feedback = openpyxl.load_workbook(folder / "feedback_unemployment.xlsx")["问题明细"]
+    shown = {c.value: c.quotePrefix for row in feedback.iter_rows(min_row=3) for c in row}
+    assert shown.get('=HYPERLINK("http://x","y")') is True, "the department sees its value, as text"
 
     _, proactive = read_csv(folder / "proactive.csv")
     names = {row["person_id"]: row["name"] for row in proactive}

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from aidmatch.publish.outputs import labelled_for_people
+from aidmatch.publish.printed_lists import labels_for_people
 from aidmatch.rules.codes import CODES
 from aidmatch.rules.facts import build_person_facts
 from aidmatch.rules.lists import build_lists
@@ -328,7 +328,7 @@ def test_proactive_row_carries_identity_sources_confidence_and_evidence(tmp_path
     )
     assert row[:5] == ("P1", "姓名P1", "女", date(1980, 1, 1), "RECOGNIZE")
     assert row[5:8] == ("AGE_4050;DISABLED;LONG_TERM_UNEMPLOYED", "disability;unemployment", "fuzzy")
-    evidence = row[8]
+    evidence = row[8]  # district, street, community, phone, address come after it
     assert "AGE_4050: 女 46周岁" in evidence
     assert "失业登记日期 2020-01-01" in evidence
     assert f"有效期至 2030-01-01 [{records[1]}]" in evidence
@@ -653,46 +653,153 @@ def test_every_emitted_code_has_a_label(tmp_path):
         "unemployment", "employment_difficulty", "high", "review", "CONFIRMED",
     }  # fmt: skip
     assert {code for (code,) in emitted} <= known
-    people = labelled_for_people(pl.DataFrame({"reasons": ["DIBAO;RECOGNIZE"]}))
+    people = labels_for_people(pl.DataFrame({"reasons": ["DIBAO;RECOGNIZE"]}))
     assert people["reasons"].to_list() == ["低保/低保边缘家庭成员、应认定就业困难人员"]
+    evidence = (
+        "DIBAO: 低保 [dibao/a.xlsx#Sheet2:3] | LOCATION: 街道取自[unemployment/t.csv:9] | AGE_4050: 45岁"
+    )
+    printed = labels_for_people(pl.DataFrame({"evidence": [evidence]}))["evidence"].to_list()
+    assert printed == [
+        "低保/低保边缘家庭成员：低保 [低保 a.xlsx 工作表Sheet2 第3行]\n大龄（“4050”人员）：45岁"
+    ], "one reason a line, in Chinese; where the contact columns came from is left to the CSV"
 
 
 def test_list_columns_follow_the_spec(tmp_path):
+    """SPEC section 5: its columns in order and `evidence`, then (person rows) district, street, community,
+    phone, address and (households) district, street and the members' names: added at the end, as the
+    contract's minor versions add columns."""
     world = World(tmp_path)
     world.build()
 
     def columns(table: str) -> list[str]:
         return [c[0] for c in world.rows_of(f"DESCRIBE {table}")]
 
-    assert columns("out_proactive") == (
-        [
-            "person_id",
-            "name",
-            "sex",
-            "birth_date",
-            "category",
-            "reasons",
-            "sources",
-            "match_confidence",
-            "evidence",
-        ]
-    )
+    contact = ["district", "street", "community", "phone", "address"]
+    assert columns("out_proactive") == [
+        "person_id", "name", "sex", "birth_date", "category", "reasons", "sources", "match_confidence",
+        "evidence", *contact,
+    ]  # fmt: skip
     assert columns("out_removals") == [
-        "person_id",
-        "name",
-        "roll",
-        "reasons",
-        "confidence",
-        "source_record",
-        "evidence",
-    ]
-    assert columns("out_zero_employment_households") == (
-        [
-            "household_id",
-            "status",
-            "working_age_members",
-            "registered_unemployed_members",
-            "member_ids",
-            "evidence",
-        ]
+        "person_id", "name", "roll", "reasons", "confidence", "source_record", "evidence", *contact,
+    ]  # fmt: skip
+    assert columns("out_zero_employment_households") == [
+        "household_id", "status", "working_age_members", "registered_unemployed_members", "member_ids",
+        "evidence", "district", "street", "member_names", "member_relations",
+    ]  # fmt: skip
+
+
+# --- where people live (facts_locations, SPEC section 5 "点对点") ----------------------------------
+
+
+def _registered_at(address: str | None, street: str | None = None, community: str | None = None, phone=None):
+    values = {"address": address, "street": street, "community": community, "phone": phone}
+    return replace(registration(), values={**registration().values, **values})
+
+
+def _location(world: World, person_id: str) -> tuple:
+    (row,) = world.rows_of(
+        f"SELECT district, street, community, phone, address, evidence FROM facts_locations WHERE person_id = '{person_id}'"
     )
+    return row
+
+
+def test_location_takes_each_field_from_the_best_source_and_says_which(tmp_path):
+    """登记失业 first (where the person lives now), then 低保, then the card's 户籍地址; within a record a stated
+    column before what its address spells out; each field's record named in the evidence."""
+    world = World(tmp_path)
+    dibao_place = replace(dibao(), values={**dibao().values, "district": "南湖区", "street": "新兴街道"})
+    home = "浙江省嘉兴市南湖区新兴街道紫阳社区12幢"
+    card_home = replace(card(), values={**card().values, "address": "浙江省嘉兴市海宁市硖石街道东山社区5号"})
+    a, b, c, d = "110101199001010011", "110101199001010038", "110101199001010054", "110101199001010070"
+    registered = world.add(
+        a, *MAN, [_registered_at(home, "紫阳街道", None, "13800000000"), dibao_place, card_home]
+    )
+    on_dibao = world.add(b, *MAN, [dibao_place, card_home])
+    carded = world.add(c, *MAN, [card_home])
+    world.add(d, *MAN, [contribution()])
+    world.build()
+    assert _location(world, a) == (
+        "南湖区", "紫阳街道", "紫阳社区", "13800000000", home,
+        f"街道、电话、地址取自[{registered[0]}]，区县、社区据其地址",
+    )  # fmt: skip
+    assert _location(world, b) == (
+        "南湖区", "新兴街道", "东山社区", None, "浙江省嘉兴市海宁市硖石街道东山社区5号",
+        f"区县、街道取自[{on_dibao[0]}]；地址取自[{on_dibao[1]}]，社区据其地址",
+    )  # fmt: skip
+    assert _location(world, c)[:3] == ("海宁市", "硖石街道", "东山社区")
+    assert _location(world, c)[5] == f"地址取自[{carded[0]}]，区县、街道、社区据其地址"
+    assert world.rows_of(f"SELECT count(*) FROM facts_locations WHERE person_id = '{d}'") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("北京市西城区新街口街道第二社区37号楼", ("西城区", "新街口街道", "第二社区")),
+        ("嘉兴市海宁市许村镇许巷村3组", ("海宁市", "许村镇", "许巷村")),
+        ("桐乡市梧桐街道振东社区", ("桐乡市", "梧桐街道", "振东社区")),  # a county-level city, no 区
+        ("内蒙古自治区呼和浩特市新城区海拉尔东路街道", ("新城区", "海拉尔东路街道", None)),
+        ("吉林省延边朝鲜族自治州延吉市建工街道", ("延吉市", "建工街道", None)),
+        ("宁波市镇海区招宝山街道", ("镇海区", "招宝山街道", None)),
+        ("东莞市虎门镇阳光小区", ("东莞市", "虎门镇", None)),  # 阳光小区 is no district
+        ("月坛街道南礼士路新村5号", (None, "月坛街道", None)),  # 新村 is a compound, no 村
+        ("阜外大街12号", (None, None, None)),
+    ],
+)
+def test_an_address_names_its_district_street_and_community(tmp_path, address, expected):
+    world = World(tmp_path)
+    person = "110101199001010011"
+    world.add(person, *MAN, [replace(card(), values={**card().values, "address": address})])
+    world.build()
+    assert _location(world, person)[:3] == expected
+
+
+def test_lists_carry_the_contact_columns_and_the_location_evidence(tmp_path):
+    world = World(tmp_path)
+    person = "110101199001010011"
+    home = "北京市东城区东华门街道多福巷社区1号"
+    (record,) = world.add(person, *MAN, [_registered_at(home, "东华门街道", "多福巷社区", "13800000000")])
+    world.con.execute(
+        "INSERT INTO staged_unemployment (source, source_record, source_file, source_row, id_norm, id_valid, "
+        "registered_on, street) VALUES ('unemployment', 'unemployment/t.csv:9', 'unemployment/t.csv', 9, ?, "
+        "true, DATE '2026-09-01', '别的街道')",
+        [person],
+    )
+    world.con.execute(
+        "INSERT INTO core_person_links VALUES ('unemployment', 'unemployment/t.csv:9', ?, 'exact_id', 1, NULL)",
+        [person],
+    )
+    world.build()
+    # the latest registration (2026-09-01) gives the street; the earlier one the rest; both rows say so
+    rows = world.rows_of(
+        "SELECT source_record, reasons, district, street, community, phone, address, evidence FROM out_removals"
+    )
+    assert [r[:7] for r in rows] == [
+        ("unemployment/t.csv:9", "DUPLICATE", "东城区", "别的街道", "多福巷社区", "13800000000", home)
+    ]
+    assert rows[0][7].endswith(
+        f" | LOCATION: 社区、电话、地址取自[{record}]，区县据其地址；街道取自[unemployment/t.csv:9]"
+    ), "one phrase per record, in the order of the first field each gives"
+
+
+def test_zero_employment_household_names_its_members_and_place(tmp_path):
+    world = World(tmp_path)
+    head, child = "110101199001010011", "110101199001010038"
+
+    def member(relation: str, street: str | None) -> Rec:
+        values = {
+            **dibao(kind="城市低保").values,
+            "relation": relation,
+            "district": "东城区",
+            "street": street,
+        }
+        return Rec("dibao", values)
+
+    world.add(child, *WOMAN, [member("子女", "别的街道")])
+    (head_record,) = world.add(head, *MAN, [member("户主", "东华门街道")])
+    world.con.execute("UPDATE staged_dibao SET head_id_norm = ?", [head])
+    world.build()
+    (row,) = world.rows_of(
+        "SELECT member_ids, member_names, member_relations, district, street, evidence FROM out_zero_employment_households"
+    )
+    assert row[:5] == (f"{head};{child}", f"姓名{head};姓名{child}", "户主;子女", "东城区", "东华门街道")
+    assert row[5].endswith(f"；区县、街道取自户主的低保记录[{head_record}]")

@@ -25,7 +25,9 @@ def test_a_good_run_times_every_line_and_each_step(tmp_path, dagster_home, capsy
         assert any(re.fullmatch(rf"\d\d:\d\d:\d\d ▶ {step}", line) for line in lines), step
         done = [line for line in lines if re.match(rf"\d\d:\d\d:\d\d ✓ {step}\b", line)]
         assert len(done) == 1 and re.search(r"\(\d+(\.\d)? s\)$|\d+ min \d+ s\)$", done[0]), done
-    assert any("published 9 csv files" in line for line in lines), "the assets' own messages are shown"
+    assert any(re.search(r"published \d+ csv files", line) for line in lines), (
+        "the assets' own messages are shown"
+    )
     hint = lines[-1].split("Dagster UI: ", 1)[1]
     assert hint == f"DAGSTER_HOME={dagster_home} {Path(sys.executable).parent / 'aidmatch'} ui", hint
     assert "make ui" not in captured.out
