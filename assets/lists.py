@@ -1,4 +1,4 @@
-"""The rules stage: `facts_persons`, then the three lists of SPEC section 4. Wiring only (see `rules/`)."""
+"""The rules stage: `facts_persons`, then the lists of SPEC section 4. Wiring only (see `rules/`)."""
 
 import datetime as dt
 
@@ -10,10 +10,16 @@ from aidmatch.console import tell
 from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
 from aidmatch.province.person_index import keep_own_rows
 from aidmatch.resources import AidmatchResource
+from aidmatch.rules.codes import CODES
 from aidmatch.rules.facts import build_person_facts
-from aidmatch.rules.lists import build_lists
+from aidmatch.rules.lists import build_lists, entitlement_counts
 from aidmatch.sources.tables import SOURCES, Column
-from aidmatch.tables.catalog import OUT_PROACTIVE, OUT_REMOVALS, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS
+from aidmatch.tables.catalog import (
+    OUT_ENTITLEMENTS,
+    OUT_PROACTIVE,
+    OUT_REMOVALS,
+    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+)
 
 LINKED = ["core_person_links", "core_persons"]
 
@@ -57,13 +63,24 @@ def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource)
     )
 
 
-LIST_TABLES = (OUT_PROACTIVE, OUT_REMOVALS, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS)
+# In the order they are yielded: a multi-asset yields an output after those it depends on.
+LIST_TABLES = (OUT_PROACTIVE, OUT_ENTITLEMENTS, OUT_REMOVALS, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS)
 LIST_SPECS = [table.name for table in LIST_TABLES]
+# The removal list says when a flexibly employed person is owed the flexible subsidy.
+LIST_DEPS = {"out_removals": ["facts_persons", "out_entitlements"]}
 _BREAKDOWN = {  # per list: how many rows per category and reason code, for the UI
     "out_proactive": "SELECT category, unnest(string_split(reasons, ';')) AS reason FROM out_proactive",
     "out_removals": "SELECT roll, confidence, unnest(string_split(reasons, ';')) AS reason FROM out_removals",
     "out_zero_employment_households": "SELECT status FROM out_zero_employment_households",
+    "out_entitlements": "SELECT entitlement, confidence FROM out_entitlements",
 }
+ENTITLEMENTS = tuple(c.code for c in CODES if c.kind == "entitlement")
+
+
+def _entitlement_numbers(counts: list[dict[str, str | int]]) -> dict[str, int]:
+    """One number per entitlement and per entitlement × district: the UI plots each over the runs."""
+    totals = {code: sum(int(r["rows"]) for r in counts if r["entitlement"] == code) for code in ENTITLEMENTS}
+    return totals | {f"{r['entitlement']} {r['district']}": int(r["rows"]) for r in counts}
 
 
 @dg.multi_asset(
@@ -72,7 +89,7 @@ _BREAKDOWN = {  # per list: how many rows per category and reason code, for the 
             table.name,
             group_name="lists",
             description=f"{table.description} One row per {table.grain}; published as `{table.csv}.csv`.",
-            deps=["facts_persons"],
+            deps=LIST_DEPS.get(table.name, ["facts_persons"]),
             kinds={"duckdb"},
             metadata={"dagster/column_schema": column_schema(table.columns)},
             owners=OWNERS[table.layer],
@@ -94,10 +111,16 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             key: con.sql(f"SELECT *, count(*) AS rows FROM ({sql}) GROUP BY ALL ORDER BY ALL").pl().to_dicts()
             for key, sql in _BREAKDOWN.items()
         }
-    kept = {name: n for name, n in summary.items() if name.startswith("keep_decisions ")}
+        counts = entitlement_counts(con)
+    extra = {
+        "out_removals": {name: n for name, n in summary.items() if name.startswith("keep_decisions ")},
+        "out_entitlements": {
+            **_entitlement_numbers(counts),
+            "by district": metadata_table(counts, ["entitlement", "district", "rows"]),
+        },
+    }
     for key in LIST_SPECS:
         tell(context.log, f"{key}: {summary[key]} rows")
-        extra = kept if key == "out_removals" else {}
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
@@ -106,6 +129,6 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
                 "rows by reason (a row with several reasons counts under each)": metadata_table(
                     breakdowns[key]
                 ),
-                **extra,
+                **extra.get(key, {}),
             },
         )

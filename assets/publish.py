@@ -1,6 +1,6 @@
 """The publish asset: write `OUTPUT/<as-of>/` atomically — CSVs, changes.csv, the workbooks for people
-(the lists, per street if configured, the departments' feedback sheets, the monthly progress table, the
-decision forms), the run report, the contract and manifest.json."""
+(the lists, per street if configured, the employers' view, the departments' feedback sheets, the monthly
+progress table, the decision forms), the run report, the contract and manifest.json."""
 
 import datetime as dt
 import time
@@ -23,6 +23,7 @@ from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
 from aidmatch.publish.decision_sheets import decision_form_workbooks
+from aidmatch.publish.employer_view import employer_frames, employer_workbooks
 from aidmatch.publish.feedback import (
     detail_frame,
     feedback_sheets,
@@ -100,13 +101,17 @@ def _workbooks(
         Workbook("progress.xlsx", [progress_sheet(progress, period, settings.area_name or "全部区县")])
     )
     books += [Workbook(path, [sheet]) for path, sheet in decision_form_workbooks(con, as_of)]
+    books += [
+        Workbook(path, sheets)
+        for path, sheets in employer_workbooks(employer_frames(con), as_of, settings.workbook_per_employer)
+    ]
     return books
 
 
 def _write_workbooks(books: list[Workbook], folder: Path) -> dict[str, int]:
     """Write each workbook; return its data rows over all sheets (headers not counted), by path."""
-    if any(book.path.startswith(f"{STREETS_FOLDER}/") for book in books):
-        (folder / STREETS_FOLDER).mkdir()
+    for subfolder in sorted({Path(book.path).parent for book in books} - {Path(".")}):
+        (folder / subfolder).mkdir()  # by_street/, by_employer/
     return {book.path: write_workbook(folder / book.path, book.sheets) for book in books}
 
 
@@ -144,7 +149,8 @@ def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None)
         *(f"staged_{s}" for s in SOURCES),
     ],
     partitions_def=as_of_partitions,
-    description="`OUTPUT/<as-of>/`: the lists (CSV and printable xlsx), changes, person links, review queue, "
+    description="`OUTPUT/<as-of>/`: the lists (CSV and printable xlsx), the employers' view of the 单位吸纳 "
+    "subsidy, changes, person links, review queue, "
     "quarantine, the departments' feedback sheets, the monthly progress table, the decision forms and what the "
     "decisions did, the run report (`report.html`), the contract (`datapackage.json`) and `manifest.json`.",
     kinds={"csv", "excel", "html", "json"},

@@ -3,7 +3,9 @@
     python benchmarks/evaluate_lists.py --published OUTPUT/<as-of> --truth WORLD/truth
 
 Prints, per list, precision and recall of the entries (proactive: person + category; removals:
-registration + roll; households: household id) and of the entries with their reasons / status.
+registration + roll; households: household id; entitlements: person + entitlement + employer) and of
+the entries with their reasons / status / subsidy end. A world generated before a list existed has no
+expected file for it: that list is named as not scored.
 The expected lists come from `data_samples/expected.py`, a deliberately separate, plain
 implementation of SPEC section 4 run on the generator's truth, not on the extracts.
 """
@@ -19,6 +21,7 @@ LISTS: dict[str, tuple[tuple[str, ...], str]] = {
     "proactive": (("person_id", "category"), "reasons"),
     "removals": (("source_record", "roll"), "reasons"),
     "zero_employment_households": (("household_id",), "status"),
+    "entitlements": (("person_id", "entitlement", "employer_id"), "subsidy_until"),
 }
 
 
@@ -40,14 +43,18 @@ def _score(name: str, published: pl.DataFrame, expected: pl.DataFrame, columns: 
     )
 
 
-def evaluate(published: Path, truth: Path) -> list[Score]:
-    scores = []
+def evaluate(published: Path, truth: Path) -> tuple[list[Score], list[str]]:
+    """The scores of every list the truth holds an expected file for, and the names of those it does not."""
+    scores, unscored = [], []
     for name, (key, detail) in LISTS.items():
+        if not (truth / f"expected_{name}.csv").is_file():
+            unscored.append(name)
+            continue
         ours = pl.read_csv(published / f"{name}.csv", infer_schema=False)
         theirs = pl.read_csv(truth / f"expected_{name}.csv", infer_schema=False)
         scores.append(_score(name, ours, theirs, list(key)))
         scores.append(_score(f"{name} +{detail}", ours, theirs, [*key, detail]))
-    return scores
+    return scores, unscored
 
 
 def main() -> None:
@@ -56,8 +63,11 @@ def main() -> None:
     parser.add_argument("--truth", type=Path, required=True, help="the generated world's truth folder")
     args = parser.parse_args()
     print(f"{'list':42} {'expected':>9} {'published':>9} {'precision':>9} {'recall':>7}")
-    for s in evaluate(args.published, args.truth):
+    scores, unscored = evaluate(args.published, args.truth)
+    for s in scores:
         print(f"{s.name:42} {s.expected:9d} {s.published:9d} {s.precision:9.4f} {s.recall:7.4f}")
+    for name in unscored:
+        print(f"{name:42} not scored: {args.truth} has no expected_{name}.csv (generated before that list)")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """Expected outputs computed from the clean world: a plain, separate reading of SPEC section 4.
 
-What belongs here: the statutory retirement date and the three lists (proactive, removals,
-zero-employment households) as SPEC states them, computed from the generator's clean frames — never
+What belongs here: the statutory retirement date and the lists (proactive, removals, zero-employment
+households, entitlements) as SPEC states them, computed from the generator's clean frames — never
 from the defective extracts — so the pipeline's lists can be scored against them.
 What does not: anything the pipeline imports; this is an oracle, written from the SPEC text only.
 """
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,8 @@ SCHEMES: dict[str, tuple[int, int, int, int]] = {
     "female_50": (50, 1975, 2, 60),
 }
 HIGH_CONFIDENCE = ("EMPLOYED", "RETIRED", "DECEASED", "DUPLICATE")
+SUBSIDY_MONTHS = 36  # 社会保险补贴期限 from the 认定日期 ...
+SUBSIDY_RETIREMENT_YEARS = 5  # ... or to retirement when that comes less than 5 years after it
 
 
 def add_months(day: date, months: int) -> date:
@@ -40,12 +42,14 @@ def retirement_date(birth: date, scheme: str) -> date:
 
 
 def write_expected(world: "World", registrations: pl.DataFrame, folder: Path) -> None:
-    """Write expected_proactive.csv, expected_removals.csv and expected_zero_employment_households.csv."""
+    """Write expected_proactive.csv, expected_removals.csv, expected_zero_employment_households.csv and
+    expected_entitlements.csv."""
     facts = person_facts(world)
     households = zero_employment_households(world, facts, registrations)
     proactive(world, facts, registrations, households).write_csv(folder / "expected_proactive.csv")
     removals(facts, registrations).write_csv(folder / "expected_removals.csv")
     households.write_csv(folder / "expected_zero_employment_households.csv")
+    entitlements(world, facts, registrations).write_csv(folder / "expected_entitlements.csv")
 
 
 def person_facts(world: "World") -> pl.DataFrame:
@@ -232,6 +236,75 @@ def removals(facts: pl.DataFrame, registrations: pl.DataFrame) -> pl.DataFrame:
         .with_columns(confidence=pl.when(high).then(pl.lit("high")).otherwise(pl.lit("review")))
         .sort("source_record", "roll")
     )
+
+
+def entitlements(world: "World", facts: pl.DataFrame, registrations: pl.DataFrame) -> pl.DataFrame:
+    """应享尽享: the two 社保补贴 of a recognized 就业困难人员 within the subsidy period, and 临时生活补贴.
+
+    Recognized: a registration with 就业困难人员 是; the earliest 认定日期 of those starts the period, which runs
+    36 months, or to retirement when that is less than 5 years away. No 认定日期 at all: listed as review
+    (while before retirement), the period unknown. The employer subsidy wants a hire the contribution
+    extract shows: the employer's first paid 单位职工 month after the extract's first month, and not before
+    the recognition month.
+    """
+    d = world.as_of
+    recognized = (
+        registrations.filter(pl.col("is_difficult") == "是")
+        .group_by("person_id")
+        .agg(recognized_on=pl.col("recognized_on").min())
+    )
+    end = (
+        pl.when(pl.col("statutory") < pl.col("recognized_on").dt.offset_by(f"{SUBSIDY_RETIREMENT_YEARS}y"))
+        .then("statutory")
+        .otherwise(pl.col("recognized_on").dt.offset_by(f"{SUBSIDY_MONTHS}mo"))
+    )
+    known = pl.col("recognized_on").is_not_null()
+    people = (
+        facts.join(recognized, on="person_id")
+        .with_columns(end=end)
+        .with_columns(
+            in_period=pl.when(known)
+            .then((pl.col("recognized_on") <= d) & (pl.lit(d) < pl.col("end")))
+            .otherwise(pl.lit(d) < pl.col("statutory")),
+            subsidy_until=pl.col("end") - timedelta(days=1),
+            confidence=pl.when(known).then(pl.lit("high")).otherwise(pl.lit("review")),
+        )
+        .filter("in_period")
+    )
+    flexible = people.filter("flexibly_employed", ~pl.col("dead"), ~pl.col("retired")).select(
+        "person_id", entitlement=pl.lit("SI_SUBSIDY_FLEXIBLE"), employer_id=pl.lit(None, pl.String),
+        subsidy_until="subsidy_until", confidence="confidence",
+    )  # fmt: skip
+    paid = world.records["si_contributions"].with_columns(
+        pl.col("period_month", "employer_id", "contribution_type", "payment_status").cast(pl.String)
+    )
+    window = [add_months(date(d.year, d.month, 1), -m).strftime("%Y%m") for m in (1, 2, 3)]
+    employers = (
+        paid.filter(pl.col("contribution_type") == "单位职工", pl.col("payment_status") == "已实缴")
+        .group_by("person_id", "employer_id")
+        .agg(first_month=pl.col("period_month").min(), in_window=pl.col("period_month").is_in(window).any())
+        .filter("in_window", pl.col("first_month") > paid["period_month"].min())
+    )
+    employer = (
+        people.join(employers, on="person_id")
+        .filter(~known | (pl.col("first_month") >= pl.col("recognized_on").dt.strftime("%Y%m")))
+        .select(
+            "person_id",
+            entitlement=pl.lit("SI_SUBSIDY_EMPLOYER"),
+            employer_id="employer_id",
+            subsidy_until="subsidy_until",
+            confidence="confidence",
+        )  # fmt: skip
+    )
+    registered = pl.col("person_id").is_in(registrations["person_id"].implode())
+    allowance = facts.filter(
+        registered, "working_age", ~pl.col("working"), ~pl.col("dead"), ~pl.col("retired"), "dibao_capable",
+        ~pl.col("student"),
+    ).select(
+        "person_id", entitlement=pl.lit("TEMP_LIVING_ALLOWANCE"), employer_id=pl.lit(None, pl.String),
+        subsidy_until=pl.lit(None, pl.Date), confidence=pl.lit("high"),
+    )  # fmt: skip
+    return pl.concat([flexible, employer, allowance]).sort("entitlement", "person_id", "employer_id")
 
 
 def _reasons(rules: list[tuple[str, pl.Expr]]) -> pl.Expr:

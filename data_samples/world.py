@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from aidmatch.data_samples import pools
+from aidmatch.data_samples.careers import recognized_careers
 from aidmatch.data_samples.citizen_ids import citizen_id
 from aidmatch.data_samples.expected import retirement_date
 
@@ -90,8 +91,17 @@ def build_world(n: int, seed: int, as_of: date, city: CityOfProvince | None = No
     persons = _persons(rng, n, members, as_of, city)
     persons = _statuses(rng, persons, households, as_of)
     cards = _cards(rng, persons, as_of)
+    registrations = _registrations(rng, persons, cards, as_of)
+    persons, registrations = recognized_careers(
+        np.random.default_rng([seed, 2]),
+        persons,
+        registrations,
+        as_of,
+        WINDOW_MONTHS,
+        employer_count(persons.height),
+    )
     records = {
-        "unemployment": _registrations(rng, persons, cards, as_of),
+        "unemployment": registrations,
         "dibao": _dibao(rng, persons, households),
         "disability": cards,
         "si_persons": _si_persons(rng, persons),
@@ -597,7 +607,8 @@ def _si_persons(rng: np.random.Generator, persons: pl.DataFrame) -> pl.DataFrame
 
 
 def _contributions(rng: np.random.Generator, persons: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """社会保险缴费明细: person × month × 险种 over the window, 单位职工 / 灵活就业 / 城乡居民."""
+    """社会保险缴费明细: person × month × 险种 over the window, 单位职工 / 灵活就业 / 城乡居民, for each person's
+    current job and the job before it, if any (`previous_*`, see careers.py)."""
     plan = pl.DataFrame(
         {
             "contribution_type": ["单位职工"] * 4 + ["灵活就业", "城乡居民"],
@@ -622,20 +633,19 @@ def _contributions(rng: np.random.Generator, persons: pl.DataFrame, as_of: date)
             "employer_name": employer_names,
         }
     )
+    job = ("person_id", "name", "district", "contribution_type", "months_from", "months_to", "arrears", "employer",
+           "contribution_base")  # fmt: skip
+    previous_job = persons.filter(pl.col("previous_type").is_not_null()).select(
+        "person_id", "name", "district",
+        contribution_type="previous_type", months_from="previous_from", months_to="previous_to", arrears=False,
+        employer=pl.when(pl.col("previous_type") == "单位职工").then("previous_employer").otherwise(-1),
+        contribution_base="contribution_base",
+    )  # fmt: skip
+    jobs = pl.concat(
+        [persons.filter(pl.col("contribution_type") != "").select(job), previous_job], how="vertical_relaxed"
+    )
     rows = (
-        persons.filter(pl.col("contribution_type") != "")
-        .select(
-            "person_id",
-            "name",
-            "district",
-            "contribution_type",
-            "months_from",
-            "months_to",
-            "arrears",
-            "employer",
-            "contribution_base",
-        )  # fmt: skip
-        .join(plan, on="contribution_type")
+        jobs.join(plan, on="contribution_type")
         .join(months, how="cross")
         .filter(pl.col("month_back").is_between(pl.col("months_from"), pl.col("months_to")))
         .join(employer_table, on="employer", how="left")

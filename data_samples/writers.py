@@ -58,7 +58,7 @@ TITLES = {
     "si_persons": ("{district}社会保险参保人员名单", "制表单位：{district}社会保险事业管理中心"),
     "si_contributions": ("{district}社会保险缴费明细", "制表单位：{district}社会保险事业管理中心"),
 }
-# Dates that may be left empty: the ID carries the birth date, the others are informative only.
+# Dates that may be left empty: the ID carries the birth date; an empty 认定日期 makes an entitlement review.
 OPTIONAL_DATES = ("birth_date", "recognized_on", "issued_on", "start_date")
 DATE_STYLES = ("iso", "slash", "compact", "chinese", "serial", "cell")
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -140,11 +140,17 @@ LAYOUTS: dict[str, tuple[FileLayout, ...]] = {
 def write_source(
     records: pl.DataFrame, source: str, out: Path, rng: np.random.Generator, as_of: date
 ) -> pl.DataFrame:
-    """Write a source's files under `out/<source>/`; return its records with `source_record` added."""
+    """Write a source's files under `out/<source>/`; return its records with `source_record` added, and
+    the optional dates the file leaves empty emptied (the expected lists must see what the file says)."""
     written = []
     for layout in LAYOUTS[source]:
         part = _place_rows(records.filter(pl.col("district") == layout.district), layout, rng)
         table = render(part, source, layout, rng)
+        part = part.with_columns(
+            pl.when(table[layout.aliases.get(key, header)].is_not_null()).then(key).alias(key)
+            for key, header in HEADERS[source]
+            if key in OPTIONAL_DATES and part.schema[key] == pl.Date
+        )
         footer_date = as_of if layout.footer else None
         titles = [t.format(district=layout.district) for t in TITLES[source][: layout.titles]]
         file = f"{source}/{layout.file_path(as_of)}"

@@ -2,7 +2,9 @@
 
 The previous run is the newest `OUTPUT/<date>/` before this as-of that holds the lists. An entry's key
 is what it is about, never where its row sits in an extract: the person and category on the proactive
-list, the person and roll on the removal list, the household on the zero-employment list. Monthly
+list, the person and roll on the removal list, the household on the zero-employment list, the person,
+entitlement and employer on the entitlements (entered: became entitled; left: the period ended or the
+grounds went; changed: the period's end or the confidence moved). Monthly
 extracts move rows (one deleted row renumbers every row after it), so a key made of `source_record`
 would report every later registration as leaving and entering again. A person's registrations on one
 roll are one entry, its detail the reasons of all of them. A key present in both runs whose detail
@@ -29,18 +31,25 @@ TRACKED_LISTS: tuple[TrackedList, ...] = (
     TrackedList("proactive", ("person_id", "category"), "any_value(reasons)"),
     TrackedList("removals", ("person_id", "roll"), _ALL_REASONS),
     TrackedList("zero_employment_households", ("household_id",), "any_value(status)", person="NULL"),
+    # who became entitled, whose period ended (left), whose period end or confidence changed
+    TrackedList(
+        "entitlements",
+        ("person_id", "entitlement", "coalesce(employer_id, employer_name, '')"),
+        "any_value(confidence || coalesce(' ' || subsidy_until, ''))",
+    ),
 )
 
 
 def previous_run(output_root: Path, as_of: str) -> Path | None:
-    """The newest published folder dated before `as_of` that holds every tracked list."""
+    """The newest published folder dated before `as_of` that holds the lists (any tracked list: a run
+    published before a list existed is still the previous run of the others)."""
     candidates = []
     for folder in output_root.glob("????-??-??"):
         try:
             day = dt.date.fromisoformat(folder.name)
         except ValueError:
             continue
-        if day < dt.date.fromisoformat(as_of) and all(
+        if day < dt.date.fromisoformat(as_of) and any(
             (folder / f"{t.name}.csv").is_file() for t in TRACKED_LISTS
         ):
             candidates.append((day, folder))
@@ -50,7 +59,8 @@ def previous_run(output_root: Path, as_of: str) -> Path | None:
 def changes_sql(current_tables: dict[str, str], previous: Path | None) -> str:
     """SQL for changes.csv; `current_tables` maps each tracked list name to the SELECT of this run's rows.
 
-    Without a previous run every current entry has `entered` (the first night starts from nothing).
+    Without a previous run every current entry has `entered` (the first night starts from nothing), and so
+    has every entry of a list the previous run did not publish yet.
     """
     parts = []
     for tracked in TRACKED_LISTS:
@@ -60,11 +70,11 @@ def changes_sql(current_tables: dict[str, str], previous: Path | None) -> str:
             f"GROUP BY {', '.join(tracked.key)}"
         )
         current = entries.format(rows=current_tables[tracked.name])
-        if previous is None:
+        if previous is None or not (previous / f"{tracked.name}.csv").is_file():
             old = (
                 "SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS person_id, NULL::VARCHAR AS detail WHERE false"
             )
-            previous_as_of = "NULL"
+            previous_as_of = f"'{previous.name}'" if previous else "NULL"
         else:
             path = str(previous / f"{tracked.name}.csv").replace("'", "''")
             old = entries.format(rows=f"SELECT * FROM read_csv('{path}', all_varchar = true, header = true)")

@@ -12,6 +12,7 @@ from aidmatch.sources.tables import SOURCES
 from aidmatch.tables.catalog import (
     CORE_PERSON_LINKS,
     CORE_REVIEW_QUEUE,
+    OUT_ENTITLEMENTS,
     OUT_PROACTIVE,
     OUT_REMOVALS,
     OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
@@ -43,9 +44,10 @@ REMOVALS = OutputFile("removals", csv_select(OUT_REMOVALS))
 ZERO_EMPLOYMENT_HOUSEHOLDS = OutputFile(
     "zero_employment_households", csv_select(OUT_ZERO_EMPLOYMENT_HOUSEHOLDS)
 )
+ENTITLEMENTS = OutputFile("entitlements", csv_select(OUT_ENTITLEMENTS))
 PERSON_LINKS = OutputFile("person_links", csv_select(CORE_PERSON_LINKS))
 REVIEW_QUEUE = OutputFile("review_queue", csv_select(CORE_REVIEW_QUEUE))
 QUARANTINE_FILE = OutputFile("quarantine", csv_select(QUARANTINE, f"({_union('quarantine_{source}')})"))
 
-LISTS: tuple[OutputFile, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS)
+LISTS: tuple[OutputFile, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS, ENTITLEMENTS)
 OUTPUT_FILES: tuple[OutputFile, ...] = (*LISTS, PERSON_LINKS, REVIEW_QUEUE, QUARANTINE_FILE)

@@ -1,9 +1,10 @@
 """The lists as people print and work them (SPEC section 5, "点对点"): what each workbook shows, in which
 order, in Chinese.
 
-Each list's workbook has one sheet per category (roll, status), its rows grouped and sorted by 区县, 街道
-and 社区 with each street starting a new page, so a district can hand every street office its pages; with
-`publish.workbook_per_street` each street also gets one workbook holding its rows of every list. Cells
+Each list's workbook has one sheet per category (roll, status, entitlement), its rows grouped and sorted
+by 区县, 街道 and 社区 with each street starting a new page, so a district can hand every street office its
+pages; with `publish.workbook_per_street` each street also gets one workbook holding its rows of every
+list. Cells
 people read are Chinese: codes become their labels (`rules/codes.py`), the evidence reads as sentences
 (its codes and record references translated, one reason a line) — the CSVs keep the codes for machines.
 The layout itself (title, page setup, typed cells) is `xlsx_files.py`.
@@ -122,7 +123,27 @@ ZERO_EMPLOYMENT_HOUSEHOLDS = PrintedList(
         Column("evidence", "认定依据", 52),
     ),
 )
-PRINTED_LISTS: tuple[PrintedList, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS)
+ENTITLEMENTS = PrintedList(
+    "entitlements",
+    "应享尽享名单",
+    "应享尽享",
+    "条",
+    "entitlement",
+    f"SELECT * FROM out_entitlements ORDER BY entitlement, {_AREA_ORDER}, community NULLS LAST, name, person_id, "
+    "employer_id, employer_name",
+    (
+        Column("row_number", "序号", 5, "number"),
+        *_PERSON,
+        Column("phone", "联系电话", 15, "id"),
+        Column("address", "居住地址", 14),
+        Column("employer_name", "吸纳单位", 12),
+        Column("subsidy_until", "补贴期限至", 13, "date"),
+        Column("confidence", "可信度", 6),
+        Column("evidence", "依据", 25),
+    ),
+    (CONTACT_NOTE,),
+)
+PRINTED_LISTS: tuple[PrintedList, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS, ENTITLEMENTS)
 
 
 def source_records_for_people(text: pl.Expr) -> pl.Expr:

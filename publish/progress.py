@@ -9,9 +9,10 @@ and this one — the same content-keyed comparison as changes.csv (`changes.py`)
 - 帮扶就业困难人员就业人数: either of the two;
 - 新认定就业困难人员人数: 就业困难人员 whose 认定日期 falls in the period;
 - 期末仍需帮扶就业困难人员人数: 就业困难人员 registered today with no reason to leave the roll.
-The other columns are left blank with a note naming the data that would fill them. 享受临时生活补贴人数
-comes from the entitlements list (TEMP_LIVING_ALLOWANCE, SPEC section 4 item 4): when that list exists,
-its column gets a `count` over a `temp_living_allowance` flag added to `progress_persons`.
+- 享受临时生活补贴人数: persons the entitlements list owes TEMP_LIVING_ALLOWANCE at the as-of date (SPEC
+  section 4 item 4; the extracts do not say when payment started, so not "new in the period");
+and, after the notice's columns, under 应享尽享（补充）, the persons owed the flexible and the employer 社保补贴.
+The other columns are left blank with a note naming the data that would fill them.
 """
 
 import datetime as dt
@@ -66,8 +67,9 @@ COLUMNS: tuple[ProgressColumn, ...] = (
     ProgressColumn(
         "living_allowance",
         "享受临时生活补贴人数",
-        None,
-        "来自应享尽享名单（entitlements.csv）中的临时生活补贴人员，该名单建成后填入",
+        "count(*) FILTER (living_allowance)",
+        "截至数据日期应享受临时生活补贴的人数（应享尽享名单 entitlements.csv：登记失业、低保/低保边缘家庭成员、"
+        "劳动年龄内未就业）",
     ),
     ProgressColumn(
         "newly_recognized",
@@ -88,10 +90,27 @@ COLUMNS: tuple[ProgressColumn, ...] = (
         "count(*) FILTER (still_needing_help)",
         "截至数据日期仍登记失业、无任何应退出原因（重复登记除外）的就业困难人员人数",
     ),
+    # Beyond the notice's columns: the subsidies the data proves (应享尽享), for the 直补快办 follow-up.
+    ProgressColumn(
+        "subsidy_flexible",
+        "应享社保补贴（灵活就业）人数",
+        "count(*) FILTER (subsidy_flexible)",
+        "补充栏：截至数据日期应享受就业困难人员社保补贴（灵活就业）的人数（应享尽享名单）",
+    ),
+    ProgressColumn(
+        "subsidy_employer",
+        "应享社保补贴（单位吸纳）人数",
+        "count(*) FILTER (subsidy_employer)",
+        "补充栏：截至数据日期应享受就业困难人员社保补贴（单位吸纳）的人数（应享尽享名单，一人多个单位计一次）",
+    ),
 )
-GROUPS = (("帮扶成效", "flexible", "living_allowance"),)
+GROUPS = (
+    ("帮扶成效", "flexible", "living_allowance"),
+    ("应享尽享（补充）", "subsidy_flexible", "subsidy_employer"),
+)
 
-# One row per 就业困难人员 (a registration says 是) with what the table counts about them.
+# One row per 就业困难人员 (a registration says 是) and per person owed an entitlement (the allowance goes to
+# registered unemployed 低保 members, recognized or not) with what the table counts about them.
 _PROGRESS_PERSONS = """
 WITH baseline_changes AS ({changes}),
 gained AS (
@@ -106,18 +125,31 @@ gained AS (
 leaving AS (
     SELECT DISTINCT person_id FROM out_removals
     WHERE len(list_filter(string_split(reasons, ';'), lambda r: r <> 'DUPLICATE')) > 0
+),
+entitled AS (
+    SELECT
+        person_id,
+        bool_or(entitlement = 'TEMP_LIVING_ALLOWANCE') AS living_allowance,
+        bool_or(entitlement = 'SI_SUBSIDY_FLEXIBLE') AS subsidy_flexible,
+        bool_or(entitlement = 'SI_SUBSIDY_EMPLOYER') AS subsidy_employer
+    FROM out_entitlements
+    GROUP BY person_id
 )
 SELECT
     coalesce(loc.district, '{unknown}') AS district,
-    coalesce(g.flexible, false) AS gained_flexible,
-    coalesce(g.employer, false) AS gained_employer,
-    coalesce(f.recognized_on BETWEEN $period_start AND $as_of, false) AS newly_recognized,
-    f.registered AND leaving.person_id IS NULL AS still_needing_help
+    f.is_difficult AND coalesce(g.flexible, false) AS gained_flexible,
+    f.is_difficult AND coalesce(g.employer, false) AS gained_employer,
+    f.is_difficult AND coalesce(f.recognized_on BETWEEN $period_start AND $as_of, false) AS newly_recognized,
+    f.is_difficult AND f.registered AND leaving.person_id IS NULL AS still_needing_help,
+    coalesce(e.living_allowance, false) AS living_allowance,
+    coalesce(e.subsidy_flexible, false) AS subsidy_flexible,
+    coalesce(e.subsidy_employer, false) AS subsidy_employer
 FROM facts_persons AS f
 LEFT JOIN gained AS g USING (person_id)
 LEFT JOIN leaving USING (person_id)
+LEFT JOIN entitled AS e USING (person_id)
 LEFT JOIN facts_locations AS loc USING (person_id)
-WHERE f.is_difficult
+WHERE f.is_difficult OR e.person_id IS NOT NULL
 """
 
 
@@ -170,7 +202,8 @@ def progress_sheet(frame: pl.DataFrame, period: Period, unit: str) -> TableSheet
         if column.needs_baseline and column.count is not None and period.baseline is None:
             note = f"{column.note}。{baseline}，本栏空白"
         notes.append(f"{column.header}：{note}")
-    columns = (Column("item", "项目", 14), *(Column(c.key, c.header, 12, "number") for c in COLUMNS))
+    # widths add up to about 150 units, as the lists' (A4 landscape at 9 pt or more)
+    columns = (Column("item", "项目", 14), *(Column(c.key, c.header, 11, "number") for c in COLUMNS))
     return TableSheet(
         name="进度表",
         title=TITLE,

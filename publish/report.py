@@ -15,7 +15,7 @@ from typing import Any
 
 from aidmatch.matching.methods import LINK_METHODS
 from aidmatch.publish import charts
-from aidmatch.publish.report_figures import REVIEW_PAIRS_PER_KIND, SCORE_BIN_BITS, ReportFigures
+from aidmatch.publish.report_figures import LIST_TABLES, REVIEW_PAIRS_PER_KIND, SCORE_BIN_BITS, ReportFigures
 from aidmatch.rules.codes import LABELS
 
 REPORT_FILE = "report.html"
@@ -29,6 +29,7 @@ LIST_LABELS = {
     "out_proactive": "主动发现名单 proactive",
     "out_removals": "应退出名单 removals",
     "out_zero_employment_households": "零就业家庭 households",
+    "out_entitlements": "应享尽享 entitlements",
 }
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _STYLE = """
@@ -125,7 +126,7 @@ def _lists(f: ReportFigures) -> str:
         groups = [g for g in f.list_groups if g["list"] == table]
         if not any(g["reason"] for g in groups):
             bars = [(_label(group), n) for (t, group), n in sorted(f.group_rows.items()) if t == table]
-            parts.append(charts.bar_chart(bars, f"{table} by status"))
+            parts.append(charts.bar_chart(bars, f"{table} by {LIST_TABLES[table][0]}"))
         for (t, group), n in sorted(f.group_rows.items()):
             if t != table or not any(g["reason"] for g in groups):
                 continue
@@ -154,7 +155,12 @@ def _lists(f: ReportFigures) -> str:
 
 def _trend(f: ReportFigures) -> str:
     dates = [run["as_of"] for run in f.trend]
-    names = {"proactive": "proactive", "removals": "removals", "households": "zero_employment_households"}
+    names = {
+        "proactive": "proactive",
+        "removals": "removals",
+        "households": "zero_employment_households",
+        "entitlements": "entitlements",
+    }
     lists = {name: [run.get(key) for run in f.trend] for name, key in names.items()}
     queues = {name: [run.get(name) for run in f.trend] for name in ("review_queue", "quarantine")}
     rates = [

@@ -29,6 +29,7 @@ LIST_TABLES = {
     "out_proactive": ("category", True),
     "out_removals": ("roll", True),
     "out_zero_employment_households": ("status", False),
+    "out_entitlements": ("entitlement", False),
 }
 # The figures kept in the manifest for the next nights' trend (manifest `report.figures`).
 TREND_FIGURES = ("records", "link_rate", "persons", "review_rows", "quarantine_rows")
@@ -281,6 +282,7 @@ def gather_figures(
         "proactive": list_rows["out_proactive"],
         "removals": list_rows["out_removals"],
         "zero_employment_households": list_rows["out_zero_employment_households"],
+        "entitlements": list_rows["out_entitlements"],
         "review_queue": figures.review_rows,
         "quarantine": figures.quarantine_rows,
         **figures.for_manifest(),

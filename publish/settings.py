@@ -1,4 +1,5 @@
-"""What the published workbooks for people look like: areas, distribution per street, the monthly report.
+"""What the published workbooks for people look like: areas, distribution per street and per employer,
+the monthly report.
 
 One frozen dataclass, validated on construction; `aidmatch.settings` loads it from the `publish:`
 section of the YAML config and the manifest echoes it.
@@ -21,6 +22,10 @@ class PublishSettings:
     # A department's feedback workbook shows at most this many problem rows (every file's and problem's
     # first ones); feedback_<department>.csv holds them all. A spreadsheet cell costs some 30 µs to write.
     feedback_max_rows: int = 5_000
+    # The employers' view of the 单位吸纳 subsidy (直补快办): false, one workbook with a sheet per employer
+    # (entitlements_by_employer.xlsx); true, one workbook per employer (by_employer/<单位编号>_<单位名称>.xlsx),
+    # each ready to send with the employer's letter.
+    workbook_per_employer: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.progress_period_start_day <= 28:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Code:
     code: str
-    kind: str  # category | reason | removal_reason | roll | household_status | confidence
+    kind: str  # category | reason | removal_reason | roll | household_status | entitlement | confidence
     label: str  # 中文名称, for headers and cells people read
     confidence: str | None = None  # removal reasons only: high | review
 
@@ -36,6 +36,9 @@ CODES: tuple[Code, ...] = (
     Code("employment_difficulty", "roll", "就业困难人员名册"),
     Code("CONFIRMED", "household_status", "零就业家庭（已有成员登记失业）"),
     Code("POTENTIAL", "household_status", "疑似零就业家庭（待引导登记）"),
+    Code("SI_SUBSIDY_FLEXIBLE", "entitlement", "就业困难人员社保补贴（灵活就业）"),
+    Code("SI_SUBSIDY_EMPLOYER", "entitlement", "就业困难人员社保补贴（单位吸纳）"),
+    Code("TEMP_LIVING_ALLOWANCE", "entitlement", "临时生活补贴"),
     Code("high", "confidence", "高"),
     Code("review", "confidence", "需核实"),
 )

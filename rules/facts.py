@@ -4,7 +4,9 @@ and where each person lives and how to reach them, in `facts_locations` (SPEC se
 
 The logic is the SQL in `facts.sql` and `locations.sql` (its address parser in `address_parts.sql`;
 `facts_locations` declared in `aidmatch.tables.catalog`); this module only feeds it the settings. The
-lists (lists.py) read these two tables and nothing else about a person.
+lists (lists.py) read these two tables and nothing else about a person, but for the employer subsidy
+(entitlements.sql), which needs each recognized person's contributions employer by employer over the
+whole extract.
 """
 
 from datetime import date
@@ -13,7 +15,7 @@ import duckdb
 
 from aidmatch.rules.retirement import create_retirement_macro
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import read_sql_file, run_sql_file
+from aidmatch.rules.sql_files import create_links_of, read_sql_file, run_sql_file
 from aidmatch.tables.catalog import FACTS_LOCATIONS
 from aidmatch.tables.ddl import build_table
 
@@ -25,10 +27,7 @@ def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: Ru
     Returns the row count of `facts_persons` (one row per person of `core_persons`).
     """
     create_retirement_macro(con)
-    con.execute(
-        "CREATE OR REPLACE TEMP MACRO links_of(src) AS TABLE SELECT source_record, person_id "
-        "FROM core_person_links WHERE source = src AND person_id IS NOT NULL"
-    )
+    create_links_of(con)
     run_sql_file(
         con,
         "facts.sql",

@@ -69,8 +69,12 @@ registration AS (
         coalesce(bool_or(u.is_difficult), false) AS is_difficult,
         list_sort(list_distinct(flatten(list(u.difficulty_categories) FILTER (u.is_difficult))))
             AS difficulty_categories,
-        -- 认定日期: the earliest of the registrations that say 就业困难人员 = 是
-        min(u.recognized_on) FILTER (u.is_difficult) AS recognized_on
+        arg_min(u.source_record, (coalesce(u.registered_on, DATE '9999-12-31'), u.source_record))
+            AS registration_record,
+        -- 认定日期: the earliest of the 就业困难人员 registrations; its record (else a 是 record without a date)
+        min(u.recognized_on) FILTER (u.is_difficult) AS recognized_on,
+        arg_min(u.source_record, (coalesce(u.recognized_on, DATE '9999-12-31'), u.source_record))
+            FILTER (u.is_difficult) AS recognition_record
     FROM staged_unemployment AS u
     JOIN links_of('unemployment') AS l USING (source_record)
     GROUP BY l.person_id
@@ -153,7 +157,10 @@ SELECT
     registration.registered_on,
     coalesce(registration.is_difficult, false) AS is_difficult,
     registration.difficulty_categories,
+    format('失业登记日期 {} [{}]', coalesce(registration.registered_on::VARCHAR, '空'), registration.registration_record)
+        AS registration_evidence,
     registration.recognized_on,
+    registration.recognition_record,
 
     coalesce(si_status.retired, false) AS retired,
     format('社保个人状态 离退休，离退休日期 {} [{}]', coalesce(si_status.retired_on::VARCHAR, '空'), si_status.retired_record)

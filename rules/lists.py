@@ -1,8 +1,10 @@
-"""The three lists of SPEC section 4 (主动发现名单, 应退出名单, 零就业家庭) built from `facts_persons`.
+"""The lists of SPEC section 4 (主动发现名单, 应退出名单, 零就业家庭, 应享尽享) built from `facts_persons`.
 
 Each list is one SQL file beside this module (`zero_employment_households.sql`, `proactive.sql`,
-`removals.sql`) selecting the rows of its `out_*` table, whose columns are declared in
-`aidmatch.tables.catalog` (SPEC section 5's in order, then `evidence`).
+`entitlements.sql`, `removals.sql`) selecting the rows of its `out_*` table, whose columns are declared
+in `aidmatch.tables.catalog` (SPEC section 5's in order, then `evidence`). They run in that order: the
+proactive list reads the households, the removal list the entitlements (a removal for 灵活就业 says when
+the same person is owed the flexible subsidy).
 Codes and their Chinese labels are in codes.py.
 """
 
@@ -13,11 +15,21 @@ import duckdb
 from aidmatch.decisions.keeps import apply_keep_decisions
 from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import read_sql_file
-from aidmatch.tables.catalog import OUT_PROACTIVE, OUT_REMOVALS, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS
+from aidmatch.rules.sql_files import create_links_of, read_sql_file
+from aidmatch.tables.catalog import (
+    OUT_ENTITLEMENTS,
+    OUT_PROACTIVE,
+    OUT_REMOVALS,
+    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+)
 from aidmatch.tables.ddl import build_table
 
-LIST_TABLES: tuple[str, ...] = ("out_zero_employment_households", "out_proactive", "out_removals")
+LIST_TABLES: tuple[str, ...] = (
+    "out_zero_employment_households",
+    "out_proactive",
+    "out_entitlements",
+    "out_removals",
+)
 
 
 def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> dict[str, int]:
@@ -40,6 +52,19 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
             "outreach_disability_grades": list(settings.outreach_disability_grades),
         },
     )
+    create_links_of(con)
+    build_table(
+        con,
+        OUT_ENTITLEMENTS,
+        read_sql_file("entitlements.sql"),
+        {
+            "as_of": as_of,
+            "lookback_months": settings.lookback_months,
+            "subsidy_months": settings.subsidy_months,
+            "subsidy_retirement_years": settings.subsidy_retirement_years,
+            "extract_month_min_share": settings.extract_month_min_share,
+        },
+    )
     build_table(
         con,
         OUT_REMOVALS,
@@ -54,3 +79,16 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
     summary.update({f"unlinked_{source}_records": count for source, count in unlinked})
     summary.update({f"keep_decisions {status}": count for status, count in kept.items()})
     return summary
+
+
+def entitlement_counts(con: duckdb.DuckDBPyConnection) -> list[dict[str, str | int]]:
+    """Rows of `out_entitlements` per entitlement and district (（未知） when no source places the person),
+    for the UI's numbers: a trend over runs."""
+    return (
+        con.sql(
+            "SELECT entitlement, coalesce(district, '（未知）') AS district, count(*) AS rows "
+            "FROM out_entitlements GROUP BY ALL ORDER BY ALL"
+        )
+        .pl()
+        .to_dicts()
+    )

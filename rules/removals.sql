@@ -7,10 +7,11 @@
 -- for another reason is listed once, on the unemployment roll: the case system closes the registration and
 -- with it the 就业困难人员 status, so a second row would be the same work twice. NO_WORK_CAPACITY: any 低保 record, stopped
 -- ones too, says 完全丧失劳动能力. Unlinked registrations say nothing and are left out.
+-- FLEXIBLY_EMPLOYED says so when out_entitlements owes the same person the flexible subsidy (build it first).
 -- Then where the person lives and how to reach them (facts_locations), the evidence ending with where
 -- those came from (LOCATION).
 -- The rows of out_removals, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
--- Reads facts_persons and facts_locations. Parameters: $as_of, $high_confidence_reasons.
+-- Reads facts_persons, out_entitlements and facts_locations. Parameters: $as_of, $high_confidence_reasons.
 WITH
 registrations AS (
     SELECT
@@ -28,13 +29,25 @@ registrations AS (
         PARTITION BY l.person_id ORDER BY u.registered_on NULLS LAST, u.source_file, u.source_sheet, u.source_row
     )
 ),
+-- A 就业困难人员 who works flexibly is owed the flexible subsidy although the registration may end.
+flexible_subsidy AS (
+    SELECT
+        person_id,
+        '同一人应享受就业困难人员社保补贴（灵活就业）' || coalesce('，补贴期限至 ' || subsidy_until::VARCHAR, '')
+            || '：失业登记可以终止，补贴仍应享受' AS note
+    FROM out_entitlements
+    WHERE entitlement = 'SI_SUBSIDY_FLEXIBLE'
+),
 register_reasons AS (
     SELECT
         r.*,
         f.name,
         list_sort(list_filter([
             CASE WHEN f.employed THEN {'code': 'EMPLOYED', 'evidence': f.employment_evidence} END,
-            CASE WHEN f.flexibly_employed THEN {'code': 'FLEXIBLY_EMPLOYED', 'evidence': f.flexible_evidence} END,
+            CASE
+                WHEN f.flexibly_employed
+                    THEN {'code': 'FLEXIBLY_EMPLOYED', 'evidence': f.flexible_evidence || coalesce('；' || s.note, '')}
+            END,
             CASE WHEN f.retired THEN {'code': 'RETIRED', 'evidence': f.retired_evidence} END,
             CASE
                 WHEN NOT f.retired AND $as_of::DATE >= f.retirement_date
@@ -67,6 +80,7 @@ register_reasons AS (
         END AS basis_ended
     FROM registrations AS r
     JOIN facts_persons AS f USING (person_id)
+    LEFT JOIN flexible_subsidy AS s USING (person_id)
 ),
 rolls AS (
     SELECT person_id, name, 'unemployment' AS roll, reasons, source_record

@@ -26,6 +26,15 @@ class RuleSettings:
     # The extracts cannot tell a woman's statutory base (female cadre 55, female worker 50): 55 is the
     # conservative default (the later date: nobody leaves a roll early as RETIREMENT_AGE). 55 or 50.
     default_women_retirement_base: int = 55
+    # Entitlements (应享尽享): the 就业困难人员 社会保险补贴期限 runs this many months from the 认定日期 ...
+    subsidy_months: int = 36
+    # ... or to the statutory retirement date when that is less than this many years after the 认定日期
+    # (《就业补助资金管理办法》: 距法定退休年龄不足5年的, 可延长至退休).
+    subsidy_retirement_years: int = 5
+    # SI_SUBSIDY_EMPLOYER needs a hire the contribution extract shows: the employer's first month must be
+    # later than the extract's first month, the earliest 费款所属期 holding at least this share of the
+    # busiest month's rows (a few back-paid 补缴 rows for an old month do not make the extract cover it).
+    extract_month_min_share: float = 0.5
 
     def __post_init__(self) -> None:
         if self.default_women_retirement_base not in (50, 55):
@@ -36,9 +45,13 @@ class RuleSettings:
             "min_working_age",
             "age_4050_women",
             "age_4050_men",
+            "subsidy_months",
+            "subsidy_retirement_years",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive number")
+        if not 0 < self.extract_month_min_share <= 1:
+            raise ValueError("extract_month_min_share must be above 0 and at most 1")
         if not set(self.outreach_disability_grades) <= {1, 2, 3, 4}:
             raise ValueError("outreach_disability_grades must be among 1, 2, 3, 4")
 

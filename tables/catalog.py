@@ -259,6 +259,69 @@ OUT_ZERO_EMPLOYMENT_HOUSEHOLDS = Table(
     csv_order="status, household_id",
 )
 
+OUT_ENTITLEMENTS = Table(
+    "out_entitlements",
+    "out",
+    "person × entitlement (× employer for SI_SUBSIDY_EMPLOYER)",
+    "应享尽享: the 社保补贴 of a recognized 就业困难人员 (灵活就业, 单位吸纳) and the 临时生活补贴 the data "
+    "already proves, to be paid without an application (直补快办).",
+    (
+        _person(),
+        Column("name", "VARCHAR", "reference name"),
+        Column(
+            "entitlement",
+            "VARCHAR",
+            "SI_SUBSIDY_FLEXIBLE, SI_SUBSIDY_EMPLOYER or TEMP_LIVING_ALLOWANCE",
+            False,
+            codes="entitlement",
+        ),
+        Column(
+            "employer_id", "VARCHAR", "单位编号 of the hiring employer (SI_SUBSIDY_EMPLOYER); empty otherwise"
+        ),
+        Column(
+            "employer_name",
+            "VARCHAR",
+            "单位名称, its latest in the contributions (SI_SUBSIDY_EMPLOYER); empty otherwise",
+        ),
+        Column(
+            "subsidy_until",
+            "DATE",
+            "last day of the subsidy period (the two subsidies); empty for the allowance or without 认定日期",
+        ),
+        Column(
+            "confidence",
+            "VARCHAR",
+            "high, or review when the 认定日期 is empty (the period cannot be shown)",
+            False,
+            codes="confidence",
+        ),
+        Column(
+            "evidence",
+            "VARCHAR",
+            "认定日期 and its registration, the period, the contribution months and employer, the 低保 household, "
+            "joined by ' | '; then LOCATION: where the contact came from",
+            False,
+        ),
+        *LOCATION,
+        # What the employers' view (直补快办) shows in columns; the CSV's evidence says it too.
+        Column("recognized_on", "DATE", "认定日期 (the two subsidies)", published=False),
+        Column(
+            "employed_from",
+            "DATE",
+            "the employer's first paid 单位职工 month (SI_SUBSIDY_EMPLOYER)",
+            published=False,
+        ),
+        Column(
+            "paid_months",
+            "VARCHAR",
+            "the employer's paid months in the look-back, YYYY-MM joined by , (SI_SUBSIDY_EMPLOYER)",
+            published=False,
+        ),
+    ),
+    csv="entitlements",
+    csv_order="entitlement, person_id, employer_id, employer_name",
+)
+
 QUARANTINE = Table(
     "quarantine",
     "quality",
@@ -337,14 +400,16 @@ CHANGES = Table(
             "key",
             "VARCHAR",
             "what makes an entry the same from night to night, never a row number: person_id|category, "
-            "person_id|roll (a person's registrations on a roll are one entry), household_id",
+            "person_id|roll (a person's registrations on a roll are one entry), household_id, "
+            "person_id|entitlement|employer (employer_id, else employer_name; empty but for SI_SUBSIDY_EMPLOYER)",
             False,
         ),
         _person(description="the person (empty for a household)", nullable=True),
         Column(
             "detail",
             "VARCHAR",
-            "reasons (or status) now, a person's registrations' together; empty when it left",
+            "reasons (or status; for an entitlement its confidence and subsidy_until) now, a person's "
+            "registrations' together; empty when it left",
         ),
         Column(
             "previous_detail", "VARCHAR", "reasons (or status) on the previous run; empty when it entered"
@@ -454,6 +519,7 @@ TABLES: dict[str, Table] = {
         OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
         OUT_PROACTIVE,
         OUT_REMOVALS,
+        OUT_ENTITLEMENTS,
         QUARANTINE,
         INGEST_FILES,
         CHANGES,
@@ -466,6 +532,7 @@ CSV_TABLES: tuple[Table, ...] = (
     OUT_PROACTIVE,
     OUT_REMOVALS,
     OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+    OUT_ENTITLEMENTS,
     CORE_PERSON_LINKS,
     CORE_REVIEW_QUEUE,
     QUARANTINE,

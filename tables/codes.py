@@ -50,6 +50,7 @@ def code_list(name: str) -> dict[str, str]:
         "roll": lambda: _policy("roll"),
         "confidence": lambda: _policy("confidence"),
         "household_status": lambda: _policy("household_status"),
+        "entitlement": lambda: _policy("entitlement"),
         "match_confidence": lambda: {
             "exact": "every record behind the person links by its own valid ID",
             "fuzzy": "at least one record behind the person was linked by a fuzzy method",
@@ -64,6 +65,7 @@ def code_list(name: str) -> dict[str, str]:
             "proactive": "主动发现名单 (proactive.csv)",
             "removals": "应退出名单 (removals.csv)",
             "zero_employment_households": "零就业家庭 (zero_employment_households.csv)",
+            "entitlements": "应享尽享 (entitlements.csv)",
         },
         "decision_kind": lambda: {
             "link": "a review-queue pair: 确认 confirm / 否决 reject the candidate person",

@@ -74,8 +74,13 @@ def test_figures_equal_the_published_counts(page, two_nights):
         ("proactive", "out_proactive"),
         ("removals", "out_removals"),
         ("zero_employment_households", "out_zero_employment_households"),
+        ("entitlements", "out_entitlements"),
     ):
         assert _number(page[f"list_rows:{table}"]) == len(_rows(two_nights, name)), name
+    entitled = Counter(r["entitlement"] for r in _rows(two_nights, "entitlements"))
+    assert entitled, "the world holds entitlements"
+    for code, n in entitled.items():  # counted by district: every row under one, the unplaced under （空）
+        assert _number(page[f"district:out_entitlements:{code}:total"]) == n, code
     links = _rows(two_nights, "person_links")
     assert _number(page["records"]) == len(links)
     assert _number(page["linked"]) == sum(1 for r in links if r["person_id"])
@@ -141,6 +146,10 @@ def test_a_list_with_a_district_is_broken_down_by_it():
         )
         con.execute("CREATE TABLE out_removals (roll VARCHAR, reasons VARCHAR)")
         con.execute("CREATE TABLE out_zero_employment_households AS SELECT 'CONFIRMED' AS status")
+        con.execute(
+            "CREATE TABLE out_entitlements AS SELECT * FROM (VALUES ('TEMP_LIVING_ALLOWANCE', '东城区'), "
+            "('TEMP_LIVING_ALLOWANCE', '东城区'), ('SI_SUBSIDY_EMPLOYER', NULL)) t(entitlement, district)"
+        )
         groups = {(g["list"], g["group"], g["district"], g["reason"]): g["rows"] for g in list_groups(con)}
     assert groups == {
         ("out_proactive", "OUTREACH", "", "DIBAO"): 1,
@@ -148,4 +157,6 @@ def test_a_list_with_a_district_is_broken_down_by_it():
         ("out_proactive", "RECOGNIZE", "东城区", "AGE_4050"): 1,
         ("out_proactive", "RECOGNIZE", "东城区", "DIBAO"): 1,
         ("out_zero_employment_households", "CONFIRMED", "", ""): 1,
+        ("out_entitlements", "SI_SUBSIDY_EMPLOYER", "", ""): 1,
+        ("out_entitlements", "TEMP_LIVING_ALLOWANCE", "东城区", ""): 2,
     }

@@ -331,7 +331,8 @@ def _changes(folder: Path) -> list[dict[str, str]]:
 
 def test_a_deleted_row_is_one_real_change_not_a_shift(nights):
     """Night 2's extract lost one registration row: every row below it moved up. changes.csv reports that
-    person leaving and the two people whose contributions began — not the registrations that moved."""
+    person leaving and the two people whose contributions began — not the registrations that moved — and
+    the one who, recognized, went flexible: now owed the flexible subsidy (entered, with its period's end)."""
     assert nights.codes[1] == 0
     first, second = (read_csv(nights.folder(n) / "removals.csv")[1] for n in (0, 1))
     moved = {
@@ -345,10 +346,16 @@ def test_a_deleted_row_is_one_real_change_not_a_shift(nights):
         (c["list"], c["change"], c["key"], c["detail"], c["previous_detail"])
         for c in _changes(nights.folder(1))
     }
+    (flexible_until,) = [
+        r["subsidy_until"]
+        for r in read_csv(nights.folder(1) / "entitlements.csv")[1]
+        if (r["person_id"], r["entitlement"]) == (GOES_FLEXIBLE.id, "SI_SUBSIDY_FLEXIBLE")
+    ]
     assert changes == {
         ("removals", "left", f"{LEAVES.id}|unemployment", "", "RETIREMENT_AGE"),
         ("removals", "entered", f"{GOES_FLEXIBLE.id}|unemployment", "FLEXIBLY_EMPLOYED", ""),
         ("removals", "entered", f"{GETS_HIRED.id}|unemployment", "EMPLOYED", ""),
+        ("entitlements", "entered", f"{GOES_FLEXIBLE.id}|SI_SUBSIDY_FLEXIBLE|", f"high {flexible_until}", ""),
     }
 
 
@@ -395,14 +402,17 @@ def test_progress_table_counts_the_period_and_leaves_the_rest_blank_with_a_note(
     assert values["帮扶就业困难人员就业人数"] == 2
     assert values["新认定就业困难人员人数"] == 1
     assert values["期末仍需帮扶就业困难人员人数"] == 2  # RECOGNIZED and 钱四 (是, an unknown category)
+    # the entitlements are counted as of the night, in persons (one person, several employers: once)
+    entitled = read_csv(nights.folder(1) / "entitlements.csv")[1]
+    for header, code in (
+        ("享受临时生活补贴人数", "TEMP_LIVING_ALLOWANCE"),
+        ("应享社保补贴（灵活就业）人数", "SI_SUBSIDY_FLEXIBLE"),
+        ("应享社保补贴（单位吸纳）人数", "SI_SUBSIDY_EMPLOYER"),
+    ):
+        assert values[header] == len({r["person_id"] for r in entitled if r["entitlement"] == code}), header
+    assert values["应享社保补贴（灵活就业）人数"] == 1, "GOES_FLEXIBLE, recognized, now flexibly employed"
     blank = [h for h, v in values.items() if v is None]
-    assert blank == [
-        "本期帮扶困难群体就业总人数",
-        "自主创业人数",
-        "公益性岗位安置人数",
-        "项目帮扶人数",
-        "享受临时生活补贴人数",
-    ]
+    assert blank == ["本期帮扶困难群体就业总人数", "自主创业人数", "公益性岗位安置人数", "项目帮扶人数"]
     notes = {
         row[0].split("：", 1)[0]: row[0] for row in _sheet_rows(sheet, 5) if row[0] and "：" in str(row[0])
     }
