@@ -171,7 +171,8 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
 
         def write(folder: Path) -> None:
             # openpyxl (Python, one core) writes the workbooks while DuckDB writes the CSVs (the
-            # ten-million-row person_links.csv among them) without holding the interpreter lock.
+            # ten-million-row person_links.csv among them) and gathers the report's figures without
+            # holding the interpreter lock.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 workbooks = pool.submit(
                     _write_workbooks, _workbooks(con, aidmatch, as_of, folder, written), folder
@@ -190,18 +191,19 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     csv_select(DECISIONS_APPLIED, f"({DECISIONS_APPLIED_SQL})"),
                     folder / "decisions_applied.csv",
                 )
+                # The report's figures are DuckDB queries too: gathered while the workbooks are written.
+                run_id = context.run.run_id
+                figures = gather_figures(
+                    con,
+                    as_of,
+                    aidmatch.settings.linking,
+                    folder / "changes.csv",
+                    aidmatch.output_path,
+                    previous.name if previous else None,
+                )
+                write_report(folder / REPORT_FILE, figures, run_id, code_version())
+                write_package(folder)
                 workbook_rows = workbooks.result()
-            run_id = context.run.run_id
-            figures = gather_figures(
-                con,
-                as_of,
-                aidmatch.settings.linking,
-                folder / "changes.csv",
-                aidmatch.output_path,
-                previous.name if previous else None,
-            )
-            write_report(folder / REPORT_FILE, figures, run_id, code_version())
-            write_package(folder)
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
             removed.extend(
