@@ -18,6 +18,7 @@ No cell ever holds a formula that came from data (SPEC section 5): every cell of
 type, never openpyxl's formula type — with Excel's quote prefix, so editing the cell keeps it text.
 """
 
+import functools
 from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass
@@ -118,13 +119,16 @@ def _write_sheet(sheet: Worksheet, table: TableSheet) -> None:
     header_row = table.header_rows
     sheet.freeze_panes = f"A{header_row + 1}"  # the sheet's view is written with its first row: set it now
     width = sum(column.width for column in columns)
-    _write_across(sheet, 1, table.title, "title", last, width, height=22)
+    # the subtitle's and the notes' heights in one pass: a frame a text costs a millisecond, and an
+    # employers' view has hundreds of sheets
+    texts = [*([table.subtitle] if table.subtitle is not None else []), *table.notes]
+    across = iter(_heights(pl.DataFrame({"t": texts}, schema={"t": pl.String}), [Column("t", "", width)]))
+    _write_across(sheet, 1, table.title, "title", last, 22)
     if table.subtitle is not None:
-        _write_across(sheet, 2, table.subtitle, "subtitle", last, width)
+        _write_across(sheet, 2, table.subtitle, "subtitle", last, next(across))
     if table.groups:
         _write_group_headers(sheet, table, header_row)
-    headers = pl.DataFrame({c.key: [c.header] for c in columns})
-    sheet.row_dimensions[header_row].height = _heights(headers, columns)[0]
+    sheet.row_dimensions[header_row].height = _header_height(columns)
     sheet.append([cell(sheet, column.header, cell_style(sheet, _STYLES["header"])) for column in columns])
     sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, table.frame.height)}"
 
@@ -142,21 +146,22 @@ def _write_sheet(sheet: Worksheet, table: TableSheet) -> None:
             group = key
         sheet.row_dimensions[number].height = height
         sheet.append([cell(sheet, value, style) for value, style in zip(values, styles, strict=True)])
-    if table.notes:
-        for note in table.notes:
-            number += 1
-            _write_across(sheet, number, note, "note", last, width)
+    for note, height in zip(table.notes, across, strict=True):
+        number += 1
+        _write_across(sheet, number, note, "note", last, height)
 
 
-def _write_across(
-    sheet: Worksheet, row: int, text: str, style: str, last: str, width: float, height: float | None = None
-) -> None:
-    """One text across the table's `width` (title, subtitle, a note): one merged cell, as tall as it needs."""
+def _write_across(sheet: Worksheet, row: int, text: str, style: str, last: str, height: float) -> None:
+    """One text across the table (title, subtitle, a note): one merged cell, `height` points tall."""
     sheet.merged_cells.add(f"A{row}:{last}{row}")
-    sheet.row_dimensions[row].height = (
-        height or _heights(pl.DataFrame({"t": [text]}), [Column("t", "", width)])[0]
-    )
+    sheet.row_dimensions[row].height = height
     sheet.append([cell(sheet, text, cell_style(sheet, _STYLES[style]))])
+
+
+@functools.cache
+def _header_height(columns: tuple[Column, ...]) -> float:
+    """The header row's height: the same for every sheet of a list (or of each employer in the view)."""
+    return _heights(pl.DataFrame({c.key: [c.header] for c in columns}), columns)[0]
 
 
 def _heights(frame: pl.DataFrame, columns: Sequence[Column]) -> list[float]:
