@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 AS_OF ?= 2026-11-22
+# The suite's workers: each takes a test file at a time (its module fixtures stay in one process). Two keep a
+# 2-core machine busy while a test waits on a daemon's tick, a browser or a pip install.
+TEST_WORKERS ?= 2
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 .PHONY: demo test ui lint bench sample
@@ -21,7 +24,7 @@ demo: $(BIN)/aidmatch
 
 ## Set up, then run the test suite (what .ci/run runs).
 test: $(BIN)/aidmatch
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## The Dagster UI on the runs recorded under .dagster_home/.
 ui: $(BIN)/aidmatch

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import pytest
 
 from aidmatch.data_samples.generate import generate
 from aidmatch.pipelines.cli import main
+from aidmatch.settings import CONFIG_ENV
 
 # Dates before the day the tests run: the as-of partitions end today (Asia/Shanghai).
 WORLD_AS_OF = dt.date(2026, 6, 30)
@@ -104,20 +106,21 @@ def run_aidmatch(
     as_of: dt.date | str,
     *extra: str,
 ) -> int:
-    return main(
-        [
-            "run",
-            "--input",
-            str(input_dir),
-            "--output",
-            str(output_root),
-            "--as-of",
-            str(as_of),
-            "--work-dir",
-            str(work_dir),
-            *extra,
-        ]
-    )
+    """`aidmatch run` in this process. The command sets DAGSTER_HOME and (given --config) AIDMATCH_CONFIG for
+    the process; they are put back afterwards, so a module's or a session's fixture that runs a night leaves
+    no configuration to the modules that follow it (whichever order, whichever worker, they run in)."""
+    saved = {name: os.environ.get(name) for name in (CONFIG_ENV, "DAGSTER_HOME")}
+    try:
+        return main(
+            ["run", "--input", str(input_dir), "--output", str(output_root), "--as-of", str(as_of),
+             "--work-dir", str(work_dir), *extra]
+        )  # fmt: skip
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)
