@@ -45,7 +45,7 @@ from aidmatch.publish.progress import progress_frame, progress_sheet, reporting_
 from aidmatch.publish.report import REPORT_FILE, write_report
 from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_work_databases
-from aidmatch.publish.xlsx_files import TableSheet, write_workbook
+from aidmatch.publish.xlsx_files import TableSheet, write_workbooks
 from aidmatch.resources import AidmatchResource
 from aidmatch.run_record import check_results, run_start_time, step_times
 from aidmatch.sources.tables import DEPARTMENTS, SOURCES
@@ -108,11 +108,12 @@ def _workbooks(
     return books
 
 
-def _write_workbooks(books: list[Workbook], folder: Path) -> dict[str, int]:
+def _write_workbooks(books: list[Workbook], folder: Path, processes: int) -> dict[str, int]:
     """Write each workbook; return its data rows over all sheets (headers not counted), by path."""
     for subfolder in sorted({Path(book.path).parent for book in books} - {Path(".")}):
         (folder / subfolder).mkdir()  # by_street/, by_employer/
-    return {book.path: write_workbook(folder / book.path, book.sheets) for book in books}
+    rows = write_workbooks([(folder / book.path, book.sheets) for book in books], processes)
+    return dict(zip((book.path for book in books), rows, strict=True))
 
 
 def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None) -> dict[str, object]:
@@ -170,12 +171,15 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         removed: list[str] = []  # as-of dates whose work database was removed
 
         def write(folder: Path) -> None:
-            # openpyxl (Python, one core) writes the workbooks while DuckDB writes the CSVs (the
-            # ten-million-row person_links.csv among them) and gathers the report's figures without
-            # holding the interpreter lock.
+            # openpyxl (Python; a city's workbooks in processes of their own) writes the workbooks while
+            # DuckDB writes the CSVs (the ten-million-row person_links.csv among them) and gathers the
+            # report's figures without holding the interpreter lock.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 workbooks = pool.submit(
-                    _write_workbooks, _workbooks(con, aidmatch, as_of, folder, written), folder
+                    _write_workbooks,
+                    _workbooks(con, aidmatch, as_of, folder, written),
+                    folder,
+                    aidmatch.settings.machine.workers,
                 )
                 for output in OUTPUT_FILES:
                     written[f"{output.name}.csv"] = write_csv(

@@ -19,7 +19,9 @@ type, never openpyxl's formula type — with Excel's quote prefix, so editing th
 """
 
 import functools
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +101,30 @@ class TableSheet:
     def header_rows(self) -> int:
         """Rows above the data: title, subtitle, group headers, headers."""
         return 2 + (self.subtitle is not None) + bool(self.groups)
+
+
+# Cells past which the workbooks are shared among processes: openpyxl is Python, some 25 µs a cell on one
+# core, and a city's lists are a million and a half cells; a process costs about a second to start (its
+# imports), which a test world's few hundred cells would pay many times over.
+PROCESSES_FROM_CELLS = 200_000
+
+
+def write_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], processes: int) -> list[int]:
+    """Write each (path, sheets); return each workbook's data rows, in the order given.
+
+    Past `PROCESSES_FROM_CELLS` cells, in `processes` spawned processes at once (a forked one could inherit
+    Polars' thread pool locked by a thread of this process), the largest first so that they finish together.
+    """
+    cells = [sum(sheet.frame.height * len(sheet.columns) for sheet in sheets) for _, sheets in books]
+    order = sorted(range(len(books)), key=lambda i: -cells[i])
+    if processes <= 1 or len(books) <= 1 or sum(cells) < PROCESSES_FROM_CELLS:
+        rows = [write_workbook(*books[i]) for i in order]
+    else:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(processes, len(books)), mp_context=spawn) as pool:
+            rows = list(pool.map(write_workbook, *zip(*(books[i] for i in order), strict=True)))
+    by_book = dict(zip(order, rows, strict=True))
+    return [by_book[i] for i in range(len(books))]
 
 
 def write_workbook(path: Path, sheets: Sequence[TableSheet]) -> int:

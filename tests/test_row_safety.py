@@ -14,7 +14,8 @@ import polars as pl
 import pytest
 
 from aidmatch.checks.stage_source import source_counts, stage_source
-from aidmatch.publish.xlsx_files import Column, TableSheet, write_workbook
+from aidmatch.publish import xlsx_files
+from aidmatch.publish.xlsx_files import Column, TableSheet, write_workbook, write_workbooks
 from aidmatch.settings import IntakeSettings
 from aidmatch.sources.column_maps import load_column_maps
 from aidmatch.sources.readers import read_source
@@ -311,6 +312,40 @@ def test_written_workbooks_hold_no_formula_and_the_exact_text(tmp_path: Path) ->
         [cell.value for cell in row] for row in workbook["甲"].iter_rows(min_row=3, max_row=2 + len(texts))
     ]
     assert values == [list(row) for row in frame.iter_rows()]
+
+
+def test_workbooks_shared_among_processes_are_the_ones_one_process_writes(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A city's workbooks are written by several processes at once (`write_workbooks`): each file holds what
+    one process would have written — the same cells, literal text kept literal — and the rows come back
+    in the order the workbooks were given, whichever finished first."""
+    columns = (Column("person_id", "公民身份号码", 20, "id"), Column("name", "姓名", 8))
+    sizes = [3, 40, 1, 12]  # not in size order: the largest are written first
+
+    def books(folder: Path) -> list[tuple[Path, list[TableSheet]]]:
+        folder.mkdir()
+        made = []
+        for index, size in enumerate(sizes):
+            names = [FORMULA_NAMES[i % len(FORMULA_NAMES)] if i % 3 else f"张{i}" for i in range(size)]
+            frame = pl.DataFrame({"person_id": [f"{i:018d}" for i in range(size)], "name": names})
+            made.append(
+                (folder / f"{index}.xlsx", [TableSheet("名单", "标题", columns, frame, "页眉", "2026-06-30")])
+            )
+        return made
+
+    def cells(path: Path) -> list[tuple]:
+        sheet = openpyxl.load_workbook(path)["名单"]
+        return [
+            (c.value, c.data_type, c.quotePrefix, c.number_format) for row in sheet.iter_rows() for c in row
+        ]
+
+    alone = write_workbooks(books(tmp_path / "alone"), processes=1)
+    monkeypatch.setattr(xlsx_files, "PROCESSES_FROM_CELLS", 0)  # these few cells go to processes too
+    shared = write_workbooks(books(tmp_path / "shared"), processes=2)
+    assert alone == shared == sizes
+    for index in range(len(sizes)):
+        assert cells(tmp_path / "shared" / f"{index}.xlsx") == cells(tmp_path / "alone" / f"{index}.xlsx")
 
 
 def test_formula_names_end_to_end_csv_exact_xlsx_literal_quarantine_flagged(
