@@ -28,11 +28,13 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
         "one_substitution",
         "one mistyped digit or a wrong check character: the IDs differ in exactly one of their 18 positions",
         # Cut into three parts of six, two IDs one substitution apart share two whole parts: three keys
-        # per ID instead of one per masked position (18 per person, 18 million at city scale).
+        # per ID instead of one per masked position (18 per person, 18 million at city scale). Only a record
+        # whose ID is invalid can be one: MOD 11-2 catches every single substitution, so no valid ID is one
+        # substitution (or, below, one adjacent swap) away from another valid ID, and a person's is valid.
         """
         SELECT f.profile_id, p.person_id
         FROM (SELECT profile_id, id_norm, part, id_without_part(id_norm, part) AS key
-              FROM link_fuzzy_profiles, range(3) AS parts(part) WHERE length(id_norm) = 18) AS f
+              FROM link_fuzzy_profiles, range(3) AS parts(part) WHERE length(id_norm) = 18 AND NOT id_valid) AS f
         JOIN (SELECT person_id, part, id_without_part(person_id, part) AS key
               FROM link_persons, range(3) AS parts(part)) AS p
           ON f.part = p.part AND f.key = p.key
@@ -45,7 +47,7 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
         """
         SELECT f.profile_id, p.person_id
         FROM (SELECT profile_id, id_norm, unnest(id_adjacent_swaps(id_norm)) AS swapped
-              FROM link_fuzzy_profiles WHERE id_norm IS NOT NULL) AS f
+              FROM link_fuzzy_profiles WHERE id_norm IS NOT NULL AND NOT id_valid) AS f
         JOIN link_persons AS p ON p.person_id = f.swapped
         WHERE f.swapped <> f.id_norm
         """,

@@ -4,6 +4,8 @@ from datetime import date, timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aidmatch.sources.citizen_id import (
     check_character,
@@ -34,6 +36,19 @@ def test_check_character_rejects_non_digits() -> None:
 def test_spec_vectors_are_valid(raw: str) -> None:
     row = one(raw)
     assert (row["id_norm"], row["id_valid"], row["id_issue"]) == (raw, True, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text("0123456789", min_size=17, max_size=17))
+def test_no_valid_id_is_one_typo_or_one_adjacent_swap_from_another(first17: str) -> None:
+    """What the linker's blocking rests on (`one_substitution` and `adjacent_swap` look only at invalid IDs):
+    MOD 11-2 catches every mistyped character and every swap of two different neighbours."""
+    valid = first17 + check_character(first17)
+    typos = {valid[:i] + c + valid[i + 1 :] for i in range(18) for c in "0123456789X"}
+    swaps = {valid[:i] + valid[i + 1] + valid[i] + valid[i + 2 :] for i in range(17)}
+    neighbours = (typos | swaps) - {valid}
+    assert neighbours, "there are neighbours to check"
+    assert not any(n[:17].isdigit() and check_character(n[:17]) == n[17] for n in neighbours)
 
 
 def test_valid_id_gives_birth_date_sex_and_region() -> None:
