@@ -32,7 +32,7 @@ from aidmatch.matching.settings import LinkSettings
 from aidmatch.matching.summary import LinkSummary, build_summary
 from aidmatch.sources.names import name_pinyin
 from aidmatch.sources.tables import SOURCE_RECORD_SQL, SOURCES
-from aidmatch.tables.catalog import CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE
+from aidmatch.tables.catalog import CORE_PERSON_LINKS, CORE_PERSONS, CORE_PROFILE_PERSONS, CORE_REVIEW_QUEUE
 from aidmatch.tables.ddl import build_table
 
 # The identity columns of a staged record; a profile is one distinct combination of them.
@@ -100,6 +100,22 @@ def _staged_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return tables
 
 
+def profile_id_sql(alias: str, head_id: str = "NULL::VARCHAR") -> str:
+    """SQL: the profile_id of the staged record `alias` — a hash of its identity columns and, for a 低保
+    head's row, the household's head ID (`head_id`; NULL in the other sources)."""
+    return f"hash({', '.join(f'{alias}.{c}' for c in PROFILE_COLUMNS[:-1])}, {head_id})"
+
+
+def linked_contributions_sql(staged: str, profiles: str) -> str:
+    """SQL: the contributions of the table `staged` that are linked, each with its `person_id`, found through
+    `profiles` (core_profile_persons): a hash join against a million profiles, where joining the records'
+    links on their `source_record` builds a table of ten million strings (and spills in a province)."""
+    return (
+        f"SELECT c.*, m.person_id FROM {staged} AS c "
+        f"JOIN {profiles} AS m ON m.profile_id = {profile_id_sql('c')}"
+    )
+
+
 def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
     """`link_records`: every staged record (its file, sheet and row) with its `profile_id`, a hash of its
     identity columns (and, on a 低保 head's row, the household's head ID);
@@ -110,8 +126,9 @@ def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
 
     def records(table: str) -> str:
         head_id = HOUSEHOLD_HEAD_ID_SQL if table == "staged_dibao" else "NULL::VARCHAR"
-        return f"""SELECT source_file, source_sheet, source_row, hash({profile}) AS profile_id, {profile}
-            FROM (SELECT source_file, source_sheet, source_row, {identity}, {head_id} AS head_id FROM {table})"""
+        return f"""SELECT source_file, source_sheet, source_row, {profile_id_sql("r", "r.head_id")} AS profile_id,
+                   {profile}
+            FROM (SELECT source_file, source_sheet, source_row, {identity}, {head_id} AS head_id FROM {table}) AS r"""
 
     def profiles(table: str) -> str:
         # Only 低保 rows have a head ID to group by: the other sources' profiles group on the identity alone.
@@ -357,6 +374,16 @@ def _publish(con: duckdb.DuckDBPyConnection) -> None:
             LEFT JOIN link_persons AS p ON p.person_id = v.candidate_person_id
             ORDER BY rp.source, source_record, v.score DESC""",
     )
+    build_table(
+        con,
+        CORE_PROFILE_PERSONS,
+        "SELECT profile_id, person_id FROM link_decisions WHERE person_id IS NOT NULL",
+    )
+    if "staged_si_contributions" in _staged_tables(con):
+        con.execute(
+            "CREATE OR REPLACE VIEW linked_si_contributions AS "
+            + linked_contributions_sql("staged_si_contributions", "core_profile_persons")
+        )
     build_table(
         con,
         CORE_PERSONS,

@@ -6,8 +6,9 @@ staged column with the record's `person_id` and link `method`, its file named `<
 and needs nothing else from the others. Before the rules, a city's facts and lists steps read, beside
 their own tables, every other city's records *of their own persons*: found by the exact ID join on
 `person_id` (someone registered here who works, draws 低保 or retired in another city). Temporary views
-named like the tables (`staged_<source>`, `core_person_links`, `core_persons`) put them together, so the
-rules' SQL is the one-node SQL, unchanged; the persons are this city's people — on one of its rolls
+named like the tables and views (`staged_<source>`, `core_person_links`, `core_persons`,
+`linked_si_contributions`) put them together, so the rules' SQL is the one-node SQL, unchanged; the
+persons are this city's people — on one of its rolls
 (a registration, a 低保 record, a card here), the only people its lists name. The lists then keep this
 city's rows: its registrations and its households (`keep_own_rows`).
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from aidmatch.matching.link import linked_contributions_sql
 from aidmatch.sources.tables import SOURCE_RECORD_SQL, SOURCES
 
 # The sources whose records put a person on a roll a list is worked from; the others say what a person
@@ -132,6 +134,16 @@ def attach_person_index(
                 f"FROM {theirs} WHERE person_id IN {own_persons}"
             )
         con.execute(f"CREATE OR REPLACE TEMP VIEW staged_{source} AS {own}")
+        if source == "si_contributions":  # this city's through its profiles, the others' with their person
+            linked = linked_contributions_sql(
+                f"{database}.main.staged_{source}", f"{database}.main.core_profile_persons"
+            )
+            if any(path.is_file() for path in files):
+                linked += (
+                    f" UNION ALL BY NAME SELECT * EXCLUDE (method), {SOURCE_RECORD_SQL} AS source_record "
+                    f"FROM {theirs} WHERE person_id IN {own_persons}"
+                )
+            con.execute(f"CREATE OR REPLACE TEMP VIEW linked_{source} AS {linked}")
     theirs = " UNION ALL ".join(links) or (
         "SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS source_file, NULL::VARCHAR AS source_sheet, "
         "NULL::INTEGER AS source_row, NULL::VARCHAR AS person_id, NULL::VARCHAR AS method WHERE false"

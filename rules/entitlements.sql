@@ -21,7 +21,8 @@
 -- employed_from (the employer's first paid month) and paid_months (its months in the lookback), for the
 -- employers' view.
 -- The rows of out_entitlements, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
--- Reads facts_persons, facts_locations, staged_si_contributions and its links (links_of).
+-- Reads facts_persons, facts_locations, staged_si_contributions (the extract's months) and
+-- linked_si_contributions (the linked contributions with their person).
 -- Parameters: $as_of, $lookback_months, $subsidy_months, $subsidy_retirement_years, $extract_month_min_share.
 WITH
 recognized AS (
@@ -70,7 +71,7 @@ extract_start AS (
 -- Each employer of a recognized person: its first paid 单位职工 month in the extract, its lookback months.
 employments AS (
     SELECT
-        l.person_id,
+        c.person_id,
         coalesce(c.employer_id, c.employer_name) AS employer,
         any_value(c.employer_id) AS employer_id,
         arg_max(c.employer_name, c.period_month) FILTER (c.employer_name IS NOT NULL) AS employer_name,
@@ -78,12 +79,11 @@ employments AS (
         list_sort(list_distinct(
             list(strftime(c.period_month, '%Y-%m')) FILTER (c.period_month >= w.first_month AND c.period_month < w.as_of_month)
         )) AS lookback_months
-    FROM staged_si_contributions AS c
-    JOIN links_of('si_contributions') AS l USING (source_record)
+    FROM linked_si_contributions AS c
     CROSS JOIN lookback AS w
     WHERE c.payment_status = '已实缴' AND c.contribution_type = '单位职工' AND c.period_month IS NOT NULL
-      AND l.person_id IN (SELECT person_id FROM recognized)
-    GROUP BY l.person_id, coalesce(c.employer_id, c.employer_name)
+      AND c.person_id IN (SELECT person_id FROM recognized)
+    GROUP BY c.person_id, coalesce(c.employer_id, c.employer_name)
     HAVING len(lookback_months) > 0
 ),
 flexible AS (

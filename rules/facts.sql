@@ -7,10 +7,10 @@
 CREATE OR REPLACE TABLE facts_persons AS
 WITH
 -- Paid 单位职工 / 灵活就业 contributions in the lookback months (城乡居民 says nothing about work).
+-- (linked_si_contributions: the linked contributions with their person, found by their profile.)
 contributions AS (
-    SELECT l.person_id, c.contribution_type, c.period_month, coalesce(c.employer_name, c.employer_id) AS employer
-    FROM staged_si_contributions AS c
-    JOIN links_of('si_contributions') AS l USING (source_record)
+    SELECT c.person_id, c.contribution_type, c.period_month, coalesce(c.employer_name, c.employer_id) AS employer
+    FROM linked_si_contributions AS c
     WHERE c.payment_status = '已实缴'
       AND c.contribution_type IN ('单位职工', '灵活就业')
       AND c.period_month >= date_trunc('month', $as_of::DATE) - to_months($lookback_months)

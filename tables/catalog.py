@@ -140,6 +140,19 @@ CORE_PERSONS = Table(
     ),
 )
 
+CORE_PROFILE_PERSONS = Table(
+    "core_profile_persons",
+    "core",
+    "linked profile (one distinct source + identity of the staged records)",
+    "The person each linked profile went to (matching/link.py): a record finds its person by its profile, a "
+    "hash of its identity columns, in a table of a million rows where core_person_links has one per record "
+    "(ten million contributions). The view linked_si_contributions joins the contributions through it.",
+    (
+        Column("profile_id", "UBIGINT", "hash of the record's source and identity columns", False),
+        _person(),
+    ),
+    personal_data=True,
+)
 _REASONS = "reason codes, sorted, joined by ;"
 _LIST_EVIDENCE = (
     "per reason: CODE: what the data shows, joined by ' | '; then LOCATION: where the contact came from"
@@ -515,6 +528,7 @@ TABLES: dict[str, Table] = {
         CORE_PERSON_LINKS,
         CORE_REVIEW_QUEUE,
         CORE_PERSONS,
+        CORE_PROFILE_PERSONS,
         FACTS_LOCATIONS,
         OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
         OUT_PROACTIVE,

@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from aidmatch.matching.link import linked_contributions_sql, profile_id_sql
 from aidmatch.publish.printed_lists import labels_for_people
 from aidmatch.rules.codes import CODES
 from aidmatch.rules.facts import build_person_facts
@@ -155,6 +156,18 @@ class World:
         return [self.record(rec, person_id) for rec in records]
 
     def build(self, as_of: date = AS_OF, settings: RuleSettings = DEFAULTS) -> dict[str, int]:
+        # What the linker leaves beside its links: each linked contribution profile's person, and the view of
+        # the linked contributions through them (matching/link.py).
+        self.con.execute(
+            f"""CREATE OR REPLACE TABLE core_profile_persons AS
+                SELECT DISTINCT {profile_id_sql("s")} AS profile_id, l.person_id
+                FROM staged_si_contributions AS s JOIN core_person_links AS l USING (source, source_record)
+                WHERE l.person_id IS NOT NULL"""
+        )
+        self.con.execute(
+            "CREATE OR REPLACE VIEW linked_si_contributions AS "
+            + linked_contributions_sql("staged_si_contributions", "core_profile_persons")
+        )
         build_person_facts(self.con, as_of, settings)
         return build_lists(self.con, as_of, settings)
 
