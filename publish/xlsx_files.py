@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from copy import copy
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,25 @@ class TableSheet:
         return 2 + (self.subtitle is not None) + bool(self.groups)
 
 
+@dataclass(frozen=True)
+class CellStyle:
+    """A style registered once with a workbook, as the array of indexes its cells carry (setting the font,
+    alignment and format objects on every cell would hash each of them per cell), and its twin with the
+    quote prefix for literal text. Cells share them: nothing changes a cell's style after it is made."""
+
+    plain: StyleArray
+    quoted: StyleArray
+
+
+def cell_style(sheet: Worksheet, spec: dict[str, Any]) -> CellStyle:
+    prototype = WriteOnlyCell(sheet)
+    for name, setting in spec.items():
+        setattr(prototype, name, setting)
+    quoted = copy(prototype._style)
+    quoted.quotePrefix = True
+    return CellStyle(prototype._style, quoted)
+
+
 # Cells past which the workbooks are shared among processes: openpyxl is Python, some 25 µs a cell on one
 # core, and a city's lists are a million and a half cells; a process costs about a second to start (its
 # imports), which a test world's few hundred cells would pay many times over.
@@ -130,13 +150,55 @@ def write_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], processe
 def write_workbook(path: Path, sheets: Sequence[TableSheet]) -> int:
     """Write `sheets` to `path`; return their data rows (title, header and note rows not counted)."""
     workbook = Workbook(write_only=True)
-    for table in sheets:
-        _write_sheet(workbook.create_sheet(title=table.name[:31]), table)
+    styles: dict[str, CellStyle] = {}
+    for table, heights in zip(sheets, _sheet_heights(sheets), strict=True):
+        sheet = workbook.create_sheet(title=table.name[:31])
+        styles = styles or {name: cell_style(sheet, spec) for name, spec in _STYLES.items()}
+        _write_sheet(sheet, table, styles, heights)
     workbook.save(path)
     return sum(table.frame.height for table in sheets)
 
 
-def _write_sheet(sheet: Worksheet, table: TableSheet) -> None:
+@dataclass(frozen=True)
+class _Heights:
+    across: list[float]  # the subtitle's (if any), then each note's
+    rows: list[float]  # each data row's
+
+
+def _across_texts(table: TableSheet) -> list[str]:
+    """The texts written across a sheet below its title: the subtitle, the notes."""
+    return [*([table.subtitle] if table.subtitle is not None else []), *table.notes]
+
+
+def _sheet_heights(tables: Sequence[TableSheet]) -> list[_Heights]:
+    """Each sheet's heights, measured in one Polars pass per set of columns: a pass costs about a
+    millisecond however few its rows, and an employers' view has thousands of sheets of a few rows."""
+    by_columns: dict[tuple[Column, ...], list[TableSheet]] = {}
+    for table in tables:
+        by_columns.setdefault(table.columns, []).append(table)
+    measured: dict[int, _Heights] = {}
+    for columns, group in by_columns.items():
+        texts = [_across_texts(table) for table in group]
+        across = iter(
+            _heights(
+                pl.DataFrame({"t": list(chain.from_iterable(texts))}, schema={"t": pl.String}),
+                [Column("t", "", sum(column.width for column in columns))],
+            )
+        )
+        keys = [column.key for column in columns]
+        rows = iter(
+            _heights(pl.concat([table.frame[keys] for table in group], how="vertical_relaxed"), columns)
+        )
+        for table, own in zip(group, texts, strict=True):
+            measured[id(table)] = _Heights(
+                list(islice(across, len(own))), list(islice(rows, table.frame.height))
+            )
+    return [measured[id(table)] for table in tables]
+
+
+def _write_sheet(
+    sheet: Worksheet, table: TableSheet, styles: dict[str, CellStyle], heights: _Heights
+) -> None:
     columns = table.columns
     last = get_column_letter(len(columns))
     for index, column in enumerate(columns, start=1):
@@ -144,26 +206,22 @@ def _write_sheet(sheet: Worksheet, table: TableSheet) -> None:
     _page_setup(sheet, table, last)
     header_row = table.header_rows
     sheet.freeze_panes = f"A{header_row + 1}"  # the sheet's view is written with its first row: set it now
-    width = sum(column.width for column in columns)
-    # the subtitle's and the notes' heights in one pass: a frame a text costs a millisecond, and an
-    # employers' view has hundreds of sheets
-    texts = [*([table.subtitle] if table.subtitle is not None else []), *table.notes]
-    across = iter(_heights(pl.DataFrame({"t": texts}, schema={"t": pl.String}), [Column("t", "", width)]))
-    _write_across(sheet, 1, table.title, "title", last, 22)
+    across = iter(heights.across)
+    _write_across(sheet, 1, table.title, styles["title"], last, 22)
     if table.subtitle is not None:
-        _write_across(sheet, 2, table.subtitle, "subtitle", last, next(across))
+        _write_across(sheet, 2, table.subtitle, styles["subtitle"], last, next(across))
     if table.groups:
-        _write_group_headers(sheet, table, header_row)
+        _write_group_headers(sheet, table, header_row, styles["header"])
     sheet.row_dimensions[header_row].height = _header_height(columns)
-    sheet.append([cell(sheet, column.header, cell_style(sheet, _STYLES["header"])) for column in columns])
+    sheet.append([cell(sheet, column.header, styles["header"]) for column in columns])
     sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, table.frame.height)}"
 
-    styles = [cell_style(sheet, _STYLES[column.kind]) for column in columns]
-    rows = table.frame.select([column.key for column in columns])
-    breaks = table.frame.select(table.page_break_by).iter_rows() if table.page_break_by else None
+    kinds = [styles[column.kind] for column in columns]
+    rows = table.frame[[column.key for column in columns]]
+    breaks = table.frame[list(table.page_break_by)].iter_rows() if table.page_break_by else None
     group = None
     number = header_row
-    for height, values in zip(_heights(rows, columns), rows.iter_rows(), strict=True):
+    for height, values in zip(heights.rows, rows.iter_rows(), strict=True):
         number += 1
         if breaks is not None:
             key = next(breaks)
@@ -171,17 +229,17 @@ def _write_sheet(sheet: Worksheet, table: TableSheet) -> None:
                 sheet.row_breaks.append(Break(id=number - 1))
             group = key
         sheet.row_dimensions[number].height = height
-        sheet.append([cell(sheet, value, style) for value, style in zip(values, styles, strict=True)])
+        sheet.append([cell(sheet, value, style) for value, style in zip(values, kinds, strict=True)])
     for note, height in zip(table.notes, across, strict=True):
         number += 1
-        _write_across(sheet, number, note, "note", last, height)
+        _write_across(sheet, number, note, styles["note"], last, height)
 
 
-def _write_across(sheet: Worksheet, row: int, text: str, style: str, last: str, height: float) -> None:
+def _write_across(sheet: Worksheet, row: int, text: str, style: CellStyle, last: str, height: float) -> None:
     """One text across the table (title, subtitle, a note): one merged cell, `height` points tall."""
     sheet.merged_cells.add(f"A{row}:{last}{row}")
     sheet.row_dimensions[row].height = height
-    sheet.append([cell(sheet, text, cell_style(sheet, _STYLES[style]))])
+    sheet.append([cell(sheet, text, style)])
 
 
 @functools.cache
@@ -209,7 +267,7 @@ def _heights(frame: pl.DataFrame, columns: Sequence[Column]) -> list[float]:
     return (counts * _LINE_POINTS + 3).to_list()
 
 
-def _write_group_headers(sheet: Worksheet, table: TableSheet, row: int) -> None:
+def _write_group_headers(sheet: Worksheet, table: TableSheet, row: int, style: CellStyle) -> None:
     """A row of group headers above the column headers: a group's header spans its columns; a column in no
     group has its own header merged across both rows."""
     keys = [column.key for column in table.columns]
@@ -228,7 +286,7 @@ def _write_group_headers(sheet: Worksheet, table: TableSheet, row: int) -> None:
             letter = get_column_letter(index + 1)
             sheet.merged_cells.add(f"{letter}{row - 1}:{letter}{row}")
     sheet.row_dimensions[row - 1].height = _LINE_POINTS + 3
-    sheet.append([cell(sheet, text or "", cell_style(sheet, _STYLES["header"])) for text in above])
+    sheet.append([cell(sheet, text or "", style) for text in above])
 
 
 def _page_setup(sheet: Worksheet, table: TableSheet, last: str) -> None:
@@ -254,25 +312,6 @@ def _page_setup(sheet: Worksheet, table: TableSheet, last: str) -> None:
 def _header_text(text: str) -> str:
     """Text for a page header: & starts a code there, so a literal one is doubled."""
     return text.replace("&", "&&")
-
-
-@dataclass(frozen=True)
-class CellStyle:
-    """A style registered once with a workbook, as the array of indexes its cells carry (setting the font,
-    alignment and format objects on every cell would hash each of them per cell), and its twin with the
-    quote prefix for literal text. Cells share them: nothing changes a cell's style after it is made."""
-
-    plain: StyleArray
-    quoted: StyleArray
-
-
-def cell_style(sheet: Worksheet, spec: dict[str, Any]) -> CellStyle:
-    prototype = WriteOnlyCell(sheet)
-    for name, setting in spec.items():
-        setattr(prototype, name, setting)
-    quoted = copy(prototype._style)
-    quoted.quotePrefix = True
-    return CellStyle(prototype._style, quoted)
 
 
 def cell(sheet: Worksheet, value: Any, style: CellStyle | None = None) -> Any | Cell:

@@ -395,3 +395,37 @@ def test_formula_names_end_to_end_csv_exact_xlsx_literal_quarantine_flagged(
         ("unemployment/东城区.csv:4", "formula_like:name", "=1+2"),
         ("dibao/东城区.csv:2", "formula_like:name", "=1+2"),
     } <= formula_rows
+
+
+def test_a_sheet_among_many_gets_the_heights_it_gets_alone(tmp_path: Path) -> None:
+    """The row and note heights of a workbook's sheets are measured together, per set of columns (an
+    employers' view has thousands of sheets): each sheet still gets its own rows' and notes' heights."""
+    narrow = (Column("person_id", "公民身份号码", 20, "id"), Column("evidence", "依据", 10))
+    wide = (Column("evidence", "依据", 40),)
+
+    def table(index: int, columns: tuple[Column, ...]) -> TableSheet:
+        evidence = ["说明" * (index * 7 % 23 + row) for row in range(index % 4)]  # some sheets have no row
+        frame = pl.DataFrame(
+            {"person_id": [f"{row:018d}" for row in range(len(evidence))], "evidence": evidence},
+            schema={"person_id": pl.String, "evidence": pl.String},
+        )
+        note = "注" * (index * 11 % 60)
+        return TableSheet(
+            f"表{index}", "标题", columns, frame, "页眉", "2026-06-30",
+            subtitle="单位" * index if index % 2 else None, notes=(note, "另注") if note else (),
+        )  # fmt: skip
+
+    tables = [table(index, narrow if index % 3 else wide) for index in range(1, 13)]
+
+    def heights(path: Path, name: str) -> list[float | None]:
+        sheet = openpyxl.load_workbook(path)[name]
+        return [sheet.row_dimensions[row].height for row in range(1, sheet.max_row + 1)]
+
+    write_workbook(tmp_path / "all.xlsx", tables)
+    seen: set[float | None] = set()
+    for table in tables:
+        write_workbook(tmp_path / f"{table.name}.xlsx", [table])
+        alone = heights(tmp_path / f"{table.name}.xlsx", table.name)
+        assert heights(tmp_path / "all.xlsx", table.name) == alone
+        seen.update(alone)
+    assert len(seen) > 5  # rows and notes of many heights: a sheet given another's would show
