@@ -155,6 +155,9 @@ def write_workbook(path: Path, sheets: Sequence[TableSheet]) -> int:
         sheet = workbook.create_sheet(title=table.name[:31])
         styles = styles or {name: cell_style(sheet, spec) for name, spec in _STYLES.items()}
         _write_sheet(sheet, table, styles, heights)
+        # Its XML is complete: close its temporary file now. openpyxl keeps each sheet's open until `save`,
+        # and an employers' view of thousands of sheets ran out of the process's file descriptors.
+        sheet.close()
     workbook.save(path)
     return sum(table.frame.height for table in sheets)
 

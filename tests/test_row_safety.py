@@ -5,6 +5,7 @@ written by `publish/xlsx_files.py` and read back with openpyxl; the end-to-end t
 """
 
 import datetime as dt
+import resource
 import zipfile
 from pathlib import Path
 
@@ -429,3 +430,24 @@ def test_a_sheet_among_many_gets_the_heights_it_gets_alone(tmp_path: Path) -> No
         assert heights(tmp_path / "all.xlsx", table.name) == alone
         seen.update(alone)
     assert len(seen) > 5  # rows and notes of many heights: a sheet given another's would show
+
+
+def test_a_workbook_of_more_sheets_than_open_files_allowed_is_written(tmp_path: Path) -> None:
+    """An employers' view has a sheet per employer, thousands in a city: a workbook is written whatever
+    the process's limit of open files (1,024 on many servers), each sheet's temporary file closed in turn."""
+    columns = (Column("name", "姓名", 8),)
+    sheets = [
+        TableSheet(
+            f"单位{index}", "标题", columns, pl.DataFrame({"name": [f"张{index}"]}), "页眉", "2026-06-30"
+        )
+        for index in range(300)
+    ]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        assert write_workbook(tmp_path / "view.xlsx", sheets) == len(sheets)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    workbook = openpyxl.load_workbook(tmp_path / "view.xlsx", read_only=True)
+    assert workbook.sheetnames == [sheet.name for sheet in sheets]
+    assert [row[0] for row in workbook["单位299"].iter_rows(min_row=3, values_only=True)] == ["张299"]
