@@ -4,7 +4,8 @@ so that the subsidy is paid without the employer applying (嘉兴 (三): "政策
 
 The rows are the SI_SUBSIDY_EMPLOYER rows of `out_entitlements`; an employer is its 单位编号, else its
 单位名称, as the rule groups them. By `publish.workbook_per_employer`: one sheet per employer in
-`entitlements_by_employer.xlsx`, or one workbook per employer under `by_employer/`, to send with each letter.
+`entitlements_by_employer.xlsx` (`_01`, `_02` … past `EMPLOYERS_PER_FILE` employers), or one workbook per
+employer under `by_employer/`, to send with each letter.
 Each sheet is laid out and printed like the lists (`xlsx_files.py`), the evidence in Chinese as there
 (`printed_lists.labels_for_people`).
 """
@@ -49,6 +50,10 @@ _ROWS_SQL = """
 _NOT_IN_SHEET_NAME = re.compile(r"[\[\]:*?/\\]+")  # Excel refuses these in a sheet's name
 _NOT_IN_FILE_NAME = re.compile(r"[^\w\u00b7-]+")
 _SHEET_NAME_LENGTH = 31
+# Employers (sheets) in one workbook of the view: a thousand tabs is as many as anyone pages through, and
+# openpyxl checks a new sheet's name against every sheet before it — the 21,008 employers of a province in
+# one workbook took minutes of that alone. Several workbooks are also written by several processes.
+EMPLOYERS_PER_FILE = 1_000
 
 Employer = tuple[str | None, str | None]  # 单位编号, 单位名称
 
@@ -99,6 +104,15 @@ def file_names(employers: list[Employer]) -> list[str]:
     return names
 
 
+def view_files(parts: int) -> list[str]:
+    """The view's file names: `entitlements_by_employer.xlsx` when it is one workbook, else numbered from
+    `_01` (as many digits as the last number needs), in the employers' order."""
+    if parts == 1:
+        return [VIEW_FILE]
+    stem, digits = VIEW_FILE.removesuffix(".xlsx"), max(2, len(str(parts)))
+    return [f"{stem}_{number:0{digits}d}.xlsx" for number in range(1, parts + 1)]
+
+
 def _sheet(name: str, employer: Employer, frame: pl.DataFrame, as_of: str) -> TableSheet:
     employer_id, employer_name = employer
     unit = (
@@ -121,16 +135,22 @@ def _sheet(name: str, employer: Employer, frame: pl.DataFrame, as_of: str) -> Ta
 def employer_workbooks(
     frames: dict[Employer, pl.DataFrame], as_of: str, workbook_per_employer: bool
 ) -> list[tuple[str, list[TableSheet]]]:
-    """(path in the published folder, sheets) of the employers' view: one workbook holding a sheet per
-    employer (a sheet saying none when no employer subsidy is owed), or one workbook per employer."""
+    """(path in the published folder, sheets) of the employers' view: workbooks holding a sheet per
+    employer, `EMPLOYERS_PER_FILE` at most each (a sheet saying none when no employer subsidy is owed), or
+    one workbook per employer."""
     employers = list(frames)
     if not workbook_per_employer:
         sheets = [
             _sheet(name, employer, frames[employer], as_of)
             for name, employer in zip(sheet_names(employers), employers, strict=True)
         ]
-        empty = pl.DataFrame(schema={c.key: pl.String for c in COLUMNS})
-        return [(VIEW_FILE, sheets or [_sheet("（无）", (None, None), empty, as_of)])]
+        if not sheets:
+            empty = pl.DataFrame(schema={c.key: pl.String for c in COLUMNS})
+            return [(VIEW_FILE, [_sheet("（无）", (None, None), empty, as_of)])]
+        parts = [
+            sheets[start : start + EMPLOYERS_PER_FILE] for start in range(0, len(sheets), EMPLOYERS_PER_FILE)
+        ]
+        return list(zip(view_files(len(parts)), parts, strict=True))
     return [
         (f"{VIEW_FOLDER}/{file}", [_sheet("单位吸纳社保补贴", employer, frames[employer], as_of)])
         for file, employer in zip(file_names(employers), employers, strict=True)

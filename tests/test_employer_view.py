@@ -7,6 +7,7 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
+from aidmatch.publish import employer_view
 from aidmatch.publish.employer_view import (
     COLUMNS,
     TITLE,
@@ -75,6 +76,20 @@ def test_one_sheet_per_employer_lists_the_people_it_hired(frames, tmp_path):
     assert rows[2][0].startswith("说明："), "the notes under the table"
     (shop,) = [row for row in sheets["丙_商店"][3:] if row[2]]
     assert shop[2] == "P1" and sheets["丙_商店"][1][0].startswith("单位：丙/商店　单位编号：无")
+
+
+def test_past_the_employers_a_file_holds_the_view_is_several_numbered_workbooks(
+    frames, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(employer_view, "EMPLOYERS_PER_FILE", 1)
+    written = _written(employer_workbooks(frames, AS_OF, workbook_per_employer=False), tmp_path)
+    assert written == {"entitlements_by_employer_01.xlsx": 2, "entitlements_by_employer_02.xlsx": 1}
+    assert list(_sheets(tmp_path / "entitlements_by_employer_01.xlsx")) == ["E1 E1公司"]
+    assert list(_sheets(tmp_path / "entitlements_by_employer_02.xlsx")) == ["丙_商店"]
+    assert employer_view.view_files(120)[::119] == [
+        "entitlements_by_employer_001.xlsx",
+        "entitlements_by_employer_120.xlsx",
+    ]
 
 
 def test_one_workbook_per_employer(frames, tmp_path):
