@@ -51,7 +51,7 @@ _NOT_IN_SHEET_NAME = re.compile(r"[\[\]:*?/\\]+")  # Excel refuses these in a sh
 _NOT_IN_FILE_NAME = re.compile(r"[^\w\u00b7-]+")
 _SHEET_NAME_LENGTH = 31
 # Employers (sheets) in one workbook of the view: a thousand tabs is as many as anyone pages through, and
-# openpyxl checks a new sheet's name against every sheet before it — the 21,008 employers of a province in
+# openpyxl checks a new sheet's name against every sheet before it — the 41,745 employers of a province in
 # one workbook took minutes of that alone. Several workbooks are also written by several processes.
 EMPLOYERS_PER_FILE = 1_000
 
