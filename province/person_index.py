@@ -121,28 +121,32 @@ def attach_person_index(
     )
     links = []  # every other city's links of this city's persons, one SELECT per source
     for source in _present_sources(con, database.strip('"')):
-        files = [folder / other / f"{source}.parquet" for other in others]
-        theirs = f"read_parquet([{', '.join(_literal(str(path)) for path in files if path.is_file())}])"
+        files = [path for other in others if (path := folder / other / f"{source}.parquet").is_file()]
         own = f"SELECT * FROM {database}.main.staged_{source}"
-        if any(path.is_file() for path in files):
-            own += (
-                f" UNION ALL BY NAME SELECT * EXCLUDE (person_id, method), {SOURCE_RECORD_SQL} AS source_record "
-                f"FROM {theirs} WHERE person_id IN {own_persons}"
-            )
-            links.append(
-                f"SELECT {_literal(source)} AS source, source_file, source_sheet, source_row, person_id, method "
-                f"FROM {theirs} WHERE person_id IN {own_persons}"
-            )
-        con.execute(f"CREATE OR REPLACE TEMP VIEW staged_{source} AS {own}")
-        if source == "si_contributions":  # this city's through its profiles, the others' with their person
-            linked = linked_contributions_sql(
+        # the linked contributions: this city's through its profiles, the others' with their person
+        linked = (
+            linked_contributions_sql(
                 f"{database}.main.staged_{source}", f"{database}.main.core_profile_persons"
             )
-            if any(path.is_file() for path in files):
-                linked += (
-                    f" UNION ALL BY NAME SELECT * EXCLUDE (method), {SOURCE_RECORD_SQL} AS source_record "
-                    f"FROM {theirs} WHERE person_id IN {own_persons}"
-                )
+            if source == "si_contributions"
+            else None
+        )
+        if files:
+            # every other city's records of this city's persons, with their person, link method and name
+            theirs = (
+                f"(SELECT *, {SOURCE_RECORD_SQL} AS source_record "
+                f"FROM read_parquet([{', '.join(_literal(str(path)) for path in files)}]) "
+                f"WHERE person_id IN {own_persons})"
+            )
+            own += f" UNION ALL BY NAME SELECT * EXCLUDE (person_id, method) FROM {theirs}"
+            links.append(
+                f"SELECT {_literal(source)} AS source, source_file, source_sheet, source_row, person_id, method "
+                f"FROM {theirs}"
+            )
+            if linked is not None:
+                linked += f" UNION ALL BY NAME SELECT * EXCLUDE (method) FROM {theirs}"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW staged_{source} AS {own}")
+        if linked is not None:
             con.execute(f"CREATE OR REPLACE TEMP VIEW linked_{source} AS {linked}")
     theirs = " UNION ALL ".join(links) or (
         "SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS source_file, NULL::VARCHAR AS source_sheet, "
