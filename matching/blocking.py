@@ -3,7 +3,7 @@
 What belongs here: which (record profile, person) pairs are worth comparing when the record's ID cannot
 be trusted, or is valid but alone in its source. Each rule targets one defect of SPEC section 2 and
 yields `profile_id, person_id` from `link_fuzzy_profiles` (the few profiles that need fuzzy matching:
-`profile_id, source, id_norm, id_valid, id_prefix, name, name_pinyin, birth_date, sex, conflict,
+`profile_id, source, id_norm, id_valid, id_prefix, name, name_pinyin, birth_date, sex, head_id, conflict,
 own_lonely`) and `link_persons` (one row per valid ID: `person_id, name, name_pinyin, birth_date, sex,
 lonely`). Keys are generated for the
 fuzzy profiles only; the persons' side is computed inside the join, never stored. How many pairs each
@@ -71,6 +71,16 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
         FROM link_fuzzy_profiles AS f
         JOIN link_persons AS p ON left(p.person_id, 14) = left(f.id_norm, 14) AND p.name = f.name
         WHERE f.id_valid
+        """,
+    ),
+    BlockingRule(
+        "household_head",
+        "a 低保 head's own row whose member ID is damaged or missing: the household's 户主身份证号 (the row may "
+        "lack a birth date, which every rule below needs)",
+        """
+        SELECT f.profile_id, p.person_id
+        FROM link_fuzzy_profiles AS f
+        JOIN link_persons AS p ON p.person_id = f.head_id
         """,
     ),
     BlockingRule(

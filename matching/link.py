@@ -150,8 +150,9 @@ def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
-    """`link_persons`: one row per valid ID with its reference name (most sources, then most records), the
-    birth date and sex the ID states, the name pinyin, `records` (how many records carry the ID),
+    """`link_persons`: one row per valid ID with its reference name (a name stated by a record whose birth
+    date and sex do not contradict the ID's, before one only a housemate's mistyped row states; then most
+    sources, then most records), the birth date and sex the ID states, the name pinyin, `records` (how many records carry the ID),
     `lonely` (seen in one source only) and that `sole_source`. A valid 户主身份证号 attests its ID too, under
     its 户主姓名, once per 低保 row stating it: the head's ID is a person even when the head's own row
     mistyped it, and the head's name is the reference name when a housemate's row carries the head's ID.
@@ -166,7 +167,7 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
     con.register("link_name_pinyin", names.with_columns(name_pinyin=name_pinyin(names["name"])))
     heads = (
         """UNION ALL
-        SELECT head_id_norm, head_name, NULL, 'dibao', count(*) FROM staged_dibao
+        SELECT head_id_norm, head_name, NULL, 'dibao', count(*), true FROM staged_dibao
         WHERE id_is_valid(head_id_norm) GROUP BY ALL"""
         if has_dibao
         else ""
@@ -175,18 +176,21 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE link_persons AS
         WITH attestations AS (
-            SELECT id_norm, name, name_alias, source, record_count FROM link_profiles WHERE id_valid
+            SELECT id_norm, name, name_alias, source, record_count,
+                   coalesce(birth_date = id_birth_date(id_norm), true) AND coalesce(sex = id_sex(id_norm), true)
+                       AS agrees
+            FROM link_profiles WHERE id_valid
             {heads}
         ),
         names AS (
-            SELECT id_norm, name, name_alias, count(DISTINCT source) AS sources, sum(record_count) AS records,
-                   min(source) AS first_source, max(source) AS last_source
-            FROM attestations GROUP BY ALL
+            SELECT id_norm, name, name_alias, bool_or(agrees) AS agrees, count(DISTINCT source) AS sources,
+                   sum(record_count) AS records, min(source) AS first_source, max(source) AS last_source
+            FROM attestations GROUP BY id_norm, name, name_alias
         ),
         persons AS (
             SELECT id_norm AS person_id,
-                   arg_max(name, (sources, records, name)) AS name,
-                   arg_max(name_alias, (sources, records, name_alias)) AS name_alias,
+                   arg_max(name, (agrees, sources, records, name)) AS name,
+                   arg_max(name_alias, (agrees, sources, records, name_alias)) AS name_alias,
                    id_birth_date(id_norm) AS birth_date,
                    id_sex(id_norm) AS sex,
                    sum(records) AS records,
@@ -210,7 +214,7 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
             WHERE f.id_valid
         )
         SELECT f.profile_id, f.source, f.id_norm, f.id_valid, f.id_prefix, f.name, n.name_pinyin, f.birth_date,
-               f.sex, coalesce(o.conflict, false) AS conflict, coalesce(o.lonely, false) AS own_lonely
+               f.sex, f.head_id, coalesce(o.conflict, false) AS conflict, coalesce(o.lonely, false) AS own_lonely
         FROM link_profiles AS f
         LEFT JOIN owners AS o USING (profile_id)
         LEFT JOIN link_name_pinyin AS n USING (name)
@@ -263,7 +267,44 @@ def _create_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
     """`link_decisions(profile_id, person_id, method, score, evidence)`, one row per profile, and
-    `link_review(profile_id, candidate_person_id, score, evidence)`."""
+    `link_review(profile_id, candidate_person_id, score, evidence)`.
+
+    Decided twice when the first decisions merged a second ID into its person (一人多证): that ID is then
+    no person of its own, and as a candidate for the person's other records (no ID, say) it would tie with
+    the person it was merged into and leave them ambiguous — and be offered to the analysts for review."""
+    _decide_profiles(con, settings)
+    if _drop_merged_ids(con):
+        _decide_profiles(con, settings)
+    _create_review(con)
+
+
+def _drop_merged_ids(con: duckdb.DuckDBPyConnection) -> int:
+    """Drop from the fuzzy tier's scored pairs the valid IDs that the decisions gave no record: every record
+    carrying one went to another person, and none was linked to it. Return how many."""
+    ((merged,),) = con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE link_merged_ids AS
+        SELECT f.id_norm AS person_id
+        FROM link_profiles AS f JOIN link_decisions AS d USING (profile_id)
+        WHERE f.id_valid
+        GROUP BY f.id_norm
+        HAVING bool_and(d.person_id IS NOT NULL AND d.person_id <> f.id_norm)
+        EXCEPT
+        SELECT person_id FROM link_decisions;
+        SELECT count(*) FROM link_merged_ids
+        """
+    ).fetchall()
+    if merged:
+        con.execute(
+            "DELETE FROM link_scored WHERE blocked_by <> 'exact_id' "
+            "AND person_id IN (SELECT person_id FROM link_merged_ids)"
+        )
+    con.execute("DROP TABLE link_merged_ids")
+    return merged
+
+
+def _decide_profiles(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
+    """`link_candidates` (the fuzzy tier's pairs ranked per profile) and `link_decisions`."""
     accept, review, margin = settings.accept_threshold, settings.review_threshold, settings.ambiguity_margin
     con.execute(
         f"""
@@ -324,9 +365,12 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
         )
         """
     )
-    # Review: an exact ID that is somebody else's (its owner, and any grey-zone candidate found by name,
-    # birth date and sex), the grey zone or a tie of the fuzzy tier, and a lonely valid ID kept as it is but
-    # with a candidate person in the grey zone.
+
+
+def _create_review(con: duckdb.DuckDBPyConnection) -> None:
+    """`link_review`: an exact ID that is somebody else's (its owner, and any grey-zone candidate found by
+    name, birth date and sex), the grey zone or a tie of the fuzzy tier, and a lonely valid ID kept as it is
+    but with a candidate person in the grey zone."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE link_review AS

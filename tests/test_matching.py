@@ -303,6 +303,24 @@ def test_one_person_under_a_second_id_of_the_same_region_and_birth_date(con):
     assert second not in persons and {ZHANG, twin} <= persons
 
 
+def test_a_merged_second_id_is_no_candidate_for_the_persons_other_records(con):
+    """Once 张伟's second ID went to him, his record without an ID has one candidate, not a tie of two."""
+    second = valid_id("11010519900101003")
+    stage(
+        con,
+        [
+            *anchored(ZHANG, "张伟"),
+            rec("dibao", second, "张伟", "男", date(1990, 1, 1)),
+            rec("unemployment", None, "张伟", "男", date(1990, 1, 1)),
+        ],
+    )
+    link_persons(con, LinkSettings())
+    result = links(con)
+    assert result["dibao/test.csv:2"] == (ZHANG, "fuzzy_second_id")
+    assert result["unemployment/test.csv:2"] == (ZHANG, "fuzzy_name_dob_sex")
+    assert con.sql("SELECT count(*) FROM core_review_queue").fetchall() == [(0,)]
+
+
 def test_second_id_in_a_source_without_birth_date_links_on_name_region_and_birth_date(con):
     second = valid_id("11010519900101003")  # 张伟 under a second ID, in a source without birth date or sex
     stage(con, [*anchored(ZHANG, "张伟"), rec("si_contributions", second, "张伟")])

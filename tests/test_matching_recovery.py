@@ -89,6 +89,12 @@ HEAD_CASES = [
         (HEAD, "fuzzy_household_head"),
     ),
     Case(
+        "head's own ID and birth date both lost: the household's 户主身份证号 alone finds him",
+        [dibao(None, "刘建国", "男", None, "户主"), *MEMBERS],
+        "dibao/test.csv:2",
+        (HEAD, "fuzzy_household_head"),
+    ),
+    Case(
         "a member's (not the head's) lost ID is not given to the head",
         [dibao(HEAD, "刘建国", "男", HEAD_BIRTH, "户主"), dibao(None, "刘晓明", "男", SON_BIRTH, "儿子")],
         "dibao/test.csv:3",
@@ -131,6 +137,23 @@ HOUSEMATE_CASES = [
         [other("unemployment", HEAD, "王芳", "女", date(1990, 5, 6)), other("si_persons", FANG, "王芳", "女", date(1990, 5, 6))],
         "unemployment/test.csv:2",
         (FANG, "fuzzy_name_dob_sex"),
+    ),
+    *(
+        Case(
+            f"a mother's rows in two sources typed with her son's ID: the son's own row keeps it ({record})",
+            [
+                other("dibao", SON, "陈秀英", "女", WIFE_BIRTH),
+                other("unemployment", SON, "陈秀英", "女", WIFE_BIRTH),
+                other("si_persons", SON, "刘小明", "男", SON_BIRTH),
+                other("si_persons", WIFE, "陈秀英", "女", WIFE_BIRTH),
+            ],
+            record,
+            expected,
+        )
+        for record, expected in (
+            ("si_persons/test.csv:2", (SON, "exact_id")),
+            ("dibao/test.csv:2", (WIFE, "fuzzy_name_dob_sex")),
+        )
     ),
     Case(
         "a name typo under one's own ID (same birth date) still links exactly",
