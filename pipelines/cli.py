@@ -216,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
     if not first <= dt.date.fromisoformat(as_of) <= today:
         print(
             f"aidmatch: --as-of {as_of} is outside the dates a run can be for: {first} "
-            "(schedule.first_as_of) to today ({today}).",
+            f"(schedule.first_as_of) to today ({today}).",
             file=sys.stderr,
         )
         return 2
