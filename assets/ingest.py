@@ -28,10 +28,13 @@ import duckdb
 
 from aidmatch.assets.partitions import as_of_check, as_of_key, as_of_partitions
 from aidmatch.checks.completeness import (
+    MONTHLY_SOURCE,
     Completeness,
     PublishedRun,
     assess,
+    first_lookback_month,
     last_published_run,
+    newest_well_filled_month,
     record_completeness,
 )
 from aidmatch.checks.freshness import assess_freshness
@@ -185,7 +188,14 @@ def _ingest_source(
             readable = files_readable_result(source, reports=work.reports)
             rows = sum(r.rows_read for r in work.reports)
             settings = aidmatch.settings.completeness
-            complete = assess(source, rows, published, settings.max_row_drop, aidmatch.accepted_drops)
+            months = None
+            if source == MONTHLY_SOURCE and rows:
+                lookback = aidmatch.settings.rules.lookback_months
+                months = (
+                    newest_well_filled_month(con, f"raw_{source}"),
+                    first_lookback_month(as_of, lookback),
+                )
+            complete = assess(source, rows, published, settings.max_row_drop, aidmatch.accepted_drops, months)
             work.completeness = complete
             read_files = [r.file for r in work.reports if r.status == "read"]
             limits = aidmatch.settings.freshness

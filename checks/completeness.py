@@ -12,6 +12,13 @@ rules' business (`row_rules`), not completeness'. It is the `rows_read` every ma
 under `inputs.<source>`, so the last published run's count costs one small JSON read and tonight's is
 the readers' own tally: no table is scanned.
 
+Rows are not all: a contribution extract of full size can still be old. Whether somebody is employed
+rests on contributions in the look-back months (`rules.lookback_months` before the as-of's month), so the
+newest well-filled 费款所属期 of `si_contributions` — the newest month holding at least half the median
+month's rows, so that a few late postings do not pass for a month — must reach the first of those months:
+an extract that stops before them (`stale`) would call every insured worker unemployed. It is blocked, and
+confirmed the same way.
+
 The last published run is the one `publish.changes.previous_run` finds: the newest published folder
 dated *before* the as-of. A re-run of the same as-of is compared with the night before, not with its
 own earlier output; a re-run of an old as-of with the run before it, not with a later one.
@@ -23,22 +30,51 @@ ingest step, read by the publish step for the manifest: one source of truth). Da
 
 import json
 from dataclasses import asdict, dataclass, replace
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import polars as pl
 
 from aidmatch.publish.changes import previous_run
+from aidmatch.sources.dates import parse_months
 from aidmatch.sources.tables import SOURCE_LABELS
 
-Verdict = Literal["ok", "empty", "dropped"]
+Verdict = Literal["ok", "empty", "dropped", "stale"]
 
 TABLE = "completeness"
 _COLUMNS = (
     "source VARCHAR PRIMARY KEY, rows BIGINT, previous_rows BIGINT, previous_as_of VARCHAR, "
-    "max_row_drop DOUBLE, accepted_by VARCHAR"
+    "max_row_drop DOUBLE, accepted_by VARCHAR, newest_month VARCHAR, first_lookback_month VARCHAR"
 )
+# The source whose months are checked, and its raw 费款所属期 column.
+MONTHLY_SOURCE, MONTH_COLUMN = "si_contributions", "period"
+# A month is well filled with at least this share of the median month's rows.
+WELL_FILLED_SHARE = 0.5
+
+
+def newest_well_filled_month(con: duckdb.DuckDBPyConnection, raw_table: str) -> str | None:
+    """The newest 费款所属期 (YYYY-MM) of the raw table holding at least `WELL_FILLED_SHARE` of the median
+    month's rows; None when no cell parses as a month. Distinct cells are parsed, not rows."""
+    cells = con.sql(f'SELECT "{MONTH_COLUMN}" AS raw, count(*) AS rows FROM {raw_table} GROUP BY ALL').pl()
+    months = (
+        cells.with_columns(month=parse_months(cells["raw"]))
+        .drop_nulls("month")
+        .group_by("month")
+        .agg(pl.col("rows").sum())
+    )
+    if months.is_empty():
+        return None
+    filled = months.filter(pl.col("rows") >= WELL_FILLED_SHARE * pl.col("rows").median())
+    return filled["month"].max().strftime("%Y-%m")
+
+
+def first_lookback_month(as_of: date, lookback_months: int) -> str:
+    """YYYY-MM of the first of the `lookback_months` calendar months before the as-of's month."""
+    index = as_of.year * 12 + as_of.month - 1 - lookback_months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 @dataclass(frozen=True)
@@ -80,6 +116,8 @@ class Completeness:
     previous_as_of: str | None
     max_row_drop: float
     accepted_by: str | None = None  # "command line" / "configuration" when the operator confirmed a drop
+    newest_month: str | None = None  # MONTHLY_SOURCE: its newest well-filled 费款所属期, YYYY-MM
+    first_lookback_month: str | None = None  # MONTHLY_SOURCE: the first month the rules look back to
 
     @property
     def change_share(self) -> float | None:
@@ -97,6 +135,8 @@ class Completeness:
             fall = Fraction(self.previous_rows - self.rows, self.previous_rows)
             if fall > Fraction(str(self.max_row_drop)):
                 return "dropped"
+        if self.newest_month and self.first_lookback_month and self.newest_month < self.first_lookback_month:
+            return "stale"
         return "ok"
 
     @property
@@ -112,6 +152,8 @@ class Completeness:
     def message(self) -> str:
         """One paragraph for the operator: the counts, the limit, and what to do. Counts only, no rows."""
         source, limit = self.source, _percent(self.max_row_drop)
+        if self.verdict == "stale":
+            return self._stale_message()
         english, chinese = self._comparison(limit)
         if self.verdict == "ok":
             rule = "only an empty extract" if self.change_share is None else f"a fall of more than {limit}"
@@ -130,6 +172,24 @@ class Completeness:
             f"department. If the drop is real, rerun with --accept-drop {source} (or set "
             f"completeness.accept_drop in the configuration). {zh}数据可能不完整或放错文件夹，请与报送部门核对；"
             f"如确属实际减少，请加 --accept-drop {source} 重新运行。"
+        )
+
+    def _stale_message(self) -> str:
+        source, newest, first = self.source, self.newest_month, self.first_lookback_month
+        counts = (
+            f"{source}: the newest month with contributions in it (费款所属期) is {newest}, before {first}, the "
+            f"first month the rules look back to: every insured worker would be taken for unemployed."
+        )
+        zh = f"{SOURCE_LABELS.get(source, source)}：最新费款所属期为 {newest}，早于比对所需的 {first}。"
+        if self.accepted_by is not None:
+            return (
+                f"{counts} Accepted by the operator ({self.accepted_by}) and recorded in manifest.json. "
+                f"{zh}已由操作员确认（{_ZH_WHO[self.accepted_by]}）。"
+            )
+        return (
+            f"{counts} The extract is out of date or misfiled: ask the department for the current one. If it "
+            f"is right, rerun with --accept-drop {source} (or set completeness.accept_drop). "
+            f"{zh}数据可能过期或放错文件，请向报送部门索取最新数据；如确无误，请加 --accept-drop {source} 重新运行。"
         )
 
     def _comparison(self, limit: str) -> tuple[str, str]:
@@ -170,15 +230,20 @@ def assess(
     previous: PublishedRun | None,
     max_row_drop: float,
     accepted_drops: dict[str, str],
+    months: tuple[str | None, str] | None = None,
 ) -> Completeness:
-    """The verdict for `source` with `rows` data rows tonight; `accepted_drops` maps a source to who
+    """The verdict for `source` with `rows` data rows tonight (and, for `MONTHLY_SOURCE`, `months`: its
+    newest well-filled month and the first look-back month); `accepted_drops` maps a source to who
     confirmed its drop. A confirmation is kept only where there is a drop to confirm."""
+    newest, first = months or (None, None)
     counted = Completeness(
         source=source,
         rows=rows,
         previous_rows=previous.rows_read.get(source) if previous else None,
         previous_as_of=previous.as_of if previous else None,
         max_row_drop=max_row_drop,
+        newest_month=newest,
+        first_lookback_month=first,
     )
     if counted.verdict == "ok" or source not in accepted_drops:
         return counted
@@ -221,6 +286,11 @@ def manifest_section(results: list[Completeness]) -> dict[str, Any]:
                 "change_share": None if r.change_share is None else round(r.change_share, 4),
                 "max_row_drop": r.max_row_drop,
                 "verdict": r.verdict,
+                **(
+                    {"newest_month": r.newest_month, "first_lookback_month": r.first_lookback_month}
+                    if r.source == MONTHLY_SOURCE
+                    else {}
+                ),
                 "accepted": r.accepted,
                 "accepted_by": r.accepted_by,
             }

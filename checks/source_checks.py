@@ -182,7 +182,8 @@ def schema_result(con: duckdb.DuckDBPyConnection, source: str) -> dg.AssetCheckR
 
 
 def complete_result(result: Completeness) -> dg.AssetCheckResult:
-    """Completeness against the last published run: blocking ERROR for an empty or fallen extract, WARN
+    """Completeness against the last published run: blocking ERROR for an empty, fallen or out-of-date
+    extract, WARN
     once the operator accepted it (still shown, never silent). Counts only: plotted night over night."""
     metadata: dict[str, object] = {
         "rows": result.rows,
@@ -195,6 +196,8 @@ def complete_result(result: Completeness) -> dg.AssetCheckResult:
         metadata |= {"previous_rows": result.previous_rows, "previous_as_of": result.previous_as_of}
     if result.change_share is not None:
         metadata["change_share"] = round(result.change_share, 4)
+    if result.newest_month is not None:
+        metadata |= {"newest_month": result.newest_month, "first_lookback_month": result.first_lookback_month}
     return dg.AssetCheckResult(
         asset_key=f"raw_{result.source}",
         check_name="complete",

@@ -112,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         choices=SOURCES,
         metavar="SOURCE",
-        help="confirm tonight's empty or much smaller extract of SOURCE (repeatable); recorded in the manifest",
+        help="confirm tonight's empty, much smaller or out-of-date extract of SOURCE (repeatable); recorded in "
+        "the manifest",
     )
     init = commands.add_parser(
         "init", help="lay out a new deployment in a folder", description=INIT_DESCRIPTION,

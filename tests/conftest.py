@@ -278,10 +278,10 @@ def write_csv_file(path: Path, header: list[str], rows: list[list[str]], encodin
     return path
 
 
-def write_tiny_world(root: Path) -> Path:
-    """`root/<source>/东城区.csv` for the five sources; returns root."""
+def write_tiny_world(root: Path, as_of: dt.date = TINY_AS_OF) -> Path:
+    """`root/<source>/东城区.csv` for the five sources, extracted on `as_of`; returns root."""
     for source in SOURCES:
-        write_csv_file(root / source / "东城区.csv", HEADERS[source], tiny_rows(source))
+        write_csv_file(root / source / "东城区.csv", HEADERS[source], tiny_rows(source, as_of))
     return root
 
 

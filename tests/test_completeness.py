@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import (
     HEADERS,
@@ -25,7 +26,13 @@ from conftest import (
 )
 from dagster import AssetKey, DagsterEventType, DagsterInstance
 
-from aidmatch.checks.completeness import PublishedRun, assess, last_published_run
+from aidmatch.checks.completeness import (
+    PublishedRun,
+    assess,
+    first_lookback_month,
+    last_published_run,
+    newest_well_filled_month,
+)
 from aidmatch.pipelines.cli import failure_explanation
 from aidmatch.pipelines.definitions import build_defs
 from aidmatch.resources import AidmatchResource
@@ -125,6 +132,42 @@ def test_the_last_published_run_is_the_newest_before_the_as_of(tmp_path):
     assert last_published_run(tmp_path, "2026-11-19") is None
     _publish(tmp_path, "2026-11-28", None)  # published folder without a readable manifest
     assert last_published_run(tmp_path, "2026-11-30") == PublishedRun("2026-11-28", {})
+
+
+@pytest.mark.parametrize(
+    "as_of, months, first",
+    [
+        (dt.date(2026, 11, 22), 3, "2026-08"),
+        (dt.date(2026, 1, 31), 3, "2025-10"),
+        (dt.date(2026, 3, 1), 12, "2025-03"),
+    ],
+)
+def test_the_first_lookback_month_counts_calendar_months_back(as_of, months, first):
+    assert first_lookback_month(as_of, months) == first
+
+
+def test_the_newest_well_filled_month_ignores_a_trickle_of_late_postings(tmp_path):
+    """Months written as departments write them; a month with a few rows is not a month covered."""
+    con = duckdb.connect(str(tmp_path / "months.duckdb"))
+    cells = ["202606"] * 40 + ["2026-07"] * 30 + ["2026年8月"] * 25 + ["2026/9"] * 3 + ["", "不详"]
+    con.execute("CREATE TABLE raw_si_contributions (period VARCHAR)")
+    con.executemany("INSERT INTO raw_si_contributions VALUES (?)", [[c or None] for c in cells])
+    assert newest_well_filled_month(con, "raw_si_contributions") == "2026-08"
+    con.execute("DELETE FROM raw_si_contributions WHERE period NOT IN ('不详')")
+    assert newest_well_filled_month(con, "raw_si_contributions") is None
+
+
+def test_contributions_that_stop_before_the_lookback_months_block_until_accepted():
+    def verdict(newest: str, accepted: dict[str, str] | None = None):
+        return assess("si_contributions", 900, None, 0.2, accepted or {}, (newest, "2026-08"))
+
+    assert (verdict("2026-08").verdict, verdict("2026-10").blocking) == ("ok", False)
+    stale = verdict("2026-07")
+    assert (stale.verdict, stale.blocking, stale.accepted) == ("stale", True, False)
+    assert "2026-07" in stale.message and "2026-08" in stale.message
+    assert "--accept-drop si_contributions" in stale.message
+    confirmed = verdict("2026-07", {"si_contributions": "command line"})
+    assert (confirmed.verdict, confirmed.blocking, confirmed.accepted) == ("stale", False, True)
 
 
 # --- end to end ----------------------------------------------------------------------------------
@@ -306,3 +349,26 @@ def test_a_blocked_source_staged_again_from_the_ui_still_publishes_nothing(night
     assert "dibao: 0 data rows tonight" in failure_explanation(result)
     assert not night.folder.exists()
     night.assert_previous_untouched()
+
+
+def test_an_out_of_date_contribution_extract_stops_the_run_until_accepted(night, capsys):
+    """Every row of tonight's contributions four months old: as many rows as the night before, and not a
+    month of the look-back window: the EMPLOYED removals would all vanish."""
+    old = AS_OF.replace(day=1) - dt.timedelta(days=100)
+    night.write("si_contributions", tiny_rows("si_contributions", old))
+    first = first_lookback_month(AS_OF, 3)
+
+    err = _failed(capsys, night.run())
+    assert "si_contributions: the newest month with contributions in it (费款所属期) is " in err
+    assert f"before {first}, the first month the rules look back to" in err
+    assert not night.folder.exists()
+    night.assert_previous_untouched()
+
+    assert night.run("--accept-drop", "si_contributions") == 0, capsys.readouterr().err
+    entry = _entry(night.folder, "si_contributions")
+    assert (entry["verdict"], entry["accepted_by"], entry["first_lookback_month"]) == (
+        "stale",
+        "command line",
+        first,
+    )
+    assert entry["newest_month"] < first

@@ -5,6 +5,7 @@ under site-packages; `aidmatch init`; the Dagster daemon launching the night fro
 UI served by `aidmatch ui` on the deployment's run history. Real processes, real files, no mocks.
 """
 
+import datetime as dt
 import json
 import os
 import socket
@@ -25,7 +26,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from aidmatch.pipelines.cli import main
 from aidmatch.pipelines.deployment import DeploymentExists, init_deployment
-from aidmatch.settings import load_settings
+from aidmatch.settings import BUREAU_TIMEZONE, load_settings
 from aidmatch.sources.tables import SOURCES
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -163,7 +164,7 @@ def test_the_daemon_runs_the_night_when_the_schedule_ticks(tmp_path):
     which succeeds and publishes that day's lists."""
     folder = tmp_path / "deployment"
     init_deployment(folder)
-    write_tiny_world(folder / "input")
+    write_tiny_world(folder / "input", dt.datetime.now(BUREAU_TIMEZONE).date())  # tonight's extracts
     config = folder / "aidmatch.yaml"
     config.write_text(
         config.read_text(encoding="utf-8").replace('cron: "0 2 * * *"', 'cron: "* * * * *"'), encoding="utf-8"
