@@ -2,10 +2,13 @@
 
 Wiring only (`decisions/intake.py` does the work): the folder is the resource's `decisions_path`; the
 check `valid_rows` warns with the file, row and rule of every quarantined decision row (never their
-names or IDs), which the run then leaves out while applying the rest.
+names or IDs), which the run then leaves out while applying the rest, and with every file in the folder
+that could not be read as a form (truncated, another format): a case worker's 保留 decisions in it would
+otherwise be silently not applied, and the people they kept back on the removal list.
 """
 
 import datetime as dt
+import logging
 
 import dagster as dg
 
@@ -31,7 +34,8 @@ QUARANTINE_HEAD_ROWS = 20
             "valid_rows",
             "decisions",
             "WARN when a decided row breaks a rule (unknown record or decision, missing reason or expiry, "
-            "decided two ways): it is quarantined, the others applied. Not blocking.",
+            "decided two ways): it is quarantined, the others applied; or when a file in the folder cannot be "
+            "read as a form. Not blocking.",
         )
     ],
 )
@@ -58,9 +62,16 @@ def decisions(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> 
         )
         (bad,) = con.sql("SELECT count(*) FROM decisions_rows WHERE rule IS NOT NULL").fetchall()[0]
     decided = len(intake.rows)
+    unread = [f"{f['file']} ({f['note']})" for f in intake.files if f["status"] == "not read"]
     tell(
         context.log,
         f"decisions: {decided} decided rows in {len(intake.files)} files of {folder}; {bad} quarantined",
+    )
+    for file in unread:
+        tell(context.log, f"decisions: not read, its decisions not applied: {file}", logging.WARNING)
+    problems = [f"{bad} of {decided} decided rows quarantined"] if bad else []
+    problems += (
+        [f"{len(unread)} files not read, their decisions not applied: {'; '.join(unread)}"] if unread else []
     )
     return dg.MaterializeResult(
         metadata={
@@ -75,13 +86,12 @@ def decisions(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> 
         check_results=[
             dg.AssetCheckResult(
                 check_name="valid_rows",
-                passed=bad == 0,
+                passed=not problems,
                 severity=dg.AssetCheckSeverity.WARN,
-                description=f"{bad} of {decided} decided rows quarantined"
-                if bad
-                else "every decided row is valid",
+                description="; ".join(problems) or "every decided row is valid",
                 metadata={
                     "quarantined_rows": bad,
+                    "files_not_read": len(unread),
                     "head": metadata_table(quarantined, ["file", "row", "kind", "rule", "message"]),
                 },
             )

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import citizen_id
+from conftest import TINY_AS_OF, citizen_id, run_aidmatch, write_tiny_world
+from dagster import DagsterEventType, DagsterInstance
 
 from aidmatch.decisions.intake import load_decisions
 
@@ -121,3 +122,28 @@ def test_every_file_is_accounted_for(loaded):
         "review.csv": ("read", 7, 1),
         "~$review.xlsx": ("ignored", 0, 0),
     }
+
+
+def test_a_form_that_cannot_be_read_is_named_to_the_operator(tmp_path, dagster_home, capsys):
+    """A truncated workbook in the decisions folder: the night goes on, and says which file's decisions it
+    did not apply (the terminal, and the WARN of valid_rows)."""
+    decisions = tmp_path / "decisions"
+    decisions.mkdir()
+    (decisions / "review_queue.xlsx").write_bytes(b"PK\x03\x04 truncated by the mail system")
+    code = run_aidmatch(
+        write_tiny_world(tmp_path / "input"), tmp_path / "out", tmp_path / "work", TINY_AS_OF,
+        "--decisions", str(decisions),
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "decisions: not read, its decisions not applied: review_queue.xlsx (cannot be read" in captured.out
+    assert "check valid_rows on decisions: WARN" in captured.out
+    with DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        records = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    (evaluation,) = [
+        r.event_log_entry.dagster_event.event_specific_data
+        for r in records.records
+        if r.event_log_entry.dagster_event.event_specific_data.check_name == "valid_rows"
+    ]
+    assert not evaluation.passed and evaluation.metadata["files_not_read"].value == 1
