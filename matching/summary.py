@@ -59,7 +59,8 @@ def build_summary(
     ).fetchall()
     head = con.sql(
         f"""SELECT source, source_record, candidate_person_id, score, evidence
-            FROM core_review_queue ORDER BY score DESC, source, source_record LIMIT {REVIEW_HEAD_ROWS}"""
+            FROM core_review_queue ORDER BY score DESC, source, source_record, candidate_person_id
+            LIMIT {REVIEW_HEAD_ROWS}"""
     ).fetchall()
     (persons,) = con.sql("SELECT count(*) FROM core_persons").fetchall()[0]
     (review_rows,) = con.sql("SELECT count(*) FROM core_review_queue").fetchall()[0]

@@ -119,7 +119,7 @@ CORE_REVIEW_QUEUE = Table(
         Column("candidate_name", "VARCHAR", "the candidate person's reference name", published=False),
     ),
     csv="review_queue",
-    csv_order="score DESC, source, source_record",
+    csv_order="score DESC, source, source_record, candidate_person_id",
 )
 # Who a person is: the ID, the name most sources use, and what the ID says.
 PERSON: tuple[Column, ...] = (
