@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from aidmatch.sources.enums import written_values
+from aidmatch.sources.raw_table import SURPLUS_COLUMN
 from aidmatch.sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS, RAW_KINDS
 from aidmatch.sources.tables import SOURCE_COLUMNS, SOURCE_RECORD_SQL, Column
 from aidmatch.sources.text import FORMULA_PREFIXES
@@ -237,6 +238,23 @@ def _duplicate_row_rule() -> RowRule:
     )
 
 
+def _surplus_fields_rule() -> RowRule:
+    """A CSV row with more fields than its header: a value with an unquoted comma (an address, say) pushed
+    every value after it one column on. Kept (its ID and name usually come first), flagged, and counted
+    toward the blocking rate: the values past the comma may sit in the wrong columns."""
+    return RowRule(
+        "surplus_fields",
+        "字段数多于表头（含未加引号的逗号？），其后的值可能错位",
+        f"{SURPLUS_COLUMN} IS NOT NULL",
+        f"left({SURPLUS_COLUMN}, 100)",
+        "该行字段数多于表头（某个值含未加引号的逗号？），其后的值可能错列；值为多出的第一个字段；记录保留 / more "
+        "fields than the header (a value with an unquoted comma?): the values after it may be in the wrong "
+        "columns; value is the first field too many; kept",
+        field="整行",
+        fix="含逗号的值（如地址）请加英文双引号，或删除多余的逗号；也可重新导出为 xlsx",
+    )
+
+
 def _raw_labels(source: str) -> dict[str, str]:
     """Raw column -> the Chinese term a steward knows it by (the first word of its column's description)."""
     labels = dict(_IDENTITY_LABELS)
@@ -315,6 +333,7 @@ def rules_for(source: str, normalized_columns: list[str], max_cell_chars: int) -
         *_value_rules(source, columns),
         *_cell_rules(source, columns, max_cell_chars),
         _duplicate_row_rule(),
+        *([_surplus_fields_rule()] if SURPLUS_COLUMN in columns else []),
     ]
 
 

@@ -282,7 +282,8 @@ def _insert_part(raw: RawTable, part: CsvPart, file: str, layout: _Layout) -> in
 def _insert_rows(
     raw: RawTable, part: CsvPart, file: str, layout: _Layout, skip: int, count_breaks: bool
 ) -> int:
-    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(layout.width))
+    # One column past the header's: a row with more fields fills it (the rest is dropped), and says so.
+    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(layout.width + 1))
     # One DuckDB thread reads the part (`parallel = false`), so `row_number()` follows the file. It also
     # reads quoted line breaks, which the parallel reader refuses.
     rows = (
@@ -302,7 +303,9 @@ def _insert_rows(
     relation = f"(SELECT *, {line} AS _line FROM ({rows}))"
     source_row = f"(_line + {part.first_line + skip - 1})::INTEGER"
     try:
-        return raw.insert_rows(relation, file, None, layout.header, layout.width, source_row)
+        return raw.insert_rows(
+            relation, file, None, layout.header, layout.width, source_row, surplus=f"c{layout.width}"
+        )
     except duckdb.Error as error:
         raise _as_read_error(raw, error, file, part.first_line) from None
 

@@ -7,7 +7,9 @@ entry point over a folder is `readers.py`.
 
 The raw table has one VARCHAR column per canonical key of the column map (NULL where a file lacks
 it), then `source, source_file, source_sheet, source_row` and the virtual column `source_record`
-(`<folder>/<file>[#<sheet>]:<row>`). Rows are inserted with a temporary `_skip` mark (blank /
+(`<folder>/<file>[#<sheet>]:<row>`), and `SURPLUS_COLUMN`: on a CSV row with more fields than its header
+(a value with an unquoted comma shifts every value after it), the first field too many — the row rule
+`surplus_fields` tells the steward, never a silently shifted row. Rows are inserted with a temporary `_skip` mark (blank /
 footer), counted into the reports and deleted by `finish`, which also drops the mark.
 """
 
@@ -26,6 +28,7 @@ FOOTER_PREFIXES = (
     "合计", "总计", "小计", "共计", "制表", "填表", "审核", "复核", "负责人", "经办人", "填报", "打印",
     "日期", "备注", "说明", "注：", "注:",
 )  # fmt: skip
+SURPLUS_COLUMN = "_surplus"
 _SPACES = r"\s\x{3000}"  # RE2 whitespace and the ideographic space U+3000
 _TEXT = f"'[^{_SPACES}]'"  # finds a visible character
 _FOOTER_LABEL = f"[{_SPACES}]*(?:" + "|".join(map(re.escape, FOOTER_PREFIXES)) + ")"
@@ -100,6 +103,7 @@ class RawTable:
             "source_row INTEGER",
             SOURCE_RECORD_COLUMN,
             *(f'"{key}" VARCHAR' for key in self.column_map.keys),
+            f"{SURPLUS_COLUMN} VARCHAR",
             "_skip VARCHAR",
         ]
         self.con.execute(f"CREATE OR REPLACE TABLE {self.table} ({', '.join(columns)})")
@@ -141,12 +145,20 @@ class RawTable:
         return header
 
     def insert_rows(
-        self, relation: str, file: str, sheet: str | None, header: HeaderMatch, width: int, row: str
+        self,
+        relation: str,
+        file: str,
+        sheet: str | None,
+        header: HeaderMatch,
+        width: int,
+        row: str,
+        surplus: str = "NULL",
     ) -> int:
         """Insert every row of `relation` (text columns c0..c<width-1>) with its canonical columns.
 
-        `row` is the SQL for `source_row` (NULL when the caller numbers rows afterwards). Returns the
-        number of rows inserted, blank and footer rows included (they carry the `_skip` mark).
+        `row` is the SQL for `source_row` (NULL when the caller numbers rows afterwards), `surplus` for
+        `SURPLUS_COLUMN`. Returns the number of rows inserted, blank and footer rows included (they carry
+        the `_skip` mark).
         """
         cells = ", ".join(f"c{i}" for i in range(width))
         identity = " OR ".join(
@@ -163,9 +175,9 @@ class RawTable:
         key_columns = ", ".join(f'"{key}"' for key in keys)
         values = ", ".join(f"c{header.columns[key]}" if key in header.columns else "NULL" for key in keys)
         inserted = self.con.execute(
-            f"INSERT INTO {self.table} (source, source_file, source_sheet, source_row, _skip, {key_columns}) "
-            f"SELECT {sql_text(self.source)}, {sql_text(file)}, {sql_text(sheet)}, {row}, {skip}, {values} "
-            f"FROM {relation}"
+            f"INSERT INTO {self.table} (source, source_file, source_sheet, source_row, _skip, {SURPLUS_COLUMN}, "
+            f"{key_columns}) SELECT {sql_text(self.source)}, {sql_text(file)}, {sql_text(sheet)}, {row}, {skip}, "
+            f"{surplus}, {values} FROM {relation}"
         ).fetchone()
         return inserted[0] if inserted else 0
 

@@ -28,6 +28,7 @@ from aidmatch.sources.citizen_id import normalize_citizen_ids
 from aidmatch.sources.dates import parse_dates, parse_months
 from aidmatch.sources.enums import normalize_enum, split_categories
 from aidmatch.sources.names import normalize_names
+from aidmatch.sources.raw_table import SURPLUS_COLUMN
 from aidmatch.sources.tables import IDENTITY_COLUMNS, SOURCE_COLUMNS, staged_columns
 from aidmatch.sources.text import CONTROL_CHARACTERS, CONTROL_PATTERN, compact_text, escape_control
 
@@ -314,9 +315,11 @@ def build_normalized(
             )
             selects.append(f"CAST({alias}.value AS {column.sql_type}) AS {column.name}")
 
+    if has(SURPLUS_COLUMN):
+        selects.append(f"r.{SURPLUS_COLUMN}")
     # Every raw column once more, made safe, with what making it safe did (columns no derivation reads, too).
     for c in raw_cols:
-        if c not in _RECORD_COLUMNS:
+        if c not in (*_RECORD_COLUMNS, SURPLUS_COLUMN):
             alias = text_lookup(c)
             selects += [
                 f"{alias}.clean AS raw_{c}",

@@ -9,6 +9,7 @@ part that computes it) and how a declaration is turned into DDL or a schema (`dd
 
 from dataclasses import dataclass
 
+from aidmatch.sources.raw_table import SURPLUS_COLUMN
 from aidmatch.sources.tables import (
     DEPARTMENTS,
     PERSON_ID_PATTERN,
@@ -506,6 +507,11 @@ def raw_table(source: str, headers: dict[str, tuple[str, ...]]) -> Table:
             *(
                 Column(key, "VARCHAR", f"as read under the header {'、'.join(aliases)}")
                 for key, aliases in headers.items()
+            ),
+            Column(
+                SURPLUS_COLUMN,
+                "VARCHAR",
+                "a CSV row with more fields than its header: the first field too many (row rule surplus_fields)",
             ),
         ),
     )

@@ -13,6 +13,7 @@ from aidmatch.decisions.audit import STATUSES as DECISION_STATUSES
 from aidmatch.decisions.intake import RULES as DECISION_RULES
 from aidmatch.matching.methods import LINK_METHODS
 from aidmatch.rules.codes import CODES
+from aidmatch.sources.raw_table import SURPLUS_COLUMN
 from aidmatch.sources.staging import RAW_KINDS
 from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
 
@@ -29,8 +30,9 @@ def quarantine_rules() -> dict[str, str]:
     """Every rule code any source can produce, with its Chinese name and its message."""
     codes = {}
     for source in SOURCES:
-        # as if the source's files carried every column: rules_for keeps the source's own
+        # as if the source's files carried every column (and a CSV row too many fields): rules_for keeps the source's own
         columns = [f"{prefix}{key}" for key in RAW_KINDS for prefix in ("raw_", "_cut_", "_ctl_")]
+        columns.append(SURPLUS_COLUMN)
         for rule in rules_for(source, columns, _ANY_CELL_LIMIT):
             codes[rule.rule] = (
                 f"{rule.label} — {'notice, ' if rule.notice else ''}{rule.action}: {rule.message}"

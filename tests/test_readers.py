@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 import xlwt
 
+from aidmatch.checks.stage_source import stage_source
 from aidmatch.settings import IntakeSettings
 from aidmatch.sources import csv_reader, encoding, workbook_reader
 from aidmatch.sources.column_maps import load_column_maps, normalize_header
@@ -382,7 +383,9 @@ def test_extra_columns_are_ignored_and_reported_and_missing_optional_are_null(tm
         "source_row",
         "source_record",
         *MAPS["unemployment"].keys,
+        "_surplus",  # a CSV row's fields past the header's: none in a workbook
     }
+    assert rows[0]["_surplus"] is None
     assert (rows[0]["name"], rows[0]["citizen_id"], rows[0]["registered_on"], rows[0]["sex"]) == (
         "甲",
         "1",
@@ -866,3 +869,32 @@ def test_the_machine_lends_its_cores_unless_configured() -> None:
         MachineSettings(cores=0)
     with pytest.raises(ValueError, match="absolute"):
         MachineSettings(memory_dir="shm")
+
+
+@pytest.mark.parametrize("part_bytes", [1 << 26, 64])
+def test_a_row_with_more_fields_than_the_header_is_flagged_with_its_line(
+    tmp_path: Path, monkeypatch, part_bytes: int
+) -> None:
+    """An unquoted comma in an address shifts the values after it: the row is read, its first field too many
+    kept, and staging flags it (`surplus_fields`) with its line; a trailing comma is no extra field."""
+    monkeypatch.setattr(encoding, "CHUNK_BYTES", min(part_bytes, 1 << 24))
+    monkeypatch.setattr(encoding, "PART_BYTES", part_bytes)
+    write_text(
+        tmp_path / "unemployment" / "a.csv",
+        "姓名,公民身份号码,居住地址,失业登记日期\n"
+        "甲,11010519491231002X,某路1号,2024-01-01\n"  # 2
+        "乙,110101199003070038,某区,某路2号,2024-01-02\n"  # 3: the address's comma
+        "丙,110101199003071991,某路3号,2024-01-03,\n",  # 4: a trailing comma
+    )
+    con = duckdb.connect()
+    read_source(con, tmp_path, "unemployment", MAPS["unemployment"], "raw_unemployment", limits=LIMITS)
+    rows = con.sql(
+        "SELECT source_row, address, _surplus FROM raw_unemployment ORDER BY source_row"
+    ).fetchall()
+    assert rows == [(2, "某路1号", None), (3, "某区", "2024-01-02"), (4, "某路3号", None)]
+    stage_source(con, "unemployment", as_of=dt.date(2026, 6, 30), max_cell_chars=32767)
+    flagged = con.sql(
+        "SELECT source_record, value, action FROM quarantine_unemployment WHERE rule = 'surplus_fields'"
+    ).fetchall()
+    assert flagged == [("unemployment/a.csv:3", "2024-01-02", "kept")]
+    assert con.sql("SELECT count(*) FROM staged_unemployment").fetchall() == [(3,)]
