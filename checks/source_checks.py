@@ -26,7 +26,8 @@ def files_readable_result(
     source: str, reports: list[FileReport] | None = None, error: SourceReadError | None = None
 ) -> dg.AssetCheckResult:
     """Structural check: the folder exists, every entry is read or ignored with a note (none refused),
-    every file reads, every required column is there. Every entry is listed with its status and reason."""
+    every file reads, every required column is there (blocking ERROR otherwise); WARN when a file read holds
+    no data row. Every entry is listed with its status and reason."""
     reports = error.reports if error is not None else (reports or [])
     counts = {
         f"files_{status}": sum(1 for r in reports if r.status == status)
@@ -62,13 +63,26 @@ def files_readable_result(
                 "per_file": per_file,
             },
         )
+    empty = _without_rows(reports)
     return dg.AssetCheckResult(
         asset_key=f"raw_{source}",
         check_name="files_readable",
-        passed=True,
+        passed=not empty,
+        severity=WARN,
         description=files_summary(source, reports),
-        metadata={**counts, "rows_read": sum(r.rows_read for r in reports), "per_file": per_file},
+        metadata={
+            **counts,
+            "files_without_rows": len(empty),
+            "rows_read": sum(r.rows_read for r in reports),
+            "per_file": per_file,
+        },
     )
+
+
+def _without_rows(reports: list[FileReport]) -> list[str]:
+    """The files read that hold no data row (a header at most): a district's export that failed, most
+    likely — named to the operator, since the source's total may still pass the completeness rule."""
+    return [r.file.split("/", 1)[1] for r in reports if r.status == "read" and r.rows_read == 0]
 
 
 def files_summary(source: str, reports: list[FileReport]) -> str:
@@ -87,7 +101,9 @@ def files_summary(source: str, reports: list[FileReport]) -> str:
             notes = "; ".join(f"{r.file.split('/', 1)[1]}: {r.reason}" for r in entries)
             line += f", {status} {len(entries)} ({notes})"
     noted = [f"{r.file.split('/', 1)[1]}: {r.reason}" for r in read if r.reason]
-    return line + (f"; note: {'; '.join(noted)}" if noted else "")
+    line += f"; note: {'; '.join(noted)}" if noted else ""
+    empty = _without_rows(reports)
+    return line + (f"; no data rows in {', '.join(empty)} (an export that failed?)" if empty else "")
 
 
 def row_rules_result(result: StagingResult, max_rate: float) -> dg.AssetCheckResult:

@@ -89,6 +89,7 @@ def test_files_readable_counts_every_entry_as_numbers_and_lists_it(tmp_path: Pat
         "files_read": 2,
         "files_ignored": 1,
         "files_refused": 0,
+        "files_without_rows": 0,
         "rows_read": 7,
     }
     table = result.metadata["per_file"].value.records
@@ -101,6 +102,21 @@ def test_files_readable_counts_every_entry_as_numbers_and_lists_it(tmp_path: Pat
         "dibao: read 7 rows from 2 files (1 in a subfolder), ignored 1 "
         "(~$西城区.xlsx: Office lock file (the workbook was open when copied))"
     )
+
+    # A district's export that failed: a file with a header at most. Read, and named: the source's total
+    # may still pass the completeness rule.
+    (folder / "朝阳区.csv").write_bytes(b"")
+    write_csv_file(folder / "海淀区.csv", HEADERS["dibao"], [])
+    reports, _ = _entries(tmp_path)
+    warned = files_readable_result("dibao", reports=reports)
+    assert (warned.passed, warned.severity.value, warned.metadata["files_without_rows"].value) == (
+        False,
+        "WARN",
+        2,
+    )
+    assert warned.description.endswith("; no data rows in 朝阳区.csv, 海淀区.csv (an export that failed?)")
+    (folder / "朝阳区.csv").unlink()
+    (folder / "海淀区.csv").unlink()
 
     (folder / "西城区.xlsb").write_bytes(b"x")
     _, error = _entries(tmp_path)
