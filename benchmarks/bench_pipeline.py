@@ -8,8 +8,10 @@ Worlds are generated once under ROOT (by a child process, whose memory is nobody
 `--persons` people, `data_samples/province.py`, laid out as one input folder, `<source>/<city>/...`).
 Each world is run by `aidmatch run` in a child process (its own DAGSTER_HOME, output and work folders
 under ROOT/runs/, removed afterwards), watched from here: at each step's start and end line the
-child's CPU time is read and its peak RSS (VmHWM, reset at each step's start), so each stage has its
-wall time, CPU time, peak RSS and records per second (rows read by the run / stage seconds). Then:
+child's CPU time is read (its own and that of the processes it has reaped: the GB18030 decoders, the workbook
+writers) and its peak memory — the higher of its own VmHWM (reset at each step's start) and the sum of the
+proportional set sizes of it and every process under it, sampled five times a second — so each stage has
+its wall time, CPU time, peak memory and records per second (rows read by the run / stage seconds). Then:
 
 - the floor: a bare DuckDB scan of the same CSV/TXT files into a table (`read_csv`, all text), the
   GB18030 ones transcoded in a stream (Python's codec, one thread) into a pipe DuckDB reads — timed on
@@ -85,8 +87,9 @@ class RunFigures:
 
 
 def _cpu_seconds(pid: int) -> float:
+    """The process's CPU time and its reaped children's (a stage's worker processes are reaped in it)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    return sum(int(f) for f in fields[11:15]) / _TICKS  # utime, stime, cutime, cstime
 
 
 def _peak_rss(pid: int) -> int:
@@ -106,11 +109,55 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def _watch_spill(work: Path, figures: RunFigures, done: threading.Event) -> None:
-    while not done.wait(1.0):
-        for spill in work.glob("*/*.tmp"):
-            with contextlib.suppress(FileNotFoundError):  # DuckDB removes spill files as it goes
-                figures.spill_bytes = max(figures.spill_bytes, _size(spill))
+def _tree(pid: int) -> list[int]:
+    """`pid` and every process under it."""
+    found, waiting = [], [pid]
+    while waiting:
+        found.append(waiting.pop())
+        for children in Path(f"/proc/{found[-1]}/task").glob("*/children"):
+            with contextlib.suppress(OSError):  # a process may end while it is read
+                waiting += [int(child) for child in children.read_text().split()]
+    return found
+
+
+def _tree_pss(pid: int) -> int:
+    """The proportional set size of `pid` and every process under it (shared pages counted once)."""
+    total = 0
+    for member in _tree(pid):
+        with contextlib.suppress(OSError):
+            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
+            total += int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE).group(1)) * 1024
+    return total
+
+
+@dataclass
+class _Watch:
+    """What the watcher thread samples while a run goes: the tree's peak memory since the last `take`."""
+
+    pid: int
+    tree_peak: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def sample(self) -> None:
+        pss = _tree_pss(self.pid)
+        with self.lock:
+            self.tree_peak = max(self.tree_peak, pss)
+
+    def take(self) -> int:
+        with self.lock:
+            peak, self.tree_peak = self.tree_peak, 0
+        return peak
+
+
+def _watch(work: Path, figures: RunFigures, watch: _Watch, done: threading.Event) -> None:
+    tick = 0
+    while not done.wait(0.2):
+        watch.sample()
+        tick += 1
+        if tick % 5 == 0:
+            for spill in work.glob("*/*.tmp"):
+                with contextlib.suppress(FileNotFoundError):  # DuckDB removes spill files as it goes
+                    figures.spill_bytes = max(figures.spill_bytes, _size(spill))
 
 
 def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> RunFigures:
@@ -126,10 +173,11 @@ def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> 
     started = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     done = threading.Event()
-    watcher = threading.Thread(target=_watch_spill, args=(folder / "work", figures, done), daemon=True)
+    watch = _Watch(child.pid)
+    watcher = threading.Thread(target=_watch, args=(folder / "work", figures, watch, done), daemon=True)
     watcher.start()
     opened: dict[str, tuple[float, float]] = {}
-    outside = 0  # peak RSS before the first step and between steps
+    outside = 0  # peak memory before the first step and between steps
     with open(folder / "terminal.txt", "w") as log:
         for line in child.stdout:
             log.write(line)
@@ -138,8 +186,9 @@ def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> 
                 continue
             mark, step = match.groups()
             now, cpu = time.perf_counter(), _cpu_seconds(child.pid)
+            peak = max(_peak_rss(child.pid), watch.take())
             if mark == "▶":
-                outside = max(outside, _peak_rss(child.pid))
+                outside = max(outside, peak)
                 _reset_peak(child.pid)
                 opened[step] = (now, cpu)
             elif step in opened:
@@ -147,7 +196,7 @@ def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> 
                 began, cpu_began = opened.pop(step)
                 stage.wall += now - began
                 stage.cpu += cpu - cpu_began
-                stage.peak = max(stage.peak, _peak_rss(child.pid))
+                stage.peak = max(stage.peak, peak)
                 _reset_peak(child.pid)
     _, status, usage = os.wait4(child.pid, 0)
     done.set()
@@ -364,7 +413,7 @@ def print_run(figures: RunFigures, config: Path | None) -> None:
     within = "within" if figures.peak / GIB <= budget else "OVER"
     print(
         f"\n{figures.label}: exit {figures.exit_code}, {figures.rows:,} rows read ({figures.insured:,} insured "
-        f"persons); wall {figures.wall:.1f} s, CPU {figures.cpu:.1f} s, peak RSS {figures.peak / GIB:.2f} GiB "
+        f"persons); wall {figures.wall:.1f} s, CPU {figures.cpu:.1f} s, peak memory {figures.peak / GIB:.2f} GiB "
         f"({within} the budget of {budget:.1f} GiB: memory_limit {limit} + {PYTHON_GIB} GiB)"
     )
     load = os.getloadavg()
