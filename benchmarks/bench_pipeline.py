@@ -9,8 +9,8 @@ Worlds are generated once under ROOT (by a child process, whose memory is nobody
 Each world is run by `aidmatch run` in a child process (its own DAGSTER_HOME, output and work folders
 under ROOT/runs/, removed afterwards), watched from here: at each step's start and end line the
 child's CPU time is read (its own and that of the processes it has reaped: the GB18030 decoders, the workbook
-writers) and its peak memory — the higher of its own VmHWM (reset at each step's start) and the sum of the
-proportional set sizes of it and every process under it, sampled five times a second — so each stage has
+writers) and its peak memory — the higher of its own VmHWM (reset at each step's start) and its resident
+set plus the private memory of every process under it, sampled once a second — so each stage has
 its wall time, CPU time, peak memory and records per second (rows read by the run / stage seconds). Then:
 
 - the floor: a bare DuckDB scan of the same CSV/TXT files into a table (`read_csv`, all text), the
@@ -60,6 +60,7 @@ GIB = 2**30
 PYTHON_GIB = 1.5  # what a run holds beside DuckDB's memory_limit: interpreter, Dagster, a lookup batch, xlsx
 _STEP = re.compile(r"^\S+ +(▶|✓|✗) (\S+)")
 _TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 _BENCH = Path(__file__).resolve()
 
 
@@ -120,13 +121,26 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _tree_pss(pid: int) -> int:
-    """The proportional set size of `pid` and every process under it (shared pages counted once)."""
+def _private(pid: int) -> int:
+    """Memory only this process holds (`smaps_rollup` Private_Clean + Private_Dirty): a forked GB18030
+    decoder's resident set counts every page it still shares with the run, four gigabytes at the province."""
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    return sum(
+        int(kb) * 1024 for kb in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+) kB", rollup, re.MULTILINE)
+    )
+
+
+def _tree_memory(pid: int) -> int:
+    """The run process's resident set and the private memory of every process under it (the workbook
+    writers, the decoders). `smaps_rollup` walks a process's page tables: it is read once a second, and
+    the run process's own peak is its VmHWM."""
+    run, *under = _tree(pid)
     total = 0
-    for member in _tree(pid):
+    with contextlib.suppress(OSError):  # a process may end while it is read
+        total += int(Path(f"/proc/{run}/statm").read_text().split()[1]) * _PAGE
+    for member in under:
         with contextlib.suppress(OSError):
-            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
-            total += int(re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE).group(1)) * 1024
+            total += _private(member)
     return total
 
 
@@ -139,9 +153,9 @@ class _Watch:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sample(self) -> None:
-        pss = _tree_pss(self.pid)
+        memory = _tree_memory(self.pid)
         with self.lock:
-            self.tree_peak = max(self.tree_peak, pss)
+            self.tree_peak = max(self.tree_peak, memory)
 
     def take(self) -> int:
         with self.lock:
@@ -150,14 +164,11 @@ class _Watch:
 
 
 def _watch(work: Path, figures: RunFigures, watch: _Watch, done: threading.Event) -> None:
-    tick = 0
-    while not done.wait(0.2):
+    while not done.wait(1.0):
         watch.sample()
-        tick += 1
-        if tick % 5 == 0:
-            for spill in work.glob("*/*.tmp"):
-                with contextlib.suppress(FileNotFoundError):  # DuckDB removes spill files as it goes
-                    figures.spill_bytes = max(figures.spill_bytes, _size(spill))
+        for spill in work.glob("*/*.tmp"):
+            with contextlib.suppress(FileNotFoundError):  # DuckDB removes spill files as it goes
+                figures.spill_bytes = max(figures.spill_bytes, _size(spill))
 
 
 def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> RunFigures:
