@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from aidmatch.settings import BUREAU_TIMEZONE
+
 LOCK_NAME = ".aidmatch.lock"
 MARKERS = ".runs"  # in the work folder: one `<run id>.lock` per run in progress
 _POLL_SECONDS = 0.1
@@ -46,7 +48,13 @@ class Holder:
         return cls(run_id, os.getpid(), socket.gethostname(), started, as_of)
 
     def describe(self) -> str:
-        return f"run {self.run_id} (PID {self.pid} on {self.host}, started {self.started_at}, as-of {self.as_of})"
+        """For the operator: the start in the bureau's time, as every line of the terminal is."""
+        started = (
+            dt.datetime.fromisoformat(self.started_at)
+            .astimezone(BUREAU_TIMEZONE)
+            .strftime("%Y-%m-%d %H:%M:%S")
+        )
+        return f"run {self.run_id} (PID {self.pid} on {self.host}, started {started} Asia/Shanghai, as-of {self.as_of})"
 
 
 class FolderBusy(Exception):

@@ -38,7 +38,7 @@ def test_a_second_holder_is_refused_naming_the_first_even_in_the_same_process(tm
         RUNNING.run_id,
         "PID 4242",
         "vm",
-        RUNNING.started_at,
+        "started 2026-12-01 10:00:00 Asia/Shanghai",  # the lock file's UTC in the terminal's time
         "as-of 2026-12-01",
         "lock_wait_seconds",
     ):

@@ -188,7 +188,7 @@ def test_concurrent_runs_on_one_output_take_turns(tmp_path, home, processes, off
             message = process.err().strip().splitlines()
             assert len(message) == 1, "one clear line"
             assert holder.run_id in message[0] and f"PID {holder.pid}" in message[0], message
-            assert holder.as_of in message[0] and holder.started_at in message[0], message
+            assert holder.as_of in message[0] and holder.describe() in message[0], message
             assert "Traceback" not in process.err() and "IOException" not in process.err()
     os.kill(holder.pid, signal.SIGCONT)
     assert first.wait() == 0, first.out() + first.err()
