@@ -315,8 +315,8 @@ def build_normalized(
             )
             selects.append(f"CAST({alias}.value AS {column.sql_type}) AS {column.name}")
 
-    if has(SURPLUS_COLUMN):
-        selects.append(f"r.{SURPLUS_COLUMN}")
+    if has(SURPLUS_COLUMN):  # the first field too many, made safe like every cell (the steward sees it)
+        selects.append(f"{text_lookup(SURPLUS_COLUMN)}.clean AS {SURPLUS_COLUMN}")
     # Every raw column once more, made safe, with what making it safe did (columns no derivation reads, too).
     for c in raw_cols:
         if c not in (*_RECORD_COLUMNS, SURPLUS_COLUMN):

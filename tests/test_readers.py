@@ -883,7 +883,7 @@ def test_a_row_with_more_fields_than_the_header_is_flagged_with_its_line(
         tmp_path / "unemployment" / "a.csv",
         "姓名,公民身份号码,居住地址,失业登记日期\n"
         "甲,11010519491231002X,某路1号,2024-01-01\n"  # 2
-        "乙,110101199003070038,某区,某路2号,2024-01-02\n"  # 3: the address's comma
+        "乙,110101199003070038,某区,某路2号,2024-01-02\x07\n"  # 3: the address's comma (and a BEL)
         "丙,110101199003071991,某路3号,2024-01-03,\n",  # 4: a trailing comma
     )
     con = duckdb.connect()
@@ -891,10 +891,11 @@ def test_a_row_with_more_fields_than_the_header_is_flagged_with_its_line(
     rows = con.sql(
         "SELECT source_row, address, _surplus FROM raw_unemployment ORDER BY source_row"
     ).fetchall()
-    assert rows == [(2, "某路1号", None), (3, "某区", "2024-01-02"), (4, "某路3号", None)]
+    assert rows == [(2, "某路1号", None), (3, "某区", "2024-01-02\x07"), (4, "某路3号", None)]
     stage_source(con, "unemployment", as_of=dt.date(2026, 6, 30), max_cell_chars=32767)
     flagged = con.sql(
         "SELECT source_record, value, action FROM quarantine_unemployment WHERE rule = 'surplus_fields'"
     ).fetchall()
+    # the value shown is made safe like every cell's: no control character reaches a steward's workbook
     assert flagged == [("unemployment/a.csv:3", "2024-01-02", "kept")]
     assert con.sql("SELECT count(*) FROM staged_unemployment").fetchall() == [(3,)]
