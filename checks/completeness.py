@@ -39,6 +39,7 @@ import duckdb
 import polars as pl
 
 from aidmatch.publish.changes import previous_run
+from aidmatch.rules.retirement import add_months
 from aidmatch.sources.dates import parse_months
 from aidmatch.sources.tables import SOURCE_LABELS
 
@@ -73,8 +74,7 @@ def newest_well_filled_month(con: duckdb.DuckDBPyConnection, raw_table: str) -> 
 
 def first_lookback_month(as_of: date, lookback_months: int) -> str:
     """YYYY-MM of the first of the `lookback_months` calendar months before the as-of's month."""
-    index = as_of.year * 12 + as_of.month - 1 - lookback_months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return add_months(as_of.replace(day=1), -lookback_months).strftime("%Y-%m")
 
 
 @dataclass(frozen=True)
@@ -150,46 +150,42 @@ class Completeness:
 
     @property
     def message(self) -> str:
-        """One paragraph for the operator: the counts, the limit, and what to do. Counts only, no rows."""
+        """One paragraph for the operator: the counts (or months), the limit, and what to do. No rows."""
         source, limit = self.source, _percent(self.max_row_drop)
+        label = SOURCE_LABELS.get(source, source)
         if self.verdict == "stale":
-            return self._stale_message()
-        english, chinese = self._comparison(limit)
-        if self.verdict == "ok":
-            rule = "only an empty extract" if self.change_share is None else f"a fall of more than {limit}"
-            return f"{source}: {self.rows} data rows tonight {english}; {rule} stops the run."
-        if self.verdict == "empty":
-            english += f": the {source}/ files hold a header at most"
-        counts = f"{source}: {self.rows} data rows tonight {english}."
-        zh = f"{SOURCE_LABELS.get(source, source)}：本次 {self.rows} 行数据，{chinese}。"
+            newest, first = self.newest_month, self.first_lookback_month
+            found = (
+                f"{source}: the newest month with contributions in it (费款所属期) is {newest}, before {first}, "
+                f"the first month the rules look back to: every insured worker would be taken for unemployed."
+            )
+            zh = f"{label}：最新费款所属期为 {newest}，早于比对所需的 {first}。"
+            check = "The extract is out of date or misfiled: ask the department for the current one. If it is right,"
+            check_zh = "数据可能过期或放错文件，请向报送部门索取最新数据；如确无误，"
+        else:
+            english, chinese = self._comparison(limit)
+            if self.verdict == "ok":
+                rule = (
+                    "only an empty extract" if self.change_share is None else f"a fall of more than {limit}"
+                )
+                return f"{source}: {self.rows} data rows tonight {english}; {rule} stops the run."
+            if self.verdict == "empty":
+                english += f": the {source}/ files hold a header at most"
+            found = f"{source}: {self.rows} data rows tonight {english}."
+            zh = f"{label}：本次 {self.rows} 行数据，{chinese}。"
+            check = (
+                f"The extract may be incomplete or misfiled: check the {source}/ files with the department. "
+                "If the drop is real,"
+            )
+            check_zh = "数据可能不完整或放错文件夹，请与报送部门核对；如确属实际减少，"
         if self.accepted_by is not None:
             return (
-                f"{counts} Accepted by the operator ({self.accepted_by}) and recorded in manifest.json; "
+                f"{found} Accepted by the operator ({self.accepted_by}) and recorded in manifest.json; "
                 f"the lists reflect this extract. {zh}已由操作员确认（{_ZH_WHO[self.accepted_by]}）。"
             )
         return (
-            f"{counts} The extract may be incomplete or misfiled: check the {source}/ files with the "
-            f"department. If the drop is real, rerun with --accept-drop {source} (or set "
-            f"completeness.accept_drop in the configuration). {zh}数据可能不完整或放错文件夹，请与报送部门核对；"
-            f"如确属实际减少，请加 --accept-drop {source} 重新运行。"
-        )
-
-    def _stale_message(self) -> str:
-        source, newest, first = self.source, self.newest_month, self.first_lookback_month
-        counts = (
-            f"{source}: the newest month with contributions in it (费款所属期) is {newest}, before {first}, the "
-            f"first month the rules look back to: every insured worker would be taken for unemployed."
-        )
-        zh = f"{SOURCE_LABELS.get(source, source)}：最新费款所属期为 {newest}，早于比对所需的 {first}。"
-        if self.accepted_by is not None:
-            return (
-                f"{counts} Accepted by the operator ({self.accepted_by}) and recorded in manifest.json. "
-                f"{zh}已由操作员确认（{_ZH_WHO[self.accepted_by]}）。"
-            )
-        return (
-            f"{counts} The extract is out of date or misfiled: ask the department for the current one. If it "
-            f"is right, rerun with --accept-drop {source} (or set completeness.accept_drop). "
-            f"{zh}数据可能过期或放错文件，请向报送部门索取最新数据；如确无误，请加 --accept-drop {source} 重新运行。"
+            f"{found} {check} rerun with --accept-drop {source} (or set completeness.accept_drop in the "
+            f"configuration). {zh}{check_zh}请加 --accept-drop {source} 重新运行。"
         )
 
     def _comparison(self, limit: str) -> tuple[str, str]:
