@@ -28,6 +28,7 @@ def person_sex(citizen_id: str) -> str:
 ZHANG = valid_id("11010519900101001")  # 张伟, 男, 1990-01-01
 LI = valid_id("11010519850615002")  # 李娜, 女, 1985-06-15
 WANG = valid_id("11010519780320003")  # 王丽, 男 (odd), 1978-03-20
+ZHANG_SECOND = valid_id("11010519900101003")  # 张伟's region and birth date, another sequence: a second ID
 
 
 def rec(source: str, raw_id: str | None, name: str | None, sex: str | None = None, birth: date | None = None):
@@ -282,17 +283,14 @@ def test_same_name_and_birth_date_with_two_valid_ids_are_two_people(con):
     assert result["dibao/test.csv:2"] == (None, "unlinked:ambiguous")  # a lost ID between two people
 
 
+def under_a_second_id(other: dict) -> list[dict]:
+    """张伟 anchored under his ID, his 低保 row under his second ID (dibao/test.csv:2), and `other`."""
+    return [*anchored(ZHANG, "张伟"), rec("dibao", ZHANG_SECOND, "张伟", "男", date(1990, 1, 1)), other]
+
+
 def test_one_person_under_a_second_id_of_the_same_region_and_birth_date(con):
-    second = valid_id("11010519900101003")  # 张伟's region and birth date, another sequence: a second ID
     twin = valid_id("11010519900101005")  # the same region and birth date, but 张强: another person
-    stage(
-        con,
-        [
-            *anchored(ZHANG, "张伟"),
-            rec("dibao", second, "张伟", "男", date(1990, 1, 1)),
-            rec("unemployment", twin, "张强", "男", date(1990, 1, 1)),
-        ],
-    )
+    stage(con, under_a_second_id(rec("unemployment", twin, "张强", "男", date(1990, 1, 1))))
     link_persons(con, LinkSettings())
     result = links(con)
     assert result["dibao/test.csv:2"] == (ZHANG, "fuzzy_second_id")
@@ -300,20 +298,12 @@ def test_one_person_under_a_second_id_of_the_same_region_and_birth_date(con):
     review = con.sql("SELECT source_record, candidate_person_id FROM core_review_queue").fetchall()
     assert review == []  # a different given name is no candidate; the second ID is linked, not reviewed
     persons = {p for (p,) in con.sql("SELECT person_id FROM core_persons").fetchall()}
-    assert second not in persons and {ZHANG, twin} <= persons
+    assert ZHANG_SECOND not in persons and {ZHANG, twin} <= persons
 
 
 def test_a_merged_second_id_is_no_candidate_for_the_persons_other_records(con):
     """Once 张伟's second ID went to him, his record without an ID has one candidate, not a tie of two."""
-    second = valid_id("11010519900101003")
-    stage(
-        con,
-        [
-            *anchored(ZHANG, "张伟"),
-            rec("dibao", second, "张伟", "男", date(1990, 1, 1)),
-            rec("unemployment", None, "张伟", "男", date(1990, 1, 1)),
-        ],
-    )
+    stage(con, under_a_second_id(rec("unemployment", None, "张伟", "男", date(1990, 1, 1))))
     link_persons(con, LinkSettings())
     result = links(con)
     assert result["dibao/test.csv:2"] == (ZHANG, "fuzzy_second_id")
@@ -322,8 +312,8 @@ def test_a_merged_second_id_is_no_candidate_for_the_persons_other_records(con):
 
 
 def test_second_id_in_a_source_without_birth_date_links_on_name_region_and_birth_date(con):
-    second = valid_id("11010519900101003")  # 张伟 under a second ID, in a source without birth date or sex
-    stage(con, [*anchored(ZHANG, "张伟"), rec("si_contributions", second, "张伟")])
+    # 张伟 under a second ID, in a source without birth date or sex
+    stage(con, [*anchored(ZHANG, "张伟"), rec("si_contributions", ZHANG_SECOND, "张伟")])
     link_persons(con, LinkSettings())
     person, method = links(con)["si_contributions/test.csv:3"]
     assert (person, method) == (ZHANG, "fuzzy_second_id")
@@ -336,20 +326,19 @@ def test_second_id_in_a_source_without_birth_date_links_on_name_region_and_birth
 def test_two_lone_ids_of_one_person_go_to_the_better_attested_id_never_both_ways(con):
     """One person, two IDs, each seen in one source only: the ID on more records is the person's; on as
     many records, the social-insurance ID is."""
-    second = valid_id("11010519900101003")
     on_more_records = [rec("si_contributions", ZHANG, "张伟") for _ in range(3)]
-    stage(con, [rec("si_persons", second, "张伟"), *on_more_records])
+    stage(con, [rec("si_persons", ZHANG_SECOND, "张伟"), *on_more_records])
     link_persons(con, LinkSettings())
     assert {person for person, _ in links(con).values()} == {ZHANG}
     assert links(con)["si_persons/test.csv:2"] == (ZHANG, "fuzzy_second_id")
 
     for source in SOURCES:
         con.execute(f"DROP TABLE staged_{source}")
-    stage(con, [rec("si_persons", second, "张伟"), rec("unemployment", ZHANG, "张伟", "男")])
+    stage(con, [rec("si_persons", ZHANG_SECOND, "张伟"), rec("unemployment", ZHANG, "张伟", "男")])
     link_persons(con, LinkSettings())
     assert links(con) == {
-        "si_persons/test.csv:2": (second, "exact_id"),
-        "unemployment/test.csv:2": (second, "fuzzy_second_id"),
+        "si_persons/test.csv:2": (ZHANG_SECOND, "exact_id"),
+        "unemployment/test.csv:2": (ZHANG_SECOND, "fuzzy_second_id"),
     }
 
 
