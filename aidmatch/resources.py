@@ -5,7 +5,7 @@ monkeypatched. The DuckDB database is one file per as-of date under the work dir
 steps execute one after another, so there is only ever one writer. In a province (`province.cities`)
 each run is one city's: its input, output and work folders are that city's under the roots. Every run, however
 launched, holds its output and work folders for its whole length through this resource's run-scoped
-setup (`pipelines/run_guard.py`).
+setup (`aidmatch/run_guard.py`).
 """
 
 import re

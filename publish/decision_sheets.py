@@ -15,7 +15,7 @@ import polars as pl
 
 from aidmatch.decisions.forms import REMOVAL_FORM, REVIEW_FORM, ROLL_LABELS, Form
 from aidmatch.publish.printed_lists import labels_for_people
-from aidmatch.publish.xlsx_files import Column, TableSheet
+from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
 from aidmatch.sources.tables import SOURCE_LABELS
 
 _FORM_ROWS = {
@@ -59,9 +59,11 @@ _KINDS = {
 }
 
 
-def _columns(form: Form) -> tuple[Column, ...]:
+def _columns(form: Form) -> tuple[SheetColumn, ...]:
     return tuple(
-        Column(f.key, f.header, _WIDTHS.get(f.key, max(10, 2 * len(f.header) + 2)), _KINDS.get(f.key, "text"))
+        SheetColumn(
+            f.key, f.header, _WIDTHS.get(f.key, max(10, 2 * len(f.header) + 2)), _KINDS.get(f.key, "text")
+        )
         for f in form.fields
     )
 

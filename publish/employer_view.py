@@ -16,25 +16,25 @@ import duckdb
 import polars as pl
 
 from aidmatch.publish.printed_lists import CONTACT_NOTE, labels_for_people
-from aidmatch.publish.xlsx_files import Column, TableSheet
+from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
 
 VIEW_FILE = "entitlements_by_employer.xlsx"
 VIEW_FOLDER = "by_employer"
 TITLE = "就业困难人员社会保险补贴（单位吸纳）名单"
 # Widths add up to about 150 units, as the printed lists' (A4 landscape at 9 pt or more).
 COLUMNS = (
-    Column("row_number", "序号", 5, "number"),
-    Column("name", "姓名", 7),
-    Column("person_id", "公民身份号码", 23, "id"),
-    Column("recognized_on", "就业困难人员认定日期", 13, "date"),
-    Column("employed_from", "本单位首次缴费月份", 10),
-    Column("paid_months", "近期已缴费月份", 14),
-    Column("subsidy_until", "补贴期限至", 13, "date"),
-    Column("confidence", "可信度", 6),
-    Column("district", "区县", 7),
-    Column("street", "街道", 10),
-    Column("phone", "联系电话", 15, "id"),
-    Column("evidence", "依据", 30),
+    SheetColumn("row_number", "序号", 5, "number"),
+    SheetColumn("name", "姓名", 7),
+    SheetColumn("person_id", "公民身份号码", 23, "id"),
+    SheetColumn("recognized_on", "就业困难人员认定日期", 13, "date"),
+    SheetColumn("employed_from", "本单位首次缴费月份", 10),
+    SheetColumn("paid_months", "近期已缴费月份", 14),
+    SheetColumn("subsidy_until", "补贴期限至", 13, "date"),
+    SheetColumn("confidence", "可信度", 6),
+    SheetColumn("district", "区县", 7),
+    SheetColumn("street", "街道", 10),
+    SheetColumn("phone", "联系电话", 15, "id"),
+    SheetColumn("evidence", "依据", 30),
 )
 NOTES = (
     "说明：以上人员为本单位新招用（社保缴费明细中本单位首次缴费不早于其认定月份）、经认定的就业困难人员，"

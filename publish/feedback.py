@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 
 from aidmatch.publish.printed_lists import source_records_for_people
-from aidmatch.publish.xlsx_files import Column, TableSheet
+from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
 from aidmatch.sources.tables import SOURCE_LABELS, Department
 from aidmatch.tables.catalog import FEEDBACK_TABLES
 
@@ -29,27 +29,27 @@ from aidmatch.tables.catalog import FEEDBACK_TABLES
 MAX_VALUE_CHARS = 200
 
 SUMMARY_COLUMNS = (
-    Column("row_number", "序号", 5, "number"),
-    Column("data", "数据", 8),
-    Column("file", "文件", 20),
-    Column("rows_read", "读取行数", 9, "number"),
-    Column("rows_rejected", "拒收行数", 8, "number"),
-    Column("rows_to_fix", "需修正行数", 8, "number"),
-    Column("problem_share", "问题行比例", 8, "percent"),
-    Column("problems", "各类问题及行数", 46),
-    Column("verdict", "结论", 32),
+    SheetColumn("row_number", "序号", 5, "number"),
+    SheetColumn("data", "数据", 8),
+    SheetColumn("file", "文件", 20),
+    SheetColumn("rows_read", "读取行数", 9, "number"),
+    SheetColumn("rows_rejected", "拒收行数", 8, "number"),
+    SheetColumn("rows_to_fix", "需修正行数", 8, "number"),
+    SheetColumn("problem_share", "问题行比例", 8, "percent"),
+    SheetColumn("problems", "各类问题及行数", 46),
+    SheetColumn("verdict", "结论", 32),
 )
 DETAIL_COLUMNS = (
-    Column("row_number", "序号", 6, "number"),
-    Column("data", "数据", 8),
-    Column("file", "文件", 16),
-    Column("sheet", "工作表", 8),
-    Column("row", "行号", 7, "number"),
-    Column("field", "字段", 10),
-    Column("value", "原值", 23, "id"),
-    Column("problem", "问题", 24),
-    Column("fix", "修改方法", 34),
-    Column("action", "本次处理", 8),
+    SheetColumn("row_number", "序号", 6, "number"),
+    SheetColumn("data", "数据", 8),
+    SheetColumn("file", "文件", 16),
+    SheetColumn("sheet", "工作表", 8),
+    SheetColumn("row", "行号", 7, "number"),
+    SheetColumn("field", "字段", 10),
+    SheetColumn("value", "原值", 23, "id"),
+    SheetColumn("problem", "问题", 24),
+    SheetColumn("fix", "修改方法", 34),
+    SheetColumn("action", "本次处理", 8),
 )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from aidmatch.publish.xlsx_files import Column, TableSheet
+from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
 from aidmatch.rules.codes import CODES, LABELS
 from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
 
@@ -28,7 +28,6 @@ MATCH_LABELS = {"exact": "精确", "fuzzy": "模糊"}
 _EVIDENCE_CODES = {c.code: c.label for c in CODES if c.kind in ("reason", "removal_reason")}
 _NOT_PRINTED = "LOCATION: "
 CONTACT_NOTE = "说明：区县、街道、社区、电话、地址为各部门数据中的最佳值，取自哪条记录见同名 CSV 文件 evidence 列的 LOCATION 部分。"
-UNKNOWN_AREA = "（不详）"
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class PrintedList:
     unit: str  # what a row is: 人, 条, 户
     sheet_by: str  # one sheet per value of this column (a code)
     select_sql: str  # the rows, in print order: grouped by area
-    columns: tuple[Column, ...]  # what the page shows, in order; widths add up to the page
+    columns: tuple[SheetColumn, ...]  # what the page shows, in order; widths add up to the page
     notes: tuple[str, ...] = ()  # 说明 below each sheet's table
 
 
@@ -47,14 +46,14 @@ class PrintedList:
 # more. IDs, phone numbers and dates get room for wide digits (a reader without 宋体 substitutes a wider
 # font): they never break across lines.
 _AREA = (
-    Column("district", "区县", 7),
-    Column("street", "街道", 10),
+    SheetColumn("district", "区县", 7),
+    SheetColumn("street", "街道", 10),
 )
 _PERSON = (
     *_AREA,
-    Column("community", "社区", 8),
-    Column("name", "姓名", 7),
-    Column("person_id", "公民身份号码", 23, "id"),
+    SheetColumn("community", "社区", 8),
+    SheetColumn("name", "姓名", 7),
+    SheetColumn("person_id", "公民身份号码", 23, "id"),
 )
 _AREA_ORDER = "district NULLS LAST, street NULLS LAST"
 
@@ -66,15 +65,15 @@ PROACTIVE = PrintedList(
     "category",
     f"SELECT * FROM out_proactive ORDER BY category, {_AREA_ORDER}, community NULLS LAST, name, person_id",
     (
-        Column("row_number", "序号", 5, "number"),
+        SheetColumn("row_number", "序号", 5, "number"),
         *_PERSON,
-        Column("sex", "性别", 5),
-        Column("birth_date", "出生日期", 13, "date"),
-        Column("phone", "联系电话", 15, "id"),
-        Column("address", "居住地址", 16),
-        Column("reasons", "原因", 12),
-        Column("match_confidence", "比对", 5),
-        Column("evidence", "依据", 24),
+        SheetColumn("sex", "性别", 5),
+        SheetColumn("birth_date", "出生日期", 13, "date"),
+        SheetColumn("phone", "联系电话", 15, "id"),
+        SheetColumn("address", "居住地址", 16),
+        SheetColumn("reasons", "原因", 12),
+        SheetColumn("match_confidence", "比对", 5),
+        SheetColumn("evidence", "依据", 24),
     ),
     (CONTACT_NOTE,),
 )
@@ -86,14 +85,14 @@ REMOVALS = PrintedList(
     "roll",
     f"SELECT * FROM out_removals ORDER BY roll, {_AREA_ORDER}, community NULLS LAST, name, person_id, source_record",
     (
-        Column("row_number", "序号", 5, "number"),
+        SheetColumn("row_number", "序号", 5, "number"),
         *_PERSON,
-        Column("phone", "联系电话", 15, "id"),
-        Column("address", "居住地址", 16),
-        Column("reasons", "退出原因", 12),
-        Column("confidence", "可信度", 6),
-        Column("source_record", "源记录", 14, "id"),
-        Column("evidence", "依据", 25),
+        SheetColumn("phone", "联系电话", 15, "id"),
+        SheetColumn("address", "居住地址", 16),
+        SheetColumn("reasons", "退出原因", 12),
+        SheetColumn("confidence", "可信度", 6),
+        SheetColumn("source_record", "源记录", 14, "id"),
+        SheetColumn("evidence", "依据", 25),
     ),
     (CONTACT_NOTE,),
 )
@@ -114,13 +113,13 @@ ZERO_EMPLOYMENT_HOUSEHOLDS = PrintedList(
     )
     ORDER BY status, {_AREA_ORDER}, household_id""",
     (
-        Column("row_number", "序号", 5, "number"),
+        SheetColumn("row_number", "序号", 5, "number"),
         *_AREA,
-        Column("household_id", "户编号", 18, "id"),
-        Column("working_age_members", "劳动年龄成员数", 8, "number"),
-        Column("registered_unemployed_members", "登记失业成员数", 8, "number"),
-        Column("members", "家庭成员（与户主关系）及身份证号", 40),
-        Column("evidence", "认定依据", 52),
+        SheetColumn("household_id", "户编号", 18, "id"),
+        SheetColumn("working_age_members", "劳动年龄成员数", 8, "number"),
+        SheetColumn("registered_unemployed_members", "登记失业成员数", 8, "number"),
+        SheetColumn("members", "家庭成员（与户主关系）及身份证号", 40),
+        SheetColumn("evidence", "认定依据", 52),
     ),
 )
 ENTITLEMENTS = PrintedList(
@@ -132,14 +131,14 @@ ENTITLEMENTS = PrintedList(
     f"SELECT * FROM out_entitlements ORDER BY entitlement, {_AREA_ORDER}, community NULLS LAST, name, person_id, "
     "employer_id, employer_name",
     (
-        Column("row_number", "序号", 5, "number"),
+        SheetColumn("row_number", "序号", 5, "number"),
         *_PERSON,
-        Column("phone", "联系电话", 15, "id"),
-        Column("address", "居住地址", 14),
-        Column("employer_name", "吸纳单位", 12),
-        Column("subsidy_until", "补贴期限至", 13, "date"),
-        Column("confidence", "可信度", 6),
-        Column("evidence", "依据", 25),
+        SheetColumn("phone", "联系电话", 15, "id"),
+        SheetColumn("address", "居住地址", 14),
+        SheetColumn("employer_name", "吸纳单位", 12),
+        SheetColumn("subsidy_until", "补贴期限至", 13, "date"),
+        SheetColumn("confidence", "可信度", 6),
+        SheetColumn("evidence", "依据", 25),
     ),
     (CONTACT_NOTE,),
 )

@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 
 from aidmatch.publish.changes import changes_sql, previous_run
-from aidmatch.publish.xlsx_files import Column, TableSheet
+from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
 
 TITLE = "困难群体就业精准帮扶行动进度表（月）"
 UNKNOWN_DISTRICT = "（区县不详）"
@@ -203,7 +203,10 @@ def progress_sheet(frame: pl.DataFrame, period: Period, unit: str) -> TableSheet
             note = f"{column.note}。{baseline}，本栏空白"
         notes.append(f"{column.header}：{note}")
     # widths add up to about 150 units, as the lists' (A4 landscape at 9 pt or more)
-    columns = (Column("item", "项目", 14), *(Column(c.key, c.header, 11, "number") for c in COLUMNS))
+    columns = (
+        SheetColumn("item", "项目", 14),
+        *(SheetColumn(c.key, c.header, 11, "number") for c in COLUMNS),
+    )
     return TableSheet(
         name="进度表",
         title=TITLE,

@@ -32,9 +32,10 @@ import polars as pl
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, Cell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -71,25 +72,37 @@ _STYLES: dict[str, dict[str, Any]] = {
     "note": {"font": _BODY, "alignment": _WRAP},
 }
 KINDS = ("text", "id", "date", "number", "percent")
+# A column people fill in (走访日期, 结果, 说明, 经办人): pale yellow, and its cells left unlocked when the sheet
+# is protected, so a worker types there and nowhere else.
+_FILL_IN = {"fill": PatternFill("solid", start_color="FFF9DB"), "protection": Protection(locked=False)}
 
 
 @dataclass(frozen=True)
-class Column:
+class SheetColumn:
     key: str  # the frame's column
     header: str  # 中文表头
     width: float  # Excel column-width units; a CJK character takes about 2
     kind: str = "text"  # text | id | date | number | percent
+    fill_in: bool = False  # filled in by people: unlocked cells on a protected sheet, shaded
+    choices: tuple[str, ...] = ()  # a drop-down of the values a filled-in cell may take
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"column {self.key}: kind {self.kind!r} is not one of {KINDS}")
+        if self.choices and not self.fill_in:
+            raise ValueError(f"column {self.key}: a drop-down is for a column people fill in")
+
+    @property
+    def style(self) -> str:
+        """The name of the style its data cells take."""
+        return f"{self.kind}_fill_in" if self.fill_in else self.kind
 
 
 @dataclass(frozen=True)
 class TableSheet:
     name: str  # the sheet's tab (31 characters at most)
     title: str  # the title row: what, which area, as of when
-    columns: tuple[Column, ...]
+    columns: tuple[SheetColumn, ...]
     frame: pl.DataFrame  # holds every column's key, rows in print order
     page_header: str  # the page header's left side (its right side is `as_of`)
     as_of: str
@@ -97,6 +110,7 @@ class TableSheet:
     groups: tuple[tuple[str, str, str], ...] = ()  # (group header, first column key, last column key)
     page_break_by: tuple[str, ...] = ()  # a new page whenever these columns' values change
     notes: tuple[str, ...] = ()  # lines below the table (说明)
+    protected: bool = False  # locked but for the fill-in columns (filters still work): a form people fill
 
     @property
     def header_rows(self) -> int:
@@ -153,7 +167,10 @@ def write_workbook(path: Path, sheets: Sequence[TableSheet]) -> int:
     styles: dict[str, CellStyle] = {}
     for table, heights in zip(sheets, _sheet_heights(sheets), strict=True):
         sheet = workbook.create_sheet(title=table.name[:31])
-        styles = styles or {name: cell_style(sheet, spec) for name, spec in _STYLES.items()}
+        styles = styles or {
+            **{name: cell_style(sheet, spec) for name, spec in _STYLES.items()},
+            **{f"{kind}_fill_in": cell_style(sheet, _STYLES[kind] | _FILL_IN) for kind in KINDS},
+        }
         _write_sheet(sheet, table, styles, heights)
         # Its XML is complete: close its temporary file now. openpyxl keeps each sheet's open until `save`,
         # and an employers' view of thousands of sheets ran out of the process's file descriptors.
@@ -176,7 +193,7 @@ def _across_texts(table: TableSheet) -> list[str]:
 def _sheet_heights(tables: Sequence[TableSheet]) -> list[_Heights]:
     """Each sheet's heights, measured in one Polars pass per set of columns: a pass costs about a
     millisecond however few its rows, and an employers' view has thousands of sheets of a few rows."""
-    by_columns: dict[tuple[Column, ...], list[TableSheet]] = {}
+    by_columns: dict[tuple[SheetColumn, ...], list[TableSheet]] = {}
     for table in tables:
         by_columns.setdefault(table.columns, []).append(table)
     measured: dict[int, _Heights] = {}
@@ -185,7 +202,7 @@ def _sheet_heights(tables: Sequence[TableSheet]) -> list[_Heights]:
         across = iter(
             _heights(
                 pl.DataFrame({"t": list(chain.from_iterable(texts))}, schema={"t": pl.String}),
-                [Column("t", "", sum(column.width for column in columns))],
+                [SheetColumn("t", "", sum(column.width for column in columns))],
             )
         )
         keys = [column.key for column in columns]
@@ -219,7 +236,8 @@ def _write_sheet(
     sheet.append([cell(sheet, column.header, styles["header"]) for column in columns])
     sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, table.frame.height)}"
 
-    kinds = [styles[column.kind] for column in columns]
+    kinds = [styles[column.style] for column in columns]
+    _fill_in_rules(sheet, table, header_row)
     rows = table.frame[[column.key for column in columns]]
     breaks = table.frame[list(table.page_break_by)].iter_rows() if table.page_break_by else None
     group = None
@@ -232,10 +250,38 @@ def _write_sheet(
                 sheet.row_breaks.append(Break(id=number - 1))
             group = key
         sheet.row_dimensions[number].height = height
-        sheet.append([cell(sheet, value, style) for value, style in zip(values, kinds, strict=True)])
+        sheet.append(
+            [
+                cell(sheet, value, style, blank=column.fill_in)
+                for value, style, column in zip(values, kinds, columns, strict=True)
+            ]
+        )
     for note, height in zip(table.notes, across, strict=True):
         number += 1
         _write_across(sheet, number, note, styles["note"], last, height)
+
+
+def _fill_in_rules(sheet: Worksheet, table: TableSheet, header_row: int) -> None:
+    """A drop-down on each fill-in column with choices (any other value refused, a blank allowed), and on a
+    protected sheet the lock: only the fill-in cells take typing; filtering and resizing stay allowed."""
+    first, last = header_row + 1, header_row + max(1, table.frame.height)
+    for index, column in enumerate(table.columns, start=1):
+        if column.choices:
+            rule = DataValidation(
+                type="list",
+                formula1='"' + ",".join(column.choices) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=column.header,
+                error="请从下拉列表中选择：" + "、".join(column.choices),
+            )
+            letter = get_column_letter(index)
+            rule.add(f"{letter}{first}:{letter}{last}")
+            sheet.data_validations.append(rule)
+    if table.protected:
+        sheet.protection.sheet = True
+        for allowed in ("autoFilter", "formatColumns", "formatRows"):
+            setattr(sheet.protection, allowed, False)  # False: not protected, the reader may do it
 
 
 def _write_across(sheet: Worksheet, row: int, text: str, style: CellStyle, last: str, height: float) -> None:
@@ -246,12 +292,12 @@ def _write_across(sheet: Worksheet, row: int, text: str, style: CellStyle, last:
 
 
 @functools.cache
-def _header_height(columns: tuple[Column, ...]) -> float:
+def _header_height(columns: tuple[SheetColumn, ...]) -> float:
     """The header row's height: the same for every sheet of a list (or of each employer in the view)."""
     return _heights(pl.DataFrame({c.key: [c.header] for c in columns}), columns)[0]
 
 
-def _heights(frame: pl.DataFrame, columns: Sequence[Column]) -> list[float]:
+def _heights(frame: pl.DataFrame, columns: Sequence[SheetColumn]) -> list[float]:
     """Each row's height in points: the most lines any of its cells needs (see _LINE_POINTS)."""
     lines = []
     for column in columns:
@@ -317,13 +363,18 @@ def _header_text(text: str) -> str:
     return text.replace("&", "&&")
 
 
-def cell(sheet: Worksheet, value: Any, style: CellStyle | None = None) -> Any | Cell:
+def cell(sheet: Worksheet, value: Any, style: CellStyle | None = None, blank: bool = False) -> Any | Cell:
     """The one place a cell is made. Text that a spreadsheet would run as a formula (or openpyxl would store
     as a formula or an error value: "=…", "#N/A") becomes a string cell with the quote prefix; numbers and
     dates stay numbers and dates; a value without a style stays a plain value, which openpyxl writes
-    without a cell object of its own; an empty one stays empty.
+    without a cell object of its own; an empty one stays empty — unless it is a `blank` to fill in, which
+    keeps its style (unlocked, shaded).
     """
     literal = isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES)
+    if blank and style is not None and value in (None, ""):
+        made = WriteOnlyCell(sheet)
+        made._style = style.plain
+        return made
     if value is None or (style is None and not literal):
         return value
     made = WriteOnlyCell(sheet, value=value)

@@ -30,7 +30,7 @@ from aidmatch.sources.sniff import ZIP_ERRORS, Kind
 
 
 class WorkbookLimits(Protocol):
-    """The `intake` settings a workbook is held to (pipelines/settings.py `IntakeSettings`)."""
+    """The `intake` settings a workbook is held to (aidmatch/settings.py `IntakeSettings`)."""
 
     @property
     def max_xlsx_uncompressed_bytes(self) -> int: ...

@@ -16,7 +16,7 @@ import pytest
 
 from aidmatch.checks.stage_source import source_counts, stage_source
 from aidmatch.publish import xlsx_files
-from aidmatch.publish.xlsx_files import Column, TableSheet, write_workbook, write_workbooks
+from aidmatch.publish.xlsx_files import SheetColumn, TableSheet, write_workbook, write_workbooks
 from aidmatch.settings import IntakeSettings
 from aidmatch.sources.column_maps import load_column_maps
 from aidmatch.sources.readers import read_source
@@ -289,9 +289,9 @@ def test_written_workbooks_hold_no_formula_and_the_exact_text(tmp_path: Path) ->
     texts = [*FORMULA_NAMES, "#N/A", "张三"]
     frame = pl.DataFrame({"person_id": texts, "name": texts, "evidence": list(reversed(texts))})
     columns = (
-        Column("person_id", "公民身份号码", 20, "id"),
-        Column("name", "姓名", 8),
-        Column("evidence", "依据", 30),
+        SheetColumn("person_id", "公民身份号码", 20, "id"),
+        SheetColumn("name", "姓名", 8),
+        SheetColumn("evidence", "依据", 30),
     )
 
     def sheet(name: str, rows: pl.DataFrame) -> TableSheet:
@@ -321,7 +321,7 @@ def test_workbooks_shared_among_processes_are_the_ones_one_process_writes(
     """A city's workbooks are written by several processes at once (`write_workbooks`): each file holds what
     one process would have written — the same cells, literal text kept literal — and the rows come back
     in the order the workbooks were given, whichever finished first."""
-    columns = (Column("person_id", "公民身份号码", 20, "id"), Column("name", "姓名", 8))
+    columns = (SheetColumn("person_id", "公民身份号码", 20, "id"), SheetColumn("name", "姓名", 8))
     sizes = [3, 40, 1, 12]  # not in size order: the largest are written first
 
     def books(folder: Path) -> list[tuple[Path, list[TableSheet]]]:
@@ -401,10 +401,10 @@ def test_formula_names_end_to_end_csv_exact_xlsx_literal_quarantine_flagged(
 def test_a_sheet_among_many_gets_the_heights_it_gets_alone(tmp_path: Path) -> None:
     """The row and note heights of a workbook's sheets are measured together, per set of columns (an
     employers' view has thousands of sheets): each sheet still gets its own rows' and notes' heights."""
-    narrow = (Column("person_id", "公民身份号码", 20, "id"), Column("evidence", "依据", 10))
-    wide = (Column("evidence", "依据", 40),)
+    narrow = (SheetColumn("person_id", "公民身份号码", 20, "id"), SheetColumn("evidence", "依据", 10))
+    wide = (SheetColumn("evidence", "依据", 40),)
 
-    def table(index: int, columns: tuple[Column, ...]) -> TableSheet:
+    def table(index: int, columns: tuple[SheetColumn, ...]) -> TableSheet:
         evidence = ["说明" * (index * 7 % 23 + row) for row in range(index % 4)]  # some sheets have no row
         frame = pl.DataFrame(
             {"person_id": [f"{row:018d}" for row in range(len(evidence))], "evidence": evidence},
@@ -435,7 +435,7 @@ def test_a_sheet_among_many_gets_the_heights_it_gets_alone(tmp_path: Path) -> No
 def test_a_workbook_of_more_sheets_than_open_files_allowed_is_written(tmp_path: Path) -> None:
     """An employers' view has a sheet per employer, thousands in a city: a workbook is written whatever
     the process's limit of open files (1,024 on many servers), each sheet's temporary file closed in turn."""
-    columns = (Column("name", "姓名", 8),)
+    columns = (SheetColumn("name", "姓名", 8),)
     sheets = [
         TableSheet(
             f"单位{index}", "标题", columns, pl.DataFrame({"name": [f"张{index}"]}), "页眉", "2026-06-30"

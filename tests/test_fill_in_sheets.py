@@ -1,0 +1,59 @@
+"""Sheets people fill in (a street office's 走访 sheet, the decision forms): the columns a worker fills are
+shaded and unlocked, a drop-down refuses values outside its list, and a protected sheet locks the rest.
+
+Written by `publish/xlsx_files.py`, read back with openpyxl as a case worker's Excel would see them.
+"""
+
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from aidmatch.publish.xlsx_files import SheetColumn, TableSheet, write_workbook
+
+OUTCOMES = ("已登记", "暂无需求", "联系不上")
+
+
+def _sheet(protected: bool) -> TableSheet:
+    frame = pl.DataFrame({"name": ["张三", "李四", "王五"], "outcome": [None, "暂无需求", None]})
+    return TableSheet(
+        name="走访",
+        title="走访任务单",
+        columns=(
+            SheetColumn("name", "姓名", 8),
+            SheetColumn("outcome", "结果", 10, fill_in=True, choices=OUTCOMES),
+        ),
+        frame=frame,
+        page_header="走访任务单",
+        as_of="2026-11-22",
+        protected=protected,
+    )
+
+
+def test_a_fill_in_column_has_its_drop_down_over_every_data_row_and_unlocked_shaded_cells(tmp_path: Path):
+    path = tmp_path / "street.xlsx"
+    write_workbook(path, [_sheet(protected=True)])
+    sheet = openpyxl.load_workbook(path)["走访"]
+    (rule,) = sheet.data_validations.dataValidation
+    assert rule.type == "list" and rule.formula1 == '"已登记,暂无需求,联系不上"'
+    assert str(rule.sqref) == "B3:B5"  # the title row, the header row, then three people
+    assert rule.showErrorMessage and rule.allow_blank
+    assert sheet.protection.sheet and not sheet.protection.autoFilter
+    for row in (3, 4, 5):
+        assert sheet.cell(row, 2).protection.locked is False
+        assert sheet.cell(row, 2).fill.start_color.rgb.endswith("FFF9DB")
+        assert sheet.cell(row, 1).protection.locked is True
+    assert sheet.cell(4, 2).value == "暂无需求"
+    assert sheet.cell(3, 2).value is None  # an empty cell to fill, not an empty string
+
+
+def test_an_unprotected_sheet_stays_editable_everywhere(tmp_path: Path):
+    path = tmp_path / "street.xlsx"
+    write_workbook(path, [_sheet(protected=False)])
+    assert not openpyxl.load_workbook(path)["走访"].protection.sheet
+
+
+def test_a_drop_down_is_only_for_a_column_people_fill_in():
+    with pytest.raises(ValueError, match="drop-down"):
+        SheetColumn("outcome", "结果", 10, choices=OUTCOMES)
