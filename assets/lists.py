@@ -10,12 +10,15 @@ from aidmatch.console import tell
 from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
 from aidmatch.province.person_index import keep_own_rows
 from aidmatch.resources import AidmatchResource
-from aidmatch.rules.codes import CODES
+from aidmatch.rules.codes import labels_of
 from aidmatch.rules.facts import build_person_facts
-from aidmatch.rules.lists import build_lists, entitlement_counts
+from aidmatch.rules.lists import build_lists, district_counts
 from aidmatch.sources.tables import SOURCES, Column
 from aidmatch.tables.catalog import (
+    OUT_DIBAO_EMPLOYMENT,
+    OUT_DISABILITY_EMPLOYMENT,
     OUT_ENTITLEMENTS,
+    OUT_HOUSEHOLDS_AT_RISK,
     OUT_PROACTIVE,
     OUT_REMOVALS,
     OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
@@ -64,23 +67,46 @@ def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource)
 
 
 # In the order they are yielded: a multi-asset yields an output after those it depends on.
-LIST_TABLES = (OUT_PROACTIVE, OUT_ENTITLEMENTS, OUT_REMOVALS, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS)
+LIST_TABLES = (
+    OUT_PROACTIVE,
+    OUT_ENTITLEMENTS,
+    OUT_REMOVALS,
+    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+    OUT_DIBAO_EMPLOYMENT,
+    OUT_HOUSEHOLDS_AT_RISK,
+    OUT_DISABILITY_EMPLOYMENT,
+)
 LIST_SPECS = [table.name for table in LIST_TABLES]
-# The removal list says when a flexibly employed person is owed the flexible subsidy.
-LIST_DEPS = {"out_removals": ["facts_persons", "out_entitlements"]}
+# The removal list says when a flexibly employed person is owed the flexible subsidy; 民政's list and the
+# early warning say when a member's registration is on the removal list for the same work.
+LIST_DEPS = {
+    "out_removals": ["facts_persons", "out_entitlements"],
+    "out_dibao_employment": ["facts_persons", "out_removals"],
+    "out_households_at_risk": ["facts_persons", "out_removals"],
+}
 _BREAKDOWN = {  # per list: how many rows per category and reason code, for the UI
     "out_proactive": "SELECT category, unnest(string_split(reasons, ';')) AS reason FROM out_proactive",
     "out_removals": "SELECT roll, confidence, unnest(string_split(reasons, ';')) AS reason FROM out_removals",
     "out_zero_employment_households": "SELECT status FROM out_zero_employment_households",
     "out_entitlements": "SELECT entitlement, confidence FROM out_entitlements",
+    "out_dibao_employment": "SELECT finding, dibao_type FROM out_dibao_employment",
+    "out_households_at_risk": "SELECT risk FROM out_households_at_risk",
+    "out_disability_employment": "SELECT status, disability_grade FROM out_disability_employment",
 }
-ENTITLEMENTS = tuple(c.code for c in CODES if c.kind == "entitlement")
+# The lists with a number per code and per code × district in the UI (plotted over runs): list -> (the code
+# column, its codes' kind in rules/codes.py).
+_CODE_NUMBERS = {
+    "out_entitlements": ("entitlement", "entitlement"),
+    "out_dibao_employment": ("finding", "dibao_finding"),
+    "out_households_at_risk": ("risk", "household_risk"),
+    "out_disability_employment": ("status", "disability_status"),
+}
 
 
-def _entitlement_numbers(counts: list[dict[str, str | int]]) -> dict[str, int]:
-    """One number per entitlement and per entitlement × district: the UI plots each over the runs."""
-    totals = {code: sum(int(r["rows"]) for r in counts if r["entitlement"] == code) for code in ENTITLEMENTS}
-    return totals | {f"{r['entitlement']} {r['district']}": int(r["rows"]) for r in counts}
+def _code_numbers(counts: list[dict[str, str | int]], column: str, kind: str) -> dict[str, int]:
+    """One number per code (every code of its list, 0 when absent) and per code × district."""
+    totals = {code: sum(int(r["rows"]) for r in counts if r[column] == code) for code in labels_of(kind)}
+    return totals | {f"{r[column]} {r['district']}": int(r["rows"]) for r in counts}
 
 
 @dg.multi_asset(
@@ -111,14 +137,15 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             key: con.sql(f"SELECT *, count(*) AS rows FROM ({sql}) GROUP BY ALL ORDER BY ALL").pl().to_dicts()
             for key, sql in _BREAKDOWN.items()
         }
-        counts = entitlement_counts(con)
-    extra = {
+        counts = {table: district_counts(con, table, column) for table, (column, _) in _CODE_NUMBERS.items()}
+    extra: dict[str, dict[str, object]] = {
         "out_removals": {name: n for name, n in summary.items() if name.startswith("keep_decisions ")},
-        "out_entitlements": {
-            **_entitlement_numbers(counts),
-            "by district": metadata_table(counts, ["entitlement", "district", "rows"]),
-        },
     }
+    for table, (column, kind) in _CODE_NUMBERS.items():
+        extra[table] = {
+            **_code_numbers(counts[table], column, kind),
+            "by district": metadata_table(counts[table], [column, "district", "rows"]),
+        }
     for key in LIST_SPECS:
         tell(context.log, f"{key}: {summary[key]} rows")
         yield dg.MaterializeResult(

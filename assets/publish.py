@@ -1,6 +1,7 @@
 """The publish asset: write `OUTPUT/<as-of>/` atomically — CSVs, changes.csv, the workbooks for people
-(the lists, per street if configured, the employers' view, the departments' feedback sheets, the monthly
-progress table, the decision forms), the run report, the contract and manifest.json."""
+(the lists, 民政's, 残联's and the early warning's, per street if configured, the employers' view, the
+departments' feedback sheets, the monthly progress table, the decision forms), the run report, the contract
+and manifest.json."""
 
 import datetime as dt
 import time
@@ -40,6 +41,7 @@ from aidmatch.publish.manifest import (
     write_manifest,
 )
 from aidmatch.publish.outputs import LISTS, OUTPUT_FILES, csv_select
+from aidmatch.publish.partner_lists import partner_workbooks
 from aidmatch.publish.printed_lists import PRINTED_LISTS, list_frames, list_sheets, street_workbooks
 from aidmatch.publish.progress import progress_frame, progress_sheet, reporting_period
 from aidmatch.publish.report import REPORT_FILE, write_report
@@ -78,6 +80,7 @@ def _workbooks(
         Workbook(f"{p.name}.xlsx", list_sheets(p, frames[p.name], as_of, settings.area_name))
         for p in PRINTED_LISTS
     ]
+    books += [Workbook(path, sheets) for path, sheets in partner_workbooks(con, as_of, settings.area_name)]
     if settings.workbook_per_street:
         books += [
             Workbook(f"{STREETS_FOLDER}/{name}.xlsx", sheets)
@@ -151,7 +154,7 @@ def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None)
     ],
     partitions_def=as_of_partitions,
     description="`OUTPUT/<as-of>/`: the lists (CSV and printable xlsx), the employers' view of the 单位吸纳 "
-    "subsidy, changes, person links, review queue, "
+    "subsidy, 民政's and 残联's workbooks, changes, person links, review queue, "
     "quarantine, the departments' feedback sheets, the monthly progress table, the decision forms and what the "
     "decisions did, the run report (`report.html`), the contract (`datapackage.json`) and `manifest.json`.",
     kinds={"csv", "excel", "html", "json"},

@@ -176,13 +176,18 @@ def attach_person_index(
 
 def keep_own_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Delete from the lists the rows that are another city's to work: another city's registration of one
-    of this city's people, a household of another city. (A person is on this city's proactive list only
+    of this city's people, a household of another city (民政's members by the household of their 低保
+    record), a card holder whose card another city issued. (A person is on this city's proactive list only
     if on one of its rolls: `core_persons` holds no one else.) Returns the rows removed per list."""
     database = _database(con)
+    own_households = f"household_id IN (SELECT household_id FROM {database}.main.staged_dibao)"
     own = {
         "out_removals": f"source_record IN (SELECT source_record FROM {database}.main.staged_unemployment)",
-        "out_zero_employment_households": (
-            f"household_id IN (SELECT household_id FROM {database}.main.staged_dibao)"
+        "out_zero_employment_households": own_households,
+        "out_households_at_risk": own_households,
+        "out_dibao_employment": own_households,
+        "out_disability_employment": (
+            f"person_id IN (SELECT person_id FROM {database}.main.core_person_links WHERE source = 'disability')"
         ),
     }
     removed = {}

@@ -4,7 +4,9 @@ The previous run is the newest `OUTPUT/<date>/` before this as-of that holds the
 is what it is about, never where its row sits in an extract: the person and category on the proactive
 list, the person and roll on the removal list, the household on the zero-employment list, the person,
 entitlement and employer on the entitlements (entered: became entitled; left: the period ended or the
-grounds went; changed: the period's end or the confidence moved). Monthly
+grounds went; changed: the period's end or the confidence moved), the person on 民政's and 残联's lists
+(changed: the finding or the employer, the status moved), the household on the early warning (changed: the
+risk or the working member moved). Monthly
 extracts move rows (one deleted row renumbers every row after it), so a key made of `source_record`
 would report every later registration as leaving and entering again. A person's registrations on one
 roll are one entry, its detail the reasons of all of them. A key present in both runs whose detail
@@ -36,6 +38,15 @@ TRACKED_LISTS: tuple[TrackedList, ...] = (
         "entitlements",
         ("person_id", "entitlement", "coalesce(employer_id, employer_name, '')"),
         "any_value(confidence || coalesce(' ' || subsidy_until, ''))",
+    ),
+    TrackedList(
+        "dibao_employment",
+        ("person_id",),
+        "any_value(finding || coalesce(' ' || coalesce(employer_id, employer_name), ''))",
+    ),
+    TrackedList("disability_employment", ("person_id",), "any_value(status)"),
+    TrackedList(
+        "households_at_risk", ("household_id",), "any_value(risk || ' ' || working_member_id)", person="NULL"
     ),
 )
 

@@ -12,7 +12,10 @@ from aidmatch.sources.tables import SOURCES
 from aidmatch.tables.catalog import (
     CORE_PERSON_LINKS,
     CORE_REVIEW_QUEUE,
+    OUT_DIBAO_EMPLOYMENT,
+    OUT_DISABILITY_EMPLOYMENT,
     OUT_ENTITLEMENTS,
+    OUT_HOUSEHOLDS_AT_RISK,
     OUT_PROACTIVE,
     OUT_REMOVALS,
     OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
@@ -45,9 +48,20 @@ ZERO_EMPLOYMENT_HOUSEHOLDS = OutputFile(
     "zero_employment_households", csv_select(OUT_ZERO_EMPLOYMENT_HOUSEHOLDS)
 )
 ENTITLEMENTS = OutputFile("entitlements", csv_select(OUT_ENTITLEMENTS))
+DIBAO_EMPLOYMENT = OutputFile("dibao_employment", csv_select(OUT_DIBAO_EMPLOYMENT))
+DISABILITY_EMPLOYMENT = OutputFile("disability_employment", csv_select(OUT_DISABILITY_EMPLOYMENT))
+HOUSEHOLDS_AT_RISK = OutputFile("households_at_risk", csv_select(OUT_HOUSEHOLDS_AT_RISK))
 PERSON_LINKS = OutputFile("person_links", csv_select(CORE_PERSON_LINKS))
 REVIEW_QUEUE = OutputFile("review_queue", csv_select(CORE_REVIEW_QUEUE))
 QUARANTINE_FILE = OutputFile("quarantine", csv_select(QUARANTINE, f"({_union('quarantine_{source}')})"))
 
-LISTS: tuple[OutputFile, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS, ENTITLEMENTS)
+LISTS: tuple[OutputFile, ...] = (
+    PROACTIVE,
+    REMOVALS,
+    ZERO_EMPLOYMENT_HOUSEHOLDS,
+    ENTITLEMENTS,
+    DIBAO_EMPLOYMENT,
+    DISABILITY_EMPLOYMENT,
+    HOUSEHOLDS_AT_RISK,
+)
 OUTPUT_FILES: tuple[OutputFile, ...] = (*LISTS, PERSON_LINKS, REVIEW_QUEUE, QUARANTINE_FILE)

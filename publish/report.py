@@ -8,7 +8,7 @@ figure carries a `data-figure` attribute naming what it counts, so a test (or a 
 hold it against the published files.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from aidmatch.matching.methods import LINK_METHODS
 from aidmatch.publish import charts
 from aidmatch.publish.report_figures import LIST_TABLES, REVIEW_PAIRS_PER_KIND, SCORE_BIN_BITS, ReportFigures
-from aidmatch.rules.codes import LABELS
+from aidmatch.rules.codes import LABELS, labels_of
 
 REPORT_FILE = "report.html"
 # Why a record linked by its own ID is in the review queue all the same.
@@ -30,7 +30,18 @@ LIST_LABELS = {
     "out_removals": "应退出名单 removals",
     "out_zero_employment_households": "零就业家庭 households",
     "out_entitlements": "应享尽享 entitlements",
+    "out_dibao_employment": "低保成员就业比对 dibao_employment",
+    "out_households_at_risk": "零就业预警 households_at_risk",
+    "out_disability_employment": "持证残疾人就业 disability_employment",
 }
+# The lists whose codes read in a list's own words (rules/codes.py: EMPLOYED is a removal reason first).
+_LIST_KINDS = {
+    "out_dibao_employment": "dibao_finding",
+    "out_households_at_risk": "household_risk",
+    "out_disability_employment": "disability_status",
+}
+# 残联's 就业率: the card holders of working age who work, of all of them.
+_WORKING_STATUSES = ("EMPLOYED", "FLEXIBLY_EMPLOYED")
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _STYLE = """
 body { font-family: 'Noto Sans CJK SC', 'Noto Sans SC', sans-serif; margin: 24px auto; max-width: 1000px;
@@ -48,8 +59,9 @@ th { background: #f1f3f7; } td.n { text-align: right; font-variant-numeric: tabu
 """
 
 
-def _label(code: str) -> str:
-    label = LABELS.get(code)
+def _label(code: str, table: str | None = None) -> str:
+    """`CODE 中文名`, in the words of `table`'s list when it has its own."""
+    label = labels_of(_LIST_KINDS[table]).get(code) if table in _LIST_KINDS else LABELS.get(code)
     return f"{code} {label}" if label else code
 
 
@@ -125,7 +137,7 @@ def _lists(f: ReportFigures) -> str:
         parts.append(f"<h3>{escape(LIST_LABELS[table])} — {rows:,} rows</h3>")
         groups = [g for g in f.list_groups if g["list"] == table]
         if not any(g["reason"] for g in groups):
-            bars = [(_label(group), n) for (t, group), n in sorted(f.group_rows.items()) if t == table]
+            bars = [(_label(group, table), n) for (t, group), n in sorted(f.group_rows.items()) if t == table]
             parts.append(charts.bar_chart(bars, f"{table} by {LIST_TABLES[table][0]}"))
         for (t, group), n in sorted(f.group_rows.items()):
             if t != table or not any(g["reason"] for g in groups):
@@ -147,7 +159,7 @@ def _lists(f: ReportFigures) -> str:
                     "district",
                     "rows",
                     f"district:{table}",
-                    _label,
+                    lambda code, table=table: _label(code, table),
                 )
             )
     return "".join(parts)
@@ -160,6 +172,9 @@ def _trend(f: ReportFigures) -> str:
         "removals": "removals",
         "households": "zero_employment_households",
         "entitlements": "entitlements",
+        "dibao_employment": "dibao_employment",
+        "disability_employment": "disability_employment",
+        "households_at_risk": "households_at_risk",
     }
     lists = {name: [run.get(key) for run in f.trend] for name, key in names.items()}
     queues = {name: [run.get(name) for run in f.trend] for name in ("review_queue", "quarantine")}
@@ -182,6 +197,59 @@ def _changes(f: ReportFigures) -> str:
         ["list", "change", "entries"],
         [[c["list"], c["change"], c["entries"]] for c in f.changes],
         [f"change:{c['list']}:{c['change']}" for c in f.changes],
+    )
+
+
+def _rate_rows(counts: dict[str, Counter], statuses: list[str], figure: str) -> tuple[list[list], list[str]]:
+    """One row per key: the rows of each status, the total and the share working (就业率); its figure name."""
+    rows, figures = [], []
+    for key, by_status in counts.items():
+        total = sum(by_status.values())
+        working = sum(by_status[s] for s in _WORKING_STATUSES)
+        rows.append(
+            [key, *(by_status[s] for s in statuses), total, f"{working / total:.1%}" if total else ""]
+        )
+        figures.append(f"{figure}:{key}")
+    return rows, figures
+
+
+def _partners(f: ReportFigures) -> str:
+    """民政's and 残联's lists and the early warning: what each department gets, 残联's 就业率 by district and
+    grade, and the people the removal list names too."""
+    statuses = list(labels_of("disability_status"))
+    by_district: dict[str, Counter] = defaultdict(Counter)
+    by_grade: dict[str, Counter] = defaultdict(Counter)
+    for r in f.card_holders:
+        by_district[r["district"] or "（空）"][r["status"]] += r["rows"]
+        by_grade["一二三四"[r["grade"] - 1] + "级" if r["grade"] else "等级不详"][r["status"]] += r["rows"]
+    header = [
+        "",
+        *(_label(s, "out_disability_employment") for s in statuses),
+        "total",
+        "就业率 employed share",
+    ]
+    district_rows, district_figures = _rate_rows(
+        dict(sorted(by_district.items())), statuses, "employment_rate"
+    )
+    grade_rows, grade_figures = _rate_rows(dict(sorted(by_grade.items())), statuses, "employment_rate_grade")
+    removed = f.on_removal_list
+    return (
+        "<p class=note>What the partner departments get back (部门联动): 民政 the active 低保 members whose record "
+        "does not say 在业 although they work (dibao_employment.csv, dibao_employment.xlsx: to update the record, "
+        "deduct work costs and apply 低保渐退, not to cut anyone off); 残联 every working-age holder of a valid card "
+        "with their employment status (disability_employment.csv, disability_employment.xlsx). The early warning "
+        "(households_at_risk.csv, .xlsx) names the urban 低保 households one job away from zero employment.</p>"
+        "<h3>持证残疾人就业率 Card holders of working age by district</h3>"
+        "<p class=note>就业率: EMPLOYED and FLEXIBLY_EMPLOYED of all the card holders listed.</p>"
+        + _table(header, district_rows, district_figures)
+        + "<h3>By grade 按残疾等级</h3>"
+        + _table(header, grade_rows, grade_figures)
+        + "<h3>Also on the removal list 同时列入应退出名单</h3>"
+        + _table(
+            ["list", "rows whose person is registered and on the removal list for the same work"],
+            [[LIST_LABELS[t], n] for t, n in removed.items()],
+            [f"on_removal_list:{t}" for t in removed],
+        )
     )
 
 
@@ -315,6 +383,7 @@ def render_report(f: ReportFigures, run_id: str, code_version: str) -> str:
         ("lists", "名单 The lists, by group and reason", _lists(f)),
         ("trend", "趋势 The last runs", _trend(f)),
         ("changes", "变化 Changes since the previous run", _changes(f)),
+        ("partners", "部门联动 For the partner departments, and the early warning", _partners(f)),
         ("linking", "比对 Identity resolution", _linking(f)),
         ("weights", "权重 Match weights of every comparison level", _weights(f)),
         ("review", "待核查 The review queue, pair by pair", _review(f)),

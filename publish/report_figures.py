@@ -30,6 +30,9 @@ LIST_TABLES = {
     "out_removals": ("roll", True),
     "out_zero_employment_households": ("status", False),
     "out_entitlements": ("entitlement", False),
+    "out_dibao_employment": ("finding", False),
+    "out_households_at_risk": ("risk", False),
+    "out_disability_employment": ("status", False),
 }
 # The figures kept in the manifest for the next nights' trend (manifest `report.figures`).
 TREND_FIGURES = ("records", "link_rate", "persons", "review_rows", "quarantine_rows")
@@ -67,6 +70,8 @@ class ReportFigures:
     quarantine: list[dict[str, Any]]  # source, rule, action, rows
     decisions: dict[str, int]  # status of decisions_applied.csv -> decided rows
     label_accuracy: list[dict[str, Any]]  # method, confirmed, rejected, confirmed_share
+    card_holders: list[dict[str, Any]]  # district (or ''), grade (0: not said), status, rows: 残联's counts
+    on_removal_list: dict[str, int]  # partner list -> its rows whose person is on the removal list for work
     trend: list[dict[str, Any]]  # as_of, rows per list and the TREND_FIGURES, oldest first
 
     @property
@@ -104,6 +109,32 @@ def list_groups(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return _dicts(
         con, f"SELECT *, count(*) AS rows FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL ORDER BY ALL"
     )
+
+
+def card_holders(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """残联's counts: card holders of working age per district, grade and status (their 就业率's figures)."""
+    return _dicts(
+        con,
+        "SELECT coalesce(district, '') AS district, coalesce(disability_grade, 0) AS grade, status, "
+        "count(*) AS rows FROM out_disability_employment GROUP BY ALL ORDER BY ALL",
+    )
+
+
+def on_removal_list(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """民政's members and the early warning's working members whose registration is on the removal list
+    (unemployment roll) for their work: the rows whose evidence says so."""
+    work = (
+        "SELECT person_id FROM out_removals WHERE roll = 'unemployment' "
+        "AND list_has_any(string_split(reasons, ';'), ['EMPLOYED', 'FLEXIBLY_EMPLOYED'])"
+    )
+    return {
+        "out_dibao_employment": con.sql(
+            f"SELECT count(*) FROM out_dibao_employment WHERE person_id IN ({work})"
+        ).fetchall()[0][0],
+        "out_households_at_risk": con.sql(
+            f"SELECT count(*) FROM out_households_at_risk WHERE working_member_id IN ({work})"
+        ).fetchall()[0][0],
+    }
 
 
 def _score_bins(con: duckdb.DuckDBPyConnection) -> list[tuple[float, dict[str, int]]]:
@@ -275,6 +306,8 @@ def gather_figures(
         ),
         decisions=status_counts(con),
         label_accuracy=label_accuracy(con),
+        card_holders=card_holders(con),
+        on_removal_list=on_removal_list(con),
         trend=[],
     )
     current = {
@@ -283,6 +316,9 @@ def gather_figures(
         "removals": list_rows["out_removals"],
         "zero_employment_households": list_rows["out_zero_employment_households"],
         "entitlements": list_rows["out_entitlements"],
+        "dibao_employment": list_rows["out_dibao_employment"],
+        "disability_employment": list_rows["out_disability_employment"],
+        "households_at_risk": list_rows["out_households_at_risk"],
         "review_queue": figures.review_rows,
         "quarantine": figures.quarantine_rows,
         **figures.for_manifest(),

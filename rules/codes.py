@@ -2,7 +2,9 @@
 
 Codes are the stable, machine-readable contract with the case systems (SPEC section 5); labels may
 be reworded freely. A removal reason also carries its confidence: a removal row is `high` when any of
-its reasons is.
+its reasons is. A code may belong to several lists (EMPLOYED is a removal reason, 民政's finding and
+残联's status) under a label of each: `LABELS` holds the label of its first list, `labels_of(kind)` a
+list's own.
 """
 
 from dataclasses import dataclass
@@ -11,7 +13,9 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Code:
     code: str
-    kind: str  # category | reason | removal_reason | roll | household_status | entitlement | confidence
+    # category | reason | removal_reason | roll | household_status | entitlement | confidence |
+    # dibao_finding | disability_status | household_risk
+    kind: str
     label: str  # 中文名称, for headers and cells people read
     confidence: str | None = None  # removal reasons only: high | review
 
@@ -39,10 +43,26 @@ CODES: tuple[Code, ...] = (
     Code("SI_SUBSIDY_FLEXIBLE", "entitlement", "就业困难人员社保补贴（灵活就业）"),
     Code("SI_SUBSIDY_EMPLOYER", "entitlement", "就业困难人员社保补贴（单位吸纳）"),
     Code("TEMP_LIVING_ALLOWANCE", "entitlement", "临时生活补贴"),
+    Code("EMPLOYED", "dibao_finding", "单位就业（单位职工缴费）"),
+    Code("FLEXIBLY_EMPLOYED", "dibao_finding", "灵活就业（灵活就业缴费）"),
+    Code("EMPLOYED", "disability_status", "单位就业"),
+    Code("FLEXIBLY_EMPLOYED", "disability_status", "灵活就业"),
+    Code("REGISTERED_UNEMPLOYED", "disability_status", "登记失业"),
+    Code("RETIRED", "disability_status", "已退休"),
+    Code("NOT_WORKING", "disability_status", "未就业（未登记失业）"),
+    Code("FLEXIBLE_ONLY", "household_risk", "唯一就业成员仅灵活就业"),
+    Code("CONTRIBUTIONS_STOPPED", "household_risk", "唯一就业成员单位缴费已中断"),
     Code("high", "confidence", "高"),
     Code("review", "confidence", "需核实"),
 )
 
-LABELS: dict[str, str] = {c.code: c.label for c in CODES}
+# Each code's label in the first list that declares it (EMPLOYED reads as the removal reason).
+LABELS: dict[str, str] = {c.code: c.label for c in reversed(CODES)}
+
+
+def labels_of(kind: str) -> dict[str, str]:
+    """The codes of one list (a `kind`), in declared order, with that list's labels."""
+    return {c.code: c.label for c in CODES if c.kind == kind}
+
 
 HIGH_CONFIDENCE_REMOVAL_REASONS: tuple[str, ...] = tuple(c.code for c in CODES if c.confidence == "high")

@@ -9,7 +9,9 @@ WITH
 -- Paid 单位职工 / 灵活就业 contributions in the lookback months (城乡居民 says nothing about work).
 -- (linked_si_contributions: the linked contributions with their person, found by their profile.)
 contributions AS (
-    SELECT c.person_id, c.contribution_type, c.period_month, coalesce(c.employer_name, c.employer_id) AS employer
+    SELECT
+        c.person_id, c.contribution_type, c.period_month, c.employer_id, c.employer_name,
+        coalesce(c.employer_name, c.employer_id) AS employer
     FROM linked_si_contributions AS c
     WHERE c.payment_status = '已实缴'
       AND c.contribution_type IN ('单位职工', '灵活就业')
@@ -26,13 +28,23 @@ work AS (
             AS employment_months,
         list_sort(list_distinct(list(employer) FILTER (contribution_type = '单位职工'))) AS employers,
         list_sort(list_distinct(list(strftime(period_month, '%Y-%m')) FILTER (contribution_type = '灵活就业')))
-            AS flexible_months
+            AS flexible_months,
+        -- the latest paid 单位职工 month, and its employer: the smallest 单位编号 when several paid that month (one
+        -- known by its 单位名称 alone after those with a number) — what 民政 is told (dibao_employment), and
+        -- whether the job still paid in the last look-back month (households_at_risk)
+        max(period_month) FILTER (contribution_type = '单位职工') AS last_employment_month,
+        arg_min(
+            {'id': employer_id, 'name': employer_name},
+            (DATE '2999-12-31' - period_month, employer_id IS NULL, coalesce(employer_id, ''), coalesce(employer_name, ''))
+        ) FILTER (contribution_type = '单位职工') AS latest_employer
     FROM contributions
     GROUP BY person_id
 ),
 -- The person's current active 低保 / 低保边缘 record: the latest to start.
 dibao AS (
-    SELECT l.person_id, d.household_id, d.assistance_type, d.work_capacity, d.employment_status, d.source_record
+    SELECT
+        l.person_id, d.household_id, d.assistance_type, d.work_capacity, d.employment_status, d.relation,
+        d.source_record
     FROM staged_dibao AS d
     JOIN links_of('dibao') AS l USING (source_record)
     WHERE d.assistance_status = '在保'
@@ -128,17 +140,22 @@ SELECT
     format('单位职工缴费（已实缴）{}，单位：{}', array_to_string(w.employment_months, ','), array_to_string(w.employers, '、'))
         AS employment_evidence,
     format('仅有灵活就业缴费（已实缴）{}', array_to_string(w.flexible_months, ',')) AS flexible_evidence,
+    w.last_employment_month,
+    w.latest_employer.id AS latest_employer_id,
+    w.latest_employer.name AS latest_employer_name,
 
     dibao.person_id IS NOT NULL AS dibao_active,
     dibao.household_id AS dibao_household_id,
     dibao.assistance_type AS dibao_type,
     dibao.work_capacity,
     dibao.employment_status,
+    dibao.relation AS dibao_relation,
     format(
         '{} 户编号 {} 在保，劳动能力 {}，就业状况 {} [{}]',
         coalesce(dibao.assistance_type, '空'), coalesce(dibao.household_id, '空'), coalesce(dibao.work_capacity, '空'),
         coalesce(dibao.employment_status, '空'), dibao.source_record
     ) AS dibao_evidence,
+    coalesce(dibao_says.works_per_dibao, false) AS works_per_dibao,
     coalesce(dibao_says.student, false) AS student,
     dibao_says.no_work_capacity_record IS NOT NULL AS no_work_capacity,
     format('低保记录 劳动能力 完全丧失劳动能力 [{}]', dibao_says.no_work_capacity_record) AS no_work_capacity_evidence,
@@ -163,6 +180,7 @@ SELECT
     registration.recognition_record,
 
     coalesce(si_status.retired, false) AS retired,
+    si_status.retired_on,
     format('社保个人状态 离退休，离退休日期 {} [{}]', coalesce(si_status.retired_on::VARCHAR, '空'), si_status.retired_record)
         AS retired_evidence,
     coalesce(si_status.deceased, false) AS deceased,

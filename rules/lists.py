@@ -1,10 +1,13 @@
-"""The lists of SPEC section 4 (主动发现名单, 应退出名单, 零就业家庭, 应享尽享) built from `facts_persons`.
+"""The lists of SPEC section 4 (主动发现名单, 应退出名单, 零就业家庭, 应享尽享, the partner departments' 低保家庭成员就业
+状况比对 and 持证残疾人就业状况, 零就业家庭预警) built from the facts tables (facts.py).
 
 Each list is one SQL file beside this module (`zero_employment_households.sql`, `proactive.sql`,
-`entitlements.sql`, `removals.sql`) selecting the rows of its `out_*` table, whose columns are declared
-in `aidmatch.tables.catalog` (SPEC section 5's in order, then `evidence`). They run in that order: the
+`entitlements.sql`, `removals.sql`, `dibao_employment.sql`, `households_at_risk.sql`,
+`disability_employment.sql`) selecting the rows of its `out_*` table, whose columns are declared in
+`aidmatch.tables.catalog` (SPEC section 5's in order, then `evidence`). They run in that order: the
 proactive list reads the households, the removal list the entitlements (a removal for 灵活就业 says when
-the same person is owed the flexible subsidy).
+the same person is owed the flexible subsidy), and 民政's list and the early warning read the removal list
+as the keep decisions leave it (a member whose registration is to end for the same work says so).
 Codes and their Chinese labels are in codes.py.
 """
 
@@ -17,7 +20,10 @@ from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.rules.sql_files import create_links_of, read_sql_file
 from aidmatch.tables.catalog import (
+    OUT_DIBAO_EMPLOYMENT,
+    OUT_DISABILITY_EMPLOYMENT,
     OUT_ENTITLEMENTS,
+    OUT_HOUSEHOLDS_AT_RISK,
     OUT_PROACTIVE,
     OUT_REMOVALS,
     OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
@@ -29,6 +35,9 @@ LIST_TABLES: tuple[str, ...] = (
     "out_proactive",
     "out_entitlements",
     "out_removals",
+    "out_dibao_employment",
+    "out_households_at_risk",
+    "out_disability_employment",
 )
 
 
@@ -72,6 +81,9 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
         {"as_of": as_of, "high_confidence_reasons": list(HIGH_CONFIDENCE_REMOVAL_REASONS)},
     )
     kept = apply_keep_decisions(con, as_of)
+    build_table(con, OUT_DIBAO_EMPLOYMENT, read_sql_file("dibao_employment.sql"))
+    build_table(con, OUT_HOUSEHOLDS_AT_RISK, read_sql_file("households_at_risk.sql"), {"as_of": as_of})
+    build_table(con, OUT_DISABILITY_EMPLOYMENT, read_sql_file("disability_employment.sql"))
     summary = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in LIST_TABLES}
     unlinked = con.execute(
         "SELECT source, count(*) FROM core_person_links WHERE person_id IS NULL GROUP BY source"
@@ -81,13 +93,13 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
     return summary
 
 
-def entitlement_counts(con: duckdb.DuckDBPyConnection) -> list[dict[str, str | int]]:
-    """Rows of `out_entitlements` per entitlement and district (（未知） when no source places the person),
-    for the UI's numbers: a trend over runs."""
+def district_counts(con: duckdb.DuckDBPyConnection, table: str, code: str) -> list[dict[str, str | int]]:
+    """Rows of a list per code (the column `code`: entitlement, finding, status, risk) and district (（未知）
+    when no source places the row), for the UI's numbers: a trend over runs."""
     return (
         con.sql(
-            "SELECT entitlement, coalesce(district, '（未知）') AS district, count(*) AS rows "
-            "FROM out_entitlements GROUP BY ALL ORDER BY ALL"
+            f"SELECT {code}, coalesce(district, '（未知）') AS district, count(*) AS rows "
+            f"FROM {table} GROUP BY ALL ORDER BY ALL"
         )
         .pl()
         .to_dicts()

@@ -182,6 +182,47 @@ FACTS_LOCATIONS = Table(
         Column("evidence", "VARCHAR", "which record (and its address or a column) each value came from"),
     ),
 )
+_MEMBER_IDS = "every linked member's person_id, sorted, joined by ;"
+_MEMBER_NAMES = "each member's reference name, in the order of member_ids, joined by ;"
+_MEMBER_RELATIONS = "each member's 与户主关系 (relation to the head), in the order of member_ids, joined by ;"
+_HOUSEHOLD_PLACE = "from the head's 低保 row (else the first in-force row that has it)"
+FACTS_HOUSEHOLDS = Table(
+    "facts_households",
+    "facts",
+    "active urban 低保 household with a linked member",
+    "Each active (在保) urban household (城市低保 / 城市低保边缘), its linked members, which of them are counted "
+    "(working age, able to work, not at school) and which of those work, and where it lives "
+    "(rules/households.sql): what the zero-employment list and the early warning read.",
+    (
+        Column("household_id", "VARCHAR", "户编号", False),
+        Column("assistance_types", "VARCHAR", "the in-force 保障类型 of its rows, joined by 、", False),
+        Column(
+            "working_age_members",
+            "BIGINT",
+            "members counted: working age, able to work, not at school",
+            False,
+        ),
+        Column("registered_unemployed_members", "BIGINT", "working-age members registered unemployed", False),
+        Column("working_member_ids", "VARCHAR[]", "the counted members who are working, sorted", False),
+        Column("member_ids", "VARCHAR", _MEMBER_IDS, False),
+        Column("member_names", "VARCHAR", _MEMBER_NAMES),
+        Column("member_relations", "VARCHAR", _MEMBER_RELATIONS),
+        Column(
+            "counted_members",
+            "VARCHAR",
+            "the counted members, （已登记失业） after those registered, joined by 、",
+        ),
+        Column(
+            "not_counted_members",
+            "VARCHAR",
+            "the other members, each with why it is not counted, joined by 、",
+        ),
+        Column("unlinked_records", "VARCHAR", "its member rows the linker left unlinked, joined by 、"),
+        Column("district", "VARCHAR", f"区县: {_HOUSEHOLD_PLACE}"),
+        Column("street", "VARCHAR", f"街道: {_HOUSEHOLD_PLACE}"),
+        Column("place_evidence", "VARCHAR", "which 低保 row the district and street came from"),
+    ),
+)
 OUT_PROACTIVE = Table(
     "out_proactive",
     "out",
@@ -230,6 +271,19 @@ OUT_REMOVALS = Table(
     csv="removals",
     csv_order="roll, confidence, person_id, source_record",
 )
+
+
+def _member_ids() -> Column:
+    return Column("member_ids", "VARCHAR", _MEMBER_IDS, False, separator=";", pattern=PERSON_ID_PATTERN)
+
+
+# Where a household lives and who its members are, for the street offices (SPEC section 5).
+HOUSEHOLD_PLACE: tuple[Column, ...] = (
+    Column("district", "VARCHAR", f"区县: {_HOUSEHOLD_PLACE}"),
+    Column("street", "VARCHAR", f"街道: {_HOUSEHOLD_PLACE}"),
+    Column("member_names", "VARCHAR", _MEMBER_NAMES),
+    Column("member_relations", "VARCHAR", _MEMBER_RELATIONS),
+)
 OUT_ZERO_EMPLOYMENT_HOUSEHOLDS = Table(
     "out_zero_employment_households",
     "out",
@@ -245,29 +299,9 @@ OUT_ZERO_EMPLOYMENT_HOUSEHOLDS = Table(
             False,
         ),
         Column("registered_unemployed_members", "BIGINT", "working-age members registered unemployed", False),
-        Column(
-            "member_ids",
-            "VARCHAR",
-            "every linked member's person_id, sorted, joined by ;",
-            False,
-            separator=";",
-            pattern=PERSON_ID_PATTERN,
-        ),
+        _member_ids(),
         Column("evidence", "VARCHAR", "the household's 低保 type, counted and not counted members", False),
-        Column(
-            "district", "VARCHAR", "区县: from the head's 低保 row (else the first in-force row that has it)"
-        ),
-        Column(
-            "street", "VARCHAR", "街道: from the head's 低保 row (else the first in-force row that has it)"
-        ),
-        Column(
-            "member_names", "VARCHAR", "each member's reference name, in the order of member_ids, joined by ;"
-        ),
-        Column(
-            "member_relations",
-            "VARCHAR",
-            "each member's 与户主关系 (relation to the head), in the order of member_ids, joined by ;",
-        ),
+        *HOUSEHOLD_PLACE,
     ),
     csv="zero_employment_households",
     csv_order="status, household_id",
@@ -334,6 +368,139 @@ OUT_ENTITLEMENTS = Table(
     ),
     csv="entitlements",
     csv_order="entitlement, person_id, employer_id, employer_name",
+)
+
+# For the partner departments (SPEC section 4 item 5, 部门联动) and the early warning (item 6).
+OUT_DIBAO_EMPLOYMENT = Table(
+    "out_dibao_employment",
+    "out",
+    "person",
+    "低保家庭成员就业状况比对 (for 民政): active 低保/低保边缘 members employed or flexibly employed at D whose "
+    "低保 record does not say 在业 — to update the record, deduct work costs and apply 低保渐退, not to cut anyone off.",
+    (
+        _person(),
+        Column("name", "VARCHAR", "reference name"),
+        Column("household_id", "VARCHAR", "户编号 of the member's active 低保 record (the latest to start)"),
+        Column(
+            "dibao_type",
+            "VARCHAR",
+            "保障类型 of that record: 城市低保, 农村低保, 城市低保边缘 or 农村低保边缘",
+        ),
+        Column(
+            "recorded_status",
+            "VARCHAR",
+            "就业状况 as that record says it (失业, 在校学生, 退休, 其他; empty when blank)",
+        ),
+        Column("finding", "VARCHAR", "EMPLOYED or FLEXIBLY_EMPLOYED", False, codes="dibao_finding"),
+        Column(
+            "employer_id",
+            "VARCHAR",
+            "单位编号 of the employer of the latest paid 单位职工 month in the look-back (the smallest on a tie); "
+            "empty for FLEXIBLY_EMPLOYED",
+        ),
+        Column("employer_name", "VARCHAR", "单位名称 of that employer, as that month's row says it"),
+        Column(
+            "evidence",
+            "VARCHAR",
+            "the contribution months and employers, the 低保 record, a removal of the same person for work, "
+            "joined by ' | '; then LOCATION: where the contact came from",
+            False,
+        ),
+        *LOCATION,
+        # What 民政's workbook shows in columns; the CSV's evidence says it too.
+        Column("relation", "VARCHAR", "与户主关系 of the 低保 record", published=False),
+        Column(
+            "summary",
+            "VARCHAR",
+            "一句话说明: the paid months, a removal of the same person",
+            False,
+            published=False,
+        ),
+    ),
+    csv="dibao_employment",
+    csv_order="finding, person_id",
+)
+OUT_DISABILITY_EMPLOYMENT = Table(
+    "out_disability_employment",
+    "out",
+    "person",
+    "持证残疾人就业状况 (for 残联): every living working-age holder of a valid disability card with the first "
+    "employment status that applies at D — the 残联's 就业需求摸排 list and its employment counts.",
+    (
+        _person(),
+        Column("name", "VARCHAR", "reference name"),
+        Column(
+            "disability_category",
+            "VARCHAR",
+            "残疾类别 of the valid card (the latest issued): 视力 听力 言语 肢体 智力 精神 多重",
+        ),
+        Column(
+            "disability_grade",
+            "INTEGER",
+            "残疾等级 of that card, 1..4 (一级..四级); empty when the card does not say",
+        ),
+        Column(
+            "status",
+            "VARCHAR",
+            "the first that applies of EMPLOYED, FLEXIBLY_EMPLOYED, REGISTERED_UNEMPLOYED, RETIRED, NOT_WORKING",
+            False,
+            codes="disability_status",
+        ),
+        Column(
+            "evidence",
+            "VARCHAR",
+            "the card, then what the status rests on (contributions, registration, pension), joined by ' | '; "
+            "then LOCATION: where the contact came from",
+            False,
+        ),
+        *LOCATION,
+        # What 残联's workbook shows in columns; the CSV's evidence says it too.
+        Column("sex", "VARCHAR", "from the ID", published=False),
+        Column("age", "BIGINT", "in whole years at D", published=False),
+        Column(
+            "employer_name",
+            "VARCHAR",
+            "单位名称 of the employer of the latest paid 单位职工 month (EMPLOYED)",
+            published=False,
+        ),
+        Column(
+            "summary",
+            "VARCHAR",
+            "一句话说明: the months, the registration or the pension behind the status",
+            False,
+            published=False,
+        ),
+    ),
+    csv="disability_employment",
+    csv_order="status, person_id",
+)
+OUT_HOUSEHOLDS_AT_RISK = Table(
+    "out_households_at_risk",
+    "out",
+    "household",
+    "零就业家庭预警: active urban 低保 households where exactly one counted member works and that work is "
+    "fragile (only 灵活就业, or 单位职工 contributions that stopped before the last look-back month).",
+    (
+        Column("household_id", "VARCHAR", "户编号", False),
+        Column("risk", "VARCHAR", "FLEXIBLE_ONLY or CONTRIBUTIONS_STOPPED", False, codes="household_risk"),
+        _person("working_member_id", "the one counted member who works"),
+        Column("working_member_name", "VARCHAR", "that member's reference name"),
+        _member_ids(),
+        Column(
+            "evidence",
+            "VARCHAR",
+            "the household's 低保 type, the working member's contributions, the other members, a removal of "
+            "the working member, where the district and street came from, joined by '；'",
+            False,
+        ),
+        *HOUSEHOLD_PLACE,
+        # One short line for the street offices' printed work list; the evidence says it in full.
+        Column(
+            "summary", "VARCHAR", "一句话说明: who works, how, since when it stopped", False, published=False
+        ),
+    ),
+    csv="households_at_risk",
+    csv_order="risk, household_id",
 )
 
 QUARANTINE = Table(
@@ -415,14 +582,16 @@ CHANGES = Table(
             "VARCHAR",
             "what makes an entry the same from night to night, never a row number: person_id|category, "
             "person_id|roll (a person's registrations on a roll are one entry), household_id, "
-            "person_id|entitlement|employer (employer_id, else employer_name; empty but for SI_SUBSIDY_EMPLOYER)",
+            "person_id|entitlement|employer (employer_id, else employer_name; empty but for SI_SUBSIDY_EMPLOYER); "
+            "person_id (dibao_employment, disability_employment), household_id (households_at_risk)",
             False,
         ),
         _person(description="the person (empty for a household)", nullable=True),
         Column(
             "detail",
             "VARCHAR",
-            "reasons (or status; for an entitlement its confidence and subsidy_until) now, a person's "
+            "reasons (or status; for an entitlement its confidence and subsidy_until; dibao_employment its "
+            "finding and employer, households_at_risk its risk and working member) now, a person's "
             "registrations' together; empty when it left",
         ),
         Column(
@@ -536,10 +705,14 @@ TABLES: dict[str, Table] = {
         CORE_PERSONS,
         CORE_PROFILE_PERSONS,
         FACTS_LOCATIONS,
+        FACTS_HOUSEHOLDS,
         OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
         OUT_PROACTIVE,
         OUT_REMOVALS,
         OUT_ENTITLEMENTS,
+        OUT_DIBAO_EMPLOYMENT,
+        OUT_DISABILITY_EMPLOYMENT,
+        OUT_HOUSEHOLDS_AT_RISK,
         QUARANTINE,
         INGEST_FILES,
         CHANGES,
@@ -553,6 +726,9 @@ CSV_TABLES: tuple[Table, ...] = (
     OUT_REMOVALS,
     OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
     OUT_ENTITLEMENTS,
+    OUT_DIBAO_EMPLOYMENT,
+    OUT_DISABILITY_EMPLOYMENT,
+    OUT_HOUSEHOLDS_AT_RISK,
     CORE_PERSON_LINKS,
     CORE_REVIEW_QUEUE,
     QUARANTINE,

@@ -12,7 +12,7 @@ from aidmatch.checks.row_rules import rules_for
 from aidmatch.decisions.audit import STATUSES as DECISION_STATUSES
 from aidmatch.decisions.intake import RULES as DECISION_RULES
 from aidmatch.matching.methods import LINK_METHODS
-from aidmatch.rules.codes import CODES
+from aidmatch.rules.codes import labels_of
 from aidmatch.sources.raw_table import SURPLUS_COLUMN
 from aidmatch.sources.staging import RAW_KINDS
 from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
@@ -22,7 +22,7 @@ _ANY_CELL_LIMIT = 32767
 
 
 def _policy(kind: str) -> dict[str, str]:
-    return {c.code: c.label for c in CODES if c.kind == kind}
+    return labels_of(kind)
 
 
 @cache
@@ -53,6 +53,9 @@ def code_list(name: str) -> dict[str, str]:
         "confidence": lambda: _policy("confidence"),
         "household_status": lambda: _policy("household_status"),
         "entitlement": lambda: _policy("entitlement"),
+        "dibao_finding": lambda: _policy("dibao_finding"),
+        "disability_status": lambda: _policy("disability_status"),
+        "household_risk": lambda: _policy("household_risk"),
         "match_confidence": lambda: {
             "exact": "every record behind the person links by its own valid ID",
             "fuzzy": "at least one record behind the person was linked by a fuzzy method",
@@ -68,6 +71,9 @@ def code_list(name: str) -> dict[str, str]:
             "removals": "应退出名单 (removals.csv)",
             "zero_employment_households": "零就业家庭 (zero_employment_households.csv)",
             "entitlements": "应享尽享 (entitlements.csv)",
+            "dibao_employment": "低保家庭成员就业状况比对 (dibao_employment.csv)",
+            "disability_employment": "持证残疾人就业状况 (disability_employment.csv)",
+            "households_at_risk": "零就业家庭预警 (households_at_risk.csv)",
         },
         "decision_kind": lambda: {
             "link": "a review-queue pair: 确认 confirm / 否决 reject the candidate person",

@@ -75,12 +75,29 @@ def test_figures_equal_the_published_counts(page, two_nights):
         ("removals", "out_removals"),
         ("zero_employment_households", "out_zero_employment_households"),
         ("entitlements", "out_entitlements"),
+        ("dibao_employment", "out_dibao_employment"),
+        ("disability_employment", "out_disability_employment"),
+        ("households_at_risk", "out_households_at_risk"),
     ):
         assert _number(page[f"list_rows:{table}"]) == len(_rows(two_nights, name)), name
     entitled = Counter(r["entitlement"] for r in _rows(two_nights, "entitlements"))
     assert entitled, "the world holds entitlements"
     for code, n in entitled.items():  # counted by district: every row under one, the unplaced under （空）
         assert _number(page[f"district:out_entitlements:{code}:total"]) == n, code
+    holders = _rows(two_nights, "disability_employment")
+    assert holders, "the world holds card holders of working age"
+    for district in {r["district"] for r in holders}:
+        mine = [r for r in holders if r["district"] == district]
+        working = sum(r["status"] in ("EMPLOYED", "FLEXIBLY_EMPLOYED") for r in mine)
+        assert page[f"employment_rate:{district or '（空）'}"] == f"{working / len(mine):.1%}", district
+    work = {
+        r["person_id"]
+        for r in _rows(two_nights, "removals")
+        if r["roll"] == "unemployment" and {"EMPLOYED", "FLEXIBLY_EMPLOYED"} & set(r["reasons"].split(";"))
+    }
+    for name, column in (("dibao_employment", "person_id"), ("households_at_risk", "working_member_id")):
+        also = sum(r[column] in work for r in _rows(two_nights, name))
+        assert _number(page[f"on_removal_list:out_{name}"]) == also, name
     links = _rows(two_nights, "person_links")
     assert _number(page["records"]) == len(links)
     assert _number(page["linked"]) == sum(1 for r in links if r["person_id"])
@@ -150,6 +167,9 @@ def test_a_list_with_a_district_is_broken_down_by_it():
             "CREATE TABLE out_entitlements AS SELECT * FROM (VALUES ('TEMP_LIVING_ALLOWANCE', '东城区'), "
             "('TEMP_LIVING_ALLOWANCE', '东城区'), ('SI_SUBSIDY_EMPLOYER', NULL)) t(entitlement, district)"
         )
+        con.execute("CREATE TABLE out_dibao_employment AS SELECT 'EMPLOYED' AS finding, '西城区' AS district")
+        con.execute("CREATE TABLE out_households_at_risk (risk VARCHAR, district VARCHAR)")
+        con.execute("CREATE TABLE out_disability_employment AS SELECT 'RETIRED' AS status, NULL AS district")
         groups = {(g["list"], g["group"], g["district"], g["reason"]): g["rows"] for g in list_groups(con)}
     assert groups == {
         ("out_proactive", "OUTREACH", "", "DIBAO"): 1,
@@ -159,4 +179,6 @@ def test_a_list_with_a_district_is_broken_down_by_it():
         ("out_zero_employment_households", "CONFIRMED", "", ""): 1,
         ("out_entitlements", "SI_SUBSIDY_EMPLOYER", "", ""): 1,
         ("out_entitlements", "TEMP_LIVING_ALLOWANCE", "东城区", ""): 2,
+        ("out_dibao_employment", "EMPLOYED", "西城区", ""): 1,
+        ("out_disability_employment", "RETIRED", "", ""): 1,
     }
