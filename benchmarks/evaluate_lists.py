@@ -3,9 +3,11 @@
     python benchmarks/evaluate_lists.py --published OUTPUT/<as-of> --truth WORLD/truth
 
 Prints, per list, precision and recall of the entries (proactive: person + category; removals:
-registration + roll; households: household id; entitlements: person + entitlement + employer) and of
-the entries with their reasons / status / subsidy end. A world generated before a list existed has no
-expected file for it: that list is named as not scored.
+registration + roll; households: household id; entitlements: person + entitlement + employer; 民政's and
+残联's lists: person; the early warning: household id) and of the entries with their reasons / status /
+subsidy end / employer / risk, then per code of the lists that have one column of codes (the entries with
+that code, published and expected). A world generated before a list existed has no expected file for it:
+that list is named as not scored.
 The expected lists come from `data_samples/expected.py`, a deliberately separate, plain
 implementation of SPEC section 4 run on the generator's truth, not on the extracts.
 """
@@ -22,6 +24,17 @@ LISTS: dict[str, tuple[tuple[str, ...], str]] = {
     "removals": (("source_record", "roll"), "reasons"),
     "zero_employment_households": (("household_id",), "status"),
     "entitlements": (("person_id", "entitlement", "employer_id"), "subsidy_until"),
+    "dibao_employment": (("person_id",), "employer_id"),
+    "disability_employment": (("person_id",), "status"),
+    "households_at_risk": (("household_id",), "risk"),
+}
+# list -> its column of codes, scored code by code
+CODE_COLUMNS: dict[str, str] = {
+    "zero_employment_households": "status",
+    "entitlements": "entitlement",
+    "dibao_employment": "finding",
+    "disability_employment": "status",
+    "households_at_risk": "risk",
 }
 
 
@@ -54,6 +67,11 @@ def evaluate(published: Path, truth: Path) -> tuple[list[Score], list[str]]:
         theirs = pl.read_csv(truth / f"expected_{name}.csv", infer_schema=False)
         scores.append(_score(name, ours, theirs, list(key)))
         scores.append(_score(f"{name} +{detail}", ours, theirs, [*key, detail]))
+        if name in CODE_COLUMNS:
+            column = CODE_COLUMNS[name]
+            for code in sorted(set(ours[column]) | set(theirs[column])):
+                picked = [frame.filter(pl.col(column) == code) for frame in (ours, theirs)]
+                scores.append(_score(f"{name} {code}", *picked, list(dict.fromkeys([*key, column]))))
     return scores, unscored
 
 

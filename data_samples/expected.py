@@ -1,8 +1,9 @@
 """Expected outputs computed from the clean world: a plain, separate reading of SPEC section 4.
 
 What belongs here: the statutory retirement date and the lists (proactive, removals, zero-employment
-households, entitlements) as SPEC states them, computed from the generator's clean frames — never
-from the defective extracts — so the pipeline's lists can be scored against them.
+households, entitlements, 民政's and 残联's lists, the early warning) as SPEC states them, computed from the
+generator's clean frames — never from the defective extracts — so the pipeline's lists can be scored
+against them.
 What does not: anything the pipeline imports; this is an oracle, written from the SPEC text only.
 """
 
@@ -42,23 +43,33 @@ def retirement_date(birth: date, scheme: str) -> date:
 
 
 def write_expected(world: "World", registrations: pl.DataFrame, folder: Path) -> None:
-    """Write expected_proactive.csv, expected_removals.csv, expected_zero_employment_households.csv and
-    expected_entitlements.csv."""
+    """Write expected_proactive.csv, expected_removals.csv, expected_zero_employment_households.csv,
+    expected_entitlements.csv, expected_dibao_employment.csv, expected_disability_employment.csv and
+    expected_households_at_risk.csv."""
     facts = person_facts(world)
     households = zero_employment_households(world, facts, registrations)
     proactive(world, facts, registrations, households).write_csv(folder / "expected_proactive.csv")
     removals(facts, registrations).write_csv(folder / "expected_removals.csv")
     households.write_csv(folder / "expected_zero_employment_households.csv")
     entitlements(world, facts, registrations).write_csv(folder / "expected_entitlements.csv")
+    dibao_employment(world, facts).write_csv(folder / "expected_dibao_employment.csv")
+    disability_employment(world, facts, registrations).write_csv(
+        folder / "expected_disability_employment.csv"
+    )
+    households_at_risk(world, facts).write_csv(folder / "expected_households_at_risk.csv")
+
+
+def lookback(d: date) -> list[str]:
+    """The look-back months of D as 费款所属期 (YYYYMM), the latest first: the 3 calendar months before D's."""
+    return [add_months(date(d.year, d.month, 1), -m).strftime("%Y%m") for m in (1, 2, 3)]
 
 
 def person_facts(world: "World") -> pl.DataFrame:
     """What SPEC section 4 needs to know of each person on D, from the clean records."""
     d = world.as_of
     records = world.records
-    window = [add_months(date(d.year, d.month, 1), -m).strftime("%Y%m") for m in (1, 2, 3)]
     paid = records["si_contributions"].filter(
-        pl.col("period_month").is_in(window), pl.col("payment_status") == "已实缴"
+        pl.col("period_month").is_in(lookback(d)), pl.col("payment_status") == "已实缴"
     )
     employee = paid.filter(pl.col("contribution_type") == "单位职工")["person_id"].unique()
     flexible = paid.filter(pl.col("contribution_type") == "灵活就业")["person_id"].unique()
@@ -115,11 +126,10 @@ def person_facts(world: "World") -> pl.DataFrame:
     )
 
 
-def zero_employment_households(
-    world: "World", facts: pl.DataFrame, registrations: pl.DataFrame
-) -> pl.DataFrame:
-    """零就业家庭: active urban households with a counted working-age member and no counted member working."""
-    members = (
+def _urban_members(world: "World", facts: pl.DataFrame) -> pl.DataFrame:
+    """The members of active urban households with their facts, and whether each is counted: working age,
+    neither 完全丧失劳动能力 nor 在校学生."""
+    return (
         world.records["dibao"]
         .filter(
             pl.col("assistance_status") == "在保",
@@ -128,12 +138,20 @@ def zero_employment_households(
         .select("household_id", "person_id", "work_capacity", "employment_status")
         .unique()
         .join(facts, on="person_id", how="left")
-        .with_columns(registered=pl.col("person_id").is_in(registrations["person_id"].implode()))
         .with_columns(
             counted=pl.col("working_age")
             & (pl.col("work_capacity") != "完全丧失劳动能力")
             & (pl.col("employment_status") != "在校学生")
         )
+    )
+
+
+def zero_employment_households(
+    world: "World", facts: pl.DataFrame, registrations: pl.DataFrame
+) -> pl.DataFrame:
+    """零就业家庭: active urban households with a counted working-age member and no counted member working."""
+    members = _urban_members(world, facts).with_columns(
+        registered=pl.col("person_id").is_in(registrations["person_id"].implode())
     )
     return (
         members.group_by("household_id")
@@ -278,7 +296,7 @@ def entitlements(world: "World", facts: pl.DataFrame, registrations: pl.DataFram
     paid = world.records["si_contributions"].with_columns(
         pl.col("period_month", "employer_id", "contribution_type", "payment_status").cast(pl.String)
     )
-    window = [add_months(date(d.year, d.month, 1), -m).strftime("%Y%m") for m in (1, 2, 3)]
+    window = lookback(d)
     employers = (
         paid.filter(pl.col("contribution_type") == "单位职工", pl.col("payment_status") == "已实缴")
         .group_by("person_id", "employer_id")
@@ -305,6 +323,119 @@ def entitlements(world: "World", facts: pl.DataFrame, registrations: pl.DataFram
         subsidy_until=pl.lit(None, pl.Date), confidence=pl.lit("high"),
     )  # fmt: skip
     return pl.concat([flexible, employer, allowance]).sort("entitlement", "person_id", "employer_id")
+
+
+def _paid_employee_months(world: "World") -> pl.DataFrame:
+    """Paid 单位职工 contributions in the look-back months: person, 单位编号, 费款所属期 (YYYYMM)."""
+    return (
+        world.records["si_contributions"]
+        .with_columns(
+            pl.col("period_month", "employer_id", "contribution_type", "payment_status").cast(pl.String)
+        )
+        .filter(
+            pl.col("period_month").is_in(lookback(world.as_of)),
+            pl.col("contribution_type") == "单位职工",
+            pl.col("payment_status") == "已实缴",
+        )
+        .select("person_id", "employer_id", "period_month")
+    )
+
+
+def dibao_employment(world: "World", facts: pl.DataFrame) -> pl.DataFrame:
+    """民政: active 低保/低保边缘 members employed or flexibly employed whose active records do not say 在业, with
+    their record's household, type and 就业状况, and for EMPLOYED the employer of their latest paid 单位职工 month
+    (the smallest 单位编号 among that month's)."""
+    paid = _paid_employee_months(world)
+    latest = (
+        paid.filter(pl.col("period_month") == pl.col("period_month").max().over("person_id"))
+        .group_by("person_id")
+        .agg(pl.col("employer_id").min())
+    )
+    record = (
+        world.records["dibao"]
+        .filter(pl.col("assistance_status") == "在保")
+        .sort("start_date", descending=True)
+        .unique("person_id", keep="first")
+        .select("person_id", "household_id", "assistance_type", "employment_status")
+    )
+    return (
+        facts.filter(
+            "active_dibao", pl.col("employed") | pl.col("flexibly_employed"), ~pl.col("works_per_dibao")
+        )
+        .join(record, on="person_id")
+        .join(latest, on="person_id", how="left")
+        .select(
+            "person_id",
+            "household_id",
+            dibao_type="assistance_type",
+            recorded_status="employment_status",
+            finding=pl.when("employed").then(pl.lit("EMPLOYED")).otherwise(pl.lit("FLEXIBLY_EMPLOYED")),
+            employer_id=pl.when("employed").then("employer_id"),
+        )
+        .sort("person_id")
+    )
+
+
+def disability_employment(world: "World", facts: pl.DataFrame, registrations: pl.DataFrame) -> pl.DataFrame:
+    """残联: every living working-age holder of a valid card, the card's category and grade (1..4), and the
+    first status that applies: EMPLOYED, FLEXIBLY_EMPLOYED, REGISTERED_UNEMPLOYED, RETIRED, NOT_WORKING."""
+    d = world.as_of
+    cards = (
+        world.records["disability"]
+        .filter(pl.col("card_status") == "有效", pl.col("valid_until") >= d)
+        .sort("issued_on", descending=True)
+        .unique("person_id", keep="first")
+        .select(
+            "person_id",
+            "disability_category",
+            disability_grade=pl.col("disability_grade").replace_strict(
+                {"一级": 1, "二级": 2, "三级": 3, "四级": 4}
+            ),
+        )
+    )
+    registered = pl.col("person_id").is_in(registrations["person_id"].implode())
+    status = (
+        pl.when("employed")
+        .then(pl.lit("EMPLOYED"))
+        .when("flexibly_employed")
+        .then(pl.lit("FLEXIBLY_EMPLOYED"))
+        .when(registered)
+        .then(pl.lit("REGISTERED_UNEMPLOYED"))
+        .when("retired")
+        .then(pl.lit("RETIRED"))
+        .otherwise(pl.lit("NOT_WORKING"))
+    )
+    return (
+        facts.filter("working_age", ~pl.col("dead"))
+        .join(cards, on="person_id")
+        .select("person_id", "disability_category", "disability_grade", status=status)
+        .sort("person_id")
+    )
+
+
+def households_at_risk(world: "World", facts: pl.DataFrame) -> pl.DataFrame:
+    """零就业家庭预警: active urban households where exactly one counted member is working, and that member is
+    flexibly employed (FLEXIBLE_ONLY) or employed without a paid 单位职工 month in the last look-back month
+    (CONTRIBUTIONS_STOPPED)."""
+    last_month = lookback(world.as_of)[0]
+    paid_last = _paid_employee_months(world).filter(pl.col("period_month") == last_month)["person_id"]
+    workers = (
+        _urban_members(world, facts)
+        .filter("counted", "working")
+        .with_columns(workers=pl.len().over("household_id"))
+        .filter(pl.col("workers") == 1)
+    )
+    risk = (
+        pl.when("flexibly_employed")
+        .then(pl.lit("FLEXIBLE_ONLY"))
+        .when(pl.col("employed") & ~pl.col("person_id").is_in(paid_last.implode()))
+        .then(pl.lit("CONTRIBUTIONS_STOPPED"))
+    )
+    return (
+        workers.select("household_id", risk=risk, working_member_id="person_id")
+        .filter(pl.col("risk").is_not_null())
+        .sort("household_id")
+    )
 
 
 def _reasons(rules: list[tuple[str, pl.Expr]]) -> pl.Expr:

@@ -21,6 +21,7 @@ from aidmatch.data_samples import pools
 from aidmatch.data_samples.careers import recognized_careers
 from aidmatch.data_samples.citizen_ids import citizen_id
 from aidmatch.data_samples.expected import retirement_date
+from aidmatch.data_samples.work_changes import work_changes
 
 DAY = np.timedelta64(1, "D")
 INSURANCES_EMPLOYEE = ("企业职工基本养老保险", "失业保险", "工伤保险", "职工基本医疗保险")
@@ -99,6 +100,9 @@ def build_world(n: int, seed: int, as_of: date, city: CityOfProvince | None = No
         as_of,
         WINDOW_MONTHS,
         employer_count(persons.height),
+    )
+    persons, cards = work_changes(
+        np.random.default_rng([seed, 3]), persons, cards, as_of, WINDOW_MONTHS, employer_count(persons.height)
     )
     records = {
         "unemployment": registrations,
@@ -608,7 +612,8 @@ def _si_persons(rng: np.random.Generator, persons: pl.DataFrame) -> pl.DataFrame
 
 def _contributions(rng: np.random.Generator, persons: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """社会保险缴费明细: person × month × 险种 over the window, 单位职工 / 灵活就业 / 城乡居民, for each person's
-    current job and the job before it, if any (`previous_*`, see careers.py)."""
+    current job and the job before it or beside it, if any (`previous_*`, see careers.py and work_changes.py);
+    欠费 for the look-back months of a job in arrears, or its last month only (`arrears_last`)."""
     plan = pl.DataFrame(
         {
             "contribution_type": ["单位职工"] * 4 + ["灵活就业", "城乡居民"],
@@ -633,11 +638,12 @@ def _contributions(rng: np.random.Generator, persons: pl.DataFrame, as_of: date)
             "employer_name": employer_names,
         }
     )
-    job = ("person_id", "name", "district", "contribution_type", "months_from", "months_to", "arrears", "employer",
-           "contribution_base")  # fmt: skip
+    job = ("person_id", "name", "district", "contribution_type", "months_from", "months_to", "arrears",
+           "arrears_last", "employer", "contribution_base")  # fmt: skip
     previous_job = persons.filter(pl.col("previous_type").is_not_null()).select(
         "person_id", "name", "district",
         contribution_type="previous_type", months_from="previous_from", months_to="previous_to", arrears=False,
+        arrears_last=False,
         employer=pl.when(pl.col("previous_type") == "单位职工").then("previous_employer").otherwise(-1),
         contribution_base="contribution_base",
     )  # fmt: skip
@@ -670,7 +676,11 @@ def _contributions(rng: np.random.Generator, persons: pl.DataFrame, as_of: date)
             "insurance_type",
             pl.col("period_month").dt.strftime("%Y%m"),
             base.cast(pl.Int64).cast(pl.String).alias("contribution_base"),
-            pl.when(late | (pl.col("arrears") & (pl.col("month_back") <= 3)))
+            pl.when(
+                late
+                | (pl.col("arrears") & (pl.col("month_back") <= 3))
+                | (pl.col("arrears_last") & (pl.col("month_back") == 1))
+            )
             .then(pl.lit("欠费"))
             .otherwise(pl.lit("已实缴"))
             .alias("payment_status"),

@@ -43,7 +43,9 @@ AS_OF = WORLD_AS_OF.isoformat()
 NEXT_DAY = (WORLD_AS_OF + dt.timedelta(days=1)).isoformat()
 # Every list, entitlements too (changes.csv does not track those yet).
 LISTS = (*LIST_NAMES, "entitlements")
-CSV_FILES = (*LISTS, "person_links", "review_queue", "quarantine", "changes")
+# For the partner departments (民政, 残联) and the early warning.
+PARTNER_LISTS = ("dibao_employment", "disability_employment", "households_at_risk")
+CSV_FILES = (*LISTS, *PARTNER_LISTS, "person_links", "review_queue", "quarantine", "changes")
 SOURCE_RECORD = re.compile(
     r"^(?P<folder>[^/]+)/(?P<file>[^#:]+\.(?P<ext>csv|txt|xlsx|xls))(?:#(?P<sheet>[^:]+))?:(?P<row>\d+)$"
 )
@@ -69,7 +71,7 @@ TRACKED = {
     "zero_employment_households": (("household_id",), "status"),
 }
 WORKBOOKS = {
-    *(f"{n}.xlsx" for n in LISTS),
+    *(f"{n}.xlsx" for n in (*LISTS, *PARTNER_LISTS)),
     "entitlements_by_employer.xlsx",
     *(f"feedback_{d}.xlsx" for d in ("unemployment", "dibao", "disability", "social_insurance")),
     "progress.xlsx",
@@ -278,6 +280,16 @@ COMPARED = {
     "removals": ("source_record", "roll", "reasons", "confidence"),
     "zero_employment_households": ("household_id", "status"),
     "entitlements": ("person_id", "entitlement", "employer_id", "subsidy_until", "confidence"),
+    "dibao_employment": (
+        "person_id",
+        "finding",
+        "employer_id",
+        "household_id",
+        "dibao_type",
+        "recorded_status",
+    ),
+    "disability_employment": ("person_id", "status", "disability_category", "disability_grade"),
+    "households_at_risk": ("household_id", "risk", "working_member_id"),
 }
 # Every code of SPEC section 4, as (list, category / roll / status / entitlement, reason).
 EVERY_CODE = {
@@ -291,16 +303,27 @@ EVERY_CODE = {
     ("entitlements", "SI_SUBSIDY_FLEXIBLE", ""),
     ("entitlements", "SI_SUBSIDY_EMPLOYER", ""),
     ("entitlements", "TEMP_LIVING_ALLOWANCE", ""),
+    ("dibao_employment", "EMPLOYED", ""),
+    ("dibao_employment", "FLEXIBLY_EMPLOYED", ""),
+    *(
+        ("disability_employment", status, "")
+        for status in ("EMPLOYED", "FLEXIBLY_EMPLOYED", "REGISTERED_UNEMPLOYED", "RETIRED", "NOT_WORKING")
+    ),
+    ("households_at_risk", "FLEXIBLE_ONLY", ""),
+    ("households_at_risk", "CONTRIBUTIONS_STOPPED", ""),
 }
 # A small generated world holding every code, entitlements included. Searched (since the entitlements): seeds
 # 1..39 for 400, 500 and 600 persons; none of 400 holds them all, 500/23 does but a linking error moves one of
 # its 49 rows; 500/36 is the first whose rows agree. (Some small worlds crash the generator: an empty
-# district's sheet column is built as an Object Series in data_samples/writers.py _place_rows.)
-SECOND_WORLD = {"persons": 500, "seed": 36}
+# district's sheet column is built as an Object Series in data_samples/writers.py _place_rows.) Since the
+# partner departments' lists and the early warning: none of 500/1..39 nor 1000/1..24 holds their codes too
+# (a household one job away from zero is rare in a few dozen households); 1500/6, 9, 14, 15 and 19 do, and
+# their rows agree.
+SECOND_WORLD = {"persons": 1500, "seed": 6}
 
 
 def _codes(rows: set[tuple[str, ...]], name: str) -> set[tuple[str, str, str]]:
-    if name in ("zero_employment_households", "entitlements"):
+    if name not in ("proactive", "removals"):  # one code a row, no reasons
         return {(name, row[1], "") for row in rows}
     return {(name, row[1], reason) for row in rows for reason in row[2].split(";")}
 
@@ -348,6 +371,9 @@ def agreements(published: Path, truth: Path) -> list[Agreement]:
         "removals": lambda row: person_clean(true_person.get(row[0])),
         "zero_employment_households": lambda row: row[0] in members and members[row[0]] <= right,
         "entitlements": lambda row: person_clean(row[0]),
+        "dibao_employment": lambda row: person_clean(row[0]),
+        "disability_employment": lambda row: person_clean(row[0]),
+        "households_at_risk": lambda row: row[0] in members and members[row[0]] <= right,
     }
     result = []
     for name, columns in COMPARED.items():
@@ -670,12 +696,21 @@ def test_the_run_is_a_run_of_the_code_locations_nightly_job(published, pipeline,
     assert "progress" in run.run_config["loggers"]
 
 
-def test_entitlement_counts_are_numbers_in_the_ui(published, pipeline, monkeypatch):
-    """out_entitlements carries a number per entitlement and per entitlement × district (plotted over runs)."""
+@pytest.mark.parametrize(
+    ("name", "column", "kind"),
+    [
+        ("entitlements", "entitlement", "entitlement"),
+        ("dibao_employment", "finding", "dibao_finding"),
+        ("disability_employment", "status", "disability_status"),
+        ("households_at_risk", "risk", "household_risk"),
+    ],
+)
+def test_code_counts_are_numbers_in_the_ui(published, pipeline, monkeypatch, name, column, kind):
+    """A list's asset carries a number per code and per code × district (plotted over runs)."""
     from dagster import AssetKey, DagsterEventType
 
     monkeypatch.setenv("DAGSTER_HOME", str(pipeline.home))
-    rows = _rows(published, "entitlements")
+    rows = _rows(published, name)
     with DagsterInstance.get() as instance:
         records = instance.get_records_for_run(
             read_manifest(published)["run_id"], of_type=DagsterEventType.ASSET_MATERIALIZATION
@@ -683,14 +718,16 @@ def test_entitlement_counts_are_numbers_in_the_ui(published, pipeline, monkeypat
     (materialization,) = [
         r.event_log_entry.asset_materialization
         for r in records
-        if r.event_log_entry.asset_materialization.asset_key == AssetKey("out_entitlements")
+        if r.event_log_entry.asset_materialization.asset_key == AssetKey(f"out_{name}")
     ]
     numbers = {k: v.value for k, v in materialization.metadata.items() if isinstance(v.value, int)}
-    codes = ("SI_SUBSIDY_FLEXIBLE", "SI_SUBSIDY_EMPLOYER", "TEMP_LIVING_ALLOWANCE")
+    codes = [c.code for c in CODES if c.kind == kind]
     for code in codes:
-        assert numbers[code] == sum(row["entitlement"] == code for row in rows), code
-        by_district = [n for key, n in numbers.items() if key.startswith(f"{code} ")]
-        assert sum(by_district) == numbers[code], code
+        assert numbers[code] == sum(row[column] == code for row in rows), code
+        by_district = {key: n for key, n in numbers.items() if key.startswith(f"{code} ")}
+        assert by_district == dict(
+            Counter(f"{code} {row['district'] or '（未知）'}" for row in rows if row[column] == code)
+        ), code
     assert numbers["dagster/row_count"] == len(rows) == sum(numbers[code] for code in codes) > 0
 
 
@@ -711,6 +748,23 @@ def _keys(rows: list[dict[str, str]], list_name: str) -> dict[str, str]:
     for row in rows:
         entries.setdefault("|".join(row[k] for k in key), set()).update(row[detail].split(";"))
     return {k: ";".join(sorted(v)) for k, v in entries.items()}
+
+
+# The partner departments' lists and the early warning in changes.csv: the key of an entry, and its detail.
+PARTNER_CHANGES = {
+    "dibao_employment": lambda row: row["person_id"],
+    "disability_employment": lambda row: row["person_id"],
+    "households_at_risk": lambda row: row["household_id"],
+}
+
+
+def _partner_detail(name: str, row: dict[str, str]) -> str:
+    if name == "dibao_employment":
+        employer = row["employer_id"] or row["employer_name"]
+        return f"{row['finding']} {employer}" if employer else row["finding"]
+    if name == "households_at_risk":
+        return f"{row['risk']} {row['working_member_id']}"
+    return row["status"]
 
 
 def test_next_day_changes_and_rerun_replaces_folder(pipeline, published, monkeypatch, capsys):
@@ -755,6 +809,15 @@ def test_next_day_changes_and_rerun_replaces_folder(pipeline, published, monkeyp
         assert reported["left"] == set(before) - set(after), name
         changed = {k for k in set(before) & set(after) if before[k] != after[k]}
         assert reported["changed"] == changed, name
+    for name, key in PARTNER_CHANGES.items():
+        before = {key(r): _partner_detail(name, r) for r in _rows(published, name)}
+        after = {key(r): _partner_detail(name, r) for r in _rows(second_folder, name)}
+        reported = {(c["change"], c["key"], c["detail"]) for c in changes if c["list"] == name}
+        assert reported == {
+            *(("entered", k, after[k]) for k in set(after) - set(before)),
+            *(("left", k, "") for k in set(before) - set(after)),
+            *(("changed", k, after[k]) for k in set(before) & set(after) if before[k] != after[k]),
+        }, name
     gone = f"{removal['person_id']}|{removal['roll']}"
     assert any(c["list"] == "removals" and c["change"] == "left" and c["key"] == gone for c in changes)
     # the registrations below the deleted line moved up; unless their content changed, none is reported
