@@ -39,26 +39,31 @@ WORKING_STATUSES = ("EMPLOYED", "FLEXIBLY_EMPLOYED")
 DIBAO_FILE = "dibao_employment.xlsx"
 DIBAO_TITLE = "低保家庭成员就业状况核实表"
 DIBAO_REQUEST = "请核实更新就业状况；就业成本扣减及渐退按规定办理"
-# Widths add up to about 150 units, as the printed lists' (A4 landscape at 9 pt or more).
+# Widths add up to about 150 units, as the printed lists' (A4 landscape at 9 pt or more), each wide enough for
+# its usual value on one line as xlsx_files measures it (an 18-digit ID takes 24, a 5-character 街道 11), so
+# that a page holds 15 rows or more.
 DIBAO_COLUMNS = (
     SheetColumn("row_number", "序号", 5, "number"),
     SheetColumn("district", "区县", 7),
-    SheetColumn("street", "街道", 10),
-    SheetColumn("household_id", "户编号", 18, "id"),
-    SheetColumn("dibao_type", "保障类型", 9),
+    SheetColumn("street", "街道", 11),
+    SheetColumn("household_id", "户编号", 19, "id"),
+    SheetColumn("dibao_type", "保障类型", 11),
     SheetColumn("name", "姓名", 7),
-    SheetColumn("relation", "与户主关系", 7),
-    SheetColumn("person_id", "公民身份号码", 23, "id"),
-    SheetColumn("recorded_status", "低保记录就业状况", 8),
-    SheetColumn("finding", "社保缴费显示", 12),
-    SheetColumn("employer_name", "就业单位", 14),
-    SheetColumn("summary", "说明", 30),
+    SheetColumn("relation", "与户主关系", 6),
+    SheetColumn("person_id", "公民身份号码", 24, "id"),
+    SheetColumn("recorded_status", "低保记录就业状况", 9),
+    SheetColumn("finding", "社保缴费显示", 9),
+    SheetColumn("employer_name", "就业单位", 13),
+    SheetColumn("paid_months", "缴费月份", 19),
+    SheetColumn("note", "备注", 11),
 )
+REGISTERED = "已登记失业"
 DIBAO_NOTES = (
     "说明：以上家庭成员在社保缴费数据中，近几个月有单位职工或灵活就业缴费（已实缴），而低保记录中的就业状况不是“在业”，"
     "低保记录可能尚未更新。",
     "请核实后更新其就业状况；对已就业的成员，按规定扣减必要的就业成本、实行低保渐退，不因本表直接停止保障。",
-    "“同一人已登记失业”的，人社部门将同时核实其失业登记。每人的缴费月份、单位和低保记录的行号见同名 CSV 文件的 evidence 列。",
+    f"备注“{REGISTERED}”：同一人已登记失业，其失业登记因就业列入人社部门的应退出名单，人社部门将同时核实。",
+    "缴费月份为回溯期内已实缴的月份；每人的缴费明细、单位和低保记录的行号见同名 CSV 文件的 evidence 列。",
     CONTACT_NOTE,
 )
 _DIBAO_SQL = """
@@ -74,7 +79,8 @@ def dibao_employment_sheets(
     frame = con.sql(_DIBAO_SQL).pl()
     rows = labels_for_people(
         frame.with_columns(
-            pl.col("finding").replace_strict(labels_of("dibao_finding"), default=pl.col("finding"))
+            pl.col("finding").replace_strict(labels_of("dibao_finding"), default=pl.col("finding")),
+            note=pl.when("on_removal_list").then(pl.lit(REGISTERED)),
         )
     ).with_row_index("row_number", offset=1)
     households = frame["household_id"].n_unique() if frame.height else 0
@@ -115,20 +121,20 @@ SUMMARY_NOTES = (
     "就业人数为单位就业与灵活就业之和，就业率为就业人数占合计的比例。",
 )
 DETAIL_COLUMNS = (
-    SheetColumn("row_number", "序号", 5, "number"),
+    SheetColumn("row_number", "序号", 6, "number"),
     SheetColumn("district", "区县", 7),
-    SheetColumn("street", "街道", 10),
-    SheetColumn("community", "社区", 8),
+    SheetColumn("street", "街道", 11),
+    SheetColumn("community", "社区", 9),
     SheetColumn("name", "姓名", 7),
-    SheetColumn("sex", "性别", 5),
+    SheetColumn("sex", "性别", 4),
     SheetColumn("age", "年龄", 5, "number"),
-    SheetColumn("person_id", "公民身份号码", 23, "id"),
+    SheetColumn("person_id", "公民身份号码", 24, "id"),
     SheetColumn("disability_category", "残疾类别", 6),
     SheetColumn("grade", "残疾等级", 6),
     SheetColumn("status", "就业状况", 9),
-    SheetColumn("employer_name", "就业单位", 14),
+    SheetColumn("employer_name", "就业单位", 15),
     SheetColumn("phone", "联系电话", 15, "id"),
-    SheetColumn("summary", "说明", 28),
+    SheetColumn("summary", "说明", 26),
 )
 _DISABILITY_SQL = """
     SELECT * FROM out_disability_employment
@@ -233,9 +239,9 @@ HOUSEHOLDS_AT_RISK = PrintedList(
     (
         SheetColumn("row_number", "序号", 5, "number"),
         SheetColumn("district", "区县", 7),
-        SheetColumn("street", "街道", 10),
-        SheetColumn("household_id", "户编号", 18, "id"),
-        SheetColumn("members", "家庭成员（与户主关系）及身份证号", 52),
+        SheetColumn("street", "街道", 11),
+        SheetColumn("household_id", "户编号", 19, "id"),
+        SheetColumn("members", "家庭成员（与户主关系）及身份证号", 50),
         SheetColumn("summary", "预警说明", 58),
     ),
     (

@@ -218,20 +218,19 @@ def _partners(f: ReportFigures) -> str:
     grade, and the people the removal list names too."""
     statuses = list(labels_of("disability_status"))
     by_district: dict[str, Counter] = defaultdict(Counter)
-    by_grade: dict[str, Counter] = defaultdict(Counter)
+    by_grade: dict[int, Counter] = defaultdict(Counter)
     for r in f.card_holders:
         by_district[r["district"] or "（空）"][r["status"]] += r["rows"]
-        by_grade["一二三四"[r["grade"] - 1] + "级" if r["grade"] else "等级不详"][r["status"]] += r["rows"]
-    header = [
-        "",
-        *(_label(s, "out_disability_employment") for s in statuses),
-        "total",
-        "就业率 employed share",
-    ]
+        by_grade[r["grade"] or 9][r["status"]] += r["rows"]  # 9: the card does not say, last
+    every: Counter = Counter()
+    for counts in by_district.values():
+        every.update(counts)
+    grades = {"一二三四"[g - 1] + "级" if g < 9 else "等级不详": by_grade[g] for g in sorted(by_grade)}
+    labels = [_label(s, "out_disability_employment") for s in statuses]
     district_rows, district_figures = _rate_rows(
-        dict(sorted(by_district.items())), statuses, "employment_rate"
+        {**dict(sorted(by_district.items())), "total": every}, statuses, "employment_rate"
     )
-    grade_rows, grade_figures = _rate_rows(dict(sorted(by_grade.items())), statuses, "employment_rate_grade")
+    grade_rows, grade_figures = _rate_rows(grades, statuses, "employment_rate_grade")
     removed = f.on_removal_list
     return (
         "<p class=note>What the partner departments get back (部门联动): 民政 the active 低保 members whose record "
@@ -241,9 +240,11 @@ def _partners(f: ReportFigures) -> str:
         "(households_at_risk.csv, .xlsx) names the urban 低保 households one job away from zero employment.</p>"
         "<h3>持证残疾人就业率 Card holders of working age by district</h3>"
         "<p class=note>就业率: EMPLOYED and FLEXIBLY_EMPLOYED of all the card holders listed.</p>"
-        + _table(header, district_rows, district_figures)
+        + _table(
+            ["区县 district", *labels, "total", "就业率 employed share"], district_rows, district_figures
+        )
         + "<h3>By grade 按残疾等级</h3>"
-        + _table(header, grade_rows, grade_figures)
+        + _table(["等级 grade", *labels, "total", "就业率 employed share"], grade_rows, grade_figures)
         + "<h3>Also on the removal list 同时列入应退出名单</h3>"
         + _table(
             ["list", "rows whose person is registered and on the removal list for the same work"],

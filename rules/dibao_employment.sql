@@ -7,7 +7,8 @@
 -- A registered unemployed member whose registration is on the removal list for the same work (EMPLOYED or
 -- FLEXIBLY_EMPLOYED on the unemployment roll, after the keep decisions) says so: one person, two offices.
 -- Then where the person lives and how to reach them (facts_locations), the evidence ending with where those
--- came from (LOCATION), as on the other lists; `summary` is the one line 民政's printed list shows.
+-- came from (LOCATION), as on the other lists; `relation`, `paid_months` and `on_removal_list` are what 民政's printed
+-- list shows in columns (months_for_people: rules/sql_files.py).
 -- The rows of out_dibao_employment, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
 -- Reads facts_persons, out_removals and facts_locations; no parameters.
 WITH
@@ -53,10 +54,8 @@ SELECT
     loc.phone,
     loc.address,
     f.dibao_relation AS relation,
-    format(
-        '{}缴费（已实缴）{}', CASE WHEN f.employed THEN '单位职工' ELSE '灵活就业' END,
-        array_to_string(CASE WHEN f.employed THEN f.employment_months ELSE f.flexible_months END, '、')
-    ) || CASE WHEN r.note IS NOT NULL THEN '；同一人已登记失业，其失业登记列入应退出名单' ELSE '' END AS summary
+    months_for_people(CASE WHEN f.employed THEN f.employment_months ELSE f.flexible_months END) AS paid_months,
+    r.note IS NOT NULL AS on_removal_list
 FROM found AS f
 LEFT JOIN work_removals AS r USING (person_id)
 LEFT JOIN facts_locations AS loc USING (person_id)

@@ -5,7 +5,8 @@
 -- (si_persons 离退休: early retirement on disability grounds is common), NOT_WORKING — the 残联's 就业需求摸排 list
 -- and its employment counts per district.
 -- Then where the person lives and how to reach them (facts_locations), the evidence ending with where those
--- came from (LOCATION), as on the other lists; `summary` is the one line 残联's printed list shows.
+-- came from (LOCATION), as on the other lists; `summary` is the one line 残联's printed list shows
+-- (months_for_people: rules/sql_files.py).
 -- The rows of out_disability_employment, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
 -- Reads facts_persons and facts_locations; no parameters.
 WITH
@@ -49,9 +50,9 @@ SELECT
     h.age,
     CASE WHEN h.employed THEN h.latest_employer_name END AS employer_name,
     CASE h.status
-        WHEN 'EMPLOYED' THEN '单位职工缴费 ' || array_to_string(h.employment_months, '、')
-        WHEN 'FLEXIBLY_EMPLOYED' THEN '灵活就业缴费 ' || array_to_string(h.flexible_months, '、')
-        WHEN 'REGISTERED_UNEMPLOYED' THEN '失业登记日期 ' || coalesce(h.registered_on::VARCHAR, '空')
+        WHEN 'EMPLOYED' THEN months_for_people(h.employment_months) || '缴费'
+        WHEN 'FLEXIBLY_EMPLOYED' THEN months_for_people(h.flexible_months) || '缴费'
+        WHEN 'REGISTERED_UNEMPLOYED' THEN '失业登记 ' || coalesce(h.registered_on::VARCHAR, '日期空')
         WHEN 'RETIRED' THEN '离退休日期 ' || coalesce(h.retired_on::VARCHAR, '空')
         ELSE '无缴费，未登记失业'
     END AS summary

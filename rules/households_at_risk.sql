@@ -5,7 +5,8 @@
 -- 单位职工 contribution of theirs. A member who works only by the 低保 record's 在业, or whose job paid the
 -- last month, makes no warning. The working member whose registration is on the removal list for that work says
 -- so: the registration may end while the household is one job away from zero.
--- `summary` is the one line a street office's printed work list shows (the evidence says it in full).
+-- `summary` is the one line a street office's printed work list shows (the evidence says it in full;
+-- months_for_people: rules/sql_files.py).
 -- The rows of out_households_at_risk, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
 -- Reads facts_households, facts_persons and out_removals. Parameters: $as_of.
 WITH
@@ -36,11 +37,10 @@ one_worker AS (
             ELSE f.employment_evidence || format('；{} 无已实缴单位职工缴费', strftime(last_month, '%Y-%m'))
         END AS work_evidence,
         CASE
-            WHEN f.flexibly_employed
-                THEN format('仅有灵活就业缴费（{}）', array_to_string(f.flexible_months, '、'))
+            WHEN f.flexibly_employed THEN format('仅有灵活就业缴费（{}）', months_for_people(f.flexible_months))
             ELSE format(
-                '在{}的单位职工缴费 {} 后中断', coalesce(f.latest_employer_name, f.latest_employer_id, '原单位'),
-                strftime(f.last_employment_month, '%Y-%m')
+                '在{}的单位职工缴费{}后中断', coalesce(f.latest_employer_name, f.latest_employer_id, '原单位'),
+                months_for_people([strftime(f.last_employment_month, '%Y-%m')])
             )
         END AS work_summary
     FROM facts_households AS h

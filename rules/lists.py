@@ -18,7 +18,7 @@ import duckdb
 from aidmatch.decisions.keeps import apply_keep_decisions
 from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import create_links_of, read_sql_file
+from aidmatch.rules.sql_files import create_links_of, create_months_for_people, read_sql_file
 from aidmatch.tables.catalog import (
     OUT_DIBAO_EMPLOYMENT,
     OUT_DISABILITY_EMPLOYMENT,
@@ -81,6 +81,7 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
         {"as_of": as_of, "high_confidence_reasons": list(HIGH_CONFIDENCE_REMOVAL_REASONS)},
     )
     kept = apply_keep_decisions(con, as_of)
+    create_months_for_people(con)
     build_table(con, OUT_DIBAO_EMPLOYMENT, read_sql_file("dibao_employment.sql"))
     build_table(con, OUT_HOUSEHOLDS_AT_RISK, read_sql_file("households_at_risk.sql"), {"as_of": as_of})
     build_table(con, OUT_DISABILITY_EMPLOYMENT, read_sql_file("disability_employment.sql"))

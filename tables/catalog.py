@@ -410,9 +410,15 @@ OUT_DIBAO_EMPLOYMENT = Table(
         # What 民政's workbook shows in columns; the CSV's evidence says it too.
         Column("relation", "VARCHAR", "与户主关系 of the 低保 record", published=False),
         Column(
-            "summary",
+            "paid_months",
             "VARCHAR",
-            "一句话说明: the paid months, a removal of the same person",
+            "the finding's paid months in the look-back, as people read them",
+            published=False,
+        ),
+        Column(
+            "on_removal_list",
+            "BOOLEAN",
+            "registered unemployed, the registration on the removal list for the same work",
             False,
             published=False,
         ),

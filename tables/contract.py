@@ -25,7 +25,7 @@ from aidmatch.tables.catalog import CSV_TABLES, Table
 from aidmatch.tables.codes import code_list
 
 SCHEMA_VERSION = "1.5.0"
-SCHEMA_FINGERPRINT = "085d9709c6808fbb"
+SCHEMA_FINGERPRINT = "0ac64f8742da5084"
 PACKAGE_FILE = "datapackage.json"
 TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer", "DOUBLE": "number", "DATE": "date"}
 

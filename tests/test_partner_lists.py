@@ -137,14 +137,16 @@ def test_a_dibao_member_row_names_the_record_the_months_and_the_household(tmp_pa
     )
     world.build()
     assert world.rows_of(
-        "SELECT household_id, dibao_type, evidence, summary FROM out_dibao_employment WHERE person_id = 'P1'"
+        "SELECT household_id, dibao_type, evidence, paid_months, on_removal_list FROM out_dibao_employment"
+        " WHERE person_id = 'P1'"
     ) == [
         (
             "H9",
             "城市低保边缘",
             "单位职工缴费（已实缴）2026-09,2026-10，单位：E2公司；最近缴费月份 2026-10 的单位：E2公司（单位编号 E2）"
             " | 城市低保边缘 户编号 H9 在保，劳动能力 有劳动能力，就业状况 失业 [dibao/t.csv:2]",
-            "单位职工缴费（已实缴）2026-09、2026-10",
+            "2026年9、10月",
+            False,
         )
     ]
 
@@ -166,6 +168,7 @@ def test_a_member_whose_registration_is_on_the_removal_list_says_so_until_a_case
     world.build()
     ((evidence,),) = world.rows_of("SELECT evidence FROM out_dibao_employment WHERE person_id = 'P1'")
     assert f"同一人已登记失业，其登记因已就业列入应退出名单 [{registered}]" in evidence
+    assert world.rows_of("SELECT on_removal_list FROM out_dibao_employment") == [(True,)]
     key, basis = _registration_key(world, "P1")
     world.con.execute(
         "CREATE TABLE decisions_keeps AS SELECT 1 AS decision_id, ? AS record_key, 'unemployment' AS roll,"
@@ -175,8 +178,10 @@ def test_a_member_whose_registration_is_on_the_removal_list_says_so_until_a_case
     )
     world.build()
     assert world.rows_of("SELECT count(*) FROM out_removals WHERE person_id = 'P1'") == [(0,)]
-    ((evidence, summary),) = world.rows_of("SELECT evidence, summary FROM out_dibao_employment")
-    assert "应退出名单" not in evidence and "应退出名单" not in summary
+    ((evidence, on_removal_list),) = world.rows_of(
+        "SELECT evidence, on_removal_list FROM out_dibao_employment"
+    )
+    assert "应退出名单" not in evidence and not on_removal_list
 
 
 # --- 残联: 持证残疾人就业状况 ------------------------------------------------------------------------------
@@ -353,7 +358,7 @@ def test_a_household_at_risk_names_its_members_and_a_working_member_on_the_remov
         "城市低保 在保；计入成员：P1（已登记失业）、P3；其中仅 P1 就业：仅有灵活就业缴费（已实缴）2026-10；不计入：P2（在校学生）；"
         f"该成员已登记失业，其登记因灵活就业（需核实）列入应退出名单 [{registered}]：退出后仍应关注其家庭就业；"
         "区县、街道取自成员的低保记录[dibao/t.csv:3]",
-        "唯一就业成员姓名P1仅有灵活就业缴费（2026-10）；其失业登记列入应退出名单",
+        "唯一就业成员姓名P1仅有灵活就业缴费（2026年10月）；其失业登记列入应退出名单",
     )
 
 
@@ -380,7 +385,9 @@ def partner_world(tmp_path_factory) -> World:
     def placed(district: str, street: str, **values) -> Rec:
         return Rec("dibao", dibao(**values).values | {"district": district, "street": street})
 
-    world.add("P1", *MAN, [placed("西城区", "月坛街道", household="H1", kind="城市低保"), paid(OCT)])
+    world.add(
+        "P1", *MAN, [placed("西城区", "月坛街道", household="H1", kind="城市低保"), paid(OCT), registration()]
+    )
     world.add("P2", "女", date(1992, 5, 5), [placed("西城区", "月坛街道", household="H1", kind="城市低保")])
     world.add("P3", *MAN, [placed("东城区", "东华门街道", household="H2", kind="城市低保"), flexible()])
     world.add("P4", *MAN, [placed("东城区", "东华门街道", household="H3"), paid(SEP), card(grade=2)])
@@ -426,6 +433,8 @@ def test_the_dibao_workbook_is_a_request_to_update_records(partner_world, workbo
         labels["EMPLOYED"],
         labels["EMPLOYED"],
     ]
+    assert [r["缴费月份"] for r in body] == ["2026年10月", "2026年9月", "2026年10月"]
+    assert [r["备注"] for r in body] == [None, None, "已登记失业"], "P1's registration is on the removal list"
     assert sheet.cell(4, 8).number_format == "@", "IDs as text"
     text = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
     assert "EMPLOYED" not in text and "停保" not in text, (
@@ -473,7 +482,7 @@ def test_the_households_at_risk_workbook_and_the_street_rows(partner_world, work
     assert rows.select("district", "street", "household_id", "working_member", "risk").rows() == [
         ("东城区", "东华门街道", "H2", "姓名P3 P3", "FLEXIBLE_ONLY")
     ]
-    assert rows["summary"].to_list() == ["唯一就业成员姓名P3仅有灵活就业缴费（2026-10）"]
+    assert rows["summary"].to_list() == ["唯一就业成员姓名P3仅有灵活就业缴费（2026年10月）"]
 
 
 def test_the_workbooks_print_at_9_points_or_more(workbooks, tmp_path):
