@@ -238,6 +238,67 @@ BASIS_CARD = W.person("华廿九", "男", dt.date(1992, 1, 5))
 BASIS_CARD_REG = register(BASIS_CARD, difficult="残疾")
 card(BASIS_CARD, grade=3, valid_until="2026-06-14")  # expired the day before D
 
+# For the partner departments and the early warning (SPEC section 4 items 5 and 6): people in no other list.
+# Besides them, EMPLOYED_D1, WORKER and MIXED are 低保 members employed whose record does not say 在业, and
+# R_DISABLED, O_DISABLED and BASIS_HOLDS card holders of working age.
+F_DIBAO = W.person(
+    "田卅一", "男", dt.date(1993, 1, 9)
+)  # a rural 低保 member, 灵活就业: 民政's FLEXIBLY_EMPLOYED
+dibao("11010100000010", "农村低保", F_DIBAO, F_DIBAO)
+contribution(F_DIBAO, "202605", kind="灵活就业")
+C_EMPLOYED = W.person("卢卅二", "男", dt.date(1993, 2, 10))
+card(C_EMPLOYED, grade=2, valid_until="2030-12-31")
+contribution(C_EMPLOYED, "202604")
+C_FLEXIBLE = W.person("程卅三", "男", dt.date(1993, 3, 11))
+card(C_FLEXIBLE, grade=1, valid_until="2030-12-31")
+contribution(C_FLEXIBLE, "202605", kind="灵活就业")
+C_RETIRED = W.person("方卅四", "男", dt.date(1975, 4, 12))  # 51, retired early on disability grounds
+card(C_RETIRED, grade=1, valid_until="2030-12-31")
+si_person(C_RETIRED, "离退休")
+C_DEAD = W.person("石卅五", "男", dt.date(1993, 5, 13))  # near miss: 残联 not told yet, si_persons says 死亡
+card(C_DEAD, grade=3, valid_until="2030-12-31")
+si_person(C_DEAD, "死亡")
+
+# households one job away from zero: the one worker and a member who cannot work (not counted)
+STOP_WORKER = W.person("邱卅六", "男", dt.date(1993, 6, 14))  # 单位职工 in D-3 only: CONTRIBUTIONS_STOPPED
+NO_CAPACITY_11 = W.person("潘卅七", "女", dt.date(1993, 7, 15))
+dibao("11010100000011", "城市低保", STOP_WORKER, STOP_WORKER)
+dibao(
+    "11010100000011", "城市低保", STOP_WORKER, NO_CAPACITY_11, capacity="完全丧失劳动能力", employment="其他"
+)
+contribution(STOP_WORKER, "202603")
+FLEX_WORKER = W.person("薛卅八", "男", dt.date(1993, 8, 16))  # only 灵活就业: FLEXIBLE_ONLY
+NO_CAPACITY_12 = W.person("雷卅九", "男", dt.date(1993, 9, 17))
+dibao("11010100000012", "城市低保边缘", FLEX_WORKER, FLEX_WORKER)
+dibao(
+    "11010100000012",
+    "城市低保边缘",
+    FLEX_WORKER,
+    NO_CAPACITY_12,
+    capacity="完全丧失劳动能力",
+    employment="其他",
+)
+contribution(FLEX_WORKER, "202605", kind="灵活就业")
+FLEX_A = W.person("贺四十", "男", dt.date(1993, 10, 18))  # near miss: two members work
+FLEX_B = W.person("倪四一", "男", dt.date(1993, 11, 19))
+dibao("11010100000013", "城市低保", FLEX_A, FLEX_A)
+dibao("11010100000013", "城市低保", FLEX_A, FLEX_B)
+contribution(FLEX_A, "202605", kind="灵活就业")
+contribution(FLEX_B, "202605", kind="灵活就业")
+ARREARS_WORKER = W.person("汤四二", "男", dt.date(1993, 12, 20))  # D-1 in arrears: not a paid month
+NO_CAPACITY_14 = W.person("滕四三", "女", dt.date(1994, 1, 21))
+dibao("11010100000014", "城市低保", ARREARS_WORKER, ARREARS_WORKER)
+dibao(
+    "11010100000014",
+    "城市低保",
+    ARREARS_WORKER,
+    NO_CAPACITY_14,
+    capacity="完全丧失劳动能力",
+    employment="其他",
+)
+contribution(ARREARS_WORKER, "202604")
+contribution(ARREARS_WORKER, "202605", 缴费状态="欠费")
+
 
 # --- the expected lists, worked out by hand from SPEC section 4 --------------------------------
 #     person, category, reasons, sources, match_confidence
@@ -272,6 +333,34 @@ EXPECTED_REMOVALS = [
     (MIXED, "unemployment", "EMPLOYED;NO_WORK_CAPACITY", "high", MIXED_REG),
     (BASIS_DIBAO, "employment_difficulty", "BASIS_ENDED", "review", BASIS_DIBAO_REG),
     (BASIS_CARD, "employment_difficulty", "BASIS_ENDED", "review", BASIS_CARD_REG),
+]
+#     person, finding, employer, recorded 就业状况, household, 低保 type
+EMPLOYER = ("U0001", "长安机械有限责任公司")
+EXPECTED_DIBAO_EMPLOYMENT = [
+    (EMPLOYED_D1, "EMPLOYED", EMPLOYER, "失业", "11010100000005", "农村低保"),
+    (WORKER, "EMPLOYED", EMPLOYER, "失业", "11010100000008", "城市低保"),
+    (MIXED, "EMPLOYED", EMPLOYER, "其他", "11010100000009", "农村低保"),
+    (F_DIBAO, "FLEXIBLY_EMPLOYED", ("", ""), "失业", "11010100000010", "农村低保"),
+    (STOP_WORKER, "EMPLOYED", EMPLOYER, "失业", "11010100000011", "城市低保"),
+    (FLEX_WORKER, "FLEXIBLY_EMPLOYED", ("", ""), "失业", "11010100000012", "城市低保边缘"),
+    (FLEX_A, "FLEXIBLY_EMPLOYED", ("", ""), "失业", "11010100000013", "城市低保"),
+    (FLEX_B, "FLEXIBLY_EMPLOYED", ("", ""), "失业", "11010100000013", "城市低保"),
+    (ARREARS_WORKER, "EMPLOYED", EMPLOYER, "失业", "11010100000014", "城市低保"),
+]
+#     person, status, grade (every card here is 肢体)
+EXPECTED_DISABILITY_EMPLOYMENT = [
+    (R_DISABLED, "REGISTERED_UNEMPLOYED", 1),
+    (O_DISABLED, "NOT_WORKING", 3),
+    (BASIS_HOLDS, "REGISTERED_UNEMPLOYED", 2),  # valid on D itself
+    (C_EMPLOYED, "EMPLOYED", 2),
+    (C_FLEXIBLE, "FLEXIBLY_EMPLOYED", 1),
+    (C_RETIRED, "RETIRED", 1),
+]
+#     household, risk, working member
+EXPECTED_HOUSEHOLDS_AT_RISK = [
+    ("11010100000011", "CONTRIBUTIONS_STOPPED", STOP_WORKER),
+    ("11010100000012", "FLEXIBLE_ONLY", FLEX_WORKER),
+    ("11010100000014", "CONTRIBUTIONS_STOPPED", ARREARS_WORKER),
 ]
 #     household, status, working-age members counted, registered working-age members, members
 EXPECTED_HOUSEHOLDS = [
@@ -379,7 +468,10 @@ def published(tmp_path_factory) -> Iterator[Published]:
         code = run_aidmatch(W.write(base / "input"), base / "output", base / "work", D)
     assert code == 0, "the hand-built world must run cleanly"
     folder = base / "output" / D.isoformat()
-    names = ("proactive", "removals", "zero_employment_households", "quarantine", "person_links")
+    names = (
+        "proactive", "removals", "zero_employment_households", "quarantine", "person_links", "dibao_employment",
+        "disability_employment", "households_at_risk",
+    )  # fmt: skip
     yield Published(folder, {name: read_csv(folder / f"{name}.csv")[1] for name in names})
 
 
@@ -454,6 +546,53 @@ def test_the_world_holds_every_code(published):
         ("employment_difficulty", "BASIS_ENDED"),
     }  # fmt: skip
     assert {status for _, status, *_ in EXPECTED_HOUSEHOLDS} == {"CONFIRMED", "POTENTIAL"}
+    assert {finding for _, finding, *_ in EXPECTED_DIBAO_EMPLOYMENT} == {"EMPLOYED", "FLEXIBLY_EMPLOYED"}
+    assert {status for _, status, _ in EXPECTED_DISABILITY_EMPLOYMENT} == {
+        "EMPLOYED", "FLEXIBLY_EMPLOYED", "REGISTERED_UNEMPLOYED", "RETIRED", "NOT_WORKING",
+    }  # fmt: skip
+    assert {risk for _, risk, _ in EXPECTED_HOUSEHOLDS_AT_RISK} == {"FLEXIBLE_ONLY", "CONTRIBUTIONS_STOPPED"}
+
+
+# --- for the partner departments and the early warning -------------------------------------------
+
+
+def test_dibao_employment_is_exactly_the_hand_computed_one(published):
+    """SPEC 4 item 5, 民政: active 低保 members employed or flexibly employed whose record does not say 在业; the
+    employer of the latest paid month; not PAID_D4 (before the look-back) nor R_DIBAO (城乡居民 only)."""
+    got = sorted(
+        tuple(row[c] for c in ("person_id", "name", "finding", "employer_id", "employer_name", "recorded_status",
+                               "household_id", "dibao_type"))
+        for row in published.lists["dibao_employment"]
+    )  # fmt: skip
+    want = sorted(
+        (p.id, p.name, finding, *employer, recorded, household, kind)
+        for p, finding, employer, recorded, household, kind in EXPECTED_DIBAO_EMPLOYMENT
+    )
+    assert got == want
+    (registered,) = [r for r in published.lists["dibao_employment"] if r["person_id"] == EMPLOYED_D1.id]
+    assert f"同一人已登记失业，其登记因已就业列入应退出名单 [{EMPLOYED_D1_REG}]" in registered["evidence"]
+    assert all(r["district"] == "东城区" for r in published.lists["dibao_employment"]), "where they live"
+
+
+def test_disability_employment_is_exactly_the_hand_computed_one(published):
+    """SPEC 4 item 5, 残联: living working-age holders of a valid card, the first status that applies; not
+    EXPIRED nor BASIS_CARD (expired before D), not C_DEAD (si_persons 死亡)."""
+    got = sorted(
+        tuple(row[c] for c in ("person_id", "status", "disability_category", "disability_grade"))
+        for row in published.lists["disability_employment"]
+    )
+    want = sorted((p.id, status, "肢体", str(grade)) for p, status, grade in EXPECTED_DISABILITY_EMPLOYMENT)
+    assert got == want
+
+
+def test_households_at_risk_are_exactly_the_hand_computed_ones(published):
+    """SPEC 4 item 6: one counted member works, and only 灵活就业 or not in the last look-back month (欠费 is not
+    paid); not household 8 (its worker paid D-1) nor 13 (two members work)."""
+    got = sorted(
+        (row["household_id"], row["risk"], row["working_member_id"], row["working_member_name"])
+        for row in published.lists["households_at_risk"]
+    )
+    assert got == sorted((h, risk, p.id, p.name) for h, risk, p in EXPECTED_HOUSEHOLDS_AT_RISK)
 
 
 # --- quarantine ---------------------------------------------------------------------------------
