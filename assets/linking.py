@@ -7,7 +7,7 @@ review queue, and link rates as numbers so the UI plots their trend from run to 
 
 import dagster as dg
 
-from aidmatch.assets.partitions import as_of_key, as_of_partitions
+from aidmatch.assets.partitions import as_of_key
 from aidmatch.console import tell
 from aidmatch.matching.link import link_persons
 from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
@@ -18,23 +18,6 @@ from aidmatch.tables.catalog import CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW
 LINKED_TABLES = (CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE)
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            table.name,
-            group_name="linked",
-            description=table.description,
-            deps=[*(f"staged_{s}" for s in SOURCES), "decisions"],
-            kinds={"duckdb"},
-            metadata={"dagster/column_schema": column_schema(table.columns)},
-            owners=OWNERS[table.layer],
-            tags=table_tags(table.layer, table.personal_data),
-        )
-        for table in LINKED_TABLES
-    ],
-    partitions_def=as_of_partitions,
-    name="link_persons",
-)
 def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     with aidmatch.connect(as_of_key(context)) as con:
         summary = link_persons(con, aidmatch.settings.linking)
@@ -95,3 +78,23 @@ def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             "head (IDs masked)": metadata_table(summary.review_head),
         },
     )
+
+
+def linked_assets(nights: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    return dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                table.name,
+                group_name="linked",
+                description=table.description,
+                deps=[*(f"staged_{s}" for s in SOURCES), "decisions"],
+                kinds={"duckdb"},
+                metadata={"dagster/column_schema": column_schema(table.columns)},
+                owners=OWNERS[table.layer],
+                tags=table_tags(table.layer, table.personal_data),
+            )
+            for table in LINKED_TABLES
+        ],
+        partitions_def=nights,
+        name="link_persons",
+    )(linked)

@@ -4,8 +4,8 @@ import datetime as dt
 
 import dagster as dg
 
-from aidmatch.assets.partitions import as_of_key, as_of_partitions
-from aidmatch.assets.province import RULES_DEPS, other_cities_for_rules
+from aidmatch.assets.partitions import as_of_key
+from aidmatch.assets.province import other_cities_for_rules, rules_deps
 from aidmatch.console import tell
 from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
 from aidmatch.province.person_index import keep_own_rows
@@ -13,6 +13,7 @@ from aidmatch.resources import AidmatchResource
 from aidmatch.rules.codes import CODES
 from aidmatch.rules.facts import build_person_facts
 from aidmatch.rules.lists import build_lists, entitlement_counts
+from aidmatch.settings import Settings
 from aidmatch.sources.tables import SOURCES, Column
 from aidmatch.tables.catalog import (
     OUT_ENTITLEMENTS,
@@ -24,15 +25,6 @@ from aidmatch.tables.catalog import (
 LINKED = ["core_person_links", "core_persons"]
 
 
-@dg.asset(
-    group_name="facts",
-    deps=[*LINKED, *(f"staged_{s}" for s in SOURCES), *RULES_DEPS],
-    partitions_def=as_of_partitions,
-    kinds={"duckdb"},
-    owners=OWNERS["facts"],
-    tags=table_tags("facts", True),
-    description="Per person at D: working age, employed, 低保, disability, registration, si status, household.",
-)
 def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = dt.date.fromisoformat(as_of_key(context))
     with aidmatch.connect(as_of_key(context)) as con:
@@ -83,23 +75,6 @@ def _entitlement_numbers(counts: list[dict[str, str | int]]) -> dict[str, int]:
     return totals | {f"{r['entitlement']} {r['district']}": int(r["rows"]) for r in counts}
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            table.name,
-            group_name="lists",
-            description=f"{table.description} One row per {table.grain}; published as `{table.csv}.csv`.",
-            deps=LIST_DEPS.get(table.name, ["facts_persons"]),
-            kinds={"duckdb"},
-            metadata={"dagster/column_schema": column_schema(table.columns)},
-            owners=OWNERS[table.layer],
-            tags=table_tags(table.layer, table.personal_data),
-        )
-        for table in LIST_TABLES
-    ],
-    partitions_def=as_of_partitions,
-    name="build_lists",
-)
 def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     as_of = dt.date.fromisoformat(as_of_key(context))
     with aidmatch.connect(as_of_key(context)) as con:
@@ -132,3 +107,36 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
                 **extra.get(key, {}),
             },
         )
+
+
+def facts_asset(settings: Settings, nights: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    return dg.asset(
+        name="facts_persons",
+        group_name="facts",
+        deps=[*LINKED, *(f"staged_{s}" for s in SOURCES), *rules_deps(settings)],
+        partitions_def=nights,
+        kinds={"duckdb"},
+        owners=OWNERS["facts"],
+        tags=table_tags("facts", True),
+        description="Per person at D: working age, employed, 低保, disability, registration, si status, household.",
+    )(facts_persons)
+
+
+def lists_asset(nights: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    return dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                table.name,
+                group_name="lists",
+                description=f"{table.description} One row per {table.grain}; published as `{table.csv}.csv`.",
+                deps=LIST_DEPS.get(table.name, ["facts_persons"]),
+                kinds={"duckdb"},
+                metadata={"dagster/column_schema": column_schema(table.columns)},
+                owners=OWNERS[table.layer],
+                tags=table_tags(table.layer, table.personal_data),
+            )
+            for table in LIST_TABLES
+        ],
+        partitions_def=nights,
+        name="build_lists",
+    )(lists)

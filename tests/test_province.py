@@ -1,15 +1,12 @@
 """A province past one node: two generated cities run as Dagster partitions (as-of × city) — `aidmatch run`
-with `province.cities` set, each step in its own process (the multiprocess executor) — against one run
+with `province.cities` set, in this process, each step in its own (the multiprocess executor) — against one run
 over both cities' extracts together. The union of the two cities' lists is the one run's lists; a row
 that differs is one whose person has a record that only a single run can link (a damaged ID whose
 person is known only in the other city: identity resolution stays within a city, docs/scaling.md).
 """
 
 import datetime as dt
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -17,6 +14,7 @@ import polars as pl
 import pytest
 
 from aidmatch.data_samples.province import as_one_input, generate_province
+from aidmatch.pipelines.cli import main
 from aidmatch.pipelines.province import city_partition, lists_requests
 from aidmatch.province.person_index import PersonIndexMissing, attach_person_index
 from aidmatch.province.settings import ProvinceSettings
@@ -48,13 +46,14 @@ def province(tmp_path_factory) -> Path:
         f"province:\n  cities: [{', '.join(CITIES)}]\n",
         encoding="utf-8",
     )
-    environment = os.environ | {"DAGSTER_HOME": str(root / "dagster_home"), "AIDMATCH_CONFIG": ""}
-    command = [sys.executable, "-m", "aidmatch.pipelines.cli", "run", "--config", str(config)]
-    done = subprocess.run([*command, "--as-of", str(AS_OF)], env=environment, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        patch.setenv("AIDMATCH_CONFIG", "")
+        assert main(["run", "--config", str(config), "--as-of", str(AS_OF)]) == 0
     as_one_input(root / "cities", root / "one")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DAGSTER_HOME", str(root / "one_dagster_home"))
+        patch.setenv("AIDMATCH_CONFIG", "")
         assert run_aidmatch(root / "one", root / "one_out", root / "one_work", AS_OF) == 0
     return root
 
