@@ -33,6 +33,7 @@ from aidmatch.pipelines.deployment import (
     init_deployment,
     open_instance,
     prepare_dagster_home,
+    ui_workspace,
 )
 from aidmatch.pipelines.explain import error_text as _error_text
 from aidmatch.pipelines.explain import explain_events
@@ -338,7 +339,7 @@ def ui(args: argparse.Namespace) -> int:
         return 2
     home = prepare_dagster_home(settings)
     webserver = Path(sys.executable).parent / "dagster-webserver"
-    command = [str(webserver), "-m", "aidmatch.pipelines.definitions", "-h", args.host, "-p", str(args.port)]
+    command = [str(webserver), "-w", str(ui_workspace(home)), "-h", args.host, "-p", str(args.port)]
     print(
         f"aidmatch: the Dagster UI on {home}: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True
     )
