@@ -10,7 +10,6 @@ import warnings
 import dagster as dg
 import duckdb
 
-from aidmatch.assets.linking import LINKED_TABLES
 from aidmatch.assets.partitions import AS_OF, CITY, as_of_key
 from aidmatch.console import tell
 from aidmatch.province.person_index import (
@@ -72,7 +71,7 @@ def province_assets(settings: Settings, nights: dg.PartitionsDefinition) -> list
         dg.asset(
             name=PERSON_INDEX,
             group_name="province",
-            deps=[*(table.name for table in LINKED_TABLES), *(f"staged_{s}" for s in SOURCES)],
+            deps=["core_person_links", *(f"staged_{s}" for s in SOURCES)],
             partitions_def=nights,
             kinds={"parquet"},
             description="This city's linked records, every staged column with the person_id, as Parquet for "

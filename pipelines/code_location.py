@@ -43,7 +43,7 @@ def build_defs(settings: Settings, resource_overrides: dict[str, object] | None 
             linked_assets(nights),
             *province_assets(settings, nights),
             facts_asset(settings, nights),
-            lists_asset(nights),
+            lists_asset(settings, nights),
             published_outputs_asset(nights),
         ],
         jobs=jobs,

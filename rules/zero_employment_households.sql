@@ -8,7 +8,8 @@
 -- first row that does: an in-force row before a stopped one), and each member's name and relation to the
 -- head (与户主关系), in the order of member_ids.
 -- The rows of out_zero_employment_households, declared in aidmatch.tables.catalog (rules/lists.py creates
--- and fills it). Reads facts_persons; no parameters.
+-- and fills it). Reads staged_dibao, its links (links_of: an unlinked row has no person_id) and
+-- facts_persons; no parameters.
 WITH
 households AS (
     SELECT
@@ -28,7 +29,7 @@ member_rows AS (
         d.assistance_status, d.source_file, d.source_sheet, d.source_row
     FROM staged_dibao AS d
     JOIN households USING (household_id)
-    LEFT JOIN core_person_links AS l USING (source, source_record)
+    LEFT JOIN links_of('dibao') AS l USING (source_record)
 ),
 members AS (
     SELECT

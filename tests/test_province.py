@@ -15,9 +15,11 @@ import pytest
 
 from aidmatch.data_samples.province import as_one_input, generate_province
 from aidmatch.pipelines.cli import main
+from aidmatch.pipelines.code_location import build_defs
 from aidmatch.pipelines.province import city_partition, lists_requests
 from aidmatch.province.person_index import PersonIndexMissing, attach_person_index
 from aidmatch.province.settings import ProvinceSettings
+from aidmatch.settings import Settings
 from tests.conftest import run_aidmatch
 
 AS_OF = dt.date(2026, 6, 30)
@@ -165,3 +167,19 @@ def test_a_city_cannot_reach_its_rules_before_the_others_index(tmp_path) -> None
 def test_city_names_are_folders_and_partition_keys(cities) -> None:
     with pytest.raises(ValueError):
         ProvinceSettings(cities=cities)
+
+
+def test_a_citys_night_is_two_jobs_holding_every_asset_once() -> None:
+    """The link step's tables come whole into the intake (one step makes them all), the rest into the lists."""
+    defs = build_defs(Settings(province=ProvinceSettings(cities=CITIES)))
+    intake, lists = (
+        defs.resolve_job_def(name).asset_layer.selected_asset_keys
+        for name in ("aidmatch_city_intake", "aidmatch_city_lists")
+    )
+    assert not intake & lists
+    assert intake | lists == set(defs.resolve_asset_graph().get_all_asset_keys())
+    assert {key.to_user_string() for key in intake} >= {
+        "core_person_links",
+        "linked_si_contributions",
+        "person_index",
+    }
