@@ -10,7 +10,9 @@ What does not belong here: which SQL file fills which table (beside that SQL, `r
 """
 
 import json
+import threading
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -40,20 +42,35 @@ def _walk(node: Any, scope: frozenset[str], tables: set[str], calls: set[str]) -
         _walk(value, scope, tables, calls)
 
 
-def tables_read(sql: str, table_macros: Mapping[str, str] | None = None) -> frozenset[str]:
-    """The tables `sql` (one SELECT) reads, directly or through the `table_macros` it calls (name → body)."""
-    table_macros = table_macros or {}
-    with duckdb.connect() as con:
-        (serialized,) = con.execute("SELECT json_serialize_sql($sql)", {"sql": sql}).fetchone()
+_PARSING = threading.Lock()  # one in-memory connection parses for the process (opening one costs more)
+
+
+@cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
+
+
+@cache
+def _parse(sql: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The base tables `sql` names outside its CTEs, and the table functions it calls."""
+    with _PARSING:
+        (serialized,) = _parser().execute("SELECT json_serialize_sql($sql)", {"sql": sql}).fetchone()
     tree = json.loads(serialized)
     if tree["error"]:
         raise ValueError(f"not a query DuckDB can parse: {tree['error_message']}")
     tables: set[str] = set()
     calls: set[str] = set()
     _walk(tree["statements"], frozenset(), tables, calls)
+    return frozenset(tables), frozenset(calls)
+
+
+def tables_read(sql: str, table_macros: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The tables `sql` (one SELECT) reads, directly or through the `table_macros` it calls (name → body)."""
+    table_macros = table_macros or {}
+    tables, calls = _parse(sql)
     for macro in sorted(calls & table_macros.keys()):
         tables |= tables_read(table_macros[macro], table_macros)
-    return frozenset(tables)
+    return tables
 
 
 def declared_reads(sql: str, what: str, table_macros: Mapping[str, str] | None = None) -> frozenset[str]:
