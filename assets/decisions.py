@@ -12,33 +12,20 @@ import logging
 
 import dagster as dg
 
-from aidmatch.assets.partitions import as_of_check, as_of_key, as_of_partitions
+from aidmatch.assets.partitions import as_of_check, as_of_key
 from aidmatch.console import tell
 from aidmatch.decisions.intake import load_decisions
 from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.resources import AidmatchResource
 
 QUARANTINE_HEAD_ROWS = 20
-
-
-@dg.asset(
-    name="decisions",
-    group_name="decisions",
-    partitions_def=as_of_partitions,
-    kinds={"duckdb"},
-    owners=OWNERS["decisions"],
-    tags=table_tags("decisions", True),
-    description="People's decisions (SPEC section 6): confirm / reject review-queue pairs, keep / exit removals.",
-    check_specs=[
-        as_of_check(
-            "valid_rows",
-            "decisions",
-            "WARN when a decided row breaks a rule (unknown record or decision, missing reason or expiry, "
-            "decided two ways): it is quarantined, the others applied; or when a file in the folder cannot be "
-            "read as a form. Not blocking.",
-        )
-    ],
+VALID_ROWS_CHECK = (
+    "WARN when a decided row breaks a rule (unknown record or decision, missing reason or expiry, "
+    "decided two ways): it is quarantined, the others applied; or when a file in the folder cannot be "
+    "read as a form. Not blocking."
 )
+
+
 def decisions(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = dt.date.fromisoformat(as_of_key(context))
     folder = aidmatch.decisions_path
@@ -97,3 +84,16 @@ def decisions(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> 
             )
         ],
     )
+
+
+def decisions_asset(nights: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    return dg.asset(
+        name="decisions",
+        group_name="decisions",
+        partitions_def=nights,
+        kinds={"duckdb"},
+        owners=OWNERS["decisions"],
+        tags=table_tags("decisions", True),
+        description="People's decisions (SPEC section 6): confirm / reject review-queue pairs, keep / exit removals.",
+        check_specs=[as_of_check("valid_rows", "decisions", VALID_ROWS_CHECK, nights)],
+    )(decisions)

@@ -26,7 +26,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from aidmatch.assets.partitions import as_of_check, as_of_key, as_of_partitions
+from aidmatch.assets.partitions import as_of_check, as_of_key
 from aidmatch.checks.completeness import (
     MONTHLY_SOURCE,
     Completeness,
@@ -50,7 +50,7 @@ from aidmatch.checks.stage_source import stage_source
 from aidmatch.console import tell
 from aidmatch.metadata import OWNERS, column_schema, table_tags
 from aidmatch.resources import AidmatchResource
-from aidmatch.settings import settings_in_force
+from aidmatch.settings import Settings
 from aidmatch.sources.column_maps import SourceColumnMap
 from aidmatch.sources.file_log import record_file_reports
 from aidmatch.sources.readers import FileReport, SourceReadError, load_column_maps, read_source
@@ -59,26 +59,26 @@ from aidmatch.tables.catalog import raw_table
 
 RAW_GROUP = "raw"
 STAGED_GROUP = "staged"
-_LIMITS = settings_in_force()  # the configuration in force when the code location loads, as partitions.py
 FILES_READABLE_CHECK = (
     "Blocking ERROR: the source folder is missing, an entry is refused (a link out of the input root, a "
     "format we do not read, bytes that are not what the name says, a workbook past the intake limits), a "
     "file cannot be read or decoded, or a required column is missing. Every entry is listed with its status."
 )
+# The thresholds in the descriptions are the configuration's (`build_defs(settings)`), as the UI states them.
 COMPLETE_CHECK = (
     "Blocking ERROR: no data rows, or data rows fallen by more than completeness.max_row_drop "
-    f"({_LIMITS.completeness.max_row_drop:.0%}) against the last published run; WARN, not blocking, once "
+    "({max_row_drop:.0%}) against the last published run; WARN, not blocking, once "
     "accepted with --accept-drop or completeness.accept_drop."
 )
 FRESH_CHECK = (
     "The newest file read, by modification time, at the as-of date's end: WARN past freshness.warn_days "
-    f"({_LIMITS.freshness.warn_days}), ERROR past freshness.error_days ({_LIMITS.freshness.error_days}); "
+    "({warn_days}), ERROR past freshness.error_days ({error_days}); "
     "never blocking (a late extract may still be whole: `complete` guards the absences)."
 )
 ROW_RULES_CHECK = (
     "Every row against the row rules (quarantine.csv): blocking ERROR when the rows rejected or kept with a "
     "defect exceed validation.max_quarantine_rate "
-    f"({_LIMITS.validation.max_quarantine_rate:.0%}) of the rows read — notices (a 15-digit ID converted, "
+    "({max_quarantine_rate:.0%}) of the rows read — notices (a 15-digit ID converted, "
     "an unknown region code, an exact duplicate row, control characters removed, formula-like text) never "
     "count; WARN, not blocking, when any row is flagged. The table: rule × file with the first rows."
 )
@@ -89,8 +89,8 @@ SCHEMA_CHECK = (
 )
 
 
-def _specs() -> list[dg.AssetSpec]:
-    configured = _LIMITS.paths.column_maps
+def _specs(settings: Settings) -> list[dg.AssetSpec]:
+    configured = settings.paths.column_maps
     headers = load_column_maps(Path(configured) if configured else None)
     specs = []
     for source in SOURCES:
@@ -124,14 +124,20 @@ def _specs() -> list[dg.AssetSpec]:
     return specs
 
 
-def _check_specs() -> list[dg.AssetCheckSpec]:
+def _check_specs(settings: Settings, nights: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
+    complete = COMPLETE_CHECK.format(max_row_drop=settings.completeness.max_row_drop)
+    fresh = FRESH_CHECK.format(
+        warn_days=settings.freshness.warn_days, error_days=settings.freshness.error_days
+    )
+    row_rules = ROW_RULES_CHECK.format(max_quarantine_rate=settings.validation.max_quarantine_rate)
     checks = []
     for source in SOURCES:
-        checks.append(as_of_check("files_readable", f"raw_{source}", FILES_READABLE_CHECK, blocking=True))
-        checks.append(as_of_check("complete", f"raw_{source}", COMPLETE_CHECK, blocking=True))
-        checks.append(as_of_check("fresh", f"raw_{source}", FRESH_CHECK, blocking=False))
-        checks.append(as_of_check("row_rules", f"staged_{source}", ROW_RULES_CHECK, blocking=True))
-        checks.append(as_of_check("schema", f"staged_{source}", SCHEMA_CHECK, blocking=True))
+        raw, staged = f"raw_{source}", f"staged_{source}"
+        checks.append(as_of_check("files_readable", raw, FILES_READABLE_CHECK, nights, blocking=True))
+        checks.append(as_of_check("complete", raw, complete, nights, blocking=True))
+        checks.append(as_of_check("fresh", raw, fresh, nights, blocking=False))
+        checks.append(as_of_check("row_rules", staged, row_rules, nights, blocking=True))
+        checks.append(as_of_check("schema", staged, SCHEMA_CHECK, nights, blocking=True))
     return checks
 
 
@@ -249,13 +255,6 @@ def _input_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
 
 
-@dg.multi_asset(
-    name="ingest",
-    specs=_specs(),
-    check_specs=_check_specs(),
-    partitions_def=as_of_partitions,
-    can_subset=True,
-)
 def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Iterator[dg.MaterializeResult]:
     selected = {key.to_user_string() for key in context.selected_asset_keys}
     plan = {
@@ -298,4 +297,14 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
             yield from work.results
 
 
-ingest_assets = [ingest]
+def ingest_assets(settings: Settings, nights: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The `raw_<source>` and `staged_<source>` assets and their checks, one step for every source."""
+    return [
+        dg.multi_asset(
+            name="ingest",
+            specs=_specs(settings),
+            check_specs=_check_specs(settings, nights),
+            partitions_def=nights,
+            can_subset=True,
+        )(ingest)
+    ]

@@ -1,4 +1,5 @@
-"""The linking stage: `core_persons`, `core_person_links`, `core_review_queue` from the staged sources.
+"""The linking stage: `core_persons`, `core_person_links`, `core_review_queue`, `core_profile_persons` from
+the staged sources and people's decisions, and the view `linked_si_contributions` the rules read.
 
 Wiring only: `matching.link_persons` does the work; this asset turns its summary into the match report
 analysts read in the UI — counts per method and source, the score histogram, the masked head of the
@@ -7,37 +8,34 @@ review queue, and link rates as numbers so the UI plots their trend from run to 
 
 import dagster as dg
 
-from aidmatch.assets.partitions import as_of_key, as_of_partitions
+from aidmatch.assets.partitions import as_of_key
+from aidmatch.assets.table_specs import table_spec
 from aidmatch.console import tell
-from aidmatch.matching.link import link_persons
-from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
+from aidmatch.matching.link import LINKED_CONTRIBUTIONS_SQL, link_persons
+from aidmatch.metadata import metadata_table
 from aidmatch.resources import AidmatchResource
 from aidmatch.sources.tables import SOURCES
-from aidmatch.tables.catalog import CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE
-
-LINKED_TABLES = (CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE)
-
-
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            table.name,
-            group_name="linked",
-            description=table.description,
-            deps=[*(f"staged_{s}" for s in SOURCES), "decisions"],
-            kinds={"duckdb"},
-            metadata={"dagster/column_schema": column_schema(table.columns)},
-            owners=OWNERS[table.layer],
-            tags=table_tags(table.layer, table.personal_data),
-        )
-        for table in LINKED_TABLES
-    ],
-    partitions_def=as_of_partitions,
-    name="link_persons",
+from aidmatch.tables.catalog import (
+    CORE_PERSON_LINKS,
+    CORE_PERSONS,
+    CORE_PROFILE_PERSONS,
+    CORE_REVIEW_QUEUE,
+    LINKED_SI_CONTRIBUTIONS,
 )
+from aidmatch.tables.reads import declared_reads
+
+# What the linker reads (its SQL is composed in Python, matching/): every staged source, people's decisions.
+LINKER_READS = [*(f"staged_{s}" for s in SOURCES), "decisions"]
+
+
 def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     with aidmatch.connect(as_of_key(context)) as con:
         summary = link_persons(con, aidmatch.settings.linking)
+        (profiles,) = con.sql(f"SELECT count(*) FROM {CORE_PROFILE_PERSONS.name}").fetchall()[0]
+        (view,) = con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = $name",
+            {"name": LINKED_SI_CONTRIBUTIONS.name},
+        ).fetchall()[0]
     rates = {
         f"link_rate {source}": round(
             sum(n for method, n in methods.items() if not method.startswith("unlinked:"))
@@ -95,3 +93,24 @@ def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             "head (IDs masked)": metadata_table(summary.review_head),
         },
     )
+    yield dg.MaterializeResult(asset_key=CORE_PROFILE_PERSONS.name, metadata={"dagster/row_count": profiles})
+    if view:
+        yield dg.MaterializeResult(asset_key=LINKED_SI_CONTRIBUTIONS.name)
+
+
+def linked_assets(nights: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    view = LINKED_SI_CONTRIBUTIONS
+    return dg.multi_asset(
+        specs=[
+            *(
+                table_spec(table, "linked", LINKER_READS)
+                for table in (CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE, CORE_PROFILE_PERSONS)
+            ),
+            # made only when the contributions are staged (a subset materialized from the UI may lack them)
+            table_spec(
+                view, "linked", sorted(declared_reads(LINKED_CONTRIBUTIONS_SQL, view.name)), skippable=True
+            ),
+        ],
+        partitions_def=nights,
+        name="link_persons",
+    )(linked)

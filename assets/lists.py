@@ -1,89 +1,55 @@
-"""The rules stage: `facts_persons`, then the lists of SPEC section 4. Wiring only (see `rules/`)."""
+"""The rules stage: the facts (`facts_persons`, `facts_locations`, `facts_households`), then the lists of SPEC
+section 4.
+
+Wiring only (see `rules/`): each table is an asset whose upstream is the tables its SQL reads
+(`assets/table_specs.py`), and in a province every city's person index of the night besides.
+"""
 
 import datetime as dt
 
 import dagster as dg
 
-from aidmatch.assets.partitions import as_of_key, as_of_partitions
-from aidmatch.assets.province import RULES_DEPS, other_cities_for_rules
+from aidmatch.assets.partitions import as_of_key
+from aidmatch.assets.province import other_cities_for_rules, rules_deps
+from aidmatch.assets.table_specs import sql_table_spec
 from aidmatch.console import tell
-from aidmatch.metadata import OWNERS, column_schema, metadata_table, table_tags
+from aidmatch.metadata import metadata_table
 from aidmatch.province.person_index import keep_own_rows
 from aidmatch.resources import AidmatchResource
 from aidmatch.rules.codes import labels_of
-from aidmatch.rules.facts import build_person_facts
-from aidmatch.rules.lists import build_lists, district_counts
-from aidmatch.sources.tables import SOURCES, Column
-from aidmatch.tables.catalog import (
-    OUT_DIBAO_EMPLOYMENT,
-    OUT_DISABILITY_EMPLOYMENT,
-    OUT_ENTITLEMENTS,
-    OUT_HOUSEHOLDS_AT_RISK,
-    OUT_PROACTIVE,
-    OUT_REMOVALS,
-    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
-)
+from aidmatch.rules.facts import FACTS_TABLES, build_person_facts
+from aidmatch.rules.lists import LIST_TABLES, build_lists, district_counts
+from aidmatch.settings import Settings
 
-LINKED = ["core_person_links", "core_persons"]
+FACT_COUNTS = {  # per fact, how many persons it holds for: numbers the UI plots night over night
+    "working_age": "working_age",
+    "employed": "employed",
+    "flexibly_employed": "flexibly_employed",
+    "dibao_active": "dibao_active",
+    "disabled": "disabled",
+    "registered_unemployed": "registered",
+}
 
 
-@dg.asset(
-    group_name="facts",
-    deps=[*LINKED, *(f"staged_{s}" for s in SOURCES), *RULES_DEPS],
-    partitions_def=as_of_partitions,
-    kinds={"duckdb"},
-    owners=OWNERS["facts"],
-    tags=table_tags("facts", True),
-    description="Per person at D: working age, employed, 低保, disability, registration, si status, household.",
-)
-def facts_persons(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
+def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     as_of = dt.date.fromisoformat(as_of_key(context))
     with aidmatch.connect(as_of_key(context)) as con:
         other_cities_for_rules(con, aidmatch, as_of_key(context))
         persons = build_person_facts(con, as_of, aidmatch.settings.rules)
-        described = con.sql("DESCRIBE facts_persons").fetchall()
-        counts = con.sql(
-            """SELECT count(*) FILTER (working_age), count(*) FILTER (employed), count(*) FILTER (flexibly_employed),
-                      count(*) FILTER (dibao_active), count(*) FILTER (disabled), count(*) FILTER (registered)
-               FROM facts_persons"""
-        ).fetchall()[0]
-    names = (
-        "working_age",
-        "employed",
-        "flexibly_employed",
-        "dibao_active",
-        "disabled",
-        "registered_unemployed",
+        filters = ", ".join(f"count(*) FILTER ({column})" for column in FACT_COUNTS.values())
+        counts = con.sql(f"SELECT {filters} FROM facts_persons").fetchall()[0]
+        (located,) = con.sql("SELECT count(*) FROM facts_locations").fetchall()[0]
+        (households,) = con.sql("SELECT count(*) FROM facts_households").fetchall()[0]
+    yield dg.MaterializeResult(
+        asset_key="facts_persons",
+        metadata={"dagster/row_count": persons, **dict(zip(FACT_COUNTS, counts, strict=True))},
     )
-    # facts_persons is the rules' working table, its columns those of facts.sql: shown as they are
-    schema = column_schema([Column(name, kind, "", null == "YES") for name, kind, null, *_ in described])
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": persons,
-            "dagster/column_schema": schema,
-            **dict(zip(names, counts, strict=True)),
-        }
-    )
+    yield dg.MaterializeResult(asset_key="facts_locations", metadata={"dagster/row_count": located})
+    yield dg.MaterializeResult(asset_key="facts_households", metadata={"dagster/row_count": households})
 
 
-# In the order they are yielded: a multi-asset yields an output after those it depends on.
-LIST_TABLES = (
-    OUT_PROACTIVE,
-    OUT_ENTITLEMENTS,
-    OUT_REMOVALS,
-    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
-    OUT_DIBAO_EMPLOYMENT,
-    OUT_HOUSEHOLDS_AT_RISK,
-    OUT_DISABILITY_EMPLOYMENT,
-)
+# In the order they are built and yielded: a multi-asset yields an output after those it depends on.
 LIST_SPECS = [table.name for table in LIST_TABLES]
-# The removal list says when a flexibly employed person is owed the flexible subsidy; 民政's list and the
-# early warning say when a member's registration is on the removal list for the same work.
-LIST_DEPS = {
-    "out_removals": ["facts_persons", "out_entitlements"],
-    "out_dibao_employment": ["facts_persons", "out_removals"],
-    "out_households_at_risk": ["facts_persons", "out_removals"],
-}
 _BREAKDOWN = {  # per list: how many rows per category and reason code, for the UI
     "out_proactive": "SELECT category, unnest(string_split(reasons, ';')) AS reason FROM out_proactive",
     "out_removals": "SELECT roll, confidence, unnest(string_split(reasons, ';')) AS reason FROM out_removals",
@@ -109,23 +75,6 @@ def _code_numbers(counts: list[dict[str, str | int]], column: str, kind: str) ->
     return totals | {f"{r[column]} {r['district']}": int(r["rows"]) for r in counts}
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            table.name,
-            group_name="lists",
-            description=f"{table.description} One row per {table.grain}; published as `{table.csv}.csv`.",
-            deps=LIST_DEPS.get(table.name, ["facts_persons"]),
-            kinds={"duckdb"},
-            metadata={"dagster/column_schema": column_schema(table.columns)},
-            owners=OWNERS[table.layer],
-            tags=table_tags(table.layer, table.personal_data),
-        )
-        for table in LIST_TABLES
-    ],
-    partitions_def=as_of_partitions,
-    name="build_lists",
-)
 def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     as_of = dt.date.fromisoformat(as_of_key(context))
     with aidmatch.connect(as_of_key(context)) as con:
@@ -159,3 +108,27 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
                 **extra.get(key, {}),
             },
         )
+
+
+def facts_asset(settings: Settings, nights: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    return dg.multi_asset(
+        specs=[sql_table_spec(table, "facts", rules_deps(settings)) for table in FACTS_TABLES],
+        partitions_def=nights,
+        name="facts_persons",
+    )(facts)
+
+
+def lists_asset(settings: Settings, nights: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    return dg.multi_asset(
+        specs=[
+            sql_table_spec(
+                table,
+                "lists",
+                rules_deps(settings),
+                f"{table.description} One row per {table.grain}; published as `{table.csv}.csv`.",
+            )
+            for table in LIST_TABLES
+        ],
+        partitions_def=nights,
+        name="build_lists",
+    )(lists)

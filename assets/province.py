@@ -1,7 +1,7 @@
 """A province past one node (`province.cities`): the person index a city's run writes for the others.
 
 Wiring only — `province/person_index.py` does the work. `person_index` exists in a province's code
-location alone; the facts of a city depend on every city's index of the same night (`RULES_DEPS`), and
+location alone; the facts of a city depend on every city's index of the same night (`rules_deps`), and
 its facts and lists steps read it through `other_cities_for_rules`.
 """
 
@@ -10,24 +10,23 @@ import warnings
 import dagster as dg
 import duckdb
 
-from aidmatch.assets.linking import LINKED_TABLES
-from aidmatch.assets.partitions import AS_OF, CITY, as_of_key, as_of_partitions
+from aidmatch.assets.partitions import AS_OF, CITY, as_of_key
 from aidmatch.console import tell
 from aidmatch.province.person_index import (
     attach_person_index,
     export_person_index,
 )
 from aidmatch.resources import AidmatchResource
-from aidmatch.settings import settings_in_force
+from aidmatch.settings import Settings
 from aidmatch.sources.tables import SOURCES
 
 PERSON_INDEX = "person_index"
 
 
-def _rules_deps() -> list[dg.AssetDep]:
+def rules_deps(settings: Settings) -> list[dg.AssetDep]:
     """What a city's rules need besides its own tables: the index of every city of the night (nothing on
     one node)."""
-    if not settings_in_force().province.enabled:
+    if not settings.province.enabled:
         return []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)  # multi-partition mappings are beta in Dagster 1.13
@@ -40,18 +39,6 @@ def _rules_deps() -> list[dg.AssetDep]:
     return [dg.AssetDep(PERSON_INDEX, partition_mapping=every_city_of_the_night)]
 
 
-RULES_DEPS = _rules_deps()
-
-
-@dg.asset(
-    name=PERSON_INDEX,
-    group_name="province",
-    deps=[*(table.name for table in LINKED_TABLES), *(f"staged_{s}" for s in SOURCES)],
-    partitions_def=as_of_partitions,
-    kinds={"parquet"},
-    description="This city's linked records, every staged column with the person_id, as Parquet for the "
-    "other cities of the province (EXCHANGE/<as-of>/<city>/<source>.parquet).",
-)
 def person_index(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = as_of_key(context)
     folder = aidmatch.exchange_path(as_of)
@@ -76,4 +63,18 @@ def other_cities_for_rules(con: duckdb.DuckDBPyConnection, aidmatch: AidmatchRes
         )
 
 
-province_assets = [person_index] if settings_in_force().province.enabled else []
+def province_assets(settings: Settings, nights: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """`person_index` in a province's code location; nothing on one node."""
+    if not settings.province.enabled:
+        return []
+    return [
+        dg.asset(
+            name=PERSON_INDEX,
+            group_name="province",
+            deps=["core_person_links", *(f"staged_{s}" for s in SOURCES)],
+            partitions_def=nights,
+            kinds={"parquet"},
+            description="This city's linked records, every staged column with the person_id, as Parquet for "
+            "the other cities of the province (EXCHANGE/<as-of>/<city>/<source>.parquet).",
+        )(person_index)
+    ]

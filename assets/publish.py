@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 
 from aidmatch.assets.lists import LIST_SPECS
-from aidmatch.assets.partitions import as_of_key, as_of_partitions
+from aidmatch.assets.partitions import as_of_key
 from aidmatch.checks.completeness import manifest_section, recorded_completeness
 from aidmatch.checks.stage_source import source_counts
 from aidmatch.console import tell
@@ -142,25 +142,6 @@ def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None)
     return {**numbers, "changes since previous run": words}
 
 
-@dg.asset(
-    name="published_outputs",
-    group_name="publish",
-    deps=[
-        *LIST_SPECS,
-        "core_person_links",
-        "core_review_queue",
-        "decisions",
-        *(f"staged_{s}" for s in SOURCES),
-    ],
-    partitions_def=as_of_partitions,
-    description="`OUTPUT/<as-of>/`: the lists (CSV and printable xlsx), the employers' view of the 单位吸纳 "
-    "subsidy, 民政's and 残联's workbooks, changes, person links, review queue, "
-    "quarantine, the departments' feedback sheets, the monthly progress table, the decision forms and what the "
-    "decisions did, the run report (`report.html`), the contract (`datapackage.json`) and `manifest.json`.",
-    kinds={"csv", "excel", "html", "json"},
-    owners=OWNERS["publish"],
-    tags=table_tags("publish", True),
-)
 def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = as_of_key(context)
     previous = previous_run(aidmatch.output_path, as_of)
@@ -271,3 +252,25 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             ),
         }
     )
+
+
+def published_outputs_asset(nights: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    return dg.asset(
+        name="published_outputs",
+        group_name="publish",
+        deps=[
+            *LIST_SPECS,
+            "core_person_links",
+            "core_review_queue",
+            "decisions",
+            *(f"staged_{s}" for s in SOURCES),
+        ],
+        partitions_def=nights,
+        description="`OUTPUT/<as-of>/`: the lists (CSV and printable xlsx), the employers' view of the 单位吸纳 "
+        "subsidy, 民政's and 残联's workbooks, changes, person links, review queue, "
+        "quarantine, the departments' feedback sheets, the monthly progress table, the decision forms and what the "
+        "decisions did, the run report (`report.html`), the contract (`datapackage.json`) and `manifest.json`.",
+        kinds={"csv", "excel", "html", "json"},
+        owners=OWNERS["publish"],
+        tags=table_tags("publish", True),
+    )(published_outputs)

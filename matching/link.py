@@ -32,8 +32,14 @@ from aidmatch.matching.settings import LinkSettings
 from aidmatch.matching.summary import LinkSummary, build_summary
 from aidmatch.sources.names import name_pinyin
 from aidmatch.sources.tables import SOURCE_RECORD_SQL, SOURCES
-from aidmatch.tables.catalog import CORE_PERSON_LINKS, CORE_PERSONS, CORE_PROFILE_PERSONS, CORE_REVIEW_QUEUE
-from aidmatch.tables.ddl import build_table
+from aidmatch.tables.catalog import (
+    CORE_PERSON_LINKS,
+    CORE_PERSONS,
+    CORE_PROFILE_PERSONS,
+    CORE_REVIEW_QUEUE,
+    LINKED_SI_CONTRIBUTIONS,
+)
+from aidmatch.tables.ddl import build_table, build_view
 
 # The identity columns of a staged record; a profile is one distinct combination of them.
 PROFILE_COLUMNS = (
@@ -114,6 +120,9 @@ def linked_contributions_sql(staged: str, profiles: str) -> str:
         f"SELECT c.*, m.person_id FROM {staged} AS c "
         f"JOIN {profiles} AS m ON m.profile_id = {profile_id_sql('c')}"
     )
+
+
+LINKED_CONTRIBUTIONS_SQL = linked_contributions_sql("staged_si_contributions", "core_profile_persons")
 
 
 def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
@@ -424,10 +433,7 @@ def _publish(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT profile_id, person_id FROM link_decisions WHERE person_id IS NOT NULL",
     )
     if "staged_si_contributions" in _staged_tables(con):
-        con.execute(
-            "CREATE OR REPLACE VIEW linked_si_contributions AS "
-            + linked_contributions_sql("staged_si_contributions", "core_profile_persons")
-        )
+        build_view(con, LINKED_SI_CONTRIBUTIONS, LINKED_CONTRIBUTIONS_SQL)
     build_table(
         con,
         CORE_PERSONS,

@@ -1,9 +1,10 @@
 """The `aidmatch` command: `run` a night through Dagster, `init` a deployment, open the `ui`.
 
-`aidmatch run` executes the code location's `aidmatch_nightly` job (`aidmatch.pipelines.definitions`)
-with `dg.execute_job` against the Dagster instance under DAGSTER_HOME (the environment's, else the
-configuration's `paths.dagster_home`), in this process (the job's executor is in-process: one DuckDB
-writer). It is listed under the job, for its as-of partition, like a scheduled run; the folders are in
+`aidmatch run` runs the code location's `aidmatch_nightly` job, defined by the configuration it is given
+(`--config`, else the file in force), in this process (`pipelines/night_run.py`; the job's executor is
+in-process: one DuckDB writer), against the Dagster instance under DAGSTER_HOME (the environment's, else
+the configuration's `paths.dagster_home`). The run is created from the code location `aidmatch`, so the
+UI lists it under the job and its as-of partition, as a scheduled night; the folders are in
 the run config of the resource (absolute paths) and tags name the as-of, the input folder and the code
 version, so the UI shows what the night read and a rerun from it reads the same folders. Exit codes:
 0 success; 1 the run failed or a blocking check failed (with a paragraph saying which source, which
@@ -20,7 +21,6 @@ import shlex
 import shutil
 import socket
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -33,11 +33,15 @@ from aidmatch.pipelines.deployment import (
     init_deployment,
     open_instance,
     prepare_dagster_home,
+    ui_workspace,
 )
 from aidmatch.pipelines.explain import error_text as _error_text
 from aidmatch.pipelines.explain import explain_events
+from aidmatch.pipelines.jobs import NIGHTLY_JOB, run_tags
+from aidmatch.pipelines.night_run import run_job
+from aidmatch.pipelines.province import INTAKE_JOB, LISTS_JOB, city_tags
 from aidmatch.run_lock import FolderBusy
-from aidmatch.settings import BUREAU_TIMEZONE, CONFIG_ENV, ConfigError, Settings, load_settings
+from aidmatch.settings import BUREAU_TIMEZONE, CONFIG_ENV, ConfigError, Settings, config_path, load_settings
 from aidmatch.sources.tables import SOURCES
 from aidmatch.version import code_version
 
@@ -180,13 +184,10 @@ def say(text: str, file=None) -> None:
 def _load(config: Path | None) -> Settings | None:
     """The configuration in force, or None after saying why it cannot be used."""
     try:
-        settings = load_settings(config)
+        return load_settings(config)
     except ConfigError as error:
         print(f"aidmatch: configuration error: {error}", file=sys.stderr)
         return None
-    if config is not None:  # the code location, loaded below, is defined with the same file
-        os.environ[CONFIG_ENV] = str(config.resolve())
-    return settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -207,13 +208,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from aidmatch.assets.partitions import days
-    from aidmatch.pipelines.definitions import nightly_job_def
-    from aidmatch.pipelines.jobs import run_tags
-
     today = dt.datetime.now(BUREAU_TIMEZONE).date()
     as_of = args.as_of or today.isoformat()
-    first = days.start.date()
+    first = settings.schedule.first_as_of
     if not first <= dt.date.fromisoformat(as_of) <= today:
         print(
             f"aidmatch: --as-of {as_of} is outside the dates a run can be for: {first} "
@@ -238,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
     if settings.province.enabled:
         return _run_province(settings, as_of, resource_config, tags, output_root, args.config)
     with open_instance(settings, as_of) as instance:
-        result = _execute(nightly_job_def, instance, resource_config, tags)
+        result = _execute(NIGHTLY_JOB, args.config, instance, resource_config, tags)
     if not result.success:
         return _failed(result, f"the run for {as_of}", args.config)
     say(
@@ -249,19 +246,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _execute(
-    job_def: Callable[[], dg.JobDefinition],
+    job_name: str,
+    config: Path | None,
     instance: dg.DagsterInstance,
     resource_config: dict[str, object],
     tags: dict[str, str],
 ) -> dg.JobExecutionResult:
-    """Execute a job of the code location (reconstructable: the multiprocess executor re-creates it in
-    each step's process) with the folders in the resource's run config."""
-    return dg.execute_job(
-        dg.reconstructable(job_def),
-        instance=instance,
+    """Run a job of the code location, defined by the configuration in force, with the folders in the
+    resource's run config and the progress lines on the terminal."""
+    return run_job(
+        job_name,
+        config_path(config),
+        instance,
         run_config={"resources": {"aidmatch": {"config": resource_config}}, "loggers": {"progress": {}}},
         tags=tags,
-        raise_on_error=False,
     )
 
 
@@ -291,14 +289,11 @@ def _run_province(
     """A province's night on this machine: every city's intake, then — every city's person index being
     in — every city's lists, one run after the other (the schedule and sensor do the same through the
     daemon, wherever the run launcher puts the runs)."""
-    from aidmatch.pipelines.definitions import intake_job_def, lists_job_def
-    from aidmatch.pipelines.province import city_tags
-
     with open_instance(settings, as_of) as instance:
-        for half, job_def in (("intake", intake_job_def), ("lists", lists_job_def)):
+        for half, job_name in (("intake", INTAKE_JOB), ("lists", LISTS_JOB)):
             for city in settings.province.cities:
                 say(f"aidmatch: {city}, {half}")
-                result = _execute(job_def, instance, resource_config, city_tags(tags, as_of, city))
+                result = _execute(job_name, config, instance, resource_config, city_tags(tags, as_of, city))
                 if not result.success:
                     return _failed(result, f"the {half} of {city} for {as_of}", config)
     say(
@@ -344,11 +339,13 @@ def ui(args: argparse.Namespace) -> int:
         return 2
     home = prepare_dagster_home(settings)
     webserver = Path(sys.executable).parent / "dagster-webserver"
-    command = [str(webserver), "-m", "aidmatch.pipelines.definitions", "-h", args.host, "-p", str(args.port)]
+    command = [str(webserver), "-w", str(ui_workspace(home)), "-h", args.host, "-p", str(args.port)]
     print(
         f"aidmatch: the Dagster UI on {home}: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True
     )
-    os.execve(command[0], command, os.environ.copy())
+    # The code location (aidmatch.pipelines.definitions) is defined by the same configuration file.
+    environment = os.environ | {CONFIG_ENV: str(config_path(args.config).resolve())}
+    os.execve(command[0], command, environment)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,72 +1,9 @@
-"""The code location: `build_defs()` assembles assets, checks, job, schedule, sensor and resource.
-
-`dagster-webserver`, `dagster-daemon` and `dagster dev` load `defs` from here (`-m
-aidmatch.pipelines.definitions`, or a workspace.yaml naming it); so does `aidmatch run`, which executes
-this `defs`'s job (`nightly_job_def`, reconstructable) with its folders in the run config of the resource.
-In a province (`province.cities`) the nightly job gives way to the two jobs per city and night of
-`pipelines/province.py`, their schedule and sensor. What the definitions are — one node or a province,
-the first partition, the schedule's time, whether failures are e-mailed — comes from the configuration
-in force when the module loads (`settings_in_force`: AIDMATCH_CONFIG or the
-shipped default); tests may call `build_defs` with their own settings and resource.
+"""The code location as `dagster-webserver` and `dagster-daemon` load it (workspace.yaml names this module):
+`defs`, built from the configuration in force — AIDMATCH_CONFIG's file in their environment (the
+systemd units and `aidmatch ui` set it), else the shipped default. `pipelines/code_location.py` builds it.
 """
 
-import dagster as dg
+from aidmatch.pipelines.code_location import build_defs
+from aidmatch.settings import settings_in_force
 
-from aidmatch.assets.decisions import decisions
-from aidmatch.assets.ingest import ingest_assets
-from aidmatch.assets.linking import linked
-from aidmatch.assets.lists import facts_persons, lists
-from aidmatch.assets.province import province_assets
-from aidmatch.assets.publish import published_outputs
-from aidmatch.console import progress_logger
-from aidmatch.pipelines.alerts import alert_sensors
-from aidmatch.pipelines.jobs import nightly_job, nightly_schedule
-from aidmatch.pipelines.province import (
-    INTAKE_JOB,
-    LISTS_JOB,
-    intake_job,
-    lists_job,
-    province_lists_sensor,
-    province_schedule,
-)
-from aidmatch.resources import AidmatchResource
-from aidmatch.settings import Settings, settings_in_force
-
-
-def build_defs(
-    resource_overrides: dict[str, object] | None = None, settings: Settings | None = None
-) -> dg.Definitions:
-    settings = settings or settings_in_force()
-    resources = {"aidmatch": AidmatchResource()} | (resource_overrides or {})
-    jobs, schedules, sensors = [nightly_job], [nightly_schedule(settings)], alert_sensors(settings.alerts)
-    if settings.province.enabled:  # a province: two runs per city and night (pipelines/province.py)
-        jobs, schedules = [intake_job, lists_job], [province_schedule(settings)]
-        sensors = [*sensors, province_lists_sensor(settings)]
-    return dg.Definitions(
-        assets=[*ingest_assets, decisions, linked, *province_assets, facts_persons, lists, published_outputs],
-        jobs=jobs,
-        schedules=schedules,
-        sensors=sensors,
-        resources=resources,
-        loggers={"progress": progress_logger},
-        # Assets materialized from the UI outside the job too: one writer for the run's DuckDB file.
-        executor=dg.in_process_executor,
-    )
-
-
-defs = build_defs()
-
-
-def nightly_job_def() -> dg.JobDefinition:
-    """The code location's `aidmatch_nightly` job, for `dg.reconstructable` (`aidmatch run`)."""
-    return defs.resolve_job_def("aidmatch_nightly")
-
-
-def intake_job_def() -> dg.JobDefinition:
-    """A province's `aidmatch_city_intake` job, for `dg.reconstructable` (`aidmatch run` in a province)."""
-    return defs.resolve_job_def(INTAKE_JOB)
-
-
-def lists_job_def() -> dg.JobDefinition:
-    """A province's `aidmatch_city_lists` job, for `dg.reconstructable` (`aidmatch run` in a province)."""
-    return defs.resolve_job_def(LISTS_JOB)
+defs = build_defs(settings_in_force())

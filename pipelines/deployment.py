@@ -103,6 +103,16 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
+def ui_workspace(home: Path) -> Path:
+    """The workspace `aidmatch ui` starts the webserver with, beside the run history: the code location
+    named `aidmatch`, as a deployment's workspace.yaml names it (`-m` would name it after the module)."""
+    path = home / "workspace.yaml"
+    partial = home / f".workspace.yaml.{os.getpid()}"  # written whole, then moved in place
+    partial.write_text(_template("workspace.yaml", home.parent), encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
 @contextmanager
 def open_instance(settings: Settings, as_of: str) -> Iterator[dg.DagsterInstance]:
     """The Dagster instance under DAGSTER_HOME, opened holding DAGSTER_HOME's lock for a moment: two

@@ -10,8 +10,9 @@ import dagster as dg
 from aidmatch.settings import BUREAU_TIMEZONE, Settings
 from aidmatch.version import code_version
 
+NIGHTLY_JOB = "aidmatch_nightly"
 nightly_job = dg.define_asset_job(
-    "aidmatch_nightly",
+    NIGHTLY_JOB,
     selection=dg.AssetSelection.all(),
     # One process, one step at a time: every step writes the same DuckDB file, which takes one writer.
     executor_def=dg.in_process_executor,

@@ -24,7 +24,8 @@ from aidmatch.settings import BUREAU_TIMEZONE, Settings
 
 INTAKE_JOB = "aidmatch_city_intake"
 LISTS_JOB = "aidmatch_city_lists"
-_INTAKE = dg.AssetSelection.assets(PERSON_INDEX).upstream()
+# (the link step's tables come together: one step makes them all)
+_INTAKE = dg.AssetSelection.assets(PERSON_INDEX).upstream().required_multi_asset_neighbors()
 # Each step in a process of its own, one at a time: a city's steps share its DuckDB file and hold its
 # folders (`run_guard`) while they run, and some have no order between them (`decisions` and `ingest`).
 one_step_at_a_time = dg.multiprocess_executor.configured({"max_concurrent": 1}, name="one_step_at_a_time")

@@ -8,7 +8,7 @@
 -- judged: unlinked_records names them for the evidence.
 -- Zero-employment households (nobody counted works) and households at risk (exactly one does) read it.
 -- The rows of facts_households, declared in aidmatch.tables.catalog (rules/facts.py creates and fills it).
--- Reads staged_dibao, core_person_links and facts_persons; no parameters.
+-- Reads staged_dibao, its links (links_of: an unlinked row has no person_id) and facts_persons; no parameters.
 WITH
 households AS (
     SELECT
@@ -28,7 +28,7 @@ member_rows AS (
         d.assistance_status, d.source_file, d.source_sheet, d.source_row
     FROM staged_dibao AS d
     JOIN households USING (household_id)
-    LEFT JOIN core_person_links AS l USING (source, source_record)
+    LEFT JOIN links_of('dibao') AS l USING (source_record)
 ),
 members AS (
     SELECT

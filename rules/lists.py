@@ -3,11 +3,12 @@
 
 Each list is one SQL file beside this module (`zero_employment_households.sql`, `proactive.sql`,
 `entitlements.sql`, `removals.sql`, `dibao_employment.sql`, `households_at_risk.sql`,
-`disability_employment.sql`) selecting the rows of its `out_*` table, whose columns are declared in
-`aidmatch.tables.catalog` (SPEC section 5's in order, then `evidence`). They run in that order: the
-proactive list reads the households, the removal list the entitlements (a removal for 灵活就业 says when
-the same person is owed the flexible subsidy), and 民政's list and the early warning read the removal list
-as the keep decisions leave it (a member whose registration is to end for the same work says so).
+`disability_employment.sql`: `sql_files.table_sql`) selecting the rows of its `out_*` table, whose columns
+are declared in `aidmatch.tables.catalog` (SPEC section 5's in order, then `evidence`). They run in the
+order of `LIST_TABLES`: the proactive list reads the households, the removal list the entitlements (a
+removal for 灵活就业 says when the same person is owed the flexible subsidy), and 民政's list and the early
+warning read the removal list as the keep decisions leave it (a member whose registration is to end for
+the same work says so).
 Codes and their Chinese labels are in codes.py.
 """
 
@@ -18,7 +19,7 @@ import duckdb
 from aidmatch.decisions.keeps import apply_keep_decisions
 from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import create_links_of, create_months_for_people, read_sql_file
+from aidmatch.rules.sql_files import create_links_of, create_months_for_people, table_sql
 from aidmatch.tables.catalog import (
     OUT_DIBAO_EMPLOYMENT,
     OUT_DISABILITY_EMPLOYMENT,
@@ -30,14 +31,15 @@ from aidmatch.tables.catalog import (
 )
 from aidmatch.tables.ddl import build_table
 
-LIST_TABLES: tuple[str, ...] = (
-    "out_zero_employment_households",
-    "out_proactive",
-    "out_entitlements",
-    "out_removals",
-    "out_dibao_employment",
-    "out_households_at_risk",
-    "out_disability_employment",
+# The lists in the order they are built: each after the lists its SQL reads.
+LIST_TABLES = (
+    OUT_ZERO_EMPLOYMENT_HOUSEHOLDS,
+    OUT_PROACTIVE,
+    OUT_ENTITLEMENTS,
+    OUT_REMOVALS,
+    OUT_DIBAO_EMPLOYMENT,
+    OUT_HOUSEHOLDS_AT_RISK,
+    OUT_DISABILITY_EMPLOYMENT,
 )
 
 
@@ -48,11 +50,12 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
     linker left unlinked (they cannot contribute to any list), and what the keep decisions did
     (`keep_decisions <status>`: SPEC section 6, a kept registration is left off the removal list).
     """
-    build_table(con, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS, read_sql_file("zero_employment_households.sql"))
+    create_links_of(con)
+    build_table(con, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS, table_sql(OUT_ZERO_EMPLOYMENT_HOUSEHOLDS))
     build_table(
         con,
         OUT_PROACTIVE,
-        read_sql_file("proactive.sql"),
+        table_sql(OUT_PROACTIVE),
         {
             "as_of": as_of,
             "age_4050_women": settings.age_4050_women,
@@ -61,11 +64,10 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
             "outreach_disability_grades": list(settings.outreach_disability_grades),
         },
     )
-    create_links_of(con)
     build_table(
         con,
         OUT_ENTITLEMENTS,
-        read_sql_file("entitlements.sql"),
+        table_sql(OUT_ENTITLEMENTS),
         {
             "as_of": as_of,
             "lookback_months": settings.lookback_months,
@@ -77,15 +79,15 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
     build_table(
         con,
         OUT_REMOVALS,
-        read_sql_file("removals.sql"),
+        table_sql(OUT_REMOVALS),
         {"as_of": as_of, "high_confidence_reasons": list(HIGH_CONFIDENCE_REMOVAL_REASONS)},
     )
     kept = apply_keep_decisions(con, as_of)
     create_months_for_people(con)
-    build_table(con, OUT_DIBAO_EMPLOYMENT, read_sql_file("dibao_employment.sql"))
-    build_table(con, OUT_HOUSEHOLDS_AT_RISK, read_sql_file("households_at_risk.sql"), {"as_of": as_of})
-    build_table(con, OUT_DISABILITY_EMPLOYMENT, read_sql_file("disability_employment.sql"))
-    summary = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in LIST_TABLES}
+    build_table(con, OUT_DIBAO_EMPLOYMENT, table_sql(OUT_DIBAO_EMPLOYMENT))
+    build_table(con, OUT_HOUSEHOLDS_AT_RISK, table_sql(OUT_HOUSEHOLDS_AT_RISK), {"as_of": as_of})
+    build_table(con, OUT_DISABILITY_EMPLOYMENT, table_sql(OUT_DISABILITY_EMPLOYMENT))
+    summary = {t.name: con.sql(f"SELECT count(*) FROM {t.name}").fetchall()[0][0] for t in LIST_TABLES}
     unlinked = con.execute(
         "SELECT source, count(*) FROM core_person_links WHERE person_id IS NULL GROUP BY source"
     ).fetchall()

@@ -11,7 +11,8 @@
 -- Then where the person lives and how to reach them (facts_locations), the evidence ending with where
 -- those came from (LOCATION).
 -- The rows of out_removals, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
--- Reads facts_persons, out_entitlements and facts_locations. Parameters: $as_of, $high_confidence_reasons.
+-- Reads staged_unemployment through links_of, facts_persons, out_entitlements and facts_locations.
+-- Parameters: $as_of, $high_confidence_reasons.
 WITH
 registrations AS (
     SELECT
@@ -23,8 +24,7 @@ registrations AS (
         first_value(u.source_record) OVER earliest_first AS earliest_record,
         first_value(u.registered_on) OVER earliest_first AS earliest_registered_on
     FROM staged_unemployment AS u
-    JOIN core_person_links AS l USING (source, source_record)
-    WHERE l.person_id IS NOT NULL
+    JOIN links_of('unemployment') AS l USING (source_record)
     WINDOW earliest_first AS (
         PARTITION BY l.person_id ORDER BY u.registered_on NULLS LAST, u.source_file, u.source_sheet, u.source_row
     )

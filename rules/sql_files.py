@@ -1,12 +1,28 @@
-"""Loading and running the SQL files that sit beside this module (one statement per file), and the macros
-they share."""
+"""The SQL files that sit beside this module (one statement per file): which table each one fills, what
+it reads, and the macros they share.
+
+A table the rules build is filled by the SELECT in `rules/<its name without the layer>.sql`
+(`facts_persons` by persons.sql, `out_proactive` by proactive.sql): `table_sql` reads it, and
+`sql_reads` says which tables it reads (`tables/reads.py`), so a new table with its SQL file gets its
+place in the asset graph with nothing written twice.
+"""
 
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from aidmatch.tables.catalog import Table
+from aidmatch.tables.reads import declared_reads
+
 _HERE = Path(__file__).parent
+
+# links_of(source): the linked records of one source with their person. It reads only that source's rows of
+# core_person_links (ten million of them are contributions); every rule meets a source's records this way.
+TABLE_MACROS = {
+    "links_of": "SELECT source_record, person_id FROM core_person_links "
+    "WHERE source = src AND person_id IS NOT NULL",
+}
 
 
 def read_sql_file(filename: str) -> str:
@@ -19,15 +35,19 @@ def run_sql_file(con: duckdb.DuckDBPyConnection, filename: str, parameters: dict
     con.execute(read_sql_file(filename), parameters)
 
 
-def create_links_of(con: duckdb.DuckDBPyConnection) -> None:
-    """Install `links_of(source)`: the linked records of one source with their person.
+def table_sql(table: Table) -> str:
+    """The SELECT that fills `table`: `rules/<name without its layer>.sql`."""
+    return read_sql_file(f"{table.name.removeprefix(f'{table.layer}_')}.sql")
 
-    It reads only that source's rows of `core_person_links` (ten million of them are contributions).
-    """
-    con.execute(
-        "CREATE OR REPLACE TEMP MACRO links_of(src) AS TABLE SELECT source_record, person_id "
-        "FROM core_person_links WHERE source = src AND person_id IS NOT NULL"
-    )
+
+def sql_reads(table: Table) -> frozenset[str]:
+    """The tables the SQL of `table` reads, every one declared in the catalog (else UndeclaredTable)."""
+    return declared_reads(table_sql(table), f"the SQL of {table.name}", TABLE_MACROS)
+
+
+def create_links_of(con: duckdb.DuckDBPyConnection) -> None:
+    """Install `links_of(source)` (TABLE_MACROS)."""
+    con.execute(f"CREATE OR REPLACE TEMP MACRO links_of(src) AS TABLE {TABLE_MACROS['links_of']}")
 
 
 def create_months_for_people(con: duckdb.DuckDBPyConnection) -> None:

@@ -3,7 +3,9 @@
 A table's columns, order, types and NOT NULLs come from `catalog.py`; the SQL that computes its rows
 lives with the part that computes them and only has to name the same columns. `build_table` refuses a
 query that names a column the table lacks or leaves one out (a forgotten column would otherwise be
-silently NULL), so a declaration and its SQL cannot drift apart unseen.
+silently NULL), so a declaration and its SQL cannot drift apart unseen; `build_view` does the same for
+a table declared as a view of other tables (its columns and types in order, a view having no DDL of
+its own).
 """
 
 from typing import Any
@@ -45,3 +47,12 @@ def build_table(
         raise ValueError(f"{name or table.name}: the query lacks {missing} and has undeclared {extra}")
     create_table(con, table, name)
     con.execute(f"INSERT INTO {name or table.name} BY NAME {query}", parameters)
+
+
+def build_view(con: duckdb.DuckDBPyConnection, table: Table, query: str) -> None:
+    """(Re)create the view `table` as `query`, whose columns and types must be the declared ones, in order."""
+    given = [(d[0], str(d[1])) for d in con.execute(f"SELECT * FROM ({query}) LIMIT 0").description]
+    wanted = [(c.name, c.sql_type) for c in table.columns]
+    if given != wanted:
+        raise ValueError(f"{table.name}: the query's columns {given} are not the declared {wanted}")
+    con.execute(f"CREATE OR REPLACE VIEW {table.name} AS {query}")

@@ -18,7 +18,6 @@ import pytest
 
 from aidmatch.data_samples.generate import generate
 from aidmatch.pipelines.cli import main
-from aidmatch.settings import CONFIG_ENV
 
 # Dates before the day the tests run: the as-of partitions end today (Asia/Shanghai).
 WORLD_AS_OF = dt.date(2026, 6, 30)
@@ -133,27 +132,26 @@ def run_aidmatch(
     as_of: dt.date | str,
     *extra: str,
 ) -> int:
-    """`aidmatch run` in this process. The command sets DAGSTER_HOME and (given --config) AIDMATCH_CONFIG for
-    the process; they are put back afterwards, so a module's or a session's fixture that runs a night leaves
-    no configuration to the modules that follow it (whichever order, whichever worker, they run in)."""
-    saved = {name: os.environ.get(name) for name in (CONFIG_ENV, "DAGSTER_HOME")}
+    """`aidmatch run` in this process. The command sets DAGSTER_HOME for the process (Dagster finds its
+    instance there); it is put back afterwards, so a module's or a session's fixture that runs a night
+    leaves no run history to the modules that follow it (whichever order, whichever worker, they run in)."""
+    saved = os.environ.get("DAGSTER_HOME")
     try:
         return main(
             ["run", "--input", str(input_dir), "--output", str(output_root), "--as-of", str(as_of),
              "--work-dir", str(work_dir), *extra]
         )  # fmt: skip
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        if saved is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = saved
 
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path, monkeypatch) -> None:
-    """Each test's own run history, and no deployment's configuration: `aidmatch run` sets DAGSTER_HOME
-    and (given --config) AIDMATCH_CONFIG for the process; they must not outlive the test that ran it."""
+    """Each test's own run history, and no deployment's configuration (the caller's AIDMATCH_CONFIG):
+    `aidmatch run` sets DAGSTER_HOME for the process; it must not outlive the test that ran it."""
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     monkeypatch.setenv("AIDMATCH_CONFIG", "")  # empty: unset, and restored to unset afterwards
 

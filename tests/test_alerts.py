@@ -19,7 +19,7 @@ from aidmatch.pipelines.alerts import (
     failure_email_sensor,
     late_extract_email_sensor,
 )
-from aidmatch.pipelines.definitions import build_defs
+from aidmatch.pipelines.code_location import build_defs
 from aidmatch.settings import AlertSettings, Settings
 from tests.conftest import TINY_AS_OF, run_aidmatch, write_tiny_world
 
@@ -139,7 +139,6 @@ def test_a_night_on_fresh_extracts_sends_no_late_extract_mail(tmp_path, dagster_
 
 
 def test_the_sensor_is_defined_only_when_alerts_name_someone():
-    assert not list(build_defs().sensors or [])
-    assert not list(build_defs(settings=Settings()).sensors or [])
-    enabled = build_defs(settings=Settings(alerts=replace(AlertSettings(), to=("ops@example.org",))))
+    assert not list(build_defs(Settings()).sensors or [])
+    enabled = build_defs(Settings(alerts=replace(AlertSettings(), to=("ops@example.org",))))
     assert [s.name for s in enabled.sensors] == [SENSOR_NAME, LATE_SENSOR_NAME]

@@ -34,7 +34,7 @@ from aidmatch.checks.completeness import (
     newest_well_filled_month,
 )
 from aidmatch.pipelines.cli import failure_explanation
-from aidmatch.pipelines.definitions import build_defs
+from aidmatch.pipelines.code_location import build_defs
 from aidmatch.resources import AidmatchResource
 
 PREVIOUS = TINY_AS_OF.isoformat()  # D-1: the tiny good output
@@ -336,7 +336,7 @@ def test_a_blocked_source_staged_again_from_the_ui_still_publishes_nothing(night
     resource = AidmatchResource(
         input_root=str(night.input), output_root=str(night.output), work_dir=str(night.work)
     )
-    job = build_defs({"aidmatch": resource}).resolve_job_def("aidmatch_nightly")
+    job = build_defs(resource.settings, {"aidmatch": resource}).resolve_job_def("aidmatch_nightly")
     downstream = [key for key in job.asset_layer.selected_asset_keys if not key.path[0].startswith("raw_")]
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(

@@ -1,8 +1,10 @@
-"""The Dagster UI as analysts and stewards read it: a real `dagster-webserver` on 127.0.0.1 over the run
-history of two nights, queried through its GraphQL API (what the UI's pages are drawn from).
+"""The Dagster UI as analysts and stewards read it: a real `dagster-webserver` on 127.0.0.1, started by
+`aidmatch ui` over the run history of two nights `aidmatch run` ran, queried through its GraphQL API
+with the queries the UI's pages make.
 
-Row counts, column schemas, owners and tags, check descriptions with their thresholds, the stewards'
-rule × file table, one check entry per night (no stray "skipped" one).
+The code location named `aidmatch`; the nights on the job's Runs tab and under their partition; row
+counts, column schemas, owners and tags, check descriptions with their thresholds, the stewards' rule ×
+file table, one check entry per night (no stray "skipped" one).
 """
 
 import json
@@ -12,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import requests
@@ -38,6 +39,28 @@ query Latest($key: AssetKeyInput!, $partition: String!) {
   } }
 }
 """
+# The job page's Runs tab (RunsFeedRootQuery): the job's runs created from its code location.
+JOB_RUNS = """
+query JobRuns($filter: RunsFilter) {
+  runsFeedOrError(limit: 30, filter: $filter, view: RUNS) {
+    ... on RunsFeedConnection { results { id ... on Run { pipelineSnapshotId tags { key value } } } }
+  }
+}
+"""
+# The job's Partitions tab: the runs of one partition, as its partition dialog lists them.
+PARTITION_RUNS = """
+query PartitionRuns($filter: RunsFilter) {
+  runsOrError(filter: $filter, limit: 1000) { ... on Runs { results { id } } }
+}
+"""
+LOCATIONS = """
+{ workspaceOrError { ... on Workspace { locationEntries { name } } } }
+"""
+JOB = """
+query Job($selector: PipelineSelector!) {
+  pipelineOrError(params: $selector) { ... on Pipeline { pipelineSnapshotId } }
+}
+"""
 CHECKS = """
 query Checks($key: AssetKeyInput!, $check: String!) {
   assetCheckExecutions(assetKey: $key, checkName: $check, limit: 20) {
@@ -61,10 +84,11 @@ def graphql(two_nights, tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("webserver") / "webserver.log"
     env = {**os.environ, "DAGSTER_HOME": str(two_nights.home), "AIDMATCH_CONFIG": ""}
-    with open(log, "wb") as out:
+    with open(
+        log, "wb"
+    ) as out:  # `aidmatch ui` replaces itself with the webserver: `server` is the webserver
         server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster-webserver")), "-h", "127.0.0.1", "-p", str(port),
-             "-m", "aidmatch.pipelines.definitions"],
+            [sys.executable, "-m", "aidmatch.pipelines.cli", "ui", "--port", str(port)],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}/graphql"
@@ -103,6 +127,29 @@ def _latest(graphql, asset: str, partition: str) -> dict[str, float]:
         for e in materialization["metadataEntries"]
         if "intValue" in e or "floatValue" in e
     }
+
+
+def test_the_code_location_is_aidmatch(graphql):
+    assert [e["name"] for e in graphql(LOCATIONS)["workspaceOrError"]["locationEntries"]] == ["aidmatch"]
+
+
+def test_the_job_page_lists_the_nights_of_aidmatch_run_under_the_job_and_its_partition(graphql, two_nights):
+    """What Jobs › aidmatch_nightly › Runs and its Partitions tab show: the runs created from the code
+    location (the `.dagster/repository` tag their origin gives them) of the job, of the partition."""
+    night_runs = {night: read_manifest(two_nights.output / night)["run_id"] for night in two_nights.dates}
+    of_the_location = {"key": ".dagster/repository", "value": "__repository__@aidmatch"}
+    runs = graphql(JOB_RUNS, filter={"pipelineName": "aidmatch_nightly", "tags": [of_the_location]})
+    listed = runs["runsFeedOrError"]["results"]
+    assert sorted(run["id"] for run in listed) == sorted(night_runs.values())
+    job = graphql(JOB, selector={"pipelineName": "aidmatch_nightly", "repositoryName": "__repository__",
+                                 "repositoryLocationName": "aidmatch"})  # fmt: skip
+    assert {run["pipelineSnapshotId"] for run in listed} == {job["pipelineOrError"]["pipelineSnapshotId"]}, (
+        "the job the night ran is the job the code location shows"
+    )
+    for night, run_id in night_runs.items():
+        tags = [of_the_location, {"key": "dagster/partition", "value": night}]
+        partition = graphql(PARTITION_RUNS, filter={"pipelineName": "aidmatch_nightly", "tags": tags})
+        assert [run["id"] for run in partition["runsOrError"]["results"]] == [run_id], night
 
 
 def test_every_table_asset_has_its_row_count(graphql, nodes, two_nights):

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from aidmatch.assets.ingest import ingest
+from aidmatch.assets.ingest import ingest_assets
+from aidmatch.assets.partitions import night_partitions
 from aidmatch.checks.freshness import assess_freshness
 from aidmatch.checks.source_checks import fresh_result
 from aidmatch.resources import AidmatchResource
-from aidmatch.settings import BUREAU_TIMEZONE
+from aidmatch.settings import BUREAU_TIMEZONE, Settings
 from tests.conftest import SOURCES, TINY_AS_OF, write_tiny_world
 
 AS_OF = dt.date(2026, 6, 30)
+SETTINGS = Settings()  # the definitions' defaults; the resource reads its own configuration
 
 
 def _touch(path: Path, when: dt.datetime) -> Path:
@@ -91,7 +93,7 @@ def test_a_stale_source_warns_in_the_ingest_step_and_does_not_block(tmp_path):
     selection = [f"{kind}_{s}" for s in SOURCES for kind in ("raw", "staged")]
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize(
-            [ingest], selection=selection, partition_key=TINY_AS_OF.isoformat(),
+            ingest_assets(SETTINGS, night_partitions(SETTINGS)), selection=selection, partition_key=TINY_AS_OF.isoformat(),
             resources={"aidmatch": resource}, instance=instance, raise_on_error=False,
         )  # fmt: skip
     assert result.success  # not blocking: every source is staged

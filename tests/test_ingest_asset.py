@@ -6,11 +6,14 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from aidmatch.assets.ingest import ingest
+from aidmatch.assets.ingest import ingest_assets
+from aidmatch.assets.partitions import night_partitions
 from aidmatch.resources import AidmatchResource
+from aidmatch.settings import Settings
 
 SAMPLE_INPUT = Path(__file__).parents[1] / "data_samples" / "sample" / "input"
 AS_OF = "2026-06-30"
+SETTINGS = Settings()  # the definitions' defaults; the resource reads its own configuration
 
 
 def _materialize(
@@ -21,7 +24,7 @@ def _materialize(
     )
     with dg.DagsterInstance.ephemeral() as instance:
         return dg.materialize(
-            [ingest], selection=selection, partition_key=AS_OF, resources={"aidmatch": resource},
+            ingest_assets(SETTINGS, night_partitions(SETTINGS)), selection=selection, partition_key=AS_OF, resources={"aidmatch": resource},
             instance=instance, raise_on_error=False,
         )  # fmt: skip
 

@@ -1,15 +1,12 @@
 """A province past one node: two generated cities run as Dagster partitions (as-of × city) — `aidmatch run`
-with `province.cities` set, each step in its own process (the multiprocess executor) — against one run
+with `province.cities` set, in this process, each step in its own (the multiprocess executor) — against one run
 over both cities' extracts together. The union of the two cities' lists is the one run's lists; a row
 that differs is one whose person has a record that only a single run can link (a damaged ID whose
 person is known only in the other city: identity resolution stays within a city, docs/scaling.md).
 """
 
 import datetime as dt
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -17,9 +14,12 @@ import polars as pl
 import pytest
 
 from aidmatch.data_samples.province import as_one_input, generate_province
+from aidmatch.pipelines.cli import main
+from aidmatch.pipelines.code_location import build_defs
 from aidmatch.pipelines.province import city_partition, lists_requests
 from aidmatch.province.person_index import PersonIndexMissing, attach_person_index
 from aidmatch.province.settings import ProvinceSettings
+from aidmatch.settings import Settings
 from tests.conftest import run_aidmatch
 
 AS_OF = dt.date(2026, 6, 30)
@@ -48,13 +48,14 @@ def province(tmp_path_factory) -> Path:
         f"province:\n  cities: [{', '.join(CITIES)}]\n",
         encoding="utf-8",
     )
-    environment = os.environ | {"DAGSTER_HOME": str(root / "dagster_home"), "AIDMATCH_CONFIG": ""}
-    command = [sys.executable, "-m", "aidmatch.pipelines.cli", "run", "--config", str(config)]
-    done = subprocess.run([*command, "--as-of", str(AS_OF)], env=environment, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        patch.setenv("AIDMATCH_CONFIG", "")
+        assert main(["run", "--config", str(config), "--as-of", str(AS_OF)]) == 0
     as_one_input(root / "cities", root / "one")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DAGSTER_HOME", str(root / "one_dagster_home"))
+        patch.setenv("AIDMATCH_CONFIG", "")
         assert run_aidmatch(root / "one", root / "one_out", root / "one_work", AS_OF) == 0
     return root
 
@@ -166,3 +167,19 @@ def test_a_city_cannot_reach_its_rules_before_the_others_index(tmp_path) -> None
 def test_city_names_are_folders_and_partition_keys(cities) -> None:
     with pytest.raises(ValueError):
         ProvinceSettings(cities=cities)
+
+
+def test_a_citys_night_is_two_jobs_holding_every_asset_once() -> None:
+    """The link step's tables come whole into the intake (one step makes them all), the rest into the lists."""
+    defs = build_defs(Settings(province=ProvinceSettings(cities=CITIES)))
+    intake, lists = (
+        defs.resolve_job_def(name).asset_layer.selected_asset_keys
+        for name in ("aidmatch_city_intake", "aidmatch_city_lists")
+    )
+    assert not intake & lists
+    assert intake | lists == set(defs.resolve_asset_graph().get_all_asset_keys())
+    assert {key.to_user_string() for key in intake} >= {
+        "core_person_links",
+        "linked_si_contributions",
+        "person_index",
+    }

@@ -31,9 +31,9 @@ from dagster import DagsterInstance, DagsterRunStatus
 
 from aidmatch.data_samples.generate import generate
 from aidmatch.pipelines.cli import busy_message
-from aidmatch.pipelines.definitions import defs
+from aidmatch.pipelines.code_location import build_defs
 from aidmatch.run_lock import LOCK_NAME, Holder, try_lock
-from aidmatch.settings import DEFAULT_CONFIG
+from aidmatch.settings import DEFAULT_CONFIG, load_settings
 
 AS_OF = TINY_AS_OF.isoformat()
 NEXT_DAY = (TINY_AS_OF + dt.timedelta(days=1)).isoformat()
@@ -373,9 +373,8 @@ def test_a_run_launched_as_the_schedule_or_the_ui_launches_it_takes_the_same_loc
     held = try_lock(output / LOCK_NAME, running)
     try:
         with dg.instance_for_test() as instance:
-            result = defs.resolve_job_def("aidmatch_nightly").execute_in_process(
-                partition_key=AS_OF, instance=instance, raise_on_error=False
-            )
+            job = build_defs(load_settings(DEFAULT_CONFIG)).resolve_job_def("aidmatch_nightly")
+            result = job.execute_in_process(partition_key=AS_OF, instance=instance, raise_on_error=False)
     finally:
         held.release()
     assert not result.success

@@ -7,14 +7,15 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from aidmatch.assets.partitions import as_of_partitions
-from aidmatch.pipelines.definitions import build_defs, defs
+from aidmatch.pipelines.code_location import build_defs
 from aidmatch.pipelines.jobs import SCHEDULE_NAME
-from aidmatch.settings import ConfigError, ScheduleSettings, Settings, settings_in_force
+from aidmatch.settings import DEFAULT_CONFIG, ConfigError, ScheduleSettings, Settings, load_settings
+
+SHIPPED = load_settings(DEFAULT_CONFIG, environ={})  # the shipped configuration, whoever runs the tests
 
 
 def test_nightly_schedule_runs_at_two_in_shanghai_for_that_day():
-    schedule = defs.resolve_schedule_def(SCHEDULE_NAME)
+    schedule = build_defs(SHIPPED).resolve_schedule_def(SCHEDULE_NAME)
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
@@ -23,20 +24,19 @@ def test_nightly_schedule_runs_at_two_in_shanghai_for_that_day():
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
         requests = schedule.evaluate_tick(context).run_requests
     assert [request.partition_key for request in requests] == ["2026-11-22"]
-    settings = settings_in_force()
-    assert requests[0].tags["aidmatch/input_root"] == settings.paths.input_root
+    assert requests[0].tags["aidmatch/input_root"] == SHIPPED.paths.input_root
     assert requests[0].tags["aidmatch/launched_by"] == "schedule"
 
 
 def test_the_schedule_and_the_first_as_of_come_from_the_configuration():
     settings = Settings(schedule=ScheduleSettings(cron="30 3 * * 1-5", first_as_of=dt.date(2026, 9, 1)))
-    schedule = build_defs(settings=settings).resolve_schedule_def(SCHEDULE_NAME)
-    assert schedule.cron_schedule == "30 3 * * 1-5"
+    built = build_defs(settings)
+    assert built.resolve_schedule_def(SCHEDULE_NAME).cron_schedule == "30 3 * * 1-5"
     with pytest.raises(ConfigError, match="schedule.cron"):
         ScheduleSettings(cron="every night")
-    assert as_of_partitions.start.date() == settings_in_force().schedule.first_as_of
-    assert as_of_partitions.start.year > 2020, "the UI's partition bars start with the deployment"
+    nights = built.resolve_job_def("aidmatch_nightly").partitions_def
+    assert nights.start.date() == dt.date(2026, 9, 1), "the UI's partition bars start with the deployment"
 
 
 def test_job_runs_its_steps_in_one_process():
-    assert defs.resolve_job_def("aidmatch_nightly").executor_def.name == "in_process"
+    assert build_defs(SHIPPED).resolve_job_def("aidmatch_nightly").executor_def.name == "in_process"

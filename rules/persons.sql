@@ -3,8 +3,8 @@
 -- Only linked records (core_person_links.person_id not NULL) say anything about a person: each source's
 -- records meet their links through links_of(source), which reads only that source's rows of the links
 -- (ten million of them are contributions). Not sorted: every list orders its own rows.
+-- The rows of facts_persons, declared in aidmatch.tables.catalog (rules/facts.py creates and fills it).
 -- Parameters: $as_of DATE, $lookback_months, $min_working_age, $women_category (retirement category).
-CREATE OR REPLACE TABLE facts_persons AS
 WITH
 -- Paid 单位职工 / 灵活就业 contributions in the lookback months (城乡居民 says nothing about work).
 -- (linked_si_contributions: the linked contributions with their person, found by their profile.)
