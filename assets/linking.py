@@ -5,6 +5,8 @@ analysts read in the UI — counts per method and source, the score histogram, t
 review queue, and link rates as numbers so the UI plots their trend from run to run.
 """
 
+import datetime as dt
+
 import dagster as dg
 
 from aidmatch.assets.partitions import as_of_key, as_of_partitions
@@ -36,8 +38,9 @@ LINKED_TABLES = (CORE_PERSON_LINKS, CORE_PERSONS, CORE_REVIEW_QUEUE)
     name="link_persons",
 )
 def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
-    with aidmatch.connect(as_of_key(context)) as con:
-        summary = link_persons(con, aidmatch.settings.linking)
+    as_of = as_of_key(context)
+    with aidmatch.connect(as_of) as con:
+        summary = link_persons(con, aidmatch.settings.linking, dt.date.fromisoformat(as_of))
     rates = {
         f"link_rate {source}": round(
             sum(n for method, n in methods.items() if not method.startswith("unlinked:"))
