@@ -20,9 +20,10 @@ from aidmatch.data_samples.province import as_one_input, generate_province
 from aidmatch.pipelines.province import city_partition, lists_requests
 from aidmatch.province.person_index import PersonIndexMissing, attach_person_index
 from aidmatch.province.settings import ProvinceSettings
-from tests.conftest import run_aidmatch
+from tests.conftest import read_manifest, run_aidmatch
 
 AS_OF = dt.date(2026, 6, 30)
+EXPIRED_NIGHT = "2026-06-01"
 CITIES = ("石家庄市", "唐山市")
 # The list rows compared, by what identifies a row and what it says.
 LISTS = {
@@ -45,9 +46,10 @@ def province(tmp_path_factory) -> Path:
     config = root / "aidmatch.yaml"
     config.write_text(
         "paths: {input_root: cities, output_root: out, work_dir: work, exchange_dir: exchange}\n"
-        f"province:\n  cities: [{', '.join(CITIES)}]\n",
+        f"province:\n  cities: [{', '.join(CITIES)}]\nrun: {{keep_work_databases: 1}}\n",
         encoding="utf-8",
     )
+    (root / "exchange" / EXPIRED_NIGHT / CITIES[0]).mkdir(parents=True)  # an index of a night long gone
     environment = os.environ | {"DAGSTER_HOME": str(root / "dagster_home"), "AIDMATCH_CONFIG": ""}
     command = [sys.executable, "-m", "aidmatch.pipelines.cli", "run", "--config", str(config)]
     done = subprocess.run([*command, "--as-of", str(AS_OF)], env=environment, capture_output=True, text=True)
@@ -166,3 +168,13 @@ def test_a_city_cannot_reach_its_rules_before_the_others_index(tmp_path) -> None
 def test_city_names_are_folders_and_partition_keys(cities) -> None:
     with pytest.raises(ValueError):
         ProvinceSettings(cities=cities)
+
+
+def test_a_city_prunes_its_person_index_as_its_work_databases_and_says_so(province) -> None:
+    """The exchanged index holds names and IDs: kept for `run.keep_work_databases` nights (here 1), as the
+    work databases, each city removing its own; the manifest names the nights that went."""
+    manifests = {city: read_manifest(province / "out" / city / str(AS_OF)) for city in CITIES}
+    assert manifests[CITIES[0]]["person_indexes_removed"] == [EXPIRED_NIGHT]
+    assert manifests[CITIES[1]]["person_indexes_removed"] == []
+    assert not (province / "exchange" / EXPIRED_NIGHT).exists()
+    assert {p.name for p in (province / "exchange" / str(AS_OF)).iterdir()} == set(CITIES)
