@@ -139,12 +139,17 @@ def open_work_database(
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A cursor on `con` (a connection for another thread) whose current database is `con`'s: DuckDB starts
-    a cursor in the instance's first database, which for an encrypted work database (attached) is an empty
-    one in memory — tables made there would vanish with the night."""
-    (database,) = con.execute("SELECT current_database()").fetchone()
+    """A cursor on `con` (a connection for another thread) on the work database: DuckDB starts a cursor in
+    the instance's first database, which for an encrypted work database (attached as `ALIAS`) is an empty
+    one in memory — tables made there would vanish with the night. Only the cursor is queried: `con` may
+    be busy in another thread."""
     other = con.cursor()
-    other.execute(f'USE "{database.replace(chr(34), chr(34) * 2)}"')
+    (attached,) = other.execute(
+        "SELECT current_database() = 'memory' AND ? IN (SELECT database_name FROM duckdb_databases())",
+        [ALIAS],
+    ).fetchone()
+    if attached:
+        other.execute(f"USE {ALIAS}")
     return other
 
 

@@ -309,6 +309,8 @@ def _insert_rows(
         )
     except duckdb.Error as error:
         raise _as_read_error(raw, error, file, part.first_line) from None
+    except UnicodeDecodeError:  # DuckDB 1.4 quotes a line past max_line_size cut inside a character
+        raise raw.error(file, _problem("Maximum line size", part.first_line)) from None
 
 
 def _check_quotes_closed(raw: RawTable, file: str) -> None:
