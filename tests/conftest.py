@@ -2,6 +2,7 @@
 
 Every run goes through `aidmatch.pipelines.cli.main` in-process, with DAGSTER_HOME in a tmp folder, so the
 runs are real Dagster runs recorded in a real (temporary) instance; inputs and outputs are real files.
+The suite never reads the environment of whoever runs it (`pytest_configure`).
 """
 
 import csv
@@ -19,6 +20,19 @@ import pytest
 from aidmatch.data_samples.generate import generate
 from aidmatch.pipelines.cli import main
 from aidmatch.settings import CONFIG_ENV
+
+# What a deployment sets in its environment (systemd units, an operator's shell): the configuration in force,
+# its folders, the run history, the secrets. The product reads them, some at import.
+DEPLOYMENT_VARIABLES = re.compile(r"^(AIDMATCH_\w+|DAGSTER_HOME)$")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Forget the caller's deployment before any test module imports the product: the tests pass the same on
+    a developer's machine and on a deployed server whose operator has AIDMATCH_CONFIG (and DAGSTER_HOME, the
+    database key …) set. Each test then gets its own run history (`isolated_environment`)."""
+    for name in [name for name in os.environ if DEPLOYMENT_VARIABLES.match(name)]:
+        del os.environ[name]
+
 
 # Dates before the day the tests run: the as-of partitions end today (Asia/Shanghai).
 WORLD_AS_OF = dt.date(2026, 6, 30)
