@@ -34,6 +34,27 @@ def pytest_configure(config: pytest.Config) -> None:
         del os.environ[name]
 
 
+# The quick tier (`make test-quick`, `pytest -m quick`): the modules of unit and property tests — plain
+# functions, SQL on in-memory DuckDB, Dagster definitions — with no night run end to end, no office suite,
+# browser or webserver. Under two minutes on two cores; the whole suite (`make test`) runs them too.
+QUICK_MODULES = frozenset(
+    {
+        "test_citizen_id", "test_citizen_id_sql", "test_comparison_levels", "test_dates", "test_enums",
+        "test_fill_in_sheets", "test_freshness", "test_matching", "test_matching_recovery", "test_names",
+        "test_normalizer_properties", "test_publish_atomic", "test_reader_properties", "test_readers",
+        "test_retention", "test_rules_retirement", "test_run_lock", "test_schedule", "test_settings",
+        "test_staging",
+    }
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests of the quick tier's modules `quick`."""
+    for item in items:
+        if item.path.stem in QUICK_MODULES:
+            item.add_marker(pytest.mark.quick)
+
+
 # Dates before the day the tests run: the as-of partitions end today (Asia/Shanghai).
 WORLD_AS_OF = dt.date(2026, 6, 30)
 TINY_AS_OF = dt.date(2026, 6, 30)

@@ -16,8 +16,6 @@ from aidmatch.matching.comparisons import create_macros
 from aidmatch.sources.citizen_id import normalize_citizen_ids
 from tests.conftest import citizen_id
 
-pytestmark = pytest.mark.quick
-
 DIGITS = "0123456789"
 
 
