@@ -15,7 +15,9 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 $(BIN)/aidmatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@# setuptools warns on every editable install that the folder aidmatch/ shares the package's name: it
+	@# is the package (pyproject.toml maps each top-level folder into it); the warning says nothing new.
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
 ## Set up, then run the nightly job once on the bundled sample extracts; its last line opens the UI.
