@@ -37,7 +37,7 @@ system-packages:
 
 ## The Dagster UI and daemon (schedule, sensors) on the runs recorded under .dagster_home/.
 ui: $(BIN)/aidmatch
-	$(BIN)/dagster dev -w workspace.yaml
+	umask 077 && $(BIN)/dagster dev -w workspace.yaml
 
 lint: $(BIN)/aidmatch
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
