@@ -59,7 +59,8 @@ exit codes:
   1  the run failed, a blocking check failed (the terminal says which source, which file and what
      to do; nothing is published, the last good output stays), or another run holds the output or
      work folder (one line names it)
-  2  the command line or the configuration is wrong
+  2  the command line or the configuration is wrong, or the work database's key: missing, or not the
+     one the database was encrypted with
 
 examples:
   aidmatch run --input /srv/aidmatch/input --output /srv/aidmatch/output --as-of 2026-11-22

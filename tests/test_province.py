@@ -20,10 +20,12 @@ from aidmatch.data_samples.province import as_one_input, generate_province
 from aidmatch.pipelines.province import city_partition, lists_requests
 from aidmatch.province.person_index import PersonIndexMissing, attach_person_index
 from aidmatch.province.settings import ProvinceSettings
+from aidmatch.work_database import open_work_database
 from tests.conftest import read_manifest, run_aidmatch
 
 AS_OF = dt.date(2026, 6, 30)
 EXPIRED_NIGHT = "2026-06-01"
+KEY = "the-province-work-databases-key"
 CITIES = ("石家庄市", "唐山市")
 # The list rows compared, by what identifies a row and what it says.
 LISTS = {
@@ -46,9 +48,12 @@ def province(tmp_path_factory) -> Path:
     config = root / "aidmatch.yaml"
     config.write_text(
         "paths: {input_root: cities, output_root: out, work_dir: work, exchange_dir: exchange}\n"
-        f"province:\n  cities: [{', '.join(CITIES)}]\nrun: {{keep_work_databases: 1}}\n",
+        f"province:\n  cities: [{', '.join(CITIES)}]\nrun: {{keep_work_databases: 1}}\n"
+        "database: {encryption_key_file: province.key}\n",  # each step's process opens it with the key
         encoding="utf-8",
     )
+    (root / "province.key").write_text(KEY, encoding="utf-8")
+    (root / "province.key").chmod(0o600)
     (root / "exchange" / EXPIRED_NIGHT / CITIES[0]).mkdir(parents=True)  # an index of a night long gone
     environment = os.environ | {"DAGSTER_HOME": str(root / "dagster_home"), "AIDMATCH_CONFIG": ""}
     command = [sys.executable, "-m", "aidmatch.pipelines.cli", "run", "--config", str(config)]
@@ -111,7 +116,7 @@ def test_people_who_work_in_the_other_city_are_found_by_the_exact_id_join(provin
     """石家庄市's 西城区 contributions are in 唐山市's extracts: its registered unemployed who work are on
     石家庄市's removal list all the same, from 唐山市's person index — as in the single run."""
     database = province / "work" / CITIES[0] / str(AS_OF) / "aidmatch.duckdb"
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_work_database(database, KEY, read_only=True) as con:
         found_elsewhere = con.sql(
             """SELECT person_id, source_record, reasons FROM out_removals
                WHERE regexp_matches(reasons, 'EMPLOYED') AND person_id NOT IN (
