@@ -1,4 +1,6 @@
-# The two commands a newcomer needs (README): `make demo` and `make test`. Both set up .venv first.
+# The two commands a newcomer needs (README): `make demo` and `make test`. Both set up .venv first; `make test`
+# also installs the Debian packages the suite prints and renders with when they are missing
+# (tests/system_packages.sh). `make test-quick` is the tier to run while working (README, Development).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,28 +10,34 @@ AS_OF ?= 2026-11-22
 TEST_WORKERS ?= 2
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: demo test ui lint bench sample
+.PHONY: demo test test-quick system-packages ui lint bench sample
 
 $(BIN)/aidmatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@# setuptools warns on every editable install that the folder aidmatch/ shares the package's name: it
+	@# is the package (pyproject.toml maps each top-level folder into it); the warning says nothing new.
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-## Set up, then run the nightly job once on the bundled sample extracts.
+## Set up, then run the nightly job once on the bundled sample extracts; its last line opens the UI.
 demo: $(BIN)/aidmatch
-	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/aidmatch run --input data_samples/sample/input --output out --as-of $(AS_OF)
-	@echo "Lists: out/$(AS_OF)/   Dagster UI with this run's history: make ui  (then open http://127.0.0.1:3000)"
 
-## Set up, then run the test suite (what .ci/run runs).
-test: $(BIN)/aidmatch
+## Set up, install the system packages the suite needs, then run the whole test suite (what .ci/run runs).
+test: $(BIN)/aidmatch system-packages
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
-## The Dagster UI on the runs recorded under .dagster_home/.
+## The quick tier: unit and property tests, no night run end to end, no office suite or browser.
+test-quick: $(BIN)/aidmatch
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m quick
+
+system-packages:
+	@sh tests/system_packages.sh
+
+## The Dagster UI and daemon (schedule, sensors) on the runs recorded under .dagster_home/.
 ui: $(BIN)/aidmatch
-	@mkdir -p $(DAGSTER_HOME)
-	$(BIN)/dagster dev -w workspace.yaml
+	umask 077 && $(BIN)/dagster dev -w workspace.yaml
 
 lint: $(BIN)/aidmatch
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

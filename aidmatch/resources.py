@@ -23,6 +23,7 @@ from aidmatch.publish.permissions import Modes
 from aidmatch.publish.retention import SPILL
 from aidmatch.run_guard import guarded_run
 from aidmatch.settings import Settings, load_settings
+from aidmatch.work_database import open_work_database
 
 
 def database_config(settings: Settings, path: Path) -> dict[str, str | int]:
@@ -93,9 +94,14 @@ class AidmatchResource(dg.ConfigurableResource):
     def output_path(self) -> Path:
         return self._of_city(self.output_root or self.settings.paths.output_root)
 
+    @property
+    def exchange_root(self) -> Path:
+        """Where the cities of a province exchange their person index, a folder per night."""
+        return Path(self.exchange_dir or self.settings.paths.exchange_dir)
+
     def exchange_path(self, as_of: str) -> Path:
         """Where the cities of a province exchange their person index for one night."""
-        return Path(self.exchange_dir or self.settings.paths.exchange_dir) / as_of
+        return self.exchange_root / as_of
 
     @property
     def column_maps_path(self) -> Path | None:
@@ -131,10 +137,13 @@ class AidmatchResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, as_of: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The night's work database, encrypted with the configuration's key if it names one
+        (`aidmatch/work_database.py`); WorkDatabaseBusy when another program has it open."""
         path = self.database_path(as_of)
         path.parent.mkdir(parents=True, exist_ok=True)
+        key = self.settings.database.encryption_key()
         try:
-            con = duckdb.connect(str(path), config=database_config(self.settings, path))
+            con = open_work_database(path, key, database_config(self.settings, path))
         except duckdb.IOException as error:
             if "lock" not in str(error):
                 raise

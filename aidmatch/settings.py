@@ -88,16 +88,56 @@ class ValidationSettings:
 MEMORY_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|[KMGT]i?B)\s*$", re.IGNORECASE)
 
 
+# The shortest key a work database may be encrypted with (`aidmatch init` writes 43 random characters).
+MIN_KEY_CHARS = 16
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     # DuckDB's memory ceiling for a run; beyond it DuckDB spills to disk instead of growing.
     memory_limit: str = "3GB"
+    # The work databases' encryption key (aidmatch/work_database.py): a file holding it, owner-only
+    # (relative to the configuration's folder; `aidmatch init` writes one), or the environment variable
+    # holding it — at most one. Neither: the work databases are not encrypted.
+    encryption_key_file: str | None = None
+    encryption_key_env: str | None = None
 
     def __post_init__(self) -> None:
         if not MEMORY_SIZE.match(self.memory_limit):
             raise ConfigError(
                 f"database.memory_limit: {self.memory_limit!r} is not a size such as 3GB, 512MB or 2GiB"
             )
+        if self.encryption_key_file and self.encryption_key_env:
+            raise ConfigError(
+                "database: name the encryption key once, in encryption_key_file or in encryption_key_env"
+            )
+
+    def encryption_key(self, environ: typing.Mapping[str, str] | None = None) -> str | None:
+        """The work databases' key, None when the configuration names none; ConfigError when the named file
+        or variable is missing, empty, too short, or the file is readable by others than its owner."""
+        environ = os.environ if environ is None else environ
+        if self.encryption_key_env:
+            where = f"database.encryption_key_env: the environment variable {self.encryption_key_env}"
+            key = environ.get(self.encryption_key_env, "").strip()
+            if not key:
+                raise ConfigError(f"{where} is not set: set it to the work databases' key")
+        elif self.encryption_key_file:
+            where = f"database.encryption_key_file: the file {self.encryption_key_file}"
+            path = Path(self.encryption_key_file)
+            try:
+                mode = path.stat().st_mode
+                key = path.read_text(encoding="utf-8").strip()
+            except OSError as error:
+                raise ConfigError(f"{where} cannot be read ({error.strerror})") from None
+            if mode & 0o077:
+                raise ConfigError(
+                    f"{where} may be read by others than its owner (mode {mode & 0o777:04o}): chmod 600 it"
+                )
+        else:
+            return None
+        if len(key) < MIN_KEY_CHARS:
+            raise ConfigError(f"{where} holds a key of fewer than {MIN_KEY_CHARS} characters")
+        return key
 
 
 @dataclass(frozen=True)
@@ -336,11 +376,13 @@ def _absolute_paths(paths: PathSettings, base: Path, overrides: dict[str, str]) 
     return dataclasses.replace(paths, **absolute)
 
 
-def _check_paths(settings: Settings, path: Path) -> None:
-    """Files the configuration names must exist now, not when a step reaches for them mid-run."""
+def _check_paths(settings: Settings, path: Path, environ: typing.Mapping[str, str]) -> None:
+    """Files the configuration names must exist now, not when a step reaches for them mid-run; the work
+    databases' key too."""
     column_maps = settings.paths.column_maps
     if column_maps is not None and not Path(column_maps).is_file():
         raise ConfigError(f"paths.column_maps: the file {column_maps} does not exist (named in {path})")
+    settings.database.encryption_key(environ)
 
 
 def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:
@@ -372,7 +414,12 @@ def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | 
     overrides = {key: environ[var] for key, var in ENV_OVERRIDES.items() if environ.get(var)}
     base = Path.cwd() if path.resolve() == DEFAULT_CONFIG.resolve() else path.resolve().parent
     settings = dataclasses.replace(settings, paths=_absolute_paths(settings.paths, base, overrides))
-    _check_paths(settings, path)
+    if settings.database.encryption_key_file:  # relative to the file's folder, as the paths
+        key_file = str((base / settings.database.encryption_key_file).resolve())
+        settings = dataclasses.replace(
+            settings, database=dataclasses.replace(settings.database, encryption_key_file=key_file)
+        )
+    _check_paths(settings, path, environ)
     return settings
 
 

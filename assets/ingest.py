@@ -56,6 +56,7 @@ from aidmatch.sources.file_log import record_file_reports
 from aidmatch.sources.readers import FileReport, SourceReadError, load_column_maps, read_source
 from aidmatch.sources.tables import SOURCES, staged_columns
 from aidmatch.tables.catalog import raw_table
+from aidmatch.work_database import cursor
 
 RAW_GROUP = "raw"
 STAGED_GROUP = "staged"
@@ -272,7 +273,7 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
         running = [
             pool.submit(
                 _ingest_source,
-                con.cursor(),
+                cursor(con),  # on the work database, encrypted or not
                 aidmatch,
                 maps[source],
                 _SourceWork(source),

@@ -6,6 +6,8 @@ analysts read in the UI — counts per method and source, the score histogram, t
 review queue, and link rates as numbers so the UI plots their trend from run to run.
 """
 
+import datetime as dt
+
 import dagster as dg
 
 from aidmatch.assets.partitions import as_of_key
@@ -29,8 +31,9 @@ LINKER_READS = [*(f"staged_{s}" for s in SOURCES), "decisions"]
 
 
 def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
-    with aidmatch.connect(as_of_key(context)) as con:
-        summary = link_persons(con, aidmatch.settings.linking)
+    as_of = as_of_key(context)
+    with aidmatch.connect(as_of) as con:
+        summary = link_persons(con, aidmatch.settings.linking, dt.date.fromisoformat(as_of))
         (profiles,) = con.sql(f"SELECT count(*) FROM {CORE_PROFILE_PERSONS.name}").fetchall()[0]
         (view,) = con.execute(
             "SELECT count(*) FROM duckdb_views() WHERE view_name = $name",

@@ -46,7 +46,7 @@ from aidmatch.publish.printed_lists import PRINTED_LISTS, list_frames, list_shee
 from aidmatch.publish.progress import progress_frame, progress_sheet, reporting_period
 from aidmatch.publish.report import REPORT_FILE, write_report
 from aidmatch.publish.report_figures import gather_figures
-from aidmatch.publish.retention import remove_expired_work_databases
+from aidmatch.publish.retention import remove_expired_person_indexes, remove_expired_work_databases
 from aidmatch.publish.xlsx_files import TableSheet, write_workbooks
 from aidmatch.resources import AidmatchResource
 from aidmatch.run_record import check_results, run_start_time, step_times
@@ -153,6 +153,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         staging = {source: source_counts(con, source) for source in SOURCES}
         written: dict[str, int] = {}
         removed: list[str] = []  # as-of dates whose work database was removed
+        indexes_removed: list[str] = []  # in a province: as-of dates whose person index of this city went
 
         def write(folder: Path) -> None:
             # openpyxl (Python; a city's workbooks in processes of their own) writes the workbooks while
@@ -194,11 +195,12 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 workbook_rows = workbooks.result()
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
-            removed.extend(
-                remove_expired_work_databases(
-                    aidmatch.work_path, as_of, aidmatch.settings.run.keep_work_databases
+            keep = aidmatch.settings.run.keep_work_databases
+            removed.extend(remove_expired_work_databases(aidmatch.work_path, as_of, keep))
+            if aidmatch.city:
+                indexes_removed.extend(
+                    remove_expired_person_indexes(aidmatch.exchange_root, aidmatch.city, as_of, keep)
                 )
-            )
             outputs = output_section(
                 folder, written | workbook_rows | {REPORT_FILE: None, PACKAGE_FILE: None}
             )
@@ -221,6 +223,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 outputs=outputs,
                 config=config_echo(aidmatch.settings.as_dict(), paths),
                 work_databases_removed=removed,
+                person_indexes_removed=indexes_removed,
                 report={"file": REPORT_FILE, "figures": figures.for_manifest()},
                 output_schema={"version": SCHEMA_VERSION, "file": PACKAGE_FILE, "fingerprint": fingerprint()},
                 decisions=decisions_section(con, str(aidmatch.decisions_path.resolve())),

@@ -2,6 +2,7 @@
 
     python benchmarks/evaluate_linking.py synth --db w.duckdb --truth w/truth --persons 20000
     python benchmarks/evaluate_linking.py evaluate --db w.duckdb --truth w/truth [--link] [--splink] [--before old.duckdb]
+        [--config aidmatch.yaml]   (a night's work database, encrypted with that configuration's key)
 
 `synth` builds staged tables (the columns of `sources/tables.py`) and `truth/records.csv` in DuckDB SQL:
 a synthetic world with the ID and name defects of SPEC section 2, twins and namesakes, at any size (the
@@ -23,7 +24,9 @@ from pathlib import Path
 import duckdb
 
 from aidmatch.matching import LinkSettings, link_persons
+from aidmatch.settings import load_settings
 from aidmatch.sources.tables import SOURCES, staged_columns
+from aidmatch.work_database import open_work_database
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -382,6 +385,9 @@ def main() -> None:
     evaluate = commands.add_parser("evaluate", help="link (optionally), then score against the truth")
     evaluate.add_argument("--db", type=Path, required=True)
     evaluate.add_argument("--truth", type=Path, required=True)
+    evaluate.add_argument(
+        "--config", type=Path, help="the configuration whose key opens an encrypted work database (--db)"
+    )
     evaluate.add_argument("--link", action="store_true", help="run link_persons first (timed)")
     evaluate.add_argument("--splink", action="store_true", help="also run the Splink 5 baseline")
     evaluate.add_argument(
@@ -391,7 +397,9 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    con = duckdb.connect(str(args.db))
+    config = getattr(args, "config", None)
+    key = load_settings(config).database.encryption_key() if config else None
+    con = open_work_database(args.db, key)
     if args.command == "synth":
         started = time.perf_counter()
         synthesize(con, args.truth, args.persons, args.si_share, args.contributions)

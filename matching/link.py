@@ -20,6 +20,8 @@ What does not belong here: the levels and their SQL (`comparisons.py`), the bloc
 (`blocking.py`), and the report (`summary.py`).
 """
 
+import datetime as dt
+
 import duckdb
 
 from aidmatch.decisions.keys import create_record_key_macro, record_key_sql
@@ -68,11 +70,15 @@ HOUSEHOLD_HEAD_ID_SQL = f"""CASE WHEN {HEAD_ROW_SQL} THEN coalesce(
 DUPLICATE_SOURCES = ("unemployment", "dibao", "disability", "si_persons")
 
 
-def link_persons(con: duckdb.DuckDBPyConnection, settings: LinkSettings | None = None) -> LinkSummary:
+def link_persons(
+    con: duckdb.DuckDBPyConnection, settings: LinkSettings | None = None, as_of: dt.date = dt.date.max
+) -> LinkSummary:
     """Link the records of the `staged_<source>` tables present on `con`; create `core_person_links`,
-    `core_review_queue`, `core_persons` and the view `core_source_duplicates`; return the match report."""
+    `core_review_queue`, `core_persons` and the view `core_source_duplicates`; return the match report.
+    `as_of`, the night's date, judges the IDs staging did not (a 户主身份证号 born after it is invalid), as
+    staging judged the others; without it, no birth date is too late."""
     settings = settings or LinkSettings()
-    create_macros(con)
+    create_macros(con, as_of)
     _create_profiles(con)
     _create_persons(con)
     blocking_counts = _create_pairs(con)

@@ -28,6 +28,7 @@ import dagster as dg
 from aidmatch.console import stamped
 from aidmatch.pipelines.deployment import (
     CONFIG_NAME,
+    KEY_NAME,
     SERVICES,
     DeploymentExists,
     init_deployment,
@@ -44,6 +45,7 @@ from aidmatch.run_lock import FolderBusy
 from aidmatch.settings import BUREAU_TIMEZONE, CONFIG_ENV, ConfigError, Settings, config_path, load_settings
 from aidmatch.sources.tables import SOURCES
 from aidmatch.version import code_version
+from aidmatch.work_database import check_work_databases
 
 RUN_DESCRIPTION = """\
 Run the nightly job once, through Dagster: ingest and check the five source folders of INPUT, link
@@ -61,7 +63,8 @@ exit codes:
   1  the run failed, a blocking check failed (the terminal says which source, which file and what
      to do; nothing is published, the last good output stays), or another run holds the output or
      work folder (one line names it)
-  2  the command line or the configuration is wrong
+  2  the command line or the configuration is wrong, or the work database's key: missing, or not the
+     one the database was encrypted with
 
 examples:
   aidmatch run --input /srv/aidmatch/input --output /srv/aidmatch/output --as-of 2026-11-22
@@ -137,6 +140,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     ui.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
+    ui.add_argument(
+        "--read-only",
+        action="store_true",
+        help="show everything, change nothing: no launching, re-executing or deleting runs, no schedule on/off "
+        "(for analysts; docs/operations.md)",
+    )
     return parser
 
 
@@ -230,6 +239,9 @@ def run(args: argparse.Namespace) -> int:
             ).resolve()
         ),
     }
+    if problem := check_work_databases(settings, Path(str(resource_config["work_dir"])), as_of):
+        print(f"aidmatch: {problem}", file=sys.stderr)
+        return 2
     say(f"aidmatch: as-of {as_of}, input {input_root}, output {output_root}")
     tags = run_tags(as_of, str(input_root), str(output_root), "aidmatch run") | _launched_by()
     if settings.province.enabled:
@@ -318,6 +330,7 @@ def init(args: argparse.Namespace) -> int:
     print(
         f"aidmatch: a deployment is laid out in {folder}:\n"
         f"  {CONFIG_NAME}        the configuration: read it, set alerts.to, schedule.first_as_of\n"
+        f"  {KEY_NAME}         the work databases' encryption key: keep it, back it up apart (0600)\n"
         f"  input/<source>/      where the departments' extracts go{sample}\n"
         "  output/, work/       the published lists, the runs' DuckDB files\n"
         "  dagster_home/        the Dagster run history\n"
@@ -326,8 +339,8 @@ def init(args: argparse.Namespace) -> int:
         f"  one night now:    {_command('aidmatch')} run --config {config}"
         f"{' --as-of 2026-11-22' if args.sample else ''}\n"
         f"  the UI:           {_command('aidmatch')} ui --config {config}\n"
-        f"  every night:      install systemd/{SERVICES[0]} and systemd/{SERVICES[1]} "
-        "(docs/operations.md)"
+        f"  every night:      install systemd/{SERVICES[0]} and systemd/{SERVICES[1]}; for analysts, "
+        f"systemd/{SERVICES[2]} (a read-only UI; docs/operations.md)"
     )
     return 0
 
@@ -340,6 +353,7 @@ def ui(args: argparse.Namespace) -> int:
     home = prepare_dagster_home(settings)
     webserver = Path(sys.executable).parent / "dagster-webserver"
     command = [str(webserver), "-w", str(ui_workspace(home)), "-h", args.host, "-p", str(args.port)]
+    command += ["--read-only"] if args.read_only else []
     print(
         f"aidmatch: the Dagster UI on {home}: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True
     )
@@ -350,7 +364,12 @@ def ui(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"run": run, "init": init, "ui": ui}[args.command](args)
+    # What a command creates — the run history's SQLite files, the webserver's — is its owner's alone.
+    previous_umask = os.umask(0o077)
+    try:
+        return {"run": run, "init": init, "ui": ui}[args.command](args)
+    finally:
+        os.umask(previous_umask)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ workspace the daemon and the webserver load (`workspace.yaml`) and the systemd u
 (`systemd/`), their paths filled in. Nothing is ever written inside the installed package.
 """
 
+import contextlib
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Iterator
@@ -24,7 +26,9 @@ from aidmatch.settings import DEFAULT_CONFIG, Settings
 from aidmatch.sources.tables import SOURCES
 
 CONFIG_NAME = "aidmatch.yaml"
-SERVICES = ("aidmatch-daemon.service", "aidmatch-webserver.service")
+KEY_NAME = "aidmatch.key"  # the work databases' encryption key (aidmatch/work_database.py)
+# The daemon, the operators' UI, the analysts' read-only UI.
+SERVICES = ("aidmatch-daemon.service", "aidmatch-webserver.service", "aidmatch-webserver-read-only.service")
 
 
 class DeploymentExists(Exception):
@@ -58,7 +62,13 @@ def init_deployment(folder: Path, with_sample: bool = False) -> list[Path]:
     previous_umask = os.umask(0o077)  # extracts, lists and run history: owner only
     try:
         written: list[Path] = []
-        _write(folder / CONFIG_NAME, DEFAULT_CONFIG.read_text(encoding="utf-8"), written)
+        # The work databases are encrypted with a key of their own, in a file beside the configuration.
+        _write(folder / KEY_NAME, secrets.token_urlsafe(32) + "\n", written)
+        configuration = DEFAULT_CONFIG.read_text(encoding="utf-8").replace(
+            f"encryption_key_file: null                # e.g. {KEY_NAME}",
+            f"encryption_key_file: {KEY_NAME}        # written by aidmatch init, 0600;",
+        )
+        _write(folder / CONFIG_NAME, configuration, written)
         _write(folder / "workspace.yaml", _template("workspace.yaml", folder), written)
         _write(folder / "dagster_home" / "dagster.yaml", _template("dagster.yaml", folder), written)
         # The run history's SQLite storage made now: the daemon and the webserver, started together by
@@ -100,6 +110,7 @@ def prepare_dagster_home(settings: Settings) -> Path:
         partial = home / f".dagster.yaml.{os.getpid()}"
         partial.write_text(_template("dagster.yaml", home.parent), encoding="utf-8")
         partial.replace(config)
+    _owner_only(home)
     return home
 
 
@@ -111,6 +122,15 @@ def ui_workspace(home: Path) -> Path:
     partial.write_text(_template("workspace.yaml", home.parent), encoding="utf-8")
     partial.replace(path)
     return path
+
+
+def _owner_only(home: Path) -> None:
+    """DAGSTER_HOME's files 0600 and folders 0700 — its SQLite run, event and schedule storage holds file
+    names, run configs and masked heads — also those an earlier version or `dagster dev` left readable
+    (aidmatch's commands and units create them under umask 077)."""
+    for path in [home, *home.rglob("*")]:
+        with contextlib.suppress(FileNotFoundError):  # a daemon's file may come and go meanwhile
+            OWNER_ONLY.apply(path)
 
 
 @contextmanager

@@ -15,7 +15,6 @@ city's rows: its registrations and its households (`keep_own_rows`).
 What does not belong here: the partitions, jobs and sensor (`pipelines/province.py`) and the rules.
 """
 
-import contextlib
 import shutil
 from pathlib import Path
 
@@ -81,22 +80,6 @@ def export_person_index(con: duckdb.DuckDBPyConnection, city: str, folder: Path)
         shutil.rmtree(target)
     partial.rename(target)
     return written
-
-
-def remove_expired_indexes(exchange_root: Path, city: str, as_of: str, keep: int) -> list[str]:
-    """Remove this city's index of the nights beyond the newest `keep` (`run.keep_work_databases`, as for the
-    work databases; `as_of`'s always stays), and a night's folder once no city's index is left in it; the
-    nights removed. Each city removes its own files only: the cities' runs may end at the same moment."""
-    nights = sorted(
-        (folder.name for folder in exchange_root.glob("????-??-??") if (folder / city).is_dir()), reverse=True
-    )
-    kept = set(nights[:keep]) | {as_of}
-    removed = [night for night in nights if night not in kept]
-    for night in removed:
-        shutil.rmtree(exchange_root / night / city)
-        with contextlib.suppress(OSError):  # another city's index is still there
-            (exchange_root / night).rmdir()
-    return removed
 
 
 def attach_person_index(

@@ -51,20 +51,30 @@ TRACKED_LISTS: tuple[TrackedList, ...] = (
 )
 
 
-def previous_run(output_root: Path, as_of: str) -> Path | None:
-    """The newest published folder dated before `as_of` that holds the lists (any tracked list: a run
-    published before a list existed is still the previous run of the others)."""
-    candidates = []
+def published_nights(output_root: Path, before: str) -> list[Path]:
+    """The published folders `OUTPUT/<YYYY-MM-DD>/` dated before `before`, oldest first: every reader of
+    earlier nights (the changes, completeness, the report's trend, the progress table) starts here. A
+    half-written publication is hidden (`.2026-11-22.…`) and never one of them."""
+    nights = []
     for folder in output_root.glob("????-??-??"):
         try:
             day = dt.date.fromisoformat(folder.name)
         except ValueError:
             continue
-        if day < dt.date.fromisoformat(as_of) and any(
-            (folder / f"{t.name}.csv").is_file() for t in TRACKED_LISTS
-        ):
-            candidates.append((day, folder))
-    return max(candidates)[1] if candidates else None
+        if day < dt.date.fromisoformat(before) and folder.is_dir():
+            nights.append((day, folder))
+    return [folder for _, folder in sorted(nights)]
+
+
+def previous_run(output_root: Path, as_of: str) -> Path | None:
+    """The newest published folder dated before `as_of` that holds the lists (any tracked list: a run
+    published before a list existed is still the previous run of the others)."""
+    holding = [
+        folder
+        for folder in published_nights(output_root, as_of)
+        if any((folder / f"{t.name}.csv").is_file() for t in TRACKED_LISTS)
+    ]
+    return holding[-1] if holding else None
 
 
 def changes_sql(current_tables: dict[str, str], previous: Path | None) -> str:

@@ -18,6 +18,7 @@ import duckdb
 from aidmatch.decisions.audit import label_accuracy, status_counts
 from aidmatch.matching.comparisons import COMPARISONS, parse_evidence
 from aidmatch.matching.settings import LinkSettings
+from aidmatch.publish.changes import published_nights
 from aidmatch.sources.citizen_id import mask_citizen_id
 from aidmatch.sources.tables import SOURCES
 
@@ -210,8 +211,9 @@ def previous_figures(output_root: Path, as_of: str, limit: int) -> list[dict[str
     """Per published run before `as_of` (oldest first, the last `limit`): rows per output CSV and the
     trend figures its manifest recorded (absent from manifests written before the report existed)."""
     runs = []
-    for path in sorted(output_root.glob("????-??-??/manifest.json")):
-        if path.parent.name >= as_of:
+    for folder in published_nights(output_root, as_of):
+        path = folder / "manifest.json"
+        if not path.is_file():
             continue
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))

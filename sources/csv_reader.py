@@ -46,6 +46,7 @@ from aidmatch.sources.encoding import (
 from aidmatch.sources.header import SCAN_ROWS, HeaderMatch, find_header
 from aidmatch.sources.machine import MachineSettings
 from aidmatch.sources.raw_table import FileReport, RawTable, sql_text
+from aidmatch.work_database import cursor as work_cursor
 
 _DELIMITERS = (",", "\t", ";")
 # The header is found in the file's head (HEAD_BYTES); Python's csv module refuses a field past 128 kB, and
@@ -183,7 +184,7 @@ def _insert_parts(
 
     def read_parts() -> int:
         inserted = 0
-        cursor = raw.con.cursor()
+        cursor = work_cursor(raw.con)  # on the work database, encrypted or not
         try:
             reader = replace(raw, con=cursor)
             while (part := take()) is not None:
@@ -308,6 +309,8 @@ def _insert_rows(
         )
     except duckdb.Error as error:
         raise _as_read_error(raw, error, file, part.first_line) from None
+    except UnicodeDecodeError:  # DuckDB 1.4 quotes a line past max_line_size cut inside a character
+        raise raw.error(file, _problem("Maximum line size", part.first_line)) from None
 
 
 def _check_quotes_closed(raw: RawTable, file: str) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from websockets.sync.client import connect
 
 CHROMIUM = "chromium"
-INSTALL_HINT = "install Debian's chromium (apt-get install -y chromium fonts-noto-cjk), as .ci/run does"
+INSTALL_HINT = "install Debian's chromium (apt-get install -y chromium fonts-noto-cjk), as make test does"
 
 
 class Browser:

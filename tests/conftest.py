@@ -2,6 +2,7 @@
 
 Every run goes through `aidmatch.pipelines.cli.main` in-process, with DAGSTER_HOME in a tmp folder, so the
 runs are real Dagster runs recorded in a real (temporary) instance; inputs and outputs are real files.
+The suite never reads the environment of whoever runs it (`pytest_configure`).
 """
 
 import csv
@@ -18,6 +19,40 @@ import pytest
 
 from aidmatch.data_samples.generate import generate
 from aidmatch.pipelines.cli import main
+
+# What a deployment sets in its environment (systemd units, an operator's shell): the configuration in force,
+# its folders, the run history, the secrets. The product reads them, some at import.
+DEPLOYMENT_VARIABLES = re.compile(r"^(AIDMATCH_\w+|DAGSTER_HOME)$")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Forget the caller's deployment before any test module imports the product: the tests pass the same on
+    a developer's machine and on a deployed server whose operator has AIDMATCH_CONFIG (and DAGSTER_HOME, the
+    database key …) set. Each test then gets its own run history (`isolated_environment`)."""
+    for name in [name for name in os.environ if DEPLOYMENT_VARIABLES.match(name)]:
+        del os.environ[name]
+
+
+# The quick tier (`make test-quick`, `pytest -m quick`): the modules of unit and property tests — plain
+# functions, SQL on in-memory DuckDB, Dagster definitions — with no night run end to end, no office suite,
+# browser or webserver. Under two minutes on two cores; the whole suite (`make test`) runs them too.
+QUICK_MODULES = frozenset(
+    {
+        "test_citizen_id", "test_citizen_id_sql", "test_comparison_levels", "test_dates", "test_enums",
+        "test_fill_in_sheets", "test_freshness", "test_matching", "test_matching_recovery", "test_names",
+        "test_normalizer_properties", "test_publish_atomic", "test_reader_properties", "test_readers",
+        "test_retention", "test_rules_retirement", "test_run_lock", "test_schedule", "test_settings",
+        "test_staging",
+    }
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests of the quick tier's modules `quick`."""
+    for item in items:
+        if item.path.stem in QUICK_MODULES:
+            item.add_marker(pytest.mark.quick)
+
 
 # Dates before the day the tests run: the as-of partitions end today (Asia/Shanghai).
 WORLD_AS_OF = dt.date(2026, 6, 30)

@@ -69,7 +69,9 @@ def test_init_lays_out_a_deployment_owner_only_and_refuses_to_overwrite_one(tmp_
     home = folder / "dagster_home"
     # the run history's storage is made by init: the daemon and webserver started together never race on it
     storage = (home / "history" / "runs.db", home / "schedules" / "schedules.db")
-    for path in (folder / "aidmatch.yaml", home / "dagster.yaml", folder / "work", *storage):
+    key = folder / "aidmatch.key"  # the work databases' key, named by the configuration
+    assert settings.database.encryption_key_file == str(key) and len(settings.database.encryption_key()) >= 40
+    for path in (folder / "aidmatch.yaml", key, home / "dagster.yaml", folder / "work", *storage):
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {oct(mode)}"
     workspace = yaml.safe_load((folder / "workspace.yaml").read_text(encoding="utf-8"))
@@ -80,6 +82,11 @@ def test_init_lays_out_a_deployment_owner_only_and_refuses_to_overwrite_one(tmp_
     assert f"ExecStart={BIN}/dagster-daemon run -w {folder}/workspace.yaml" in daemon
     assert f"Environment=AIDMATCH_CONFIG={folder}/aidmatch.yaml" in daemon
     assert "@" not in daemon.replace("multi-user", ""), "every placeholder is filled in"
+    analysts = (folder / "systemd" / "aidmatch-webserver-read-only.service").read_text(encoding="utf-8")
+    assert (
+        f"ExecStart={BIN}/dagster-webserver -w {folder}/workspace.yaml -h 127.0.0.1 -p 3001 --read-only"
+        in analysts
+    )
     with DagsterInstance.from_config(str(folder / "dagster_home")) as instance:  # a valid instance file
         assert instance.run_coordinator.__class__.__name__ == "QueuedRunCoordinator"
     (folder / "aidmatch.yaml").write_text("# the operator's own edits\n", encoding="utf-8")

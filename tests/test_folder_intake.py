@@ -34,6 +34,9 @@ def _list_text(folder: Path, name: str, renames: dict[str, str]) -> str:
     text = (folder / f"{name}.csv").read_text(encoding="utf-8")
     for new, old in renames.items():
         text = text.replace(new, old)
+    if name == "person_links":  # a row per record, in no declared order: the rows, whatever their order
+        header, *rows = text.splitlines(keepends=True)
+        text = header + "".join(sorted(rows))
     return text
 
 

@@ -20,9 +20,12 @@ from aidmatch.pipelines.province import city_partition, lists_requests
 from aidmatch.province.person_index import PersonIndexMissing, attach_person_index
 from aidmatch.province.settings import ProvinceSettings
 from aidmatch.settings import Settings
-from tests.conftest import run_aidmatch
+from aidmatch.work_database import open_work_database
+from tests.conftest import read_manifest, run_aidmatch
 
 AS_OF = dt.date(2026, 6, 30)
+EXPIRED_NIGHT = "2026-06-01"
+KEY = "the-province-work-databases-key"
 CITIES = ("石家庄市", "唐山市")
 # The list rows compared, by what identifies a row and what it says.
 LISTS = {
@@ -45,9 +48,13 @@ def province(tmp_path_factory) -> Path:
     config = root / "aidmatch.yaml"
     config.write_text(
         "paths: {input_root: cities, output_root: out, work_dir: work, exchange_dir: exchange}\n"
-        f"province:\n  cities: [{', '.join(CITIES)}]\n",
+        f"province:\n  cities: [{', '.join(CITIES)}]\nrun: {{keep_work_databases: 1}}\n"
+        "database: {encryption_key_file: province.key}\n",  # each step's process opens it with the key
         encoding="utf-8",
     )
+    (root / "province.key").write_text(KEY, encoding="utf-8")
+    (root / "province.key").chmod(0o600)
+    (root / "exchange" / EXPIRED_NIGHT / CITIES[0]).mkdir(parents=True)  # an index of a night long gone
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
         patch.setenv("AIDMATCH_CONFIG", "")
@@ -110,7 +117,7 @@ def test_people_who_work_in_the_other_city_are_found_by_the_exact_id_join(provin
     """石家庄市's 西城区 contributions are in 唐山市's extracts: its registered unemployed who work are on
     石家庄市's removal list all the same, from 唐山市's person index — as in the single run."""
     database = province / "work" / CITIES[0] / str(AS_OF) / "aidmatch.duckdb"
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_work_database(database, KEY, read_only=True) as con:
         found_elsewhere = con.sql(
             """SELECT person_id, source_record, reasons FROM out_removals
                WHERE regexp_matches(reasons, 'EMPLOYED') AND person_id NOT IN (
@@ -183,3 +190,13 @@ def test_a_citys_night_is_two_jobs_holding_every_asset_once() -> None:
         "linked_si_contributions",
         "person_index",
     }
+
+
+def test_a_city_prunes_its_person_index_as_its_work_databases_and_says_so(province) -> None:
+    """The exchanged index holds names and IDs: kept for `run.keep_work_databases` nights (here 1), as the
+    work databases, each city removing its own; the manifest names the nights that went."""
+    manifests = {city: read_manifest(province / "out" / city / str(AS_OF)) for city in CITIES}
+    assert manifests[CITIES[0]]["person_indexes_removed"] == [EXPIRED_NIGHT]
+    assert manifests[CITIES[1]]["person_indexes_removed"] == []
+    assert not (province / "exchange" / EXPIRED_NIGHT).exists()
+    assert {p.name for p in (province / "exchange" / str(AS_OF)).iterdir()} == set(CITIES)

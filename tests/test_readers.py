@@ -847,7 +847,7 @@ def test_gb18030_part_that_cannot_be_read_stops_the_transcoding(tmp_path: Path, 
     with pytest.raises(SourceReadError) as raised:
         read_source(duckdb.connect(), tmp_path, "unemployment", MAPS["unemployment"], "raw", limits=LIMITS)
     assert raised.value.file == "unemployment/a.csv" and "地地" not in str(raised.value)
-    assert "line near line 12 is longer than 1 MB" in raised.value.message
+    assert "is longer than 1 MB" in raised.value.message  # DuckDB 1.4 may not say which line
 
 
 def test_parts_go_to_memory_only_when_it_has_room(tmp_path: Path, monkeypatch) -> None:

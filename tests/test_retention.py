@@ -1,4 +1,5 @@
-"""Work databases are kept for the newest as-of dates only; what a killed run leaves is removed.
+"""Work databases and a province's person indexes are kept for the newest as-of dates only; what a killed run
+leaves is removed.
 
 Only folders that are ours are removed, and of what a killed run left only what nobody can still use.
 """
@@ -7,7 +8,11 @@ import os
 import subprocess
 import tempfile
 
-from aidmatch.publish.retention import remove_expired_work_databases, remove_spill_folders
+from aidmatch.publish.retention import (
+    remove_expired_person_indexes,
+    remove_expired_work_databases,
+    remove_spill_folders,
+)
 from aidmatch.sources.csv_reader import remove_abandoned_parts
 
 
@@ -34,6 +39,32 @@ def test_folders_that_are_not_ours_are_left_alone(tmp_path):
     _work_folder(tmp_path, "2026-11-05")
     assert remove_expired_work_databases(tmp_path, "2026-11-05", 1) == []
     assert len(list(tmp_path.iterdir())) == 4
+
+
+def test_a_city_removes_its_own_person_index_of_the_expired_nights(tmp_path):
+    """The exchange folder holds each city's linked records (names, IDs) per night: a city's run removes its
+    own beyond the nights kept, never another city's, and a night's folder once it is empty."""
+    for day, cities in {
+        "2026-11-01": ("石家庄市", "唐山市"),
+        "2026-11-02": ("石家庄市",),
+        "2026-11-03": ("石家庄市", "唐山市"),
+    }.items():
+        for city in cities:
+            (tmp_path / day / city).mkdir(parents=True)
+            (tmp_path / day / city / "dibao.parquet").write_bytes(b"PAR1")
+    (tmp_path / "notes").mkdir()
+    assert remove_expired_person_indexes(tmp_path, "石家庄市", "2026-11-03", 1) == [
+        "2026-11-01",
+        "2026-11-02",
+    ]
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.glob("*/*")) == [
+        "2026-11-01/唐山市",
+        "2026-11-03/唐山市",
+        "2026-11-03/石家庄市",
+    ]
+    assert (tmp_path / "notes").is_dir()
+    assert remove_expired_person_indexes(tmp_path, "唐山市", "2026-11-03", 1) == ["2026-11-01"]
+    assert not (tmp_path / "2026-11-01").exists(), "a night no city's index is left in goes"
 
 
 def test_spill_folders_are_removed_and_the_write_ahead_log_kept(tmp_path):

@@ -27,6 +27,8 @@ def raw_table(con: duckdb.DuckDBPyConnection, source: str, columns: list[str], r
         )
     names = ", ".join((*RECORD, *columns))
     con.execute(f"CREATE TABLE raw_{source} AS SELECT * FROM (VALUES {', '.join(values)}) t({names})")
+    for column in columns:  # text, as the readers make every raw column (an all-NULL one included)
+        con.execute(f"ALTER TABLE raw_{source} ALTER {column} TYPE VARCHAR")
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, source: str) -> set[tuple]:
