@@ -45,7 +45,7 @@ dibao_says AS (
     SELECT
         l.person_id,
         bool_or(d.assistance_status = '在保' AND d.employment_status = '在业') AS works_per_dibao,
-        bool_or(d.employment_status = '在校学生') AS student,
+        min(d.source_record) FILTER (d.employment_status = '在校学生') AS student_record,
         min(d.source_record) FILTER (d.work_capacity = '完全丧失劳动能力') AS no_work_capacity_record
     FROM staged_dibao AS d
     JOIN links_of('dibao') AS l USING (source_record)
@@ -139,7 +139,8 @@ SELECT
         coalesce(dibao.assistance_type, '空'), coalesce(dibao.household_id, '空'), coalesce(dibao.work_capacity, '空'),
         coalesce(dibao.employment_status, '空'), dibao.source_record
     ) AS dibao_evidence,
-    coalesce(dibao_says.student, false) AS student,
+    dibao_says.student_record IS NOT NULL AS student,
+    format('低保记录 就业状况 在校学生 [{}]', dibao_says.student_record) AS student_evidence,
     dibao_says.no_work_capacity_record IS NOT NULL AS no_work_capacity,
     format('低保记录 劳动能力 完全丧失劳动能力 [{}]', dibao_says.no_work_capacity_record) AS no_work_capacity_evidence,
 

@@ -305,7 +305,8 @@ OUT_ENTITLEMENTS = Table(
         Column(
             "confidence",
             "VARCHAR",
-            "high, or review when the 认定日期 is empty (the period cannot be shown)",
+            "high, or review when the 认定日期 is empty (the period cannot be shown) or, for the allowance, a 低保 "
+            "record says 完全丧失劳动能力 or 在校学生 (the evidence names the conflict)",
             False,
             codes="confidence",
         ),
