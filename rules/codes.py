@@ -11,7 +11,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Code:
     code: str
-    kind: str  # category | reason | removal_reason | roll | household_status | entitlement | confidence
+    kind: str  # category | reason | removal_reason | roll | household_status | entitlement | confidence | visit_outcome
     label: str  # 中文名称, for headers and cells people read
     confidence: str | None = None  # removal reasons only: high | review
 
@@ -41,6 +41,12 @@ CODES: tuple[Code, ...] = (
     Code("TEMP_LIVING_ALLOWANCE", "entitlement", "临时生活补贴"),
     Code("high", "confidence", "高"),
     Code("review", "confidence", "需核实"),
+    # A street office's visit to a person of the proactive list (SPEC section 6), as its 走访 sheet says it.
+    Code("REGISTERED", "visit_outcome", "已登记"),
+    Code("NO_NEED_NOW", "visit_outcome", "暂无需求"),
+    Code("UNREACHABLE", "visit_outcome", "联系不上"),
+    Code("MOVED_AWAY", "visit_outcome", "不在本辖区"),
+    Code("RECORD_WRONG", "visit_outcome", "信息有误"),
 )
 
 LABELS: dict[str, str] = {c.code: c.label for c in CODES}

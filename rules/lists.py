@@ -13,6 +13,8 @@ from datetime import date
 import duckdb
 
 from aidmatch.decisions.keeps import apply_keep_decisions
+from aidmatch.decisions.settings import VisitSettings
+from aidmatch.decisions.visits import apply_visit_outcomes
 from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.rules.sql_files import create_links_of, read_sql_file
@@ -32,12 +34,18 @@ LIST_TABLES: tuple[str, ...] = (
 )
 
 
-def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> dict[str, int]:
+def build_lists(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    settings: RuleSettings,
+    visits: VisitSettings | None = None,
+) -> dict[str, int]:
     """(Re)create the `out_*` tables from `facts_persons` (build_person_facts first, same as_of).
 
     Returns a summary for the run's metadata: the row count of each table, per source the records the
-    linker left unlinked (they cannot contribute to any list), and what the keep decisions did
-    (`keep_decisions <status>`: SPEC section 6, a kept registration is left off the removal list).
+    linker left unlinked (they cannot contribute to any list), what the keep decisions did
+    (`keep_decisions <status>`: SPEC section 6, a kept registration is left off the removal list) and the
+    visit outcomes (`visit_outcomes <status>`: a visited person leaves the street's 走访 sheet for a while).
     """
     build_table(con, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS, read_sql_file("zero_employment_households.sql"))
     build_table(
@@ -72,12 +80,14 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
         {"as_of": as_of, "high_confidence_reasons": list(HIGH_CONFIDENCE_REMOVAL_REASONS)},
     )
     kept = apply_keep_decisions(con, as_of)
+    visited = apply_visit_outcomes(con, as_of, visits or VisitSettings())
     summary = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in LIST_TABLES}
     unlinked = con.execute(
         "SELECT source, count(*) FROM core_person_links WHERE person_id IS NULL GROUP BY source"
     ).fetchall()
     summary.update({f"unlinked_{source}_records": count for source, count in unlinked})
     summary.update({f"keep_decisions {status}": count for status, count in kept.items()})
+    summary.update({f"visit_outcomes {status}": count for status, count in visited.items()})
     return summary
 
 

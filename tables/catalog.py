@@ -202,6 +202,20 @@ OUT_PROACTIVE = Table(
         Column("match_confidence", "VARCHAR", "exact or fuzzy", False, codes="match_confidence"),
         Column("evidence", "VARCHAR", _LIST_EVIDENCE, False),
         *LOCATION,
+        # SPEC section 6: the proactive list ends in a visit, which the street office records (decisions/visits.py)
+        Column(
+            "outcome",
+            "VARCHAR",
+            "the person's latest visit outcome, from a street office's 走访 sheet; empty when not visited",
+            codes="visit_outcome",
+        ),
+        Column("outcome_date", "DATE", "走访日期 of that visit"),
+        Column(
+            "revisit_on",
+            "DATE",
+            "the outcome's review date (visits settings): from it, or when the category or a reason is new, "
+            "the person is back on the street's 走访 sheet",
+        ),
     ),
     csv="proactive",
     csv_order="category, person_id",
@@ -442,8 +456,18 @@ DECISIONS_APPLIED = Table(
     (
         Column("decision_file", "VARCHAR", "the decision file, relative to the decisions folder", False),
         Column("decision_row", "INTEGER", "its row as a spreadsheet or editor shows it", False),
-        Column("kind", "VARCHAR", "link (review form) or keep (removal form)", False, codes="decision_kind"),
-        Column("decision", "VARCHAR", "决定 as written: 确认/否决 (confirm/reject), 保留/退出 (keep/exit)"),
+        Column(
+            "kind",
+            "VARCHAR",
+            "link (review form), keep (removal form, a street's 核实退出 sheet) or visit (a street's 走访 sheet)",
+            False,
+            codes="decision_kind",
+        ),
+        Column(
+            "decision",
+            "VARCHAR",
+            "决定 (结果) as written: 确认/否决 (confirm/reject), 保留/退出 (keep/exit), a visit's outcome",
+        ),
         Column("status", "VARCHAR", "what became of it tonight", False, codes="decision_status"),
         Column("records", "INTEGER", "records (or registrations) it matched tonight", False),
         _source(nullable=True),
@@ -457,7 +481,10 @@ DECISIONS_APPLIED = Table(
             "proposed_method", "VARCHAR", "the method the linker gave the decided pair", codes="link_method"
         ),
         Column("rule", "VARCHAR", "the rule a quarantined row breaks", codes="decision_rule"),
-        Column("message", "VARCHAR", "what is wrong, or why a keep ended"),
+        Column("message", "VARCHAR", "what is wrong, or why a keep or a visit's outcome ended"),
+        _person(description="the person a visit is about (公民身份号码 of the 走访 sheet)", nullable=True),
+        Column("visited_on", "DATE", "走访日期 of a visit"),
+        Column("revisit_on", "DATE", "a visit's review date: the person is back on the 走访 sheet from it"),
     ),
     csv="decisions_applied",
     csv_order="decision_file, decision_row",
