@@ -28,6 +28,7 @@ from aidmatch.publish.feedback import (
     detail_frame,
     feedback_sheets,
     summary_frame,
+    visit_frame,
     write_feedback_csv,
 )
 from aidmatch.publish.manifest import (
@@ -40,11 +41,12 @@ from aidmatch.publish.manifest import (
     write_manifest,
 )
 from aidmatch.publish.outputs import LISTS, OUTPUT_FILES, csv_select
-from aidmatch.publish.printed_lists import PRINTED_LISTS, list_frames, list_sheets, street_workbooks
+from aidmatch.publish.printed_lists import PRINTED_LISTS, list_frames, list_sheets
 from aidmatch.publish.progress import progress_frame, progress_sheet, reporting_period
 from aidmatch.publish.report import REPORT_FILE, write_report
 from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_work_databases
+from aidmatch.publish.street_work import street_work_workbooks, streets_of, work_frames
 from aidmatch.publish.xlsx_files import TableSheet, write_workbooks
 from aidmatch.resources import AidmatchResource
 from aidmatch.run_record import check_results, run_start_time, step_times
@@ -52,8 +54,6 @@ from aidmatch.sources.tables import DEPARTMENTS, SOURCES
 from aidmatch.tables.catalog import DECISIONS_APPLIED
 from aidmatch.tables.contract import PACKAGE_FILE, SCHEMA_VERSION, fingerprint, write_package
 from aidmatch.version import code_version
-
-STREETS_FOLDER = "by_street"
 
 
 @dataclass(frozen=True)
@@ -78,23 +78,25 @@ def _workbooks(
         Workbook(f"{p.name}.xlsx", list_sheets(p, frames[p.name], as_of, settings.area_name))
         for p in PRINTED_LISTS
     ]
-    if settings.workbook_per_street:
-        books += [
-            Workbook(f"{STREETS_FOLDER}/{name}.xlsx", sheets)
-            for name, sheets in street_workbooks(frames, as_of, settings.area_name)
-        ]
-    max_rate = aidmatch.settings.validation.max_quarantine_rate
-    for department in DEPARTMENTS:
-        details = detail_frame(con, department)
-        written[f"feedback_{department.name}.csv"] = write_feedback_csv(
-            details, department, folder / f"feedback_{department.name}.csv"
-        )
-        summary = summary_frame(con, department, max_rate)
-        sheets = feedback_sheets(department, summary, details, as_of, settings.feedback_max_rows)
-        books.append(Workbook(f"feedback_{department.name}.xlsx", sheets))
     period = reporting_period(
         aidmatch.output_path, dt.date.fromisoformat(as_of), settings.progress_period_start_day
     )
+    work = work_frames(con, period)
+    books += [
+        Workbook(path, sheets)
+        for path, sheets in street_work_workbooks(
+            work, streets_of(con, work), period, aidmatch.settings.visits
+        )
+    ]
+    max_rate = aidmatch.settings.validation.max_quarantine_rate
+    for department in DEPARTMENTS:
+        details, visits = detail_frame(con, department), visit_frame(con, department)
+        written[f"feedback_{department.name}.csv"] = write_feedback_csv(
+            details, visits, department, folder / f"feedback_{department.name}.csv"
+        )
+        summary = summary_frame(con, department, max_rate)
+        sheets = feedback_sheets(department, summary, details, visits, as_of, settings.feedback_max_rows)
+        books.append(Workbook(f"feedback_{department.name}.xlsx", sheets))
     current = {output.name: output.select_sql for output in LISTS}
     progress = progress_frame(con, period, current)
     books.append(

@@ -134,6 +134,7 @@ SELECT
     dibao.assistance_type AS dibao_type,
     dibao.work_capacity,
     dibao.employment_status,
+    dibao.source_record AS dibao_record,
     format(
         '{} 户编号 {} 在保，劳动能力 {}，就业状况 {} [{}]',
         coalesce(dibao.assistance_type, '空'), coalesce(dibao.household_id, '空'), coalesce(dibao.work_capacity, '空'),
@@ -147,6 +148,7 @@ SELECT
     disability.person_id IS NOT NULL AS disabled,
     disability.disability_grade,
     disability.disability_category,
+    disability.source_record AS disability_record,
     format(
         '残疾人证 {} {} {} 有效期至 {} [{}]',
         coalesce(disability.card_no, '空'), coalesce(disability.disability_category, '类别空'),
@@ -156,6 +158,7 @@ SELECT
 
     registration.person_id IS NOT NULL AS registered,
     registration.registered_on,
+    registration.registration_record,
     coalesce(registration.is_difficult, false) AS is_difficult,
     registration.difficulty_categories,
     format('失业登记日期 {} [{}]', coalesce(registration.registered_on::VARCHAR, '空'), registration.registration_record)

@@ -500,11 +500,19 @@ FEEDBACK_COLUMNS: tuple[Column, ...] = (
         "行号", "INTEGER", "the row as Excel or an editor shows it (title and header rows counted)", False
     ),
     Column("字段", "VARCHAR", "the column the problem concerns (整行: the whole row)", False),
-    Column("原值", "VARCHAR", "the value as read (a duplicate: the row it copies; cut past 200 characters)"),
+    Column(
+        "原值",
+        "VARCHAR",
+        "the value as read (a duplicate: the row it copies; cut past 200 characters; a street's 信息有误: the name)",
+    ),
     Column("问题", "VARCHAR", "what is wrong: the rule's Chinese name (checks/row_rules.py)", False),
     Column("修改方法", "VARCHAR", "how to fix it at the source", False),
     Column(
-        "本次处理", "VARCHAR", "已拒收 (not used tonight) or 已采用 (used, the faulty field left out)", False
+        "本次处理",
+        "VARCHAR",
+        "已拒收 (not used tonight), 已采用 (used, the faulty field left out) or 已采用，待核实 (a street office "
+        "found the record wrong on a visit, 问题 says what: used until the department corrects it)",
+        False,
     ),
 )
 FEEDBACK_TABLES: dict[str, Table] = {
@@ -512,7 +520,8 @@ FEEDBACK_TABLES: dict[str, Table] = {
         f"feedback_{d.name}",
         "quality",
         "problem row of the department's files",
-        f"数据质量反馈表 of {d.label} ({', '.join(d.sources)}): every quarantine row of its files, in Chinese, "
+        f"数据质量反馈表 of {d.label} ({', '.join(d.sources)}): every quarantine row of its files, then every "
+        "record of them a street office found wrong on a visit (信息有误), in Chinese, "
         f"to send back (UTF-8 with a byte-order mark, as Excel opens it; feedback_{d.name}.xlsx shows the first "
         "publish.feedback_max_rows of them).",
         FEEDBACK_COLUMNS,
