@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from aidmatch.assets.lists import LIST_SPECS
 from aidmatch.assets.partitions import as_of_key, as_of_partitions
@@ -42,7 +43,14 @@ from aidmatch.publish.manifest import (
 )
 from aidmatch.publish.outputs import LISTS, OUTPUT_FILES, csv_select
 from aidmatch.publish.printed_lists import PRINTED_LISTS, list_frames, list_sheets
-from aidmatch.publish.progress import progress_frame, progress_sheet, reporting_period
+from aidmatch.publish.progress import (
+    Period,
+    progress_frame,
+    progress_sheet,
+    reporting_period,
+    visit_progress_frame,
+    visit_progress_sheet,
+)
 from aidmatch.publish.report import REPORT_FILE, write_report
 from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_work_databases
@@ -65,7 +73,8 @@ class Workbook:
 def _workbooks(
     con: duckdb.DuckDBPyConnection,
     aidmatch: AidmatchResource,
-    as_of: str,
+    period: Period,
+    visit_progress: pl.DataFrame,
     folder: Path,
     written: dict[str, int],
 ) -> list[Workbook]:
@@ -73,14 +82,12 @@ def _workbooks(
     connection, so it runs beside DuckDB's CSV writing); the feedback CSVs are written on the way, their
     rows counted in `written`."""
     settings = aidmatch.settings.publish
+    as_of = period.as_of.isoformat()
     frames = list_frames(con)
     books = [
         Workbook(f"{p.name}.xlsx", list_sheets(p, frames[p.name], as_of, settings.area_name))
         for p in PRINTED_LISTS
     ]
-    period = reporting_period(
-        aidmatch.output_path, dt.date.fromisoformat(as_of), settings.progress_period_start_day
-    )
     work = work_frames(con, period)
     books += [
         Workbook(path, sheets)
@@ -99,8 +106,12 @@ def _workbooks(
         books.append(Workbook(f"feedback_{department.name}.xlsx", sheets))
     current = {output.name: output.select_sql for output in LISTS}
     progress = progress_frame(con, period, current)
+    unit = settings.area_name or "全部区县"
     books.append(
-        Workbook("progress.xlsx", [progress_sheet(progress, period, settings.area_name or "全部区县")])
+        Workbook(
+            "progress.xlsx",
+            [progress_sheet(progress, period, unit), visit_progress_sheet(visit_progress, period, unit)],
+        )
     )
     books += [Workbook(path, [sheet]) for path, sheet in decision_form_workbooks(con, as_of)]
     books += [
@@ -141,6 +152,21 @@ def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None)
     return {**numbers, "changes since previous run": words}
 
 
+def _visit_metadata(progress: pl.DataFrame, period: Period) -> dict[str, object]:
+    """The street offices' visits of the period as numbers (the UI plots them night over night: listed,
+    visited, each outcome, still to visit) and per street as a table."""
+    total = progress.filter(pl.col("district") == "合计").row(0, named=True)
+    numbers = {
+        f"visits {key}": int(total[key]) for key in progress.columns if key not in ("district", "street")
+    }
+    streets = progress.filter(pl.col("district") != "合计").to_dicts()
+    return {
+        **numbers,
+        "visits period": f"{period.start} to {period.as_of}",
+        "visits by street": metadata_table(streets, list(progress.columns)),
+    }
+
+
 @dg.asset(
     name="published_outputs",
     group_name="publish",
@@ -163,6 +189,11 @@ def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None)
 def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = as_of_key(context)
     previous = previous_run(aidmatch.output_path, as_of)
+    period = reporting_period(
+        aidmatch.output_path,
+        dt.date.fromisoformat(as_of),
+        aidmatch.settings.publish.progress_period_start_day,
+    )
     with aidmatch.connect(as_of) as con:
         completeness = recorded_completeness(con)
         blocked = [result.message for result in completeness if result.blocking]
@@ -171,6 +202,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         staging = {source: source_counts(con, source) for source in SOURCES}
         written: dict[str, int] = {}
         removed: list[str] = []  # as-of dates whose work database was removed
+        visit_progress = visit_progress_frame(con, period)
 
         def write(folder: Path) -> None:
             # openpyxl (Python; a city's workbooks in processes of their own) writes the workbooks while
@@ -179,7 +211,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             with ThreadPoolExecutor(max_workers=1) as pool:
                 workbooks = pool.submit(
                     _write_workbooks,
-                    _workbooks(con, aidmatch, as_of, folder, written),
+                    _workbooks(con, aidmatch, period, visit_progress, folder, written),
                     folder,
                     aidmatch.settings.machine.workers,
                 )
@@ -206,6 +238,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     folder / "changes.csv",
                     aidmatch.output_path,
                     previous.name if previous else None,
+                    visit_progress.to_dicts(),
                 )
                 write_report(folder / REPORT_FILE, figures, run_id, code_version())
                 write_package(folder)
@@ -253,6 +286,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             ).fetchall()
         )
     changes = _changes_metadata(counts, previous)
+    visits = _visit_metadata(visit_progress, period)
     tell(context.log, f"published {len(written)} csv files, the workbooks and manifest.json to {target}")
     tell(context.log, f"changes: {changes['changes since previous run']}")
     return dg.MaterializeResult(
@@ -264,6 +298,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             "work databases removed": ", ".join(removed) or "(none)",
             **{f"rows {name}": n for name, n in written.items()},
             **changes,
+            **visits,
             "changes by list": metadata_table(
                 [{"list": n, "change": c, "entries": e} for (n, c), e in sorted(counts.items())],
                 ["list", "change", "entries"],

@@ -66,6 +66,9 @@ class ReportFigures:
     second_ids: list[dict[str, Any]]  # record_id, person_id (masked), records, first_record, score
     quarantine: list[dict[str, Any]]  # source, rule, action, rows
     decisions: dict[str, int]  # status of decisions_applied.csv -> decided rows
+    visits: list[
+        dict[str, Any]
+    ]  # per district and street, then 合计: listed, visited, each outcome, to_visit
     label_accuracy: list[dict[str, Any]]  # method, confirmed, rejected, confirmed_share
     trend: list[dict[str, Any]]  # as_of, rows per list and the TREND_FIGURES, oldest first
 
@@ -203,6 +206,7 @@ def gather_figures(
     changes_csv: Path,
     output_root: Path,
     previous_as_of: str | None,
+    visits: list[dict[str, Any]],
 ) -> ReportFigures:
     list_rows = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in LIST_TABLES}
     methods = _dicts(
@@ -274,6 +278,7 @@ def gather_figures(
             f"SELECT source, rule, action, count(*) AS rows FROM ({quarantine}) GROUP BY ALL ORDER BY ALL",
         ),
         decisions=status_counts(con),
+        visits=visits,
         label_accuracy=label_accuracy(con),
         trend=[],
     )
