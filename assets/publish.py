@@ -1,6 +1,7 @@
 """The publish asset: write `OUTPUT/<as-of>/` atomically — CSVs, changes.csv, the workbooks for people
-(the lists, per street if configured, the employers' view, the departments' feedback sheets, the monthly
-progress table, the decision forms), the run report, the contract and manifest.json."""
+(the lists, each street office's work list, the employers' view, the departments' feedback sheets, the
+monthly progress table, the decision forms), the run report, the contract and manifest.json — and remove
+the feedback folder a stopped night of the same as-of left (`publish/blocked_feedback.py`)."""
 
 import datetime as dt
 import time
@@ -21,6 +22,7 @@ from aidmatch.decisions.audit import DECISIONS_APPLIED_SQL, create_audit_tables
 from aidmatch.decisions.audit import manifest_section as decisions_section
 from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.publish.atomic import publish_atomically
+from aidmatch.publish.blocked_feedback import feedback_folder, remove_blocked_feedback
 from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
 from aidmatch.publish.decision_sheets import decision_form_workbooks
@@ -278,6 +280,10 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)
+        if remove_blocked_feedback(aidmatch.output_path, as_of):  # its feedback is published now
+            tell(
+                context.log, f"removed {feedback_folder(aidmatch.output_path, as_of)}: superseded by {target}"
+            )
         changes_csv = str(target / "changes.csv").replace("'", "''")
         counts = dict(
             ((name, change), entries)

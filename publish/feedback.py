@@ -21,6 +21,7 @@ the 低保 record; 残疾: the card; 大龄 and 长期失业: the registration),
 CSV holds them after the problem rows, in its own columns' words.
 """
 
+from collections.abc import Collection
 from pathlib import Path
 
 import duckdb
@@ -30,7 +31,7 @@ from aidmatch.publish.printed_lists import source_records_for_people
 from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
 from aidmatch.rules.codes import LABELS
 from aidmatch.sources.tables import SOURCE_LABELS, Department
-from aidmatch.tables.catalog import FEEDBACK_TABLES
+from aidmatch.tables.catalog import FEEDBACK_TABLES, QUARANTINE
 
 # A value longer than this is shown cut, with its length (a cell may hold 32,767 characters).
 MAX_VALUE_CHARS = 200
@@ -82,8 +83,15 @@ _REASON_RECORDS = (
 )
 
 
-def _quarantine(department: Department) -> str:
-    return " UNION ALL ".join(f"SELECT * FROM quarantine_{source}" for source in department.sources)
+def _quarantine(department: Department, staged: Collection[str] | None) -> str:
+    """The quarantine rows of the department's sources staged tonight (`staged`; None: all of them)."""
+    empty = ", ".join(f"NULL::{c.sql_type} AS {c.name}" for c in QUARANTINE.columns)
+    return " UNION ALL ".join(
+        f"SELECT * FROM quarantine_{source}"
+        if staged is None or source in staged
+        else f"SELECT {empty} WHERE false"
+        for source in department.sources
+    )
 
 
 def _data_label() -> str:
@@ -92,12 +100,18 @@ def _data_label() -> str:
     )
 
 
-def summary_frame(con: duckdb.DuckDBPyConnection, department: Department, max_rate: float) -> pl.DataFrame:
-    """One row per file read of the department's sources, with its counts, problems and verdict."""
+def summary_frame(
+    con: duckdb.DuckDBPyConnection,
+    department: Department,
+    max_rate: float,
+    staged: Collection[str] | None = None,
+) -> pl.DataFrame:
+    """One row per file read (or refused: a night stopped by it) of the department's sources, with its
+    counts, problems and verdict; the problems of the sources in `staged` (None: all)."""
     sources = ", ".join(f"'{s}'" for s in department.sources)
     return con.sql(
         f"""
-        WITH q AS ({_quarantine(department)}),
+        WITH q AS ({_quarantine(department, staged)}),
         per_file AS (
             SELECT source_file,
                    count(DISTINCT source_record) FILTER (action = 'rejected') AS rows_rejected,
@@ -111,13 +125,13 @@ def summary_frame(con: duckdb.DuckDBPyConnection, department: Department, max_ra
             GROUP BY source_file
         ),
         files AS (
-            SELECT f.source, f.file, f.rows_read,
+            SELECT f.source, f.file, f.status, f.reason, coalesce(f.rows_read, 0) AS rows_read,
                    coalesce(p.rows_rejected, 0) AS rows_rejected, coalesce(p.rows_to_fix, 0) AS rows_to_fix,
                    coalesce(pp.problems, '无') AS problems
             FROM ingest_files AS f
             LEFT JOIN per_file AS p ON p.source_file = f.file
             LEFT JOIN per_problem AS pp ON pp.source_file = f.file
-            WHERE f.source IN ({sources}) AND f.status = 'read'
+            WHERE f.source IN ({sources}) AND f.status IN ('read', 'refused')
         )
         SELECT
             {_data_label()} AS data,
@@ -126,6 +140,7 @@ def summary_frame(con: duckdb.DuckDBPyConnection, department: Department, max_ra
             CASE WHEN rows_read > 0 THEN (rows_rejected + rows_to_fix) / rows_read END AS problem_share,
             problems,
             CASE
+                WHEN status = 'refused' THEN '拒收，整批数据本次未使用：' || reason
                 WHEN rows_read = 0 THEN '文件中没有数据行：请核对导出范围后重新报送'
                 WHEN (rows_rejected + rows_to_fix) / rows_read > $max_rate THEN format(
                     '不合格：问题行占 {{:.1f}}%，超过 {{:.0f}}% 的上限（超过时整批数据不予使用）：请按问题明细修正后重新导出报送',
@@ -143,10 +158,13 @@ def summary_frame(con: duckdb.DuckDBPyConnection, department: Department, max_ra
     ).pl()
 
 
-def detail_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.DataFrame:
+def detail_frame(
+    con: duckdb.DuckDBPyConnection, department: Department, staged: Collection[str] | None = None
+) -> pl.DataFrame:
     """Every quarantine row of the department's sources, file by file, row by row. A duplicate's value, the
     record it copies, is named as the steward says it (社保缴费 东城区.csv 第267行). `pick` orders the rows
-    for a workbook that cannot show them all: every file's and problem's first row, then their second, …"""
+    for a workbook that cannot show them all: every file's and problem's first row, then their second, …
+    Only the sources in `staged` (None: all) have rows: a night stopped early staged some of them."""
     rows = con.sql(
         f"""
         SELECT
@@ -169,7 +187,7 @@ def detail_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.D
         FROM (
             SELECT *, row_number() OVER (PARTITION BY source, source_file, problem ORDER BY source_sheet, source_row)
                 AS nth
-            FROM ({_quarantine(department)})
+            FROM ({_quarantine(department, staged)})
         )
         ORDER BY list_position({list(department.sources)}, source), source_file, source_sheet NULLS FIRST,
             source_row, field, problem
@@ -195,7 +213,7 @@ def visit_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.Da
         if source in department.sources
     ]
     if not parts:
-        return pl.DataFrame(schema={c.key: pl.String for c in VISIT_COLUMNS if c.key != "row_number"})
+        return no_visits()
     staged = " UNION ALL ".join(
         f"SELECT source_record, source_file, source_sheet, source_row FROM staged_{source}"
         for source, _, _ in _REASON_RECORDS
@@ -217,6 +235,14 @@ def visit_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.Da
     ).pl()
     return frame.with_columns(
         pl.col("reasons").str.split(";").list.eval(pl.element().replace(LABELS)).list.join("、")
+    )
+
+
+def no_visits() -> pl.DataFrame:
+    """The 走访反馈 rows of a department no proactive reason rests on, or of a night stopped before the lists."""
+    types = {"row": pl.Int64, "visited_on": pl.Date}
+    return pl.DataFrame(
+        schema={c.key: types.get(c.key, pl.String) for c in VISIT_COLUMNS if c.key != "row_number"}
     )
 
 
@@ -258,9 +284,11 @@ def feedback_sheets(
     visits: pl.DataFrame,
     as_of: str,
     max_rows: int,
+    stopped: tuple[str, ...] = (),
 ) -> list[TableSheet]:
     """The summary sheet, the problem rows — all of them, or the `max_rows` first by `pick`, saying so — and
-    the street offices' 信息有误 outcomes about the department's records."""
+    the street offices' 信息有误 outcomes about the department's records. `stopped`: why the night stopped
+    at the department's extracts, on a night a blocking check stopped (the summary says it first)."""
     title = f"数据质量反馈表　{department.label}　数据截至：{as_of}"
     shown = details.filter(pl.col("pick") <= max_rows).drop("pick").with_row_index("row_number", offset=1)
     if not details.height:
@@ -276,6 +304,7 @@ def feedback_sheets(
         TableSheet(
             name="汇总",
             title=title,
+            subtitle="本次运行因本部门数据停止，名单未发布：" + "；".join(stopped) if stopped else None,
             columns=SUMMARY_COLUMNS,
             frame=summary.with_row_index("row_number", offset=1),
             page_header=f"数据质量反馈表·{department.label}",
