@@ -25,7 +25,7 @@ from aidmatch.tables.catalog import CSV_TABLES, Table
 from aidmatch.tables.codes import code_list
 
 SCHEMA_VERSION = "1.5.0"
-SCHEMA_FINGERPRINT = "9b83870f512b7713"
+SCHEMA_FINGERPRINT = "3fe65ead5a3a62ba"
 PACKAGE_FILE = "datapackage.json"
 TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer", "DOUBLE": "number", "DATE": "date"}
 
