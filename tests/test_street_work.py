@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import HEADERS, WORLD_AS_OF, citizen_id, read_csv, read_manifest, run_aidmatch
+from dagster import DagsterEventType, DagsterInstance
 
 NIGHTS = (WORLD_AS_OF.isoformat(), "2026-07-01", "2026-08-01")
 VISITED_ON = dt.date(2026, 7, 1)
@@ -262,6 +263,31 @@ def test_night_two_counts_the_visits_per_street(nights):
     ]
     listed = len(read_csv(nights.folder(1) / "proactive.csv")[1])
     assert total["名单人数"] == listed and total["待走访"] == listed - 5
+    report = (nights.folder(1) / "report.html").read_text(encoding="utf-8")
+    assert '<span data-figure="visits:visited">5</span>' in report
+
+
+def test_night_two_plots_the_visits_and_outcomes_in_the_ui(nights, monkeypatch):
+    """Numbers on the published asset (the UI plots them night over night), per outcome on the proactive list."""
+    monkeypatch.setenv("DAGSTER_HOME", str(nights.base / "dagster_home"))
+    with DagsterInstance.get() as instance:
+        records = instance.get_records_for_run(
+            read_manifest(nights.folder(1))["run_id"], of_type=DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+    metadata = {
+        r.event_log_entry.asset_materialization.asset_key.to_user_string(): {
+            key: value.value for key, value in r.event_log_entry.asset_materialization.metadata.items()
+        }
+        for r in records
+    }
+    published = metadata["published_outputs"]
+    assert (
+        published["visits visited"],
+        published["visits NO_NEED_NOW"],
+        published["visits RECORD_WRONG"],
+    ) == (5, 1, 1)
+    assert published["visits to_visit"] == published["visits listed"] - 5
+    assert metadata["out_proactive"]["visit_outcomes applied"] == 5
 
 
 def test_night_three_brings_back_the_unreachable_and_the_changed_saying_why(nights):
