@@ -13,12 +13,14 @@ import pytest
 from aidmatch.decisions.audit import DECISIONS_APPLIED_SQL, create_audit_tables
 from aidmatch.decisions.intake import load_decisions
 from aidmatch.decisions.settings import VisitSettings
+from aidmatch.publish.progress import Period
+from aidmatch.publish.street_work import work_frames
 from aidmatch.rules.lists import build_lists
 from tests.conftest import citizen_id
 from tests.test_rules import AS_OF, DEFAULTS, MAN, World, card, contribution, dibao, registration
 
 HEADER = ["person_id", "basis", "outcome", "visited_on", "note", "visited_by"]
-P = {n: citizen_id("110101", date(1990, 5, 5), 100 + 2 * n + 1) for n in range(1, 8)}
+P = {n: citizen_id("110101", date(1990, 5, 5), 100 + 2 * n + 1) for n in range(1, 9)}
 NOBODY = citizen_id("110101", date(1991, 1, 1), 901)  # a valid ID that no extract holds
 
 
@@ -40,6 +42,7 @@ def _rows() -> list[list[str]]:
         [P[7], "OUTREACH:DIBAO", "暂无需求", "2026-11-05", "", "甲"],  # 15 and 16: two outcomes, one day
         [P[7], "OUTREACH:DIBAO", "联系不上", "2026-11-05", "", "乙"],
         [P[6], "OUTREACH:DIBAO", "", "", "", ""],  # 17 undecided
+        [P[8], "OUTREACH:DIBAO", "已登记", "2026-11-20", "", "甲"],  # 18 registered since: a new category
     ]
 
 
@@ -52,6 +55,7 @@ def world(tmp_path_factory) -> World:
     world.add(P[3], *MAN, [registration(date(2025, 6, 1)), dibao(household="H3")])  # long-term since
     world.add(P[4], *MAN, [card(grade=4)])
     world.add(P[5], *MAN, [dibao(household="H5"), contribution()])
+    world.add(P[8], *MAN, [registration(date(2026, 11, 20)), dibao(household="H8")])
     folder = base / "decisions"
     folder.mkdir()
     with open(folder / "visits.csv", "w", encoding="utf-8", newline="") as handle:
@@ -88,6 +92,7 @@ def test_each_visit_row_has_its_status(world):
         14: ("quarantined", "missing_reason"),
         15: ("quarantined", "conflicting_decisions"),
         16: ("quarantined", "conflicting_decisions"),
+        18: ("evidence_changed", None),
     }
     assert world.summary["visit_outcomes applied"] == 2
 
@@ -102,6 +107,7 @@ def test_a_visited_person_stays_on_the_list_with_the_latest_outcome_and_its_revi
             (P[2], "UNREACHABLE", date(2026, 10, 1), date(2026, 11, 1)),
             (P[3], "NO_NEED_NOW", date(2026, 11, 1), date(2027, 5, 1)),
             (P[4], "MOVED_AWAY", date(2026, 11, 10), date(2027, 11, 10)),
+            (P[8], "REGISTERED", date(2026, 11, 20), date(2026, 12, 20)),
         ]
     )
     assert world.rows_of(f"SELECT outcome FROM out_proactive WHERE person_id = '{P[6]}'") == [(None,)]
@@ -113,6 +119,12 @@ def test_a_changed_evidence_says_what_the_worker_did_not_see(world):
     ]
     (message,) = world.rows_of(f"SELECT message FROM ({DECISIONS_APPLIED_SQL}) WHERE decision_row = 4")[0]
     assert message == "走访时 RECOGNIZE:DIBAO，现在 RECOGNIZE，新增 LONG_TERM_UNEMPLOYED"
+    # registered since the visit: the category is new (the reasons are the worker's)
+    assert world.rows_of(
+        f"SELECT status, visited_category, new_reasons FROM proactive_visits WHERE person_id = '{P[8]}'"
+    ) == [("evidence_changed", "OUTREACH", [])]
+    (message,) = world.rows_of(f"SELECT message FROM ({DECISIONS_APPLIED_SQL}) WHERE decision_row = 18")[0]
+    assert message == "走访时 OUTREACH:DIBAO，现在 RECOGNIZE"
 
 
 def test_review_months_come_from_the_settings(tmp_path):
@@ -139,3 +151,17 @@ def test_without_decisions_nothing_is_applied(tmp_path: Path):
     summary = world.build()
     assert not any(key.startswith("visit_outcomes") for key in summary)
     assert world.rows_of("SELECT outcome FROM out_proactive") == [(None,)]
+
+
+def test_the_street_work_list_says_why_each_visited_person_is_back(world):
+    """The 走访 rows of the street work lists (publish/street_work.py) on this world, without a baseline: the
+    never-visited are new, the applied are off, the others back with the outcome or the change named."""
+    frames = work_frames(world.con, Period(date(2026, 11, 1), AS_OF, None))
+    situation = dict(frames["走访"].select("person_id", "situation").iter_rows())
+    assert situation == {
+        P[2]: "复访到期（2026-10-01 联系不上）",
+        P[3]: "情况变化（新增：长期失业人员）",
+        P[6]: "新增",  # only bad rows: never visited
+        P[7]: "新增",
+        P[8]: "情况变化（类别原为主动上门服务对象）",
+    }
