@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from aidmatch.decisions.settings import VisitSettings
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.province.settings import ProvinceSettings
 from aidmatch.publish.settings import PublishSettings
@@ -295,6 +296,7 @@ class Settings:
     linking: LinkSettings = field(default_factory=LinkSettings)
     rules: RuleSettings = field(default_factory=RuleSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
+    visits: VisitSettings = field(default_factory=VisitSettings)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

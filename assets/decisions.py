@@ -20,9 +20,10 @@ from aidmatch.resources import AidmatchResource
 
 QUARANTINE_HEAD_ROWS = 20
 VALID_ROWS_CHECK = (
-    "WARN when a decided row breaks a rule (unknown record or decision, missing reason or expiry, "
-    "decided two ways): it is quarantined, the others applied; or when a file in the folder cannot be "
-    "read as a form. Not blocking."
+    "WARN when a decided row breaks a rule (unknown record, decision or outcome, missing reason, expiry "
+    "or visit date, decided two ways): it is quarantined, the others applied; or when a file in the "
+    "folder cannot be read as a form. Not blocking. (A visit whose ID names nobody is found once the "
+    "night has linked its persons: decisions_applied.csv and out_proactive's visit_outcomes say so.)"
 )
 
 
@@ -94,6 +95,7 @@ def decisions_asset(nights: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         kinds={"duckdb"},
         owners=OWNERS["decisions"],
         tags=table_tags("decisions", True),
-        description="People's decisions (SPEC section 6): confirm / reject review-queue pairs, keep / exit removals.",
+        description="People's decisions (SPEC section 6): confirm / reject review-queue pairs, keep / exit "
+        "removals, the street offices' visit outcomes (their work lists' 走访 sheets).",
         check_specs=[as_of_check("valid_rows", "decisions", VALID_ROWS_CHECK, nights)],
     )(decisions)

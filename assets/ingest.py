@@ -13,7 +13,10 @@ Every source has its own pair of assets and the same checks:
 They are materialized by one step that works on two sources at a time, each on its own cursor of the
 run's DuckDB database, largest input first: a big CSV is read by DuckDB threads while another source's
 normalizers (Python) run beside it. A source whose files cannot be read is not staged; a subset (one
-source re-materialized from the UI) reads only what was selected.
+source re-materialized from the UI) reads only what was selected. When a blocking check stops the night,
+the step writes the departments' feedback sheets to `OUTPUT/<as-of>.feedback/` before it ends
+(`publish/blocked_feedback.py`) and says where (an observation of the stopped source, which the failure's
+explanation reads).
 The logic lives in `sources/` and `checks/`; this module only wires it.
 """
 
@@ -49,6 +52,7 @@ from aidmatch.checks.source_checks import (
 from aidmatch.checks.stage_source import stage_source
 from aidmatch.console import tell
 from aidmatch.metadata import OWNERS, column_schema, table_tags
+from aidmatch.publish.blocked_feedback import FEEDBACK_FOLDER, write_blocked_feedback
 from aidmatch.resources import AidmatchResource
 from aidmatch.settings import Settings
 from aidmatch.sources.column_maps import SourceColumnMap
@@ -125,6 +129,10 @@ def _specs(settings: Settings) -> list[dg.AssetSpec]:
     return specs
 
 
+# The checks that stop the night when they fail (at ERROR): `fresh` never does (a late extract may be whole).
+BLOCKING_CHECKS = frozenset({"files_readable", "complete", "row_rules", "schema"})
+
+
 def _check_specs(settings: Settings, nights: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
     complete = COMPLETE_CHECK.format(max_row_drop=settings.completeness.max_row_drop)
     fresh = FRESH_CHECK.format(
@@ -134,11 +142,14 @@ def _check_specs(settings: Settings, nights: dg.PartitionsDefinition) -> list[dg
     checks = []
     for source in SOURCES:
         raw, staged = f"raw_{source}", f"staged_{source}"
-        checks.append(as_of_check("files_readable", raw, FILES_READABLE_CHECK, nights, blocking=True))
-        checks.append(as_of_check("complete", raw, complete, nights, blocking=True))
-        checks.append(as_of_check("fresh", raw, fresh, nights, blocking=False))
-        checks.append(as_of_check("row_rules", staged, row_rules, nights, blocking=True))
-        checks.append(as_of_check("schema", staged, SCHEMA_CHECK, nights, blocking=True))
+        for name, asset, description in (
+            ("files_readable", raw, FILES_READABLE_CHECK),
+            ("complete", raw, complete),
+            ("fresh", raw, fresh),
+            ("row_rules", staged, row_rules),
+            ("schema", staged, SCHEMA_CHECK),
+        ):
+            checks.append(as_of_check(name, asset, description, nights, blocking=name in BLOCKING_CHECKS))
     return checks
 
 
@@ -151,6 +162,7 @@ class _SourceWork:
     error: SourceReadError | None = None
     completeness: Completeness | None = None
     results: list[dg.MaterializeResult] = field(default_factory=list)
+    staged: bool = False  # staged in this step: its quarantine rows are tonight's
     messages: list[str] = field(default_factory=list)  # for the terminal too
     # for the event log only: the failed blocking check's description says the same, and the
     # terminal prints that once, in the run's failure explanation
@@ -227,6 +239,7 @@ def _ingest_source(
             result = stage_source(
                 con, source, as_of=as_of, max_cell_chars=aidmatch.settings.intake.max_cell_chars
             )
+            work.staged = True
             threshold = aidmatch.settings.validation.max_quarantine_rate
             work.results.append(
                 dg.MaterializeResult(
@@ -249,6 +262,18 @@ def _ingest_source(
     finally:
         con.close()
     return work
+
+
+def _stopping(work: _SourceWork) -> list[str]:
+    """What the source's failed blocking checks said: a blocking check fails the night at ERROR severity."""
+    return [
+        check.description or check.check_name
+        for result in work.results
+        for check in result.check_results or []
+        if check.check_name in BLOCKING_CHECKS
+        and not check.passed
+        and check.severity == dg.AssetCheckSeverity.ERROR
+    ]
 
 
 def _input_bytes(folder: Path) -> int:
@@ -283,10 +308,18 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
             )
             for source in order
         ]
+        stopped: dict[str, list[str]] = {}
+        staged: set[str] = set()
         for future in as_completed(running):
             work = future.result()
-            if work.reports is not None:
-                record_file_reports(con, work.source, work.reports)
+            # a refused file is recorded too: the department's feedback names it
+            reports = work.reports if work.reports is not None else work.error.reports if work.error else None
+            if reports is not None:
+                record_file_reports(con, work.source, reports)
+            if messages := _stopping(work):
+                stopped[work.source] = messages
+            if work.staged:
+                staged.add(work.source)
             if work.completeness is not None:
                 record_completeness(con, work.completeness)
             if work.error is not None:  # the failed files_readable check's description
@@ -296,6 +329,21 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
             for message in work.explained:
                 context.log.error(message)
             yield from work.results
+        if stopped:  # the night stops here: the departments get their feedback all the same
+            folder = write_blocked_feedback(
+                con,
+                aidmatch.output_path,
+                as_of_key(context),
+                staged,
+                stopped,
+                aidmatch.settings.validation.max_quarantine_rate,
+                aidmatch.settings.publish.feedback_max_rows,
+            )
+            tell(context.log, f"the departments' feedback sheets of this stopped night are in {folder}")
+            yield dg.AssetObservation(
+                asset_key=f"raw_{min(stopped)}",
+                metadata={FEEDBACK_FOLDER: dg.MetadataValue.path(str(folder))},
+            )
 
 
 def ingest_assets(settings: Settings, nights: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

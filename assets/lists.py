@@ -79,7 +79,7 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     as_of = dt.date.fromisoformat(as_of_key(context))
     with aidmatch.connect(as_of_key(context)) as con:
         other_cities_for_rules(con, aidmatch, as_of_key(context))
-        summary = build_lists(con, as_of, aidmatch.settings.rules)
+        summary = build_lists(con, as_of, aidmatch.settings.rules, aidmatch.settings.visits)
         if aidmatch.city:  # a province: the rows this city works
             summary |= {table: summary[table] - removed for table, removed in keep_own_rows(con).items()}
         breakdowns = {
@@ -89,6 +89,7 @@ def lists(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
         counts = {table: district_counts(con, table, column) for table, (column, _) in _CODE_NUMBERS.items()}
     extra: dict[str, dict[str, object]] = {
         "out_removals": {name: n for name, n in summary.items() if name.startswith("keep_decisions ")},
+        "out_proactive": {name: n for name, n in summary.items() if name.startswith("visit_outcomes ")},
     }
     for table, (column, kind) in _CODE_NUMBERS.items():
         extra[table] = {

@@ -1,7 +1,8 @@
 """The publish asset: write `OUTPUT/<as-of>/` atomically — CSVs, changes.csv, the workbooks for people
-(the lists, 民政's, 残联's and the early warning's, per street if configured, the employers' view, the
+(the lists, 民政's, 残联's and the early warning's, each street office's work list, the employers' view, the
 departments' feedback sheets, the monthly progress table, the decision forms), the run report, the contract
-and manifest.json."""
+and manifest.json — and remove the feedback folder a stopped night of the same as-of left
+(`publish/blocked_feedback.py`)."""
 
 import datetime as dt
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from aidmatch.assets.lists import LIST_SPECS
 from aidmatch.assets.partitions import as_of_key
@@ -21,6 +23,7 @@ from aidmatch.decisions.audit import DECISIONS_APPLIED_SQL, create_audit_tables
 from aidmatch.decisions.audit import manifest_section as decisions_section
 from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.publish.atomic import publish_atomically
+from aidmatch.publish.blocked_feedback import feedback_folder, remove_blocked_feedback
 from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
 from aidmatch.publish.decision_sheets import decision_form_workbooks
@@ -29,6 +32,7 @@ from aidmatch.publish.feedback import (
     detail_frame,
     feedback_sheets,
     summary_frame,
+    visit_frame,
     write_feedback_csv,
 )
 from aidmatch.publish.manifest import (
@@ -42,11 +46,19 @@ from aidmatch.publish.manifest import (
 )
 from aidmatch.publish.outputs import LISTS, OUTPUT_FILES, csv_select
 from aidmatch.publish.partner_lists import partner_workbooks
-from aidmatch.publish.printed_lists import PRINTED_LISTS, list_frames, list_sheets, street_workbooks
-from aidmatch.publish.progress import progress_frame, progress_sheet, reporting_period
+from aidmatch.publish.printed_lists import PRINTED_LISTS, list_frames, list_sheets
+from aidmatch.publish.progress import (
+    Period,
+    progress_frame,
+    progress_sheet,
+    reporting_period,
+    visit_progress_frame,
+    visit_progress_sheet,
+)
 from aidmatch.publish.report import REPORT_FILE, write_report
 from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_person_indexes, remove_expired_work_databases
+from aidmatch.publish.street_work import street_work_workbooks, streets_of, work_frames
 from aidmatch.publish.xlsx_files import TableSheet, write_workbooks
 from aidmatch.resources import AidmatchResource
 from aidmatch.run_record import check_results, run_start_time, step_times
@@ -54,8 +66,6 @@ from aidmatch.sources.tables import DEPARTMENTS, SOURCES
 from aidmatch.tables.catalog import DECISIONS_APPLIED
 from aidmatch.tables.contract import PACKAGE_FILE, SCHEMA_VERSION, fingerprint, write_package
 from aidmatch.version import code_version
-
-STREETS_FOLDER = "by_street"
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,8 @@ class Workbook:
 def _workbooks(
     con: duckdb.DuckDBPyConnection,
     aidmatch: AidmatchResource,
-    as_of: str,
+    period: Period,
+    visit_progress: pl.DataFrame,
     folder: Path,
     written: dict[str, int],
 ) -> list[Workbook]:
@@ -75,33 +86,37 @@ def _workbooks(
     connection, so it runs beside DuckDB's CSV writing); the feedback CSVs are written on the way, their
     rows counted in `written`."""
     settings = aidmatch.settings.publish
+    as_of = period.as_of.isoformat()
     frames = list_frames(con)
     books = [
         Workbook(f"{p.name}.xlsx", list_sheets(p, frames[p.name], as_of, settings.area_name))
         for p in PRINTED_LISTS
     ]
     books += [Workbook(path, sheets) for path, sheets in partner_workbooks(con, as_of, settings.area_name)]
-    if settings.workbook_per_street:
-        books += [
-            Workbook(f"{STREETS_FOLDER}/{name}.xlsx", sheets)
-            for name, sheets in street_workbooks(frames, as_of, settings.area_name)
-        ]
+    work = work_frames(con, period)
+    books += [
+        Workbook(path, sheets)
+        for path, sheets in street_work_workbooks(
+            work, streets_of(con, work), period, aidmatch.settings.visits
+        )
+    ]
     max_rate = aidmatch.settings.validation.max_quarantine_rate
     for department in DEPARTMENTS:
-        details = detail_frame(con, department)
+        details, visits = detail_frame(con, department), visit_frame(con, department)
         written[f"feedback_{department.name}.csv"] = write_feedback_csv(
-            details, department, folder / f"feedback_{department.name}.csv"
+            details, visits, department, folder / f"feedback_{department.name}.csv"
         )
         summary = summary_frame(con, department, max_rate)
-        sheets = feedback_sheets(department, summary, details, as_of, settings.feedback_max_rows)
+        sheets = feedback_sheets(department, summary, details, visits, as_of, settings.feedback_max_rows)
         books.append(Workbook(f"feedback_{department.name}.xlsx", sheets))
-    period = reporting_period(
-        aidmatch.output_path, dt.date.fromisoformat(as_of), settings.progress_period_start_day
-    )
     current = {output.name: output.select_sql for output in LISTS}
     progress = progress_frame(con, period, current)
+    unit = settings.area_name or "全部区县"
     books.append(
-        Workbook("progress.xlsx", [progress_sheet(progress, period, settings.area_name or "全部区县")])
+        Workbook(
+            "progress.xlsx",
+            [progress_sheet(progress, period, unit), visit_progress_sheet(visit_progress, period, unit)],
+        )
     )
     books += [Workbook(path, [sheet]) for path, sheet in decision_form_workbooks(con, as_of)]
     books += [
@@ -142,9 +157,29 @@ def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None)
     return {**numbers, "changes since previous run": words}
 
 
+def _visit_metadata(progress: pl.DataFrame, period: Period) -> dict[str, object]:
+    """The street offices' visits of the period as numbers (the UI plots them night over night: listed,
+    visited, each outcome, still to visit) and per street as a table."""
+    total = progress.filter(pl.col("district") == "合计").row(0, named=True)
+    numbers = {
+        f"visits {key}": int(total[key]) for key in progress.columns if key not in ("district", "street")
+    }
+    streets = progress.filter(pl.col("district") != "合计").to_dicts()
+    return {
+        **numbers,
+        "visits period": f"{period.start} to {period.as_of}",
+        "visits by street": metadata_table(streets, list(progress.columns)),
+    }
+
+
 def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> dg.MaterializeResult:
     as_of = as_of_key(context)
     previous = previous_run(aidmatch.output_path, as_of)
+    period = reporting_period(
+        aidmatch.output_path,
+        dt.date.fromisoformat(as_of),
+        aidmatch.settings.publish.progress_period_start_day,
+    )
     with aidmatch.connect(as_of) as con:
         completeness = recorded_completeness(con)
         blocked = [result.message for result in completeness if result.blocking]
@@ -154,6 +189,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         written: dict[str, int] = {}
         removed: list[str] = []  # as-of dates whose work database was removed
         indexes_removed: list[str] = []  # in a province: as-of dates whose person index of this city went
+        visit_progress = visit_progress_frame(con, period)
 
         def write(folder: Path) -> None:
             # openpyxl (Python; a city's workbooks in processes of their own) writes the workbooks while
@@ -162,7 +198,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             with ThreadPoolExecutor(max_workers=1) as pool:
                 workbooks = pool.submit(
                     _write_workbooks,
-                    _workbooks(con, aidmatch, as_of, folder, written),
+                    _workbooks(con, aidmatch, period, visit_progress, folder, written),
                     folder,
                     aidmatch.settings.machine.workers,
                 )
@@ -189,6 +225,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     folder / "changes.csv",
                     aidmatch.output_path,
                     previous.name if previous else None,
+                    visit_progress.to_dicts(),
                 )
                 write_report(folder / REPORT_FILE, figures, run_id, code_version())
                 write_package(folder)
@@ -230,6 +267,10 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)
+        if remove_blocked_feedback(aidmatch.output_path, as_of):  # its feedback is published now
+            tell(
+                context.log, f"removed {feedback_folder(aidmatch.output_path, as_of)}: superseded by {target}"
+            )
         changes_csv = str(target / "changes.csv").replace("'", "''")
         counts = dict(
             ((name, change), entries)
@@ -238,6 +279,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             ).fetchall()
         )
     changes = _changes_metadata(counts, previous)
+    visits = _visit_metadata(visit_progress, period)
     tell(context.log, f"published {len(written)} csv files, the workbooks and manifest.json to {target}")
     tell(context.log, f"changes: {changes['changes since previous run']}")
     return dg.MaterializeResult(
@@ -249,6 +291,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             "work databases removed": ", ".join(removed) or "(none)",
             **{f"rows {name}": n for name, n in written.items()},
             **changes,
+            **visits,
             "changes by list": metadata_table(
                 [{"list": n, "change": c, "entries": e} for (n, c), e in sorted(counts.items())],
                 ["list", "change", "entries"],

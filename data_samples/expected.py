@@ -263,7 +263,8 @@ def entitlements(world: "World", facts: pl.DataFrame, registrations: pl.DataFram
     36 months, or to retirement when that is less than 5 years away. No 认定日期 at all: listed as review
     (while before retirement), the period unknown. The employer subsidy wants a hire the contribution
     extract shows: the employer's first paid 单位职工 month after the extract's first month, and not before
-    the recognition month.
+    the recognition month. The allowance goes to registered, working-age, jobless, living, not retired members
+    of an active 低保 household; review when a 低保 record says 完全丧失劳动能力 or 在校学生.
     """
     d = world.as_of
     recognized = (
@@ -315,12 +316,14 @@ def entitlements(world: "World", facts: pl.DataFrame, registrations: pl.DataFram
         )  # fmt: skip
     )
     registered = pl.col("person_id").is_in(registrations["person_id"].implode())
+    # A 低保 record saying 完全丧失劳动能力 or 在校学生 contradicts the registration: listed, to be checked.
+    conflict = pl.col("no_capacity") | pl.col("student")
     allowance = facts.filter(
-        registered, "working_age", ~pl.col("working"), ~pl.col("dead"), ~pl.col("retired"), "dibao_capable",
-        ~pl.col("student"),
+        registered, "working_age", ~pl.col("working"), ~pl.col("dead"), ~pl.col("retired"), "active_dibao",
     ).select(
         "person_id", entitlement=pl.lit("TEMP_LIVING_ALLOWANCE"), employer_id=pl.lit(None, pl.String),
-        subsidy_until=pl.lit(None, pl.Date), confidence=pl.lit("high"),
+        subsidy_until=pl.lit(None, pl.Date),
+        confidence=pl.when(conflict).then(pl.lit("review")).otherwise(pl.lit("high")),
     )  # fmt: skip
     return pl.concat([flexible, employer, allowance]).sort("entitlement", "person_id", "employer_id")
 

@@ -1,18 +1,22 @@
 """Reading a decisions folder: every decided row of every form found there, validated.
 
-What belongs here: finding the files (`.xlsx` — a filled copy of a form — and `.csv` with the English
-headers, in subfolders too; Office lock files and hidden files ignored, anything else reported as not
-read), finding each sheet's header (the row with 决定 and the record key), turning cells into text, and
-the validation of each decided row. A row whose 决定 is empty is undecided: counted, not a decision. A
-decided row that fails a rule is quarantined with its file, row, rule and message; the others are
-applied (by the linker and by `keeps.py`). What does not belong here: what a decision does.
+What belongs here: finding the files (`.xlsx` — a filled copy of a form or of a street's work list — and
+`.csv` with the English headers, in subfolders too; Office lock files and hidden files ignored, anything
+else reported as not read), finding each sheet's header (the row holding a form's required columns, by
+name: people insert and move columns), turning cells into text, and the validation of each decided row.
+A row whose 决定 (结果) is empty is undecided: counted, not a decision. A decided row that fails a rule is
+quarantined with its file, row, rule and message; the others are applied (by the linker, by `keeps.py` and
+by `visits.py`). What does not belong here: what a decision does.
 
 Rules, the first that fails names the row's defect: `unknown_decision` (not a word the form accepts),
 `unknown_record` (no 16-character record key), `unknown_source` / `unknown_person` (review form: a source
-or a candidate ID that is no valid citizen ID), `unknown_roll` (removal form), `missing_reason` (every
-decision says why), `missing_expiry` (a keep needs a real 有效期至 date; 长期 is no expiry),
-`missing_basis` (a keep needs the 核实依据 it was made on), `conflicting_decisions` (one record decided two
-ways: every such row is quarantined, none guessed).
+or a candidate ID that is no valid citizen ID; visit form: a 公民身份号码 that is no valid citizen ID — one
+that names nobody tonight is found by `visits.py`), `unknown_roll` (removal form), `missing_reason` (every
+decision says why; a visit only for 信息有误, which says what is wrong), `missing_expiry` (a keep needs a
+real 有效期至 date; 长期 is no expiry), `missing_visit_date` (a visit needs its 走访日期, not after the as-of
+date), `missing_basis` (a keep needs the 核实依据 it was made on, a visit the 走访依据),
+`conflicting_decisions` (one record decided two ways, one person visited twice on one day with two
+outcomes: every such row is quarantined, none guessed).
 """
 
 import csv
@@ -26,6 +30,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from aidmatch.decisions.forms import FORMS, REMOVAL_FORM, ROLL_LABELS, Form
 from aidmatch.decisions.keys import KEY_LENGTH
+from aidmatch.rules.codes import CODES
 from aidmatch.sources.citizen_id import normalize_citizen_ids
 from aidmatch.sources.dates import OPEN_ENDED_DATE, parse_dates
 from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
@@ -38,13 +43,18 @@ RULES: dict[str, str] = {
     "unknown_decision": "决定 is not one of the form's decisions",
     "unknown_record": "记录键 names no record: the row was not copied from a published form",
     "unknown_source": "来源 is not one of the five sources",
-    "unknown_person": "候选人公民身份号码 is not a valid citizen ID",
+    "unknown_person": "候选人公民身份号码 (a visit's 公民身份号码) is not a valid citizen ID, or names nobody tonight",
     "unknown_roll": "名册 is not 登记失业 or 就业困难人员",
-    "missing_reason": "理由 is empty: every decision says why",
+    "missing_reason": "理由 is empty: every decision says why (a visit's 说明: 信息有误 says what is wrong)",
     "missing_expiry": "有效期至 is not a date: a keep needs an end date",
-    "missing_basis": "核实依据 is empty: the row was not copied from the published removal form",
-    "conflicting_decisions": "the record is decided two ways in the decision files",
+    "missing_visit_date": "走访日期 is empty, not a date, or after the as-of date",
+    "missing_basis": "核实依据 (走访依据) is empty or unreadable: the row was not copied from a published form",
+    "conflicting_decisions": "the record is decided two ways, or a person visited twice on a day with two outcomes",
 }
+# A visit's 走访依据: what the person was listed for, `<category>:<reasons>` as proactive.csv has them.
+_CATEGORIES = "|".join(c.code for c in CODES if c.kind == "category")
+_REASONS = "|".join(c.code for c in CODES if c.kind == "reason")
+VISIT_BASIS_PATTERN = f"^({_CATEGORIES}):({_REASONS})(;({_REASONS}))*$"
 # Every column a decided row carries, whichever form it came from (absent ones are empty).
 ROW_COLUMNS = (
     "file",
@@ -53,12 +63,14 @@ ROW_COLUMNS = (
     "source",
     "record_key",
     "candidate_person_id",
+    "person_id",
     "roll",
     "basis",
     "decision_text",
     "reason",
     "decided_by",
     "valid_until_text",
+    "visited_on_text",
 )
 
 
@@ -107,7 +119,9 @@ def read_folder(folder: Path) -> Intake:
                 "status": "read" if forms else "not read",
                 "decided_rows": decided,
                 "undecided_rows": undecided,
-                "note": "" if forms else "no sheet has a decision form's header (决定 and 记录键)",
+                "note": ""
+                if forms
+                else "no sheet has a decision form's header (决定 and 记录键, or 结果 and 走访依据)",
             }
         )
     return intake
@@ -144,9 +158,7 @@ def _csv_table(path: Path) -> list[list[str]]:
 def _form_of(header: list[str]) -> tuple[Form, dict[str, int]] | None:
     """The form whose columns this header row holds, and where each of its fields is."""
     for form in FORMS:
-        positions = {
-            f.key: header.index(name) for f in form.fields for name in (f.header, f.key) if name in header
-        }
+        positions = {f.key: header.index(name) for f in form.fields for name in f.headers if name in header}
         if all(f.key in positions for f in form.fields if f.required):
             return form, positions
     return None
@@ -176,6 +188,7 @@ def _form_rows(file: str, cells: list[list[str]]) -> tuple[list[dict[str, str]],
                     "kind": form.kind,
                     "decision_text": values["decision"],
                     "valid_until_text": values.get("valid_until", ""),
+                    "visited_on_text": values.get("visited_on", ""),
                     "source": "unemployment" if form is REMOVAL_FORM else values.get("source", ""),
                 }
             )
@@ -198,25 +211,33 @@ def _validated(rows: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         roll=pl.col("roll").replace_strict(rolls, default=None, return_dtype=pl.String),
         record_key=pl.col("record_key").str.to_lowercase(),
         valid_until=parse_dates(rows["valid_until_text"]),
+        visited_on=parse_dates(rows["visited_on_text"]),
         row=pl.col("row").cast(pl.Int64),
     )
-    ids = normalize_citizen_ids(frame["candidate_person_id"], as_of=as_of)
-    frame = frame.with_columns(candidate_person_id=ids["id_norm"], candidate_valid=ids["id_valid"])
-    link, keep = pl.col("kind") == "link", pl.col("kind") == "keep"
+    candidates = normalize_citizen_ids(frame["candidate_person_id"], as_of=as_of)
+    persons = normalize_citizen_ids(frame["person_id"], as_of=as_of)
+    frame = frame.with_columns(
+        candidate_person_id=candidates["id_norm"],
+        candidate_valid=candidates["id_valid"],
+        person_id=persons["id_norm"],
+        person_valid=persons["id_valid"],
+    )
+    link, keep, visit = (pl.col("kind") == kind for kind in ("link", "keep", "visit"))
     accepted = {kind: "/".join(w for w in words[kind] if not w.isascii()) for kind in words}
     checks = [
         (
             "unknown_decision",
             pl.col("decision").is_null(),
             pl.format(
-                "决定 '{}' is not a decision of this form: write {}",
+                "{} '{}' is not a decision of this form: write {}",
+                pl.when(visit).then(pl.lit("结果")).otherwise(pl.lit("决定")),
                 "decision_text",
-                pl.when(link).then(pl.lit(accepted["link"])).otherwise(pl.lit(accepted["keep"])),
+                pl.col("kind").replace_strict(accepted, return_dtype=pl.String),
             ),
         ),
         (
             "unknown_record",
-            ~pl.col("record_key").str.contains(f"^[0-9a-f]{{{KEY_LENGTH}}}$"),
+            ~visit & ~pl.col("record_key").str.contains(f"^[0-9a-f]{{{KEY_LENGTH}}}$"),
             pl.format(
                 "记录键 '{}' names no record: copy the row with its key from the published form", "record_key"
             ),
@@ -227,8 +248,22 @@ def _validated(rows: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
             link & ~pl.col("candidate_valid").fill_null(False),
             pl.lit("候选人公民身份号码 is not a valid citizen ID"),
         ),
+        (
+            "unknown_person",
+            visit & ~pl.col("person_valid").fill_null(False),
+            pl.lit("公民身份号码 is not a valid citizen ID: copy the row from the published 走访 sheet"),
+        ),
         ("unknown_roll", keep & pl.col("roll").is_null(), pl.lit("名册 is not 登记失业 or 就业困难人员")),
-        ("missing_reason", pl.col("reason") == "", pl.lit("理由 is empty: every decision says why")),
+        (
+            "missing_reason",
+            ~visit & (pl.col("reason") == ""),
+            pl.lit("理由 is empty: every decision says why"),
+        ),
+        (
+            "missing_reason",
+            visit & (pl.col("decision") == "RECORD_WRONG") & (pl.col("reason") == ""),
+            pl.lit("说明 is empty: 信息有误 says what is wrong, for the department that holds the record"),
+        ),
         (
             "missing_expiry",
             keep
@@ -239,9 +274,31 @@ def _validated(rows: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
             ),
         ),
         (
+            "missing_visit_date",
+            visit & (pl.col("visited_on").is_null() | (pl.col("visited_on") == OPEN_ENDED_DATE)),
+            pl.format(
+                "走访日期 '{}' is not a date: write the day of the visit (2026-11-20)", "visited_on_text"
+            ),
+        ),
+        (
+            "missing_visit_date",
+            visit & (pl.col("visited_on") > as_of),
+            pl.format(
+                "走访日期 {} is after the as-of date {}: check the year", "visited_on", pl.lit(str(as_of))
+            ),
+        ),
+        (
             "missing_basis",
             keep & (pl.col("decision") == "keep") & (pl.col("basis") == ""),
             pl.lit("核实依据 is empty: copy the row from the published removal form"),
+        ),
+        (
+            "missing_basis",
+            visit & ~pl.col("basis").str.contains(VISIT_BASIS_PATTERN),
+            pl.format(
+                "走访依据 '{}' is not <category>:<reasons> (OUTREACH:DIBAO): copy the row from the published 走访 sheet",
+                "basis",
+            ),
         ),
     ]
     rule, message = pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.String)
@@ -249,12 +306,14 @@ def _validated(rows: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         rule = pl.when(failed).then(pl.lit(name)).otherwise(rule)
         message = pl.when(failed).then(text).otherwise(message)
     frame = frame.with_columns(rule=rule, message=message)
-    # One record decided two ways (two persons confirmed, or confirmed and rejected; kept and exited):
-    # quarantine every such row rather than pick one.
+    # One record decided two ways (two persons confirmed, or confirmed and rejected; kept and exited; two
+    # outcomes of one person's visit on one day): quarantine every such row rather than pick one.
     subject = (
         pl.when(link)
         .then(pl.concat_str("source", "record_key"))
-        .otherwise(pl.concat_str("roll", "record_key"))
+        .when(keep)
+        .then(pl.concat_str("roll", "record_key"))
+        .otherwise(pl.concat_str("person_id", pl.col("visited_on").cast(pl.String)))
     )
     valid = pl.col("rule").is_null()
     frame = frame.with_columns(_subject=subject)
@@ -265,9 +324,13 @@ def _validated(rows: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         .then(pl.lit("conflicting_decisions"))
         .otherwise("rule"),
         message=pl.when(valid & pl.struct("file", "row").is_in(conflicts.implode()))
-        .then(pl.lit("this record is decided two ways in the decision files: settle it in one row"))
+        .then(
+            pl.when(visit)
+            .then(pl.lit("this person has two outcomes for one 走访日期 in the decision files: keep one row"))
+            .otherwise(pl.lit("this record is decided two ways in the decision files: settle it in one row"))
+        )
         .otherwise("message"),
-    ).drop("_subject", "candidate_valid")
+    ).drop("_subject", "candidate_valid", "person_valid")
 
 
 def _conflicting(decided: pl.DataFrame) -> pl.Series:
@@ -284,15 +347,16 @@ def _conflicting(decided: pl.DataFrame) -> pl.Series:
         .agg(pl.col("decision").n_unique() > 1)
         .filter(pl.col("decision"))
     )
-    keep = decided.filter(pl.col("kind") == "keep")
-    keep_ways = keep.group_by("_subject").agg(pl.col("decision").n_unique() > 1).filter(pl.col("decision"))
+    # a keep decided both ways; a person visited on one day with two outcomes
+    other = decided.filter(pl.col("kind").is_in(["keep", "visit"]))
+    two_ways = other.group_by("_subject").agg(pl.col("decision").n_unique() > 1).filter(pl.col("decision"))
     bad = pl.concat(
         [
             link.filter(pl.col("_subject").is_in(two_persons.implode()) & (pl.col("decision") == "confirm")),
             link.join(
                 both_ways.select("_subject", "candidate_person_id"), on=["_subject", "candidate_person_id"]
             ),
-            keep.filter(pl.col("_subject").is_in(keep_ways["_subject"].implode())),
+            other.filter(pl.col("_subject").is_in(two_ways["_subject"].implode())),
         ]
     )
     return bad.select(pl.struct("file", "row")).to_series()
@@ -300,8 +364,10 @@ def _conflicting(decided: pl.DataFrame) -> pl.Series:
 
 def load_decisions(con: duckdb.DuckDBPyConnection, folder: Path, as_of: dt.date) -> Intake:
     """Read and validate `folder`; create `decisions_files` (what each file gave), `decisions_rows` (every
-    decided row: its decision, `rule` and `message` when quarantined), `decisions_links` (valid confirm / reject rows, for the linker) and
-    `decisions_keeps` (valid keep / exit rows, for the removal list). Returns the intake report."""
+    decided row: its decision, `rule` and `message` when quarantined), `decisions_links` (valid confirm /
+    reject rows, for the linker), `decisions_keeps` (valid keep / exit rows, for the removal list) and
+    `decisions_visits` (valid visit outcomes, for the proactive list and the street work lists). Returns
+    the intake report."""
     intake = read_folder(folder)
     schema = dict.fromkeys(ROW_COLUMNS, pl.String)
     rows = _validated(pl.DataFrame(intake.rows, schema=schema), as_of).with_columns(
@@ -333,6 +399,15 @@ def load_decisions(con: duckdb.DuckDBPyConnection, folder: Path, as_of: dt.date)
         CREATE OR REPLACE TABLE decisions_keeps AS
         SELECT decision_id, record_key, roll, basis, decision, valid_until, reason, decided_by, file, "row"
         FROM decisions_rows WHERE kind = 'keep' AND rule IS NULL
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE decisions_visits AS
+        SELECT decision_id, person_id, split_part(basis, ':', 1) AS category,
+               string_split(split_part(basis, ':', 2), ';') AS reasons, decision AS outcome, visited_on,
+               reason AS note, decided_by, file, "row"
+        FROM decisions_rows WHERE kind = 'visit' AND rule IS NULL
         """
     )
     return intake

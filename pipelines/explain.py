@@ -2,13 +2,16 @@
 
 Built from the run's Dagster events, so the CLI (from its run's result) and the failure e-mail
 (from the instance's event log, `pipelines/alerts.py`) say the same thing. Check descriptions and step
-errors only: they name sources, files and rules, never a person.
+errors only: they name sources, files and rules, never a person; and the folder of the departments'
+feedback sheets a stopped night wrote (`publish/blocked_feedback.py`).
 """
 
 import re
 from collections.abc import Iterable
 
 import dagster as dg
+
+from aidmatch.publish.blocked_feedback import FEEDBACK_FOLDER
 
 # The error of a step that failed only because its blocking checks failed: those checks are the problem,
 # listed already (Dagster does not export the class; its name is stable across 1.x).
@@ -22,9 +25,17 @@ def error_text(error) -> str:
 
 
 def explain_events(events: Iterable[dg.DagsterEvent]) -> str:
-    """One paragraph: the blocking checks that failed and the steps that broke, each problem once."""
-    lines = []
+    """One paragraph: the blocking checks that failed and the steps that broke, each problem once; then, on
+    a night a blocking check stopped, where the departments' feedback sheets were written."""
+    lines, feedback = [], []
     for event in events:
+        if event.event_type_value == "ASSET_OBSERVATION":
+            metadata = event.asset_observation_data.asset_observation.metadata
+            if FEEDBACK_FOLDER in metadata:
+                feedback.append(
+                    f"The departments' feedback sheets (数据质量反馈表) of this night are in "
+                    f"{metadata[FEEDBACK_FOLDER].value}/: send them back with what to fix."
+                )
         if event.event_type_value == "RESOURCE_INIT_FAILURE" and event.event_specific_data.error:
             lines.append(f"- the run could not start: {error_text(event.event_specific_data.error)}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -39,5 +50,5 @@ def explain_events(events: Iterable[dg.DagsterEvent]) -> str:
             cause = error.cause if error and error.cause else error
             if error and error.cls_name != CHECKS_FAILED_ERROR:
                 lines.append(f"- step {event.step_key} failed: {error_text(cause or error)}")
-    unique = list(dict.fromkeys(lines))
-    return "\n".join(unique) or "- the run failed; open it in the Dagster UI for details."
+    unique = list(dict.fromkeys(lines)) or ["- the run failed; open it in the Dagster UI for details."]
+    return "\n".join([*unique, *dict.fromkeys(feedback)])

@@ -28,7 +28,8 @@ from aidmatch.publish.permissions import OWNER_ONLY, Modes
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
-_LEFTOVER = re.compile(r"^\.(\d{4}-\d{2}-\d{2})\.(incoming|replaced)-[0-9a-f]{8}$")
+# `.<as-of>.incoming-…`, and `.<as-of>.feedback.incoming-…` of a blocked night's feedback folder
+_LEFTOVER = re.compile(r"^\.(\d{4}-\d{2}-\d{2}(?:\.feedback)?)\.(incoming|replaced)-[0-9a-f]{8}$")
 
 
 def _exchange(a: Path, b: Path) -> bool:

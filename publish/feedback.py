@@ -13,8 +13,15 @@ rows shown (writing a spreadsheet cell costs some 30 µs), and says so; `feedbac
 it holds every one, in the same Chinese columns (UTF-8 with a byte-order mark, as Excel opens it).
 
 The social-insurance agency (社保经办) sends two extracts, 参保人员 and 缴费明细: one workbook holds both.
+
+A street office that visited a person of the proactive list and found the record wrong (结果 信息有误,
+`decisions/visits.py`) tells the department through the same workbook: its 走访反馈 sheet lists, for every
+such person still on the list, the record of the department that gave the row's reason (低保 and 零就业家庭:
+the 低保 record; 残疾: the card; 大龄 and 长期失业: the registration), the street, the worker and the note; the
+CSV holds them after the problem rows, in its own columns' words.
 """
 
+from collections.abc import Collection
 from pathlib import Path
 
 import duckdb
@@ -22,8 +29,9 @@ import polars as pl
 
 from aidmatch.publish.printed_lists import source_records_for_people
 from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
+from aidmatch.rules.codes import LABELS
 from aidmatch.sources.tables import SOURCE_LABELS, Department
-from aidmatch.tables.catalog import FEEDBACK_TABLES
+from aidmatch.tables.catalog import FEEDBACK_TABLES, QUARANTINE
 
 # A value longer than this is shown cut, with its length (a cell may hold 32,767 characters).
 MAX_VALUE_CHARS = 200
@@ -53,8 +61,37 @@ DETAIL_COLUMNS = (
 )
 
 
-def _quarantine(department: Department) -> str:
-    return " UNION ALL ".join(f"SELECT * FROM quarantine_{source}" for source in department.sources)
+VISIT_COLUMNS = (
+    SheetColumn("row_number", "序号", 5, "number"),
+    SheetColumn("data", "数据", 7),
+    SheetColumn("file", "文件", 14),
+    SheetColumn("sheet", "工作表", 7),
+    SheetColumn("row", "行号", 6, "number"),
+    SheetColumn("name", "姓名", 7),
+    SheetColumn("person_id", "公民身份号码", 23, "id"),
+    SheetColumn("reasons", "列入原因", 12),
+    SheetColumn("area", "街道、社区", 14),
+    SheetColumn("visited_on", "走访日期", 13, "date"),
+    SheetColumn("visited_by", "经办人", 7),
+    SheetColumn("note", "走访说明（信息有误）", 34),
+)
+# Which department's record gave a proactive reason: (source, the facts_persons column naming the record).
+_REASON_RECORDS = (
+    ("dibao", "dibao_record", ("DIBAO", "ZERO_EMPLOYMENT_HOUSEHOLD")),
+    ("disability", "disability_record", ("DISABLED",)),
+    ("unemployment", "registration_record", ("AGE_4050", "LONG_TERM_UNEMPLOYED")),
+)
+
+
+def _quarantine(department: Department, staged: Collection[str] | None) -> str:
+    """The quarantine rows of the department's sources staged tonight (`staged`; None: all of them)."""
+    empty = ", ".join(f"NULL::{c.sql_type} AS {c.name}" for c in QUARANTINE.columns)
+    return " UNION ALL ".join(
+        f"SELECT * FROM quarantine_{source}"
+        if staged is None or source in staged
+        else f"SELECT {empty} WHERE false"
+        for source in department.sources
+    )
 
 
 def _data_label() -> str:
@@ -63,12 +100,18 @@ def _data_label() -> str:
     )
 
 
-def summary_frame(con: duckdb.DuckDBPyConnection, department: Department, max_rate: float) -> pl.DataFrame:
-    """One row per file read of the department's sources, with its counts, problems and verdict."""
+def summary_frame(
+    con: duckdb.DuckDBPyConnection,
+    department: Department,
+    max_rate: float,
+    staged: Collection[str] | None = None,
+) -> pl.DataFrame:
+    """One row per file read (or refused: a night stopped by it) of the department's sources, with its
+    counts, problems and verdict; the problems of the sources in `staged` (None: all)."""
     sources = ", ".join(f"'{s}'" for s in department.sources)
     return con.sql(
         f"""
-        WITH q AS ({_quarantine(department)}),
+        WITH q AS ({_quarantine(department, staged)}),
         per_file AS (
             SELECT source_file,
                    count(DISTINCT source_record) FILTER (action = 'rejected') AS rows_rejected,
@@ -82,13 +125,13 @@ def summary_frame(con: duckdb.DuckDBPyConnection, department: Department, max_ra
             GROUP BY source_file
         ),
         files AS (
-            SELECT f.source, f.file, f.rows_read,
+            SELECT f.source, f.file, f.status, f.reason, coalesce(f.rows_read, 0) AS rows_read,
                    coalesce(p.rows_rejected, 0) AS rows_rejected, coalesce(p.rows_to_fix, 0) AS rows_to_fix,
                    coalesce(pp.problems, '无') AS problems
             FROM ingest_files AS f
             LEFT JOIN per_file AS p ON p.source_file = f.file
             LEFT JOIN per_problem AS pp ON pp.source_file = f.file
-            WHERE f.source IN ({sources}) AND f.status = 'read'
+            WHERE f.source IN ({sources}) AND f.status IN ('read', 'refused')
         )
         SELECT
             {_data_label()} AS data,
@@ -97,6 +140,7 @@ def summary_frame(con: duckdb.DuckDBPyConnection, department: Department, max_ra
             CASE WHEN rows_read > 0 THEN (rows_rejected + rows_to_fix) / rows_read END AS problem_share,
             problems,
             CASE
+                WHEN status = 'refused' THEN '拒收，整批数据本次未使用：' || reason
                 WHEN rows_read = 0 THEN '文件中没有数据行：请核对导出范围后重新报送'
                 WHEN (rows_rejected + rows_to_fix) / rows_read > $max_rate THEN format(
                     '不合格：问题行占 {{:.1f}}%，超过 {{:.0f}}% 的上限（超过时整批数据不予使用）：请按问题明细修正后重新导出报送',
@@ -114,10 +158,13 @@ def summary_frame(con: duckdb.DuckDBPyConnection, department: Department, max_ra
     ).pl()
 
 
-def detail_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.DataFrame:
+def detail_frame(
+    con: duckdb.DuckDBPyConnection, department: Department, staged: Collection[str] | None = None
+) -> pl.DataFrame:
     """Every quarantine row of the department's sources, file by file, row by row. A duplicate's value, the
     record it copies, is named as the steward says it (社保缴费 东城区.csv 第267行). `pick` orders the rows
-    for a workbook that cannot show them all: every file's and problem's first row, then their second, …"""
+    for a workbook that cannot show them all: every file's and problem's first row, then their second, …
+    Only the sources in `staged` (None: all) have rows: a night stopped early staged some of them."""
     rows = con.sql(
         f"""
         SELECT
@@ -140,7 +187,7 @@ def detail_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.D
         FROM (
             SELECT *, row_number() OVER (PARTITION BY source, source_file, problem ORDER BY source_sheet, source_row)
                 AS nth
-            FROM ({_quarantine(department)})
+            FROM ({_quarantine(department, staged)})
         )
         ORDER BY list_position({list(department.sources)}, source), source_file, source_sheet NULLS FIRST,
             source_row, field, problem
@@ -155,6 +202,73 @@ def detail_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.D
     ).drop("rule")
 
 
+def visit_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.DataFrame:
+    """The 信息有误 outcomes of persons still on the proactive list whose reasons rest on a record of the
+    department's sources: one row per outcome and record, in file and row order."""
+    parts = [
+        f"""SELECT '{source}' AS source, f.{column} AS source_record, v.*
+            FROM proactive_visits AS v JOIN facts_persons AS f USING (person_id)
+            WHERE list_has_any(string_split(v.visited_reasons, ';'), {list(reasons)})"""
+        for source, column, reasons in _REASON_RECORDS
+        if source in department.sources
+    ]
+    if not parts:
+        return no_visits()
+    staged = " UNION ALL ".join(
+        f"SELECT source_record, source_file, source_sheet, source_row FROM staged_{source}"
+        for source, _, _ in _REASON_RECORDS
+        if source in department.sources
+    )
+    frame = con.sql(
+        f"""
+        WITH wrong AS ({" UNION ALL ".join(parts)})
+        SELECT {_data_label()} AS data, regexp_replace(s.source_file, '^[^/]+/', '') AS file,
+               s.source_sheet AS sheet, s.source_row AS row, p.name, w.person_id, w.visited_reasons AS reasons,
+               concat_ws(' ', p.district, p.street, p.community) AS area, w.visited_on, w.decided_by AS visited_by,
+               w.note
+        FROM wrong AS w
+        JOIN out_proactive AS p USING (person_id)
+        JOIN ({staged}) AS s USING (source_record)
+        WHERE w.outcome = 'RECORD_WRONG'
+        ORDER BY file, sheet NULLS FIRST, row, w.person_id
+        """
+    ).pl()
+    return frame.with_columns(
+        pl.col("reasons").str.split(";").list.eval(pl.element().replace(LABELS)).list.join("、")
+    )
+
+
+def no_visits() -> pl.DataFrame:
+    """The 走访反馈 rows of a department no proactive reason rests on, or of a night stopped before the lists."""
+    types = {"row": pl.Int64, "visited_on": pl.Date}
+    return pl.DataFrame(
+        schema={c.key: types.get(c.key, pl.String) for c in VISIT_COLUMNS if c.key != "row_number"}
+    )
+
+
+def visit_feedback_rows(visits: pl.DataFrame) -> pl.DataFrame:
+    """The 信息有误 outcomes in the feedback CSV's columns (after the problem rows): the record, the note as
+    the problem, the street and worker in what to do."""
+    return visits.select(
+        "data",
+        "file",
+        "sheet",
+        "row",
+        field=pl.lit("整行"),
+        value=pl.col("name"),
+        problem=pl.format("街道走访反馈：信息有误——{}", "note"),
+        fix=pl.format(
+            "请核实此记录（{}，列入原因：{}），在源系统更正后下次报送；{} {} 走访，经办人 {}",
+            "person_id",
+            "reasons",
+            "area",
+            pl.col("visited_on").cast(pl.String),
+            pl.col("visited_by").fill_null(""),
+        ),
+        action=pl.lit("已采用，待核实"),
+    )
+
+
 _NOTES = (
     "说明：",
     "1. 行号即在Excel或文本编辑器中看到的行号（标题行、表头计入），工作表为空的是CSV文件，可按“文件、工作表、行号”直接找到该行。",
@@ -164,9 +278,17 @@ _NOTES = (
 
 
 def feedback_sheets(
-    department: Department, summary: pl.DataFrame, details: pl.DataFrame, as_of: str, max_rows: int
+    department: Department,
+    summary: pl.DataFrame,
+    details: pl.DataFrame,
+    visits: pl.DataFrame,
+    as_of: str,
+    max_rows: int,
+    stopped: tuple[str, ...] = (),
 ) -> list[TableSheet]:
-    """The summary sheet, then the problem rows: all of them, or the `max_rows` first by `pick`, saying so."""
+    """The summary sheet, the problem rows — all of them, or the `max_rows` first by `pick`, saying so — and
+    the street offices' 信息有误 outcomes about the department's records. `stopped`: why the night stopped
+    at the department's extracts, on a night a blocking check stopped (the summary says it first)."""
     title = f"数据质量反馈表　{department.label}　数据截至：{as_of}"
     shown = details.filter(pl.col("pick") <= max_rows).drop("pick").with_row_index("row_number", offset=1)
     if not details.height:
@@ -182,6 +304,7 @@ def feedback_sheets(
         TableSheet(
             name="汇总",
             title=title,
+            subtitle="本次运行因本部门数据停止，名单未发布：" + "；".join(stopped) if stopped else None,
             columns=SUMMARY_COLUMNS,
             frame=summary.with_row_index("row_number", offset=1),
             page_header=f"数据质量反馈表·{department.label}",
@@ -198,13 +321,31 @@ def feedback_sheets(
             as_of=as_of,
             page_break_by=("file",),
         ),
+        TableSheet(
+            name="走访反馈",
+            title=title,
+            subtitle=f"街道走访核实为信息有误的记录 {visits.height} 条"
+            if visits.height
+            else "本期无街道走访反馈",
+            columns=VISIT_COLUMNS,
+            frame=visits.with_row_index("row_number", offset=1),
+            page_header=f"数据质量反馈表·{department.label}·走访反馈",
+            as_of=as_of,
+            notes=(
+                "说明：街道、社区走访主动发现名单中的人员时，认为以上记录有误（如本人不在此居住、低保或残疾信息已过时），"
+                "“走访说明”为经办人所写。请核实后在源系统更正，下次导出即可消除；该人员仍在名单上时本表每次都会列出。",
+            ),
+        ),
     ]
 
 
-def write_feedback_csv(details: pl.DataFrame, department: Department, path: Path) -> int:
-    """Every problem row in the workbook's Chinese columns, in the order its table declares
-    (`aidmatch.tables.catalog`); returns the rows written."""
-    named = details.rename({c.key: c.header for c in DETAIL_COLUMNS if c.key in details.columns})
+def write_feedback_csv(
+    details: pl.DataFrame, visits: pl.DataFrame, department: Department, path: Path
+) -> int:
+    """Every problem row, then every 信息有误 outcome, in the workbook's Chinese columns, in the order its table
+    declares (`aidmatch.tables.catalog`); returns the rows written."""
+    rows = pl.concat([details.drop("pick"), visit_feedback_rows(visits)], how="diagonal_relaxed")
+    named = rows.rename({c.key: c.header for c in DETAIL_COLUMNS if c.key in rows.columns})
     table = FEEDBACK_TABLES[department.name]
     named.select(c.name for c in table.published).write_csv(path, include_bom=True)
-    return details.height
+    return rows.height

@@ -7,8 +7,8 @@ print and work them.
 - `disability_employment.xlsx`, for 残联: a summary sheet of card holders per 区县 × 残疾等级 × 就业状况 with
   their 就业率 (the figure 残联 reports), then the rows street by street for its 就业需求摸排.
 - `households_at_risk.xlsx`: the households one job away from zero employment, a sheet per risk, as the
-  other lists are printed (`printed_lists.list_sheets`); `households_at_risk_rows` gives the same rows to a
-  street office's work list.
+  other lists are printed (`printed_lists.list_sheets`); `households_at_risk_labels` gives the same rows to a
+  street office's work list (its sheet 预警家庭).
 
 Codes become their labels in each list's own words (`rules/codes.labels_of`: EMPLOYED reads 单位就业 for
 残联, not as a removal reason), the evidence and record references in Chinese (`printed_lists`); the layout
@@ -221,7 +221,6 @@ def disability_employment_sheets(
 HOUSEHOLDS_AT_RISK = PrintedList(
     "households_at_risk",
     "零就业家庭预警名单",
-    "零就业预警",
     "户",
     "risk",
     # each member a line: name, （relation）, ID, in the order of member_ids
@@ -252,12 +251,12 @@ HOUSEHOLDS_AT_RISK = PrintedList(
 )
 
 
-def households_at_risk_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The households at risk as a street office prints them, grouped by 区县 and 街道: `district`, `street`,
-    `household_id`, `members` (a line each: name, relation, ID), `working_member` (name and ID), `risk` (the
-    code: one sheet each) and `risk_label`, `summary` (one short line: who works, how, since when it stopped)
-    and the full `evidence` — for this list's workbook and a street's work list (sheet 预警家庭)."""
-    frame = con.sql(HOUSEHOLDS_AT_RISK.select_sql).pl()
+def households_at_risk_labels(frame: pl.DataFrame) -> pl.DataFrame:
+    """The households at risk (rows of `HOUSEHOLDS_AT_RISK.select_sql`) as a street office prints them:
+    `district`, `street`, `household_id`, `members` (a line each: name, relation, ID), `working_member` (name
+    and ID), `risk` (the code: one sheet each) and `risk_label`, `summary` (one short line: who works, how,
+    since when it stopped) and the full `evidence` — for this list's workbook and a street's work list
+    (sheet 预警家庭, `street_work.py`)."""
     return frame.with_columns(
         risk_label=pl.col("risk").replace_strict(labels_of("household_risk"), default=pl.col("risk")),
     ).select(
@@ -282,6 +281,11 @@ def partner_workbooks(
         (DISABILITY_FILE, disability_employment_sheets(con, as_of, area_name)),
         (
             f"{HOUSEHOLDS_AT_RISK.name}.xlsx",
-            list_sheets(HOUSEHOLDS_AT_RISK, households_at_risk_rows(con), as_of, area_name),
+            list_sheets(
+                HOUSEHOLDS_AT_RISK,
+                households_at_risk_labels(con.sql(HOUSEHOLDS_AT_RISK.select_sql).pl()),
+                as_of,
+                area_name,
+            ),
         ),
     ]

@@ -3,16 +3,11 @@ order, in Chinese.
 
 Each list's workbook has one sheet per category (roll, status, entitlement), its rows grouped and sorted
 by 区县, 街道 and 社区 with each street starting a new page, so a district can hand every street office its
-pages; with `publish.workbook_per_street` each street also gets one workbook holding its rows of every
-list. Cells
-people read are Chinese: codes become their labels (`rules/codes.py`), the evidence reads as sentences
+pages (each street's own work is its work list, `street_work.py`). Cells people read are Chinese: codes become their labels (`rules/codes.py`), the evidence reads as sentences
 (its codes and record references translated, one reason a line) — the CSVs keep the codes for machines.
 The layout itself (title, page setup, typed cells) is `xlsx_files.py`.
 """
 
-import dataclasses
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -34,7 +29,6 @@ CONTACT_NOTE = "说明：区县、街道、社区、电话、地址为各部门�
 class PrintedList:
     name: str  # the workbook's file name without extension, as the CSV's
     title: str  # 中文名称
-    short: str  # in a street's workbook, before each sheet's category
     unit: str  # what a row is: 人, 条, 户
     sheet_by: str  # one sheet per value of this column (a code)
     select_sql: str  # the rows, in print order: grouped by area
@@ -60,7 +54,6 @@ _AREA_ORDER = "district NULLS LAST, street NULLS LAST"
 PROACTIVE = PrintedList(
     "proactive",
     "主动发现名单",
-    "主动发现",
     "人",
     "category",
     f"SELECT * FROM out_proactive ORDER BY category, {_AREA_ORDER}, community NULLS LAST, name, person_id",
@@ -80,7 +73,6 @@ PROACTIVE = PrintedList(
 REMOVALS = PrintedList(
     "removals",
     "应退出名单",
-    "应退出",
     "条",
     "roll",
     f"SELECT * FROM out_removals ORDER BY roll, {_AREA_ORDER}, community NULLS LAST, name, person_id, source_record",
@@ -99,7 +91,6 @@ REMOVALS = PrintedList(
 ZERO_EMPLOYMENT_HOUSEHOLDS = PrintedList(
     "zero_employment_households",
     "零就业家庭名单",
-    "零就业家庭",
     "户",
     "status",
     f"""SELECT *, array_to_string(list_transform(
@@ -125,7 +116,6 @@ ZERO_EMPLOYMENT_HOUSEHOLDS = PrintedList(
 ENTITLEMENTS = PrintedList(
     "entitlements",
     "应享尽享名单",
-    "应享尽享",
     "条",
     "entitlement",
     f"SELECT * FROM out_entitlements ORDER BY entitlement, {_AREA_ORDER}, community NULLS LAST, name, person_id, "
@@ -240,35 +230,3 @@ def list_sheets(
 def list_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     """Each printed list's rows in print order, with the codes still as codes."""
     return {printed.name: con.sql(printed.select_sql).pl() for printed in PRINTED_LISTS}
-
-
-_UNSAFE_IN_FILE_NAME = re.compile(r"[^\w\u00b7-]+")
-
-
-def street_file_name(district: str | None, street: str | None) -> str:
-    """`东城区_东华门街道`: a file name from data, with nothing but word characters, · and - in it."""
-    parts = [district or "区县不详", street or "街道不详"]
-    return "_".join(_UNSAFE_IN_FILE_NAME.sub("_", part)[:40] for part in parts)
-
-
-def street_workbooks(
-    frames: dict[str, pl.DataFrame], as_of: str, area_name: str | None
-) -> Iterator[tuple[str, list[TableSheet]]]:
-    """(file name, sheets) of each street's workbook: the street's rows of every list, a sheet per list
-    and category, for handing to its office. Streets in order of district and street."""
-    by_street = {
-        printed: frames[printed.name].partition_by("district", "street", as_dict=True, maintain_order=True)
-        for printed in PRINTED_LISTS
-    }
-    streets = sorted(
-        {key for parts in by_street.values() for key in parts},
-        key=lambda key: (key[0] is None, key[0] or "", key[1] is None, key[1] or ""),
-    )
-    for district, street in streets:
-        sheets = [
-            dataclasses.replace(sheet, name=f"{printed.short}·{sheet.name}")
-            for printed, parts in by_street.items()
-            if (district, street) in parts
-            for sheet in list_sheets(printed, parts[(district, street)], as_of, area_name)
-        ]
-        yield street_file_name(district, street), sheets

@@ -13,6 +13,10 @@ and this one — the same content-keyed comparison as changes.csv (`changes.py`)
   section 4 item 4; the extracts do not say when payment started, so not "new in the period");
 and, after the notice's columns, under 应享尽享（补充）, the persons owed the flexible and the employer 社保补贴.
 The other columns are left blank with a note naming the data that would fill them.
+
+A second sheet, 走访进度, counts the street offices' visits (SPEC section 6) per 区县 and 街道 for the same
+period: the people on the proactive list, those visited in the period (their latest visit in it, on the list
+tonight or not), each outcome, and those still to visit (on the street's 走访 sheet tonight).
 """
 
 import datetime as dt
@@ -24,9 +28,11 @@ import polars as pl
 
 from aidmatch.publish.changes import changes_sql, previous_run
 from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
+from aidmatch.rules.codes import CODES
 
 TITLE = "困难群体就业精准帮扶行动进度表（月）"
 UNKNOWN_DISTRICT = "（区县不详）"
+UNKNOWN_STREET = "（街道不详）"
 
 
 @dataclass(frozen=True)
@@ -217,4 +223,68 @@ def progress_sheet(frame: pl.DataFrame, period: Period, unit: str) -> TableSheet
         as_of=period.as_of.isoformat(),
         groups=GROUPS,
         notes=tuple(notes),
+    )
+
+
+# 走访进度: what each street's visits came to in the period, one column per outcome between visited and to visit.
+VISIT_OUTCOMES = tuple(c for c in CODES if c.kind == "visit_outcome")
+VISIT_PROGRESS_COLUMNS = (
+    SheetColumn("district", "区县", 12),
+    SheetColumn("street", "街道", 16),
+    SheetColumn("listed", "名单人数", 11, "number"),
+    SheetColumn("visited", "本期已走访", 11, "number"),
+    *(SheetColumn(c.code, c.label, 11, "number") for c in VISIT_OUTCOMES),
+    SheetColumn("to_visit", "待走访", 11, "number"),
+)
+_VISIT_PROGRESS = f"""
+WITH visited AS (
+    -- each person's latest valid visit in the period (a later visit of the period replaces an earlier one)
+    SELECT v.person_id, arg_max(v.outcome, (v.visited_on, v.file, v."row")) AS outcome
+    FROM decisions_visits AS v JOIN decisions_visit_outcomes AS o USING (decision_id)
+    WHERE o.status <> 'quarantined' AND v.visited_on BETWEEN $period_start AND $as_of
+    GROUP BY v.person_id
+),
+listed AS (
+    SELECT p.person_id, w.status IS DISTINCT FROM 'applied' AS to_visit
+    FROM out_proactive AS p LEFT JOIN proactive_visits AS w USING (person_id)
+)
+SELECT * FROM (
+    SELECT coalesce(loc.district, '{UNKNOWN_DISTRICT}') AS district, coalesce(loc.street, '{UNKNOWN_STREET}') AS street,
+           count(l.person_id) AS listed, count(v.person_id) AS visited,
+           {", ".join(f"count(*) FILTER (v.outcome = '{c.code}') AS {c.code}" for c in VISIT_OUTCOMES)},
+           count(*) FILTER (l.to_visit) AS to_visit
+    FROM listed AS l
+    FULL OUTER JOIN visited AS v USING (person_id)
+    LEFT JOIN facts_locations AS loc USING (person_id)
+    GROUP BY 1, 2
+)
+ORDER BY district = '{UNKNOWN_DISTRICT}', district, street = '{UNKNOWN_STREET}', street
+"""
+
+
+def visit_progress_frame(con: duckdb.DuckDBPyConnection, period: Period) -> pl.DataFrame:
+    """One row per 区县 and 街道 with people on the proactive list or visited in the period, then 合计."""
+    rows = con.sql(_VISIT_PROGRESS, params={"period_start": period.start, "as_of": period.as_of}).pl()
+    counts = [c.key for c in VISIT_PROGRESS_COLUMNS[2:]]
+    total = rows.select(
+        pl.lit("合计").alias("district"), pl.lit("").alias("street"), *(pl.col(c).sum() for c in counts)
+    )
+    return pl.concat([rows, total], how="vertical_relaxed").with_columns(pl.col(counts).cast(pl.Int64))
+
+
+def visit_progress_sheet(frame: pl.DataFrame, period: Period, unit: str) -> TableSheet:
+    """走访进度 beside the notice's table: the street offices' visits in the period."""
+    return TableSheet(
+        name="走访进度",
+        title="主动发现名单走访进度表",
+        subtitle=f"单位：{unit}　　时间：{period.start} 至 {period.as_of}",
+        columns=VISIT_PROGRESS_COLUMNS,
+        frame=frame,
+        page_header="主动发现名单走访进度表",
+        as_of=period.as_of.isoformat(),
+        notes=(
+            "说明：名单人数为数据日期主动发现名单上的人数；本期已走访为本期内有走访结果（以最后一次为准）的人数，"
+            "含已不在名单上的人员，各结果人数之和等于已走访人数；待走访为当前各街道走访任务单“走访”表上的人数"
+            "（新增、待走访、复访到期、情况变化）。结果由街道交回的走访任务单读取，见 decisions_applied.csv。",
+        ),
     )

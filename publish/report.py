@@ -379,6 +379,34 @@ def _decisions(f: ReportFigures) -> str:
     return "".join(parts)
 
 
+def _visits(f: ReportFigures) -> str:
+    """The street offices' visits of the period, per street (the progress table's 走访进度 sheet)."""
+    total = next(row for row in f.visits if row["district"] == "合计")
+    count = f'<span data-figure="visits:visited">{total["visited"]:,}</span>'
+    outcomes = [key for key in total if key not in ("district", "street", "listed", "visited", "to_visit")]
+    return (
+        f"<p class=note>{count} people visited in the period (their latest outcome), "
+        f"{total['to_visit']:,} still to visit on the streets' 走访 sheets, of {total['listed']:,} on the "
+        "proactive list. The outcomes come from the work lists the street offices hand back "
+        "(by_street/, read from the decisions folder).</p>"
+        + _table(
+            ["district", "street", "listed", "visited", *(_label(k) for k in outcomes), "to visit"],
+            [
+                [
+                    r["district"],
+                    r["street"],
+                    r["listed"],
+                    r["visited"],
+                    *(r[k] for k in outcomes),
+                    r["to_visit"],
+                ]
+                for r in f.visits
+            ],
+            [f"visits:{r['district']}:{r['street']}:to_visit" for r in f.visits],
+        )
+    )
+
+
 def render_report(f: ReportFigures, run_id: str, code_version: str) -> str:
     sections = [
         ("lists", "名单 The lists, by group and reason", _lists(f)),
@@ -389,6 +417,7 @@ def render_report(f: ReportFigures, run_id: str, code_version: str) -> str:
         ("weights", "权重 Match weights of every comparison level", _weights(f)),
         ("review", "待核查 The review queue, pair by pair", _review(f)),
         ("second-ids", "一人多证 Persons under several IDs", _second_ids(f)),
+        ("visits", "走访 The street offices' visits of the period", _visits(f)),
         ("decisions", "人工决定 Decisions by people", _decisions(f)),
         ("quarantine", "质量 Quarantine by source and rule", _quarantine(f)),
     ]

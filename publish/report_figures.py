@@ -70,6 +70,9 @@ class ReportFigures:
     second_ids: list[dict[str, Any]]  # record_id, person_id (masked), records, first_record, score
     quarantine: list[dict[str, Any]]  # source, rule, action, rows
     decisions: dict[str, int]  # status of decisions_applied.csv -> decided rows
+    visits: list[
+        dict[str, Any]
+    ]  # per district and street, then 合计: listed, visited, each outcome, to_visit
     label_accuracy: list[dict[str, Any]]  # method, confirmed, rejected, confirmed_share
     card_holders: list[dict[str, Any]]  # district (or ''), grade (0: not said), status, rows: 残联's counts
     on_removal_list: dict[str, int]  # partner list -> its rows whose person is on the removal list for work
@@ -236,6 +239,7 @@ def gather_figures(
     changes_csv: Path,
     output_root: Path,
     previous_as_of: str | None,
+    visits: list[dict[str, Any]],
 ) -> ReportFigures:
     list_rows = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0] for table in LIST_TABLES}
     methods = _dicts(
@@ -307,6 +311,7 @@ def gather_figures(
             f"SELECT source, rule, action, count(*) AS rows FROM ({quarantine}) GROUP BY ALL ORDER BY ALL",
         ),
         decisions=status_counts(con),
+        visits=visits,
         label_accuracy=label_accuracy(con),
         card_holders=card_holders(con),
         on_removal_list=on_removal_list(con),

@@ -13,11 +13,9 @@ class PublishSettings:
     # The area the bureau covers, for the title rows and the progress table's 单位 (e.g. 嘉兴市 or 南湖区);
     # null: a workbook holding one district names that district, else reads "全部区县".
     area_name: str | None = None
-    # Also write one workbook per street (by_street/<区县>_<街道>.xlsx) holding that street's rows of every
-    # list, for handing each street office its own (点对点).
-    workbook_per_street: bool = False
     # The monthly progress table (进度表) counts from this day of the month: 1 for calendar months, 26 for
-    # months reported on the 25th. It compares this run with the last one published before that day.
+    # months reported on the 25th. It compares this run with the last one published before that day; the
+    # street offices' work lists (by_street/) mark new what entered the lists since that run.
     progress_period_start_day: int = 1
     # A department's feedback workbook shows at most this many problem rows (every file's and problem's
     # first ones); feedback_<department>.csv holds them all. A spreadsheet cell costs some 30 µs to write.

@@ -85,6 +85,7 @@ class SheetColumn:
     kind: str = "text"  # text | id | date | number | percent
     fill_in: bool = False  # filled in by people: unlocked cells on a protected sheet, shaded
     choices: tuple[str, ...] = ()  # a drop-down of the values a filled-in cell may take
+    hidden: bool = False  # in the sheet for reading it back (a form's 勿改 key), neither shown nor printed
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -202,7 +203,7 @@ def _sheet_heights(tables: Sequence[TableSheet]) -> list[_Heights]:
         across = iter(
             _heights(
                 pl.DataFrame({"t": list(chain.from_iterable(texts))}, schema={"t": pl.String}),
-                [SheetColumn("t", "", sum(column.width for column in columns))],
+                [SheetColumn("t", "", sum(column.width for column in columns if not column.hidden))],
             )
         )
         keys = [column.key for column in columns]
@@ -222,7 +223,8 @@ def _write_sheet(
     columns = table.columns
     last = get_column_letter(len(columns))
     for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
+        dimension = sheet.column_dimensions[get_column_letter(index)]
+        dimension.width, dimension.hidden = column.width, column.hidden
     _page_setup(sheet, table, last)
     header_row = table.header_rows
     sheet.freeze_panes = f"A{header_row + 1}"  # the sheet's view is written with its first row: set it now
@@ -300,7 +302,7 @@ def _header_height(columns: tuple[SheetColumn, ...]) -> float:
 def _heights(frame: pl.DataFrame, columns: Sequence[SheetColumn]) -> list[float]:
     """Each row's height in points: the most lines any of its cells needs (see _LINE_POINTS)."""
     lines = []
-    for column in columns:
+    for column in (column for column in columns if not column.hidden):
         usable = column.width * _POINTS_PER_UNIT - _CELL_PADDING_POINTS
         paragraph = pl.element()
         points = paragraph.str.len_chars() * 6.4 + paragraph.str.count_matches(r"[^\x00-\x7f]") * 3.6

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 class Code:
     code: str
     # category | reason | removal_reason | roll | household_status | entitlement | confidence |
-    # dibao_finding | disability_status | household_risk
+    # dibao_finding | disability_status | household_risk | visit_outcome
     kind: str
     label: str  # 中文名称, for headers and cells people read
     confidence: str | None = None  # removal reasons only: high | review
@@ -54,6 +54,12 @@ CODES: tuple[Code, ...] = (
     Code("CONTRIBUTIONS_STOPPED", "household_risk", "唯一就业成员单位缴费已中断"),
     Code("high", "confidence", "高"),
     Code("review", "confidence", "需核实"),
+    # A street office's visit to a person of the proactive list (SPEC section 6), as its 走访 sheet says it.
+    Code("REGISTERED", "visit_outcome", "已登记"),
+    Code("NO_NEED_NOW", "visit_outcome", "暂无需求"),
+    Code("UNREACHABLE", "visit_outcome", "联系不上"),
+    Code("MOVED_AWAY", "visit_outcome", "不在本辖区"),
+    Code("RECORD_WRONG", "visit_outcome", "信息有误"),
 )
 
 # Each code's label in the first list that declares it (EMPLOYED reads as the removal reason).

@@ -14,8 +14,10 @@
 --     The extract's first month is the earliest 费款所属期 holding at least $extract_month_min_share of the
 --     busiest month's rows, so that a few back-paid (补缴) rows for an old month do not pass for coverage.
 --   TEMP_LIVING_ALLOWANCE (临时生活补贴): registered unemployed, working age, not working, alive and not retired,
---     an active 低保/低保边缘 member — neither 完全丧失劳动能力 nor 在校学生 (as OUTREACH's DIBAO reason): the
---     notice pays it to 失业人员, which neither is.
+--     an active 低保/低保边缘 member. A 低保 record that says 完全丧失劳动能力 or 在校学生 contradicts the
+--     registration (which says the person seeks work): the row is still listed, with confidence review and the
+--     conflict named — the removal list asks a case worker which record is right (NO_WORK_CAPACITY), and
+--     dropping the row would stop a payment on an unverified record.
 -- Then where the person lives and how to reach them (facts_locations), the evidence ending with where those
 -- came from (LOCATION), as on the other lists. Not published (the CSV's evidence says them): recognized_on,
 -- employed_from (the employer's first paid month) and paid_months (its months in the lookback), for the
@@ -140,14 +142,20 @@ allowance AS (
         NULL::VARCHAR AS employer_id,
         NULL::VARCHAR AS employer_name,
         NULL::DATE AS subsidy_until,
-        'high' AS confidence,
-        concat_ws(' | ', registration_evidence, dibao_evidence, '无单位职工/灵活就业缴费，低保记录未在业') AS evidence,
+        CASE WHEN no_work_capacity OR student THEN 'review' ELSE 'high' END AS confidence,
+        concat_ws(
+            ' | ', registration_evidence, dibao_evidence, '无单位职工/灵活就业缴费，低保记录未在业',
+            CASE WHEN no_work_capacity OR student THEN format(
+                '需核实：{}，与失业登记（本人求职）矛盾，请核实哪条记录属实',
+                concat_ws('；', CASE WHEN no_work_capacity THEN no_work_capacity_evidence END,
+                          CASE WHEN student THEN student_evidence END)
+            ) END
+        ) AS evidence,
         NULL::DATE AS recognized_on,
         NULL::DATE AS employed_from,
         NULL::VARCHAR AS paid_months
     FROM facts_persons
     WHERE registered AND working_age AND NOT working AND NOT deceased AND NOT retired AND dibao_active
-      AND work_capacity IS DISTINCT FROM '完全丧失劳动能力' AND NOT student
 ),
 entitled AS (
     SELECT * FROM flexible

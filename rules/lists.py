@@ -17,6 +17,8 @@ from datetime import date
 import duckdb
 
 from aidmatch.decisions.keeps import apply_keep_decisions
+from aidmatch.decisions.settings import VisitSettings
+from aidmatch.decisions.visits import apply_visit_outcomes
 from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.rules.sql_files import create_links_of, create_months_for_people, table_sql
@@ -43,12 +45,18 @@ LIST_TABLES = (
 )
 
 
-def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> dict[str, int]:
+def build_lists(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    settings: RuleSettings,
+    visits: VisitSettings | None = None,
+) -> dict[str, int]:
     """(Re)create the `out_*` tables from `facts_persons` (build_person_facts first, same as_of).
 
     Returns a summary for the run's metadata: the row count of each table, per source the records the
-    linker left unlinked (they cannot contribute to any list), and what the keep decisions did
-    (`keep_decisions <status>`: SPEC section 6, a kept registration is left off the removal list).
+    linker left unlinked (they cannot contribute to any list), what the keep decisions did
+    (`keep_decisions <status>`: SPEC section 6, a kept registration is left off the removal list) and the
+    visit outcomes (`visit_outcomes <status>`: a visited person leaves the street's 走访 sheet for a while).
     """
     create_links_of(con)
     build_table(con, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS, table_sql(OUT_ZERO_EMPLOYMENT_HOUSEHOLDS))
@@ -83,6 +91,7 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
         {"as_of": as_of, "high_confidence_reasons": list(HIGH_CONFIDENCE_REMOVAL_REASONS)},
     )
     kept = apply_keep_decisions(con, as_of)
+    visited = apply_visit_outcomes(con, as_of, visits or VisitSettings())
     create_months_for_people(con)
     build_table(con, OUT_DIBAO_EMPLOYMENT, table_sql(OUT_DIBAO_EMPLOYMENT))
     build_table(con, OUT_HOUSEHOLDS_AT_RISK, table_sql(OUT_HOUSEHOLDS_AT_RISK), {"as_of": as_of})
@@ -93,6 +102,7 @@ def build_lists(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSetti
     ).fetchall()
     summary.update({f"unlinked_{source}_records": count for source, count in unlinked})
     summary.update({f"keep_decisions {status}": count for status, count in kept.items()})
+    summary.update({f"visit_outcomes {status}": count for status, count in visited.items()})
     return summary
 
 

@@ -57,7 +57,7 @@ dibao_says AS (
     SELECT
         l.person_id,
         bool_or(d.assistance_status = '在保' AND d.employment_status = '在业') AS works_per_dibao,
-        bool_or(d.employment_status = '在校学生') AS student,
+        min(d.source_record) FILTER (d.employment_status = '在校学生') AS student_record,
         min(d.source_record) FILTER (d.work_capacity = '完全丧失劳动能力') AS no_work_capacity_record
     FROM staged_dibao AS d
     JOIN links_of('dibao') AS l USING (source_record)
@@ -150,19 +150,22 @@ SELECT
     dibao.work_capacity,
     dibao.employment_status,
     dibao.relation AS dibao_relation,
+    dibao.source_record AS dibao_record,
     format(
         '{} 户编号 {} 在保，劳动能力 {}，就业状况 {} [{}]',
         coalesce(dibao.assistance_type, '空'), coalesce(dibao.household_id, '空'), coalesce(dibao.work_capacity, '空'),
         coalesce(dibao.employment_status, '空'), dibao.source_record
     ) AS dibao_evidence,
     coalesce(dibao_says.works_per_dibao, false) AS works_per_dibao,
-    coalesce(dibao_says.student, false) AS student,
+    dibao_says.student_record IS NOT NULL AS student,
+    format('低保记录 就业状况 在校学生 [{}]', dibao_says.student_record) AS student_evidence,
     dibao_says.no_work_capacity_record IS NOT NULL AS no_work_capacity,
     format('低保记录 劳动能力 完全丧失劳动能力 [{}]', dibao_says.no_work_capacity_record) AS no_work_capacity_evidence,
 
     disability.person_id IS NOT NULL AS disabled,
     disability.disability_grade,
     disability.disability_category,
+    disability.source_record AS disability_record,
     format(
         '残疾人证 {} {} {} 有效期至 {} [{}]',
         coalesce(disability.card_no, '空'), coalesce(disability.disability_category, '类别空'),
@@ -172,6 +175,7 @@ SELECT
 
     registration.person_id IS NOT NULL AS registered,
     registration.registered_on,
+    registration.registration_record,
     coalesce(registration.is_difficult, false) AS is_difficult,
     registration.difficulty_categories,
     format('失业登记日期 {} [{}]', coalesce(registration.registered_on::VARCHAR, '空'), registration.registration_record)

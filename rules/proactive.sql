@@ -6,7 +6,8 @@
 --              outreach grade).
 -- match_confidence: exact when every record of the person was linked by its exact ID, else fuzzy.
 -- Then where the person lives and how to reach them (facts_locations), the evidence ending with where
--- those came from (LOCATION).
+-- those came from (LOCATION). The latest visit outcome (outcome, outcome_date, revisit_on) is empty here:
+-- decisions/visits.py fills it from the street offices' 走访 sheets.
 -- The rows of out_proactive, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
 -- Reads facts_persons, facts_locations and out_zero_employment_households.
 -- Parameters: $as_of, $age_4050_women, $age_4050_men, $long_term_months, $outreach_disability_grades.
@@ -76,6 +77,9 @@ SELECT
     loc.community,
     loc.phone,
     loc.address,
+    NULL::VARCHAR AS outcome,
+    NULL::DATE AS outcome_date,
+    NULL::DATE AS revisit_on,
     concat_ws(
         ' | ', array_to_string(list_transform(c.reasons, lambda r: r.code || ': ' || r.evidence), ' | '),
         'LOCATION: ' || loc.evidence

@@ -215,9 +215,11 @@ FACTS_PERSONS = Table(
         Column("work_capacity", "VARCHAR", "its 劳动能力"),
         Column("employment_status", "VARCHAR", "its 就业状况"),
         Column("dibao_relation", "VARCHAR", "its 与户主关系"),
+        Column("dibao_record", "VARCHAR", "that record (source_record)"),
         Column("dibao_evidence", "VARCHAR", "that record"),
         Column("works_per_dibao", "BOOLEAN", "an active 低保 record says 就业状况 在业", False),
         Column("student", "BOOLEAN", "a 低保 record, stopped ones too, says 在校学生", False),
+        Column("student_evidence", "VARCHAR", "that record"),
         Column(
             "no_work_capacity", "BOOLEAN", "a 低保 record, stopped ones too, says 完全丧失劳动能力", False
         ),
@@ -225,11 +227,13 @@ FACTS_PERSONS = Table(
         Column("disabled", "BOOLEAN", f"a valid disability card at D {_FACT}", False),
         Column("disability_grade", "INTEGER", "its grade, 1 to 4"),
         Column("disability_category", "VARCHAR", "its category"),
+        Column("disability_record", "VARCHAR", "that card's record (source_record)"),
         Column("disability_evidence", "VARCHAR", "that card"),
         Column("registered", "BOOLEAN", f"a linked unemployment registration {_FACT}", False),
         Column("registered_on", "DATE", "the earliest registration's 登记日期"),
         Column("is_difficult", "BOOLEAN", "a registration says 就业困难人员 = 是", False),
         Column("difficulty_categories", "VARCHAR[]", "the 就业困难人员 categories those registrations list"),
+        Column("registration_record", "VARCHAR", "the earliest registration's record (source_record)"),
         Column("registration_evidence", "VARCHAR", "the earliest registration"),
         Column("recognized_on", "DATE", "认定日期: the earliest of the 就业困难人员 registrations"),
         Column("recognition_record", "VARCHAR", "its registration"),
@@ -334,6 +338,20 @@ OUT_PROACTIVE = Table(
         Column("match_confidence", "VARCHAR", "exact or fuzzy", False, codes="match_confidence"),
         Column("evidence", "VARCHAR", _LIST_EVIDENCE, False),
         *LOCATION,
+        # SPEC section 6: the proactive list ends in a visit, which the street office records (decisions/visits.py)
+        Column(
+            "outcome",
+            "VARCHAR",
+            "the person's latest visit outcome, from a street office's 走访 sheet; empty when not visited",
+            codes="visit_outcome",
+        ),
+        Column("outcome_date", "DATE", "走访日期 of that visit"),
+        Column(
+            "revisit_on",
+            "DATE",
+            "the outcome's review date (visits settings): from it, or when the category or a reason is new, "
+            "the person is back on the street's 走访 sheet",
+        ),
     ),
     csv="proactive",
     csv_order="category, person_id",
@@ -430,7 +448,8 @@ OUT_ENTITLEMENTS = Table(
         Column(
             "confidence",
             "VARCHAR",
-            "high, or review when the 认定日期 is empty (the period cannot be shown)",
+            "high, or review when the 认定日期 is empty (the period cannot be shown) or, for the allowance, a 低保 "
+            "record says 完全丧失劳动能力 or 在校学生 (the evidence names the conflict)",
             False,
             codes="confidence",
         ),
@@ -707,8 +726,18 @@ DECISIONS_APPLIED = Table(
     (
         Column("decision_file", "VARCHAR", "the decision file, relative to the decisions folder", False),
         Column("decision_row", "INTEGER", "its row as a spreadsheet or editor shows it", False),
-        Column("kind", "VARCHAR", "link (review form) or keep (removal form)", False, codes="decision_kind"),
-        Column("decision", "VARCHAR", "决定 as written: 确认/否决 (confirm/reject), 保留/退出 (keep/exit)"),
+        Column(
+            "kind",
+            "VARCHAR",
+            "link (review form), keep (removal form, a street's 核实退出 sheet) or visit (a street's 走访 sheet)",
+            False,
+            codes="decision_kind",
+        ),
+        Column(
+            "decision",
+            "VARCHAR",
+            "决定 (结果) as written: 确认/否决 (confirm/reject), 保留/退出 (keep/exit), a visit's outcome",
+        ),
         Column("status", "VARCHAR", "what became of it tonight", False, codes="decision_status"),
         Column("records", "INTEGER", "records (or registrations) it matched tonight", False),
         _source(nullable=True),
@@ -722,7 +751,10 @@ DECISIONS_APPLIED = Table(
             "proposed_method", "VARCHAR", "the method the linker gave the decided pair", codes="link_method"
         ),
         Column("rule", "VARCHAR", "the rule a quarantined row breaks", codes="decision_rule"),
-        Column("message", "VARCHAR", "what is wrong, or why a keep ended"),
+        Column("message", "VARCHAR", "what is wrong, or why a keep or a visit's outcome ended"),
+        _person(description="the person a visit is about (公民身份号码 of the 走访 sheet)", nullable=True),
+        Column("visited_on", "DATE", "走访日期 of a visit"),
+        Column("revisit_on", "DATE", "a visit's review date: the person is back on the 走访 sheet from it"),
     ),
     csv="decisions_applied",
     csv_order="decision_file, decision_row",
@@ -738,11 +770,19 @@ FEEDBACK_COLUMNS: tuple[Column, ...] = (
         "行号", "INTEGER", "the row as Excel or an editor shows it (title and header rows counted)", False
     ),
     Column("字段", "VARCHAR", "the column the problem concerns (整行: the whole row)", False),
-    Column("原值", "VARCHAR", "the value as read (a duplicate: the row it copies; cut past 200 characters)"),
+    Column(
+        "原值",
+        "VARCHAR",
+        "the value as read (a duplicate: the row it copies; cut past 200 characters; a street's 信息有误: the name)",
+    ),
     Column("问题", "VARCHAR", "what is wrong: the rule's Chinese name (checks/row_rules.py)", False),
     Column("修改方法", "VARCHAR", "how to fix it at the source", False),
     Column(
-        "本次处理", "VARCHAR", "已拒收 (not used tonight) or 已采用 (used, the faulty field left out)", False
+        "本次处理",
+        "VARCHAR",
+        "已拒收 (not used tonight), 已采用 (used, the faulty field left out) or 已采用，待核实 (a street office "
+        "found the record wrong on a visit, 问题 says what: used until the department corrects it)",
+        False,
     ),
 )
 FEEDBACK_TABLES: dict[str, Table] = {
@@ -750,7 +790,8 @@ FEEDBACK_TABLES: dict[str, Table] = {
         f"feedback_{d.name}",
         "quality",
         "problem row of the department's files",
-        f"数据质量反馈表 of {d.label} ({', '.join(d.sources)}): every quarantine row of its files, in Chinese, "
+        f"数据质量反馈表 of {d.label} ({', '.join(d.sources)}): every quarantine row of its files, then every "
+        "record of them a street office found wrong on a visit (信息有误), in Chinese, "
         f"to send back (UTF-8 with a byte-order mark, as Excel opens it; feedback_{d.name}.xlsx shows the first "
         "publish.feedback_max_rows of them).",
         FEEDBACK_COLUMNS,

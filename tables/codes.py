@@ -56,6 +56,7 @@ def code_list(name: str) -> dict[str, str]:
         "dibao_finding": lambda: _policy("dibao_finding"),
         "disability_status": lambda: _policy("disability_status"),
         "household_risk": lambda: _policy("household_risk"),
+        "visit_outcome": lambda: _policy("visit_outcome"),
         "match_confidence": lambda: {
             "exact": "every record behind the person links by its own valid ID",
             "fuzzy": "at least one record behind the person was linked by a fuzzy method",
@@ -78,6 +79,8 @@ def code_list(name: str) -> dict[str, str]:
         "decision_kind": lambda: {
             "link": "a review-queue pair: 确认 confirm / 否决 reject the candidate person",
             "keep": "a removal: 保留 keep on the roll until 有效期至 / 退出 take off",
+            "visit": "a street office's visit to a person of the proactive list: 结果 已登记 / 暂无需求 / 联系不上 / "
+            "不在本辖区 / 信息有误",
         },
         "decision_status": lambda: DECISION_STATUSES,
         "decision_rule": lambda: DECISION_RULES,

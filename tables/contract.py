@@ -24,8 +24,8 @@ from aidmatch.sources.tables import Column
 from aidmatch.tables.catalog import CSV_TABLES, Table
 from aidmatch.tables.codes import code_list
 
-SCHEMA_VERSION = "1.5.0"
-SCHEMA_FINGERPRINT = "0ac64f8742da5084"
+SCHEMA_VERSION = "1.6.0"
+SCHEMA_FINGERPRINT = "5ef8ce0e3415bd9d"
 PACKAGE_FILE = "datapackage.json"
 TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer", "DOUBLE": "number", "DATE": "date"}
 

@@ -105,6 +105,8 @@ def test_a_failed_night_is_emailed_with_job_as_of_run_id_and_explanation(tmp_pat
     body = message.get_content()
     assert "raw_dibao · files_readable" in body  # the blocking check that stopped the night, as the CLI says
     assert "dibao" in body and "Nothing was published" in body
+    feedback = tmp_path / "out" / f"{TINY_AS_OF}.feedback"  # the departments' sheets of the stopped night
+    assert f"feedback sheets (数据质量反馈表) of this night are in {feedback}/" in body
     assert "110101" not in body  # no citizen ID (nor any row) of the tiny world
 
 

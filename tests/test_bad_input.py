@@ -2,12 +2,14 @@
 
 Each case starts from a tiny hand-made world (five UTF-8 CSVs with the SPEC reference headers) and
 damages one thing. Failing runs must leave the previous good output (a real one, copied from a
-session run) byte for byte untouched. The inputs that are messy but usable (title rows, extra
+session run) byte for byte untouched; a night a blocking check stopped writes only its departments'
+feedback, to a folder of its own beside it. The inputs that are messy but usable (title rows, extra
 columns, IDs stored as numbers, a wrong check digit, damaged names) share one run and must succeed.
 """
 
 import datetime as dt
 import shutil
+import stat
 from pathlib import Path
 
 import duckdb
@@ -30,6 +32,8 @@ from conftest import (
     wrong_check,
 )
 
+from aidmatch.sources.tables import DEPARTMENTS
+
 AS_OF = TINY_AS_OF.isoformat()
 
 
@@ -46,14 +50,17 @@ class Case:
         self.input = input_dir
         self.output = output
         self.work = work
-        self.before = tree_digest(output)
+        self.before = tree_digest(output / AS_OF)
 
     def run(self, *extra: str, input_dir: Path | None = None) -> int:
         return run_aidmatch(input_dir or self.input, self.output, self.work, AS_OF, *extra)
 
-    def assert_nothing_published(self) -> None:
-        assert tree_digest(self.output) == self.before, "the previous good output changed"
-        assert [p.name for p in self.output.iterdir()] == [AS_OF], "a staging folder was left behind"
+    def assert_nothing_published(self, stopped: bool = False) -> None:
+        """The previous output untouched; beside it nothing but, when a blocking check `stopped` the night,
+        that night's feedback folder (SPEC section 6)."""
+        assert tree_digest(self.output / AS_OF) == self.before, "the previous good output changed"
+        expected = [AS_OF, f"{AS_OF}.feedback"] if stopped else [AS_OF]
+        assert sorted(p.name for p in self.output.iterdir()) == expected, "a staging folder was left behind"
 
 
 def _failed(capsys, code: int, expected_code: int) -> str:
@@ -79,21 +86,21 @@ def test_missing_source_folder(case, capsys):
     err = _failed(capsys, case.run(), 1)
     assert "dibao/" in err
     assert "missing" in err
-    case.assert_nothing_published()
+    case.assert_nothing_published(stopped=True)
 
 
 def test_empty_source_folder(case, capsys):
     (case.input / "disability" / "东城区.csv").unlink()
     err = _failed(capsys, case.run(), 1)
     assert "disability/" in err
-    case.assert_nothing_published()
+    case.assert_nothing_published(stopped=True)
 
 
 def test_unreadable_xlsx(case, capsys):
     (case.input / "unemployment" / "坏表.xlsx").write_bytes(b"PK\x03\x04" + b"\x00garbage\xff" * 64)
     err = _failed(capsys, case.run(), 1)
     assert "unemployment/坏表.xlsx" in err
-    case.assert_nothing_published()
+    case.assert_nothing_published(stopped=True)
 
 
 def test_utf16_csv(case, capsys):
@@ -102,7 +109,7 @@ def test_utf16_csv(case, capsys):
     err = _failed(capsys, case.run(), 1)
     assert "si_persons/东城区.csv" in err
     assert "encoding" in err.lower() or "编码" in err
-    case.assert_nothing_published()
+    case.assert_nothing_published(stopped=True)
 
 
 def test_missing_required_column(case, capsys):
@@ -113,7 +120,7 @@ def test_missing_required_column(case, capsys):
     err = _failed(capsys, case.run(), 1)
     assert "失业登记日期" in err, "the message names the missing column"
     assert "unemployment/东城区.csv" in err, "the message names the file"
-    case.assert_nothing_published()
+    case.assert_nothing_published(stopped=True)
 
 
 def test_all_invalid_ids_block_the_run(case, capsys):
@@ -124,7 +131,38 @@ def test_all_invalid_ids_block_the_run(case, capsys):
     err = _failed(capsys, case.run(), 1)
     assert "unemployment" in err
     assert "row_rules" in err or "quarantine" in err.lower()
-    case.assert_nothing_published()
+    case.assert_nothing_published(stopped=True)
+
+
+def test_a_stopped_night_writes_the_departments_feedback_beside_the_lists_until_published(case, capsys):
+    """A refused file stops the night: every department's feedback workbook and CSV go to a folder of
+    their own (owner-only), the refused file in its department's summary, the terminal saying where; the
+    night published once the file is fixed removes the folder, its own feedback being current."""
+    bad = case.input / "unemployment" / "坏表.xlsx"
+    bad.write_bytes(b"PK\x03\x04" + b"\x00garbage\xff" * 64)
+    err = _failed(capsys, case.run(), 1)
+    folder = case.output / f"{AS_OF}.feedback"
+    assert f"feedback sheets (数据质量反馈表) of this night are in {folder}/" in err
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(f"feedback_{d.name}.{kind}" for d in DEPARTMENTS for kind in ("csv", "xlsx"))
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
+    summary = openpyxl.load_workbook(folder / "feedback_unemployment.xlsx")["汇总"]
+    assert "本次运行因本部门数据停止" in summary["A2"].value and "坏表.xlsx" in summary["A2"].value
+    rows = {
+        row[2]: row[8] for row in summary.iter_rows(min_row=4, values_only=True) if isinstance(row[0], int)
+    }
+    assert rows["坏表.xlsx"].startswith("拒收，整批数据本次未使用：")
+    # the sources read that night are summarized as on a published night
+    dibao = openpyxl.load_workbook(folder / "feedback_dibao.xlsx")["汇总"]
+    assert [row[2:4] for row in dibao.iter_rows(min_row=3, max_row=3, values_only=True)] == [
+        ("东城区.csv", len(tiny_rows("dibao")))
+    ]
+    case.assert_nothing_published(stopped=True)
+
+    bad.unlink()
+    assert case.run() == 0
+    assert sorted(p.name for p in case.output.iterdir()) == [AS_OF], "the published night removed it"
 
 
 def test_bad_config_value(case, capsys, tmp_path):

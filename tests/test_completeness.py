@@ -239,7 +239,9 @@ def test_an_empty_source_stops_the_run_until_the_operator_accepts_it(night, caps
     assert f"dibao: 0 data rows tonight against {previous} in the run published for {PREVIOUS}" in err
     assert "--accept-drop dibao" in err
     assert not night.folder.exists(), "nothing published for D"
-    assert [p.name for p in night.output.iterdir()] == [PREVIOUS]
+    stopped = f"{AS_OF.isoformat()}.feedback"  # the departments' feedback of the stopped night, beside it
+    assert sorted(p.name for p in night.output.iterdir()) == [PREVIOUS, stopped]
+    assert "The departments' feedback sheets" in err and stopped in err
     night.assert_previous_untouched()
 
     run, evaluation = night.latest_evaluation("dibao")

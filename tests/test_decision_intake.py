@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 from conftest import TINY_AS_OF, citizen_id, run_aidmatch, write_tiny_world
 from dagster import DagsterEventType, DagsterInstance
@@ -147,3 +148,42 @@ def test_a_form_that_cannot_be_read_is_named_to_the_operator(tmp_path, dagster_h
         if r.event_log_entry.dagster_event.event_specific_data.check_name == "valid_rows"
     ]
     assert not evaluation.passed and evaluation.metadata["files_not_read"].value == 1
+
+
+def test_a_street_work_list_is_read_as_visit_and_removal_forms_whatever_the_column_order(tmp_path):
+    """A street office's workbook (publish/street_work.py): its 走访 sheet is the visit form, its 核实退出
+    sheet the removal form under the headers 结果 and 说明; the header is found by name below the title,
+    a column moved; 说明 and 政策兑现 are no forms (政策兑现's results stay with the office)."""
+    workbook = openpyxl.Workbook()
+    guide = workbook.active
+    guide.title = "说明"
+    guide.append(["走访任务单·说明"])
+    visits = workbook.create_sheet("走访")
+    visits.append(["走访任务单·走访　东城区 东华门街道"])
+    visits.append(["序号", "姓名", "结果", "公民身份号码", "走访日期", "说明", "经办人", "走访依据（勿改）"])
+    visits.append([1, "甲", "暂无需求", PERSON, dt.date(2026, 7, 20), "", "李娟", "OUTREACH:DIBAO"])
+    visits.append([2, "乙", "", PERSON, None, "", "", "OUTREACH:DIBAO"])  # not visited yet
+    removals = workbook.create_sheet("核实退出")
+    removals.append(["走访任务单·核实退出"])
+    removals.append(["序号", "名册", "公民身份号码", "走访日期", "结果", "说明", "经办人", "有效期至",
+                     "记录键（勿改）", "核实依据（勿改）"])  # fmt: skip
+    removals.append([1, "登记失业", PERSON, dt.date(2026, 7, 20), "保留", "仍在求职", "李娟",
+                     dt.date(2026, 12, 31), KEY, "FLEXIBLY_EMPLOYED"])  # fmt: skip
+    entitlements = workbook.create_sheet("政策兑现")
+    entitlements.append(["走访任务单·政策兑现"])
+    entitlements.append(["序号", "公民身份号码", "走访日期", "结果", "说明", "经办人"])
+    entitlements.append([1, PERSON, dt.date(2026, 7, 20), "已告知", "", "李娟"])
+    folder = tmp_path / "decisions"
+    folder.mkdir()
+    workbook.save(folder / "东华门街道.xlsx")
+    con = duckdb.connect()
+    intake = load_decisions(con, folder, dt.date(2026, 7, 31))
+    assert intake.files == [
+        {"file": "东华门街道.xlsx", "status": "read", "decided_rows": 2, "undecided_rows": 1, "note": ""}
+    ]
+    assert con.sql(
+        "SELECT person_id, category, reasons, outcome, visited_on, decided_by FROM decisions_visits"
+    ).fetchall() == [(PERSON, "OUTREACH", ["DIBAO"], "NO_NEED_NOW", dt.date(2026, 7, 20), "李娟")]
+    assert con.sql("SELECT roll, basis, decision, valid_until, reason FROM decisions_keeps").fetchall() == [
+        ("unemployment", "FLEXIBLY_EMPLOYED", "keep", dt.date(2026, 12, 31), "仍在求职")
+    ]

@@ -234,9 +234,18 @@ CASES = [
         id="allowance-recognized-jobless",
     ),
     pytest.param(MAN, [registration(), dibao(employment="在业")], [], id="allowance-dibao-member-works"),
-    pytest.param(MAN, [registration(), dibao(employment="在校学生")], [], id="allowance-student"),
+    # a 低保 record contradicting the registration: still listed, to be checked (SPEC section 4 item 4)
     pytest.param(
-        MAN, [registration(), dibao(capacity="完全丧失劳动能力")], [], id="allowance-incapable-member"
+        MAN,
+        [registration(), dibao(employment="在校学生")],
+        [("TEMP_LIVING_ALLOWANCE", None, None, "review")],
+        id="allowance-student-review",
+    ),
+    pytest.param(
+        MAN,
+        [registration(), dibao(capacity="完全丧失劳动能力")],
+        [("TEMP_LIVING_ALLOWANCE", None, None, "review")],
+        id="allowance-incapable-member-review",
     ),
     pytest.param(MAN, [registration(), dibao(status="停保")], [], id="allowance-dibao-stopped"),
     pytest.param(MAN, [dibao()], [], id="allowance-not-registered"),
@@ -354,6 +363,20 @@ def test_allowance_evidence_names_the_registration_and_the_household(tmp_path):
             "就业状况 失业 [dibao/t.csv:3] | 无单位职工/灵活就业缴费，低保记录未在业",
         )
     ]
+
+
+def test_allowance_of_a_member_the_dibao_record_calls_unable_to_work_names_the_conflict(tmp_path):
+    world = world_of(tmp_path, MAN, [registration(), dibao(capacity="完全丧失劳动能力", household="H9")])
+    world.build()
+    ((confidence, evidence),) = world.rows_of(
+        "SELECT confidence, evidence FROM out_entitlements WHERE person_id = 'P1'"
+    )
+    assert confidence == "review"
+    assert evidence.endswith(
+        "需核实：低保记录 劳动能力 完全丧失劳动能力 [dibao/t.csv:3]，与失业登记（本人求职）矛盾，请核实哪条记录属实"
+    )
+    # the removal list asks the same case worker to settle it
+    assert world.rows_of("SELECT reasons FROM out_removals WHERE person_id = 'P1'") == [("NO_WORK_CAPACITY",)]
 
 
 @pytest.mark.parametrize(

@@ -57,3 +57,24 @@ def test_an_unprotected_sheet_stays_editable_everywhere(tmp_path: Path):
 def test_a_drop_down_is_only_for_a_column_people_fill_in():
     with pytest.raises(ValueError, match="drop-down"):
         SheetColumn("outcome", "结果", 10, choices=OUTCOMES)
+
+
+def test_a_hidden_column_is_read_back_but_neither_shown_nor_makes_rows_taller(tmp_path: Path):
+    frame = pl.DataFrame({"name": ["张三"], "key": ["OUTREACH:DIBAO;DISABLED;ZERO_EMPLOYMENT_HOUSEHOLD" * 3]})
+    sheet = TableSheet(
+        name="走访",
+        title="走访任务单",
+        columns=(
+            SheetColumn("name", "姓名", 8),
+            SheetColumn("key", "走访依据（勿改）", 4, "id", hidden=True),
+        ),
+        frame=frame,
+        page_header="走访任务单",
+        as_of="2026-11-22",
+    )
+    path = tmp_path / "street.xlsx"
+    write_workbook(path, [sheet])
+    read = openpyxl.load_workbook(path)["走访"]
+    assert read.column_dimensions["B"].hidden and not read.column_dimensions["A"].hidden
+    assert read.cell(3, 2).value == frame["key"][0]
+    assert read.row_dimensions[3].height < 20  # one line: the hidden text does not count

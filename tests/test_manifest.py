@@ -85,10 +85,11 @@ def _data_rows(sheet) -> int:
 def test_manifest_lists_every_output_file_with_rows_and_sha256(run):
     _, manifest = run
     folder = manifest["_folder"]
-    on_disk = {p.name for p in folder.iterdir() if p.is_file()} - {"manifest.json"}
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
     outputs = manifest["outputs"]
     assert set(outputs) == on_disk, "every file published is listed, and only those"
     assert any(name.endswith(".xlsx") for name in outputs) and "person_links.csv" in outputs
+    assert any(name.startswith("by_street/") for name in outputs), "the street offices' work lists too"
     for name, entry in outputs.items():
         data = (folder / name).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest(), name

@@ -71,7 +71,7 @@ def _with_cell(source: Path, target: Path, column: str, value: str) -> None:
 )
 def test_the_contract_refuses_what_it_does_not_declare(two_nights, tmp_path, file, column, value):
     """Negative controls: each kind of constraint the package states is one the validator applies."""
-    for path in two_nights.last.iterdir():
+    for path in two_nights.last.glob("*.*"):  # the CSVs and the package (not the folders of workbooks)
         shutil.copy(path, tmp_path / path.name)
     _with_cell(two_nights.last / f"{file}.csv", tmp_path / f"{file}.csv", column, value)
     report = validate(str(tmp_path / PACKAGE_FILE))

@@ -20,7 +20,8 @@ from test_rules import MAN, Rec, World, card, dibao, registration, si_person, un
 
 from aidmatch.publish.partner_lists import (
     DIBAO_REQUEST,
-    households_at_risk_rows,
+    HOUSEHOLDS_AT_RISK,
+    households_at_risk_labels,
     partner_workbooks,
 )
 from aidmatch.publish.xlsx_files import write_workbook
@@ -478,7 +479,7 @@ def test_the_households_at_risk_workbook_and_the_street_rows(partner_world, work
     assert book.sheetnames == [labels_of("household_risk")["FLEXIBLE_ONLY"]]
     (row,) = _body(book.active, 2)
     assert (row["户编号"], row["家庭成员（与户主关系）及身份证号"]) == ("H2", "姓名P3 P3")
-    rows = households_at_risk_rows(partner_world.con)
+    rows = households_at_risk_labels(partner_world.con.sql(HOUSEHOLDS_AT_RISK.select_sql).pl())
     assert rows.select("district", "street", "household_id", "working_member", "risk").rows() == [
         ("东城区", "东华门街道", "H2", "姓名P3 P3", "FLEXIBLE_ONLY")
     ]

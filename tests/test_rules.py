@@ -679,8 +679,8 @@ def test_every_emitted_code_has_a_label(tmp_path):
 
 def test_list_columns_follow_the_spec(tmp_path):
     """SPEC section 5: its columns in order and `evidence`, then (person rows) district, street, community,
-    phone, address and (households) district, street and the members' names: added at the end, as the
-    contract's minor versions add columns."""
+    phone, address and (households) district, street and the members' names, then (proactive) the latest
+    visit's outcome (SPEC section 6): added at the end, as the contract's minor versions add columns."""
     world = World(tmp_path)
     world.build()
 
@@ -690,7 +690,7 @@ def test_list_columns_follow_the_spec(tmp_path):
     contact = ["district", "street", "community", "phone", "address"]
     assert columns("out_proactive") == [
         "person_id", "name", "sex", "birth_date", "category", "reasons", "sources", "match_confidence",
-        "evidence", *contact,
+        "evidence", *contact, "outcome", "outcome_date", "revisit_on",
     ]  # fmt: skip
     assert columns("out_removals") == [
         "person_id", "name", "roll", "reasons", "confidence", "source_record", "evidence", *contact,

@@ -1,6 +1,6 @@
 """What people get from three nights of a tiny hand-made world: the departments' feedback sheets cell by
 cell (a defect of every quarantine rule), changes.csv after a registration row is deleted from the second
-night's extract, a quiet third night, the monthly progress table, one workbook per street.
+night's extract, a quiet third night, the monthly progress table, each street's work list.
 
 Real `aidmatch run`s in a temporary Dagster instance, real CSV extracts, real workbooks read back with
 openpyxl. The expected cells come from the defects this module writes and the rules' own words
@@ -43,7 +43,6 @@ intake:
 validation:
   max_quarantine_rate: {MAX_QUARANTINE_RATE}
 publish:
-  workbook_per_street: true
   progress_period_start_day: 27
   feedback_max_rows: {FEEDBACK_MAX_ROWS}
 """
@@ -256,7 +255,7 @@ def test_feedback_sheet_rows_cell_by_cell(nights, department):
              rule.label, rule.fix, action]
         )  # fmt: skip
     workbook = openpyxl.load_workbook(nights.folder(0) / f"feedback_{department.name}.xlsx")
-    assert workbook.sheetnames == ["汇总", "问题明细"]
+    assert workbook.sheetnames == ["汇总", "问题明细", "走访反馈"]
     details = workbook["问题明细"]
     header = ["序号", "数据", "文件", "工作表", "行号", "字段", "原值", "问题", "修改方法", "本次处理"]
     assert [c.value for c in details[3]] == header  # below the title and the count
@@ -420,25 +419,45 @@ def test_progress_table_counts_the_period_and_leaves_the_rest_blank_with_a_note(
     assert "台账" in notes["公益性岗位安置人数"]
 
 
-# --- one workbook per street --------------------------------------------------------------------------
+# --- each street's work list ------------------------------------------------------------------------
 
 
-def test_one_workbook_per_street_holds_that_streets_rows_of_every_list(nights):
-    folder = nights.folder(1)
+def _work_rows(sheet) -> list[dict]:
+    header = [c.value for c in sheet[2]]
+    return [dict(zip(header, row, strict=True)) for row in _sheet_rows(sheet, 3) if isinstance(row[0], int)]
+
+
+@pytest.mark.parametrize("night", [0, 1])
+def test_each_street_gets_its_work_list_new_people_marked_new(nights, night):
+    """Night 0 has no run before its period (from 05-27): everyone is new. Night 1's period starts on the
+    27th, its baseline night 0: new are those not on night 0's list, the others are still to visit."""
+    folder = nights.folder(night)
     streets = sorted(p.name for p in (folder / "by_street").iterdir())
     assert "东城区_东华门街道.xlsx" in streets
     outputs = read_manifest(folder)["outputs"]
-    for name in streets:
-        assert outputs[f"by_street/{name}"]["rows"] > 0, "the manifest lists every street's workbook"
+    assert all(f"by_street/{name}" in outputs for name in streets), "the manifest lists every work list"
     workbook = openpyxl.load_workbook(folder / "by_street" / "东城区_东华门街道.xlsx")
-    proactive = read_csv(folder / "proactive.csv")[1]
-    ours = {r["person_id"] for r in proactive if (r["district"], r["street"]) == ("东城区", "东华门街道")}
-    shown = set()
+    assert workbook.sheetnames == ["说明", "走访", "核实退出", "政策兑现", "预警家庭"]
+    period = "2026-05-27 至 2026-06-26" if night == 0 else "2026-06-27 至 2026-06-27"
     for sheet in workbook:
-        assert "区域：东城区 东华门街道" in sheet["A1"].value
-        header = [c.value for c in sheet[2]]
-        if sheet.title.startswith("主动发现"):
-            rows = [row for row in _sheet_rows(sheet, 3) if isinstance(row[0], int)]  # 序号: not the 说明
-            shown |= {row[header.index("公民身份号码")] for row in rows}
-            assert {row[header.index("街道")] for row in rows} == {"东华门街道"}
-    assert ours and shown == ours
+        assert f"东城区 东华门街道　本期：{period}" in sheet["A1"].value
+    ours = {
+        (r["person_id"], r["category"]): r
+        for r in read_csv(folder / "proactive.csv")[1]
+        if (r["district"], r["street"]) == ("东城区", "东华门街道")
+    }
+    before = {(r["person_id"], r["category"]) for r in read_csv(nights.folder(0) / "proactive.csv")[1]}
+    visits = _work_rows(workbook["走访"])
+    assert {row["公民身份号码"] for row in visits} == {person for person, _ in ours}
+    for row in visits:
+        key = next(k for k in ours if k[0] == row["公民身份号码"])
+        assert row["列入情形"] == ("待走访" if night == 1 and key in before else "新增")
+        assert row["走访依据（勿改）"] == f"{key[1]}:{ours[key]['reasons']}"
+    assert workbook["走访"].column_dimensions["M"].hidden, "the key columns are for reading back, not print"
+    removals = _work_rows(workbook["核实退出"])
+    review = [
+        r
+        for r in read_csv(folder / "removals.csv")[1]
+        if r["confidence"] == "review" and (r["district"], r["street"]) == ("东城区", "东华门街道")
+    ]
+    assert sorted(row["公民身份号码"] for row in removals) == sorted(r["person_id"] for r in review)
