@@ -169,7 +169,9 @@ def test_a_list_with_a_district_is_broken_down_by_it():
         )
         con.execute("CREATE TABLE out_dibao_employment AS SELECT 'EMPLOYED' AS finding, '西城区' AS district")
         con.execute("CREATE TABLE out_households_at_risk (risk VARCHAR, district VARCHAR)")
-        con.execute("CREATE TABLE out_disability_employment AS SELECT 'RETIRED' AS status, NULL AS district")
+        con.execute(
+            "CREATE TABLE out_disability_employment AS SELECT 'RETIRED' AS status, NULL::VARCHAR AS district"
+        )
         groups = {(g["list"], g["group"], g["district"], g["reason"]): g["rows"] for g in list_groups(con)}
     assert groups == {
         ("out_proactive", "OUTREACH", "", "DIBAO"): 1,
