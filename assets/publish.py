@@ -4,7 +4,7 @@ progress table, the decision forms), the run report, the contract and manifest.j
 
 import datetime as dt
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
 from aidmatch.publish.decision_sheets import decision_form_workbooks
-from aidmatch.publish.employer_view import employer_frames, employer_workbooks
+from aidmatch.publish.employer_view import employer_rows, employer_workbooks
 from aidmatch.publish.feedback import (
     detail_frame,
     feedback_sheets,
@@ -31,7 +31,9 @@ from aidmatch.publish.feedback import (
     write_feedback_csv,
 )
 from aidmatch.publish.manifest import (
+    FileEntry,
     config_echo,
+    file_entry,
     input_section,
     output_section,
     paths_in_force,
@@ -45,7 +47,7 @@ from aidmatch.publish.progress import progress_frame, progress_sheet, reporting_
 from aidmatch.publish.report import REPORT_FILE, write_report
 from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_work_databases
-from aidmatch.publish.xlsx_files import TableSheet, write_workbooks
+from aidmatch.publish.xlsx_files import TableSheet, save_workbooks
 from aidmatch.resources import AidmatchResource
 from aidmatch.run_record import check_results, run_start_time, step_times
 from aidmatch.sources.tables import DEPARTMENTS, SOURCES
@@ -103,17 +105,17 @@ def _workbooks(
     books += [Workbook(path, [sheet]) for path, sheet in decision_form_workbooks(con, as_of)]
     books += [
         Workbook(path, sheets)
-        for path, sheets in employer_workbooks(employer_frames(con), as_of, settings.workbook_per_employer)
+        for path, sheets in employer_workbooks(employer_rows(con), as_of, settings.workbook_per_employer)
     ]
     return books
 
 
-def _write_workbooks(books: list[Workbook], folder: Path, processes: int) -> dict[str, int]:
-    """Write each workbook; return its data rows over all sheets (headers not counted), by path."""
+def _write_workbooks(books: list[Workbook], folder: Path, processes: int) -> dict[str, FileEntry]:
+    """Write each workbook; return its manifest entry (data rows over all sheets, sha256, bytes), by path."""
     for subfolder in sorted({Path(book.path).parent for book in books} - {Path(".")}):
         (folder / subfolder).mkdir()  # by_street/, by_employer/
-    rows = write_workbooks([(folder / book.path, book.sheets) for book in books], processes)
-    return dict(zip((book.path for book in books), rows, strict=True))
+    entries = save_workbooks([(folder / book.path, book.sheets) for book in books], processes)
+    return dict(zip((book.path for book in books), entries, strict=True))
 
 
 def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None) -> dict[str, object]:
@@ -167,34 +169,39 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         if blocked:  # a blocked source re-staged from the UI alone must not publish either
             raise dg.Failure(description=" ".join(blocked))
         staging = {source: source_counts(con, source) for source in SOURCES}
-        written: dict[str, int] = {}
+        written: dict[str, int] = {}  # each CSV's rows
+        changes: dict[tuple[str, str], int] = {}  # entries of changes.csv by list and change
         removed: list[str] = []  # as-of dates whose work database was removed
 
         def write(folder: Path) -> None:
-            # openpyxl (Python; a city's workbooks in processes of their own) writes the workbooks while
+            # XlsxWriter (Python; a city's workbooks in processes of their own) writes the workbooks while
             # DuckDB writes the CSVs (the ten-million-row person_links.csv among them) and gathers the
-            # report's figures without holding the interpreter lock.
-            with ThreadPoolExecutor(max_workers=1) as pool:
+            # report's figures without holding the interpreter lock; each CSV is hashed as soon as it is
+            # written, beside the next one's writing, the workbooks as their bytes are written.
+            hashed: dict[str, Future[FileEntry]] = {}
+            with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(max_workers=1) as hasher:
+
+                def hash_csv(name: str) -> None:
+                    hashed[name] = hasher.submit(file_entry, folder / name, written[name])
+
+                def csv(name: str, select_sql: str) -> None:
+                    written[name] = write_csv(con, select_sql, folder / name)
+                    hash_csv(name)
+
                 workbooks = pool.submit(
                     _write_workbooks,
                     _workbooks(con, aidmatch, as_of, folder, written),
                     folder,
                     aidmatch.settings.machine.workers,
                 )
+                for name in list(written):  # the feedback CSVs, written with their workbooks' rows
+                    hash_csv(name)
                 for output in OUTPUT_FILES:
-                    written[f"{output.name}.csv"] = write_csv(
-                        con, output.select_sql, folder / f"{output.name}.csv"
-                    )
+                    csv(f"{output.name}.csv", output.select_sql)
                 current = {output.name: output.select_sql for output in LISTS}
-                written["changes.csv"] = write_csv(
-                    con, changes_sql(current, previous), folder / "changes.csv"
-                )
+                csv("changes.csv", changes_sql(current, previous))
                 create_audit_tables(con)
-                written["decisions_applied.csv"] = write_csv(
-                    con,
-                    csv_select(DECISIONS_APPLIED, f"({DECISIONS_APPLIED_SQL})"),
-                    folder / "decisions_applied.csv",
-                )
+                csv("decisions_applied.csv", csv_select(DECISIONS_APPLIED, f"({DECISIONS_APPLIED_SQL})"))
                 # The report's figures are DuckDB queries too: gathered while the workbooks are written.
                 run_id = context.run.run_id
                 figures = gather_figures(
@@ -205,9 +212,12 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     aidmatch.output_path,
                     previous.name if previous else None,
                 )
+                changes.update(((c["list"], c["change"]), c["entries"]) for c in figures.changes)
                 write_report(folder / REPORT_FILE, figures, run_id, code_version())
                 write_package(folder)
-                workbook_rows = workbooks.result()
+                entries = {name: future.result() for name, future in hashed.items()}
+                entries |= workbooks.result()
+            entries |= {name: file_entry(folder / name, None) for name in (REPORT_FILE, PACKAGE_FILE)}
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
             removed.extend(
@@ -215,9 +225,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     aidmatch.work_path, as_of, aidmatch.settings.run.keep_work_databases
                 )
             )
-            outputs = output_section(
-                folder, written | workbook_rows | {REPORT_FILE: None, PACKAGE_FILE: None}
-            )
+            outputs = output_section(folder, entries)
             instance = context.instance
             published_at = time.time()
             paths = paths_in_force(aidmatch.input_path, aidmatch.output_path, aidmatch.work_path)
@@ -243,16 +251,9 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)
-        changes_csv = str(target / "changes.csv").replace("'", "''")
-        counts = dict(
-            ((name, change), entries)
-            for name, change, entries in con.sql(
-                f"SELECT list, change, count(*) FROM read_csv('{changes_csv}', all_varchar = true) GROUP BY ALL"
-            ).fetchall()
-        )
-    changes = _changes_metadata(counts, previous)
+    changes_said = _changes_metadata(changes, previous)
     tell(context.log, f"published {len(written)} csv files, the workbooks and manifest.json to {target}")
-    tell(context.log, f"changes: {changes['changes since previous run']}")
+    tell(context.log, f"changes: {changes_said['changes since previous run']}")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),
@@ -261,9 +262,9 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             "previous_as_of": previous.name if previous else "(none: first run)",
             "work databases removed": ", ".join(removed) or "(none)",
             **{f"rows {name}": n for name, n in written.items()},
-            **changes,
+            **changes_said,
             "changes by list": metadata_table(
-                [{"list": n, "change": c, "entries": e} for (n, c), e in sorted(counts.items())],
+                [{"list": n, "change": c, "entries": e} for (n, c), e in sorted(changes.items())],
                 ["list", "change", "entries"],
             ),
         }

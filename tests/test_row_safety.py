@@ -13,6 +13,7 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from openpyxl.utils.escape import unescape
 
 from aidmatch.checks.stage_source import source_counts, stage_source
 from aidmatch.publish import xlsx_files
@@ -309,8 +310,11 @@ def test_written_workbooks_hold_no_formula_and_the_exact_text(tmp_path: Path) ->
         assert cells and all(cell.data_type == "s" for cell in cells)
         assert all(cell.quotePrefix for cell in cells if cell.value.startswith(("=", "+", "-", "@", "#")))
         assert ws["A1"].value == "=1+2 标题" and ws.oddHeader.left.text == "=页眉"
+    # A control character is stored as Excel's escape (_x000D_ for a carriage return), which Excel and
+    # LibreOffice read back as the character; openpyxl leaves it to `unescape`.
     values = [
-        [cell.value for cell in row] for row in workbook["甲"].iter_rows(min_row=3, max_row=2 + len(texts))
+        [unescape(cell.value) for cell in row]
+        for row in workbook["甲"].iter_rows(min_row=3, max_row=2 + len(texts))
     ]
     assert values == [list(row) for row in frame.iter_rows()]
 
@@ -399,13 +403,14 @@ def test_formula_names_end_to_end_csv_exact_xlsx_literal_quarantine_flagged(
 
 
 def test_a_sheet_among_many_gets_the_heights_it_gets_alone(tmp_path: Path) -> None:
-    """The row and note heights of a workbook's sheets are measured together, per set of columns (an
-    employers' view has thousands of sheets): each sheet still gets its own rows' and notes' heights."""
+    """A sheet is laid out from its own rows (its columns sized to them, its rows' and notes' heights from
+    the lines their text takes): among the sheets of a workbook it gets what it gets alone."""
     narrow = (SheetColumn("person_id", "公民身份号码", 20, "id"), SheetColumn("evidence", "依据", 10))
     wide = (SheetColumn("evidence", "依据", 40),)
 
     def table(index: int, columns: tuple[SheetColumn, ...]) -> TableSheet:
-        evidence = ["说明" * (index * 7 % 23 + row) for row in range(index % 4)]  # some sheets have no row
+        # texts of one to several lines (some sheets have no row)
+        evidence = ["说明" * (index * 29 % 97 + 40 * row) for row in range(index % 4)]
         frame = pl.DataFrame(
             {"person_id": [f"{row:018d}" for row in range(len(evidence))], "evidence": evidence},
             schema={"person_id": pl.String, "evidence": pl.String},
