@@ -31,9 +31,7 @@ from aidmatch.publish.feedback import (
     write_feedback_csv,
 )
 from aidmatch.publish.manifest import (
-    FileEntry,
     config_echo,
-    file_entry,
     input_section,
     output_section,
     paths_in_force,
@@ -47,6 +45,7 @@ from aidmatch.publish.progress import progress_frame, progress_sheet, reporting_
 from aidmatch.publish.report import REPORT_FILE, write_report
 from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_work_databases
+from aidmatch.publish.written import FileEntry, file_entry
 from aidmatch.publish.xlsx_files import TableSheet, save_workbooks
 from aidmatch.resources import AidmatchResource
 from aidmatch.run_record import check_results, run_start_time, step_times

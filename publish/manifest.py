@@ -15,19 +15,19 @@ the manifest must not say two things. `config.paths` and `paths` therefore alway
 
 Each output file is hashed by what writes it, once: a workbook from its bytes as they are written
 (`xlsx_files.save_workbook`), a CSV DuckDB writes as soon as it is written, from the page cache, beside the
-next file's writing (`file_entry`; about 0.8 s per GB: person_links.csv is the large one). An xlsx's `rows`
+next file's writing (`written.file_entry`; about 0.8 s per GB: person_links.csv is the large one). An xlsx's `rows`
 are its data rows over all sheets, header rows not counted; a CSV's are its records, the header not counted.
 """
 
 import datetime as dt
-import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from aidmatch.publish.written import FileEntry
 from aidmatch.settings import BUREAU_TIMEZONE
 
 MANIFEST_VERSION = 2
@@ -61,22 +61,6 @@ def steps_section(
         key: {"seconds": round((end if end is not None else published_at) - start, 3), "status": status}
         for key, start, end, status in steps
     }
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """An output file as the manifest lists it."""
-
-    rows: int | None  # None for a file of no rows (the report, the contract)
-    sha256: str
-    bytes: int
-
-
-def file_entry(path: Path, rows: int | None) -> FileEntry:
-    """The entry of a file written by another program (DuckDB's CSVs, the report): hashed, streaming."""
-    with open(path, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    return FileEntry(rows, digest, path.stat().st_size)
 
 
 def output_section(folder: Path, entries: dict[str, FileEntry]) -> dict[str, dict[str, Any]]:

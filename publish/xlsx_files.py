@@ -37,11 +37,13 @@ import datetime as dt
 import hashlib
 import io
 import math
-import multiprocessing
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 import numpy as np
@@ -50,7 +52,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from aidmatch.publish.manifest import FileEntry
+from aidmatch.publish.written import FileEntry
 from aidmatch.sources.text import FORMULA_PREFIXES
 
 # --- the printed page -------------------------------------------------------------------------------
@@ -242,17 +244,9 @@ def _narrowed(
     """The columns of `floors` narrowed from their `widths` (each on a half-unit grid down to its floor)
     until the columns fit `budget`, half a unit at a time where it adds the fewest printed lines over all
     rows — a row's lines being the most any of its cells takes, narrowing a cell of a row already taller
-    costs nothing. Lines at every width of the grids are counted in one Polars pass; the steps are numpy
-    sums over the rows."""
-    grids = {i: [*np.arange(widths[i], floors[i], -0.5)] for i in floors}
-    counted = paragraphs.select(
-        _lines(pl.col(keys[i]), width).alias(f"{i}:{step}")
-        for i in grids
-        for step, width in enumerate(grids[i])
-    ).to_numpy()
-    first, lines_at = 0, {}
-    for i, grid in grids.items():
-        lines_at[i], first = counted[:, first : first + len(grid)], first + len(grid)
+    costs nothing. The steps are numpy sums over the rows (`_lines_at`)."""
+    grids = {i: np.arange(widths[i], floors[i], -0.5) for i in floors}
+    lines_at = {i: _lines_at(paragraphs[keys[i]], grid) for i, grid in grids.items()}
     others = [i for i in range(len(keys)) if i not in grids]
     settled = (
         paragraphs.select(pl.max_horizontal(_lines(pl.col(keys[i]), widths[i]) for i in others)).to_numpy()[
@@ -277,6 +271,16 @@ def _narrowed(
         at[i] += 1
         now += added
     return [grids[i][at[i]] if i in grids else width for i, width in enumerate(widths)]
+
+
+def _lines_at(paragraphs: pl.Series, widths: np.ndarray) -> np.ndarray:
+    """The lines each cell of a column takes at each of `widths` (rows × widths), as `_lines` counts them:
+    every paragraph's points against every width at once, summed per cell."""
+    points = paragraphs.explode().to_numpy()
+    starts = np.cumsum(paragraphs.list.len().to_numpy(), dtype=np.int64) - paragraphs.list.len().to_numpy()
+    usable = (widths + _STORED_PADDING_UNITS) * UNIT_POINTS - _CELL_PADDING_POINTS
+    lines = np.maximum(np.ceil(points[:, None] * _WRAP_SLACK / usable[None, :]), 1)
+    return np.add.reduceat(lines, starts, axis=0)
 
 
 def _capped(widths: list[float], budget: float) -> list[float]:
@@ -339,27 +343,49 @@ def layout(table: TableSheet) -> Layout:
 # --- writing ----------------------------------------------------------------------------------------
 
 # Cells past which the workbooks are shared among processes: XlsxWriter is Python, some 9 µs a cell on one
-# core, and a city's lists are a million cells; a process costs about a second to start (its imports),
-# which a test world's few hundred cells would pay many times over.
+# core, and a city's lists are a million cells; the first process costs about a second to start (its
+# imports), which a test world's few hundred cells would pay many times over.
 PROCESSES_FROM_CELLS = 200_000
 
 
 def save_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], processes: int) -> list[FileEntry]:
     """Write each (path, sheets); return each workbook's rows, sha256 and size, in the order given.
 
-    Past `PROCESSES_FROM_CELLS` cells, in `processes` spawned processes at once (a forked one could inherit
-    Polars' thread pool locked by a thread of this process), the largest first so that they finish together.
-    """
+    Past `PROCESSES_FROM_CELLS` cells, in `processes` processes at once (`_write_in_processes`)."""
     cells = [sum(sheet.frame.height * len(sheet.columns) for sheet in sheets) for _, sheets in books]
-    order = sorted(range(len(books)), key=lambda i: -cells[i])
     if processes <= 1 or len(books) <= 1 or sum(cells) < PROCESSES_FROM_CELLS:
-        written = [save_workbook(*books[i]) for i in order]
-    else:
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(processes, len(books)), mp_context=spawn) as pool:
-            written = list(pool.map(save_workbook, *zip(*(books[i] for i in order), strict=True)))
-    by_book = dict(zip(order, written, strict=True))
-    return [by_book[i] for i in range(len(books))]
+        return [save_workbook(path, sheets) for path, sheets in books]
+    return _write_in_processes(books, cells, processes)
+
+
+def _write_in_processes(
+    books: Sequence[tuple[Path, Sequence[TableSheet]]], cells: list[int], processes: int
+) -> list[FileEntry]:
+    """The books shared among `processes` writers, the largest first to the least loaded so that they
+    finish together. A writer is `python -m aidmatch.publish.xlsx_files`: it imports this module and what
+    it needs, nothing more — multiprocessing would import `__main__`, the whole `aidmatch` command with
+    Dagster, into every process it spawns, and a process forked from this one could inherit Polars' thread
+    pool locked by another of its threads. The books go to it pickled on its standard input, the entries
+    come back on its standard output; its errors go to ours."""
+    shares: list[list[int]] = [[] for _ in range(min(processes, len(books)))]
+    loads = [0] * len(shares)
+    for index in sorted(range(len(books)), key=lambda i: -cells[i]):
+        least = loads.index(min(loads))
+        shares[least].append(index)
+        loads[least] += cells[index]
+    writers = [subprocess.Popen([sys.executable, "-m", __name__], stdin=PIPE, stdout=PIPE) for _ in shares]
+    for writer, share in zip(writers, shares, strict=True):
+        with writer.stdin as into:  # type: ignore[union-attr]
+            pickle.dump([books[i] for i in share], into)
+    entries: dict[int, FileEntry] = {}
+    for writer, share in zip(writers, shares, strict=True):
+        output = writer.stdout.read()  # type: ignore[union-attr]
+        if writer.wait() != 0:
+            raise RuntimeError(
+                f"a workbook writer failed (exit code {writer.returncode}): see its error above"
+            )
+        entries.update(zip(share, pickle.loads(output), strict=True))
+    return [entries[i] for i in range(len(books))]
 
 
 def write_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], processes: int) -> list[int]:
@@ -589,3 +615,9 @@ def _header_text(text: str) -> str:
     """Text for a page header: & starts a code there, so a literal one is doubled; cut to leave the
     header within Excel's 255 characters."""
     return text[:80].replace("&", "&&")
+
+
+if __name__ == "__main__":  # a writer of `_write_in_processes`: its books on stdin, their entries on stdout
+    from aidmatch.publish.xlsx_files import save_workbook as save
+
+    pickle.dump([save(path, sheets) for path, sheets in pickle.load(sys.stdin.buffer)], sys.stdout.buffer)
