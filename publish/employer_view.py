@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 
 from aidmatch.publish.printed_lists import labels_for_people
-from aidmatch.publish.xlsx_files import MAX_PAGE_BREAKS, SheetColumn, TableSheet
+from aidmatch.publish.xlsx_files import MAX_PAGE_BREAKS, SheetColumn, TableSheet, unique_name
 
 VIEW_FILE = "entitlements_by_employer.xlsx"
 VIEW_FOLDER = "by_employer"
@@ -71,17 +71,6 @@ def employer_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-def _unique(name: str, taken: set[str], limit: int) -> str:
-    """`name` cut to `limit` characters, with ~2, ~3 … when it is taken (compared case-insensitively)."""
-    candidate, number = name[:limit], 1
-    while candidate.casefold() in taken:
-        number += 1
-        suffix = f"~{number}"
-        candidate = name[: limit - len(suffix)] + suffix
-    taken.add(candidate.casefold())
-    return candidate
-
-
 def file_names(employers: list[Employer]) -> list[str]:
     """A file name per employer: `<单位编号>_<单位名称>.xlsx`, nothing but word characters, · and - from the
     data, unique."""
@@ -89,7 +78,7 @@ def file_names(employers: list[Employer]) -> list[str]:
     names = []
     for employer_id, employer_name in employers:
         parts = [_NOT_IN_FILE_NAME.sub("_", part)[:40] for part in (employer_id, employer_name) if part]
-        names.append(_unique("_".join(parts) or "单位不详", taken, 80) + ".xlsx")
+        names.append(unique_name("_".join(parts) or "单位不详", taken, 80) + ".xlsx")
     return names
 
 

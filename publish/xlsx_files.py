@@ -38,6 +38,7 @@ import hashlib
 import io
 import math
 import pickle
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -83,6 +84,7 @@ _MIN_WIDTH = 3.0  # units: two CJK characters
 # Excel keeps at most 1,026 manual page breaks a sheet (1,023 in practice, where XlsxWriter stops);
 # past them a sheet's groups run on without one. The employers' view starts a sheet before.
 MAX_PAGE_BREAKS = 1023
+_NOT_IN_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")  # Excel refuses these in a sheet's name
 # Excel's error values: text reading as one is written with the quote prefix too.
 _ERROR_TEXTS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 
@@ -103,14 +105,19 @@ _STYLES: dict[str, dict[str, Any]] = {
 # A column people fill in (走访日期, 结果, 说明, 经办人): pale yellow, and its cells left unlocked when the sheet
 # is protected, so a worker types there and nowhere else.
 _FILL_IN = {"bg_color": "#FFF9DB", "locked": False}
-_OPTIONS = {
-    "strings_to_formulas": False,
-    "strings_to_numbers": False,
-    "strings_to_urls": False,
-    "remove_timezone": True,
-    "in_memory": True,
-    "default_format_properties": {"font_name": NORMAL_FONT, "font_size": BODY_POINTS},
-}
+
+
+def _options() -> dict[str, Any]:
+    """A workbook's options, made anew for each: XlsxWriter adds to the default format's dict it is given,
+    and a second workbook given the same would tie its Normal font to the theme's (Calibri)."""
+    return {
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+        "remove_timezone": True,
+        "in_memory": True,
+        "default_format_properties": {"font_name": NORMAL_FONT, "font_size": BODY_POINTS},
+    }
 
 
 @dataclass(frozen=True)
@@ -402,13 +409,15 @@ def save_workbook(path: Path, sheets: Sequence[TableSheet]) -> FileEntry:
     """Write `sheets` to `path`; return their data rows and the file's sha256 and size, hashed from the
     bytes as they are written (the workbook is assembled in memory: nothing is read back)."""
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, _OPTIONS)
+    workbook = xlsxwriter.Workbook(buffer, _options())
     # The same rows make the same bytes, night after night: the file's date is its as-of date.
     as_of = dt.datetime.fromisoformat(sheets[0].as_of) if sheets else dt.datetime(2000, 1, 1)
     workbook.set_properties({"created": as_of})
     formats = _Formats(workbook)
+    taken: set[str] = set()
     for table in sheets:
-        _write_sheet(workbook.add_worksheet(table.name[:31]), table, formats, layout(table))
+        name = unique_name(_NOT_IN_SHEET_NAME.sub("_", table.name).strip("'") or "Sheet", taken, 31)
+        _write_sheet(workbook.add_worksheet(name), table, formats, layout(table))
     workbook.close()
     data = buffer.getbuffer()
     with open(path, "wb") as handle:
@@ -434,6 +443,18 @@ class _Formats:
     def of(self, name: str, text: str) -> Format:
         """The format for `text` in a cell of style `name`: quoted when the text must stay literal."""
         return self.quoted[name] if is_literal(text) else self.plain[name]
+
+
+def unique_name(name: str, taken: set[str], limit: int) -> str:
+    """`name` cut to `limit` characters, with ~2, ~3 … when it is taken (compared case-insensitively, as
+    Excel compares sheet names); added to `taken`."""
+    candidate, number = name[:limit], 1
+    while candidate.casefold() in taken:
+        number += 1
+        suffix = f"~{number}"
+        candidate = name[: limit - len(suffix)] + suffix
+    taken.add(candidate.casefold())
+    return candidate
 
 
 def is_literal(text: str) -> bool:

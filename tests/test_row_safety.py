@@ -5,6 +5,8 @@ written by `publish/xlsx_files.py` and read back with openpyxl; the end-to-end t
 """
 
 import datetime as dt
+import hashlib
+import re
 import resource
 import zipfile
 from pathlib import Path
@@ -456,3 +458,39 @@ def test_a_workbook_of_more_sheets_than_open_files_allowed_is_written(tmp_path: 
     workbook = openpyxl.load_workbook(tmp_path / "view.xlsx", read_only=True)
     assert workbook.sheetnames == [sheet.name for sheet in sheets]
     assert [row[0] for row in workbook["单位299"].iter_rows(min_row=3, values_only=True)] == ["张299"]
+
+
+def test_sheet_names_from_data_never_stop_a_workbook(tmp_path: Path) -> None:
+    """Excel refuses a sheet name longer than 31 characters, holding [ ] : * ? / \\ or taken (whatever its
+    case): such names are cut, mended and numbered, and the workbook is written."""
+    columns = (SheetColumn("name", "姓名", 8),)
+    names = ["名单" * 20, "名单" * 20, "a/b:c*[d]", "Tab", "tab"]
+    sheets = [
+        TableSheet(n, "标题", columns, pl.DataFrame({"name": ["张三"]}), "页眉", "2026-06-30") for n in names
+    ]
+    assert write_workbook(tmp_path / "names.xlsx", sheets) == len(names)
+    assert openpyxl.load_workbook(tmp_path / "names.xlsx").sheetnames == [
+        ("名单" * 20)[:31],
+        ("名单" * 20)[:29] + "~2",
+        "a_b_c__d_",
+        "Tab",
+        "tab~2",
+    ]
+
+
+def test_the_same_sheets_make_the_same_bytes(tmp_path: Path) -> None:
+    """A workbook's bytes depend on its sheets alone (its date is its as-of date): the manifest's sha256 of
+    an unchanged list is the same night after night."""
+    frame = pl.DataFrame({"name": ["张三", "=1+2"], "born": [dt.date(1990, 1, 1), None]})
+    columns = (SheetColumn("name", "姓名", 8), SheetColumn("born", "出生日期", 11, "date"))
+    sheets = [TableSheet("名单", "标题", columns, frame, "页眉", "2026-06-30", notes=("说明",))]
+    first = xlsx_files.save_workbook(tmp_path / "a.xlsx", sheets)
+    second = xlsx_files.save_workbook(tmp_path / "b.xlsx", sheets)
+    assert first == second and (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    with zipfile.ZipFile(tmp_path / "b.xlsx") as package:
+        normal = re.search(r"<font>.*?</font>", package.read("xl/styles.xml").decode()).group()
+    assert "Courier New" in normal and "scheme" not in normal, (
+        "the Normal font is Courier New, not the theme's"
+    )
+    assert first.sha256 == hashlib.sha256((tmp_path / "a.xlsx").read_bytes()).hexdigest()
+    assert (first.rows, first.bytes) == (2, (tmp_path / "a.xlsx").stat().st_size)
