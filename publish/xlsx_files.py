@@ -324,7 +324,9 @@ def layout(table: TableSheet) -> Layout:
         lines = paragraphs.select(
             pl.max_horizontal(_lines(pl.col(key), width) for key, width in zip(keys, widths, strict=True))
         ).to_series()
-        rows = [_height(count) for count in lines.to_list()]
+        # A row people write in by hand (a fill-in column) takes two lines at least.
+        least = 2 if any(column.fill_in for column in columns) else 1
+        rows = [_height(max(count, least)) for count in lines.to_list()]
     else:
         rows = []
     header_height = _height(

@@ -4,6 +4,7 @@ shaded and unlocked, a drop-down refuses values outside its list, and a protecte
 Written by `publish/xlsx_files.py`, read back with openpyxl as a case worker's Excel would see them.
 """
 
+import dataclasses
 from pathlib import Path
 
 import openpyxl
@@ -57,3 +58,15 @@ def test_an_unprotected_sheet_stays_editable_everywhere(tmp_path: Path):
 def test_a_drop_down_is_only_for_a_column_people_fill_in():
     with pytest.raises(ValueError, match="drop-down"):
         SheetColumn("outcome", "结果", 10, choices=OUTCOMES)
+
+
+def test_a_row_people_write_in_has_room_for_handwriting(tmp_path: Path):
+    """A sheet with fill-in columns gives each row two lines at least; the same names on a list people only
+    read take one."""
+    write_workbook(tmp_path / "form.xlsx", [_sheet(protected=True)])
+    plain = dataclasses.replace(_sheet(protected=False), columns=_sheet(protected=False).columns[:1])
+    write_workbook(tmp_path / "list.xlsx", [plain])
+    form = openpyxl.load_workbook(tmp_path / "form.xlsx")["走访"]
+    listed = openpyxl.load_workbook(tmp_path / "list.xlsx")["走访"]
+    assert [form.row_dimensions[row].height for row in (3, 4, 5)] == [30.0] * 3
+    assert [listed.row_dimensions[row].height for row in (3, 4, 5)] == [15.75] * 3
