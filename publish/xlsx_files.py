@@ -383,17 +383,24 @@ def _write_in_processes(
         shares[least].append(index)
         loads[least] += cells[index]
     writers = [subprocess.Popen([sys.executable, "-m", __name__], stdin=PIPE, stdout=PIPE) for _ in shares]
-    for writer, share in zip(writers, shares, strict=True):
-        with writer.stdin as into:  # type: ignore[union-attr]
-            pickle.dump([books[i] for i in share], into)
     entries: dict[int, FileEntry] = {}
-    for writer, share in zip(writers, shares, strict=True):
-        output = writer.stdout.read()  # type: ignore[union-attr]
-        if writer.wait() != 0:
-            raise RuntimeError(
-                f"a workbook writer failed (exit code {writer.returncode}): see its error above"
-            )
-        entries.update(zip(share, pickle.loads(output), strict=True))
+    try:
+        for writer, share in zip(writers, shares, strict=True):
+            with writer.stdin as into:  # type: ignore[union-attr]
+                pickle.dump([books[i] for i in share], into)
+        for writer, share in zip(writers, shares, strict=True):
+            output = writer.stdout.read()  # type: ignore[union-attr]
+            if writer.wait() != 0:
+                raise RuntimeError(
+                    f"a workbook writer failed (exit code {writer.returncode}): its error is above"
+                )
+            entries.update(zip(share, pickle.loads(output), strict=True))
+    finally:
+        for writer in writers:  # none left behind when one failed
+            if writer.poll() is None:
+                writer.kill()
+            writer.wait()
+            writer.stdout.close()  # type: ignore[union-attr]
     return [entries[i] for i in range(len(books))]
 
 

@@ -6,6 +6,7 @@ written by `publish/xlsx_files.py` and read back with openpyxl; the end-to-end t
 
 import datetime as dt
 import hashlib
+import os
 import re
 import resource
 import zipfile
@@ -494,3 +495,24 @@ def test_the_same_sheets_make_the_same_bytes(tmp_path: Path) -> None:
     )
     assert first.sha256 == hashlib.sha256((tmp_path / "a.xlsx").read_bytes()).hexdigest()
     assert (first.rows, first.bytes) == (2, (tmp_path / "a.xlsx").stat().st_size)
+
+
+def test_a_workbook_writer_that_fails_stops_the_writing_and_leaves_no_process(
+    tmp_path: Path, monkeypatch, capfd
+) -> None:
+    """A writer process that cannot write its workbook (here: no such folder) fails the whole writing with
+    an error saying so — never a workbook silently missing — and no writer is left running."""
+    monkeypatch.setattr(xlsx_files, "PROCESSES_FROM_CELLS", 0)
+    columns = (SheetColumn("name", "姓名", 8),)
+    books = [
+        (
+            folder / "list.xlsx",
+            [TableSheet("名单", "标题", columns, pl.DataFrame({"name": ["张三"]}), "页眉", "2026-06-30")],
+        )
+        for folder in (tmp_path, tmp_path / "missing")
+    ]
+    with pytest.raises(RuntimeError, match="a workbook writer failed"):
+        write_workbooks(books, processes=2)
+    assert "No such file or directory" in capfd.readouterr().err
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    assert children == [], "every writer has ended"
