@@ -187,9 +187,13 @@ def _usable_points(width: float) -> float:
 
 
 def _lines(paragraphs: pl.Expr, width: float) -> pl.Expr:
-    """The lines a cell's text takes in a column of `width` units: each paragraph's, wrapped."""
+    """The lines a cell's text takes in a column of `width` units: each paragraph's, wrapped. A paragraph
+    longer than a line fills each line to within a character of the width (a character that does not fit
+    goes to the next line whole; LibreOffice holds 8 CJK characters in 88 pt, not 8.8)."""
     usable = _usable_points(width)
-    return paragraphs.list.eval((pl.element() * _WRAP_SLACK / usable).ceil().clip(lower_bound=1)).list.sum()
+    points = pl.element() * _WRAP_SLACK
+    wrapped = pl.when(points <= usable).then(1.0).otherwise((points / (usable - BODY_POINTS)).ceil())
+    return paragraphs.list.eval(wrapped).list.sum()
 
 
 def _height(lines: int | float) -> float:
@@ -285,8 +289,9 @@ def _lines_at(paragraphs: pl.Series, widths: np.ndarray) -> np.ndarray:
     every paragraph's points against every width at once, summed per cell."""
     points = paragraphs.explode().to_numpy()
     starts = np.cumsum(paragraphs.list.len().to_numpy(), dtype=np.int64) - paragraphs.list.len().to_numpy()
-    usable = (widths + _STORED_PADDING_UNITS) * UNIT_POINTS - _CELL_PADDING_POINTS
-    lines = np.maximum(np.ceil(points[:, None] * _WRAP_SLACK / usable[None, :]), 1)
+    usable = ((widths + _STORED_PADDING_UNITS) * UNIT_POINTS - _CELL_PADDING_POINTS)[None, :]
+    wrapped = points[:, None] * _WRAP_SLACK
+    lines = np.where(wrapped <= usable, 1.0, np.ceil(wrapped / (usable - BODY_POINTS)))
     return np.add.reduceat(lines, starts, axis=0)
 
 
@@ -329,15 +334,11 @@ def layout(table: TableSheet) -> Layout:
         rows = [_height(max(count, least)) for count in lines.to_list()]
     else:
         rows = []
-    header_height = _height(
-        max(
-            sum(
-                max(1, math.ceil(len(line) * BODY_POINTS * _WRAP_SLACK / _usable_points(width)))
-                for line in column.header.split("\n")
-            )
-            for column, width in zip(columns, widths, strict=True)
-        )
+    headers = pl.DataFrame({column.key: [column.header] for column in columns})
+    header_lines = headers.select(
+        _lines(_paragraph_points(pl.col(key)), width) for key, width in zip(keys, widths, strict=True)
     )
+    header_height = _height(max(header_lines.row(0)))
     across_texts = [*([table.subtitle] if table.subtitle is not None else []), *table.notes]
     whole = sum(widths) + _STORED_PADDING_UNITS * (len(widths) - 1)
     across = (

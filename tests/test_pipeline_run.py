@@ -29,7 +29,7 @@ from conftest import (
     run_aidmatch,
 )
 from dagster import DagsterInstance, DagsterRunStatus
-from printing import assert_printed_as_rosters, print_workbooks, workbook_rows
+from printing import assert_printed_as_rosters, print_workbooks, read_workbook
 
 from aidmatch.data_samples.generate import generate
 from aidmatch.publish.printed_lists import CONTACT_NOTE
@@ -532,8 +532,8 @@ def printed_pdfs(pipeline, tmp_path_factory) -> dict[str, Path]:
 def test_lists_print_at_most_40_rows_a_page_at_9_points_or_more(published, printed_pdfs, name):
     """Every row printed once, in order, on pages of at most 40 rows, its text at 9 pt or more (and at
     least 15 rows on a page whose street goes on: tests/test_printed_rosters.py prints a city)."""
-    rows = workbook_rows(published / f"{name}.xlsx")
-    pages = assert_printed_as_rosters(printed_pdfs[name], rows)
+    rows = read_workbook(published / f"{name}.xlsx").rows
+    pages = assert_printed_as_rosters(printed_pdfs[name], published / f"{name}.xlsx")
     assert max(pages) <= 40
     sheets = [row.group[0] for row in rows]
     if name in PRINTED:  # a sheet per category, each numbered from 1

@@ -3,9 +3,9 @@
 view, a department's feedback sheets and one street's workbook printed through LibreOffice — on this
 machine's fonts and on a machine without Carlito (Calibri's metric twin), as a bureau on WPS prints.
 
-On paper: every row, once, in order; 15 rows or more a page but on a street's (an employer's, a file's)
-last page, wherever the rows' heights allow it; 9 pt or more; and the same pages with the fonts or without
-(`tests/printing.py` reads the PDFs).
+On paper: every row, once, in order, its text whole within it (no row too short for its text); 15 rows or
+more a page but on a street's (an employer's, a file's) last page, wherever the rows' heights allow it; 9 pt
+or more; and the same pages with the fonts or without (`tests/printing.py` reads the PDFs).
 """
 
 import datetime as dt
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_aidmatch
-from printing import MIN_ROWS, assert_printed_as_rosters, print_workbooks, without_fonts, workbook_rows
+from printing import MIN_ROWS, assert_printed_as_rosters, print_workbooks, without_fonts
 
 from aidmatch.data_samples.generate import generate
 
@@ -61,8 +61,7 @@ def printed(city, tmp_path_factory) -> dict[str, dict[str, Path]]:
 @pytest.mark.parametrize("name", [*WORKBOOKS, "street"])
 def test_every_row_printed_15_rows_a_page_at_9_points_with_the_fonts_or_without(city, printed, name):
     path = _street(city) if name == "street" else city / f"{name}.xlsx"
-    rows = workbook_rows(path)
-    pages = {fonts: assert_printed_as_rosters(pdfs[path.stem], rows) for fonts, pdfs in printed.items()}
+    pages = {fonts: assert_printed_as_rosters(pdfs[path.stem], path) for fonts, pdfs in printed.items()}
     assert len({tuple(counts) for counts in pages.values()}) == 1, f"the pages depend on the fonts: {pages}"
     if name in (*LISTS, "street"):
         assert max(pages["without Carlito"]) >= MIN_ROWS, "pages of 15 rows and more, not only short streets"
