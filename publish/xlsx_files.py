@@ -18,14 +18,15 @@ from Excel, WPS or LibreOffice, with or without the fonts of the machine that wr
 - the cells are 宋体 (SimSun), the CJK font a Chinese office has; a CJK character is 10 pt wide in any CJK
   font, a digit or Latin letter at most 6.4 pt (DejaVu Sans, a reader's fallback for 宋体's Latin).
 - columns are sized to their content within the page's width (`column_widths`), and row heights are written
-  from the lines each row's text takes in those widths (`row_heights`, measured against what LibreOffice
-  itself needs: 14.2 pt a line of 10-pt CJK text): readers do not grow rows of wrapped text on opening a
-  file, and a row too short would hide text.
+  from the lines each row's text takes in those widths (`layout`, matched to what LibreOffice itself needs
+  for one, two, three lines of 10-pt CJK text: 15.0, 29.85, 44.0 pt): readers do not grow rows of wrapped
+  text on opening a file, and a row too short would hide text.
 
 Cells are typed: numbers as numbers, dates as dates (yyyy-mm-dd), IDs, phone numbers and record references
 as text with the text format "@" (Excel must never turn 110105199001011234 into 1.10105199001011E+17).
-Written with XlsxWriter (the engine Polars writes xlsx with): twice openpyxl's speed on these sheets, the
-workbook assembled in memory and hashed as it is written to its file (the manifest's sha256).
+Written with XlsxWriter (the engine Polars writes xlsx with): 2.3 times openpyxl's speed on these sheets,
+the workbook assembled in memory and hashed as it is written to its file (the manifest's sha256); a city's
+workbooks by writer processes of their own (`save_workbooks`).
 
 No cell ever holds a formula that came from data (SPEC section 5): the workbook never converts strings
 (XlsxWriter's strings_to_formulas, _numbers and _urls are off), every text is written with `write_string`
@@ -80,7 +81,7 @@ _ROW_PADDING_POINTS = 1.0
 _PIXEL_POINTS = 0.75
 _WRAP_SLACK = 1.02  # a line broken early at a word (LibreOffice keeps Latin words whole)
 _TITLE_POINTS = 21.75  # the 14-pt title line (LibreOffice needs 20.3)
-_MIN_WIDTH = 3.0  # units: two CJK characters
+_MIN_WIDTH = 3.0  # units: the narrowest column (a CJK character, two digits)
 # Excel keeps at most 1,026 manual page breaks a sheet (1,023 in practice, where XlsxWriter stops);
 # past them a sheet's groups run on without one. The employers' view starts a sheet before.
 MAX_PAGE_BREAKS = 1023
