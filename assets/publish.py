@@ -6,7 +6,7 @@ and manifest.json — and remove the feedback folder a stopped night of the same
 
 import datetime as dt
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from aidmatch.publish.blocked_feedback import feedback_folder, remove_blocked_fe
 from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
 from aidmatch.publish.decision_sheets import decision_form_workbooks
-from aidmatch.publish.employer_view import employer_frames, employer_workbooks
+from aidmatch.publish.employer_view import employer_rows, employer_workbooks
 from aidmatch.publish.feedback import (
     detail_frame,
     feedback_sheets,
@@ -59,7 +59,8 @@ from aidmatch.publish.report import REPORT_FILE, write_report
 from aidmatch.publish.report_figures import gather_figures
 from aidmatch.publish.retention import remove_expired_person_indexes, remove_expired_work_databases
 from aidmatch.publish.street_work import street_work_workbooks, streets_of, work_frames
-from aidmatch.publish.xlsx_files import TableSheet, write_workbooks
+from aidmatch.publish.written import FileEntry, file_entry
+from aidmatch.publish.xlsx_files import TableSheet, save_workbooks
 from aidmatch.resources import AidmatchResource
 from aidmatch.run_record import check_results, run_start_time, step_times
 from aidmatch.sources.tables import DEPARTMENTS, SOURCES
@@ -121,17 +122,17 @@ def _workbooks(
     books += [Workbook(path, [sheet]) for path, sheet in decision_form_workbooks(con, as_of)]
     books += [
         Workbook(path, sheets)
-        for path, sheets in employer_workbooks(employer_frames(con), as_of, settings.workbook_per_employer)
+        for path, sheets in employer_workbooks(employer_rows(con), as_of, settings.workbook_per_employer)
     ]
     return books
 
 
-def _write_workbooks(books: list[Workbook], folder: Path, processes: int) -> dict[str, int]:
-    """Write each workbook; return its data rows over all sheets (headers not counted), by path."""
+def _write_workbooks(books: list[Workbook], folder: Path, processes: int) -> dict[str, FileEntry]:
+    """Write each workbook; return its manifest entry (data rows over all sheets, sha256, bytes), by path."""
     for subfolder in sorted({Path(book.path).parent for book in books} - {Path(".")}):
         (folder / subfolder).mkdir()  # by_street/, by_employer/
-    rows = write_workbooks([(folder / book.path, book.sheets) for book in books], processes)
-    return dict(zip((book.path for book in books), rows, strict=True))
+    entries = save_workbooks([(folder / book.path, book.sheets) for book in books], processes)
+    return dict(zip((book.path for book in books), entries, strict=True))
 
 
 def _changes_metadata(counts: dict[tuple[str, str], int], previous: Path | None) -> dict[str, object]:
@@ -186,36 +187,41 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         if blocked:  # a blocked source re-staged from the UI alone must not publish either
             raise dg.Failure(description=" ".join(blocked))
         staging = {source: source_counts(con, source) for source in SOURCES}
-        written: dict[str, int] = {}
+        written: dict[str, int] = {}  # each CSV's rows
+        changes: dict[tuple[str, str], int] = {}  # entries of changes.csv by list and change
         removed: list[str] = []  # as-of dates whose work database was removed
         indexes_removed: list[str] = []  # in a province: as-of dates whose person index of this city went
         visit_progress = visit_progress_frame(con, period)
 
         def write(folder: Path) -> None:
-            # openpyxl (Python; a city's workbooks in processes of their own) writes the workbooks while
+            # XlsxWriter (Python; a city's workbooks in processes of their own) writes the workbooks while
             # DuckDB writes the CSVs (the ten-million-row person_links.csv among them) and gathers the
-            # report's figures without holding the interpreter lock.
-            with ThreadPoolExecutor(max_workers=1) as pool:
+            # report's figures without holding the interpreter lock; each CSV is hashed as soon as it is
+            # written, beside the next one's writing, the workbooks as their bytes are written.
+            hashed: dict[str, Future[FileEntry]] = {}
+            with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(max_workers=1) as hasher:
+
+                def hash_csv(name: str) -> None:
+                    hashed[name] = hasher.submit(file_entry, folder / name, written[name])
+
+                def csv(name: str, select_sql: str) -> None:
+                    written[name] = write_csv(con, select_sql, folder / name)
+                    hash_csv(name)
+
                 workbooks = pool.submit(
                     _write_workbooks,
                     _workbooks(con, aidmatch, period, visit_progress, folder, written),
                     folder,
                     aidmatch.settings.machine.workers,
                 )
+                for name in list(written):  # the feedback CSVs, written with their workbooks' rows
+                    hash_csv(name)
                 for output in OUTPUT_FILES:
-                    written[f"{output.name}.csv"] = write_csv(
-                        con, output.select_sql, folder / f"{output.name}.csv"
-                    )
+                    csv(f"{output.name}.csv", output.select_sql)
                 current = {output.name: output.select_sql for output in LISTS}
-                written["changes.csv"] = write_csv(
-                    con, changes_sql(current, previous), folder / "changes.csv"
-                )
+                csv("changes.csv", changes_sql(current, previous))
                 create_audit_tables(con)
-                written["decisions_applied.csv"] = write_csv(
-                    con,
-                    csv_select(DECISIONS_APPLIED, f"({DECISIONS_APPLIED_SQL})"),
-                    folder / "decisions_applied.csv",
-                )
+                csv("decisions_applied.csv", csv_select(DECISIONS_APPLIED, f"({DECISIONS_APPLIED_SQL})"))
                 # The report's figures are DuckDB queries too: gathered while the workbooks are written.
                 run_id = context.run.run_id
                 figures = gather_figures(
@@ -227,9 +233,12 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     previous.name if previous else None,
                     visit_progress.to_dicts(),
                 )
+                changes.update(((c["list"], c["change"]), c["entries"]) for c in figures.changes)
                 write_report(folder / REPORT_FILE, figures, run_id, code_version())
                 write_package(folder)
-                workbook_rows = workbooks.result()
+                entries = {name: future.result() for name, future in hashed.items()}
+                entries |= workbooks.result()
+            entries |= {name: file_entry(folder / name, None) for name in (REPORT_FILE, PACKAGE_FILE)}
             # Everything else is written: the work databases past retention go now, so the manifest
             # says exactly what was removed.
             keep = aidmatch.settings.run.keep_work_databases
@@ -238,9 +247,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 indexes_removed.extend(
                     remove_expired_person_indexes(aidmatch.exchange_root, aidmatch.city, as_of, keep)
                 )
-            outputs = output_section(
-                folder, written | workbook_rows | {REPORT_FILE: None, PACKAGE_FILE: None}
-            )
+            outputs = output_section(folder, entries)
             instance = context.instance
             published_at = time.time()
             paths = paths_in_force(aidmatch.input_path, aidmatch.output_path, aidmatch.work_path)
@@ -271,17 +278,10 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             tell(
                 context.log, f"removed {feedback_folder(aidmatch.output_path, as_of)}: superseded by {target}"
             )
-        changes_csv = str(target / "changes.csv").replace("'", "''")
-        counts = dict(
-            ((name, change), entries)
-            for name, change, entries in con.sql(
-                f"SELECT list, change, count(*) FROM read_csv('{changes_csv}', all_varchar = true) GROUP BY ALL"
-            ).fetchall()
-        )
-    changes = _changes_metadata(counts, previous)
+    changes_said = _changes_metadata(changes, previous)
     visits = _visit_metadata(visit_progress, period)
     tell(context.log, f"published {len(written)} csv files, the workbooks and manifest.json to {target}")
-    tell(context.log, f"changes: {changes['changes since previous run']}")
+    tell(context.log, f"changes: {changes_said['changes since previous run']}")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),
@@ -290,10 +290,10 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             "previous_as_of": previous.name if previous else "(none: first run)",
             "work databases removed": ", ".join(removed) or "(none)",
             **{f"rows {name}": n for name, n in written.items()},
-            **changes,
+            **changes_said,
             **visits,
             "changes by list": metadata_table(
-                [{"list": n, "change": c, "entries": e} for (n, c), e in sorted(counts.items())],
+                [{"list": n, "change": c, "entries": e} for (n, c), e in sorted(changes.items())],
                 ["list", "change", "entries"],
             ),
         }

@@ -13,19 +13,21 @@ output file with its row count, sha256 and size (`outputs`), and the configurati
 `--input`/`--output`/`--work-dir` (or a resource configured in the UI) does not use the file's paths, and
 the manifest must not say two things. `config.paths` and `paths` therefore always agree.
 
-Output files are hashed after they are written, streaming (about 0.8 s per GB; person_links.csv is the
-large one), from the page cache they were just written to. An xlsx's `rows` are its data rows over all
-sheets, header rows not counted; a CSV's are its records, the header not counted.
+Each output file is hashed by what writes it, once: a workbook from its bytes as they are written
+(`xlsx_files.save_workbook`), a CSV DuckDB writes as soon as it is written, from the page cache, beside the
+next file's writing (`written.file_entry`; about 0.8 s per GB: person_links.csv is the large one). An xlsx's `rows`
+are its data rows over all sheets, header rows not counted; a CSV's are its records, the header not counted.
 """
 
 import datetime as dt
-import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from aidmatch.publish.written import FileEntry
 from aidmatch.settings import BUREAU_TIMEZONE
 
 MANIFEST_VERSION = 2
@@ -61,29 +63,25 @@ def steps_section(
     }
 
 
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def output_section(folder: Path, rows: dict[str, int | None]) -> dict[str, dict[str, Any]]:
+def output_section(folder: Path, entries: dict[str, FileEntry]) -> dict[str, dict[str, Any]]:
     """Every file of the folder being published (by its path in it: by_street/东城区_东华门街道.xlsx) but the
-    manifest: rows (None for the report, which has none), sha256 and bytes.
+    manifest, with the rows, sha256 and bytes its writer recorded, in path order.
 
-    A file written without a row count is a bug in the publish step, not something to paper over.
+    A file written without an entry, or an entry without its file, is a bug in the publish step, not
+    something to paper over.
     """
-    files = {
-        p.relative_to(folder).as_posix(): p
-        for p in sorted(folder.rglob("*"))
+    files = sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
         if p.is_file() and p.relative_to(folder).as_posix() != "manifest.json"
-    }
-    unknown = [name for name in files if name not in rows]
+    )
+    unknown = [name for name in files if name not in entries]
     if unknown:
-        raise ValueError(f"no row count for the output files {unknown}")
-    return {
-        name: {"rows": rows[name], "sha256": file_sha256(p), "bytes": p.stat().st_size}
-        for name, p in files.items()
-    }
+        raise ValueError(f"no entry for the output files {unknown}")
+    missing = sorted(set(entries) - set(files))
+    if missing:
+        raise ValueError(f"output files recorded but not written: {missing}")
+    return {name: asdict(entries[name]) for name in files}
 
 
 def paths_in_force(input_path: Path, output_path: Path, work_path: Path) -> dict[str, str]:

@@ -24,6 +24,7 @@ from aidmatch.publish.printed_lists import (
     area_of,
     labels_for_people,
     list_sheets,
+    printed_rows,
 )
 from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
 from aidmatch.rules.codes import labels_of
@@ -241,8 +242,9 @@ HOUSEHOLDS_AT_RISK = PrintedList(
         SheetColumn("street", "街道", 11),
         SheetColumn("household_id", "户编号", 19, "id"),
         SheetColumn("members", "家庭成员（与户主关系）及身份证号", 50),
-        SheetColumn("summary", "预警说明", 58),
+        SheetColumn("why", "预警说明", 58),
     ),
+    lambda: pl.col("summary"),
     (
         "说明：以上城市低保（低保边缘）家庭中，计入的劳动年龄成员只有一人就业，且其就业不稳定（仅有灵活就业缴费，或单位职工缴费"
         "在最近一个月已中断），一旦失去工作即成为零就业家庭。请跟踪了解，提前提供岗位信息和就业服务（预警监测、动态清零）。",
@@ -283,7 +285,7 @@ def partner_workbooks(
             f"{HOUSEHOLDS_AT_RISK.name}.xlsx",
             list_sheets(
                 HOUSEHOLDS_AT_RISK,
-                households_at_risk_labels(con.sql(HOUSEHOLDS_AT_RISK.select_sql).pl()),
+                printed_rows(HOUSEHOLDS_AT_RISK, con.sql(HOUSEHOLDS_AT_RISK.select_sql).pl()),
                 as_of,
                 area_name,
             ),

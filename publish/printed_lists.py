@@ -3,26 +3,35 @@ order, in Chinese.
 
 Each list's workbook has one sheet per category (roll, status, entitlement), its rows grouped and sorted
 by 区县, 街道 and 社区 with each street starting a new page, so a district can hand every street office its
-pages (each street's own work is its work list, `street_work.py`). Cells people read are Chinese: codes become their labels (`rules/codes.py`), the evidence reads as sentences
-(its codes and record references translated, one reason a line) — the CSVs keep the codes for machines.
-The layout itself (title, page setup, typed cells) is `xlsx_files.py`.
+pages (each street's own work is its work list, `street_work.py`). A printed list is a roster: a row a
+person (or household), on one or two lines — at least 15 rows an A4 page. So cells people read are Chinese
+and short: codes become their labels (`rules/codes.py`), the evidence is one short line of why
+(`evidence_lines.py`: 低保（城市低保）；大龄（女46岁）), the address is what follows the row's own 社区 (or 街道,
+区县) in it — the CSVs keep the codes, the whole evidence and the whole address. A sheet leaves out the
+columns its rows never fill (an allowance has no employer).
+The layout itself (widths from the content, heights, page setup, typed cells) is `xlsx_files.py`.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
+from aidmatch.publish.evidence_lines import entitlement_line, household_line, reason_line
 from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
 from aidmatch.rules.codes import CODES, LABELS
 from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
 
 MATCH_LABELS = {"exact": "精确", "fuzzy": "模糊"}
 # Evidence parts are "CODE: text", joined by " | ". The LOCATION part (which record the contact columns
-# came from) stays in the CSV: on paper its four lines a row would halve the rows a page holds.
+# came from) stays in the CSV.
 _EVIDENCE_CODES = {c.code: c.label for c in CODES if c.kind in ("reason", "removal_reason")}
 _NOT_PRINTED = "LOCATION: "
-CONTACT_NOTE = "说明：区县、街道、社区、电话、地址为各部门数据中的最佳值，取自哪条记录见同名 CSV 文件 evidence 列的 LOCATION 部分。"
+CONTACT_NOTE = (
+    "说明：区县、街道、社区、电话、地址为各部门数据中的最佳值，地址只列社区（街道）以下部分；完整地址及其取自哪条记录、"
+    "完整的认定依据见同名 CSV 文件（address、evidence 列）。"
+)
 
 
 @dataclass(frozen=True)
@@ -32,22 +41,27 @@ class PrintedList:
     unit: str  # what a row is: 人, 条, 户
     sheet_by: str  # one sheet per value of this column (a code)
     select_sql: str  # the rows, in print order: grouped by area
-    columns: tuple[SheetColumn, ...]  # what the page shows, in order; widths add up to the page
+    columns: tuple[SheetColumn, ...]  # what the page shows, in order (widths: the most each takes)
+    why: Callable[[], pl.Expr]  # the short line of why, from the CSV's columns (evidence_lines.py)
     notes: tuple[str, ...] = ()  # 说明 below each sheet's table
+    optional: tuple[str, ...] = ()  # columns left out of a sheet whose rows leave them all empty
 
 
-# Widths add up to about 150 units: A4 landscape holds 140 at 100%, so a page prints at 94% (9.4 pt) or
-# more. IDs, phone numbers and dates get room for wide digits (a reader without 宋体 substitutes a wider
-# font): they never break across lines.
+# Declared widths are the most a column takes (Excel units, 6 pt each: a CJK character takes 1.7); the
+# columns are sized to their content within an A4 landscape page at 100% (`xlsx_files.column_widths`).
 _AREA = (
     SheetColumn("district", "区县", 7),
     SheetColumn("street", "街道", 10),
 )
 _PERSON = (
     *_AREA,
-    SheetColumn("community", "社区", 8),
+    SheetColumn("community", "社区", 9),
     SheetColumn("name", "姓名", 7),
-    SheetColumn("person_id", "公民身份号码", 23, "id"),
+    SheetColumn("person_id", "公民身份号码", 21, "id"),
+)
+_CONTACT = (
+    SheetColumn("phone", "联系电话", 13, "id"),
+    SheetColumn("address", "地址", 22),
 )
 _AREA_ORDER = "district NULLS LAST, street NULLS LAST"
 
@@ -60,14 +74,12 @@ PROACTIVE = PrintedList(
     (
         SheetColumn("row_number", "序号", 5, "number"),
         *_PERSON,
-        SheetColumn("sex", "性别", 5),
-        SheetColumn("birth_date", "出生日期", 13, "date"),
-        SheetColumn("phone", "联系电话", 15, "id"),
-        SheetColumn("address", "居住地址", 16),
-        SheetColumn("reasons", "原因", 12),
-        SheetColumn("match_confidence", "比对", 5),
-        SheetColumn("evidence", "依据", 24),
+        SheetColumn("sex", "性别", 4),
+        *_CONTACT,
+        SheetColumn("match_confidence", "比对", 4),
+        SheetColumn("why", "原因及依据", 40),
     ),
+    lambda: reason_line(pl.col("evidence")),
     (CONTACT_NOTE,),
 )
 REMOVALS = PrintedList(
@@ -79,13 +91,11 @@ REMOVALS = PrintedList(
     (
         SheetColumn("row_number", "序号", 5, "number"),
         *_PERSON,
-        SheetColumn("phone", "联系电话", 15, "id"),
-        SheetColumn("address", "居住地址", 16),
-        SheetColumn("reasons", "退出原因", 12),
+        *_CONTACT,
         SheetColumn("confidence", "可信度", 6),
-        SheetColumn("source_record", "源记录", 14, "id"),
-        SheetColumn("evidence", "依据", 25),
+        SheetColumn("why", "退出原因及依据", 40),
     ),
+    lambda: reason_line(pl.col("evidence")),
     (CONTACT_NOTE,),
 )
 ZERO_EMPLOYMENT_HOUSEHOLDS = PrintedList(
@@ -93,25 +103,34 @@ ZERO_EMPLOYMENT_HOUSEHOLDS = PrintedList(
     "零就业家庭名单",
     "户",
     "status",
+    # Members two to a line: 姓名（与户主关系）身份证号 (a space where the relation is not known), separated by
+    # an ideographic space.
     f"""SELECT *, array_to_string(list_transform(
-            generate_series(1, len(ids)),
-            lambda i: names[i] || CASE WHEN relations[i] <> '' THEN '（' || relations[i] || '）' ELSE '' END || ' ' || ids[i]
+            generate_series(1, len(people), 2),
+            lambda i: people[i] || CASE WHEN i < len(people) THEN '　' || people[i + 1] ELSE '' END
         ), chr(10)) AS members
     FROM (
-        SELECT *, string_split(member_ids, ';') AS ids, string_split(member_names, ';') AS names,
-            string_split(member_relations, ';') AS relations
-        FROM out_zero_employment_households
+        SELECT *, list_transform(
+            generate_series(1, len(ids)),
+            lambda i: names[i] || CASE WHEN relations[i] <> '' THEN '（' || relations[i] || '）' ELSE ' ' END || ids[i]
+        ) AS people
+        FROM (
+            SELECT *, string_split(member_ids, ';') AS ids, string_split(member_names, ';') AS names,
+                string_split(member_relations, ';') AS relations
+            FROM out_zero_employment_households
+        )
     )
     ORDER BY status, {_AREA_ORDER}, household_id""",
     (
         SheetColumn("row_number", "序号", 5, "number"),
         *_AREA,
-        SheetColumn("household_id", "户编号", 18, "id"),
-        SheetColumn("working_age_members", "劳动年龄成员数", 8, "number"),
-        SheetColumn("registered_unemployed_members", "登记失业成员数", 8, "number"),
-        SheetColumn("members", "家庭成员（与户主关系）及身份证号", 40),
-        SheetColumn("evidence", "认定依据", 52),
+        SheetColumn("household_id", "户编号", 16, "id"),
+        SheetColumn("working_age_members", "劳动年龄\n成员数", 5, "number"),
+        SheetColumn("registered_unemployed_members", "登记失业\n成员数", 5, "number"),
+        SheetColumn("members", "家庭成员（与户主关系）及身份证号", 66),
+        SheetColumn("why", "认定依据", 14),
     ),
+    lambda: household_line(pl.col("evidence")),
 )
 ENTITLEMENTS = PrintedList(
     "entitlements",
@@ -123,14 +142,14 @@ ENTITLEMENTS = PrintedList(
     (
         SheetColumn("row_number", "序号", 5, "number"),
         *_PERSON,
-        SheetColumn("phone", "联系电话", 15, "id"),
-        SheetColumn("address", "居住地址", 14),
-        SheetColumn("employer_name", "吸纳单位", 12),
-        SheetColumn("subsidy_until", "补贴期限至", 13, "date"),
-        SheetColumn("confidence", "可信度", 6),
-        SheetColumn("evidence", "依据", 25),
+        *_CONTACT,
+        SheetColumn("employer_name", "吸纳单位", 16),
+        SheetColumn("subsidy_until", "补贴期限至", 11, "date"),
+        SheetColumn("why", "依据", 32),
     ),
+    lambda: entitlement_line(pl.col("entitlement"), pl.col("evidence")),
     (CONTACT_NOTE,),
+    optional=("employer_name", "subsidy_until"),
 )
 PRINTED_LISTS: tuple[PrintedList, ...] = (PROACTIVE, REMOVALS, ZERO_EMPLOYMENT_HOUSEHOLDS, ENTITLEMENTS)
 
@@ -192,32 +211,61 @@ def area_of(frame: pl.DataFrame, area_name: str | None) -> str:
     return area_name or "全部区县"
 
 
+def address_detail(address: pl.Expr) -> pl.Expr:
+    """What an address says past the row's own 社区 (else 街道, else 区县), which its columns print beside it:
+    北京市海淀区中关村街道第一社区23号楼6单元952室 -> 23号楼6单元952室. The whole address where it names none."""
+    detail = address
+    for area in ("district", "street", "community"):  # the narrowest area found wins
+        parts = address.str.split(pl.col(area))
+        rest = parts.list.slice(1).list.join(pl.col(area))
+        detail = (
+            pl.when(pl.col(area).is_not_null() & (parts.list.len() > 1) & (rest != ""))
+            .then(rest)
+            .otherwise(detail)
+        )
+    return detail
+
+
+def printed_rows(printed: PrintedList, frame: pl.DataFrame) -> pl.DataFrame:
+    """A list's rows as its workbook prints them: the short line of why, codes as labels (the sheet's
+    code kept as a code, to order the sheets by), the address past the row's area. Computed once per list:
+    a street's workbook takes its rows from here."""
+    rows = frame.with_columns(why=printed.why())
+    if "address" in rows.columns:
+        rows = rows.with_columns(address=address_detail(pl.col("address")))
+    return labels_for_people(rows.drop("evidence", printed.sheet_by)).with_columns(rows[printed.sheet_by])
+
+
 def list_sheets(
-    printed: PrintedList, frame: pl.DataFrame, as_of: str, area_name: str | None
+    printed: PrintedList, rows: pl.DataFrame, as_of: str, area_name: str | None
 ) -> list[TableSheet]:
-    """The sheets of one list's workbook: one per category, in the order `rules/codes.py` lists them, each
-    street on its own pages. An empty list still gets one sheet, saying so."""
+    """The sheets of one list's workbook (its `printed_rows`): one per category, in the order
+    `rules/codes.py` lists them, each street on its own pages. An empty list still gets one sheet, saying so."""
     codes = [c.code for c in CODES]
     parts = dict(
         sorted(
-            frame.partition_by(printed.sheet_by, as_dict=True, maintain_order=True).items(),
+            rows.partition_by(printed.sheet_by, as_dict=True, maintain_order=True).items(),
             key=lambda item: codes.index(item[0][0]) if item[0][0] in codes else len(codes),
         )
-    ) or {("（无）",): frame}
+    ) or {("（无）",): rows}
     sheets = []
     for (code,), part in parts.items():
         label = LABELS.get(code, code)
-        rows = labels_for_people(part).with_row_index("row_number", offset=1)
         title = (
             f"{printed.title}·{label}　区域：{area_of(part, area_name)}　数据截至：{as_of}"
             f"　共 {part.height} {printed.unit}"
+        )
+        columns = tuple(
+            c
+            for c in printed.columns
+            if c.key not in printed.optional or part[c.key].null_count() < part.height
         )
         sheets.append(
             TableSheet(
                 name=label,
                 title=title,
-                columns=printed.columns,
-                frame=rows,
+                columns=columns,
+                frame=part.with_row_index("row_number", offset=1),
                 page_header=f"{printed.title}·{label}",
                 as_of=as_of,
                 page_break_by=("district", "street"),
@@ -228,5 +276,7 @@ def list_sheets(
 
 
 def list_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
-    """Each printed list's rows in print order, with the codes still as codes."""
-    return {printed.name: con.sql(printed.select_sql).pl() for printed in PRINTED_LISTS}
+    """Each printed list's rows in print order, as printed (`printed_rows`)."""
+    return {
+        printed.name: printed_rows(printed, con.sql(printed.select_sql).pl()) for printed in PRINTED_LISTS
+    }

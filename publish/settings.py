@@ -20,9 +20,10 @@ class PublishSettings:
     # A department's feedback workbook shows at most this many problem rows (every file's and problem's
     # first ones); feedback_<department>.csv holds them all. A spreadsheet cell costs some 30 µs to write.
     feedback_max_rows: int = 5_000
-    # The employers' view of the 单位吸纳 subsidy (直补快办): false, a sheet per employer in
-    # entitlements_by_employer.xlsx (past a thousand employers, _01, _02 … of a thousand each); true, one
-    # workbook per employer (by_employer/<单位编号>_<单位名称>.xlsx), each ready to send with its letter.
+    # The employers' view of the 单位吸纳 subsidy (直补快办): false, entitlements_by_employer.xlsx, one sheet
+    # grouped by employer, each employer on pages of its own (past a thousand employers, a next sheet of
+    # a thousand); true, one workbook per employer (by_employer/<单位编号>_<单位名称>.xlsx), each ready to
+    # send with its letter.
     workbook_per_employer: bool = False
 
     def __post_init__(self) -> None:

@@ -1,87 +1,131 @@
-"""xlsx workbooks for people — the lists, the departments' feedback sheets, the monthly progress table —
-laid out to be read on screen and printed (a bureau's 花名册).
+"""xlsx workbooks for people — the lists, the departments' feedback sheets, the monthly progress table, the
+forms people fill — laid out to be read on screen and printed like a bureau's roster (花名册).
 
 A sheet is a `TableSheet`: a title row (what, which area, as of when), an optional second title line,
 optional group headers above the column headers, the header row, the rows, notes below. It prints on A4
 landscape with the title and header rows repeated on every page, the list and the as-of date in the page
-header, "第 N 页 共 M 页" in the footer, gridlines, and text wrapped in the widths each column declares.
-Those widths are designed to fill the page at 100%: fit-to-width stays on only as a safety net, so the
-10-pt body never shrinks below 9 pt and a page holds at most about 40 rows. A new page starts wherever the
-`page_break_by` columns change value (each street on its own pages, to hand to its office).
+header, "第 N 页 共 M 页" in the footer and gridlines. A new page starts wherever the `page_break_by` columns
+change value (each street on its own pages, to hand to its office).
 
-Cells are typed: numbers as numbers, dates as dates (yyyy-mm-dd), IDs, phone numbers and record
-references as text with the text format "@" (Excel must never turn 110105199001011234 into
-1.10105199001011E+17). Written in openpyxl's write-only mode so a large list streams.
+Printed the same on every machine (SPEC section 5: 15 rows or more a page at 9 pt or more). A bureau prints
+from Excel, WPS or LibreOffice, with or without the fonts of the machine that wrote the file, so:
+- the scale is fixed at 100%: text prints at the 10 pt it is written in. (Fit-to-width made the size the
+  printing machine's: where a substitute font made the columns wider, it shrank the page to 7.2 pt.)
+- a column's width unit is the digit width of the workbook's Normal font, so the Normal font is Courier New,
+  whose digits — and those of every monospaced font a machine substitutes for it (Liberation Mono, DejaVu
+  Sans Mono, Noto Sans Mono) — are 0.6 em: a unit is 6.0 pt everywhere, and the table fits the page
+  everywhere. (宋体 as the Normal font made a unit 5.0 pt where 宋体 is installed and 6.4 pt where it is not.)
+- the cells are 宋体 (SimSun), the CJK font a Chinese office has; a CJK character is 10 pt wide in any CJK
+  font, a digit or Latin letter at most 6.4 pt (DejaVu Sans, a reader's fallback for 宋体's Latin).
+- columns are sized to their content within the page's width (`column_widths`), and row heights are written
+  from the lines each row's text takes in those widths (`layout`, matched to what LibreOffice itself needs
+  for one, two, three lines of 10-pt CJK text: 15.0, 29.85, 44.0 pt): readers do not grow rows of wrapped
+  text on opening a file, and a row too short would hide text.
 
-No cell ever holds a formula that came from data (SPEC section 5): every cell of every sheet is made by
-`cell`, which writes text starting with = + - @ (or a tab or carriage return) as literal text — string
-type, never openpyxl's formula type — with Excel's quote prefix, so editing the cell keeps it text.
+Cells are typed: numbers as numbers, dates as dates (yyyy-mm-dd), IDs, phone numbers and record references
+as text with the text format "@" (Excel must never turn 110105199001011234 into 1.10105199001011E+17).
+Written with XlsxWriter (the engine Polars writes xlsx with): 2.3 times openpyxl's speed on these sheets,
+the workbook assembled in memory and hashed as it is written to its file (the manifest's sha256); a city's
+workbooks by writer processes of their own (`save_workbooks`).
+
+No cell ever holds a formula that came from data (SPEC section 5): the workbook never converts strings
+(XlsxWriter's strings_to_formulas, _numbers and _urls are off), every text is written with `write_string`
+(a string cell, whatever it starts with), and text starting with = + - @ (or a tab or carriage return) or
+reading as an error value (#N/A) gets Excel's quote prefix, so editing the cell keeps it text.
 """
 
-import functools
-import multiprocessing
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from copy import copy
+import datetime as dt
+import hashlib
+import io
+import math
+import pickle
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain, islice
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
+import numpy as np
 import polars as pl
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, Cell
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.pagebreak import Break
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
+from aidmatch.publish.written import FileEntry
 from aidmatch.sources.text import FORMULA_PREFIXES
 
-# Excel stops at 1,026 manual page breaks a sheet; past that a sheet's groups run on without one.
-MAX_PAGE_BREAKS = 1000
-# Row heights are written, not left to the reader (LibreOffice does not grow rows of wrapped text on
-# opening a file): lines a cell needs at the body size, from the points its text takes — 10 pt a CJK
-# character, 6.4 pt any other (wide digits: a reader without 宋体 substitutes DejaVu Sans) — against its
-# column's width (5.25 pt a width unit, less the cell's padding), with slack for lines broken early at a
-# word; 14.5 pt a line (CJK fonts are tall).
-_POINTS_PER_UNIT = 5.25
-_CELL_PADDING_POINTS = 1
+# --- the printed page -------------------------------------------------------------------------------
+FONT = "宋体"
+BODY_POINTS = 10
+NORMAL_FONT = "Courier New"  # the width unit's font (see the module docstring)
+UNIT_POINTS = 6.0  # a column-width unit: a digit of Courier New 10 pt
+# XlsxWriter stores a width with Excel's 5-pixel cell padding added (5/7 of a unit at its 7-pixel digit).
+_STORED_PADDING_UNITS = 5 / 7
+# A4 landscape, 841.9 × 595.3 pt; 0.3-inch sides and 0.45-inch top and bottom (the page header and footer
+# 0.2 inch from the edge, where printers still print): 530 pt of rows a page, the title and header rows
+# repeated included. The table's width is kept 1% inside the printable width.
+_SIDE_MARGIN, _TOP_MARGIN, _HEADER_MARGIN = 0.3, 0.45, 0.2
+PRINTABLE_POINTS = (841.9 - 2 * 72 * _SIDE_MARGIN) * 0.99
+# Text: a CJK (any non-ASCII) character takes the body size; an ASCII one what DejaVu Sans gives it (the
+# widest of the fonts a reader puts in 宋体's place for Latin: digits 6.4 pt, letters up to 7, punctuation
+# 3.6). LibreOffice keeps about 3 pt of a cell's width free of text (4 here). The rows of 10-pt CJK text it
+# needs (OptimalHeight) are 15.0, 29.85 and 44.0 pt for one, two and three lines: 14.5 pt a line and 1 pt
+# here, on the 0.75-pt (pixel) grid row heights are stored on.
+_DIGIT_POINTS, _LETTER_POINTS, _NARROW_POINTS = 6.4, 7.0, 3.6
+_CELL_PADDING_POINTS = 4.0
 _LINE_POINTS = 14.5
-_WRAP_SLACK = 1.05
+_ROW_PADDING_POINTS = 1.0
+_PIXEL_POINTS = 0.75
+_WRAP_SLACK = 1.02  # a line broken early at a word (LibreOffice keeps Latin words whole)
+_TITLE_POINTS = 21.75  # the 14-pt title line (LibreOffice needs 20.3)
+_MIN_WIDTH = 3.0  # units: the narrowest column (a CJK character, two digits)
+# Excel keeps at most 1,026 manual page breaks a sheet (1,023 in practice, where XlsxWriter stops);
+# past them a sheet's groups run on without one. The employers' view starts a sheet before.
+MAX_PAGE_BREAKS = 1023
+_NOT_IN_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")  # Excel refuses these in a sheet's name
+# Excel's error values: text reading as one is written with the quote prefix too.
+_ERROR_TEXTS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 
-_FONT = "宋体"
-_BODY = Font(name=_FONT, size=10)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_STYLES: dict[str, dict[str, Any]] = {
-    "text": {"font": _BODY, "alignment": _WRAP},
-    "id": {"font": _BODY, "alignment": _WRAP, "number_format": "@"},
-    "date": {"font": _BODY, "alignment": _WRAP, "number_format": "yyyy-mm-dd"},
-    "number": {"font": _BODY, "alignment": _WRAP, "number_format": "0"},
-    "percent": {"font": _BODY, "alignment": _WRAP, "number_format": "0.0%"},
-    "header": {
-        "font": Font(name=_FONT, size=10, bold=True),
-        "fill": PatternFill("solid", start_color="DDEBF7"),
-        "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
-    },
-    "title": {"font": Font(name=_FONT, size=14, bold=True), "alignment": Alignment(vertical="center")},
-    "subtitle": {"font": _BODY, "alignment": Alignment(vertical="center")},
-    "note": {"font": _BODY, "alignment": _WRAP},
-}
 KINDS = ("text", "id", "date", "number", "percent")
+_NUMBER_FORMATS = {"id": "@", "date": "yyyy-mm-dd", "number": "0", "percent": "0.0%"}
+_BODY = {"font_name": FONT, "font_size": BODY_POINTS, "text_wrap": True, "valign": "top"}
+_STYLES: dict[str, dict[str, Any]] = {
+    **{
+        kind: _BODY | ({"num_format": _NUMBER_FORMATS[kind]} if kind in _NUMBER_FORMATS else {})
+        for kind in KINDS
+    },
+    "header": _BODY
+    | {"bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter", "border": 1},
+    "title": {"font_name": FONT, "font_size": 14, "bold": True, "valign": "vcenter"},
+    "subtitle": {"font_name": FONT, "font_size": BODY_POINTS, "valign": "vcenter", "text_wrap": True},
+    "note": _BODY,
+}
 # A column people fill in (走访日期, 结果, 说明, 经办人): pale yellow, and its cells left unlocked when the sheet
 # is protected, so a worker types there and nowhere else.
-_FILL_IN = {"fill": PatternFill("solid", start_color="FFF9DB"), "protection": Protection(locked=False)}
+_FILL_IN = {"bg_color": "#FFF9DB", "locked": False}
+
+
+def _options() -> dict[str, Any]:
+    """A workbook's options, made anew for each: XlsxWriter adds to the default format's dict it is given,
+    and a second workbook given the same would tie its Normal font to the theme's (Calibri)."""
+    return {
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+        "remove_timezone": True,
+        "in_memory": True,
+        "default_format_properties": {"font_name": NORMAL_FONT, "font_size": BODY_POINTS},
+    }
 
 
 @dataclass(frozen=True)
 class SheetColumn:
     key: str  # the frame's column
     header: str  # 中文表头
-    width: float  # Excel column-width units; a CJK character takes about 2
+    width: float  # Excel column-width units (6 pt each): the most it takes before its text wraps
     kind: str = "text"  # text | id | date | number | percent
     fill_in: bool = False  # filled in by people: unlocked cells on a protected sheet, shaded
     choices: tuple[str, ...] = ()  # a drop-down of the values a filled-in cell may take
@@ -119,271 +163,497 @@ class TableSheet:
         return 2 + (self.subtitle is not None) + bool(self.groups)
 
 
+# --- measuring text ---------------------------------------------------------------------------------
+
+
+def _paragraph_points(values: pl.Expr) -> pl.Expr:
+    """Each value's paragraphs (lines it breaks itself) as the points each takes on one line."""
+    paragraph = pl.element()
+    points = (
+        paragraph.str.len_chars() * _DIGIT_POINTS
+        + paragraph.str.count_matches(r"[^\x00-\x7f]") * (BODY_POINTS - _DIGIT_POINTS)
+        + paragraph.str.count_matches(r"[A-Za-z]") * (_LETTER_POINTS - _DIGIT_POINTS)
+        + paragraph.str.count_matches(r"[ \-.,:;/()'\[\]]") * (_NARROW_POINTS - _DIGIT_POINTS)
+    )
+    return values.cast(pl.String).fill_null("").str.split("\n").list.eval(points)
+
+
+def _units_for(points: float) -> float:
+    """The width (units) whose cell holds `points` of text on one line (as `_lines` counts them)."""
+    return max(0.0, (points * _WRAP_SLACK + _CELL_PADDING_POINTS) / UNIT_POINTS - _STORED_PADDING_UNITS)
+
+
+def _usable_points(width: float) -> float:
+    """The points of text one line of a cell of `width` units holds."""
+    return (width + _STORED_PADDING_UNITS) * UNIT_POINTS - _CELL_PADDING_POINTS
+
+
+def _lines(paragraphs: pl.Expr, width: float) -> pl.Expr:
+    """The lines a cell's text takes in a column of `width` units: each paragraph's, wrapped. A paragraph
+    longer than a line fills each line to within a character of the width (a character that does not fit
+    goes to the next line whole; LibreOffice holds 8 CJK characters in 88 pt, not 8.8)."""
+    usable = _usable_points(width)
+    points = pl.element() * _WRAP_SLACK
+    wrapped = pl.when(points <= usable).then(1.0).otherwise((points / (usable - BODY_POINTS)).ceil())
+    return paragraphs.list.eval(wrapped).list.sum()
+
+
+def _height(lines: int | float) -> float:
+    """A row's height for its lines, rounded up to the pixel grid (XlsxWriter would round it to nearest)."""
+    return math.ceil((lines * _LINE_POINTS + _ROW_PADDING_POINTS) / _PIXEL_POINTS - 1e-9) * _PIXEL_POINTS
+
+
+def page_units(columns: int) -> float:
+    """The units `columns` columns may take together on the printed page (each also takes its padding)."""
+    return PRINTABLE_POINTS / UNIT_POINTS - columns * _STORED_PADDING_UNITS
+
+
 @dataclass(frozen=True)
-class CellStyle:
-    """A style registered once with a workbook, as the array of indexes its cells carry (setting the font,
-    alignment and format objects on every cell would hash each of them per cell), and its twin with the
-    quote prefix for literal text. Cells share them: nothing changes a cell's style after it is made."""
+class Layout:
+    """A sheet's measures: each column's width, the header row's height, each data row's, each text
+    written across the table's (subtitle, then notes)."""
 
-    plain: StyleArray
-    quoted: StyleArray
-
-
-def cell_style(sheet: Worksheet, spec: dict[str, Any]) -> CellStyle:
-    prototype = WriteOnlyCell(sheet)
-    for name, setting in spec.items():
-        setattr(prototype, name, setting)
-    quoted = copy(prototype._style)
-    quoted.quotePrefix = True
-    return CellStyle(prototype._style, quoted)
+    widths: list[float]
+    header_height: float
+    rows: list[float]
+    across: list[float]
 
 
-# Cells past which the workbooks are shared among processes: openpyxl is Python, some 25 µs a cell on one
-# core, and a city's lists are a million and a half cells; a process costs about a second to start (its
+def column_widths(columns: Sequence[SheetColumn], paragraphs: pl.DataFrame) -> list[float]:
+    """Each column's width in units, sized to its content (`paragraphs`: its cells' paragraphs' points)
+    within the page's width.
+
+    A column takes its content's one-line width up to its declared width, and its header on one line; a
+    column people fill in takes its declared width (room to write by hand). The text columns whose content
+    is longer than their declared width (the evidence, an address, a long name) take what their longest
+    cell needs on one line if the page has room; else they give it back where it costs the fewest printed
+    lines (`_narrowed`), none below its header on two lines. A sheet declared wider than the page has its
+    widest columns cut to one width (`_capped`): wrapped text, never a column printed on another page.
+    Widths are multiples of 1/7 unit, as XlsxWriter stores them (rounded up)."""
+    keys = [column.key for column in columns]
+    maxima = paragraphs.select(pl.col(key).list.max().max().fill_null(0.0) for key in keys)
+    needs = [_units_for(points) for points in maxima.row(0)] if paragraphs.height else [0.0] * len(keys)
+    heads = [_header_points(column.header) for column in columns]
+    widths = [
+        column.width if column.fill_in else max(min(need, column.width), _units_for(points), _MIN_WIDTH)
+        for column, need, points in zip(columns, needs, heads, strict=True)
+    ]
+    floors = {}
+    for index, (column, need, points) in enumerate(zip(columns, needs, heads, strict=True)):
+        if column.kind == "text" and not column.fill_in and need > widths[index]:
+            widths[index] = need
+            floors[index] = max(_units_for(points / 2), _MIN_WIDTH)
+    budget = page_units(len(columns)) - len(columns) / 7  # room to round each width up
+    if sum(widths) > budget and floors:
+        widths = _narrowed(paragraphs, keys, widths, floors, budget)
+    if sum(widths) > budget:
+        widths = _capped(widths, budget)
+    return [math.ceil(width * 7 - 1e-9) / 7 for width in widths]
+
+
+def _narrowed(
+    paragraphs: pl.DataFrame, keys: list[str], widths: list[float], floors: dict[int, float], budget: float
+) -> list[float]:
+    """The columns of `floors` narrowed from their `widths` (each on a half-unit grid down to its floor)
+    until the columns fit `budget`, half a unit at a time where it adds the fewest printed lines over all
+    rows — a row's lines being the most any of its cells takes, narrowing a cell of a row already taller
+    costs nothing. The steps are numpy sums over the rows (`_lines_at`)."""
+    grids = {i: np.arange(widths[i], floors[i], -0.5) for i in floors}
+    lines_at = {i: _lines_at(paragraphs[keys[i]], grid) for i, grid in grids.items()}
+    others = [i for i in range(len(keys)) if i not in grids]
+    settled = (
+        paragraphs.select(pl.max_horizontal(_lines(pl.col(keys[i]), widths[i]) for i in others)).to_numpy()[
+            :, 0
+        ]
+        if others
+        else np.ones(paragraphs.height)
+    )
+    at = dict.fromkeys(grids, 0)
+
+    def total(narrower: int | None = None) -> float:
+        steps = [lines_at[i][:, at[i] + (i == narrower)] for i in grids]
+        return float(np.max([settled, *steps], axis=0).sum())
+
+    now, over = total(), sum(widths) - budget
+    while over > 0:
+        candidates = [(total(i) - now, -grids[i][at[i]], i) for i in grids if at[i] + 1 < len(grids[i])]
+        if not candidates:
+            break
+        added, _, i = min(candidates)  # the fewest lines added; the widest column on a tie
+        over -= grids[i][at[i]] - grids[i][at[i] + 1]
+        at[i] += 1
+        now += added
+    return [grids[i][at[i]] if i in grids else width for i, width in enumerate(widths)]
+
+
+def _lines_at(paragraphs: pl.Series, widths: np.ndarray) -> np.ndarray:
+    """The lines each cell of a column takes at each of `widths` (rows × widths), as `_lines` counts them:
+    every paragraph's points against every width at once, summed per cell."""
+    points = paragraphs.explode().to_numpy()
+    starts = np.cumsum(paragraphs.list.len().to_numpy(), dtype=np.int64) - paragraphs.list.len().to_numpy()
+    usable = ((widths + _STORED_PADDING_UNITS) * UNIT_POINTS - _CELL_PADDING_POINTS)[None, :]
+    wrapped = points[:, None] * _WRAP_SLACK
+    lines = np.where(wrapped <= usable, 1.0, np.ceil(wrapped / (usable - BODY_POINTS)))
+    return np.add.reduceat(lines, starts, axis=0)
+
+
+def _capped(widths: list[float], budget: float) -> list[float]:
+    """The widest columns cut to one cap so that they add up to `budget` (a sheet declared wider than the
+    page: its text wraps, and never prints a column on another page)."""
+    low, high = _MIN_WIDTH, max(widths)
+    for _ in range(60):  # bisect the cap
+        cap = (low + high) / 2
+        if sum(min(width, cap) for width in widths) > budget:
+            high = cap
+        else:
+            low = cap
+    return [min(width, low) for width in widths]
+
+
+def _header_points(header: str) -> float:
+    """The points a header's longest line takes (headers are Chinese: the body size a character)."""
+    return max(len(line) for line in header.split("\n")) * BODY_POINTS
+
+
+def layout(table: TableSheet) -> Layout:
+    """Widths and heights of a sheet, from the text it holds (Polars passes over its rows). A hidden column
+    keeps its declared width and neither takes room on the page nor makes a row taller."""
+    columns = [column for column in table.columns if not column.hidden]
+    keys = [column.key for column in columns]
+    # A datetime prints as its date (yyyy-mm-dd), as its format says.
+    printed = [
+        pl.col(key).cast(pl.Date) if table.frame.schema[key] == pl.Datetime else pl.col(key) for key in keys
+    ]
+    paragraphs = table.frame.select(
+        _paragraph_points(value).alias(key) for value, key in zip(printed, keys, strict=True)
+    )
+    widths = column_widths(columns, paragraphs)
+    shown = iter(widths)
+    all_widths = [column.width if column.hidden else next(shown) for column in table.columns]
+    if paragraphs.height:
+        lines = paragraphs.select(
+            pl.max_horizontal(_lines(pl.col(key), width) for key, width in zip(keys, widths, strict=True))
+        ).to_series()
+        # A row people write in by hand (a fill-in column) takes two lines at least.
+        least = 2 if any(column.fill_in for column in columns) else 1
+        rows = [_height(max(count, least)) for count in lines.to_list()]
+    else:
+        rows = []
+    headers = pl.DataFrame({column.key: [column.header] for column in columns})
+    header_lines = headers.select(
+        _lines(_paragraph_points(pl.col(key)), width) for key, width in zip(keys, widths, strict=True)
+    )
+    header_height = _height(max(header_lines.row(0)))
+    across_texts = [*([table.subtitle] if table.subtitle is not None else []), *table.notes]
+    whole = sum(widths) + _STORED_PADDING_UNITS * (len(widths) - 1)
+    across = (
+        pl.DataFrame({"t": across_texts}, schema={"t": pl.String})
+        .select(_lines(_paragraph_points(pl.col("t")), whole))
+        .to_series()
+        .to_list()
+    )
+    return Layout(all_widths, header_height, rows, [_height(count) for count in across])
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+# Cells past which the workbooks are shared among processes: XlsxWriter is Python, some 9 µs a cell on one
+# core, and a city's lists are a million cells; the first process costs about a second to start (its
 # imports), which a test world's few hundred cells would pay many times over.
 PROCESSES_FROM_CELLS = 200_000
 
 
-def write_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], processes: int) -> list[int]:
-    """Write each (path, sheets); return each workbook's data rows, in the order given.
+def save_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], processes: int) -> list[FileEntry]:
+    """Write each (path, sheets); return each workbook's rows, sha256 and size, in the order given.
 
-    Past `PROCESSES_FROM_CELLS` cells, in `processes` spawned processes at once (a forked one could inherit
-    Polars' thread pool locked by a thread of this process), the largest first so that they finish together.
-    """
+    Past `PROCESSES_FROM_CELLS` cells, in `processes` processes at once (`_write_in_processes`)."""
     cells = [sum(sheet.frame.height * len(sheet.columns) for sheet in sheets) for _, sheets in books]
-    order = sorted(range(len(books)), key=lambda i: -cells[i])
     if processes <= 1 or len(books) <= 1 or sum(cells) < PROCESSES_FROM_CELLS:
-        rows = [write_workbook(*books[i]) for i in order]
-    else:
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(processes, len(books)), mp_context=spawn) as pool:
-            rows = list(pool.map(write_workbook, *zip(*(books[i] for i in order), strict=True)))
-    by_book = dict(zip(order, rows, strict=True))
-    return [by_book[i] for i in range(len(books))]
+        return [save_workbook(path, sheets) for path, sheets in books]
+    return _write_in_processes(books, cells, processes)
+
+
+def _write_in_processes(
+    books: Sequence[tuple[Path, Sequence[TableSheet]]], cells: list[int], processes: int
+) -> list[FileEntry]:
+    """The books shared among `processes` writers, the largest first to the least loaded so that they
+    finish together. A writer is `python -m aidmatch.publish.xlsx_files`: it imports this module and what
+    it needs, nothing more — multiprocessing would import `__main__`, the whole `aidmatch` command with
+    Dagster, into every process it spawns, and a process forked from this one could inherit Polars' thread
+    pool locked by another of its threads. The books go to it pickled on its standard input, the entries
+    come back on its standard output; its errors go to ours."""
+    shares: list[list[int]] = [[] for _ in range(min(processes, len(books)))]
+    loads = [0] * len(shares)
+    for index in sorted(range(len(books)), key=lambda i: -cells[i]):
+        least = loads.index(min(loads))
+        shares[least].append(index)
+        loads[least] += cells[index]
+    writers = [subprocess.Popen([sys.executable, "-m", __name__], stdin=PIPE, stdout=PIPE) for _ in shares]
+    entries: dict[int, FileEntry] = {}
+    try:
+        for writer, share in zip(writers, shares, strict=True):
+            with writer.stdin as into:  # type: ignore[union-attr]
+                pickle.dump([books[i] for i in share], into)
+        for writer, share in zip(writers, shares, strict=True):
+            output = writer.stdout.read()  # type: ignore[union-attr]
+            if writer.wait() != 0:
+                raise RuntimeError(
+                    f"a workbook writer failed (exit code {writer.returncode}): its error is above"
+                )
+            entries.update(zip(share, pickle.loads(output), strict=True))
+    finally:
+        for writer in writers:  # none left behind when one failed
+            if writer.poll() is None:
+                writer.kill()
+            writer.wait()
+            writer.stdout.close()  # type: ignore[union-attr]
+    return [entries[i] for i in range(len(books))]
+
+
+def write_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], processes: int) -> list[int]:
+    """Write each (path, sheets); return each workbook's data rows, in the order given (`save_workbooks`)."""
+    return [entry.rows or 0 for entry in save_workbooks(books, processes)]
 
 
 def write_workbook(path: Path, sheets: Sequence[TableSheet]) -> int:
     """Write `sheets` to `path`; return their data rows (title, header and note rows not counted)."""
-    workbook = Workbook(write_only=True)
-    styles: dict[str, CellStyle] = {}
-    for table, heights in zip(sheets, _sheet_heights(sheets), strict=True):
-        sheet = workbook.create_sheet(title=table.name[:31])
-        styles = styles or {
-            **{name: cell_style(sheet, spec) for name, spec in _STYLES.items()},
-            **{f"{kind}_fill_in": cell_style(sheet, _STYLES[kind] | _FILL_IN) for kind in KINDS},
+    return save_workbook(path, sheets).rows or 0
+
+
+def save_workbook(path: Path, sheets: Sequence[TableSheet]) -> FileEntry:
+    """Write `sheets` to `path`; return their data rows and the file's sha256 and size, hashed from the
+    bytes as they are written (the workbook is assembled in memory: nothing is read back)."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, _options())
+    # The same rows make the same bytes, night after night: the file's date is its as-of date.
+    as_of = dt.datetime.fromisoformat(sheets[0].as_of) if sheets else dt.datetime(2000, 1, 1)
+    workbook.set_properties({"created": as_of})
+    formats = _Formats(workbook)
+    taken: set[str] = set()
+    for table in sheets:
+        name = unique_name(_NOT_IN_SHEET_NAME.sub("_", table.name).strip("'") or "Sheet", taken, 31)
+        _write_sheet(workbook.add_worksheet(name), table, formats, layout(table))
+    workbook.close()
+    data = buffer.getbuffer()
+    with open(path, "wb") as handle:
+        handle.write(data)
+    return FileEntry(
+        rows=sum(table.frame.height for table in sheets),
+        sha256=hashlib.sha256(data).hexdigest(),
+        bytes=len(data),
+    )
+
+
+class _Formats:
+    """A workbook's cell formats, each registered once, with its twin carrying the quote prefix."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        specs = {name: spec for name, spec in _STYLES.items()}
+        specs |= {f"{kind}_fill_in": _STYLES[kind] | _FILL_IN for kind in KINDS}
+        self.plain = {name: workbook.add_format(spec) for name, spec in specs.items()}
+        self.quoted = {
+            name: workbook.add_format(spec | {"quote_prefix": True}) for name, spec in specs.items()
         }
-        _write_sheet(sheet, table, styles, heights)
-        # Its XML is complete: close its temporary file now. openpyxl keeps each sheet's open until `save`,
-        # and an employers' view of thousands of sheets ran out of the process's file descriptors.
-        sheet.close()
-    workbook.save(path)
-    return sum(table.frame.height for table in sheets)
+
+    def of(self, name: str, text: str) -> Format:
+        """The format for `text` in a cell of style `name`: quoted when the text must stay literal."""
+        return self.quoted[name] if is_literal(text) else self.plain[name]
 
 
-@dataclass(frozen=True)
-class _Heights:
-    across: list[float]  # the subtitle's (if any), then each note's
-    rows: list[float]  # each data row's
+def unique_name(name: str, taken: set[str], limit: int) -> str:
+    """`name` cut to `limit` characters, with ~2, ~3 … when it is taken (compared case-insensitively, as
+    Excel compares sheet names); added to `taken`."""
+    candidate, number = name[:limit], 1
+    while candidate.casefold() in taken:
+        number += 1
+        suffix = f"~{number}"
+        candidate = name[: limit - len(suffix)] + suffix
+    taken.add(candidate.casefold())
+    return candidate
 
 
-def _across_texts(table: TableSheet) -> list[str]:
-    """The texts written across a sheet below its title: the subtitle, the notes."""
-    return [*([table.subtitle] if table.subtitle is not None else []), *table.notes]
+def is_literal(text: str) -> bool:
+    """Text a spreadsheet would take for a formula or an error value if it were typed."""
+    return text.startswith(FORMULA_PREFIXES) or text in _ERROR_TEXTS
 
 
-def _sheet_heights(tables: Sequence[TableSheet]) -> list[_Heights]:
-    """Each sheet's heights, measured in one Polars pass per set of columns: a pass costs about a
-    millisecond however few its rows, and an employers' view has thousands of sheets of a few rows."""
-    by_columns: dict[tuple[SheetColumn, ...], list[TableSheet]] = {}
-    for table in tables:
-        by_columns.setdefault(table.columns, []).append(table)
-    measured: dict[int, _Heights] = {}
-    for columns, group in by_columns.items():
-        texts = [_across_texts(table) for table in group]
-        across = iter(
-            _heights(
-                pl.DataFrame({"t": list(chain.from_iterable(texts))}, schema={"t": pl.String}),
-                [SheetColumn("t", "", sum(column.width for column in columns if not column.hidden))],
-            )
-        )
-        keys = [column.key for column in columns]
-        rows = iter(
-            _heights(pl.concat([table.frame[keys] for table in group], how="vertical_relaxed"), columns)
-        )
-        for table, own in zip(group, texts, strict=True):
-            measured[id(table)] = _Heights(
-                list(islice(across, len(own))), list(islice(rows, table.frame.height))
-            )
-    return [measured[id(table)] for table in tables]
-
-
-def _write_sheet(
-    sheet: Worksheet, table: TableSheet, styles: dict[str, CellStyle], heights: _Heights
-) -> None:
+def _write_sheet(sheet: Worksheet, table: TableSheet, formats: _Formats, measured: Layout) -> None:
     columns = table.columns
-    last = get_column_letter(len(columns))
-    for index, column in enumerate(columns, start=1):
-        dimension = sheet.column_dimensions[get_column_letter(index)]
-        dimension.width, dimension.hidden = column.width, column.hidden
-    _page_setup(sheet, table, last)
-    header_row = table.header_rows
-    sheet.freeze_panes = f"A{header_row + 1}"  # the sheet's view is written with its first row: set it now
-    across = iter(heights.across)
-    _write_across(sheet, 1, table.title, styles["title"], last, 22)
+    last = len(columns) - 1
+    for index, (width, column) in enumerate(zip(measured.widths, columns, strict=True)):
+        sheet.set_column(index, index, width, None, {"hidden": True} if column.hidden else None)
+    _page_setup(sheet, table)
+    header_row = table.header_rows - 1  # 0-based
+    first = header_row + 1
+    end = header_row + max(1, table.frame.height)
+    sheet.freeze_panes(first, 0)
+    across = iter(measured.across)
+    _write_across(sheet, 0, table.title, formats, "title", last, _TITLE_POINTS)
     if table.subtitle is not None:
-        _write_across(sheet, 2, table.subtitle, styles["subtitle"], last, next(across))
-    if table.groups:
-        _write_group_headers(sheet, table, header_row, styles["header"])
-    sheet.row_dimensions[header_row].height = _header_height(columns)
-    sheet.append([cell(sheet, column.header, styles["header"]) for column in columns])
-    sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, table.frame.height)}"
+        _write_across(sheet, 1, table.subtitle, formats, "subtitle", last, next(across))
+    grouped = _write_group_headers(sheet, table, header_row, formats) if table.groups else set()
+    sheet.set_row(header_row, measured.header_height)
+    for index, column in enumerate(columns):
+        if index not in grouped and table.groups:
+            continue  # merged with the group row above it
+        sheet.write_string(header_row, index, column.header, formats.of("header", column.header))
+    sheet.autofilter(header_row, 0, end, last)
+    _fill_in_rules(sheet, table, first, end)
+    sheet.set_h_pagebreaks(_page_breaks(table, first))
 
-    kinds = [styles[column.style] for column in columns]
-    _fill_in_rules(sheet, table, header_row)
-    rows = table.frame[[column.key for column in columns]]
-    breaks = table.frame[list(table.page_break_by)].iter_rows() if table.page_break_by else None
-    group = None
-    number = header_row
-    for height, values in zip(heights.rows, rows.iter_rows(), strict=True):
-        number += 1
-        if breaks is not None:
-            key = next(breaks)
-            if group is not None and key != group and len(sheet.row_breaks.brk) < MAX_PAGE_BREAKS:
-                sheet.row_breaks.append(Break(id=number - 1))
-            group = key
-        sheet.row_dimensions[number].height = height
-        sheet.append(
-            [
-                cell(sheet, value, style, blank=column.fill_in)
-                for value, style, column in zip(values, kinds, columns, strict=True)
-            ]
-        )
+    writers = [_cell_writer(sheet, column, table.frame.schema[column.key], formats) for column in columns]
+    rows = table.frame.select(column.key for column in columns).iter_rows()
+    for number, (height, values) in enumerate(zip(measured.rows, rows, strict=True), start=first):
+        sheet.set_row(number, height)
+        for index, (value, write) in enumerate(zip(values, writers, strict=True)):
+            write(number, index, value)
+    number = first + table.frame.height
     for note, height in zip(table.notes, across, strict=True):
+        _write_across(sheet, number, note, formats, "note", last, height)
         number += 1
-        _write_across(sheet, number, note, styles["note"], last, height)
 
 
-def _fill_in_rules(sheet: Worksheet, table: TableSheet, header_row: int) -> None:
+def _cell_writer(
+    sheet: Worksheet, column: SheetColumn, dtype: pl.DataType, formats: _Formats
+) -> Callable[[int, int, Any], None]:
+    """How a column's values are written, chosen once from its type: text always as a string (quoted when
+    it must stay literal), numbers as numbers, dates as dates; an empty cell stays empty — unless people
+    fill it in, then it keeps its format (unlocked, shaded)."""
+    plain, quoted = formats.plain[column.style], formats.quoted[column.style]
+
+    def blank(row: int, col: int) -> None:
+        if column.fill_in:
+            sheet.write_blank(row, col, None, plain)
+
+    def text(row: int, col: int, value: Any) -> None:
+        if value is None or value == "":
+            blank(row, col)
+        else:
+            value = value if isinstance(value, str) else str(value)
+            sheet.write_string(row, col, value, quoted if is_literal(value) else plain)
+
+    def number(row: int, col: int, value: Any) -> None:
+        if value is None or not math.isfinite(value):
+            blank(row, col)
+        else:
+            sheet.write_number(row, col, value, plain)
+
+    def date(row: int, col: int, value: Any) -> None:
+        if value is None:
+            blank(row, col)
+        else:
+            sheet.write_datetime(row, col, value, plain)
+
+    if dtype.is_numeric():
+        return number
+    if dtype in (pl.Date, pl.Datetime):
+        return date
+    return text
+
+
+def _page_breaks(table: TableSheet, first: int) -> list[int]:
+    """The rows (0-based) that start a page: each row whose `page_break_by` values differ from the row's
+    before it, `MAX_PAGE_BREAKS` at most."""
+    if not table.page_break_by:
+        return []
+    changed = table.frame.select(
+        pl.any_horizontal(pl.col(key).ne_missing(pl.col(key).shift(1)) for key in table.page_break_by)
+    ).to_series()
+    starts = changed.arg_true()
+    return [first + index for index in starts.filter(starts > 0).head(MAX_PAGE_BREAKS).to_list()]
+
+
+def _fill_in_rules(sheet: Worksheet, table: TableSheet, first: int, end: int) -> None:
     """A drop-down on each fill-in column with choices (any other value refused, a blank allowed), and on a
     protected sheet the lock: only the fill-in cells take typing; filtering and resizing stay allowed."""
-    first, last = header_row + 1, header_row + max(1, table.frame.height)
-    for index, column in enumerate(table.columns, start=1):
+    for index, column in enumerate(table.columns):
         if column.choices:
-            rule = DataValidation(
-                type="list",
-                formula1='"' + ",".join(column.choices) + '"',
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=column.header,
-                error="请从下拉列表中选择：" + "、".join(column.choices),
+            sheet.data_validation(
+                first,
+                index,
+                end,
+                index,
+                {
+                    "validate": "list",
+                    "source": list(column.choices),
+                    "ignore_blank": True,
+                    "show_error": True,
+                    "error_title": column.header[:32],
+                    "error_message": ("请从下拉列表中选择：" + "、".join(column.choices))[:255],
+                },
             )
-            letter = get_column_letter(index)
-            rule.add(f"{letter}{first}:{letter}{last}")
-            sheet.data_validations.append(rule)
     if table.protected:
-        sheet.protection.sheet = True
-        for allowed in ("autoFilter", "formatColumns", "formatRows"):
-            setattr(sheet.protection, allowed, False)  # False: not protected, the reader may do it
-
-
-def _write_across(sheet: Worksheet, row: int, text: str, style: CellStyle, last: str, height: float) -> None:
-    """One text across the table (title, subtitle, a note): one merged cell, `height` points tall."""
-    sheet.merged_cells.add(f"A{row}:{last}{row}")
-    sheet.row_dimensions[row].height = height
-    sheet.append([cell(sheet, text, style)])
-
-
-@functools.cache
-def _header_height(columns: tuple[SheetColumn, ...]) -> float:
-    """The header row's height: the same for every sheet of a list (or of each employer in the view)."""
-    return _heights(pl.DataFrame({c.key: [c.header] for c in columns}), columns)[0]
-
-
-def _heights(frame: pl.DataFrame, columns: Sequence[SheetColumn]) -> list[float]:
-    """Each row's height in points: the most lines any of its cells needs (see _LINE_POINTS)."""
-    lines = []
-    for column in (column for column in columns if not column.hidden):
-        usable = column.width * _POINTS_PER_UNIT - _CELL_PADDING_POINTS
-        paragraph = pl.element()
-        points = paragraph.str.len_chars() * 6.4 + paragraph.str.count_matches(r"[^\x00-\x7f]") * 3.6
-        lines.append(
-            pl.col(column.key)
-            .cast(pl.String)
-            .fill_null("")
-            .str.split("\n")
-            .list.eval((points * _WRAP_SLACK / usable).ceil().clip(lower_bound=1))
-            .list.sum()
+        allowed = (
+            "autofilter",
+            "format_columns",
+            "format_rows",
+            "select_locked_cells",
+            "select_unlocked_cells",
         )
-    counts = frame.select(pl.max_horizontal(lines).alias("lines")).to_series() if lines else pl.Series([1])
-    return (counts * _LINE_POINTS + 3).to_list()
+        sheet.protect("", {option: True for option in allowed})
 
 
-def _write_group_headers(sheet: Worksheet, table: TableSheet, row: int, style: CellStyle) -> None:
+def _write_across(
+    sheet: Worksheet, row: int, text: str, formats: _Formats, style: str, last: int, height: float
+) -> None:
+    """One text across the table (title, subtitle, a note): one merged cell, `height` points tall."""
+    sheet.set_row(row, height)
+    if last == 0:
+        sheet.write_string(row, 0, text, formats.of(style, text))
+    else:
+        sheet.merge_range(row, 0, row, last, "", formats.of(style, text))
+        sheet.write_string(row, 0, text, formats.of(style, text))
+
+
+def _write_group_headers(sheet: Worksheet, table: TableSheet, row: int, formats: _Formats) -> set[int]:
     """A row of group headers above the column headers: a group's header spans its columns; a column in no
-    group has its own header merged across both rows."""
+    group has its own header merged across both rows. Returns the grouped columns' indexes."""
     keys = [column.key for column in table.columns]
-    above: list[str | None] = [None] * len(keys)
     grouped = set()
+    sheet.set_row(row - 1, _height(1))
     for header, first, last in table.groups:
         start, end = keys.index(first), keys.index(last)
-        above[start] = header
         grouped.update(range(start, end + 1))
-        sheet.merged_cells.add(
-            f"{get_column_letter(start + 1)}{row - 1}:{get_column_letter(end + 1)}{row - 1}"
-        )
+        _merge(sheet, (row - 1, start, row - 1, end), header, formats.of("header", header))
     for index, column in enumerate(table.columns):
         if index not in grouped:
-            above[index] = column.header
-            letter = get_column_letter(index + 1)
-            sheet.merged_cells.add(f"{letter}{row - 1}:{letter}{row}")
-    sheet.row_dimensions[row - 1].height = _LINE_POINTS + 3
-    sheet.append([cell(sheet, text or "", style) for text in above])
+            _merge(sheet, (row - 1, index, row, index), column.header, formats.of("header", column.header))
+    return grouped
 
 
-def _page_setup(sheet: Worksheet, table: TableSheet, last: str) -> None:
-    """A4 landscape; title and header rows on every page; page header and "第 N 页 共 M 页"; gridlines."""
-    sheet.print_title_rows = f"1:{table.header_rows}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.7
-    sheet.page_margins.header = sheet.page_margins.footer = 0.3
-    sheet.print_options.gridLines = True
-    sheet.print_options.horizontalCentered = True
-    sheet.oddHeader.left.text = _header_text(table.page_header)
-    sheet.oddHeader.right.text = _header_text(f"数据截至 {table.as_of}")
-    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
-    for part in (sheet.oddHeader.left, sheet.oddHeader.right, sheet.oddFooter.center):
-        part.size, part.font = 10, _FONT
+def _merge(sheet: Worksheet, cells: tuple[int, int, int, int], text: str, style: Format) -> None:
+    first_row, first_col, last_row, last_col = cells
+    if (first_row, first_col) == (last_row, last_col):
+        sheet.write_string(first_row, first_col, text, style)
+    else:
+        sheet.merge_range(first_row, first_col, last_row, last_col, "", style)
+        sheet.write_string(first_row, first_col, text, style)
+
+
+def _page_setup(sheet: Worksheet, table: TableSheet) -> None:
+    """A4 landscape at 100%; title and header rows on every page; page header and "第 N 页 共 M 页"; gridlines."""
+    sheet.repeat_rows(0, table.header_rows - 1)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.set_print_scale(100)
+    sheet.set_margins(left=_SIDE_MARGIN, right=_SIDE_MARGIN, top=_TOP_MARGIN, bottom=_TOP_MARGIN)
+    sheet.hide_gridlines(0)  # 0: shown on screen and printed
+    sheet.center_horizontally()
+    font = f'&"{FONT},Regular"&{BODY_POINTS}'
+    sheet.set_header(
+        f"&L{font}{_header_text(table.page_header)}&R{font}{_header_text(f'数据截至 {table.as_of}')}",
+        {"margin": _HEADER_MARGIN},
+    )
+    sheet.set_footer(f"&C{font}第 &P 页 共 &N 页", {"margin": _HEADER_MARGIN})
 
 
 def _header_text(text: str) -> str:
-    """Text for a page header: & starts a code there, so a literal one is doubled."""
-    return text.replace("&", "&&")
+    """Text for a page header: & starts a code there, so a literal one is doubled; cut to leave the
+    header within Excel's 255 characters."""
+    return text[:80].replace("&", "&&")
 
 
-def cell(sheet: Worksheet, value: Any, style: CellStyle | None = None, blank: bool = False) -> Any | Cell:
-    """The one place a cell is made. Text that a spreadsheet would run as a formula (or openpyxl would store
-    as a formula or an error value: "=…", "#N/A") becomes a string cell with the quote prefix; numbers and
-    dates stay numbers and dates; a value without a style stays a plain value, which openpyxl writes
-    without a cell object of its own; an empty one stays empty — unless it is a `blank` to fill in, which
-    keeps its style (unlocked, shaded).
-    """
-    literal = isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES)
-    if blank and style is not None and value in (None, ""):
-        made = WriteOnlyCell(sheet)
-        made._style = style.plain
-        return made
-    if value is None or (style is None and not literal):
-        return value
-    made = WriteOnlyCell(sheet, value=value)
-    if literal:
-        made.data_type = "s"
-    if style is None:
-        made.quotePrefix = True
-    else:
-        made._style = style.quoted if literal else style.plain
-    return made
+if __name__ == "__main__":  # a writer of `_write_in_processes`: its books on stdin, their entries on stdout
+    from aidmatch.publish.xlsx_files import save_workbook as save
+
+    pickle.dump([save(path, sheets) for path, sheets in pickle.load(sys.stdin.buffer)], sys.stdout.buffer)

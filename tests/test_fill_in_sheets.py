@@ -4,6 +4,7 @@ shaded and unlocked, a drop-down refuses values outside its list, and a protecte
 Written by `publish/xlsx_files.py`, read back with openpyxl as a case worker's Excel would see them.
 """
 
+import dataclasses
 from pathlib import Path
 
 import openpyxl
@@ -78,3 +79,15 @@ def test_a_hidden_column_is_read_back_but_neither_shown_nor_makes_rows_taller(tm
     assert read.column_dimensions["B"].hidden and not read.column_dimensions["A"].hidden
     assert read.cell(3, 2).value == frame["key"][0]
     assert read.row_dimensions[3].height < 20  # one line: the hidden text does not count
+
+
+def test_a_row_people_write_in_has_room_for_handwriting(tmp_path: Path):
+    """A sheet with fill-in columns gives each row two lines at least; the same names on a list people only
+    read take one."""
+    write_workbook(tmp_path / "form.xlsx", [_sheet(protected=True)])
+    plain = dataclasses.replace(_sheet(protected=False), columns=_sheet(protected=False).columns[:1])
+    write_workbook(tmp_path / "list.xlsx", [plain])
+    form = openpyxl.load_workbook(tmp_path / "form.xlsx")["走访"]
+    listed = openpyxl.load_workbook(tmp_path / "list.xlsx")["走访"]
+    assert [form.row_dimensions[row].height for row in (3, 4, 5)] == [30.0] * 3
+    assert [listed.row_dimensions[row].height for row in (3, 4, 5)] == [15.75] * 3

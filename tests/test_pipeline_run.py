@@ -10,12 +10,10 @@ import hashlib
 import re
 import shutil
 import socket
-import subprocess
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree import ElementTree
 
 import openpyxl
 import polars as pl
@@ -31,8 +29,7 @@ from conftest import (
     run_aidmatch,
 )
 from dagster import DagsterInstance, DagsterRunStatus
-from pdfminer.high_level import extract_pages
-from pdfminer.layout import LTChar, LTTextContainer
+from printing import assert_printed_as_rosters, print_workbooks, read_workbook
 
 from aidmatch.data_samples.generate import generate
 from aidmatch.publish.printed_lists import CONTACT_NOTE
@@ -458,6 +455,7 @@ PRINTED = {
     "zero_employment_households": ("status", ["户编号"], "户"),
     "entitlements": ("entitlement", ["公民身份号码"], "条"),
 }
+WHY_HEADERS = ("原因及依据", "退出原因及依据", "依据", "认定依据")
 SOURCE_FOLDER = re.compile(r"(unemployment|dibao|disability|si_persons|si_contributions)/")
 
 
@@ -468,9 +466,9 @@ def _area_key(row: dict) -> tuple:
 @pytest.mark.parametrize("name", list(PRINTED))
 def test_xlsx_lists_are_ready_to_print_and_work(published, name):
     """A sheet per category, in the order of rules/codes.py; title row (list, area, as-of, count) and header
-    row repeated on every printed page, A4 landscape, "第 N 页 共 M 页", wrapped 10-pt text; rows grouped and
-    sorted by 区县, 街道, 社区, each street starting a page; IDs text, dates dates, counts numbers; evidence
-    wholly in Chinese; every CSV row once."""
+    row repeated on every printed page, A4 landscape at a fixed 100%, "第 N 页 共 M 页", wrapped 10-pt text;
+    rows grouped and sorted by 区县, 街道, 社区, each street starting a page; IDs text, dates dates, counts
+    numbers; the evidence one short line, wholly in Chinese; every CSV row once."""
     sheet_by, id_headers, unit = PRINTED[name]
     rows = _rows(published, name)
     workbook = openpyxl.load_workbook(published / f"{name}.xlsx")
@@ -486,12 +484,10 @@ def test_xlsx_lists_are_ready_to_print_and_work(published, name):
         assert sheet.print_title_rows == "$1:$2" and sheet.freeze_panes == "A3"
         assert sheet.auto_filter.ref.startswith("A2:")
         setup = sheet.page_setup
-        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == (
-            "landscape",
-            9,
-            1,
-            0,
+        assert (setup.orientation, setup.paperSize, setup.scale or 100) == ("landscape", 9, 100), (
+            "A4 landscape, 100% (the default when no scale is written)"
         )
+        assert not sheet.sheet_properties.pageSetUpPr or not sheet.sheet_properties.pageSetUpPr.fitToPage
         assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
         assert sheet.oddHeader.right.text == f"数据截至 {AS_OF}" and sheet.print_options.gridLines
         header = [c.value for c in sheet[2]]
@@ -518,8 +514,9 @@ def test_xlsx_lists_are_ready_to_print_and_work(published, name):
         streets = [(r["区县"], r["街道"]) for r in body]
         ends = [i + 3 for i in range(len(streets) - 1) if streets[i] != streets[i + 1]]
         assert [b.id for b in sheet.row_breaks.brk] == ends
-        evidence = [row[h] for row in body for h in ("依据", "认定依据") if h in row]
+        evidence = [row[h] for row in body for h in WHY_HEADERS if h in row]
         assert evidence and not any(re.search(r"[A-Z_]{4,}", e) or SOURCE_FOLDER.search(e) for e in evidence)
+        assert not any("\n" in e or len(e) > 60 for e in evidence), "one short line"
         shown += body
     key = "户编号" if name == "zero_employment_households" else "公民身份号码"
     csv_key = "household_id" if name == "zero_employment_households" else "person_id"
@@ -527,7 +524,7 @@ def test_xlsx_lists_are_ready_to_print_and_work(published, name):
 
 
 def test_households_list_members_by_name_and_relation(published):
-    """No member ID is cut: each member is a line of name, relation and ID."""
+    """No member ID is cut: each member is name, relation and ID, two members a line."""
     rows = {row["household_id"]: row for row in _rows(published, "zero_employment_households")}
     workbook = openpyxl.load_workbook(published / "zero_employment_households.xlsx")
     for sheet in workbook:
@@ -537,107 +534,78 @@ def test_households_list_members_by_name_and_relation(published):
             lines = values[header.index("家庭成员（与户主关系）及身份证号")].split("\n")
             ids, names = row["member_ids"].split(";"), row["member_names"].split(";")
             relations = row["member_relations"].split(";")
-            assert lines == [
-                f"{n}{'（' + r + '）' if r else ''} {i}"
+            members = [
+                f"{n}{'（' + r + '）' if r else ' '}{i}"
                 for i, n, r in zip(ids, names, relations, strict=True)
             ]
+            assert lines == ["　".join(members[i : i + 2]) for i in range(0, len(members), 2)], "two a line"
             assert (values[header.index("区县")], values[header.index("街道")]) == (
                 row["district"] or None,
                 row["street"] or None,
             )
 
 
-def _pdf_rows_per_page(pdf: Path) -> list[list[int]]:
-    """The 序号 printed on each page: the numbers in the first column, top to bottom (poppler's layout)."""
-    layout = subprocess.run(
-        ["pdftohtml", "-xml", "-i", "-stdout", str(pdf)], capture_output=True, check=True, text=True
-    ).stdout
-    pages = []
-    for page in ElementTree.fromstring(layout.encode()).iter("page"):
-        texts = [
-            (int(t.get("top")), int(t.get("left")), "".join(t.itertext()).strip()) for t in page.iter("text")
-        ]
-        top, left = next((top, left) for top, left, text in texts if text == "序号")
-        column_end = min(left for _, left, text in texts if text == "区县")
-        numbers = sorted(
-            (t, int(text)) for t, x, text in texts if text.isdigit() and t > top and x < column_end
-        )
-        pages.append([number for _, number in numbers])
-    return pages
-
-
-def _pdf_font_sizes(pdf: Path) -> set[float]:
-    """The size of every character printed, in points, page scaling included (pdfminer)."""
-    return {
-        round(char.size, 1)
-        for page in extract_pages(pdf)
-        for box in page
-        if isinstance(box, LTTextContainer)
-        for line in box
-        for char in line
-        if isinstance(char, LTChar)
-    }
-
-
 @pytest.fixture(scope="module")
-def printed_pdfs(pipeline, tmp_path_factory) -> Path:
-    """Each list printed to PDF by LibreOffice (headless), as a bureau's office would print it."""
+def printed_pdfs(pipeline, tmp_path_factory) -> dict[str, Path]:
+    """Each list and the employers' view printed to PDF by LibreOffice (headless), as a bureau's office
+    would print them."""
     assert pipeline.first_code == 0
-    published = pipeline.day
-    out = tmp_path_factory.mktemp("pdf")
-    profile = out / "profile"
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(out), *(str(published / f"{n}.xlsx") for n in PRINTED)],
-        capture_output=True, check=True, timeout=300,
-    )  # fmt: skip
-    return out
+    names = [*PRINTED, "entitlements_by_employer"]
+    return print_workbooks([pipeline.day / f"{n}.xlsx" for n in names], tmp_path_factory.mktemp("pdf"))
 
 
-@pytest.mark.parametrize("name", list(PRINTED))
+@pytest.mark.parametrize("name", [*PRINTED, "entitlements_by_employer"])
 def test_lists_print_at_most_40_rows_a_page_at_9_points_or_more(published, printed_pdfs, name):
-    """Every row printed once, in order, on pages of at most 40 rows, its text at 9 pt or more."""
-    pages = _pdf_rows_per_page(printed_pdfs / f"{name}.pdf")
-    sizes = _pdf_font_sizes(printed_pdfs / f"{name}.pdf")
-    printed = [number for page in pages for number in page]
-    runs = [index for index, number in enumerate(printed) if number == 1]  # each sheet counts from 1
-    sheets = [printed[a:b] for a, b in zip(runs, [*runs[1:], len(printed)], strict=True)]
-    assert [len(s) for s in sheets] == [
-        sum(row[PRINTED[name][0]] == c for row in _rows(published, name))
-        for c in sorted(
-            {row[PRINTED[name][0]] for row in _rows(published, name)}, key=[c.code for c in CODES].index
-        )
-    ]
-    assert all(s == list(range(1, len(s) + 1)) for s in sheets), "every row once, in order"
-    assert max(len(page) for page in pages) <= 40
-    assert min(sizes) >= 9, f"printed at {sorted(sizes)} pt"
+    """Every row printed once, in order, on pages of at most 40 rows, its text at 9 pt or more (and at
+    least 15 rows on a page whose street goes on: tests/test_printed_rosters.py prints a city)."""
+    rows = read_workbook(published / f"{name}.xlsx").rows
+    pages = assert_printed_as_rosters(printed_pdfs[name], published / f"{name}.xlsx")
+    assert max(pages) <= 40
+    sheets = [row.group[0] for row in rows]
+    if name in PRINTED:  # a sheet per category, each numbered from 1
+        csv = _rows(published, name)
+        counts = [
+            sum(r[PRINTED[name][0]] == c for r in csv)
+            for c in dict.fromkeys(r[PRINTED[name][0]] for r in csv)
+        ]
+        assert sorted(sheets.count(s) for s in dict.fromkeys(sheets)) == sorted(counts)
 
 
 def test_the_employers_view_holds_every_employer_subsidy(published):
-    """entitlements_by_employer.xlsx: one sheet per employer, printed like the lists (title, the employer on
-    the second line, headers on the third), its rows the employer's SI_SUBSIDY_EMPLOYER rows."""
+    """entitlements_by_employer.xlsx: one sheet grouped by employer, printed like the lists (title, the line
+    every employer's pages carry, headers on the third row), each employer's rows — its SI_SUBSIDY_EMPLOYER
+    rows — numbered from 1 and starting a page."""
     rows = [r for r in _rows(published, "entitlements") if r["entitlement"] == "SI_SUBSIDY_EMPLOYER"]
-    employers = {(r["employer_id"], r["employer_name"]) for r in rows}
+    employers = {(r["employer_id"] or None, r["employer_name"] or None) for r in rows}
     workbook = openpyxl.load_workbook(published / "entitlements_by_employer.xlsx")
-    assert rows and len(workbook.sheetnames) == len(employers)
-    shown = []
-    for sheet in workbook.worksheets:
-        assert sheet["A1"].value == "就业困难人员社会保险补贴（单位吸纳）名单"
-        assert sheet.print_title_rows == "$1:$3" and sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
-        header = [c.value for c in sheet[3]]
-        body = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=4, values_only=True)]
-        body = [r for r in body if r["公民身份号码"]]  # the notes below the table
-        unit = {
-            (r["employer_id"], r["employer_name"]) for r in rows if r["person_id"] == body[0]["公民身份号码"]
-        }
-        assert any(
-            f"单位：{name or '名称不详'}　单位编号：{eid or '无'}" in sheet["A2"].value for eid, name in unit
+    assert rows and workbook.sheetnames == ["单位吸纳社保补贴"]
+    sheet = workbook.active
+    assert sheet["A1"].value == "就业困难人员社会保险补贴（单位吸纳）名单"
+    assert sheet["A2"].value.endswith(f"共 {len(employers)} 家单位 {len(rows)} 人")
+    assert sheet.print_title_rows == "$1:$3" and sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
+    header = [c.value for c in sheet[3]]
+    body = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=4, values_only=True)]
+    body = [r for r in body if isinstance(r["序号"], int)]  # the notes below the table
+    shown = [
+        (
+            r["单位编号"],
+            r["单位名称"],
+            r["公民身份号码"],
+            r["补贴期限至"].date().isoformat() if r["补贴期限至"] else "",
         )
-        assert f"共 {len(body)} 人" in sheet["A2"].value
-        shown += [
-            (r["公民身份号码"], r["补贴期限至"].date().isoformat() if r["补贴期限至"] else "") for r in body
-        ]
-    assert sorted(shown) == sorted((r["person_id"], r["subsidy_until"]) for r in rows)
+        for r in body
+    ]
+    assert sorted(shown, key=str) == sorted(
+        (
+            (r["employer_id"] or None, r["employer_name"] or None, r["person_id"], r["subsidy_until"])
+            for r in rows
+        ),
+        key=str,
+    )
+    starts = [i for i, r in enumerate(body) if r["序号"] == 1]
+    assert len(starts) == len(employers) and [b.id for b in sheet.row_breaks.brk] == [
+        3 + i for i in starts[1:]
+    ]
     assert read_manifest(published)["outputs"]["entitlements_by_employer.xlsx"]["rows"] == len(rows)
 
 

@@ -5,6 +5,9 @@ written by `publish/xlsx_files.py` and read back with openpyxl; the end-to-end t
 """
 
 import datetime as dt
+import hashlib
+import os
+import re
 import resource
 import zipfile
 from pathlib import Path
@@ -13,6 +16,7 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from openpyxl.utils.escape import unescape
 
 from aidmatch.checks.stage_source import source_counts, stage_source
 from aidmatch.publish import xlsx_files
@@ -309,8 +313,11 @@ def test_written_workbooks_hold_no_formula_and_the_exact_text(tmp_path: Path) ->
         assert cells and all(cell.data_type == "s" for cell in cells)
         assert all(cell.quotePrefix for cell in cells if cell.value.startswith(("=", "+", "-", "@", "#")))
         assert ws["A1"].value == "=1+2 标题" and ws.oddHeader.left.text == "=页眉"
+    # A control character is stored as Excel's escape (_x000D_ for a carriage return), which Excel and
+    # LibreOffice read back as the character; openpyxl leaves it to `unescape`.
     values = [
-        [cell.value for cell in row] for row in workbook["甲"].iter_rows(min_row=3, max_row=2 + len(texts))
+        [unescape(cell.value) for cell in row]
+        for row in workbook["甲"].iter_rows(min_row=3, max_row=2 + len(texts))
     ]
     assert values == [list(row) for row in frame.iter_rows()]
 
@@ -399,13 +406,14 @@ def test_formula_names_end_to_end_csv_exact_xlsx_literal_quarantine_flagged(
 
 
 def test_a_sheet_among_many_gets_the_heights_it_gets_alone(tmp_path: Path) -> None:
-    """The row and note heights of a workbook's sheets are measured together, per set of columns (an
-    employers' view has thousands of sheets): each sheet still gets its own rows' and notes' heights."""
+    """A sheet is laid out from its own rows (its columns sized to them, its rows' and notes' heights from
+    the lines their text takes): among the sheets of a workbook it gets what it gets alone."""
     narrow = (SheetColumn("person_id", "公民身份号码", 20, "id"), SheetColumn("evidence", "依据", 10))
     wide = (SheetColumn("evidence", "依据", 40),)
 
     def table(index: int, columns: tuple[SheetColumn, ...]) -> TableSheet:
-        evidence = ["说明" * (index * 7 % 23 + row) for row in range(index % 4)]  # some sheets have no row
+        # texts of one to several lines (some sheets have no row)
+        evidence = ["说明" * (index * 29 % 97 + 40 * row) for row in range(index % 4)]
         frame = pl.DataFrame(
             {"person_id": [f"{row:018d}" for row in range(len(evidence))], "evidence": evidence},
             schema={"person_id": pl.String, "evidence": pl.String},
@@ -451,3 +459,60 @@ def test_a_workbook_of_more_sheets_than_open_files_allowed_is_written(tmp_path: 
     workbook = openpyxl.load_workbook(tmp_path / "view.xlsx", read_only=True)
     assert workbook.sheetnames == [sheet.name for sheet in sheets]
     assert [row[0] for row in workbook["单位299"].iter_rows(min_row=3, values_only=True)] == ["张299"]
+
+
+def test_sheet_names_from_data_never_stop_a_workbook(tmp_path: Path) -> None:
+    """Excel refuses a sheet name longer than 31 characters, holding [ ] : * ? / \\ or taken (whatever its
+    case): such names are cut, mended and numbered, and the workbook is written."""
+    columns = (SheetColumn("name", "姓名", 8),)
+    names = ["名单" * 20, "名单" * 20, "a/b:c*[d]", "Tab", "tab"]
+    sheets = [
+        TableSheet(n, "标题", columns, pl.DataFrame({"name": ["张三"]}), "页眉", "2026-06-30") for n in names
+    ]
+    assert write_workbook(tmp_path / "names.xlsx", sheets) == len(names)
+    assert openpyxl.load_workbook(tmp_path / "names.xlsx").sheetnames == [
+        ("名单" * 20)[:31],
+        ("名单" * 20)[:29] + "~2",
+        "a_b_c__d_",
+        "Tab",
+        "tab~2",
+    ]
+
+
+def test_the_same_sheets_make_the_same_bytes(tmp_path: Path) -> None:
+    """A workbook's bytes depend on its sheets alone (its date is its as-of date): the manifest's sha256 of
+    an unchanged list is the same night after night."""
+    frame = pl.DataFrame({"name": ["张三", "=1+2"], "born": [dt.date(1990, 1, 1), None]})
+    columns = (SheetColumn("name", "姓名", 8), SheetColumn("born", "出生日期", 11, "date"))
+    sheets = [TableSheet("名单", "标题", columns, frame, "页眉", "2026-06-30", notes=("说明",))]
+    first = xlsx_files.save_workbook(tmp_path / "a.xlsx", sheets)
+    second = xlsx_files.save_workbook(tmp_path / "b.xlsx", sheets)
+    assert first == second and (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    with zipfile.ZipFile(tmp_path / "b.xlsx") as package:
+        normal = re.search(r"<font>.*?</font>", package.read("xl/styles.xml").decode()).group()
+    assert "Courier New" in normal and "scheme" not in normal, (
+        "the Normal font is Courier New, not the theme's"
+    )
+    assert first.sha256 == hashlib.sha256((tmp_path / "a.xlsx").read_bytes()).hexdigest()
+    assert (first.rows, first.bytes) == (2, (tmp_path / "a.xlsx").stat().st_size)
+
+
+def test_a_workbook_writer_that_fails_stops_the_writing_and_leaves_no_process(
+    tmp_path: Path, monkeypatch, capfd
+) -> None:
+    """A writer process that cannot write its workbook (here: no such folder) fails the whole writing with
+    an error saying so — never a workbook silently missing — and no writer is left running."""
+    monkeypatch.setattr(xlsx_files, "PROCESSES_FROM_CELLS", 0)
+    columns = (SheetColumn("name", "姓名", 8),)
+    books = [
+        (
+            folder / "list.xlsx",
+            [TableSheet("名单", "标题", columns, pl.DataFrame({"name": ["张三"]}), "页眉", "2026-06-30")],
+        )
+        for folder in (tmp_path, tmp_path / "missing")
+    ]
+    with pytest.raises(RuntimeError, match="a workbook writer failed"):
+        write_workbooks(books, processes=2)
+    assert "No such file or directory" in capfd.readouterr().err
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    assert children == [], "every writer has ended"
