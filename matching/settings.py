@@ -38,6 +38,8 @@ class LinkSettings:
     # regions × birth dates, ~1e-6 in a city; 1e-5 leaves room). With the exact name alone it reaches the
     # accept threshold; namesakes from other regions never share the key.
     id_same_region_birth_date: MU = (0.01, 1e-5)
+    # ... numbered one or two after the other (twins): neutral, the names and the rest decide
+    id_adjacent_sequence: MU = (0.001, 0.001)
     # the record's valid ID is another person's (a housemate's typed by mistake): neutral for any candidate
     id_another_persons_id: MU = (0.01, 0.01)
     id_both_valid_different: MU = (0.001, 0.9)  # two valid IDs: two real people
@@ -46,6 +48,9 @@ class LinkSettings:
     # name (姓名)
     name_exact: MU = (0.85, 0.001)
     name_alias: MU = (0.02, 0.0001)  # a bracketed 曾用名 / note matches the other name
+    # the same name but for a 生僻字 placeholder (王?伟 / 王喆伟): one character unknown, below an exact name —
+    # with a birth date and sex alone (no ID) it goes to review, as a homophone does
+    name_unknown_char: MU = (0.01, 0.0003)
     name_same_pinyin: MU = (0.05, 0.002)  # homophone typo (同音字)
     name_dropped_char: MU = (0.02, 0.001)  # one name is the other minus one character
     name_one_char_differs: MU = (0.01, 0.12)  # a shape typo (形近字), or a sibling or twin: weak against
