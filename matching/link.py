@@ -286,34 +286,43 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
     `link_review(profile_id, candidate_person_id, score, evidence)`.
 
     Decided twice when the first decisions merged a second ID into its person (一人多证): that ID is then
-    no person of its own, and as a candidate for the person's other records (no ID, say) it would tie with
-    the person it was merged into and leave them ambiguous — and be offered to the analysts for review."""
+    no person of its own but a name of theirs (`_redirect_merged_ids`); as a candidate of its own for the
+    person's other records (no ID, say) it would tie with the person it was merged into and leave them
+    ambiguous — and be offered to the analysts for review — or take a record the person should have."""
     _decide_profiles(con, settings)
-    if _drop_merged_ids(con):
+    if _redirect_merged_ids(con):
         _decide_profiles(con, settings)
     _create_review(con)
 
 
-def _drop_merged_ids(con: duckdb.DuckDBPyConnection) -> int:
-    """Drop from the fuzzy tier's scored pairs the valid IDs that the decisions gave no record: every record
-    carrying one went to another person, and none was linked to it. Return how many."""
+def _redirect_merged_ids(con: duckdb.DuckDBPyConnection) -> int:
+    """Make each valid ID that the decisions merged into another person — every record carrying it went to
+    that one person — a name of that person in the fuzzy tier's scored pairs: its candidates become that
+    person's (the better of two scores where a record had both), so a record that went to the merged ID
+    (its ID one typo away, or its name, birth date and sex) follows it, and no record is torn between one
+    person and the second ID merged into them. Return how many IDs were merged."""
     ((merged,),) = con.execute(
         """
         CREATE OR REPLACE TEMP TABLE link_merged_ids AS
-        SELECT f.id_norm AS person_id
+        SELECT f.id_norm AS person_id, any_value(d.person_id) AS merged_into
         FROM link_profiles AS f JOIN link_decisions AS d USING (profile_id)
         WHERE f.id_valid
         GROUP BY f.id_norm
-        HAVING bool_and(d.person_id IS NOT NULL AND d.person_id <> f.id_norm)
-        EXCEPT
-        SELECT person_id FROM link_decisions;
+        HAVING bool_and(d.person_id IS NOT NULL AND d.person_id <> f.id_norm) AND count(DISTINCT d.person_id) = 1;
         SELECT count(*) FROM link_merged_ids
         """
     ).fetchall()
     if merged:
         con.execute(
-            "DELETE FROM link_scored WHERE blocked_by <> 'exact_id' "
-            "AND person_id IN (SELECT person_id FROM link_merged_ids)"
+            """
+            UPDATE link_scored AS s SET person_id = m.merged_into
+            FROM link_merged_ids AS m
+            WHERE s.blocked_by <> 'exact_id' AND s.person_id = m.person_id;
+            DELETE FROM link_scored WHERE blocked_by <> 'exact_id' AND rowid NOT IN (
+                SELECT arg_max(rowid, score) FROM link_scored WHERE blocked_by <> 'exact_id'
+                GROUP BY profile_id, person_id
+            )
+            """
         )
     con.execute("DROP TABLE link_merged_ids")
     return merged

@@ -24,8 +24,8 @@ from aidmatch.sources.tables import Column
 from aidmatch.tables.catalog import CSV_TABLES, Table
 from aidmatch.tables.codes import code_list
 
-SCHEMA_VERSION = "1.4.0"
-SCHEMA_FINGERPRINT = "d4e09a341bc9d417"
+SCHEMA_VERSION = "1.5.0"
+SCHEMA_FINGERPRINT = "2a12947bf8ef8a50"
 PACKAGE_FILE = "datapackage.json"
 TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer", "DOUBLE": "number", "DATE": "date"}
 
