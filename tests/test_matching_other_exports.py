@@ -10,10 +10,15 @@
 
 from datetime import date
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_matching import anchored, con, links, rec, stage, valid_id  # noqa: F401  (con: fixture)
 
 from aidmatch.matching import LinkSettings, link_persons
+from aidmatch.matching.name_features import name_pair_features
+from aidmatch.sources.names import normalize_names
 
 BIRTH = date(1988, 7, 9)
 WANG = valid_id("32010219880709013")  # 王喆伟, 男: 喆 is what other systems cannot encode
@@ -183,3 +188,39 @@ def test_twins_named_alike_are_never_merged(con, twin_b_sources):  # noqa: F811
     for source in twin_b_sources:
         assert result[f"{source}/test.csv:2"] == (TWIN_B, "exact_id")
     assert set(_persons(con)) == {TWIN_A, TWIN_B}
+
+
+# --- properties of the placeholder ------------------------------------------------------------------
+
+_CHINESE = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5).filter(lambda c: c != "〇")
+_PLACEHOLDER = st.sampled_from(["?", "？", "*", "＊", "□", "〇", "\ue000", "\U000f0001", "\ufffd"])
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    name=st.text(_CHINESE, min_size=3, max_size=5),
+    at=st.integers(0, 4),
+    placeholder=_PLACEHOLDER,
+    other_at=st.integers(0, 4),
+)
+def test_a_placeholder_agrees_with_any_one_character_and_nothing_more(name, at, placeholder, other_at):
+    """Whatever the name and wherever the placeholder stands, the name written with it is "the same name,
+    one character unknown" against the name, the other way round, and against the name written with
+    another placeholder; a different name of that length differs elsewhere, so it never agrees."""
+    name = normalize_names(pl.Series([name]))["name"][0]  # simplified, as staging makes it
+    at %= len(name)
+    written = normalize_names(pl.Series([name[:at] + placeholder + name[at + 1 :]]))["name"][0]
+    other = name[: other_at % len(name)] + "\ue001" + name[other_at % len(name) + 1 :]
+    changed = (
+        name[: (at + 1) % len(name)]
+        + ("丁" if name[(at + 1) % len(name)] != "丁" else "乙")
+        + name[(at + 1) % len(name) + 1 :]
+    )
+    pairs = pl.DataFrame(
+        {"record_name": [written, name, written, written], "person_name": [name, written, other, changed]}
+    )
+    features = name_pair_features(pairs)
+    assert features["name_unknown"].to_list()[:3] == [True, True, True]
+    assert features["name_edits"].to_list()[:2] == [0, 0]
+    assert features["same_pinyin"].to_list()[:2] == [True, True]
+    assert features["name_edits"][3] == 1 and not features["name_unreadable"].any()
