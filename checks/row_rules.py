@@ -60,6 +60,10 @@ def column_label(column: Column) -> str:
 
 
 _KEPT_FOR_FUZZY = "记录保留，用于模糊比对 / kept for fuzzy matching"
+# The raw name with each private-use code point (a system's own 造字, invisible in any font) shown as [U+E007].
+_PRIVATE_USE_SHOWN = """list_aggregate(list_transform(string_split(name_raw, ''), lambda c: CASE
+    WHEN unicode(c) BETWEEN 57344 AND 63743 OR unicode(c) >= 983040 THEN printf('[U+%X]', unicode(c)) ELSE c END
+), 'string_agg', '')"""
 
 IDENTITY_RULES: tuple[RowRule, ...] = (
     RowRule(
@@ -150,12 +154,12 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
     ),
     RowRule(
         "name_placeholder",
-        "姓名中有字被写成占位符（如?、□、〇），系统未能录入该生僻字",
+        "姓名中的生僻字被写成?、□等占位符",
         f"regexp_matches(name, '{PLACEHOLDER_PATTERN}')",
-        "name_raw",
-        "姓名含生僻字占位符（导出系统无法显示的字被写成?、□、〇、*等）；记录保留，比对时该字视为任意一字 / the name"
-        " holds a placeholder for a rare character the exporting system could not encode: kept, matched with"
-        " that character taken as any one",
+        _PRIVATE_USE_SHOWN,
+        "姓名含生僻字占位符（导出系统无法显示的字被写成?、□、〇、*等，系统自造字显示为[U+编码]）；记录保留，比对时该字"
+        "视为任意一字 / the name holds a placeholder for a rare character the exporting system could not encode"
+        " (its own private-use code points shown as [U+E000]): kept, matched with that character taken as any one",
         field="姓名",
         fix="在源系统中录入该生僻字（字库缺字的，按统一的生僻字字库或公安部门的编码补字），按UTF-8或GB18030重新导出；"
         "姓名中确为“〇”字的，可不修改",

@@ -25,7 +25,7 @@ from aidmatch.tables.catalog import CSV_TABLES, Table
 from aidmatch.tables.codes import code_list
 
 SCHEMA_VERSION = "1.5.0"
-SCHEMA_FINGERPRINT = "2a12947bf8ef8a50"
+SCHEMA_FINGERPRINT = "8144824055ad7b73"
 PACKAGE_FILE = "datapackage.json"
 TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer", "DOUBLE": "number", "DATE": "date"}
 

@@ -557,6 +557,27 @@ def test_every_footer_form_is_a_footer_never_a_record(tmp_path: Path, form: str,
     assert con.sql("SELECT rule FROM quarantine_unemployment").fetchall() == []
 
 
+def test_a_name_with_a_placeholder_is_kept_and_flagged_for_the_department(tmp_path: Path) -> None:
+    """Every placeholder form (SPEC section 2) flags its row `name_placeholder`, kept and counted, the value
+    as written — a system's private-use code point shown as [U+…], visible in any font; a 〇 in an address
+    is no name."""
+    names = ["王?伟", "王？伟", "李□", "张〇明", "赵*", "杨力\ue007", "钱\U000f0001六", "孙\ufffd七", "周八"]
+    lines = ["姓名,公民身份号码,失业登记日期,居住地址"] + [
+        f"{name},{citizen_id('110105', dt.date(1990, 1, 1), 11 + 2 * i)},2025-01-01,二〇一号"
+        for i, name in enumerate(names)
+    ]
+    write_text(tmp_path / "unemployment" / "a.csv", "\n".join(lines) + "\n", "gb18030")
+    con = duckdb.connect()
+    read_source(con, tmp_path, "unemployment", MAPS["unemployment"], "raw_unemployment", limits=LIMITS)
+    result = stage_source(con, "unemployment", as_of=dt.date(2026, 6, 30), max_cell_chars=32767)
+    flagged = con.sql(
+        "SELECT value, action FROM quarantine_unemployment WHERE rule = 'name_placeholder' ORDER BY source_row"
+    ).fetchall()
+    shown = [*names[:5], "杨力[U+E007]", "钱[U+F0001]六", "孙\ufffd七"]
+    assert flagged == [(value, "kept") for value in shown]
+    assert (result.rows_staged, result.rows_blocking) == (len(names), len(names) - 1)  # counted, not a notice
+
+
 @pytest.mark.parametrize("codec", ["utf-8", "gb18030"])
 def test_big_csv_rows_keep_their_own_line_numbers(tmp_path: Path, codec: str) -> None:
     """Hundreds of thousands of rows (where DuckDB's parallel reader reorders) and blank lines among them."""
