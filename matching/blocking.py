@@ -104,20 +104,20 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
     ),
     BlockingRule(
         "unknown_char_birth_date_sex",
-        "a lost ID and a 生僻字 placeholder anywhere in either name (the surname too): birth date, sex and the "
-        "name's length",
+        "a lost or invalid ID and a 生僻字 placeholder anywhere in either name (the surname too): birth date, "
+        "sex, and the names the same but where the placeholder stands",
         """
         SELECT f.profile_id, p.person_id
-        FROM (SELECT * FROM link_fuzzy_profiles WHERE has_placeholder(name)) AS f
+        FROM (SELECT * FROM link_fuzzy_profiles WHERE NOT id_valid AND has_placeholder(name)) AS f
         JOIN link_persons AS p
           ON p.birth_date = f.birth_date AND p.sex = f.sex AND length(p.name) = length(f.name)
-        WHERE p.name <> f.name
+        WHERE levenshtein(p.name, f.name) = 1
         UNION
         SELECT f.profile_id, p.person_id
-        FROM link_fuzzy_profiles AS f
+        FROM (SELECT * FROM link_fuzzy_profiles WHERE NOT id_valid) AS f
         JOIN (SELECT * FROM link_persons WHERE has_placeholder(name)) AS p
           ON p.birth_date = f.birth_date AND p.sex = f.sex AND length(p.name) = length(f.name)
-        WHERE p.name <> f.name
+        WHERE levenshtein(p.name, f.name) = 1
         """,
     ),
     BlockingRule(
