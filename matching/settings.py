@@ -49,8 +49,9 @@ class LinkSettings:
     name_exact: MU = (0.85, 0.001)
     name_alias: MU = (0.02, 0.0001)  # a bracketed 曾用名 / note matches the other name
     # the same name but for a 生僻字 placeholder (王?伟 / 王喆伟): one character unknown, below an exact name —
-    # with a birth date and sex alone (no ID) it goes to review, as a homophone does
-    name_unknown_char: MU = (0.01, 0.0003)
+    # with a birth date and sex alone (no ID) it goes to review, as a homophone does; with a second ID of the
+    # person's region and birth date it links even where the source has no birth date (社保缴费)
+    name_unknown_char: MU = (0.01, 0.00015)
     name_same_pinyin: MU = (0.05, 0.002)  # homophone typo (同音字)
     name_dropped_char: MU = (0.02, 0.001)  # one name is the other minus one character
     name_one_char_differs: MU = (0.01, 0.12)  # a shape typo (形近字), or a sibling or twin: weak against

@@ -71,6 +71,22 @@ def test_a_name_with_a_placeholder_still_links_where_the_link_needs_the_name(con
     assert set(_persons(con)) == {WANG}
 
 
+def test_a_second_id_with_a_placeholder_links_where_the_source_has_no_birth_date(con):  # noqa: F811
+    """社保缴费 rows carry no birth date or sex: the second ID's region and birth date and the name but for
+    its unknown character are enough; a lost ID there has too little to go on."""
+    stage(
+        con,
+        [
+            *anchored(WANG, "王喆伟"),
+            rec("si_persons", WANG, "王喆伟", "男", BIRTH),
+            rec("si_contributions", SECOND, "王\ue003伟"),  # 3: his second ID, his system's own code point
+        ],
+    )
+    link_persons(con, LinkSettings())
+    assert links(con)["si_contributions/test.csv:3"] == (WANG, "fuzzy_second_id")
+    assert "name=unknown_char" in _evidence(con, "si_contributions/test.csv:3")
+
+
 def test_the_persons_name_is_one_without_a_placeholder_wherever_it_comes_from(con):  # noqa: F811
     """社保 writes 王?伟, his registration 王喆伟: the person is 王喆伟 (lists, review forms), and a record
     whose ID is lost links on the complete name, birth date and sex."""
