@@ -118,8 +118,8 @@ CITIZEN_ID = Comparison(
         Level("another_persons_id", "record_id_conflict"),
         # Twins: the same region and birth date, registered together, numbered one after the other (+1 or
         # +2: the 17th digit's parity is the sex), under names that are not the same — twins' names often
-        # sound alike (梓涵, 梓晗) or differ in one character. Says nothing either way: the name, birth date
-        # and sex decide, and a homophone or a dropped character alone is no link. (Nobody names twins
+        # sound alike (梓涵, 梓晗) or differ in one character. A little against: the name, birth date and sex
+        # decide, and a homophone, a dropped or an unknown character is no link. (Nobody names twins
         # alike: under the same name, numbers one apart are one person's second ID, the next level.)
         Level(
             "adjacent_sequence",
