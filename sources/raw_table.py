@@ -50,11 +50,13 @@ _FOOTER_FIRST = (
     f"'^[{_SPACES}]*(?:" + "|".join(FOOTER_LABELS) + f"|共[{_SPACES}]*[{_DIGITS}]+[{_SPACES}]*[{COUNT_UNITS}]"
     f"|[{_DIGITS}]+[{_SPACES}]*[{COUNT_UNITS}][{_SPACES}]*$)'"
 )
-# ... worth that regular expression when it starts with a label's first character or 共, or ends with a unit.
+# ... worth that regular expression when it starts with a label's first character, 共 or a space, or is a short
+# cell starting with a digit (a lone count: never an 18-character ID). Decided from the first character and
+# the byte length, so that ten million rows of IDs cost no string work.
 _FOOTER_FIRST_CHARS = ", ".join(
-    str(c) for c in sorted({ord(label[0]) for label in FOOTER_LABELS} | {ord("共")})
+    str(c) for c in sorted({ord(label[0]) for label in FOOTER_LABELS} | {ord("共"), 9, 10, 13, 32, 0x3000})
 )
-_COUNT_ENDS = ", ".join(f"'{unit}'" for unit in COUNT_UNITS)
+_COUNT_BYTES_MAX = 16
 
 
 class SourceReadError(Exception):
@@ -223,10 +225,11 @@ class RawTable:
             f"(regexp_matches({cell}, {_TEXT}) AND NOT regexp_matches({cell}, {_FOOTER_CELL})))"
             for cell in (f"c{header.columns[key]}" for key in IDENTITY_KEYS if key in header.columns)
         )
-        first = f"coalesce({', '.join(f'nullif(trim(c{i}), {_EMPTY})' for i in range(width))})"
+        first = f"coalesce({', '.join(f'nullif(c{i}, {_EMPTY})' for i in range(width))})"
         footer_first = (
-            f"((ascii({first}) IN ({_FOOTER_FIRST_CHARS}) OR right({first}, 1) IN ({_COUNT_ENDS})) "
-            f"AND regexp_matches({first}, {_FOOTER_FIRST}))"
+            f"CASE WHEN ascii({first}) IN ({_FOOTER_FIRST_CHARS}) THEN regexp_matches({first}, {_FOOTER_FIRST}) "
+            f"WHEN strlen({first}) <= {_COUNT_BYTES_MAX} AND (ascii({first}) BETWEEN 48 AND 57 "
+            f"OR ascii({first}) BETWEEN 65296 AND 65305) THEN regexp_matches({first}, {_FOOTER_FIRST}) END"
         )
         skip = (
             f"CASE WHEN {footer_first} THEN 'footer' WHEN {identity or 'false'} THEN NULL "
