@@ -196,6 +196,7 @@ def _ingest_source(
                 )
             except SourceReadError as error:
                 work.error = error
+                work.reports = error.reports  # ingest_files names every entry, refused ones too
                 if error.reports:
                     work.messages.append(files_summary(source, error.reports))
                 work.results.append(

@@ -6,7 +6,9 @@ of column (every date column, every enumeration) are generated from `sources.sta
 a new column gets its checks by being declared. The quarantine table is the union of all rules.
 
 Only a row that nothing can be done with is rejected (no ID and no name); every other defect keeps the
-row so that the linker can still try, and tells the steward what to fix at the source. That includes
+row so that the linker can still try, and tells the steward what to fix at the source. A name holding a
+生僻字 placeholder (`name_placeholder`) counts toward the blocking rate like a mistyped ID: a character of
+the name is lost, which no notice may be (a notice loses nothing and makes nothing doubtful). That includes
 what staging did to make a cell safe (cut to the size limit, control characters removed) and values
 that would be spreadsheet formulas: each is flagged per raw column, never done in silence.
 
@@ -19,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from aidmatch.sources.enums import written_values
+from aidmatch.sources.names import PLACEHOLDER_PATTERN
 from aidmatch.sources.raw_table import SURPLUS_COLUMN
 from aidmatch.sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS, RAW_KINDS
 from aidmatch.sources.tables import SOURCE_COLUMNS, SOURCE_RECORD_SQL, Column
@@ -57,6 +60,10 @@ def column_label(column: Column) -> str:
 
 
 _KEPT_FOR_FUZZY = "记录保留，用于模糊比对 / kept for fuzzy matching"
+# The raw name with each private-use code point (a system's own 造字, invisible in any font) shown as [U+E007].
+_PRIVATE_USE_SHOWN = """list_aggregate(list_transform(string_split(name_raw, ''), lambda c: CASE
+    WHEN unicode(c) BETWEEN 57344 AND 63743 OR unicode(c) >= 983040 THEN printf('[U+%X]', unicode(c)) ELSE c END
+), 'string_agg', '')"""
 
 IDENTITY_RULES: tuple[RowRule, ...] = (
     RowRule(
@@ -144,6 +151,18 @@ IDENTITY_RULES: tuple[RowRule, ...] = (
         field="身份证号",
         fix="核对身份证号前6位；如为已撤销或调整的旧区划代码，可不修改",
         notice=True,
+    ),
+    RowRule(
+        "name_placeholder",
+        "姓名中的生僻字被写成?、□等占位符",
+        f"regexp_matches(name, '{PLACEHOLDER_PATTERN}')",
+        _PRIVATE_USE_SHOWN,
+        "姓名含生僻字占位符（导出系统无法显示的字被写成?、□、〇、*等，系统自造字显示为[U+编码]）；记录保留，比对时该字"
+        "视为任意一字 / the name holds a placeholder for a rare character the exporting system could not encode"
+        " (its own private-use code points shown as [U+E000]): kept, matched with that character taken as any one",
+        field="姓名",
+        fix="在源系统中录入该生僻字（字库缺字的，按统一的生僻字字库或公安部门的编码补字），按UTF-8或GB18030重新导出；"
+        "姓名中确为“〇”字的，可不修改",
     ),
     RowRule(
         "id_birth_date_mismatch",

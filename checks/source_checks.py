@@ -48,6 +48,7 @@ def files_readable_result(
             for r in reports
         ]
     )
+    unknown = _unknown_headers(reports)
     if error is not None:
         return dg.AssetCheckResult(
             asset_key=f"raw_{source}",
@@ -61,6 +62,7 @@ def files_readable_result(
                 "blocking": True,
                 **counts,
                 "per_file": per_file,
+                "headers no column map knows": unknown,
             },
         )
     empty = _without_rows(reports)
@@ -75,7 +77,24 @@ def files_readable_result(
             "files_without_rows": len(empty),
             "rows_read": sum(r.rows_read for r in reports),
             "per_file": per_file,
+            "headers no column map knows": unknown,
         },
+    )
+
+
+def _unknown_headers(reports: list[FileReport]) -> dg.TableMetadataValue:
+    """Every header the column map does not know, with the files that carry it: what a new export brought
+    (an extra column, or a column under a name to add to sources/column_maps.yaml)."""
+    files: dict[str, list[str]] = {}
+    for report in reports:
+        for header in report.unmapped_columns:
+            files.setdefault(header, []).append(report.file.split("/", 1)[1])
+    return metadata_table(
+        [
+            {"header": header, "files": len(names), "in": "、".join(names)}
+            for header, names in sorted(files.items(), key=lambda item: (-len(item[1]), item[0]))
+        ],
+        ["header", "files", "in"],
     )
 
 

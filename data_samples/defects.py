@@ -3,13 +3,15 @@
 What belongs here: turning a clean record frame (from `world.py`) into the text a department would
 export — `id_text`, `name_text` — with at most one ID defect and one name defect per record, plus the
 duplicate rows; and the defect codes in `id_defect`, `name_defect`, `row_defect`, `id_recoverable`.
+Also the rare characters (生僻字) some persons' names hold, which other systems' files write as a
+placeholder (`with_rare_characters`; the placeholder itself is the file's, `writers.py`).
 ID defects are Polars expressions over the few-percent chosen rows; name defects run in Python over
 those rows only (they need per-character pools, pinyin and OpenCC).
 What does not: date formats and Excel cell types (`writers.py`), which depend on the file written.
 """
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -18,7 +20,7 @@ import polars as pl
 
 from aidmatch.data_samples import pools
 from aidmatch.data_samples.citizen_ids import CHECK_CHARS, check_char
-from aidmatch.data_samples.world import pick
+from aidmatch.data_samples.world import World, pick
 
 ID_DEFECTS: dict[str, float] = {
     "fullwidth": 1.0,
@@ -42,6 +44,11 @@ NAME_DEFECTS: dict[str, float] = {
     "dropped_char": 0.6,
 }
 UNRECOVERABLE = ("excel_numeric", "missing")
+# 生僻字: characters of real names that legacy systems (GB2312 fonts and code pages) cannot encode, and that
+# OpenCC leaves as they are. A person's name holds one on a share `RARE_NAME_RATE` of persons; each file
+# writes it, or its system's placeholder (`writers.FileLayout.placeholder`).
+RARE_CHARACTERS = "堃喆玥珺祎犇赟䶮㛃燊琇昉"
+RARE_NAME_RATE = 0.02
 FULLWIDTH = {c: chr(ord(c) + 0xFEE0) for c in "0123456789X"}
 
 
@@ -65,6 +72,44 @@ RATES: dict[str, DefectRates] = {
     "si_persons": DefectRates(0.04, 0.04, 0.005),
     "si_contributions": DefectRates(0.01, 0.01, 0.002),
 }
+
+
+def with_rare_characters(world: World, seed: int, rate: float = RARE_NAME_RATE) -> World:
+    """The world with a rare character (`RARE_CHARACTERS`) in the given name of a share `rate` of its persons,
+    the same in the truth and in every record of theirs (a 低保 head's name in the household's rows too).
+    Drawn from a stream of its own: the rest of the world, and every later draw, stay as they were."""
+    rng = np.random.default_rng([seed, 3])
+    persons = world.persons
+    n = persons.height
+    given = persons["name"].str.len_chars().to_numpy() - 1  # characters after the surname
+    chosen = (rng.random(n) < rate) & (given >= 1) & ~persons["name"].str.contains("·").to_numpy()
+    spot = 1 + np.floor(rng.random(n) * np.maximum(given, 1)).astype(int)  # a given-name character
+    rare = pick(rng, RARE_CHARACTERS, n)
+    rows = np.flatnonzero(chosen)
+    names = persons["name"].to_numpy().copy()
+    names[rows] = [
+        name[:i] + c + name[i + 1 :] for name, i, c in zip(names[rows], spot[rows], rare[rows], strict=True)
+    ]
+    renamed = persons.select("person_id", new_name=pl.Series(names, dtype=pl.String)).filter(
+        pl.Series(chosen)
+    )
+
+    def rename(frame: pl.DataFrame, key: str, column: str) -> pl.DataFrame:
+        if column not in frame.columns:
+            return frame
+        return (
+            frame.join(renamed.rename({"person_id": key}), on=key, how="left", maintain_order="left")
+            .with_columns(pl.coalesce("new_name", column).alias(column))
+            .drop("new_name")
+        )
+
+    records = {
+        source: rename(rename(frame, "person_id", "name"), "head_id", "head_name")
+        for source, frame in world.records.items()
+    }
+    return replace(
+        world, persons=persons.with_columns(name=pl.Series(names, dtype=pl.String)), records=records
+    )
 
 
 def damage(

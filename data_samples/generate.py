@@ -1,6 +1,6 @@
 """Command line: generate a synthetic city's five extracts and their ground truth.
 
-    python -m aidmatch.data_samples.generate --persons N --seed S --as-of YYYY-MM-DD --out DIR
+    python -m aidmatch.data_samples.generate --persons N --seed S --as-of YYYY-MM-DD --out DIR [--no-export-variants]
 
 writes `DIR/input/<source>/[<month>/]<district>.{xlsx,xls,csv,txt}` (the extracts, with the defects of
 SPEC section 2) and `DIR/truth/` (persons.csv, records.csv, and the expected lists of `expected.py`).
@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from aidmatch.data_samples import expected
-from aidmatch.data_samples.defects import damage
+from aidmatch.data_samples.defects import damage, with_rare_characters
 from aidmatch.data_samples.world import World, build_world
 from aidmatch.data_samples.writers import write_source
 
@@ -45,12 +45,17 @@ def generate(
     out: Path,
     defect_scale: float = 1.0,
     housemate_rate: float = 0.0,
+    export_variants: bool = True,
 ) -> dict[str, int]:
     """Build the world, write its extracts and truth under `out`; return the data rows written per source.
     `defect_scale` multiplies every defect rate; `housemate_rate` types a housemate's ID on that share of
-    the 低保 rows (see `defects.damage`)."""
+    the 低保 rows (see `defects.damage`); `export_variants` writes the files as other systems export them
+    (`writers.OTHER_SYSTEMS`, and 生僻字 in some names) — without them, the same world from the same seed."""
     world = build_world(persons, seed, as_of)
-    return write_world(world, seed, out, defect_scale=defect_scale, housemate_rate=housemate_rate)
+    return write_world(
+        world, seed, out, defect_scale=defect_scale, housemate_rate=housemate_rate,
+        export_variants=export_variants,
+    )  # fmt: skip
 
 
 def write_world(
@@ -60,6 +65,7 @@ def write_world(
     truth: bool = True,
     defect_scale: float = 1.0,
     housemate_rate: float = 0.0,
+    export_variants: bool = True,
 ) -> dict[str, int]:
     """Write a built world's extracts under `out/input` and, unless `truth` is false, its truth under
     `out/truth`; return the data rows written per source."""
@@ -67,6 +73,9 @@ def write_world(
         shutil.rmtree(out / sub, ignore_errors=True)
     (out / "input").mkdir(parents=True)
     rng = np.random.default_rng([seed, 1])
+    variants = np.random.default_rng([seed, 2]) if export_variants else None
+    if export_variants:
+        world = with_rare_characters(world, seed)
     counts, records, written = {}, [], {}
     for source, clean in world.records.items():
         rows = write_source(
@@ -75,6 +84,7 @@ def write_world(
             out / "input",
             rng,
             world.as_of,
+            variants,
         )
         counts[source] = rows.height
         if truth:
@@ -120,11 +130,20 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="share of 低保 rows typed with a housemate's ID (default 0)",
     )
+    parser.add_argument(
+        "--export-variants",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write the files as other systems export them: header aliases, 序号, columns in another order, "
+        "备注, a grouping row, the footer's counts, 生僻字 placeholders (--no-export-variants: the same world "
+        "without them, for comparison)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     counts = generate(
-        args.persons, args.seed, args.as_of, args.out, args.defect_scale, args.housemate_id_rate
-    )
+        args.persons, args.seed, args.as_of, args.out, args.defect_scale, args.housemate_id_rate,
+        args.export_variants,
+    )  # fmt: skip
     for source, count in counts.items():
         print(f"{source:>18}: {count:>10,} rows")
     print(f"{'elapsed':>18}: {time.perf_counter() - started:10.1f} s")

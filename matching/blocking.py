@@ -4,8 +4,8 @@ What belongs here: which (record profile, person) pairs are worth comparing when
 be trusted, or is valid but alone in its source. Each rule targets one defect of SPEC section 2 and
 yields `profile_id, person_id` from `link_fuzzy_profiles` (the few profiles that need fuzzy matching:
 `profile_id, source, id_norm, id_valid, id_prefix, name, name_pinyin, birth_date, sex, head_id, conflict,
-own_lonely`) and `link_persons` (one row per valid ID: `person_id, name, name_pinyin, birth_date, sex,
-lonely`). Keys are generated for the
+own_lonely, second_id_suspect`) and `link_persons` (one row per valid ID: `person_id, name, name_pinyin,
+birth_date, sex, sources, records, authority, lonely`). Keys are generated for the
 fuzzy profiles only; the persons' side is computed inside the join, never stored. How many pairs each
 rule generates is reported (Splink's lesson: blocking cost is what runs out of memory).
 What does not belong here: comparing or scoring the pairs (`comparisons.py`).
@@ -14,6 +14,15 @@ What does not belong here: comparing or scoring the pairs (`comparisons.py`).
 from dataclasses import dataclass
 
 import duckdb
+
+# Names close enough for two IDs of one region and birth date to be one person's (`p`: the person, `f`: the
+# record's profile): the same, the same pinyin (同音字), one character dropped, or one character a 生僻字
+# placeholder stands for. Not one character changed: 张伟 and 张强 of one region and birth date are a family's
+# two children more often than one person's typo (a 形近字 with a second ID would score review at best).
+# The key (region and birth date) is selective; the comparisons decide, twins included.
+SECOND_ID_NAMES = """(p.name = f.name OR p.name_pinyin = f.name_pinyin
+    OR (levenshtein(p.name, f.name) = 1
+        AND (length(p.name) <> length(f.name) OR has_placeholder(p.name) OR has_placeholder(f.name))))"""
 
 
 @dataclass(frozen=True)
@@ -65,12 +74,13 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
     ),
     BlockingRule(
         "second_id",
-        "one person under two IDs: a valid ID with the person's region and birth date, and the same name",
-        """
+        "one person under two IDs: a valid ID with the person's region and birth date, and a name that is the "
+        "same, sounds the same, or is one character off (a typo, a dropped character, a 生僻字 placeholder)",
+        f"""
         SELECT f.profile_id, p.person_id
         FROM link_fuzzy_profiles AS f
-        JOIN link_persons AS p ON left(p.person_id, 14) = left(f.id_norm, 14) AND p.name = f.name
-        WHERE f.id_valid
+        JOIN link_persons AS p ON left(p.person_id, 14) = left(f.id_norm, 14)
+        WHERE f.id_valid AND {SECOND_ID_NAMES}
         """,
     ),
     BlockingRule(
@@ -90,6 +100,24 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
         SELECT f.profile_id, p.person_id
         FROM link_fuzzy_profiles AS f
         JOIN link_persons AS p ON p.name = f.name AND p.birth_date = f.birth_date AND p.sex = f.sex
+        """,
+    ),
+    BlockingRule(
+        "unknown_char_birth_date_sex",
+        "a lost or invalid ID and a 生僻字 placeholder anywhere in either name (the surname too): birth date, "
+        "sex, and the names the same but where the placeholder stands",
+        """
+        SELECT f.profile_id, p.person_id
+        FROM (SELECT * FROM link_fuzzy_profiles WHERE NOT id_valid AND has_placeholder(name)) AS f
+        JOIN link_persons AS p
+          ON p.birth_date = f.birth_date AND p.sex = f.sex AND length(p.name) = length(f.name)
+        WHERE levenshtein(p.name, f.name) = 1
+        UNION
+        SELECT f.profile_id, p.person_id
+        FROM (SELECT * FROM link_fuzzy_profiles WHERE NOT id_valid) AS f
+        JOIN (SELECT * FROM link_persons WHERE has_placeholder(name)) AS p
+          ON p.birth_date = f.birth_date AND p.sex = f.sex AND length(p.name) = length(f.name)
+        WHERE levenshtein(p.name, f.name) = 1
         """,
     ),
     BlockingRule(
@@ -122,18 +150,27 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
 ID_AUTHORITY: tuple[str, ...] = ("si_persons", "si_contributions", "unemployment", "dibao", "disability")
 
 
-def _authority(source_sql: str) -> str:
+def authority_sql(source_sql: str) -> str:
     """SQL: the rank of a source in ID_AUTHORITY, lower is more authoritative."""
     whens = " ".join(f"WHEN '{source}' THEN {rank}" for rank, source in enumerate(ID_AUTHORITY))
     return f"(CASE {source_sql} {whens} ELSE {len(ID_AUTHORITY)} END)"
 
 
+def better_attested(person: str, other: str) -> str:
+    """SQL: the `link_persons` row `person` is the better attested ID than `other` — seen in more sources,
+    else carried by more records, else by a more authoritative source (`ID_AUTHORITY`)."""
+    return (
+        f"(len({person}.sources), {person}.records, -{person}.authority) "
+        f"> (len({other}.sources), {other}.records, -{other}.authority)"
+    )
+
+
 def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[str, int]:
     """Create `target(profile_id, person_id, blocked_by, record_id_conflict)`: the distinct candidate pairs
     of every rule (and whether the record's own valid ID is somebody else's),
-    never the record's own ID. Two valid IDs each seen in one source only may be one person under two
-    IDs; the record goes to the other ID only if that ID is the better attested — carried by more
-    records, or by as many in a more authoritative source (`ID_AUTHORITY`) — never both ways, which
+    never the record's own ID. Two valid IDs may be one person under two IDs; a record with a valid ID of
+    its own goes to the other ID only if that ID is the better attested (`better_attested`: seen in more
+    sources, else carried by more records, else by a more authoritative source) — never both ways, which
     would swap them. A record whose valid ID is somebody else's (`conflict`) may go to anyone but the
     ID's owner. Returns the pairs each rule generated."""
     union = " UNION ALL ".join(
@@ -141,9 +178,6 @@ def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE link_blocked_pairs AS {union}")
     counts = dict(con.sql("SELECT blocked_by, count(*) FROM link_blocked_pairs GROUP BY ALL").fetchall())
-    better_attested = (
-        f"(p.records, -{_authority('p.sole_source')}) > (own.records, -{_authority('f.source')})"
-    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {target} AS
@@ -154,7 +188,7 @@ def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[
         JOIN link_persons AS p USING (person_id)
         LEFT JOIN link_persons AS own ON own.person_id = f.id_norm AND f.id_valid
         WHERE b.person_id IS DISTINCT FROM f.id_norm
-          AND NOT (f.id_valid AND NOT f.conflict AND p.lonely AND NOT {better_attested})
+          AND NOT (f.id_valid AND NOT f.conflict AND NOT {better_attested("p", "own")})
         GROUP BY b.profile_id, b.person_id
         """
     )

@@ -11,7 +11,9 @@ The pair relation has the record's columns `record_id` (normalized ID or NULL), 
 household's 户主身份证号), `record_id_prefix` (Excel digits), `record_name`, `record_alias`, `record_birth_date`, `record_sex`, the
 person's `person_id`, `person_name`, `person_alias`, `person_birth_date`, `person_sex` (the last two
 from the ID), and the name-pair features of `name_features.py`: `same_pinyin`, `name_edits`
-(Levenshtein distance in characters) and `name_similarity` (0..1, 0 when no character is shared).
+(Levenshtein distance in characters), `name_similarity` (0..1, 0 when no character is shared), computed
+with each 生僻字 placeholder taken as the other name's character, and `name_unknown` (one was),
+`name_unreadable` (a name of too few characters of its own besides a placeholder).
 """
 
 import datetime as dt
@@ -22,6 +24,7 @@ import duckdb
 
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.sources.citizen_id import CHECK_CHARACTERS, EARLIEST_BIRTH, WEIGHTS
+from aidmatch.sources.names import PLACEHOLDER_PATTERN
 
 # Macros shared by the comparison levels and the blocking keys.
 MACROS = r"""
@@ -44,7 +47,11 @@ CREATE OR REPLACE TEMP MACRO id_sex(id) AS
     CASE WHEN substr(id, 17, 1)::INTEGER % 2 = 1 THEN '男' ELSE '女' END;
 -- The surname as blocking key: the first character (a compound surname's first, a minority name's first).
 CREATE OR REPLACE TEMP MACRO surname(name) AS left(name, 1);
-"""
+""" + (
+    "-- The name holds a 生僻字 placeholder (sources/names.py).\n"
+    "CREATE OR REPLACE TEMP MACRO has_placeholder(name) AS "
+    f"coalesce(regexp_matches(name, '{PLACEHOLDER_PATTERN}'), false);\n"
+)
 
 
 def id_validity_macro(as_of: dt.date) -> str:
@@ -119,6 +126,17 @@ CITIZEN_ID = Comparison(
         # The record's valid ID belongs to somebody else (a housemate's typed by mistake: another name,
         # or another birth date): it says nothing about this candidate either way.
         Level("another_persons_id", "record_id_conflict"),
+        # Twins: the same region and birth date, registered together, numbered one after the other (+1 or
+        # +2: the 17th digit's parity is the sex), under names that are not the same — twins' names often
+        # sound alike (梓涵, 梓晗) or differ in one character. A little against: the name, birth date and sex
+        # decide, and a homophone, a dropped or an unknown character is no link. (Nobody names twins
+        # alike: under the same name, numbers one apart are one person's second ID, the next level.)
+        Level(
+            "adjacent_sequence",
+            "record_id_valid AND left(record_id, 14) = left(person_id, 14)"
+            " AND abs(substr(record_id, 15, 3)::INTEGER - substr(person_id, 15, 3)::INTEGER) <= 2"
+            " AND record_name IS DISTINCT FROM person_name",
+        ),
         # One person under two IDs (SPEC section 2): a second valid ID with the same region and birth date.
         Level("same_region_birth_date", "record_id_valid AND left(record_id, 14) = left(person_id, 14)"),
         Level("both_valid_different", "record_id_valid"),
@@ -126,15 +144,19 @@ CITIZEN_ID = Comparison(
     ),
 )
 
+# A 生僻字 placeholder agrees with any one character (`name_features.py` resolves it before the features are
+# computed): names equal but for it are "the same name, one character unknown", below an exact name; a name
+# of too few characters of its own besides a placeholder (李?) is compared as missing.
 NAME = Comparison(
     "name",
-    "record_name IS NULL OR person_name IS NULL",
+    "record_name IS NULL OR person_name IS NULL OR coalesce(name_unreadable, false)",
     (
-        Level("exact", "record_name = person_name"),
+        Level("exact", "record_name = person_name AND NOT coalesce(name_unknown, false)"),
         Level(
             "alias",
             "record_alias = person_name OR record_name = person_alias OR record_alias = person_alias",
         ),
+        Level("unknown_char", "name_unknown AND name_edits = 0"),
         Level("same_pinyin", "same_pinyin"),
         Level("dropped_char", "name_edits = 1 AND length(record_name) <> length(person_name)"),
         Level("one_char_differs", "name_edits = 1"),

@@ -25,7 +25,7 @@ import datetime as dt
 import duckdb
 
 from aidmatch.decisions.keys import create_record_key_macro, record_key_sql
-from aidmatch.matching.blocking import create_candidate_pairs
+from aidmatch.matching.blocking import SECOND_ID_NAMES, authority_sql, better_attested, create_candidate_pairs
 from aidmatch.matching.comparisons import create_macros, create_scored_pairs
 from aidmatch.matching.methods import CONFLICT_SQL, FUZZY_METHOD_SQL, NO_ID_EVIDENCE_LEVELS
 from aidmatch.matching.name_features import create_name_features
@@ -166,14 +166,19 @@ def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:
 
 def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
     """`link_persons`: one row per valid ID with its reference name (a name stated by a record whose birth
-    date and sex do not contradict the ID's, before one only a housemate's mistyped row states; then most
-    sources, then most records), the birth date and sex the ID states, the name pinyin, `records` (how many records carry the ID),
-    `lonely` (seen in one source only) and that `sole_source`. A valid 户主身份证号 attests its ID too, under
+    date and sex do not contradict the ID's, before one only a housemate's mistyped row states; then one
+    without a 生僻字 placeholder; then most sources, then most records), the birth date and sex the ID
+    states, the name pinyin, how well the ID is attested — `sources` (the sources whose records carry it),
+    `records`, `authority` (the rank of its most authoritative source, `blocking.ID_AUTHORITY`) — and
+    `lonely` (seen in one source only). A valid 户主身份证号 attests its ID too, under
     its 户主姓名, once per 低保 row stating it: the head's ID is a person even when the head's own row
     mistyped it, and the head's name is the reference name when a housemate's row carries the head's ID.
-    `link_fuzzy_profiles`: the profiles for the fuzzy tier — an invalid ID, a lonely valid one, or a valid
+    `link_fuzzy_profiles`: the profiles for the fuzzy tier — an invalid ID, a lonely valid one, a valid
     ID that may be somebody else's (`conflict`: another birth date and sex; or not the owner's name and,
-    another birth date or sex, or no character in common; `methods.CONFLICT_SQL` decides)."""
+    another birth date or sex, or no character in common; `methods.CONFLICT_SQL` decides), or a valid ID
+    seen in several sources that may be one person's second ID (`second_id_suspect`: another, better
+    attested ID of the same region and birth date under a close name, `blocking.SECOND_ID_NAMES`, and no
+    source holding both — an insured person is one row of 社保, two IDs there are two people)."""
     has_dibao = "staged_dibao" in _staged_tables(con)
     head_names = "UNION SELECT head_name FROM staged_dibao" if has_dibao else ""
     names = con.sql(
@@ -198,26 +203,29 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
             {heads}
         ),
         names AS (
-            SELECT id_norm, name, name_alias, bool_or(agrees) AS agrees, count(DISTINCT source) AS sources,
-                   sum(record_count) AS records, min(source) AS first_source, max(source) AS last_source
+            SELECT id_norm, name, name_alias, bool_or(agrees) AS agrees, NOT has_placeholder(name) AS complete,
+                   count(DISTINCT source) AS sources, sum(record_count) AS records,
+                   list(DISTINCT source) AS source_list
             FROM attestations GROUP BY id_norm, name, name_alias
         ),
         persons AS (
             SELECT id_norm AS person_id,
-                   arg_max(name, (agrees, sources, records, name)) AS name,
+                   arg_max(name, (agrees, complete, sources, records, name)) AS name,
                    arg_max(name_alias, (agrees, sources, records, name_alias)) AS name_alias,
                    id_birth_date(id_norm) AS birth_date,
                    id_sex(id_norm) AS sex,
                    sum(records) AS records,
-                   min(first_source) = max(last_source) AS lonely,
-                   CASE WHEN min(first_source) = max(last_source) THEN min(first_source) END AS sole_source
+                   list_sort(list_distinct(flatten(list(source_list)))) AS sources
             FROM names GROUP BY id_norm
         )
-        SELECT persons.*, n.name_pinyin FROM persons LEFT JOIN link_name_pinyin AS n USING (name)
+        SELECT persons.*, len(sources) = 1 AS lonely,
+               list_min(list_transform(sources, lambda s: {authority_sql("s")})) AS authority,
+               n.name_pinyin
+        FROM persons LEFT JOIN link_name_pinyin AS n USING (name)
         """
     )
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE link_fuzzy_profiles AS
         WITH owners AS (
             SELECT f.profile_id, p.lonely,
@@ -227,13 +235,21 @@ def _create_persons(con: duckdb.DuckDBPyConnection) -> None:
                    )) AS conflict
             FROM link_profiles AS f JOIN link_persons AS p ON p.person_id = f.id_norm
             WHERE f.id_valid
+        ),
+        second_ids AS (
+            SELECT DISTINCT f.person_id
+            FROM (SELECT * FROM link_persons WHERE NOT lonely) AS f
+            JOIN link_persons AS p ON left(p.person_id, 14) = left(f.person_id, 14) AND p.person_id <> f.person_id
+            WHERE {SECOND_ID_NAMES} AND NOT list_has_any(p.sources, f.sources) AND {better_attested("p", "f")}
         )
         SELECT f.profile_id, f.source, f.id_norm, f.id_valid, f.id_prefix, f.name, n.name_pinyin, f.birth_date,
-               f.sex, f.head_id, coalesce(o.conflict, false) AS conflict, coalesce(o.lonely, false) AS own_lonely
+               f.sex, f.head_id, coalesce(o.conflict, false) AS conflict, coalesce(o.lonely, false) AS own_lonely,
+               s.person_id IS NOT NULL AS second_id_suspect
         FROM link_profiles AS f
         LEFT JOIN owners AS o USING (profile_id)
         LEFT JOIN link_name_pinyin AS n USING (name)
-        WHERE NOT f.id_valid OR o.lonely OR o.conflict
+        LEFT JOIN second_ids AS s ON s.person_id = f.id_norm AND f.id_valid
+        WHERE NOT f.id_valid OR o.lonely OR o.conflict OR s.person_id IS NOT NULL
         """
     )
     con.unregister("link_name_pinyin")
@@ -272,7 +288,7 @@ def _create_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute(
         """
         CREATE OR REPLACE TEMP VIEW link_pair_input AS
-        SELECT pn.*, nf.same_pinyin, nf.name_edits, nf.name_similarity
+        SELECT pn.*, nf.same_pinyin, nf.name_edits, nf.name_similarity, nf.name_unknown, nf.name_unreadable
         FROM link_pair_names AS pn
         LEFT JOIN link_name_features AS nf USING (record_name, person_name)
         """
@@ -285,34 +301,43 @@ def _decide(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> None:
     `link_review(profile_id, candidate_person_id, score, evidence)`.
 
     Decided twice when the first decisions merged a second ID into its person (一人多证): that ID is then
-    no person of its own, and as a candidate for the person's other records (no ID, say) it would tie with
-    the person it was merged into and leave them ambiguous — and be offered to the analysts for review."""
+    no person of its own but a name of theirs (`_redirect_merged_ids`); as a candidate of its own for the
+    person's other records (no ID, say) it would tie with the person it was merged into and leave them
+    ambiguous — and be offered to the analysts for review — or take a record the person should have."""
     _decide_profiles(con, settings)
-    if _drop_merged_ids(con):
+    if _redirect_merged_ids(con):
         _decide_profiles(con, settings)
     _create_review(con)
 
 
-def _drop_merged_ids(con: duckdb.DuckDBPyConnection) -> int:
-    """Drop from the fuzzy tier's scored pairs the valid IDs that the decisions gave no record: every record
-    carrying one went to another person, and none was linked to it. Return how many."""
+def _redirect_merged_ids(con: duckdb.DuckDBPyConnection) -> int:
+    """Make each valid ID that the decisions merged into another person — every record carrying it went to
+    that one person — a name of that person in the fuzzy tier's scored pairs: its candidates become that
+    person's (the better of two scores where a record had both), so a record that went to the merged ID
+    (its ID one typo away, or its name, birth date and sex) follows it, and no record is torn between one
+    person and the second ID merged into them. Return how many IDs were merged."""
     ((merged,),) = con.execute(
         """
         CREATE OR REPLACE TEMP TABLE link_merged_ids AS
-        SELECT f.id_norm AS person_id
+        SELECT f.id_norm AS person_id, any_value(d.person_id) AS merged_into
         FROM link_profiles AS f JOIN link_decisions AS d USING (profile_id)
         WHERE f.id_valid
         GROUP BY f.id_norm
-        HAVING bool_and(d.person_id IS NOT NULL AND d.person_id <> f.id_norm)
-        EXCEPT
-        SELECT person_id FROM link_decisions;
+        HAVING bool_and(d.person_id IS NOT NULL AND d.person_id <> f.id_norm) AND count(DISTINCT d.person_id) = 1;
         SELECT count(*) FROM link_merged_ids
         """
     ).fetchall()
     if merged:
         con.execute(
-            "DELETE FROM link_scored WHERE blocked_by <> 'exact_id' "
-            "AND person_id IN (SELECT person_id FROM link_merged_ids)"
+            """
+            UPDATE link_scored AS s SET person_id = m.merged_into
+            FROM link_merged_ids AS m
+            WHERE s.blocked_by <> 'exact_id' AND s.person_id = m.person_id;
+            DELETE FROM link_scored WHERE blocked_by <> 'exact_id' AND rowid NOT IN (
+                SELECT arg_max(rowid, score) FROM link_scored WHERE blocked_by <> 'exact_id'
+                GROUP BY profile_id, person_id
+            )
+            """
         )
     con.execute("DROP TABLE link_merged_ids")
     return merged
@@ -363,7 +388,11 @@ def _decide_profiles(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> 
                     'person_id': NULL, 'method': 'unlinked:id_name_conflict',
                     'score': e.score, 'evidence': e.evidence
                 }}
-                WHEN e.profile_id IS NOT NULL AND (NOT e.person_lonely OR o.person_id IS NULL) THEN {{
+                -- its own valid ID, unless the fuzzy tier accepted another person: for an ID seen in one
+                -- source only, any; for one seen in several, the better attested ID it is a second ID of
+                WHEN e.profile_id IS NOT NULL AND (
+                    o.person_id IS NULL OR (NOT e.person_lonely AND o.method <> 'fuzzy_second_id')
+                ) THEN {{
                     'person_id': e.person_id, 'method': 'exact_id', 'score': e.score, 'evidence': e.evidence
                 }}
                 WHEN o.profile_id IS NOT NULL THEN {{
@@ -384,8 +413,8 @@ def _decide_profiles(con: duckdb.DuckDBPyConnection, settings: LinkSettings) -> 
 
 def _create_review(con: duckdb.DuckDBPyConnection) -> None:
     """`link_review`: an exact ID that is somebody else's (its owner, and any grey-zone candidate found by
-    name, birth date and sex), the grey zone or a tie of the fuzzy tier, and a lonely valid ID kept as it is
-    but with a candidate person in the grey zone."""
+    name, birth date and sex), the grey zone or a tie of the fuzzy tier, and a lonely valid ID (or a second
+    ID suspect) kept as it is but with a candidate person in the grey zone."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE link_review AS
@@ -398,11 +427,12 @@ def _create_review(con: duckdb.DuckDBPyConnection) -> None:
         WHERE d.method IN ('unlinked:review', 'unlinked:ambiguous', 'unlinked:id_name_conflict')
           AND c.contender AND c.score >= c.review_from
         UNION ALL
-        -- A valid ID alone in its source, kept, with another person in the grey zone: maybe one person
-        -- under two IDs. The link stands; an analyst decides.
+        -- A valid ID alone in its source (or a second ID suspect), kept, with another person in the grey
+        -- zone: maybe one person under two IDs. The link stands; an analyst decides.
         SELECT c.profile_id, c.person_id, c.score, c.evidence
         FROM link_candidates AS c JOIN link_decisions AS d USING (profile_id)
-        JOIN link_fuzzy_profiles AS ff ON ff.profile_id = c.profile_id AND ff.own_lonely
+        JOIN link_fuzzy_profiles AS ff
+          ON ff.profile_id = c.profile_id AND (ff.own_lonely OR ff.second_id_suspect)
         WHERE d.method = 'exact_id' AND c.rank = 1 AND c.score >= c.review_from
         """
     )
@@ -449,7 +479,7 @@ def _publish(con: duckdb.DuckDBPyConnection) -> None:
             WHERE d.person_id IS NOT NULL GROUP BY ALL
         )
         SELECT person_id,
-               arg_max(name, (len(sources), records, name)) AS name,
+               arg_max(name, (NOT has_placeholder(name), len(sources), records, name)) AS name,
                id_sex(person_id) AS sex,
                id_birth_date(person_id) AS birth_date,
                list_sort(list_distinct(flatten(list(sources)))) AS sources,

@@ -19,7 +19,8 @@ LINK_METHODS: dict[str, str] = {
     "name: one person under two IDs (一人多证)",
     "fuzzy_household_head": "a 低保 household head whose own member ID is damaged: the household's 户主身份证号 "
     "names this person, with the same name, birth date and sex",
-    "fuzzy_name_dob_sex": "no usable ID (or another person's): the same name (or alias), birth date and sex",
+    "fuzzy_name_dob_sex": "no usable ID (or another person's): the same name (or alias, or one character "
+    "unknown: a 生僻字 placeholder), birth date and sex",
     "fuzzy_pinyin_dob": "no usable ID: a name of the same pinyin (同音字) or a near one, and the birth date",
     "fuzzy_name_similar": "no usable ID: a similar name (a dropped or similar-shape character), birth date and sex",
     "unlinked:below_threshold": "not linked: the best candidate scored below linking.review_threshold",
@@ -39,8 +40,9 @@ FUZZY_METHOD_SQL = """CASE id_level
     WHEN 'adjacent_swap' THEN 'fuzzy_id_swap'
     WHEN 'excel_prefix' THEN 'fuzzy_excel_prefix'
     WHEN 'same_region_birth_date' THEN 'fuzzy_second_id'
+    WHEN 'adjacent_sequence' THEN 'fuzzy_second_id'
     ELSE CASE WHEN household_head_level = 'agree' THEN 'fuzzy_household_head'
-              WHEN name_level IN ('exact', 'alias') THEN 'fuzzy_name_dob_sex'
+              WHEN name_level IN ('exact', 'alias', 'unknown_char') THEN 'fuzzy_name_dob_sex'
               WHEN name_level = 'same_pinyin' THEN 'fuzzy_pinyin_dob'
               ELSE 'fuzzy_name_similar' END
 END"""
@@ -49,7 +51,7 @@ END"""
 # ID's; or both the birth date and the sex are not the ID's, whatever the name (the owner's own rows may
 # have mistyped the ID, leaving the mistaken row to name it). Never linked to the ID's owner.
 CONFLICT_SQL = """(name_level = 'different'
-    OR (name_level NOT IN ('exact', 'alias', 'same_pinyin')
+    OR (name_level NOT IN ('exact', 'alias', 'unknown_char', 'same_pinyin')
         AND (birth_date_level = 'different' OR sex_level = 'disagree'))
     OR (birth_date_level = 'different' AND sex_level = 'disagree'))"""
 # ID levels that carry no evidence for the candidate: the record is compared on name, birth date and sex.

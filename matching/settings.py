@@ -38,6 +38,9 @@ class LinkSettings:
     # regions × birth dates, ~1e-6 in a city; 1e-5 leaves room). With the exact name alone it reaches the
     # accept threshold; namesakes from other regions never share the key.
     id_same_region_birth_date: MU = (0.01, 1e-5)
+    # ... numbered one or two after the other under another name (twins): a little against — the name, birth
+    # date and sex decide, and no name short of an exact one (梓涵/梓晗, 梓?/梓涵) reaches the accept threshold
+    id_adjacent_sequence: MU = (0.001, 0.002)
     # the record's valid ID is another person's (a housemate's typed by mistake): neutral for any candidate
     id_another_persons_id: MU = (0.01, 0.01)
     id_both_valid_different: MU = (0.001, 0.9)  # two valid IDs: two real people
@@ -46,6 +49,11 @@ class LinkSettings:
     # name (姓名)
     name_exact: MU = (0.85, 0.001)
     name_alias: MU = (0.02, 0.0001)  # a bracketed 曾用名 / note matches the other name
+    # the same name but for a 生僻字 placeholder (王?伟 / 王喆伟): every character the system could write agrees,
+    # one is unknown — below an exact name; with a birth date and sex it links a lost ID when no other person
+    # agrees as well (a tie goes to review), with a second ID's region and birth date it links in 社保缴费 (no
+    # birth date there). A name of one known character (李?) is compared as missing (`name_features.py`).
+    name_unknown_char: MU = (0.01, 0.00008)
     name_same_pinyin: MU = (0.05, 0.002)  # homophone typo (同音字)
     name_dropped_char: MU = (0.02, 0.001)  # one name is the other minus one character
     name_one_char_differs: MU = (0.01, 0.12)  # a shape typo (形近字), or a sibling or twin: weak against

@@ -7,16 +7,21 @@ sheet is `header.py`; reading files is `readers.py`.
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import yaml
+from rapidfuzz.distance import Indel
 
 DEFAULT_PATH = Path(__file__).with_name("column_maps.yaml")
 
 # Identity columns: a row with a value in any of them is a record, never a footer.
 IDENTITY_KEYS = ("name", "citizen_id", "card_no")
+
+# How alike a header must be to an alias to be named as the likely column ("人员类别" is no 人员状态: 0.5).
+RESEMBLANCE_MIN = 0.6
 
 _MARKERS = re.compile(r"[\s*※]")
 _TRAILING_NOTE = re.compile(r"(\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】)$")
@@ -73,6 +78,28 @@ class SourceColumnMap:
             for key, aliases in self.columns.items()
             for rank, alias in enumerate(aliases)
         }
+
+    def unknown(self, headers: Iterable[str]) -> list[str]:
+        """The header texts this map does not know (extra columns, or a column under a new name)."""
+        return [header for header in headers if self.match(header) is None]
+
+    def resembling(self, key: str, headers: Iterable[str]) -> tuple[str, str] | None:
+        """The header that most resembles one of `key`'s aliases, with that alias — ("人员姓名", "姓名") — or
+        None when none comes close: the hint a steward needs to add a department's name for a column.
+
+        An alias inside the header or the header inside an alias (参保人员姓名, 姓名) resembles it most;
+        otherwise the normalized Indel similarity of the two texts, from `RESEMBLANCE_MIN`.
+        """
+        best: tuple[float, str, str] | None = None
+        for header in headers:
+            text = normalize_header(header)
+            for alias in self.columns[key]:
+                target = normalize_header(alias)
+                contained = len(min(text, target, key=len)) >= 2 and (target in text or text in target)
+                score = 1.0 if contained else Indel.normalized_similarity(text, target)
+                if score >= RESEMBLANCE_MIN and (best is None or score > best[0]):
+                    best = (score, header, alias)
+        return best and (best[1], best[2])
 
     def missing_required(self, found: set[str]) -> list[str]:
         """Required groups with no key in `found`, each shown as its reference header(s) and key(s)."""

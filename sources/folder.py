@@ -209,11 +209,16 @@ def _ignored(path: Path, file: str, reason: str) -> FileReport:
     if file.endswith("/") or not path.is_file():
         return FileReport(file, "", 0, "", status="ignored", reason=reason)
     try:
-        with open(path, "rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        digest, size = file_digest(path)
     except OSError as error:
-        digest, reason = "", f"{reason} (cannot be opened: {error.strerror})"
-    return FileReport(file, digest, os.path.getsize(path), "", status="ignored", reason=reason)
+        digest, size, reason = "", os.path.getsize(path), f"{reason} (cannot be opened: {error.strerror})"
+    return FileReport(file, digest, size, "", status="ignored", reason=reason)
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """A file's sha256 and size in bytes, for the manifest of a file that is not read (ignored, refused)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest(), os.fstat(handle.fileno()).st_size
 
 
 def _refused(file: str, reason: str) -> FileReport:

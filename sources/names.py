@@ -1,8 +1,9 @@
 """姓名: normalization of person names, their pinyin for the linker, and masking for logs.
 
 What belongs here: turning a raw name cell into the comparable name (NFKC, no spaces, one middle dot,
-simplified characters, bracketed note split off as an alias) and the pinyin key that makes homophone
-typos (同音字: 王丽 / 王莉) meet. Everything runs over Series; OpenCC and pypinyin, which only work on
+simplified characters, bracketed note split off as an alias), the pinyin key that makes homophone
+typos (同音字: 王丽 / 王莉) meet, and the placeholders a system writes for a rare character it cannot encode
+(生僻字: 王?伟, 李□), kept as written and recognised by one pattern. Everything runs over Series; OpenCC and pypinyin, which only work on
 Python strings, are called once per distinct character and per name that needs them, never per row.
 What does not belong here: deciding whether two names agree (the linker's comparisons).
 """
@@ -24,6 +25,26 @@ _NOTE = r"[(\[【〔〖]([^)\]】〕〗]*)(?:[)\]】〕〗]|$)"
 _ALIAS_PREFIX = r"^(?:曾用名|原名|又名|别名)[:：]?"
 
 _T2S = opencc.OpenCC("t2s")
+
+# 生僻字 placeholders: what an exporting system writes for a rare character it cannot encode (SPEC section 2),
+# as they stand after NFKC (which folds ？ to ? and ＊ to *): ?, *, □, 〇, the replacement character a decoder
+# writes for bytes it could not read, and private-use code points (a system's own 造字). A placeholder agrees
+# with any one character when names are compared (`matching/name_features.py`) and flags the record for the
+# department (row rule `name_placeholder`). 〇 is also a character (the zero of 二〇二四): in a name it is
+# taken as a placeholder — a name really holding 〇 still agrees with itself, weighted a little below an
+# exact name, and its department is asked to check it once; addresses and other text are not names.
+PLACEHOLDERS = "?*□〇\ufffd"
+_PRIVATE_USE = ((0xE000, 0xF8FF), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD))
+# One character class for Polars (Rust regex) and DuckDB (RE2) alike.
+PLACEHOLDER_PATTERN = (
+    "["
+    + "".join(f"\\x{{{ord(c):X}}}" for c in PLACEHOLDERS)
+    + "".join(f"\\x{{{first:X}}}-\\x{{{last:X}}}" for first, last in _PRIVATE_USE)
+    + "]"
+)
+# A name needs this many characters of its own for a placeholder in it to agree with anything: 李? says
+# little more than the surname, and is compared as a name that is not there.
+KNOWN_CHARACTERS_MIN = 2
 
 
 def _convert(texts: list[str]) -> list[str]:
@@ -87,6 +108,16 @@ def name_pinyin(names: pl.Series) -> pl.Series:
         return names.str.to_lowercase().rename("name_pinyin")
     readings = ["".join(lazy_pinyin(character)) for character in characters]
     return names.str.replace_many(characters, readings).str.to_lowercase().rename("name_pinyin")
+
+
+def has_placeholder(name: pl.Expr) -> pl.Expr:
+    """The name holds a 生僻字 placeholder."""
+    return name.str.contains(PLACEHOLDER_PATTERN)
+
+
+def known_characters(name: pl.Expr) -> pl.Expr:
+    """How many characters of the name are not placeholders."""
+    return name.str.replace_all(PLACEHOLDER_PATTERN, "").str.len_chars()
 
 
 def mask_name(name: str | None) -> str:

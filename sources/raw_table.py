@@ -31,6 +31,7 @@ FOOTER_PREFIXES = (
 SURPLUS_COLUMN = "_surplus"
 _SPACES = r"\s\x{3000}"  # RE2 whitespace and the ideographic space U+3000
 _TEXT = f"'[^{_SPACES}]'"  # finds a visible character
+_EMPTY = "''"
 _FOOTER_LABEL = f"[{_SPACES}]*(?:" + "|".join(map(re.escape, FOOTER_PREFIXES)) + ")"
 _FOOTER_CELL = f"'^{_FOOTER_LABEL}'"  # a cell that starts with a footer label
 _FOOTER_ROW = f"'(?:^|\\n){_FOOTER_LABEL}'"  # cells joined by line breaks, one of them a footer label
@@ -39,6 +40,23 @@ _FOOTER_ROW = f"'(?:^|\\n){_FOOTER_LABEL}'"  # cells joined by line breaks, one 
 _SUSPECT_FIRST = ", ".join(
     str(c) for c in sorted({0, 9, 10, 13, 32, 0x3000} | {ord(p[0]) for p in FOOTER_PREFIXES})
 )
+# A row whose first non-empty cell reads one of these is a footer whatever its other cells hold — a count
+# under the ID column (合计 | | 5人) is no ID: totals, counts (共15人, 共3户, a lone 15条), who made, checked
+# or filed the table and when (制表人, 审核人, 制表日期, 填报单位). The labels a name or an ID never starts with.
+FOOTER_LABELS = ("合计", "总计", "小计", "共计", "制表", "填表", "审核", "复核", "填报")
+COUNT_UNITS = "人条户名行项笔"
+_DIGITS = "0-9０-９,，"
+_FOOTER_FIRST = (
+    f"'^[{_SPACES}]*(?:" + "|".join(FOOTER_LABELS) + f"|共[{_SPACES}]*[{_DIGITS}]+[{_SPACES}]*[{COUNT_UNITS}]"
+    f"|[{_DIGITS}]+[{_SPACES}]*[{COUNT_UNITS}][{_SPACES}]*$)'"
+)
+# ... worth that regular expression when it starts with a label's first character, 共 or a space, or is a short
+# cell starting with a digit (a lone count: never an 18-character ID). Decided from the first character and
+# the byte length, so that ten million rows of IDs cost no string work.
+_FOOTER_FIRST_CHARS = ", ".join(
+    str(c) for c in sorted({ord(label[0]) for label in FOOTER_LABELS} | {ord("共"), 9, 10, 13, 32, 0x3000})
+)
+_COUNT_BYTES_MAX = 16
 
 
 class SourceReadError(Exception):
@@ -49,7 +67,12 @@ class SourceReadError(Exception):
     """
 
     def __init__(
-        self, source: str, file: str, message: str, reports: "list[FileReport] | None" = None
+        self,
+        source: str,
+        file: str,
+        message: str,
+        reports: "list[FileReport] | None" = None,
+        headers: list[str] | None = None,
     ) -> None:
         super().__init__(f"[{source}] {file}: {message}")
         self.source = source
@@ -57,6 +80,8 @@ class SourceReadError(Exception):
         self.message = message
         # every entry of the folder accounted for when the error was raised (read, ignored, refused)
         self.reports = reports or []
+        # the headers of the file that no column map knows, when it was refused for its header
+        self.headers = headers or []
 
 
 @dataclass
@@ -92,8 +117,14 @@ class RawTable:
     source: str
     column_map: SourceColumnMap
 
-    def error(self, file: str, message: str, reports: "list[FileReport] | None" = None) -> SourceReadError:
-        return SourceReadError(self.source, file, message, reports)
+    def error(
+        self,
+        file: str,
+        message: str,
+        reports: "list[FileReport] | None" = None,
+        headers: list[str] | None = None,
+    ) -> SourceReadError:
+        return SourceReadError(self.source, file, message, reports, headers)
 
     def create(self) -> None:
         columns = [
@@ -111,10 +142,12 @@ class RawTable:
     def check_header(
         self, file: str, sheet: str | None, header: HeaderMatch | None, hint: str = ""
     ) -> HeaderMatch:
-        """The header, or SourceReadError saying which required columns are missing and what was found."""
+        """The header, or SourceReadError saying which required columns are missing, what was found, and
+        which header found most resembles each missing column (the line a steward adds to the column map)."""
         column_map = self.column_map
         where = f"sheet {sheet}: " if sheet else ""
         extend = f"add that name to sources/column_maps.yaml under {self.source}"
+        unknown = column_map.unknown(header.headers) if header else []
         if header is None or not header.is_header(column_map):
             expected = ", ".join(aliases[0] for aliases in column_map.columns.values())
             closest = (
@@ -123,16 +156,24 @@ class RawTable:
             raise self.error(
                 file,
                 f"{where}no header row found in its first rows. {hint}Expected headers such as {expected}; "
-                f"required: {'; '.join(column_map.missing_required(set()))}.{closest} If the export names "
+                f"required: {'; '.join(column_map.missing_required(set()))}.{closest}"
+                f"{self._resemblances(set(header.columns) if header else set(), unknown)} If the export names "
                 f"a column differently, {extend}.",
+                headers=unknown,
             )
         missing = column_map.missing_required(set(header.columns))
         if missing:
+            hints = self._resemblances(set(header.columns), unknown)
             raise self.error(
                 file,
                 f"{where}required column(s) missing: {'; '.join(missing)}. Headers found on row "
-                f"{header.index + 1}: {', '.join(header.headers)}. Add the column to the export, or, if it "
-                f"is there under another name, {extend}.",
+                f"{header.index + 1}: {', '.join(header.headers)}."
+                + (
+                    f"{hints} Otherwise add the column to the export."
+                    if hints
+                    else f" Add the column to the export, or, if it is there under another name, {extend}."
+                ),
+                headers=unknown,
             )
         if header.duplicates:
             clashes = "; ".join(
@@ -143,6 +184,24 @@ class RawTable:
                 f"{where}several columns have the same header ({clashes}). Remove or rename the extra one.",
             )
         return header
+
+    def _resemblances(self, found: set[str], unknown: list[str]) -> str:
+        """A hint for every missing required column that an unknown header resembles (empty when none
+        does): ` 人员姓名 looks like 姓名: add it under si_persons › name in sources/column_maps.yaml if it
+        holds that column.`"""
+        hints = []
+        for group in self.column_map.required:
+            if found.intersection(group):
+                continue
+            for key in group:
+                match = self.column_map.resembling(key, unknown)
+                if match:
+                    hints.append(
+                        f" {match[0]} looks like {match[1]}: add it under {self.source} › {key} in "
+                        f"sources/column_maps.yaml if it holds that column."
+                    )
+                    break
+        return "".join(hints)
 
     def insert_rows(
         self,
@@ -166,8 +225,14 @@ class RawTable:
             f"(regexp_matches({cell}, {_TEXT}) AND NOT regexp_matches({cell}, {_FOOTER_CELL})))"
             for cell in (f"c{header.columns[key]}" for key in IDENTITY_KEYS if key in header.columns)
         )
+        first = f"coalesce({', '.join(f'nullif(c{i}, {_EMPTY})' for i in range(width))})"
+        footer_first = (
+            f"CASE WHEN ascii({first}) IN ({_FOOTER_FIRST_CHARS}) THEN regexp_matches({first}, {_FOOTER_FIRST}) "
+            f"WHEN strlen({first}) <= {_COUNT_BYTES_MAX} AND (ascii({first}) BETWEEN 48 AND 57 "
+            f"OR ascii({first}) BETWEEN 65296 AND 65305) THEN regexp_matches({first}, {_FOOTER_FIRST}) END"
+        )
         skip = (
-            f"CASE WHEN {identity or 'false'} THEN NULL "
+            f"CASE WHEN {footer_first} THEN 'footer' WHEN {identity or 'false'} THEN NULL "
             f"WHEN NOT regexp_matches(concat({cells}), {_TEXT}) THEN 'blank' "
             f"WHEN regexp_matches(concat_ws(chr(10), {cells}), {_FOOTER_ROW}) THEN 'footer' END"
         )

@@ -1,6 +1,6 @@
 """Readers: every extract of one source folder (and its subfolders) into one raw DuckDB table of text.
 
-What belongs here: the entry point `read_source` (walk the folder, read what is to be read, and leave
+What belongs here: the entry point `read_source` (walk the folder, read every file or refuse it by name, and leave
 the table behind only when every entry was read or ignored with a note). The pieces: `folder.py`
 (which entries are read, ignored or refused), `sniff.py` (what a file's bytes are), `column_maps.py`
 (which headers mean what), `header.py` (finding the header row), `raw_table.py` (the table, the
@@ -15,9 +15,9 @@ import duckdb
 
 from aidmatch.sources.column_maps import SourceColumnMap, load_column_maps
 from aidmatch.sources.csv_reader import read_csv
-from aidmatch.sources.folder import READ_TYPES, Entry, list_source_folder
+from aidmatch.sources.folder import READ_TYPES, Entry, file_digest, list_source_folder
 from aidmatch.sources.machine import THIS_MACHINE, MachineSettings
-from aidmatch.sources.raw_table import FileReport, RawTable, SourceReadError
+from aidmatch.sources.raw_table import FileReport, RawTable, SourceReadError, sql_text
 from aidmatch.sources.sniff import Kind
 from aidmatch.sources.workbook_reader import WorkbookLimits, read_workbook
 
@@ -37,9 +37,12 @@ def read_source(
     """Read every extract under `input_root/source/` into the raw table `table` (replaced).
 
     `limits` are the run's `intake` settings, `machine` its `machine` settings. Returns one report per entry of the folder and its
-    subfolders — read or ignored with the reason — sorted by path. Raises SourceReadError, and leaves no
-    table behind, when the folder is missing or holds nothing to read, an entry is refused, or a file
-    cannot be read as it is; the error carries the reports of every entry accounted for until then.
+    subfolders — read or ignored with the reason — sorted by path. Every file is read or refused on its own:
+    a file that cannot be read as it is (a required column missing, a broken quote) has its rows taken out
+    again and is refused by name, and the other files are still read, so that one night names every file a
+    steward must fix. Raises SourceReadError, and leaves no table behind, when the folder is missing or holds
+    nothing to read, or any entry was refused; the error carries the reports of every entry and names each
+    refused one with its reason.
     """
     raw = RawTable(con, '"' + table.replace('"', '""') + '"', source, column_map)
     folder = input_root / source
@@ -50,34 +53,73 @@ def read_source(
             f"{source} extracts ({READ_TYPES}) in it, then rerun.",
         )
     listing = list_source_folder(input_root, source)
-    reports = sorted([*listing.ignored, *listing.refused], key=lambda report: report.file)
-    if listing.refused:
-        first, *others = sorted(listing.refused, key=lambda report: report.file)
-        more = (
-            f" Also refused: {', '.join(r.file for r in others)} (see the files_readable check)."
-            if others
-            else ""
-        )
-        raise raw.error(first.file, first.reason + more, reports)
-    if not listing.to_read:
+    reports = [*listing.ignored, *listing.refused]
+    if not listing.to_read and not listing.refused:
         raise raw.error(
             f"{source}/",
             f"the folder holds no {READ_TYPES} file. Put the extracts in it, then rerun.",
-            reports,
+            _by_file(reports),
         )
     raw.create()
     try:
         for entry in listing.to_read:
-            reports.append(_read_entry(raw, entry, limits, machine))
+            reports.append(_read_or_refuse(raw, entry, limits, machine))
         raw.finish(reports)
-    except SourceReadError as error:
-        con.execute(f"DROP TABLE IF EXISTS {raw.table}")
-        error.reports = sorted([*reports, _failed(error)], key=lambda report: report.file)
-        raise
     except BaseException:
         con.execute(f"DROP TABLE IF EXISTS {raw.table}")
         raise
+    reports = _by_file(reports)
+    refused = [report for report in reports if report.status == "refused"]
+    if refused:
+        con.execute(f"DROP TABLE IF EXISTS {raw.table}")
+        raise _refusal(raw, refused, reports)
+    return reports
+
+
+def _by_file(reports: list[FileReport]) -> list[FileReport]:
     return sorted(reports, key=lambda report: report.file)
+
+
+def _read_or_refuse(
+    raw: RawTable, entry: Entry, limits: WorkbookLimits, machine: MachineSettings
+) -> FileReport:
+    """One file into the raw table, or — when it cannot be read as it is — its report as refused, with
+    whatever rows it had put in the table taken out again."""
+    try:
+        return _read_entry(raw, entry, limits, machine)
+    except SourceReadError as error:
+        raw.con.execute(f"DELETE FROM {raw.table} WHERE source_file = {sql_text(entry.file)}")
+        try:
+            digest, size = file_digest(entry.path)
+        except OSError:
+            digest, size = "", 0
+        return FileReport(
+            entry.file, digest, size, "", status="refused", reason=error.message,
+            unmapped_columns=error.headers,
+        )  # fmt: skip
+
+
+def _refusal(raw: RawTable, refused: list[FileReport], reports: list[FileReport]) -> SourceReadError:
+    """The blocking error of a folder with refused entries: one refused file as it always read, several
+    named one a line, with the rows the other files read (not used tonight: the source is read whole or
+    not at all)."""
+    read = [report for report in reports if report.status == "read"]
+    rows = sum(report.rows_read for report in read)
+    others = (
+        f" The other {len(read)} file{'' if len(read) == 1 else 's'} read {rows:,} rows, not used until every "
+        f"file of {raw.source}/ reads."
+        if read
+        else ""
+    )
+    if len(refused) == 1:
+        return raw.error(refused[0].file, refused[0].reason + others, reports)
+    listed = "".join(f"\n  {report.file}: {report.reason}" for report in refused)
+    return raw.error(
+        f"{raw.source}/",
+        f"{len(refused)} entries refused, each named below with what to do; fix them all, then rerun."
+        f"{others}{listed}",
+        reports,
+    )
 
 
 def _read_entry(raw: RawTable, entry: Entry, limits: WorkbookLimits, machine: MachineSettings) -> FileReport:
@@ -93,8 +135,3 @@ def _read_entry(raw: RawTable, entry: Entry, limits: WorkbookLimits, machine: Ma
             entry.file,
             f"the file cannot be read ({error.strerror}). Check it is in place and readable, then rerun.",
         ) from None
-
-
-def _failed(error: SourceReadError) -> FileReport:
-    """The report of the file a read error is about."""
-    return FileReport(error.file, "", 0, "", status="refused", reason=error.message)

@@ -24,8 +24,8 @@ from aidmatch.sources.tables import Column
 from aidmatch.tables.catalog import CSV_TABLES, Table
 from aidmatch.tables.codes import code_list
 
-SCHEMA_VERSION = "1.6.0"
-SCHEMA_FINGERPRINT = "5ef8ce0e3415bd9d"
+SCHEMA_VERSION = "1.7.0"
+SCHEMA_FINGERPRINT = "141d56b11a13d569"
 PACKAGE_FILE = "datapackage.json"
 TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer", "DOUBLE": "number", "DATE": "date"}
 

@@ -123,6 +123,58 @@ def test_missing_required_column(case, capsys):
     case.assert_nothing_published(stopped=True)
 
 
+def test_every_file_of_a_folder_is_read_or_refused_by_name_in_one_night(case, capsys):
+    """Five 社保 files, three of them lacking a required column: all three named with what to do (the
+    header that most resembles the missing column, when one does), the two good ones read, the night
+    blocked — not one refusal a night."""
+    header, rows = HEADERS["si_persons"], tiny_rows("si_persons")
+    folder = case.input / "si_persons"
+    (folder / "东城区.csv").unlink()
+
+    def renamed(old: str, new: str | None) -> tuple[list[str], list[list[str]]]:
+        """The header with `old` renamed to `new`, or dropped with its cells (None)."""
+        at = header.index(old)
+        if new is None:
+            return header[:at] + header[at + 1 :], [row[:at] + row[at + 1 :] for row in rows]
+        return header[:at] + [new] + header[at + 1 :], rows
+
+    files = {
+        "东城区.csv": (header, rows[:10]),
+        "西城区.csv": renamed("姓名", "人员名字"),
+        "朝阳区.csv": renamed("个人状态", "参保人员状态"),
+        "海淀区.csv": renamed("社会保障号码", None),
+        "丰台区.csv": (header, rows[10:]),
+    }
+    for name, (columns, data) in files.items():
+        write_csv_file(folder / name, columns, data)
+    err = _failed(capsys, case.run(), 1)
+    for name, reason in (
+        ("西城区.csv", "人员名字 looks like 人员姓名: add it under si_persons › name"),
+        ("朝阳区.csv", "参保人员状态 looks like 人员状态: add it under si_persons › person_status"),
+        ("海淀区.csv", "required column(s) missing: 社会保障号码 (citizen_id)"),
+    ):
+        line = next(line for line in err.splitlines() if f"si_persons/{name}:" in line)
+        assert reason in line, line
+    assert "3 entries refused" in err and "The other 2 files read 40 rows" in err
+    assert "looks like" not in next(line for line in err.splitlines() if "海淀区.csv" in line)
+    case.assert_nothing_published()
+
+    con = duckdb.connect(str(case.work / AS_OF / "aidmatch.duckdb"), read_only=True)
+    files_logged = con.sql(
+        "SELECT file, status, rows_read, unmapped_columns FROM ingest_files WHERE source = 'si_persons' ORDER BY file"
+    ).fetchall()
+    assert files_logged == [
+        ("si_persons/东城区.csv", "read", 10, []),
+        ("si_persons/丰台区.csv", "read", 30, []),
+        ("si_persons/朝阳区.csv", "refused", 0, ["参保人员状态"]),
+        ("si_persons/海淀区.csv", "refused", 0, []),
+        ("si_persons/西城区.csv", "refused", 0, ["人员名字"]),
+    ]
+    tables = {name for (name,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "staged_unemployment" in tables and not {"raw_si_persons", "staged_si_persons"} & tables
+    con.close()
+
+
 def test_all_invalid_ids_block_the_run(case, capsys):
     rows = tiny_rows("unemployment")
     for row in rows:

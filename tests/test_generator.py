@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 
 from aidmatch.data_samples import expected
 from aidmatch.data_samples.citizen_ids import citizen_id
-from aidmatch.data_samples.defects import ID_DEFECTS, NAME_DEFECTS
+from aidmatch.data_samples.defects import ID_DEFECTS, NAME_DEFECTS, RARE_CHARACTERS
 from aidmatch.data_samples.expected import retirement_date
 from aidmatch.data_samples.generate import generate
 from aidmatch.data_samples.world import World
@@ -29,7 +29,8 @@ ID_HEADERS = {
     "成员身份证号码",
     "社会保障号码",
 }
-FOOTER = re.compile(r"^(合计|制表人|制表日期)")
+FOOTER = re.compile(r"^(合计|制表人|制表日期|共\d|填报单位|\d+人$)")
+NAME_HEADERS = ("姓名", "成员姓名", "人员姓名")
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,7 @@ def test_truth_rows_point_at_the_records(city: Path) -> None:
         header = [str(h) for h in header]
         id_header = "残疾人证号" if source == "disability" else (ID_HEADERS & set(header)).pop()
         id_col = header.index(id_header)
-        name_col = next(i for i, h in enumerate(header) if h in ("姓名", "成员姓名"))
+        name_col = next(i for i, h in enumerate(header) if h in NAME_HEADERS)
         for key, (person, id_defect, name_defect) in located.items():
             cells = rows[key]
             if id_defect == "":
@@ -244,6 +245,85 @@ def test_layout_defects(city: Path) -> None:
     assert encodings == {"utf-8", "utf-8-sig", "gb18030"}
 
 
+def test_other_systems_exports_hold_every_format(city: Path) -> None:
+    """The files as other departments' systems write them (SPEC section 2): headers under the shipped
+    aliases, a leading 序号, columns in another order, a 备注, a grouping row of merged cells above the
+    header, the footer's counts under the ID column, and every 生僻字 placeholder."""
+    headers, above, footers, names = set(), [], [], set()
+    shuffled = merged = False
+    for path in extracts(city):
+        source = source_of(city, path)
+        rows = read_rows(path)
+        header_at = {
+            sheet: row
+            for (sheet, row), cells in rows.items()
+            if len({h for _, h in HEADERS[source]} & {str(c) for c in cells}) >= 2
+        }
+        for (sheet, row), cells in rows.items():
+            texts = [str(c) for c in cells if c not in (None, "")]
+            if row == header_at[sheet]:
+                headers |= set(texts)
+                known = [h for _, h in HEADERS[source] if h in texts]
+                shuffled |= known != [h for h in texts if h in known]
+                first, last = texts[0], texts[-1]
+                headers |= {f"first:{first}", f"last:{last}"}
+            elif row == header_at[sheet] - 1:
+                above.append(texts)
+            elif row > header_at[sheet] and FOOTER.match(texts[0]):
+                footers.append((source, cells))
+            else:
+                names |= set(texts)
+        if path.suffix == ".xlsx":
+            merged |= any(sheet.merged_cells.ranges for sheet in openpyxl.load_workbook(path))
+    for alias in (
+        "人员姓名",
+        "成员姓名",
+        "手机号码",
+        "联系方式",
+        "家庭住址",
+        "现居住地址",
+        "出生年月日",
+        "证件号码",
+    ):
+        assert alias in headers, alias
+    assert {"first:序号", "last:备注"} <= headers and shuffled and merged
+    assert ["基本信息", "登记认定情况"] in above and ["人员信息", "参保状态"] in above  # an xlsx's, a CSV's
+    counts = [
+        cells
+        for _, cells in footers
+        if str(cells[0]) == "合计" and any(re.fullmatch(r"\d+人", str(c)) for c in cells)
+    ]
+    assert counts and any(re.fullmatch(r"共\d+条", str(cells[0])) for _, cells in footers)
+    assert any(re.fullmatch(r"共\d+户\d+人", str(cells[0])) for _, cells in footers)
+    written = {
+        c for name in names if len(name) <= 4 for c in name if c in "?□〇*？" or 0xE000 <= ord(c) <= 0xF8FF
+    }
+    assert len(written) >= 3 and any(0xE000 <= ord(c) <= 0xF8FF for c in written), written
+    assert any(c in "".join(names) for c in RARE_CHARACTERS)  # a system that encodes them writes them
+
+
+def test_a_world_without_export_variants_is_the_same_world(city: Path, tmp_path: Path) -> None:
+    """The same seed with --no-export-variants: the same persons (but for the 生僻字 in 2% of names), the
+    same records with the same defects, the same expected lists."""
+    generate(2000, 3, AS_OF, tmp_path, export_variants=False)
+    with_variants, plain = (
+        pl.read_csv(folder / "truth" / "persons.csv", infer_schema=False) for folder in (city, tmp_path)
+    )
+    renamed = with_variants["name"] != plain["name"]
+    assert with_variants.drop("name").equals(plain.drop("name"))
+    assert 0.01 < renamed.mean() < 0.03
+    assert with_variants.filter(renamed)["name"].str.contains_any(list(RARE_CHARACTERS)).all()
+    record = ["source", "true_person_id", "id_defect", "row_defect", "id_recoverable"]
+    truths = [
+        pl.read_csv(folder / "truth" / "records.csv", infer_schema=False) for folder in (city, tmp_path)
+    ]
+    assert truths[0].select(record).sort(record).equals(truths[1].select(record).sort(record))
+    placeholders = truths[0].filter(pl.col("name_defect") == "rare_char_placeholder")
+    assert placeholders.height and "rare_char_placeholder" not in truths[1]["name_defect"].to_list()
+    for name in ("expected_proactive.csv", "expected_zero_employment_households.csv"):
+        assert (city / "truth" / name).read_bytes() == (tmp_path / "truth" / name).read_bytes()
+
+
 @pytest.mark.skipif(not (SAMPLE / "truth" / "records.csv").exists(), reason="committed sample not generated")
 def test_committed_sample_holds_every_defect() -> None:
     truth = pl.read_csv(SAMPLE / "truth" / "records.csv", infer_schema=False)
@@ -253,7 +333,7 @@ def test_committed_sample_holds_every_defect() -> None:
     }
     for kind in [*ID_DEFECTS, "lowercase_x"]:
         assert counts["id_defect"].get(kind, 0) >= 3, kind
-    for kind in NAME_DEFECTS:
+    for kind in [*NAME_DEFECTS, "rare_char_placeholder"]:
         assert counts["name_defect"].get(kind, 0) >= 3, kind
     for kind in ("exact_duplicate_row", "second_registration"):
         assert counts["row_defect"].get(kind, 0) >= 3, kind

@@ -110,3 +110,104 @@ def test_any_xlsx_is_read_and_staged_or_refused_and_every_row_adds_up(rows):
         filled = [i + 1 for i, row in enumerate(rows) if any(cell not in (None, "") for cell in row)]
         written = max(filled, default=0)
         _read_and_stage(root, written)
+
+
+# --- a folder of several files, some refused ----------------------------------------------------------
+
+# A file of the folder: its header (the reference one, or one lacking a required column) and its data rows.
+_FILE = st.tuples(
+    st.sampled_from(["good", "no 姓名", "no 失业登记日期", "人员名字 for 姓名"]),
+    st.lists(st.tuples(st.sampled_from("王李张刘陈"), st.integers(0, 99)), min_size=0, max_size=5),
+)
+_HEADERS = {
+    "good": HEADER,
+    "no 姓名": [h for h in HEADER if h != "姓名"],
+    "no 失业登记日期": [h for h in HEADER if h != "失业登记日期"],
+    "人员名字 for 姓名": ["人员名字", *HEADER[1:]],
+}
+
+
+@BOUNDED
+@given(files=st.lists(_FILE, min_size=1, max_size=6), codec=st.sampled_from(["utf-8", "gb18030"]))
+def test_every_file_of_a_folder_is_read_or_refused_whatever_the_others_do(files, codec):
+    """Each file is read (its rows counted) or refused by name with what is missing, whichever files come
+    before or after it; the folder is refused — no table left — when any file is, naming every one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / SOURCE).mkdir()
+        for i, (kind, people) in enumerate(files):
+            header = _HEADERS[kind]
+            values = [
+                {"姓名": f"{surname}{n}", "人员名字": f"{surname}{n}", "公民身份号码": "110101199001011234",
+                 "性别": "男", "出生日期": "1990-01-01", "失业登记日期": "2025-01-01", "居住地址": "某路"}
+                for surname, n in people
+            ]  # fmt: skip
+            rows = [[row[h] for h in header] for row in values]
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows([header, *rows])
+            (root / SOURCE / f"{i:02d}.csv").write_bytes(buffer.getvalue().encode(codec))
+        refused = {f"{SOURCE}/{i:02d}.csv" for i, (kind, _) in enumerate(files) if kind != "good"}
+        con = duckdb.connect()
+        try:
+            reports = read_source(con, root, SOURCE, MAPS[SOURCE], "raw", limits=LIMITS)
+        except SourceReadError as error:
+            assert refused and {r.file for r in error.reports if r.status == "refused"} == refused
+            assert all(file in str(error) for file in refused)
+            assert all(
+                "required column(s) missing" in r.reason for r in error.reports if r.status == "refused"
+            )
+            read = {r.file: r.rows_read for r in error.reports if r.status == "read"}
+            assert not con.sql("SELECT * FROM duckdb_tables() WHERE table_name = 'raw'").fetchall()
+        else:
+            assert not refused
+            read = {r.file: r.rows_read for r in reports}
+            assert con.sql("SELECT count(*) FROM raw").fetchall()[0][0] == sum(read.values())
+        assert read == {
+            f"{SOURCE}/{i:02d}.csv": len(people) for i, (kind, people) in enumerate(files) if kind == "good"
+        }
+
+
+# --- footers ------------------------------------------------------------------------------------------
+
+_FOOTER_TEXT = st.sampled_from(
+    ["合计", "总计：{n}人", "小计", "共{n}人", "共 {n} 条", "共{n}户", "制表人：王五", "审核人：赵六", "制表日期：2024年3月31日",
+     "填报单位：东城区人社局", "{n}人"]
+)  # fmt: skip
+# A footer row: its label in any column, maybe a count under the ID column (2) as other systems write it.
+_FOOTER_ROW = st.tuples(_FOOTER_TEXT, st.integers(0, len(HEADER) - 1), st.booleans())
+
+
+@BOUNDED
+@given(
+    people=st.integers(1, 8),
+    footers=st.lists(_FOOTER_ROW, min_size=1, max_size=5),
+    between=st.booleans(),
+    codec=st.sampled_from(["utf-8", "gb18030"]),
+)
+def test_footer_rows_in_any_column_are_never_records(people, footers, between, codec):
+    """Totals, counts and who made the table, written in the last rows (or between groups, as a 小计 is),
+    the label in any column and a count under the ID column: never a record, never quarantined."""
+    data = [
+        [f"张{i}", f"11010119900101{100 + 2 * i:03d}", "男", "1990-01-01", "2025-01-01", "某路"]
+        for i in range(people)
+    ]
+    rows = []
+    for text, column, count in footers:
+        row = [""] * len(HEADER)
+        row[column] = text.format(n=people)
+        if count and column < 1:  # the label first, the count under the ID column
+            row[1] = f"{people}人"
+        rows.append(row)
+    body = data[:1] + rows + data[1:] if between else data + rows
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / SOURCE).mkdir()
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows([HEADER, *body])
+        (root / SOURCE / "a.csv").write_bytes(buffer.getvalue().encode(codec))
+        con = duckdb.connect()
+        [report] = read_source(con, root, SOURCE, MAPS[SOURCE], f"raw_{SOURCE}", limits=LIMITS)
+        assert (report.rows_read, report.rows_skipped_footer) == (people, len(footers))
+        stage_source(con, SOURCE, as_of=AS_OF, max_cell_chars=LIMITS.max_cell_chars)
+        names = {name for (name,) in con.sql(f"SELECT name FROM staged_{SOURCE}").fetchall()}
+        assert names == {f"张{i}" for i in range(people)}

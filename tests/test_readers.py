@@ -16,6 +16,8 @@ import duckdb
 import openpyxl
 import pytest
 import xlwt
+from conftest import HEADERS as CONFTEST_HEADERS
+from conftest import citizen_id, tiny_rows
 
 from aidmatch.checks.stage_source import stage_source
 from aidmatch.settings import IntakeSettings
@@ -349,10 +351,44 @@ def test_sheet_with_too_many_cells_is_refused(tmp_path: Path) -> None:
     write_xls(tmp_path / "unemployment" / "b.xls", {"S": rows})
     assert read(tmp_path, limits=IntakeSettings(max_xlsx_cells=150))[0][0].rows_read == 29
     error = read_error(tmp_path, limits=IntakeSettings(max_xlsx_cells=149))
-    assert error.file == "unemployment/a.xlsx"
-    assert "sheet S has 30 rows × 5 columns = 150 cells, more than the 149" in error.message
+    assert error.file == "unemployment/"  # both refused, each named
+    for name in ("a.xlsx", "b.xls"):
+        assert f"\n  unemployment/{name}: sheet S has 30 rows × 5 columns = 150 cells, more than the 149" in (
+            error.message
+        )
     (tmp_path / "unemployment" / "a.xlsx").unlink()
-    assert "150 cells" in read_error(tmp_path, limits=IntakeSettings(max_xlsx_cells=149)).message
+    error = read_error(tmp_path, limits=IntakeSettings(max_xlsx_cells=149))
+    assert error.file == "unemployment/b.xls" and "150 cells" in error.message
+
+
+# The header aliases SPEC section 2 says the column maps ship: (key, aliases), for every source that has the key.
+SPEC_ALIASES = (
+    ("citizen_id", ("公民身份号码", "身份证号码", "身份证号", "证件号码", "社会保障号码")),
+    ("name", ("姓名", "人员姓名", "成员姓名")),
+    ("phone", ("联系电话", "手机号码", "联系方式")),
+    ("address", ("居住地址", "现居住地址", "家庭住址")),
+    ("birth_date", ("出生日期", "出生年月日")),
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "key", "alias"),
+    [
+        (source, key, alias)
+        for source in MAPS
+        for key, aliases in SPEC_ALIASES
+        if key in MAPS[source].columns
+        for alias in aliases
+    ],
+)
+def test_every_alias_of_spec_section_2_is_read(tmp_path: Path, source: str, key: str, alias: str) -> None:
+    """A file whose column for `key` is headed `alias` (the reference headers otherwise) reads it as `key`."""
+    header, rows = list(CONFTEST_HEADERS[source]), tiny_rows(source)
+    at = next(i for i, text in enumerate(header) if MAPS[source].key_for(text) == key)
+    header[at] = alias
+    write_text(tmp_path / source / "a.csv", "\n".join(",".join(row) for row in [header, *rows]) + "\n")
+    _, read_rows = read(tmp_path, source)
+    assert [row[key] for row in read_rows] == [row[at] or None for row in rows]
 
 
 def test_missing_required_column_lists_missing_and_found(tmp_path: Path) -> None:
@@ -469,6 +505,77 @@ def test_csv_blank_lines_title_rows_footer_and_row_numbers(tmp_path: Path) -> No
     assert [(r["source_row"], r["name"]) for r in rows] == [(4, "赵六"), (7, "钱七"), (10, "孙八")]
     assert (report.header_row, report.rows_read, report.rows_skipped_footer) == ({"": 3}, 3, 3)
     assert report.rows_skipped_blank == 6  # lines 5, 6, 8, 9, 14, 15
+
+
+# Footer rows as other systems write them (SPEC section 2): the label in any column, a count under the ID
+# column. Header: 序号, 姓名, 公民身份号码, 性别, 失业登记日期.
+FOOTER_FORMS = {
+    "合计, a count under the ID": ["合计", None, "5人"],
+    "总计": [None, "总计：2人"],
+    "小计": ["小计", None, None, None, "2"],
+    "共N人": [None, None, "共2人"],
+    "共N条": [None, "共 2 条"],
+    "共N户": ["共２户"],
+    "制表人": ["制表人：王五", None, "审核人：赵六"],
+    "审核人": [None, None, None, "审核人：赵六"],
+    "制表日期": [None, "制表日期：2024年3月31日"],
+    "填报单位": ["填报单位：东城区人社局（盖章）"],
+    "a lone count under the ID": [None, None, "2人"],
+}
+
+
+@pytest.mark.parametrize("form", FOOTER_FORMS)
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_every_footer_form_is_a_footer_never_a_record(tmp_path: Path, form: str, fmt: str) -> None:
+    """The footer row is skipped and counted as a footer, in the last rows or between groups; the records
+    around it — 共明, whose name starts like a count — are read, and nothing of the footer is quarantined."""
+    footer = FOOTER_FORMS[form]
+    rows = [
+        ["东城区登记失业人员花名册"],
+        UNEMPLOYMENT_HEADER,
+        [1, "张三", citizen_id("110105", dt.date(1990, 1, 1), 12), "女", "2024-03-05"],
+        footer,  # between groups, as a 小计 is
+        [2, "共明", citizen_id("110105", dt.date(1991, 2, 3), 11), "男", "2024-03-06"],
+        footer + [None] * (len(UNEMPLOYMENT_HEADER) - len(footer)),
+        [],
+    ]
+    if fmt == "xlsx":
+        write_xlsx(tmp_path / "unemployment" / "a.xlsx", {"S": rows})
+    else:
+        lines = [",".join("" if cell is None else str(cell) for cell in row) for row in rows]
+        write_text(tmp_path / "unemployment" / "a.csv", "\n".join(lines) + "\n", "gb18030")
+    con = duckdb.connect()
+    [report] = read_source(
+        con, tmp_path, "unemployment", MAPS["unemployment"], "raw_unemployment", limits=LIMITS
+    )
+    assert (report.rows_read, report.rows_skipped_footer) == (2, 2)
+    stage_source(con, "unemployment", as_of=dt.date(2026, 6, 30), max_cell_chars=32767)
+    assert con.sql("SELECT name FROM staged_unemployment ORDER BY source_row").fetchall() == [
+        ("张三",),
+        ("共明",),
+    ]
+    assert con.sql("SELECT rule FROM quarantine_unemployment").fetchall() == []
+
+
+def test_a_name_with_a_placeholder_is_kept_and_flagged_for_the_department(tmp_path: Path) -> None:
+    """Every placeholder form (SPEC section 2) flags its row `name_placeholder`, kept and counted, the value
+    as written — a system's private-use code point shown as [U+…], visible in any font; a 〇 in an address
+    is no name."""
+    names = ["王?伟", "王？伟", "李□", "张〇明", "赵*", "杨力\ue007", "钱\U000f0001六", "孙\ufffd七", "周八"]
+    lines = ["姓名,公民身份号码,失业登记日期,居住地址"] + [
+        f"{name},{citizen_id('110105', dt.date(1990, 1, 1), 11 + 2 * i)},2025-01-01,二〇一号"
+        for i, name in enumerate(names)
+    ]
+    write_text(tmp_path / "unemployment" / "a.csv", "\n".join(lines) + "\n", "gb18030")
+    con = duckdb.connect()
+    read_source(con, tmp_path, "unemployment", MAPS["unemployment"], "raw_unemployment", limits=LIMITS)
+    result = stage_source(con, "unemployment", as_of=dt.date(2026, 6, 30), max_cell_chars=32767)
+    flagged = con.sql(
+        "SELECT value, action FROM quarantine_unemployment WHERE rule = 'name_placeholder' ORDER BY source_row"
+    ).fetchall()
+    shown = [*names[:5], "杨力[U+E007]", "钱[U+F0001]六", "孙\ufffd七"]
+    assert flagged == [(value, "kept") for value in shown]
+    assert (result.rows_staged, result.rows_blocking) == (len(names), len(names) - 1)  # counted, not a notice
 
 
 @pytest.mark.parametrize("codec", ["utf-8", "gb18030"])

@@ -149,6 +149,7 @@ def extracts(night: int) -> Extracts:
                 "北京市东城区\\x07某街1号",
             ),
             ("formula_like:name", _registration("=1+2", _id(123)), "=1+2"),
+            ("name_placeholder", _registration("钱？七", _id(125)), "钱？七"),
         ]
     ]  # fmt: skip
     registrations += [d.row for d in defects]
@@ -286,7 +287,7 @@ def test_every_rule_is_in_some_feedback_sheet(nights):
         "no_identity", "id_missing", "id_excel_numeric", "id_bad_checksum", "id_bad_date", "id_bad_length",
         "id_bad_chars", "id_legacy_15", "id_unknown_region", "id_birth_date_mismatch", "id_sex_mismatch",
         "bad_date", "bad_month", "bad_number", "unknown_value", "duplicate_row", "cell_too_long",
-        "control_characters", "formula_like",
+        "control_characters", "formula_like", "name_placeholder",
     }  # fmt: skip
 
 
