@@ -28,7 +28,7 @@ from aidmatch.decisions.keys import create_record_key_macro, record_key_sql
 from aidmatch.matching.blocking import SECOND_ID_NAMES, authority_sql, better_attested, create_candidate_pairs
 from aidmatch.matching.comparisons import create_macros, create_scored_pairs
 from aidmatch.matching.methods import CONFLICT_SQL, FUZZY_METHOD_SQL, NO_ID_EVIDENCE_LEVELS
-from aidmatch.matching.name_features import create_name_features
+from aidmatch.matching.name_features import create_pair_input
 from aidmatch.matching.reviewed import apply_confirmations, apply_rejections
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.matching.summary import LinkSummary, build_summary
@@ -284,15 +284,7 @@ def _create_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         JOIN link_persons AS p USING (person_id)
         """
     )
-    create_name_features(con, "link_pair_names", "link_name_features")
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP VIEW link_pair_input AS
-        SELECT pn.*, nf.same_pinyin, nf.name_edits, nf.name_similarity, nf.name_unknown, nf.name_unreadable
-        FROM link_pair_names AS pn
-        LEFT JOIN link_name_features AS nf USING (record_name, person_name)
-        """
-    )
+    create_pair_input(con, "link_pair_names", "link_pair_input")
     return blocking_counts
 
 

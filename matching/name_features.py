@@ -100,3 +100,15 @@ def create_name_features(con: duckdb.DuckDBPyConnection, pairs_table: str, targe
     con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT * FROM name_pair_features_frame")
     con.unregister("name_pair_features_frame")
     return pairs.height
+
+
+def create_pair_input(con: duckdb.DuckDBPyConnection, pairs_table: str, target: str) -> None:
+    """`target`: the pairs of `pairs_table` with their name features (`create_name_features`, in
+    `<target>_names`), the relation the comparisons score — the linker's, and the comparison tests'."""
+    create_name_features(con, pairs_table, f"{target}_names")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW {target} AS
+            SELECT pn.*, nf.* EXCLUDE (record_name, person_name)
+            FROM {pairs_table} AS pn
+            LEFT JOIN {target}_names AS nf USING (record_name, person_name)"""
+    )

@@ -96,6 +96,12 @@ def printed_pages(pdf: Path) -> list[PrintedPage]:
     return pages
 
 
+def printed_sizes(pdf: Path) -> set[float]:
+    """The size of every text the PDF prints, in points (a sheet without 序号 too, as a summary table)."""
+    fonts = ElementTree.fromstring(_poppler("pdftohtml", "-xml", "-i", "-zoom", "3", "-stdout", pdf).encode())
+    return {int(spec.get("size")) / 3 for spec in fonts.iter("fontspec")}
+
+
 def _poppler(tool: str, *arguments: object) -> str:
     command = [tool, *map(str, arguments), *(["-"] if tool == "pdftotext" else [])]
     return subprocess.run(command, capture_output=True, check=True, text=True).stdout

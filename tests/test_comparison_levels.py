@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from aidmatch.matching.comparisons import COMPARISONS, create_macros, create_scored_pairs
-from aidmatch.matching.name_features import create_name_features
+from aidmatch.matching.name_features import create_pair_input
 from aidmatch.matching.settings import LinkSettings
 from tests.conftest import citizen_id
 
@@ -24,6 +24,7 @@ PERSON = citizen_id("110105", dt.date(1980, 5, 12), 123)  # 110105198005121233
 SAME_REGION_AND_BIRTH = citizen_id("110105", dt.date(1980, 5, 12), 457)  # a second ID of the same key
 STRANGER = citizen_id("440524", dt.date(1975, 1, 1), 8)
 OTHER_BIRTH = citizen_id("110105", dt.date(1981, 5, 12), 123)
+TWIN = citizen_id("110105", dt.date(1980, 5, 12), 125)  # numbered two after the person: the same sex
 
 
 def _with(text: str, position: int, character: str) -> str:
@@ -87,6 +88,8 @@ CASES: list[tuple[str, str, dict[str, Any], bool]] = [
     ("id", "excel_prefix", {"record_id_prefix": _with(PERSON[:15], 4, "9")}, MUST_NOT),
     ("id", "another_persons_id", {"record_id": STRANGER, "record_id_valid": True, "record_id_conflict": True}, MUST),
     ("id", "another_persons_id", {"record_id": STRANGER, "record_id_valid": True}, MUST_NOT),
+    ("id", "adjacent_sequence", {"record_id": TWIN, "record_id_valid": True, "record_name": "王梓晗", "person_name": "王梓涵"}, MUST),
+    ("id", "adjacent_sequence", {"record_id": TWIN, "record_id_valid": True, "record_name": "王梓涵", "person_name": "王梓涵"}, MUST_NOT),
     ("id", "same_region_birth_date", {"record_id": SAME_REGION_AND_BIRTH, "record_id_valid": True}, MUST),
     ("id", "same_region_birth_date", {"record_id": OTHER_BIRTH, "record_id_valid": True}, MUST_NOT),
     ("id", "both_valid_different", {"record_id": STRANGER, "record_id_valid": True}, MUST),
@@ -100,6 +103,10 @@ CASES: list[tuple[str, str, dict[str, Any], bool]] = [
     ("name", "exact", {"record_name": "王丽", "person_name": "王莉"}, MUST_NOT),
     ("name", "alias", {"record_name": "张三", "record_alias": "张珊", "person_name": "张珊"}, MUST),
     ("name", "alias", {"record_name": "张珊", "person_name": "张三", "person_alias": "张山"}, MUST_NOT),
+    ("name", "missing", {"record_name": "李?", "person_name": "李四"}, MUST),  # 生僻字: too little of its own
+    ("name", "exact", {"record_name": "张?伟", "person_name": "张?伟"}, MUST_NOT),  # a placeholder is no character
+    ("name", "unknown_char", {"record_name": "张?伟", "person_name": "张大伟"}, MUST),  # 生僻字 placeholder
+    ("name", "unknown_char", {"record_name": "张?伟", "person_name": "张大强"}, MUST_NOT),
     ("name", "same_pinyin", {"record_name": "王丽", "person_name": "王莉"}, MUST),  # 同音字
     ("name", "same_pinyin", {"record_name": "王丽", "person_name": "王刚"}, MUST_NOT),
     ("name", "dropped_char", {"record_name": "欧阳娜娜", "person_name": "欧阳娜"}, MUST),
@@ -154,12 +161,7 @@ def _pair_table(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
     con.execute("DROP TABLE IF EXISTS pair_names")
     columns = ", ".join(f"${name}::{kind} AS {name}" for name, kind in TYPES.items())
     con.execute(f"CREATE TEMP TABLE pair_names AS SELECT {columns}", pair)
-    create_name_features(con, "pair_names", "pair_features")
-    con.execute(
-        """CREATE OR REPLACE TEMP VIEW pair_input AS
-           SELECT pn.*, nf.same_pinyin, nf.name_edits, nf.name_similarity
-           FROM pair_names AS pn LEFT JOIN pair_features AS nf USING (record_name, person_name)"""
-    )
+    create_pair_input(con, "pair_names", "pair_input")
 
 
 def _case_id(case: tuple[str, str, dict[str, Any], bool]) -> str:
