@@ -21,7 +21,7 @@ import duckdb
 # two children more often than one person's typo (a 形近字 with a second ID would score review at best).
 # The key (region and birth date) is selective; the comparisons decide, twins included.
 SECOND_ID_NAMES = """(p.name = f.name OR p.name_pinyin = f.name_pinyin
-    OR (levenshtein(p.name, f.name) = 1
+    OR (one_char_apart(p.name, f.name)
         AND (length(p.name) <> length(f.name) OR has_placeholder(p.name) OR has_placeholder(f.name))))"""
 
 
@@ -111,13 +111,13 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
         FROM (SELECT * FROM link_fuzzy_profiles WHERE NOT id_valid AND has_placeholder(name)) AS f
         JOIN link_persons AS p
           ON p.birth_date = f.birth_date AND p.sex = f.sex AND length(p.name) = length(f.name)
-        WHERE levenshtein(p.name, f.name) = 1
+        WHERE one_char_apart(p.name, f.name)
         UNION
         SELECT f.profile_id, p.person_id
         FROM (SELECT * FROM link_fuzzy_profiles WHERE NOT id_valid) AS f
         JOIN (SELECT * FROM link_persons WHERE has_placeholder(name)) AS p
           ON p.birth_date = f.birth_date AND p.sex = f.sex AND length(p.name) = length(f.name)
-        WHERE levenshtein(p.name, f.name) = 1
+        WHERE one_char_apart(p.name, f.name)
         """,
     ),
     BlockingRule(
@@ -186,7 +186,7 @@ def create_candidate_pairs(con: duckdb.DuckDBPyConnection, target: str) -> dict[
         FROM link_blocked_pairs AS b
         JOIN link_fuzzy_profiles AS f USING (profile_id)
         JOIN link_persons AS p USING (person_id)
-        LEFT JOIN link_persons AS own ON own.person_id = f.id_norm AND f.id_valid
+        LEFT JOIN link_persons AS own ON own.person_id = CASE WHEN f.id_valid THEN f.id_norm END
         WHERE b.person_id IS DISTINCT FROM f.id_norm
           AND NOT (f.id_valid AND NOT f.conflict AND NOT {better_attested("p", "own")})
         GROUP BY b.profile_id, b.person_id

@@ -47,6 +47,16 @@ CREATE OR REPLACE TEMP MACRO id_sex(id) AS
     CASE WHEN substr(id, 17, 1)::INTEGER % 2 = 1 THEN '男' ELSE '女' END;
 -- The surname as blocking key: the first character (a compound surname's first, a minority name's first).
 CREATE OR REPLACE TEMP MACRO surname(name) AS left(name, 1);
+-- Two names one character apart — one changed, or one dropped — counted in characters (DuckDB 1.4's
+-- levenshtein counts UTF-8 bytes: 王?伟 and 王喆伟 would be three apart).
+CREATE OR REPLACE TEMP MACRO one_char_dropped(longer, shorter) AS length(longer) = length(shorter) + 1
+    AND coalesce(list_bool_or(list_transform(range(1, length(longer) + 1),
+        lambda i: left(longer, i - 1) || substr(longer, i + 1) = shorter)), false);
+CREATE OR REPLACE TEMP MACRO one_char_apart(a, b) AS CASE
+    WHEN length(a) = length(b)
+        THEN len(list_filter(range(1, length(a) + 1), lambda i: substr(a, i, 1) <> substr(b, i, 1))) = 1
+    ELSE one_char_dropped(a, b) OR one_char_dropped(b, a)
+END;
 """ + (
     "-- The name holds a 生僻字 placeholder (sources/names.py).\n"
     "CREATE OR REPLACE TEMP MACRO has_placeholder(name) AS "

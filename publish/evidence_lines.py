@@ -60,10 +60,10 @@ REASON_PHRASES: tuple[Phrase, ...] = (
 )
 # An entitlement's evidence has no codes: its parts are found by their words. The recognition date, or that
 # it is empty (then the period is not known: 需核实); the period's end has a column of its own.
-_PERIOD = (
-    Phrase("period", "", rf"认定日期 {_DATE} \[", "{}认定"),
-    Phrase("no_period", "", r"认定日期为空", "认定日期为空，需核实"),
-)
+_NO_PERIOD = Phrase("no_period", "", r"认定日期为空", "认定日期为空，需核实")
+_PERIOD = (Phrase("period", "", rf"认定日期 {_DATE} \[", "{}认定"), _NO_PERIOD)
+# A registered person's 低保 record says 完全丧失劳动能力 or 在校学生: the allowance is listed for review.
+_CONFLICT = Phrase("conflict", "", r"需核实：低保记录 (?:劳动能力|就业状况) (\S+) \[", "需核实：低保记录为{}")
 ENTITLEMENT_PHRASES: dict[str, tuple[Phrase, ...]] = {
     "SI_SUBSIDY_FLEXIBLE": (
         *_PERIOD,
@@ -76,6 +76,7 @@ ENTITLEMENT_PHRASES: dict[str, tuple[Phrase, ...]] = {
     "TEMP_LIVING_ALLOWANCE": (
         Phrase("dibao", "", r"(\S+) 户编号 \S+ 在保", "{}在保"),
         Phrase("registered", "", rf"失业登记日期 {_DATE}", "{}登记失业"),
+        _CONFLICT,
     ),
 }
 HOUSEHOLD_PHRASES: tuple[Phrase, ...] = (
@@ -124,6 +125,12 @@ def entitlement_line(entitlement: pl.Expr, evidence: pl.Expr) -> pl.Expr:
         found = [_facts(evidence, phrase.pattern, phrase) for phrase in parts if phrase.pattern]
         phrases.append(pl.when(entitlement == code).then(_line(found)))
     return pl.coalesce(phrases)
+
+
+def review_line(evidence: pl.Expr) -> pl.Expr:
+    """What an entitlement listed for review must be checked for: 需核实：低保记录为完全丧失劳动能力, or
+    认定日期为空，需核实; null for a row of high confidence."""
+    return _line([_facts(evidence, phrase.pattern, phrase) for phrase in (_CONFLICT, _NO_PERIOD)])
 
 
 def household_line(evidence: pl.Expr) -> pl.Expr:

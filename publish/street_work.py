@@ -32,7 +32,9 @@ import polars as pl
 
 from aidmatch.decisions.forms import REMOVAL_FORM, ROLL_LABELS, VISIT_FORM
 from aidmatch.decisions.settings import VisitSettings
+from aidmatch.publish.evidence_lines import reason_line, review_line
 from aidmatch.publish.partner_lists import HOUSEHOLDS_AT_RISK, households_at_risk_labels
+from aidmatch.publish.printed_lists import address_detail
 from aidmatch.publish.progress import Period
 from aidmatch.publish.xlsx_files import SheetColumn, TableSheet
 from aidmatch.rules.codes import CODES, LABELS
@@ -52,32 +54,51 @@ WORK_STATUS_LABELS = {
     "EVIDENCE_CHANGED": "情况变化",
 }
 CATEGORY_SHORT = {"RECOGNIZE": "认定", "OUTREACH": "上门"}
+# An entitlement in few words, for a narrow column (its full name is rules/codes.py's label).
+ENTITLEMENT_SHORT = {
+    "SI_SUBSIDY_FLEXIBLE": "灵活就业社保补贴",
+    "SI_SUBSIDY_EMPLOYER": "单位吸纳社保补贴",
+    "TEMP_LIVING_ALLOWANCE": "临时生活补贴",
+}
 
 
 def why_line(codes: pl.Expr) -> pl.Expr:
-    """The one short line of why a row is on a sheet: its codes (`;`-joined) as their Chinese labels.
-
-    The one place the street sheets say why; the printed lists' short evidence may take its place."""
+    """Codes (`;`-joined) as their Chinese labels, joined by 、: a reason that is new, a new entitlement. A
+    row's own why is the printed lists' short line (`evidence_lines`), as its list prints it."""
     return codes.str.split(";").list.eval(pl.element().replace(LABELS)).list.join("、")
 
 
 def _fill_in(result_choices: tuple[str, ...]) -> tuple[SheetColumn, ...]:
     """The columns a worker fills (SPEC section 5): 走访日期, 结果 (a drop-down), 说明, 经办人."""
     return (
-        SheetColumn("visited_on", "走访日期", 13, "date", fill_in=True),
-        SheetColumn("result", "结果", 10, fill_in=True, choices=result_choices),
-        SheetColumn("note", "说明", 14, fill_in=True),
+        SheetColumn("visited_on", "走访日期", 10, "date", fill_in=True),
+        # as wide as its longest choice (a CJK character takes 10 pt, a unit 6)
+        SheetColumn(
+            "result", "结果", 1 + max(map(len, result_choices)) * 5 / 3, fill_in=True, choices=result_choices
+        ),
+        SheetColumn("note", "说明", 12, fill_in=True),
         SheetColumn("visited_by", "经办人", 7, fill_in=True),
     )
 
 
+# The phone above the address in one cell: a row is two lines tall anyway (room to write by hand), and a
+# column less leaves the line of why room to stay on one or two.
 _PERSON = (
     SheetColumn("row_number", "序号", 4, "number"),
     SheetColumn("community", "社区", 8),
     SheetColumn("name", "姓名", 7),
-    SheetColumn("person_id", "公民身份号码", 23, "id"),
-    SheetColumn("phone", "联系电话", 15, "id"),
+    SheetColumn("person_id", "公民身份号码", 21, "id"),
+    SheetColumn("contact", "电话及地址", 15, "id"),
 )
+
+
+def _contact() -> pl.Expr:
+    """电话及地址: the phone, then the address past the row's own 社区 (printed_lists.address_detail)."""
+    return pl.concat_str(
+        pl.col("phone"), address_detail(pl.col("address")), separator="\n", ignore_nulls=True
+    )
+
+
 _IN_PRINT_ORDER = "ORDER BY district NULLS LAST, street NULLS LAST, community NULLS LAST, name, person_id"
 
 
@@ -108,7 +129,7 @@ def _visit_rows(period: Period) -> str:
     return f"""
     WITH previous AS ({_previous(period, "proactive", "person_id, category")})
     SELECT p.district, p.street, p.community, p.name, p.person_id, p.phone, p.address, p.category, p.reasons,
-           p.category || ':' || p.reasons AS basis,
+           p.evidence, p.category || ':' || p.reasons AS basis,
            CASE v.status
                WHEN 'expired' THEN 'REVISIT_DUE'
                WHEN 'evidence_changed' THEN 'EVIDENCE_CHANGED'
@@ -142,9 +163,9 @@ def _visit_labels(frame: pl.DataFrame) -> pl.DataFrame:
     short = pl.concat_str(
         pl.col("category").replace_strict(CATEGORY_SHORT, return_dtype=pl.String),
         pl.lit("："),
-        why_line(pl.col("reasons")),
+        reason_line(pl.col("evidence")),
     )
-    return frame.with_columns(situation=situation, why=short)
+    return frame.with_columns(situation=situation, why=short, contact=_contact())
 
 
 _VISIT_FIELDS = {f.key: f.header for f in VISIT_FORM.fields}
@@ -154,9 +175,8 @@ VISITS = WorkSheet(
     _visit_rows,
     (
         *_PERSON,
-        SheetColumn("address", "居住地址", 17),
         SheetColumn("situation", "列入情形", 12),
-        SheetColumn("why", "原因", 16),
+        SheetColumn("why", "原因", 26),
         *_fill_in(VISIT_OUTCOME_LABELS),
         SheetColumn("basis", _VISIT_FIELDS["basis"], 20, "id", hidden=True),
     ),
@@ -168,7 +188,7 @@ def _removal_rows(_period: Period) -> str:
     """The removals a case worker verifies (confidence review), with what names each in a decision."""
     return f"""
     SELECT r.district, r.street, r.community, r.name, r.person_id, r.phone, r.address, r.roll, r.reasons,
-           k.record_key, k.basis
+           r.evidence, k.record_key, k.basis
     FROM out_removals AS r JOIN decision_removal_keys AS k USING (source_record, roll)
     WHERE r.confidence = 'review'
     {_IN_PRINT_ORDER}, r.roll, r.source_record"""
@@ -177,7 +197,8 @@ def _removal_rows(_period: Period) -> str:
 def _removal_labels(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         roll_label=pl.col("roll").replace_strict(ROLL_LABELS, return_dtype=pl.String),
-        why=why_line(pl.col("reasons")),
+        why=reason_line(pl.col("evidence")),
+        contact=_contact(),
         valid_until=pl.lit(None, pl.Date),
     )
 
@@ -189,11 +210,10 @@ REMOVALS_TO_VERIFY = WorkSheet(
     _removal_rows,
     (
         *_PERSON,
-        SheetColumn("address", "居住地址", 12),
         SheetColumn("roll_label", _REMOVAL_FIELDS["roll"], 9),
-        SheetColumn("why", "原因", 12),
+        SheetColumn("why", "原因", 22),
         *_fill_in(tuple(w for w in REMOVAL_FORM.decisions if not w.isascii())),
-        SheetColumn("valid_until", _REMOVAL_FIELDS["valid_until"], 13, "date", fill_in=True),
+        SheetColumn("valid_until", _REMOVAL_FIELDS["valid_until"], 11, "date", fill_in=True),
         SheetColumn("record_key", _REMOVAL_FIELDS["record_key"], 18, "id", hidden=True),
         SheetColumn("basis", _REMOVAL_FIELDS["basis"], 18, "id", hidden=True),
     ),
@@ -207,20 +227,24 @@ def _entitlement_rows(period: Period) -> str:
     return f"""
     WITH previous AS ({_previous(period, "entitlements", "person_id, entitlement, employer_id, employer_name")})
     SELECT e.district, e.street, e.community, e.name, e.person_id, e.phone, e.address, e.entitlement,
-           e.employer_name, e.subsidy_until, e.confidence
+           e.employer_name, e.subsidy_until, e.evidence
     FROM out_entitlements AS e
     WHERE {key} NOT IN (SELECT {key} FROM previous WHERE person_id IS NOT NULL)
     {_IN_PRINT_ORDER}, e.entitlement, e.employer_id"""
 
 
 def _entitlement_labels(frame: pl.DataFrame) -> pl.DataFrame:
-    detail = pl.concat_str(
-        pl.format("吸纳单位 {}；", pl.col("employer_name")),
-        pl.format("补贴期限至 {}；", pl.col("subsidy_until").cast(pl.String)),
-        pl.when(pl.col("confidence") == "review").then(pl.lit("需核实")),
+    """待遇及要点: the entitlement in few words, then what paying it needs — the employer, the period's end,
+    what to verify first (临时生活补贴；需核实：低保记录为完全丧失劳动能力)."""
+    why = pl.concat_str(
+        pl.col("entitlement").replace_strict(ENTITLEMENT_SHORT, return_dtype=pl.String),
+        pl.col("employer_name"),
+        pl.format("至{}", pl.col("subsidy_until").cast(pl.String)),
+        review_line(pl.col("evidence")),
+        separator="；",
         ignore_nulls=True,
-    ).str.strip_chars_end("；")
-    return frame.with_columns(why=why_line(pl.col("entitlement")), detail=detail)
+    )
+    return frame.with_columns(why=why, contact=_contact())
 
 
 NEW_ENTITLEMENTS = WorkSheet(
@@ -229,9 +253,7 @@ NEW_ENTITLEMENTS = WorkSheet(
     _entitlement_rows,
     (
         *_PERSON,
-        SheetColumn("address", "居住地址", 17),
-        SheetColumn("why", "待遇", 15),
-        SheetColumn("detail", "兑现要点", 18),
+        SheetColumn("why", "待遇及要点", 30),
         *_fill_in(ENTITLEMENT_RESULTS),
     ),
     _entitlement_labels,
@@ -325,13 +347,14 @@ def street_work_workbooks(
     for district, street in streets:
         area = " ".join(part for part in (district or "区县不详", street or "街道不详"))
         heading = f"{TITLE}·{{}}　{area}　本期：{period.start} 至 {as_of}　数据截至：{as_of}"
-        guide = pl.DataFrame({"line": _guide(area, period, visits)}).with_row_index("row_number", offset=1)
+        # Paragraphs numbered in their text: the guide is to read, not a roster of rows.
+        lines = [f"{number}. {line}" for number, line in enumerate(_guide(area, period, visits), start=1)]
         sheets = [
             TableSheet(
                 name="说明",
                 title=heading.format("说明"),
-                columns=(SheetColumn("row_number", "序号", 5, "number"), SheetColumn("line", "说明", 140)),
-                frame=guide,
+                columns=(SheetColumn("line", "说明", 150),),
+                frame=pl.DataFrame({"line": lines}),
                 page_header=f"{TITLE}·说明　{area}",
                 as_of=as_of,
             )

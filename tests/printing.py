@@ -59,6 +59,7 @@ class PrintedPage:
     numbers: list[int]  # the 序号 printed, top to bottom
     texts: list[Counter]  # the characters printed in each of those rows' bands (`_cjk`)
     sizes: set[float]  # the size of every text printed, in points, page scaling included
+    text: Counter  # every character the page prints (`_cjk`)
 
 
 _LINE_SLACK = 4.0  # points: digits (DejaVu Sans) and CJK text of one line do not start at the same height
@@ -69,7 +70,7 @@ def printed_pages(pdf: Path) -> list[PrintedPage]:
     (`pdftotext -bbox`) — a 序号 is a word of digits below the 序号 header that ends before the next column's
     header begins, not on the footer's line (第 N 页 共 M 页); a row's band runs from its 序号 down to the next
     one — and the fonts' sizes at three times the scale (`pdftohtml -xml -zoom 3`, its largest: sizes to a
-    third of a point)."""
+    third of a point). A page without a 序号 header (a sheet of text, a summary) has no rows."""
     words = ElementTree.fromstring(
         _poppler("pdftotext", "-bbox", pdf).replace(' xmlns="http://www.w3.org/1999/xhtml"', "")
     )
@@ -81,7 +82,12 @@ def printed_pages(pdf: Path) -> list[PrintedPage]:
             (float(w.get("xMin")), float(w.get("yMin")), float(w.get("xMax")), w.text or "")
             for w in page.iter("word")
         ]
-        x0, y0, x1, _ = next(box for box in boxes if box[3] == "序号")
+        whole = _cjk(text for *_, text in boxes)
+        header = next((box for box in boxes if box[3] == "序号"), None)
+        if header is None:
+            pages.append(PrintedPage([], [], page_sizes, whole))
+            continue
+        x0, y0, x1, _ = header
         next_column = min(left for left, top, _, text in boxes if abs(top - y0) < 2 and left > x1)
         footer = {round(top) for _, top, _, text in boxes if text == "页"}
         body = [box for box in boxes if box[1] > y0 and round(box[1]) not in footer]
@@ -92,7 +98,7 @@ def printed_pages(pdf: Path) -> list[PrintedPage]:
         texts = [
             _cjk(text for left, top, _, text in body if start <= top < end) for start, end in pairwise(tops)
         ]
-        pages.append(PrintedPage([number for _, number in numbers], texts, page_sizes))
+        pages.append(PrintedPage([number for _, number in numbers], texts, page_sizes, whole))
     return pages
 
 
@@ -129,6 +135,7 @@ class Row:
 @dataclass(frozen=True)
 class Workbook:
     rows: list[Row]  # every data row of every sheet, in print order
+    sheets: list[str]  # the sheets, in print order
     once: dict[str, Counter]  # each sheet's CJK characters printed once: its rows and notes
     each_page: dict[str, Counter]  # and those on every page: title rows, page header and footer
 
@@ -138,29 +145,53 @@ A4_LANDSCAPE_HEIGHT = 595.3
 
 def read_workbook(path: Path) -> Workbook:
     """What a workbook must print: its data rows (below the repeated title rows, holding a 序号; the notes
-    below the table do not) and its text."""
+    below the table do not) and its text — a hidden column's (a form's key for reading back) not."""
     rows, once, each_page = [], {}, {}
-    for sheet in openpyxl.load_workbook(path):
+    book = openpyxl.load_workbook(path)
+    for sheet in book:
         assert (sheet.page_setup.paperSize, sheet.page_setup.orientation) == (9, "landscape")
         repeated = int(sheet.print_title_rows.split(":")[-1].lstrip("$"))
         margins = (sheet.page_margins.top + sheet.page_margins.bottom) * 72
         page = A4_LANDSCAPE_HEIGHT - margins - sum(_height(sheet, row) for row in range(1, repeated + 1))
         breaks = sorted(b.id for b in sheet.row_breaks.brk)
-        for number, (first, *cells) in enumerate(
-            sheet.iter_rows(min_row=repeated + 1, values_only=True), repeated + 1
-        ):
+        hidden = {  # a dimension stands for columns min to max (adjacent columns alike are written once)
+            column
+            for dimension in sheet.column_dimensions.values()
+            if dimension.hidden
+            for column in range(dimension.min, dimension.max + 1)
+        }
+        shown = [column not in hidden for column in range(1, sheet.max_column + 1)]
+        values = [
+            [value for value, printed in zip(row, shown, strict=False) if printed]
+            for row in sheet.iter_rows(values_only=True)
+        ]
+        for number, (first, *cells) in enumerate(values[repeated:], repeated + 1):
             if not isinstance(first, int):
                 break  # the notes below the table
             group = (sheet.title, bisect_left(breaks, number))
             text = _cjk(cell for cell in cells if isinstance(cell, str))
             rows.append(Row(first, group, _height(sheet, number), page, text))
-        texts = [[str(v) for v in row if isinstance(v, str)] for row in sheet.iter_rows(values_only=True)]
+        texts = [[v for v in row if isinstance(v, str)] for row in values]
         margins_text = [sheet.oddHeader.left.text, sheet.oddHeader.right.text, sheet.oddFooter.center.text]
         each_page[sheet.title] = _cjk(
             [*(t for row in texts[:repeated] for t in row), *filter(None, margins_text)]
         )
         once[sheet.title] = _cjk(t for row in texts[repeated:] for t in row)
-    return Workbook(rows, once, each_page)
+    return Workbook(rows, book.sheetnames, once, each_page)
+
+
+def _sheet_of(page: PrintedPage, current: str | None, expected: Workbook, rest: list[Row]) -> str:
+    """The sheet a page without rows belongs to: the next sheet of no rows still to print whose title rows
+    it prints (an empty sheet, a sheet of text), else the current sheet (its notes run on to this page)."""
+    to_come = {row.group[0] for row in rest}
+    start = expected.sheets.index(current) + 1 if current is not None else 0
+    for sheet in expected.sheets[start:]:
+        if sheet in to_come:
+            break
+        if not expected.each_page[sheet] - page.text:
+            return sheet
+    assert current is not None, f"a page of no sheet: {page.text}"
+    return current
 
 
 def _cjk(texts) -> Counter:
@@ -206,7 +237,7 @@ def assert_printed_as_rosters(
             assert not missing and (not extra or at == count - 1), (
                 f"{pdf.name} page {index + 1}, 序号 {row.number}: not in its row {missing}, not its own {extra}"
             )
-        sheet = rows[first].group[0] if count else sheet  # a page of notes only is its sheet's last
+        sheet = rows[first].group[0] if count else _sheet_of(page, sheet, expected, rows[first:])
         text += expected.each_page[sheet]
         first += count
     for characters in expected.once.values():

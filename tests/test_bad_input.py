@@ -157,7 +157,13 @@ def test_every_file_of_a_folder_is_read_or_refused_by_name_in_one_night(case, ca
         assert reason in line, line
     assert "3 entries refused" in err and "The other 2 files read 40 rows" in err
     assert "looks like" not in next(line for line in err.splitlines() if "海淀区.csv" in line)
-    case.assert_nothing_published()
+    case.assert_nothing_published(stopped=True)
+    # the steward's feedback, written on the night it is refused, names every refused file
+    feedback = openpyxl.load_workbook(case.output / f"{AS_OF}.feedback" / "feedback_social_insurance.xlsx")
+    said = " ".join(
+        str(c) for sheet in feedback for row in sheet.iter_rows(values_only=True) for c in row if c
+    )
+    assert all(name in said for name in ("西城区.csv", "朝阳区.csv", "海淀区.csv")), said[:500]
 
     con = duckdb.connect(str(case.work / AS_OF / "aidmatch.duckdb"), read_only=True)
     files_logged = con.sql(

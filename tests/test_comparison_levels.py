@@ -195,3 +195,25 @@ def test_every_level_has_pairs_that_must_and_must_not_land_on_it() -> None:
         covered = {(name, level) for name, level, _, kind in CASES if kind is must}
         assert declared - covered == set(), f"levels without a {'must' if must else 'must-not'} pair"
     assert {(name, level) for name, level, _, _ in CASES} <= declared, "a row names no declared level"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "apart"),
+    [
+        ("王?伟", "王喆伟", True),  # a placeholder for one character: one byte against three, one character
+        ("王伟", "王喆伟", True),  # one dropped
+        ("欧阳娜娜", "欧阳娜", True),
+        ("张伟", "张强", True),  # one changed
+        ("王喆伟", "王喆伟", False),
+        ("王丽", "丽王", False),  # swapped: two apart
+        ("张伟强", "张芳丽", False),
+    ],
+)
+def test_names_one_character_apart_are_counted_in_characters(con, a: str, b: str, apart: bool) -> None:
+    """The blocking keys' `one_char_apart` (second IDs, placeholders) counts characters, not UTF-8 bytes."""
+    assert con.execute(
+        "SELECT one_char_apart($a, $b), one_char_apart($b, $a)", {"a": a, "b": b}
+    ).fetchone() == (
+        apart,
+        apart,
+    )

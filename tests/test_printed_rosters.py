@@ -1,6 +1,6 @@
 """The lists print like rosters (SPEC section 5, "a printed list is for people"): a generated city of
-40,000 persons published by `aidmatch run` (a workbook per street too), and every list, the employers'
-view, a department's feedback sheets and one street's workbook printed through LibreOffice — on this
+40,000 persons published by `aidmatch run`, and every list, the employers' view, a department's
+feedback sheets and one street office's work list (its 说明, 走访, 核实退出, 政策兑现, 预警家庭) printed through LibreOffice — on this
 machine's fonts and on a machine without Carlito (Calibri's metric twin), as a bureau on WPS prints.
 
 On paper: every row, once, in order, its text whole within it (no row too short for its text); 15 rows or
@@ -28,17 +28,9 @@ def city(tmp_path_factory) -> Path:
     """The city's published folder; its busiest street's workbook copied in as `street.xlsx`."""
     base = tmp_path_factory.mktemp("city")
     generate(persons=PERSONS, seed=7, as_of=AS_OF, out=base / "world")
-    (base / "aidmatch.yaml").write_text("publish:\n  workbook_per_street: true\n", encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
-        code = run_aidmatch(
-            base / "world" / "input",
-            base / "output",
-            base / "work",
-            AS_OF,
-            "--config",
-            str(base / "aidmatch.yaml"),
-        )
+        code = run_aidmatch(base / "world" / "input", base / "output", base / "work", AS_OF)
     assert code == 0
     return base / "output" / AS_OF.isoformat()
 
