@@ -511,8 +511,9 @@ def test_a_workbook_writer_that_fails_stops_the_writing_and_leaves_no_process(
         )
         for folder in (tmp_path, tmp_path / "missing")
     ]
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+    before = set(children.read_text().split())  # what earlier tests of this worker left running is theirs
     with pytest.raises(RuntimeError, match="a workbook writer failed"):
         write_workbooks(books, processes=2)
     assert "No such file or directory" in capfd.readouterr().err
-    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
-    assert children == [], "every writer has ended"
+    assert set(children.read_text().split()) - before == set(), "every writer has ended"
