@@ -12,18 +12,21 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from logging import WARNING
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
+from aidmatch.console import tell
 from aidmatch.province.settings import night_of
 from aidmatch.publish.permissions import Modes
 from aidmatch.publish.retention import SPILL
+from aidmatch.reuse import previous_database, seed_work_database
 from aidmatch.run_guard import guarded_run
 from aidmatch.settings import Settings, load_settings
-from aidmatch.work_database import open_work_database
+from aidmatch.work_database import WorkDatabaseKeyError, open_work_database
 
 
 def database_config(settings: Settings, path: Path) -> dict[str, str | int]:
@@ -53,6 +56,8 @@ class AidmatchResource(dg.ConfigurableResource):
     # Sources whose drop in rows the operator confirmed for this run (`aidmatch run --accept-drop`), on top
     # of the configuration's completeness.accept_drop.
     accept_drop: list[str] = []
+    # A full night (`aidmatch run --full`): every table built again, none taken from an earlier night.
+    full: bool = False
     _city: str | None = PrivateAttr(default=None)  # in a province, the city of the run (its partition)
 
     @contextmanager
@@ -71,7 +76,27 @@ class AidmatchResource(dg.ConfigurableResource):
         with guarded_run(
             context, self.output_path, self.work_path, settings.run, settings.machine.memory_dir
         ):
+            if not self.full:
+                self._seed(context, night_of(context.run.tags.get("dagster/partition", ""))[0])
             yield self
+
+    def _seed(self, context: dg.InitResourceContext, as_of: str) -> None:
+        """A night without its work database yet starts from a copy of the last successful night's, which
+        keeps the tables that may be reused (`aidmatch/reuse.py`); the steps decide which are."""
+        path = self.database_path(as_of)
+        previous = previous_database(self.output_path, self.work_path, as_of) if as_of else None
+        if previous is None or path.exists():
+            return
+        try:
+            units, seconds, size = seed_work_database(previous, path, self._open)
+        except WorkDatabaseKeyError as error:
+            tell(context.log, f"the work database of {previous[0]} is not reused: {error}", WARNING)
+            return
+        tell(
+            context.log,
+            f"the work database starts as a copy of {previous[0]}'s ({size / 1e6:,.0f} MB in {seconds:.1f} s): "
+            f"its {len(units)} raw, staged and linked tables are reused where unchanged",
+        )
 
     @cached_property
     def settings(self) -> Settings:
@@ -135,15 +160,20 @@ class AidmatchResource(dg.ConfigurableResource):
     def database_path(self, as_of: str) -> Path:
         return self.work_path / as_of / "aidmatch.duckdb"
 
+    def _open(self, path: Path) -> duckdb.DuckDBPyConnection:
+        """The work database at `path`, with the configuration's key and DuckDB bounds."""
+        return open_work_database(
+            path, self.settings.database.encryption_key(), database_config(self.settings, path)
+        )
+
     @contextmanager
     def connect(self, as_of: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """The night's work database, encrypted with the configuration's key if it names one
         (`aidmatch/work_database.py`); WorkDatabaseBusy when another program has it open."""
         path = self.database_path(as_of)
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = self.settings.database.encryption_key()
         try:
-            con = open_work_database(path, key, database_config(self.settings, path))
+            con = self._open(path)
         except duckdb.IOException as error:
             if "lock" not in str(error):
                 raise

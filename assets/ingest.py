@@ -22,13 +22,14 @@ The logic lives in `sources/` and `checks/`; this module only wires it.
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from aidmatch.assets.files import FILES_PREFIX
 from aidmatch.assets.partitions import as_of_check, as_of_key
 from aidmatch.checks.completeness import (
     MONTHLY_SOURCE,
@@ -49,14 +50,27 @@ from aidmatch.checks.source_checks import (
     row_rules_result,
     schema_result,
 )
-from aidmatch.checks.stage_source import stage_source
+from aidmatch.checks.stage_source import RuleFailures, StagingResult, stage_source
+from aidmatch.code_versions import digest
 from aidmatch.console import tell
 from aidmatch.metadata import OWNERS, column_schema, table_tags
 from aidmatch.publish.blocked_feedback import FEEDBACK_FOLDER, write_blocked_feedback
 from aidmatch.resources import AidmatchResource
+from aidmatch.reuse import (
+    FULL_NIGHT,
+    Decision,
+    data_version,
+    decide,
+    forget,
+    ledger,
+    raw_code_version,
+    record,
+    staged_code_version,
+)
 from aidmatch.settings import Settings
 from aidmatch.sources.column_maps import SourceColumnMap
 from aidmatch.sources.file_log import record_file_reports
+from aidmatch.sources.fingerprint import fingerprint
 from aidmatch.sources.readers import FileReport, SourceReadError, load_column_maps, read_source
 from aidmatch.sources.tables import SOURCES, staged_columns
 from aidmatch.tables.catalog import raw_table
@@ -97,6 +111,7 @@ SCHEMA_CHECK = (
 def _specs(settings: Settings) -> list[dg.AssetSpec]:
     configured = settings.paths.column_maps
     headers = load_column_maps(Path(configured) if configured else None)
+    staged_version = staged_code_version(settings)
     specs = []
     for source in SOURCES:
         raw = raw_table(source, headers[source].columns)
@@ -105,6 +120,9 @@ def _specs(settings: Settings) -> list[dg.AssetSpec]:
                 raw.name,
                 group_name=RAW_GROUP,
                 description=f"Every row of every file in the `{source}/` folder, as text, with its `source_record`.",
+                # the folder's files, observed (assets/files.py) on one node; a province's are each city's
+                deps=[] if settings.province.enabled else [f"{FILES_PREFIX}{source}"],
+                code_version=raw_code_version(settings, headers[source]),
                 kinds={"duckdb"},
                 skippable=True,
                 metadata={"dagster/column_schema": column_schema(raw.columns)},
@@ -119,6 +137,7 @@ def _specs(settings: Settings) -> list[dg.AssetSpec]:
                 deps=[raw.name],
                 description=f"`{source}` normalized to the columns of `sources/tables.py`; failures in "
                 f"`quarantine_{source}` (quarantine.csv).",
+                code_version=staged_version,
                 kinds={"duckdb"},
                 skippable=True,
                 metadata={"dagster/column_schema": column_schema(staged_columns(source))},
@@ -158,15 +177,140 @@ class _SourceWork:
     """What one source's ingestion produced, handed back to the step's thread for Dagster."""
 
     source: str
+    raw: Decision | None = None  # reuse or read `raw_<source>` (None: not read in this step)
+    staged: Decision | None = None  # reuse or stage `staged_<source>` (None: not staged in this step)
     reports: list[FileReport] | None = None  # None: the source was not read in this step
+    newest_month: str | None = None  # MONTHLY_SOURCE: its newest well-filled month (completeness)
     error: SourceReadError | None = None
     completeness: Completeness | None = None
+    staging: StagingResult | None = None  # staged in this step (or reused): its quarantine rows are tonight's
     results: list[dg.MaterializeResult] = field(default_factory=list)
-    staged: bool = False  # staged in this step: its quarantine rows are tonight's
     messages: list[str] = field(default_factory=list)  # for the terminal too
     # for the event log only: the failed blocking check's description says the same, and the
     # terminal prints that once, in the run's failure explanation
     explained: list[str] = field(default_factory=list)
+
+
+def _reuse_metadata(decision: Decision) -> dict[str, object]:
+    """What the UI shows of a table's night: reused (from which night) or built, and why."""
+    said = f"reused: {decision.reused.said()}" if decision.reused else f"built tonight: {decision.why}"
+    return {"reuse": said}
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection,
+    aidmatch: AidmatchResource,
+    column_map: SourceColumnMap,
+    work: _SourceWork,
+    published: PublishedRun | None,
+    as_of: date,
+) -> bool:
+    """Read (or reuse) `raw_<source>` and assess it; whether the source may be staged."""
+    source = work.source
+    reused = work.raw.reused
+    if reused:
+        work.reports = [FileReport(**report) for report in reused.summary["reports"]]
+        work.newest_month = reused.summary.get("newest_month")
+    else:
+        try:
+            work.reports = read_source(
+                con,
+                aidmatch.input_path,
+                source,
+                column_map,
+                f"raw_{source}",
+                limits=aidmatch.settings.intake,
+                machine=aidmatch.settings.machine,
+            )
+        except SourceReadError as error:
+            work.error = error
+            work.reports = error.reports  # ingest_files names every entry, refused ones too
+            if error.reports:
+                work.messages.append(files_summary(source, error.reports))
+            work.results.append(
+                dg.MaterializeResult(
+                    asset_key=f"raw_{source}", check_results=[files_readable_result(source, error=error)]
+                )
+            )
+            return False  # not staged: nothing downstream runs on partial input
+        if source == MONTHLY_SOURCE and any(r.rows_read for r in work.reports):
+            work.newest_month = newest_well_filled_month(con, f"raw_{source}")
+    readable = files_readable_result(source, reports=work.reports)
+    rows = sum(r.rows_read for r in work.reports)
+    settings = aidmatch.settings.completeness
+    months = None
+    if source == MONTHLY_SOURCE and rows:
+        months = (work.newest_month, first_lookback_month(as_of, aidmatch.settings.rules.lookback_months))
+    complete = assess(source, rows, published, settings.max_row_drop, aidmatch.accepted_drops, months)
+    work.completeness = complete
+    read_files = [r.file for r in work.reports if r.status == "read"]
+    limits = aidmatch.settings.freshness
+    fresh = assess_freshness(
+        source, aidmatch.input_path, read_files, as_of, limits.warn_days, limits.error_days
+    )
+    raw_version = data_version(work.raw.version, reused.built_as_of if reused else as_of.isoformat())
+    work.results.append(
+        dg.MaterializeResult(
+            asset_key=f"raw_{source}",
+            metadata={
+                **readable.metadata,
+                "dagster/row_count": rows,
+                **_reuse_metadata(work.raw),
+            },
+            check_results=[readable, complete_result(complete), fresh_result(fresh)],
+            data_version=dg.DataVersion(raw_version),
+        )
+    )
+    if not reused:
+        work.messages.append(files_summary(source, work.reports))
+    if complete.verdict != "ok":
+        (work.explained if complete.blocking else work.messages).append(complete.message)
+    if fresh.verdict != "fresh":
+        work.messages.append(fresh.message)
+    return not complete.blocking  # not staged: nothing downstream decides on a partial extract
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, work: _SourceWork, as_of: date
+) -> None:
+    """Stage (or reuse) `staged_<source>` and check it."""
+    source = work.source
+    reused = work.staged.reused
+    if reused:
+        summary = dict(reused.summary)
+        failures = [RuleFailures(**failure) for failure in summary.pop("failures")]
+        until = summary.pop("valid_until")
+        result = StagingResult(**summary, failures=failures, valid_until=until and date.fromisoformat(until))
+    else:
+        result = stage_source(
+            con, source, as_of=as_of, max_cell_chars=aidmatch.settings.intake.max_cell_chars
+        )
+    work.staging = result
+    threshold = aidmatch.settings.validation.max_quarantine_rate
+    version = work.staged.version
+    work.results.append(
+        dg.MaterializeResult(
+            asset_key=f"staged_{source}",
+            metadata={
+                "dagster/row_count": result.rows_staged,
+                "rows_read": result.rows_read,
+                "rows_rejected": result.rows_rejected,
+                "rows_flagged": result.rows_flagged,
+                "blocking_rate": round(result.blocking_rate, 4),
+                "quarantine_rate": round(result.quarantine_rate, 4),
+                **_reuse_metadata(work.staged),
+            },
+            check_results=[row_rules_result(result, threshold), schema_result(con, source)],
+            data_version=dg.DataVersion(
+                data_version(version, reused.built_as_of if reused else as_of.isoformat())
+            ),
+        )
+    )
+    if not reused:
+        work.messages.append(
+            f"{source}: staged {result.rows_staged} of {result.rows_read} rows, "
+            f"{result.rows_rejected} rejected, {result.rows_flagged} flagged"
+        )
 
 
 def _ingest_source(
@@ -175,94 +319,91 @@ def _ingest_source(
     column_map: SourceColumnMap,
     work: _SourceWork,
     published: PublishedRun | None,
-    read: bool,
-    stage: bool,
     as_of: date,
 ) -> _SourceWork:
-    """Read and/or stage one source on its own cursor (closed here); a SourceReadError is reported as the
-    failed `files_readable` check, not raised. Runs on a worker thread: it logs nothing itself."""
-    source = work.source
+    """Read and/or stage one source on its own cursor (closed here), or take its tables as an earlier night
+    left them (`work.raw`, `work.staged`); a SourceReadError is reported as the failed `files_readable`
+    check, not raised. Runs on a worker thread: it logs nothing itself."""
     try:
-        if read:
-            try:
-                work.reports = read_source(
-                    con,
-                    aidmatch.input_path,
-                    source,
-                    column_map,
-                    f"raw_{source}",
-                    limits=aidmatch.settings.intake,
-                    machine=aidmatch.settings.machine,
-                )
-            except SourceReadError as error:
-                work.error = error
-                work.reports = error.reports  # ingest_files names every entry, refused ones too
-                if error.reports:
-                    work.messages.append(files_summary(source, error.reports))
-                work.results.append(
-                    dg.MaterializeResult(
-                        asset_key=f"raw_{source}", check_results=[files_readable_result(source, error=error)]
-                    )
-                )
-                return work  # not staged: nothing downstream runs on partial input
-            readable = files_readable_result(source, reports=work.reports)
-            rows = sum(r.rows_read for r in work.reports)
-            settings = aidmatch.settings.completeness
-            months = None
-            if source == MONTHLY_SOURCE and rows:
-                lookback = aidmatch.settings.rules.lookback_months
-                months = (
-                    newest_well_filled_month(con, f"raw_{source}"),
-                    first_lookback_month(as_of, lookback),
-                )
-            complete = assess(source, rows, published, settings.max_row_drop, aidmatch.accepted_drops, months)
-            work.completeness = complete
-            read_files = [r.file for r in work.reports if r.status == "read"]
-            limits = aidmatch.settings.freshness
-            fresh = assess_freshness(
-                source, aidmatch.input_path, read_files, as_of, limits.warn_days, limits.error_days
-            )
-            work.results.append(
-                dg.MaterializeResult(
-                    asset_key=f"raw_{source}",
-                    metadata={**readable.metadata, "dagster/row_count": rows},
-                    check_results=[readable, complete_result(complete), fresh_result(fresh)],
-                )
-            )
-            work.messages.append(files_summary(source, work.reports))
-            if complete.verdict != "ok":
-                (work.explained if complete.blocking else work.messages).append(complete.message)
-            if fresh.verdict != "fresh":
-                work.messages.append(fresh.message)
-            if complete.blocking:
-                return work  # not staged: nothing downstream decides on a partial extract
-        if stage:
-            result = stage_source(
-                con, source, as_of=as_of, max_cell_chars=aidmatch.settings.intake.max_cell_chars
-            )
-            work.staged = True
-            threshold = aidmatch.settings.validation.max_quarantine_rate
-            work.results.append(
-                dg.MaterializeResult(
-                    asset_key=f"staged_{source}",
-                    metadata={
-                        "dagster/row_count": result.rows_staged,
-                        "rows_read": result.rows_read,
-                        "rows_rejected": result.rows_rejected,
-                        "rows_flagged": result.rows_flagged,
-                        "blocking_rate": round(result.blocking_rate, 4),
-                        "quarantine_rate": round(result.quarantine_rate, 4),
-                    },
-                    check_results=[row_rules_result(result, threshold), schema_result(con, source)],
-                )
-            )
-            work.messages.append(
-                f"{source}: staged {result.rows_staged} of {result.rows_read} rows, "
-                f"{result.rows_rejected} rejected, {result.rows_flagged} flagged"
-            )
+        if work.raw is not None and not _read(con, aidmatch, column_map, work, published, as_of):
+            return work
+        if work.staged is not None:
+            _stage(con, aidmatch, work, as_of)
     finally:
         con.close()
     return work
+
+
+def _reuse_said(work: _SourceWork) -> str | None:
+    """The terminal's line on what the source reuses tonight, if anything."""
+    raw = work.raw.reused if work.raw else None
+    staged = work.staged.reused if work.staged else None
+    if raw and staged:
+        return f"{work.source} unchanged since {staged.built_as_of}: raw and staged tables reused"
+    if raw:
+        staged_again = f"; staged again: {work.staged.why}" if work.staged else ""
+        return f"{work.source}: files unchanged since {raw.built_as_of}: raw table reused{staged_again}"
+    if staged:
+        return f"{work.source}: staged table reused (built {staged.built_as_of})"
+    return None
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection,
+    aidmatch: AidmatchResource,
+    maps: dict[str, SourceColumnMap],
+    selected: dict[str, tuple[bool, bool]],
+    as_of: str,
+) -> list[_SourceWork]:
+    """What each selected source does tonight: its raw and staged units reused, or built (their ledger rows
+    removed first). A unit's version is its code version and its input's data version: the folder's
+    fingerprint for the raw table, the raw table's data version for the staged one."""
+    settings = aidmatch.settings
+    built = ledger(con)
+    works = []
+    for source, (read, stage) in selected.items():
+        work = _SourceWork(source)
+        raw_unit, staged_unit = f"raw_{source}", f"staged_{source}"
+        raw_data: str | None = None
+        if read:
+            files = fingerprint(aidmatch.input_path, source, settings.machine.workers)
+            version = digest(raw_code_version(settings, maps[source]), files.digest if files else "no folder")
+            anyway = FULL_NIGHT if aidmatch.full else None if files else "its folder is missing"
+            work.raw = decide(con, raw_unit, version, as_of, anyway)
+            raw_data = data_version(version, work.raw.reused.built_as_of if work.raw.reused else as_of)
+        elif raw_unit in built:  # the raw table an earlier step of this night (or night) left
+            raw_data = built[raw_unit].data_version
+        if stage:
+            version = digest(staged_code_version(settings), raw_data or "raw table of unknown origin")
+            anyway = (
+                FULL_NIGHT if aidmatch.full else None if raw_data else "its raw table is of no known night"
+            )
+            work.staged = decide(con, staged_unit, version, as_of, anyway)
+        works.append(work)
+    forget(
+        con,
+        [unit for work in works for unit, decision in ((f"raw_{work.source}", work.raw),
+         (f"staged_{work.source}", work.staged)) if decision is not None and decision.reused is None],
+    )  # fmt: skip
+    return works
+
+
+def _record(con: duckdb.DuckDBPyConnection, work: _SourceWork, as_of: str) -> None:
+    """Write the ledger rows of the tables this source built tonight (whole: read, or staged)."""
+    source = work.source
+    if work.raw and not work.raw.reused and work.error is None and work.reports is not None:
+        summary = {"reports": [asdict(report) for report in work.reports], "newest_month": work.newest_month}
+        record(con, f"raw_{source}", work.raw.version, as_of, [f"raw_{source}"], summary)
+    if work.staged and not work.staged.reused and work.staging is not None:
+        record(
+            con,
+            f"staged_{source}",
+            work.staged.version,
+            as_of,
+            [f"staged_{source}", f"quarantine_{source}"],
+            asdict(work.staging),
+            work.staging.valid_until,
+        )
 
 
 def _stopping(work: _SourceWork) -> list[str]:
@@ -291,40 +432,44 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
     }
     maps = load_column_maps(aidmatch.column_maps_path)
     order = sorted(plan, key=lambda source: -_input_bytes(aidmatch.input_path / source))
-    published = last_published_run(aidmatch.output_path, as_of_key(context))
+    as_of = as_of_key(context)
+    published = last_published_run(aidmatch.output_path, as_of)
     with (
-        aidmatch.connect(as_of_key(context)) as con,
+        aidmatch.connect(as_of) as con,
         ThreadPoolExecutor(aidmatch.settings.machine.workers) as pool,
     ):
+        works = _plan(con, aidmatch, maps, {source: plan[source] for source in order}, as_of)
         running = [
             pool.submit(
                 _ingest_source,
                 cursor(con),  # on the work database, encrypted or not
                 aidmatch,
-                maps[source],
-                _SourceWork(source),
+                maps[work.source],
+                work,
                 published,
-                *plan[source],
-                date.fromisoformat(as_of_key(context)),
+                date.fromisoformat(as_of),
             )
-            for source in order
+            for work in works
         ]
         stopped: dict[str, list[str]] = {}
         staged: set[str] = set()
         for future in as_completed(running):
             work = future.result()
+            _record(con, work, as_of)
             # a refused file is recorded too: the department's feedback names it
             reports = work.reports if work.reports is not None else work.error.reports if work.error else None
             if reports is not None:
                 record_file_reports(con, work.source, reports)
             if messages := _stopping(work):
                 stopped[work.source] = messages
-            if work.staged:
+            if work.staging is not None:
                 staged.add(work.source)
             if work.completeness is not None:
                 record_completeness(con, work.completeness)
             if work.error is not None:  # the failed files_readable check's description
                 context.log.error(str(work.error))
+            if said := _reuse_said(work):
+                tell(context.log, said)
             for message in work.messages:
                 tell(context.log, message)
             for message in work.explained:

@@ -62,6 +62,7 @@ from aidmatch.publish.street_work import street_work_workbooks, streets_of, work
 from aidmatch.publish.written import FileEntry, file_entry
 from aidmatch.publish.xlsx_files import TableSheet, save_workbooks
 from aidmatch.resources import AidmatchResource
+from aidmatch.reuse import reused_tonight
 from aidmatch.run_record import check_results, run_start_time, step_times
 from aidmatch.sources.tables import DEPARTMENTS, SOURCES
 from aidmatch.tables.catalog import DECISIONS_APPLIED
@@ -271,6 +272,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 report={"file": REPORT_FILE, "figures": figures.for_manifest()},
                 output_schema={"version": SCHEMA_VERSION, "file": PACKAGE_FILE, "fingerprint": fingerprint()},
                 decisions=decisions_section(con, str(aidmatch.decisions_path.resolve())),
+                reused=reused_tonight(con, as_of),
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 import dagster as dg
 
+from aidmatch.code_versions import digest
 from aidmatch.metadata import OWNERS, column_schema, table_tags
-from aidmatch.rules.sql_files import sql_reads
+from aidmatch.rules.sql_files import TABLE_MACROS, sql_reads, table_sql
 from aidmatch.tables.catalog import Table
 
 
@@ -22,13 +23,16 @@ def table_spec(
     deps: Iterable[str | dg.AssetDep],
     description: str | None = None,
     skippable: bool = False,
+    code_version: str | None = None,
 ) -> dg.AssetSpec:
-    """The asset of `table`, in `group`, made from `deps`."""
+    """The asset of `table`, in `group`, made from `deps` by the code of `code_version`
+    (`code_versions.py`: the UI says "has a new code version" of a night built by other code)."""
     return dg.AssetSpec(
         table.name,
         group_name=group,
         description=description or table.description,
         deps=list(deps),
+        code_version=code_version,
         kinds={"duckdb"},
         skippable=skippable,
         metadata={"dagster/column_schema": column_schema(table.columns)},
@@ -40,5 +44,8 @@ def table_spec(
 def sql_table_spec(
     table: Table, group: str, also: Iterable[dg.AssetDep] = (), description: str | None = None
 ) -> dg.AssetSpec:
-    """The asset of a table a rules SQL file fills: made from the tables that SQL reads (and `also`)."""
-    return table_spec(table, group, [*sorted(sql_reads(table)), *also], description)
+    """The asset of a table a rules SQL file fills: made from the tables that SQL reads (and `also`), its
+    code version that of its SQL (with the table macros it may call)."""
+    sql = table_sql(table)
+    version = digest(sql, *(f"{name}: {body}" for name, body in sorted(TABLE_MACROS.items())))
+    return table_spec(table, group, [*sorted(sql_reads(table)), *also], description, code_version=version)

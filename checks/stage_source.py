@@ -22,7 +22,7 @@ from aidmatch.checks.row_rules import (
     quarantine_sql,
     rules_for,
 )
-from aidmatch.sources.staging import build_normalized, drop_normalized, staged_columns_sql
+from aidmatch.sources.staging import build_normalized, drop_normalized, next_birth_date, staged_columns_sql
 from aidmatch.sources.tables import SOURCE_ROW_SQL, staged_table_sql
 from aidmatch.tables.catalog import QUARANTINE
 from aidmatch.tables.ddl import build_table
@@ -53,6 +53,9 @@ class StagingResult:
     rows_flagged: int  # staged rows with at least one quarantine entry
     rows_blocking: int  # rows rejected, or kept with a rule that is no notice
     failures: list[RuleFailures]
+    # The first night whose staging would differ (an ID's birth date no longer after it): the staged table
+    # holds for every as-of before it (`staging.next_birth_date`); None: for every later as-of.
+    valid_until: date | None = None
 
     @property
     def quarantine_rate(self) -> float:
@@ -106,6 +109,7 @@ def stage_source(
         f"INSERT INTO {staged} BY NAME SELECT {staged_columns_sql(source)}, {failures_sql(rules)} AS _failures "
         f"FROM {normalized} LEFT JOIN {duplicates_sql(f'raw_{source}', columns)} USING (_raw_row)"
     )
+    valid_until = next_birth_date(con, normalized, as_of)
     drop_normalized(con, normalized)
     build_table(con, QUARANTINE, quarantine_sql(staged, "_failures", rules), name=quarantine)
     con.execute(
@@ -120,6 +124,7 @@ def stage_source(
             f"SELECT count(DISTINCT source_record) FROM {quarantine} WHERE NOT list_contains(?, rule)",
             [[rule.rule for rule in rules if rule.notice]],
         ).fetchall()[0][0],
+        valid_until=valid_until,
         **source_counts(con, source),
     )
 

@@ -35,13 +35,13 @@ SELECT r.file AS decision_file, r."row" AS decision_row, r.kind, r.decision_text
        coalesce(l.records, k.records, v.records, 0) AS records,
        r.source, r.record_key, r.candidate_person_id, r.roll, r.valid_until, r.decided_by, r.reason,
        lab.proposed_method, coalesce(r.rule, v.rule) AS rule, coalesce(r.message, k.detail, v.message) AS message,
-       CASE WHEN r.kind = 'visit' THEN r.person_id END AS person_id, r.visited_on, v.revisit_on
+       CASE WHEN r.kind = 'visit' THEN r.person_id END AS person_id, r.visited_on, v.revisit_on, r.decision_id
 FROM decisions_rows AS r
 LEFT JOIN decisions_link_outcomes AS l USING (decision_id)
 LEFT JOIN decisions_keep_outcomes AS k USING (decision_id)
 LEFT JOIN decisions_visit_outcomes AS v USING (decision_id)
 LEFT JOIN core_decision_labels AS lab USING (decision_id)
-ORDER BY decision_file, decision_row
+ORDER BY decision_file, decision_row, r.kind, r.decision_id
 """
 
 # Per method the linker proposed: how many of its reviewed pairs people confirmed and rejected.

@@ -13,6 +13,7 @@ from theirs.
 import dagster as dg
 
 from aidmatch.assets.decisions import decisions_asset
+from aidmatch.assets.files import files_assets
 from aidmatch.assets.ingest import ingest_assets
 from aidmatch.assets.linking import linked_assets
 from aidmatch.assets.lists import facts_asset, lists_asset
@@ -38,9 +39,10 @@ def build_defs(settings: Settings, resource_overrides: dict[str, object] | None 
         sensors = [*sensors, province_lists_sensor(settings)]
     return dg.Definitions(
         assets=[
+            *([] if settings.province.enabled else files_assets()),
             *ingest_assets(settings, nights),
             decisions_asset(nights),
-            linked_assets(nights),
+            linked_assets(settings, nights),
             *province_assets(settings, nights),
             facts_asset(settings, nights),
             lists_asset(settings, nights),

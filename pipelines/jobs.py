@@ -5,15 +5,21 @@ runs the as-of date of the day it falls on, with the deployment's folders (the c
 on the run's tags, as `aidmatch run` tags its runs.
 """
 
+import warnings
+
 import dagster as dg
 
 from aidmatch.settings import BUREAU_TIMEZONE, Settings
 from aidmatch.version import code_version
 
 NIGHTLY_JOB = "aidmatch_nightly"
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.BetaWarning)  # selecting source assets is beta in Dagster 1.13
+    # the source folders too: each night observes their files first (assets/files.py)
+    EVERY_ASSET = dg.AssetSelection.all(include_sources=True)
 nightly_job = dg.define_asset_job(
     NIGHTLY_JOB,
-    selection=dg.AssetSelection.all(),
+    selection=EVERY_ASSET,
     # One process, one step at a time: every step writes the same DuckDB file, which takes one writer.
     executor_def=dg.in_process_executor,
     description="Ingest, validate, link, apply the rules and publish the lists for one as-of date.",

@@ -22,31 +22,33 @@ from pathlib import Path
 class TrackedList:
     name: str  # the CSV file name without extension, and the table of this run that holds it
     key: tuple[str, ...]  # the columns that make an entry the same from one night to the next
-    detail: str  # SQL aggregate over an entry's rows: what is worth reporting when it changes
-    person: str = "any_value(person_id)"  # SQL aggregate: the person the entry is about (NULL for households)
+    # SQL aggregate over an entry's rows (min, not any_value: the same rows give the same detail every night):
+    # what is worth reporting when it changes
+    detail: str
+    person: str = "min(person_id)"  # SQL aggregate: the person the entry is about (NULL for households)
 
 
 # The reasons of every row of an entry, sorted and without repeats: "DUPLICATE;EMPLOYED".
 _ALL_REASONS = "array_to_string(list_sort(list_distinct(flatten(list(string_split(reasons, ';'))))), ';')"
 
 TRACKED_LISTS: tuple[TrackedList, ...] = (
-    TrackedList("proactive", ("person_id", "category"), "any_value(reasons)"),
+    TrackedList("proactive", ("person_id", "category"), "min(reasons)"),
     TrackedList("removals", ("person_id", "roll"), _ALL_REASONS),
-    TrackedList("zero_employment_households", ("household_id",), "any_value(status)", person="NULL"),
+    TrackedList("zero_employment_households", ("household_id",), "min(status)", person="NULL"),
     # who became entitled, whose period ended (left), whose period end or confidence changed
     TrackedList(
         "entitlements",
         ("person_id", "entitlement", "coalesce(employer_id, employer_name, '')"),
-        "any_value(confidence || coalesce(' ' || subsidy_until, ''))",
+        "min(confidence || coalesce(' ' || subsidy_until, ''))",
     ),
     TrackedList(
         "dibao_employment",
         ("person_id",),
-        "any_value(finding || coalesce(' ' || coalesce(employer_id, employer_name), ''))",
+        "min(finding || coalesce(' ' || coalesce(employer_id, employer_name), ''))",
     ),
-    TrackedList("disability_employment", ("person_id",), "any_value(status)"),
+    TrackedList("disability_employment", ("person_id",), "min(status)"),
     TrackedList(
-        "households_at_risk", ("household_id",), "any_value(risk || ' ' || working_member_id)", person="NULL"
+        "households_at_risk", ("household_id",), "min(risk || ' ' || working_member_id)", person="NULL"
     ),
 )
 

@@ -170,7 +170,7 @@ def detail_frame(
         SELECT
             row_number() OVER (
                 ORDER BY nth, list_position({list(department.sources)}, source), source_file, source_sheet,
-                    source_row, field, problem
+                    source_row, field, problem, rule
             ) AS pick,
             rule,
             {_data_label()} AS data,
@@ -185,12 +185,13 @@ def detail_frame(
             fix,
             CASE action WHEN 'rejected' THEN '已拒收' ELSE '已采用' END AS action
         FROM (
-            SELECT *, row_number() OVER (PARTITION BY source, source_file, problem ORDER BY source_sheet, source_row)
-                AS nth
+            SELECT *, row_number() OVER (
+                PARTITION BY source, source_file, problem ORDER BY source_sheet, source_row, field, rule
+            ) AS nth
             FROM ({_quarantine(department, staged)})
         )
         ORDER BY list_position({list(department.sources)}, source), source_file, source_sheet NULLS FIRST,
-            source_row, field, problem
+            source_row, field, problem, rule
         """
     ).pl()
     duplicate = pl.col("rule") == "duplicate_row"
@@ -230,7 +231,7 @@ def visit_frame(con: duckdb.DuckDBPyConnection, department: Department) -> pl.Da
         JOIN out_proactive AS p USING (person_id)
         JOIN ({staged}) AS s USING (source_record)
         WHERE w.outcome = 'RECORD_WRONG'
-        ORDER BY file, sheet NULLS FIRST, row, w.person_id
+        ORDER BY file, sheet NULLS FIRST, row, w.person_id, w.visited_on, visited_by, w.note, reasons
         """
     ).pl()
     return frame.with_columns(

@@ -7,7 +7,10 @@ date, the Dagster run id, the code version, the absolute input, output and work 
 folder with its status (read, or ignored and why), sha256 and row counts (read = staged + rejected, per
 source), each source's completeness against the last published run and the drops an operator accepted
 (`completeness`, see checks/completeness.py), the verdict of every check of the run (`checks`), every
-output file with its row count, sha256 and size (`outputs`), and the configuration in force.
+output file with its row count, sha256 and size (`outputs`), the configuration in force, and the tables
+taken from an earlier night's work database (`reused`: per unit, `raw_<source>`, `staged_<source>`,
+`linked`, the night that built it and the night whose database tonight's was copied from; none on a full
+night, `aidmatch/reuse.py`).
 
 `config` is the configuration as loaded with its `paths` replaced by the paths in force: a run given
 `--input`/`--output`/`--work-dir` (or a resource configured in the UI) does not use the file's paths, and

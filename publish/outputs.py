@@ -36,9 +36,10 @@ def _union(tables: str) -> str:
 
 def csv_select(table: Table, rows: str | None = None) -> str:
     """The SELECT of a table's CSV file: its published columns in declared order, its rows in `csv_order`
-    (from `rows`, a relation, when the table is not one table of the run database)."""
+    (from `rows`, a relation, when the table is not one table of the run database) — or in the order the
+    table is stored in, when that is its `csv_order` already."""
     columns = ", ".join(c.name for c in table.published)
-    order = f" ORDER BY {table.csv_order}" if table.csv_order else ""
+    order = f" ORDER BY {table.csv_order}" if table.csv_order and not table.stored_in_csv_order else ""
     return f"SELECT {columns} FROM {rows or table.name}{order}"
 
 

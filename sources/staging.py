@@ -332,6 +332,29 @@ def build_normalized(
     )
 
 
+def next_birth_date(con: duckdb.DuckDBPyConnection, target: str, as_of: date) -> date | None:
+    """The first date after `as_of` that is the birth date inside an ID of the normalized view `target`
+    (its ID and 户主身份证号 lookups): from that night on the ID is no longer impossible and would be staged
+    otherwise. The staging of `as_of` holds, unchanged, for every night before it; None: for every night."""
+    lookups = {f"_lk_{target}_id": "id_norm"} | {
+        f"_lk_{target}_{name}": "value" for name, derivation in DERIVATIONS.items() if derivation.kind == "id"
+    }
+    present = {
+        name for (name,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    }
+    ids = " UNION ALL ".join(
+        f"SELECT {column} AS id FROM {name}" for name, column in lookups.items() if name in present
+    )
+    if not ids:
+        return None
+    ((first,),) = con.execute(
+        f"SELECT min(birth) FROM (SELECT try_strptime(substr(id, 7, 8), '%Y%m%d')::DATE AS birth FROM ({ids})) "
+        "WHERE birth > ?",
+        [as_of],
+    ).fetchall()
+    return first
+
+
 def drop_normalized(con: duckdb.DuckDBPyConnection, target: str) -> None:
     """Drop the view `build_normalized` made and its lookup tables."""
     con.execute(f"DROP VIEW IF EXISTS {target}")

@@ -38,14 +38,16 @@ def build_table(
     parameters: dict[str, Any] | list[Any] | None = None,
     name: str | None = None,
 ) -> None:
-    """Create the table from its declaration and insert the rows of `query` by column name; the query's
-    columns must be exactly the table's stored ones."""
+    """Create the table from its declaration and insert the rows of `query` by column name — in its
+    `csv_order` when it is stored so; the query's columns must be exactly the table's stored ones."""
     given = [d[0] for d in con.execute(f"SELECT * FROM ({query}) LIMIT 0", parameters).description]
     wanted = [c.name for c in table.stored]
     if sorted(given) != sorted(wanted):
         missing, extra = sorted(set(wanted) - set(given)), sorted(set(given) - set(wanted))
         raise ValueError(f"{name or table.name}: the query lacks {missing} and has undeclared {extra}")
     create_table(con, table, name)
+    if table.stored_in_csv_order:
+        query = f"SELECT * FROM ({query}) ORDER BY {table.csv_order}"
     con.execute(f"INSERT INTO {name or table.name} BY NAME {query}", parameters)
 
 

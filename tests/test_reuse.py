@@ -1,0 +1,221 @@
+"""Nights that reuse what did not change, and the same extracts giving the same bytes.
+
+Two chains of real `aidmatch run` nights on the small generated world, each with its own output, work
+folder and Dagster run history:
+- `reusing`: day D, then D+1 on the same files (everything reused), then D+2 with one si_persons file
+  changed (that source read and staged again, linking done again, the other sources reused);
+- `full`: the same three nights with `--full`.
+Every published file of one chain is compared with the other's, byte for byte (the manifest aside: it
+holds the run id and the times; the report's run id line aside). Day D of both chains is two full nights
+on the same extracts.
+"""
+
+import contextlib
+import datetime as dt
+import io
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from aidmatch.checks.stage_source import stage_source
+from aidmatch.code_versions import code_version, module_files
+from aidmatch.reuse import decide, record
+from tests.conftest import WORLD_AS_OF, citizen_id, run_aidmatch
+from tests.test_row_safety import raw_table
+
+NIGHTS = [WORLD_AS_OF + dt.timedelta(days=n) for n in range(3)]
+CHANGED_FILE = "si_persons"  # the folder of the file changed on the third night
+SOURCES = ("unemployment", "dibao", "disability", "si_persons", "si_contributions")
+
+
+@dataclass
+class Chain:
+    base: Path
+    terminal: list[str]
+
+    @property
+    def output(self) -> Path:
+        return self.base / "output"
+
+    def manifest(self, night: dt.date) -> dict:
+        return json.loads((self.output / night.isoformat() / "manifest.json").read_text(encoding="utf-8"))
+
+    def data_versions(self, asset: str) -> list[str]:
+        """The data version of each materialization (observation, for a source asset) of `asset`, oldest first."""
+        with dg.DagsterInstance.from_config(str(self.base / "dagster_home")) as instance:
+            kind = dg.DagsterEventType.ASSET_OBSERVATION if asset.startswith("files_") else None
+            records = instance.fetch_observations(dg.AssetKey(asset), limit=20).records if kind else (
+                instance.fetch_materializations(dg.AssetKey(asset), limit=20).records
+            )  # fmt: skip
+            events = [r.asset_observation if kind else r.asset_materialization for r in records]
+        return [event.tags["dagster/data_version"] for event in reversed(events)]
+
+
+def _changed_input(world: Path, base: Path) -> Path:
+    """The world's input with one row of one si_persons file changed (a birth date one day on)."""
+    changed = base / "input_changed"
+    shutil.copytree(world / "input", changed)
+    date = re.compile(rb",(19[5-9][0-9])-([01][0-9])-([0-2][0-9]),")
+    path = next(p for p in sorted((changed / CHANGED_FILE).glob("*.csv")) if date.search(p.read_bytes()))
+    text = path.read_bytes()
+    dates = date.findall(text)
+    year, month, day = dates[len(dates) // 2]
+    old = b"," + b"-".join((year, month, day)) + b","
+    new = b"," + b"-".join((year, month, b"%02d" % (int(day) % 27 + 1))) + b","
+    path.write_bytes(text.replace(old, new, 1))
+    assert path.read_bytes() != (world / "input" / path.relative_to(changed)).read_bytes()
+    return changed
+
+
+def _chain(base: Path, world: Path, changed: Path, *extra: str) -> Chain:
+    """The three nights, each night's terminal kept."""
+    chain = Chain(base, [])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
+        for night, folder in zip(NIGHTS, (world / "input", world / "input", changed), strict=True):
+            with contextlib.redirect_stdout(io.StringIO()) as terminal:
+                code = run_aidmatch(folder, chain.output, base / "work", night, *extra)
+            chain.terminal.append(terminal.getvalue())
+            assert code == 0, chain.terminal[-1][-3000:]
+    return chain
+
+
+@pytest.fixture(scope="module")
+def chains(world, tmp_path_factory) -> tuple[Chain, Chain]:
+    base = tmp_path_factory.mktemp("reuse")
+    changed = _changed_input(world, base)
+    return _chain(base / "reusing", world, changed), _chain(base / "full", world, changed, "--full")
+
+
+def _published(folder: Path) -> dict[str, bytes]:
+    """Every published file but the manifest, the report's run id line taken out."""
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_file() and name != "manifest.json":
+            content = path.read_bytes()
+            if name == "report.html":
+                content = re.sub(rb'<p class="meta">run [0-9a-f-]+', b'<p class="meta">run', content)
+            files[name] = content
+    return files
+
+
+def _assert_same_files(left: Path, right: Path) -> None:
+    mine, theirs = _published(left), _published(right)
+    assert sorted(mine) == sorted(theirs)
+    assert any(name.endswith(".csv") for name in mine)
+    different = [name for name in mine if mine[name] != theirs[name]]
+    assert not different, f"{left.name}: not the same bytes as a full night: {different}"
+
+
+def test_two_full_nights_on_the_same_extracts_give_the_same_bytes(chains):
+    reusing, full = chains
+    _assert_same_files(reusing.output / NIGHTS[0].isoformat(), full.output / NIGHTS[0].isoformat())
+
+
+@pytest.mark.parametrize("night", NIGHTS[1:], ids=["unchanged", "one_source_changed"])
+def test_a_reusing_night_publishes_what_a_full_night_does(chains, night):
+    reusing, full = chains
+    _assert_same_files(reusing.output / night.isoformat(), full.output / night.isoformat())
+
+
+def test_an_unchanged_night_reuses_every_table_and_says_so(chains):
+    reusing, _ = chains
+    terminal = reusing.terminal[1]
+    day = NIGHTS[0].isoformat()
+    assert f"the work database starts as a copy of {day}'s" in terminal
+    for source in SOURCES:
+        assert f"{source} unchanged since {day}: raw and staged tables reused" in terminal
+    assert f"unchanged since {day}: linked tables reused" in terminal
+    reused = reusing.manifest(NIGHTS[1])["reused"]
+    units = {*(f"raw_{s}" for s in SOURCES), *(f"staged_{s}" for s in SOURCES), "linked"}
+    assert reused == dict.fromkeys(units, {"built_as_of": day, "copied_from": day})
+
+
+def test_one_changed_source_is_read_again_and_linking_done_again(chains):
+    reusing, _ = chains
+    terminal = reusing.terminal[2]
+    for source in SOURCES:
+        said = f"{source} unchanged since {NIGHTS[0].isoformat()}: raw and staged tables reused"
+        assert (said in terminal) == (source != CHANGED_FILE), source
+    assert "linked tables reused" not in terminal
+    reused = reusing.manifest(NIGHTS[2])["reused"]
+    assert CHANGED_FILE not in {unit.removeprefix("raw_").removeprefix("staged_") for unit in reused}
+    assert "linked" not in reused
+    assert reused["raw_dibao"] == {"built_as_of": NIGHTS[0].isoformat(), "copied_from": NIGHTS[1].isoformat()}
+
+
+def test_a_full_night_reuses_nothing(chains):
+    _, full = chains
+    for night in NIGHTS[1:]:
+        assert full.manifest(night)["reused"] == {}
+    assert "reused" not in "".join(full.terminal)
+
+
+def test_dagster_records_the_folders_versions_and_the_reused_tables_data_versions(chains):
+    reusing, full = chains
+    # the folder of the changed file: one version on the first two nights, another on the third
+    first, second, third = reusing.data_versions(f"files_{CHANGED_FILE}")
+    assert first == second != third
+    assert len(set(reusing.data_versions("files_dibao"))) == 1
+    # a reused table keeps the data version of the night that built it; one built again gets a new one
+    assert len(set(reusing.data_versions("staged_dibao"))) == 1
+    assert len(set(reusing.data_versions(f"staged_{CHANGED_FILE}"))) == 2
+    assert len(set(reusing.data_versions("core_person_links"))) == 2
+    # a full night builds every night anew
+    assert len(set(full.data_versions("staged_dibao"))) == 3
+
+
+# --- the pieces ------------------------------------------------------------------------------------
+
+
+def test_staging_holds_until_an_id_s_birth_date_is_no_longer_after_the_as_of_date():
+    """An ID born the day after the as-of is impossible tonight and valid tomorrow: the staging of tonight
+    says it holds until then, and tomorrow's differs."""
+    as_of = dt.date(2026, 6, 30)
+    born = citizen_id("110101", as_of + dt.timedelta(days=1), 11)
+    verdicts = []
+    for night in (as_of, as_of + dt.timedelta(days=1)):
+        with duckdb.connect() as con:
+            raw_table(
+                con, "unemployment", ["name", "citizen_id"], [("张三", born), ("李四", "11010519491231002X")]
+            )
+            result = stage_source(con, "unemployment", as_of=night, max_cell_chars=32767)
+            verdicts.append(con.sql("SELECT rule FROM quarantine_unemployment ORDER BY ALL").fetchall())
+            if night == as_of:
+                assert result.valid_until == as_of + dt.timedelta(days=1)
+            else:
+                assert result.valid_until is None
+    assert verdicts[0] != verdicts[1], "the ID's verdict changes on the day of its birth date"
+
+
+def test_the_ledger_reuses_a_unit_only_at_its_version_and_within_its_nights():
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE staged_x (a INTEGER)")
+        record(con, "staged_x", "v1", "2026-06-30", ["staged_x"], {"rows": 1}, dt.date(2026, 7, 5))
+        assert decide(con, "staged_x", "v1", "2026-07-04").reused.summary == {"rows": 1}
+        assert "changed" in decide(con, "staged_x", "v2", "2026-07-04").why
+        assert "birth date" in decide(con, "staged_x", "v1", "2026-07-05").why
+        assert "later night" in decide(con, "staged_x", "v1", "2026-06-29").why
+        assert decide(con, "staged_x", "v1", "2026-07-01", "a full night").reused is None
+        con.execute("DROP TABLE staged_x")
+        assert "missing" in decide(con, "staged_x", "v1", "2026-07-01").why
+
+
+def test_a_code_version_follows_the_modules_imported_and_the_configuration():
+    staging = [path.as_posix() for path in module_files(["aidmatch.checks.stage_source"])]
+    assert any(path.endswith("sources/enum_values.yaml") for path in staging)  # data named beside a module
+    assert any(path.endswith("sources/citizen_id.py") for path in staging)  # imported through staging.py
+    assert not any("/rules/" in path or "/matching/" in path for path in staging)  # not the lists' SQL
+    assert code_version(["aidmatch.checks.stage_source"], 100) != code_version(
+        ["aidmatch.checks.stage_source"], 200
+    )
+    assert code_version(["aidmatch.checks.stage_source"], 100) == code_version(
+        ["aidmatch.checks.stage_source"], 100
+    )
