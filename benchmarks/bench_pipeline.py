@@ -361,7 +361,9 @@ def contended(input_root: Path, args: argparse.Namespace) -> RunFigures:
 
 # --- nights that reuse the last one's work --------------------------------------------------------------------
 
-RESENT = "unemployment"  # the source re-sent most often: registrations open and close every week
+RESENT = (
+    "unemployment"  # the source most likely re-sent between monthly extracts: registrations open all month
+)
 _PHONE = re.compile(rb"(?<![0-9])(1[3-9][0-9])([0-9]{8})(?![0-9])")  # a mobile number, not inside an ID
 
 
@@ -380,10 +382,10 @@ def _link_or_copy(source: str, target: str) -> None:
 
 def edit_one_row(folder: Path) -> str:
     """Give one person of `folder`'s largest CSV/TXT file a new mobile number, as a department's corrected
-    re-send would: the first data row from the file's middle on that has one. The file is rewritten in its
-    own encoding (only that line's bytes change: a line feed is never part of a GB18030 or UTF-8
-    character, nor is a digit part of a UTF-8 one; GB18030's four-byte characters hold digits, so the line is
-    decoded first). Returns what was changed, without the number."""
+    re-send would: the first data row from the file's middle on that has one. Only that line's bytes change:
+    a line feed is never part of a GB18030 or UTF-8 character, so the file splits into lines as bytes, and
+    the line is decoded, edited and encoded back in the file's encoding (GB18030's four-byte characters
+    hold digit bytes). Returns what was changed, without the number."""
     texts = [p for p in folder.rglob("*") if p.suffix.lower() in (".csv", ".txt") and p.is_file()]
     if not texts:
         raise SystemExit(f"bench_pipeline: {folder} holds no CSV or TXT file to change a row of")
@@ -401,8 +403,7 @@ def edit_one_row(folder: Path) -> str:
             new = head + str((int(tail) + 5_201_314) % 10**8).zfill(8).encode()
             text = text[: phone.start()] + new.decode() + text[phone.end() :]
             lines[number] = text.encode("utf-8" if encoding == "utf-8-sig" else encoding)
-            path.unlink()  # a copy, but never write through to the city's file
-            path.write_bytes(b"\n".join(lines))
+            path.write_bytes(b"\n".join(lines))  # a copy (`one_source_changed`), not the city's file
             return f"{path.relative_to(folder.parent)}, line {number + 1}: a new mobile number"
     raise SystemExit(f"bench_pipeline: no row of {path} from its middle on holds a mobile number to change")
 
@@ -579,7 +580,9 @@ def print_nights(nights: dict[str, RunFigures], bare: dict[str, float]) -> None:
     """The table of the city's nights — the full one, the unchanged one, the one-source one — against the
     floor measured in this run: with the wall time outside the steps (the process's start, Dagster's run,
     the work database's copy), which no reuse saves, and what each built again (the manifest's `reused`)."""
-    units = [f"{kind}_{source}" for source in SOURCES for kind in ("raw", "staged")] + ["linked"]
+    from aidmatch.assets.linking import LINKED_UNIT
+
+    units = [f"{kind}_{source}" for source in SOURCES for kind in ("raw", "staged")] + [LINKED_UNIT]
     print(f"\ncity nights against the floor ({bare['seconds']:.1f} s, measured above):")
     print(
         f"  {'night':26} {'wall s':>8} {'CPU s':>8} {'peak GiB':>9} {'× floor':>8} {'outside steps s':>16}  built again"
