@@ -1,7 +1,8 @@
 """Scale benchmark: `aidmatch run` on a city and on a province of ten cities, stage by stage, against the floor.
 
     python benchmarks/bench_pipeline.py [--root /work/bench/scale] [--city-input DIR --city-truth DIR]
-        [--persons 1000000] [--cities 10] [--worlds city province] [--contended] [--splink] [--config FILE]
+        [--persons 1000000] [--cities 10] [--worlds city province] [--no-nights] [--contended] [--splink]
+        [--config FILE]
 
 Worlds are generated once under ROOT (by a child process, whose memory is nobody's figure): the city
 (`--persons` people, seed 11; or an existing one, `--city-input`) and the province (`--cities` cities of
@@ -17,6 +18,11 @@ its wall time, CPU time, peak memory and records per second (rows read by the ru
   GB18030 ones transcoded in a stream (Python's codec, one thread) into a pipe DuckDB reads — timed on
   its own too — in a child process; our wall time as a multiple of it (workbooks are not in the floor:
   DuckDB reads them only through an extension it would download; the share of bytes is printed);
+- the city's later nights (unless `--no-nights`), in the full night's folder and DAGSTER_HOME so that each
+  starts from the night before (`aidmatch/reuse.py`): an unchanged night (the same files, the as-of a day
+  on) and a one-source night (two days on, `unemployment` re-sent with one person's phone number changed:
+  the city's files as hard links but for that folder's, copied), each measured like the full night, then
+  a table of the three nights against the floor and what each built again;
 - `--contended`: the city again with two busy processes competing for the two cores;
 - `--splink`: the linking stage beside Splink on the city's staged records (`evaluate_linking.py`);
 - the growth from city to province (time, CPU and memory ratios), and what a node needs per million
@@ -42,6 +48,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -55,7 +62,7 @@ STAGES = {  # the stage a step belongs to
     "facts_persons": "facts",
     "build_lists": "lists",
     "published_outputs": "export",
-}
+} | {f"files_{source}": "files" for source in SOURCES}  # observing the source folders: hashing the files
 GIB = 2**30
 PYTHON_GIB = 1.5  # what a run holds beside DuckDB's memory_limit: interpreter, Dagster, a lookup batch, xlsx
 _STEP = re.compile(r"^\S+ +(▶|✓|✗) (\S+)")
@@ -85,6 +92,7 @@ class RunFigures:
     work_bytes: int = 0
     spill_bytes: int = 0  # the largest the spill folder was
     output_bytes: int = 0
+    reused: tuple[str, ...] = ()  # the units taken from an earlier night (the manifest's `reused`)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -172,13 +180,23 @@ def _watch(work: Path, figures: RunFigures, watch: _Watch, done: threading.Event
 
 
 def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> RunFigures:
-    """`aidmatch run` on `input_root` in a child process, watched stage by stage."""
+    """`aidmatch run` on `input_root` in a fresh folder, ROOT/runs/<label>, watched stage by stage."""
     folder = root / "runs" / label
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "dagster_home").mkdir(parents=True)
+    return run_night(label, input_root, folder, AS_OF, config)
+
+
+def run_night(
+    label: str, input_root: Path, folder: Path, as_of: str, config: Path | None, *options: str
+) -> RunFigures:
+    """`aidmatch run --as-of <as_of>` on `input_root` in a child process, with `folder`'s DAGSTER_HOME, output
+    and work folders (a later night in the same folder reuses what an earlier one built), watched stage by
+    stage."""
     command = [str(Path(sys.executable).with_name("aidmatch")), "run", "--input", str(input_root)]
-    command += ["--output", str(folder / "out"), "--work-dir", str(folder / "work"), "--as-of", AS_OF]
+    command += ["--output", str(folder / "out"), "--work-dir", str(folder / "work"), "--as-of", as_of]
     command += ["--config", str(config)] if config else []
+    command += options
     env = os.environ | {"DAGSTER_HOME": str(folder / "dagster_home"), "PYTHONUNBUFFERED": "1"}
     figures = RunFigures(label)
     started = time.perf_counter()
@@ -189,7 +207,7 @@ def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> 
     watcher.start()
     opened: dict[str, tuple[float, float]] = {}
     outside = 0  # peak memory before the first step and between steps
-    with open(folder / "terminal.txt", "w") as log:
+    with open(folder / f"terminal-{as_of}.txt", "w") as log:
         for line in child.stdout:
             log.write(line)
             match = _STEP.match(line)
@@ -203,7 +221,8 @@ def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> 
                 _reset_peak(child.pid)
                 opened[step] = (now, cpu)
             elif step in opened:
-                stage = figures.stages.setdefault(STAGES.get(step, step), Stage(STAGES.get(step, step)))
+                name = STAGES.get(step, step)
+                stage = figures.stages.setdefault(name, Stage(name))
                 began, cpu_began = opened.pop(step)
                 stage.wall += now - began
                 stage.cpu += cpu - cpu_began
@@ -215,13 +234,15 @@ def run_world(label: str, input_root: Path, root: Path, config: Path | None) -> 
     figures.wall = time.perf_counter() - started
     figures.cpu = usage.ru_utime + usage.ru_stime
     figures.peak = max([outside, *(s.peak for s in figures.stages.values())])
-    manifest = folder / "out" / AS_OF / "manifest.json"
+    manifest = folder / "out" / as_of / "manifest.json"
     if manifest.is_file():
-        inputs = json.loads(manifest.read_text())["inputs"]
+        written = json.loads(manifest.read_text())
+        inputs = written["inputs"]
+        figures.reused = tuple(sorted(written.get("reused", {})))
         figures.rows = sum(section["rows_read"] for section in inputs.values())
         figures.insured = inputs["si_persons"]["rows_read"]
-    figures.work_bytes = _size(folder / "work")
-    figures.output_bytes = _size(folder / "out")
+    figures.work_bytes = _size(folder / "work" / as_of)  # the night's own: earlier nights' are kept beside it
+    figures.output_bytes = _size(folder / "out" / as_of)
     return figures
 
 
@@ -335,6 +356,96 @@ def contended(input_root: Path, args: argparse.Namespace) -> RunFigures:
             process.send_signal(signal.SIGTERM)
             process.wait()
     shutil.rmtree(args.root / "runs" / "city_contended", ignore_errors=True)
+    return figures
+
+
+# --- nights that reuse the last one's work --------------------------------------------------------------------
+
+RESENT = (
+    "unemployment"  # the source most likely re-sent between monthly extracts: registrations open all month
+)
+_PHONE = re.compile(rb"(?<![0-9])(1[3-9][0-9])([0-9]{8})(?![0-9])")  # a mobile number, not inside an ID
+
+
+def _day(as_of: str, days: int) -> str:
+    return (date.fromisoformat(as_of) + timedelta(days=days)).isoformat()
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link to the city's file (no bytes copied); a copy where the folders are on two file systems.
+    Not a symbolic link: the readers refuse a link that leads out of the input folder."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def edit_one_row(folder: Path) -> str:
+    """Give one person of `folder`'s largest CSV/TXT file a new mobile number, as a department's corrected
+    re-send would: the first data row from the file's middle on that has one. Only that line's bytes change:
+    a line feed is never part of a GB18030 or UTF-8 character, so the file splits into lines as bytes, and
+    the line is decoded, edited and encoded back in the file's encoding (GB18030's four-byte characters
+    hold digit bytes). Returns what was changed, without the number."""
+    texts = [p for p in folder.rglob("*") if p.suffix.lower() in (".csv", ".txt") and p.is_file()]
+    if not texts:
+        raise SystemExit(f"bench_pipeline: {folder} holds no CSV or TXT file to change a row of")
+    path = max(texts, key=lambda p: (p.stat().st_size, p.name))
+    from aidmatch.sources.encoding import HEAD_BYTES, detect_encoding
+
+    data = path.read_bytes()
+    encoding = detect_encoding(data[:HEAD_BYTES]) or "utf-8"
+    lines = data.split(b"\n")
+    for number in range(len(lines) // 2, len(lines)):
+        text = lines[number].decode("utf-8" if encoding == "utf-8-sig" else encoding)
+        phone = _PHONE.search(text.encode("ascii", "replace"))  # the digits' places, whatever the encoding
+        if phone:
+            head, tail = phone.groups()
+            new = head + str((int(tail) + 5_201_314) % 10**8).zfill(8).encode()
+            text = text[: phone.start()] + new.decode() + text[phone.end() :]
+            lines[number] = text.encode("utf-8" if encoding == "utf-8-sig" else encoding)
+            path.write_bytes(b"\n".join(lines))  # a copy (`one_source_changed`), not the city's file
+            return f"{path.relative_to(folder.parent)}, line {number + 1}: a new mobile number"
+    raise SystemExit(f"bench_pipeline: no row of {path} from its middle on holds a mobile number to change")
+
+
+def one_source_changed(input_root: Path, target: Path, source: str) -> str:
+    """`target`: the city's input again as hard links, but `source`'s folder copied and one row of it edited
+    (`edit_one_row`). Returns what was changed."""
+    shutil.rmtree(target, ignore_errors=True)
+    for folder in sorted(p for p in input_root.iterdir() if p.is_dir()):
+        copy = shutil.copy2 if folder.name == source else _link_or_copy
+        shutil.copytree(folder, target / folder.name, copy_function=copy)
+    return edit_one_row(target / source)
+
+
+def unchanged_night(input_root: Path, args: argparse.Namespace) -> RunFigures:
+    """After the city's full night, in its folder (the same output and work folders and DAGSTER_HOME, so the
+    night starts from the full night's work): the same extracts, the as-of a day on."""
+    return run_night(
+        "city, unchanged night", input_root, args.root / "runs" / "city", _day(AS_OF, 1), args.config
+    )
+
+
+def one_source_night(input_root: Path, args: argparse.Namespace) -> RunFigures:
+    """After the unchanged night, in the same folder: the extracts with `RESENT` re-sent, one row changed,
+    the as-of two days on from the full night's."""
+    from aidmatch.settings import load_settings
+
+    folder = args.root / "runs" / "city"
+    changed = one_source_changed(input_root, folder / "input_one_source", RESENT)
+    print(f"\none source changed: {changed}")
+    # the city's decisions, as the full night had them (`aidmatch run`'s default is beside the input folder)
+    decisions = load_settings(args.config).paths.decisions_dir or input_root.parent / "decisions"
+    figures = run_night(
+        f"city, one source changed ({RESENT})",
+        folder / "input_one_source",
+        folder,
+        _day(AS_OF, 2),
+        args.config,
+        "--decisions",
+        str(decisions),
+    )
+    shutil.rmtree(folder / "input_one_source")
     return figures
 
 
@@ -465,6 +576,27 @@ def print_floor(label: str, figures: RunFigures, bare: dict[str, float]) -> None
     print(f"  ours: {figures.wall / bare['seconds']:.1f}× the floor")
 
 
+def print_nights(nights: dict[str, RunFigures], bare: dict[str, float]) -> None:
+    """The table of the city's nights — the full one, the unchanged one, the one-source one — against the
+    floor measured in this run: with the wall time outside the steps (the process's start, Dagster's run,
+    the work database's copy), which no reuse saves, and what each built again (the manifest's `reused`)."""
+    from aidmatch.assets.linking import LINKED_UNIT
+
+    units = [f"{kind}_{source}" for source in SOURCES for kind in ("raw", "staged")] + [LINKED_UNIT]
+    print(f"\ncity nights against the floor ({bare['seconds']:.1f} s, measured above):")
+    print(
+        f"  {'night':26} {'wall s':>8} {'CPU s':>8} {'peak GiB':>9} {'× floor':>8} {'outside steps s':>16}  built again"
+    )
+    for name, night in nights.items():
+        built = [unit for unit in units if unit not in night.reused]
+        outside = night.wall - sum(stage.wall for stage in night.stages.values())
+        print(
+            f"  {name:26} {night.wall:8.1f} {night.cpu:8.1f} {night.peak / GIB:9.2f} "
+            f"{night.wall / bare['seconds']:8.1f} {outside:16.1f}  "
+            f"{'all' if len(built) == len(units) else ', '.join(built) or 'nothing'}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("/work/bench/scale"))
@@ -475,6 +607,12 @@ def main() -> None:
     parser.add_argument("--worlds", nargs="+", default=["city", "province"], choices=["city", "province"])
     parser.add_argument(
         "--contended", action="store_true", help="also run the city beside two busy processes"
+    )
+    parser.add_argument(
+        "--nights",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the city's full night, an unchanged night and a one-source night that reuse its work",
     )
     parser.add_argument("--splink", action="store_true", help="also run Splink beside our linker on the city")
     parser.add_argument("--config", type=Path, help="aidmatch configuration for the runs (e.g. memory_limit)")
@@ -501,7 +639,14 @@ def main() -> None:
         figures = run_world(label, input_root, args.root, args.config)
         results[label] = figures
         print_run(figures, args.config)
-        print_floor(label, figures, measure_floor(input_root))
+        bare = measure_floor(input_root)
+        print_floor(label, figures, bare)
+        if label == "city" and args.nights:
+            nights = {"full": figures}
+            for name, night in (("unchanged", unchanged_night), (f"one source ({RESENT})", one_source_night)):
+                nights[name] = night(input_root, args)
+                print_run(nights[name], args.config)
+            print_nights(nights, bare)
         if label == "city" and args.contended:  # before the province: the city's figures come first
             print_run(contended(input_root, args), args.config)
         if label != "city" and not args.keep:
