@@ -15,7 +15,7 @@ import warnings
 
 import dagster as dg
 
-from aidmatch.metadata import OWNERS
+from aidmatch.metadata import OWNERS, table_tags
 from aidmatch.resources import AidmatchResource
 from aidmatch.sources.fingerprint import fingerprint
 from aidmatch.sources.tables import SOURCE_LABELS, SOURCES
@@ -24,19 +24,26 @@ FILES_PREFIX = "files_"
 FILES_GROUP = "files"
 
 
-def _observer(source: str) -> dg.SourceAsset:
+def _observer(source: str) -> dg.AssetsDefinition:
+    # One spec per observation rather than observable_source_asset, which drops the owners on their way to
+    # the UI (Dagster 1.13 makes its external asset with owners=[]).
+    spec = dg.AssetSpec(
+        key=f"{FILES_PREFIX}{source}",
+        group_name=FILES_GROUP,
+        description=f"The files of the `{source}/` folder ({SOURCE_LABELS[source]}) as the department "
+        "delivered them: the data version is the hash of every entry's path, size and sha256.",
+        owners=OWNERS["raw"],
+        tags=table_tags(FILES_GROUP, personal_data=True, source=source),  # the extracts as sent
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)  # observable source assets are beta in Dagster 1.13
-        observable = dg.observable_source_asset(
-            name=f"{FILES_PREFIX}{source}",
-            group_name=FILES_GROUP,
-            description=f"The files of the `{source}/` folder ({SOURCE_LABELS[source]}) as the department "
-            "delivered them: the data version is the hash of every entry's path, size and sha256.",
-            owners=OWNERS["raw"],
+        observable = dg.multi_observable_source_asset(
+            name=f"{FILES_PREFIX}{source}", specs=[spec], required_resource_keys={"aidmatch"}
         )
 
     @observable
-    def observe(aidmatch: AidmatchResource) -> dg.ObserveResult:
+    def observe(context: dg.AssetExecutionContext) -> dg.ObserveResult:
+        aidmatch: AidmatchResource = context.resources.aidmatch
         files = fingerprint(aidmatch.input_path, source, aidmatch.settings.machine.workers)
         if files is None:  # the ingest step's files_readable check says what to do
             return dg.ObserveResult(data_version=dg.DataVersion("no folder"), metadata={"files": 0})
@@ -48,6 +55,6 @@ def _observer(source: str) -> dg.SourceAsset:
     return observe
 
 
-def files_assets() -> list[dg.SourceAsset]:
+def files_assets() -> list[dg.AssetsDefinition]:
     """`files_<source>` for every source folder."""
     return [_observer(source) for source in SOURCES]
