@@ -257,7 +257,11 @@ def _narrowed(
     """The columns of `floors` narrowed from their `widths` (each on a half-unit grid down to its floor)
     until the columns fit `budget`, half a unit at a time where it adds the fewest printed lines over all
     rows — a row's lines being the most any of its cells takes, narrowing a cell of a row already taller
-    costs nothing. The steps are numpy sums over the rows (`_lines_at`)."""
+    costs nothing. The steps are numpy sums over the rows (`_lines_at`).
+
+    A cell never takes fewer lines in a narrower column, so the rows' lines after narrowing one column
+    are the larger of the rows' lines now and that column's cells' at the narrower width: one pass over
+    the rows a candidate, whatever the number of columns."""
     grids = {i: np.arange(widths[i], floors[i], -0.5) for i in floors}
     lines_at = {i: _lines_at(paragraphs[keys[i]], grid) for i, grid in grids.items()}
     others = [i for i in range(len(keys)) if i not in grids]
@@ -269,19 +273,20 @@ def _narrowed(
         else np.ones(paragraphs.height)
     )
     at = dict.fromkeys(grids, 0)
-
-    def total(narrower: int | None = None) -> float:
-        steps = [lines_at[i][:, at[i] + (i == narrower)] for i in grids]
-        return float(np.max([settled, *steps], axis=0).sum())
-
-    now, over = total(), sum(widths) - budget
+    rows = np.max([settled, *(lines[:, 0] for lines in lines_at.values())], axis=0)  # each row's lines
+    now, over = float(rows.sum()), sum(widths) - budget
     while over > 0:
-        candidates = [(total(i) - now, -grids[i][at[i]], i) for i in grids if at[i] + 1 < len(grids[i])]
+        candidates = [
+            (float(np.maximum(rows, lines_at[i][:, at[i] + 1]).sum()) - now, -grids[i][at[i]], i)
+            for i in grids
+            if at[i] + 1 < len(grids[i])
+        ]
         if not candidates:
             break
         added, _, i = min(candidates)  # the fewest lines added; the widest column on a tie
         over -= grids[i][at[i]] - grids[i][at[i] + 1]
         at[i] += 1
+        np.maximum(rows, lines_at[i][:, at[i]], out=rows)
         now += added
     return [grids[i][at[i]] if i in grids else width for i, width in enumerate(widths)]
 
