@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from aidmatch.assets.linking import LINKED_UNIT
 from aidmatch.assets.lists import LIST_SPECS
 from aidmatch.assets.partitions import as_of_key
 from aidmatch.checks.completeness import manifest_section, recorded_completeness
@@ -24,6 +25,7 @@ from aidmatch.decisions.audit import manifest_section as decisions_section
 from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.blocked_feedback import feedback_folder, remove_blocked_feedback
+from aidmatch.publish.carried import LINKED_VERSION_KEY, carried_from, copy_verified
 from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
 from aidmatch.publish.decision_sheets import decision_form_workbooks
@@ -44,7 +46,7 @@ from aidmatch.publish.manifest import (
     timestamp,
     write_manifest,
 )
-from aidmatch.publish.outputs import LISTS, OUTPUT_FILES, csv_select
+from aidmatch.publish.outputs import LISTS, OUTPUT_FILES, PERSON_LINKS, csv_select
 from aidmatch.publish.partner_lists import partner_workbooks
 from aidmatch.publish.printed_lists import PRINTED_LISTS, list_frames, list_sheets
 from aidmatch.publish.progress import (
@@ -62,7 +64,7 @@ from aidmatch.publish.street_work import street_work_workbooks, streets_of, work
 from aidmatch.publish.written import FileEntry, file_entry
 from aidmatch.publish.xlsx_files import TableSheet, save_workbooks
 from aidmatch.resources import AidmatchResource
-from aidmatch.reuse import reused_tonight
+from aidmatch.reuse import ledger, reused_tonight
 from aidmatch.run_record import check_results, run_start_time, step_times
 from aidmatch.sources.tables import DEPARTMENTS, SOURCES
 from aidmatch.tables.catalog import DECISIONS_APPLIED
@@ -193,6 +195,9 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         removed: list[str] = []  # as-of dates whose work database was removed
         indexes_removed: list[str] = []  # in a province: as-of dates whose person index of this city went
         visit_progress = visit_progress_frame(con, period)
+        linked = ledger(con).get(LINKED_UNIT)
+        carried = carried_from(linked, aidmatch.output_path, code_version(), fingerprint())
+        carried_over: list[str] = []  # the files taken from the night the linked tables came from
 
         def write(folder: Path) -> None:
             # XlsxWriter (Python; a city's workbooks in processes of their own) writes the workbooks while
@@ -206,6 +211,15 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     hashed[name] = hasher.submit(file_entry, folder / name, written[name])
 
                 def csv(name: str, select_sql: str) -> None:
+                    if name == f"{PERSON_LINKS.name}.csv" and carried:
+                        source, recorded = carried
+                        entry = copy_verified(source, folder / name, recorded)
+                        if entry is not None:  # the last night's file, hashed as it was copied
+                            written[name] = entry.rows or 0
+                            hashed[name] = done = Future()
+                            done.set_result(entry)
+                            carried_over.append(name)
+                            return
                     written[name] = write_csv(con, select_sql, folder / name)
                     hash_csv(name)
 
@@ -273,6 +287,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 output_schema={"version": SCHEMA_VERSION, "file": PACKAGE_FILE, "fingerprint": fingerprint()},
                 decisions=decisions_section(con, str(aidmatch.decisions_path.resolve())),
                 reused=reused_tonight(con, as_of),
+                **{LINKED_VERSION_KEY: linked.data_version if linked else None},
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)
@@ -284,6 +299,10 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
     visits = _visit_metadata(visit_progress, period)
     tell(context.log, f"published {len(written)} csv files, the workbooks and manifest.json to {target}")
     tell(context.log, f"changes: {changes_said['changes since previous run']}")
+    if carried_over and linked:
+        tell(
+            context.log, f"{', '.join(carried_over)} taken from {linked.copied_from}: the same linked tables"
+        )
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(target.resolve())),

@@ -257,9 +257,22 @@ def _narrowed(
     """The columns of `floors` narrowed from their `widths` (each on a half-unit grid down to its floor)
     until the columns fit `budget`, half a unit at a time where it adds the fewest printed lines over all
     rows — a row's lines being the most any of its cells takes, narrowing a cell of a row already taller
-    costs nothing. The steps are numpy sums over the rows (`_lines_at`)."""
+    costs nothing. The steps are numpy sums over the rows (`_line_counter`).
+
+    A cell never takes fewer lines in a narrower column, so the rows' lines after narrowing one column
+    are the larger of the rows' lines now and that column's cells' at the narrower width: one pass over
+    the rows a candidate, whatever the number of columns. A column's cells are counted at a width only
+    once the narrowing reaches the width before it (most columns stop long before their floor)."""
     grids = {i: np.arange(widths[i], floors[i], -0.5) for i in floors}
-    lines_at = {i: _lines_at(paragraphs[keys[i]], grid) for i, grid in grids.items()}
+    counters = {i: _line_counter(paragraphs[keys[i]]) for i in grids}
+    counted: dict[tuple[int, int], np.ndarray] = {}
+
+    def lines_at(i: int, step: int) -> np.ndarray:
+        """The lines of column i's cells at its `step`-th width."""
+        if (i, step) not in counted:
+            counted[i, step] = counters[i](grids[i][step])
+        return counted[i, step]
+
     others = [i for i in range(len(keys)) if i not in grids]
     settled = (
         paragraphs.select(pl.max_horizontal(_lines(pl.col(keys[i]), widths[i]) for i in others)).to_numpy()[
@@ -269,32 +282,37 @@ def _narrowed(
         else np.ones(paragraphs.height)
     )
     at = dict.fromkeys(grids, 0)
-
-    def total(narrower: int | None = None) -> float:
-        steps = [lines_at[i][:, at[i] + (i == narrower)] for i in grids]
-        return float(np.max([settled, *steps], axis=0).sum())
-
-    now, over = total(), sum(widths) - budget
+    rows = np.max([settled, *(lines_at(i, 0) for i in grids)], axis=0)  # each row's lines
+    now, over = float(rows.sum()), sum(widths) - budget
     while over > 0:
-        candidates = [(total(i) - now, -grids[i][at[i]], i) for i in grids if at[i] + 1 < len(grids[i])]
+        candidates = [
+            (float(np.maximum(rows, lines_at(i, at[i] + 1)).sum()) - now, -grids[i][at[i]], i)
+            for i in grids
+            if at[i] + 1 < len(grids[i])
+        ]
         if not candidates:
             break
         added, _, i = min(candidates)  # the fewest lines added; the widest column on a tie
         over -= grids[i][at[i]] - grids[i][at[i] + 1]
         at[i] += 1
+        np.maximum(rows, lines_at(i, at[i]), out=rows)
         now += added
     return [grids[i][at[i]] if i in grids else width for i, width in enumerate(widths)]
 
 
-def _lines_at(paragraphs: pl.Series, widths: np.ndarray) -> np.ndarray:
-    """The lines each cell of a column takes at each of `widths` (rows × widths), as `_lines` counts them:
-    every paragraph's points against every width at once, summed per cell."""
-    points = paragraphs.explode().to_numpy()
-    starts = np.cumsum(paragraphs.list.len().to_numpy(), dtype=np.int64) - paragraphs.list.len().to_numpy()
-    usable = ((widths + _STORED_PADDING_UNITS) * UNIT_POINTS - _CELL_PADDING_POINTS)[None, :]
-    wrapped = points[:, None] * _WRAP_SLACK
-    lines = np.where(wrapped <= usable, 1.0, np.ceil(wrapped / (usable - BODY_POINTS)))
-    return np.add.reduceat(lines, starts, axis=0)
+def _line_counter(paragraphs: pl.Series) -> Callable[[float], np.ndarray]:
+    """The lines each cell of a column takes at a width (units), as `_lines` counts them: every paragraph's
+    points against the width, summed per cell (the paragraphs flattened once, for every width asked)."""
+    wrapped = paragraphs.explode().to_numpy() * _WRAP_SLACK
+    lengths = paragraphs.list.len().to_numpy()
+    starts = np.cumsum(lengths, dtype=np.int64) - lengths
+
+    def at(width: float) -> np.ndarray:
+        usable = (width + _STORED_PADDING_UNITS) * UNIT_POINTS - _CELL_PADDING_POINTS
+        lines = np.where(wrapped <= usable, 1.0, np.ceil(wrapped / (usable - BODY_POINTS)))
+        return np.add.reduceat(lines, starts)
+
+    return at
 
 
 def _capped(widths: list[float], budget: float) -> list[float]:

@@ -16,7 +16,7 @@ import io
 import json
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dagster as dg
@@ -25,7 +25,9 @@ import pytest
 
 from aidmatch.checks.stage_source import stage_source
 from aidmatch.code_versions import code_version, module_files
-from aidmatch.reuse import decide, record
+from aidmatch.publish.carried import LINKED_VERSION_KEY, carried_from, copy_verified
+from aidmatch.publish.written import file_entry
+from aidmatch.reuse import Built, decide, record
 from tests.conftest import WORLD_AS_OF, citizen_id, run_aidmatch
 from tests.test_row_safety import raw_table
 
@@ -149,6 +151,62 @@ def test_one_changed_source_is_read_again_and_linking_done_again(chains):
     assert CHANGED_FILE not in {unit.removeprefix("raw_").removeprefix("staged_") for unit in reused}
     assert "linked" not in reused
     assert reused["raw_dibao"] == {"built_as_of": NIGHTS[0].isoformat(), "copied_from": NIGHTS[1].isoformat()}
+
+
+def test_an_unchanged_night_takes_person_links_csv_from_the_night_its_linked_tables_come_from(chains):
+    reusing, full = chains
+    day = NIGHTS[0].isoformat()
+    taken = f"person_links.csv taken from {day}: the same linked tables"
+    assert taken in reusing.terminal[1]
+    # linked again (a source changed), or a full night: written from the work database
+    assert "person_links.csv taken" not in reusing.terminal[0] + reusing.terminal[2] + "".join(full.terminal)
+    linked = [reusing.manifest(night)[LINKED_VERSION_KEY] for night in NIGHTS]
+    assert linked[0] == linked[1] != linked[2]
+    # and it is the file a full night writes (also checked with every other file above)
+    name = "person_links.csv"
+    assert (reusing.output / NIGHTS[1].isoformat() / name).read_bytes() == (
+        full.output / NIGHTS[1].isoformat() / name
+    ).read_bytes()
+
+
+def _published_links(folder: Path, data_version: str) -> Path:
+    """A published night holding a person_links.csv and the manifest recording it."""
+    folder.mkdir(parents=True)
+    (folder / "person_links.csv").write_text(
+        "source,source_record,person_id\ndibao,a#1:2,P1\n", encoding="utf-8"
+    )
+    entry = file_entry(folder / "person_links.csv", 1)
+    manifest = {
+        "code_version": "v1",
+        "output_schema": {"fingerprint": "f1"},
+        LINKED_VERSION_KEY: data_version,
+        "outputs": {"person_links.csv": {"rows": 1, "sha256": entry.sha256, "bytes": entry.bytes}},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def test_person_links_csv_is_carried_only_from_the_same_tables_code_and_columns_and_only_unchanged(tmp_path):
+    output = tmp_path / "output"
+    _published_links(output / "2026-11-21", "dv1")
+    linked = Built("linked", "v", "dv1", "2026-11-21", None, ("core_person_links",), {}, "2026-11-21")
+    found = carried_from(linked, output, "v1", "f1")
+    assert found is not None and found[0] == output / "2026-11-21" / "person_links.csv"
+    # linked tonight, other tables, other code, other columns, no such night: not carried
+    assert carried_from(replace(linked, copied_from=None), output, "v1", "f1") is None
+    assert carried_from(replace(linked, data_version="dv2"), output, "v1", "f1") is None
+    assert carried_from(linked, output, "v2", "f1") is None
+    assert carried_from(linked, output, "v1", "f2") is None
+    assert carried_from(linked, tmp_path / "elsewhere", "v1", "f1") is None
+    # the copy is taken when it is what the manifest recorded; a file edited since is not, nothing left
+    source, recorded = found
+    target = tmp_path / "tonight.csv"
+    assert copy_verified(source, target, recorded) == recorded
+    assert target.read_bytes() == source.read_bytes()
+    target.unlink()
+    source.write_bytes(source.read_bytes().replace(b"P1", b"P2"))
+    assert copy_verified(source, target, recorded) is None
+    assert not target.exists()
 
 
 def test_a_full_night_reuses_nothing(chains):
