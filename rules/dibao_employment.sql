@@ -13,16 +13,8 @@
 -- Reads facts_persons, out_removals and facts_locations; no parameters.
 WITH
 work_removals AS (
-    SELECT
-        person_id,
-        format(
-            '同一人已登记失业，其登记因{}列入应退出名单 [{}]',
-            array_to_string(list_sort(list_distinct(list(CASE reason WHEN 'EMPLOYED' THEN '已就业' ELSE '灵活就业（需核实）' END))), '、'),
-            array_to_string(list_sort(list_distinct(list(source_record))), '、')
-        ) AS note
-    FROM (SELECT person_id, source_record, unnest(string_split(reasons, ';')) AS reason FROM out_removals WHERE roll = 'unemployment')
-    WHERE reason IN ('EMPLOYED', 'FLEXIBLY_EMPLOYED')
-    GROUP BY person_id
+    SELECT person_id, format('同一人已登记失业，其登记因{}列入应退出名单 [{}]', work, records) AS note
+    FROM unemployment_work_removals()
 ),
 found AS (
     SELECT

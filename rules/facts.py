@@ -16,7 +16,7 @@ import duckdb
 
 from aidmatch.rules.retirement import create_retirement_macro
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import create_links_of, run_sql_file, table_sql
+from aidmatch.rules.sql_files import create_table_macro, run_sql_file, table_sql
 from aidmatch.tables.catalog import FACTS_HOUSEHOLDS, FACTS_LOCATIONS, FACTS_PERSONS
 from aidmatch.tables.ddl import build_table
 
@@ -30,7 +30,7 @@ def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: Ru
     Returns the row count of `facts_persons` (one row per person of `core_persons`).
     """
     create_retirement_macro(con)
-    create_links_of(con)
+    create_table_macro(con, "links_of")
     build_table(
         con,
         FACTS_PERSONS,

@@ -21,7 +21,7 @@ from aidmatch.decisions.settings import VisitSettings
 from aidmatch.decisions.visits import apply_visit_outcomes
 from aidmatch.rules.codes import HIGH_CONFIDENCE_REMOVAL_REASONS
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import create_links_of, create_months_for_people, table_sql
+from aidmatch.rules.sql_files import create_months_for_people, create_table_macro, table_sql
 from aidmatch.tables.catalog import (
     OUT_DIBAO_EMPLOYMENT,
     OUT_DISABILITY_EMPLOYMENT,
@@ -58,7 +58,7 @@ def build_lists(
     (`keep_decisions <status>`: SPEC section 6, a kept registration is left off the removal list) and the
     visit outcomes (`visit_outcomes <status>`: a visited person leaves the street's 走访 sheet for a while).
     """
-    create_links_of(con)
+    create_table_macro(con, "links_of")
     build_table(con, OUT_ZERO_EMPLOYMENT_HOUSEHOLDS, table_sql(OUT_ZERO_EMPLOYMENT_HOUSEHOLDS))
     build_table(
         con,
@@ -92,6 +92,7 @@ def build_lists(
     )
     kept = apply_keep_decisions(con, as_of)
     visited = apply_visit_outcomes(con, as_of, visits or VisitSettings())
+    create_table_macro(con, "unemployment_work_removals")
     create_months_for_people(con)
     build_table(con, OUT_DIBAO_EMPLOYMENT, table_sql(OUT_DIBAO_EMPLOYMENT))
     build_table(con, OUT_HOUSEHOLDS_AT_RISK, table_sql(OUT_HOUSEHOLDS_AT_RISK), {"as_of": as_of})

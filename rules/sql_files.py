@@ -17,12 +17,29 @@ from aidmatch.tables.reads import declared_reads
 
 _HERE = Path(__file__).parent
 
-# links_of(source): the linked records of one source with their person. It reads only that source's rows of
+# links_of(src): the linked records of one source with their person. It reads only that source's rows of
 # core_person_links (ten million of them are contributions); every rule meets a source's records this way.
+# unemployment_work_removals(): per person whose registration is on the removal list for work (EMPLOYED or
+# FLEXIBLY_EMPLOYED, as the keep decisions leave it), that work and the registrations, each said once — the
+# partner lists and the early warning name it in their own words.
 TABLE_MACROS = {
     "links_of": "SELECT source_record, person_id FROM core_person_links "
     "WHERE source = src AND person_id IS NOT NULL",
+    "unemployment_work_removals": """
+        SELECT
+            person_id,
+            array_to_string(list_sort(list_distinct(list(
+                CASE reason WHEN 'EMPLOYED' THEN '已就业' ELSE '灵活就业（需核实）' END
+            ))), '、') AS work,
+            array_to_string(list_sort(list_distinct(list(source_record))), '、') AS records
+        FROM (
+            SELECT person_id, source_record, unnest(string_split(reasons, ';')) AS reason
+            FROM out_removals WHERE roll = 'unemployment'
+        )
+        WHERE reason IN ('EMPLOYED', 'FLEXIBLY_EMPLOYED')
+        GROUP BY person_id""",
 }
+_TABLE_MACRO_PARAMETERS = {"links_of": "src", "unemployment_work_removals": ""}
 
 
 def read_sql_file(filename: str) -> str:
@@ -45,9 +62,12 @@ def sql_reads(table: Table) -> frozenset[str]:
     return declared_reads(table_sql(table), f"the SQL of {table.name}", TABLE_MACROS)
 
 
-def create_links_of(con: duckdb.DuckDBPyConnection) -> None:
-    """Install `links_of(source)` (TABLE_MACROS)."""
-    con.execute(f"CREATE OR REPLACE TEMP MACRO links_of(src) AS TABLE {TABLE_MACROS['links_of']}")
+def create_table_macro(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Install the table macro `name` (TABLE_MACROS). DuckDB binds a table macro when it is made: the
+    tables it reads must be there (links_of after linking, unemployment_work_removals after the removal
+    list and its keep decisions)."""
+    parameters = _TABLE_MACRO_PARAMETERS[name]
+    con.execute(f"CREATE OR REPLACE TEMP MACRO {name}({parameters}) AS TABLE {TABLE_MACROS[name]}")
 
 
 def create_months_for_people(con: duckdb.DuckDBPyConnection) -> None:

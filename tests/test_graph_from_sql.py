@@ -17,8 +17,8 @@ from aidmatch.rules.lists import LIST_TABLES
 from aidmatch.rules.retirement import create_retirement_macro
 from aidmatch.rules.sql_files import (
     TABLE_MACROS,
-    create_links_of,
     create_months_for_people,
+    create_table_macro,
     run_sql_file,
     sql_reads,
     table_sql,
@@ -41,15 +41,16 @@ def _parents(graph, name: str) -> set[str]:
 
 
 def _database_holding(tables: set[str]) -> duckdb.DuckDBPyConnection:
-    """An empty database with `tables` as declared, and the macros the rules' SQL calls (links_of, bound
-    when it is made, where the links are; months_for_people, the printed months of the partner lists)."""
+    """An empty database with `tables` as declared, and the macros the rules' SQL calls (each table macro,
+    bound when it is made, where the tables it reads are; months_for_people, the printed months of the partner lists)."""
     con = duckdb.connect()
     for name in sorted(tables):
         create_table(con, TABLES[name])
     create_retirement_macro(con)
     create_months_for_people(con)
-    if "core_person_links" in tables:
-        create_links_of(con)
+    for macro, body in sorted(TABLE_MACROS.items()):
+        if tables_read(body) <= tables:
+            create_table_macro(con, macro)
     run_sql_file(con, "address_parts.sql", {})
     return con
 
