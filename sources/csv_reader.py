@@ -60,6 +60,10 @@ _REEXPORT = "Re-export it as UTF-8 or GB18030 CSV, or as .xlsx."
 # row quarantined in staging, with the rows around it read. Only a line longer than a part (in practice
 # a quote never closed, swallowing the rest of the file) is refused.
 MAX_LINE_BYTES = PART_BYTES
+# DuckDB 1.4 reads a file in buffers of 16 × max_line_size unless told: 1 GiB a reader at a 64 MB line,
+# four readers past a 3GB memory_limit (a 200,000-person world's contributions failed to allocate). A
+# buffer as large as the longest line is all the reader needs (it carries a line across buffers).
+BUFFER_BYTES = MAX_LINE_BYTES
 _SCRATCH_PREFIX = "aidmatch_csv_pid"  # then the PID of the process writing the parts, "_", a random tail
 _SCRATCH_NAME = re.compile(rf"^{_SCRATCH_PREFIX}(\d+)_")
 
@@ -291,7 +295,7 @@ def _insert_rows(
         f"SELECT row_number() OVER () AS _n, * FROM read_csv({sql_text(str(part.path))}, header = false, "
         f"skip = {skip}, delim = {sql_text(layout.delimiter)}, quote = '\"', escape = '\"', "
         f"columns = {{{types}}}, auto_detect = false, null_padding = true, strict_mode = false, "
-        f"max_line_size = {MAX_LINE_BYTES}, parallel = false)"
+        f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {BUFFER_BYTES}, parallel = false)"
     )
     line = "_n"  # of the row within the part's data lines
     if count_breaks:  # ... pushed down by the line breaks inside the fields of the rows above it

@@ -83,3 +83,14 @@ def test_an_unreadable_source_is_not_staged_and_the_others_are(tmp_path: Path) -
         if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     ]
     assert errors == [("raw_disability", "files_readable")]
+
+
+def test_the_work_database_writes_text_without_fsst(tmp_path: Path) -> None:
+    """DuckDB 1.4 tries both FSST methods on every text column of every row group it writes: a quarter of
+    the raw tables' insert. The run's database stores text with dictionary compression, or none."""
+    resource = AidmatchResource(
+        input_root=str(SAMPLE_INPUT), output_root=str(tmp_path / "out"), work_dir=str(tmp_path)
+    )
+    with resource.connect(AS_OF) as con:
+        ((disabled,),) = con.sql("SELECT current_setting('disabled_compression_methods')").fetchall()
+    assert set(disabled.upper().split(",")) == {"FSST", "DICT_FSST"}

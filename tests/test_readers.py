@@ -767,6 +767,17 @@ def test_csv_with_a_3_mb_cell_is_read_in_full_with_the_rows_after_it(tmp_path: P
         assert mine[2]["ethnicity"] == long and mine[3]["name"] == "赵六"
 
 
+def test_csv_is_read_within_a_small_memory_limit(tmp_path: Path) -> None:
+    """DuckDB 1.4 gives each reader a buffer of 16 × max_line_size unless told: 1 GiB a reader, so under a
+    512 MB memory_limit not even a three-line file could be read (and a 200,000-person world's contributions
+    failed under 3 GB, four readers at once)."""
+    for name in ("a.csv", "b.csv"):
+        write_text(tmp_path / "unemployment" / name, CSV_TEXT)
+    con = duckdb.connect(config={"memory_limit": "512MB", "threads": 2})
+    reports = read_source(con, tmp_path, "unemployment", MAPS["unemployment"], "raw", limits=LIMITS)
+    assert [r.rows_read for r in reports] == [2, 2]
+
+
 def test_csv_with_a_long_cell_among_the_first_rows_is_read(tmp_path: Path) -> None:
     """A 300 kB cell inside the head where the header is looked for: Python's csv module refuses fields past
     128 kB by default, which raised a raw error instead of reading the file."""
