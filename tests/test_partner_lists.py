@@ -428,7 +428,7 @@ def test_the_dibao_workbook_is_a_request_to_update_records(partner_world, workbo
         ("西城区", "月坛街道", "H1", "P1"),
     ]
     labels = labels_of("dibao_finding")
-    assert [r["社保缴费显示"] for r in body] == [
+    assert [r["社保缴费\n显示"] for r in body] == [
         labels["FLEXIBLY_EMPLOYED"],
         labels["EMPLOYED"],
         labels["EMPLOYED"],
