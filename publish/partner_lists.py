@@ -197,7 +197,10 @@ def disability_employment_sheets(
     return [
         TableSheet(
             name="汇总",
-            title=f"{DISABILITY_TITLE}汇总表　区域：{area}　数据截至：{as_of}　共 {frame.height} 人",
+            # the date and the count on a line of their own: the summary's columns are narrow numbers, and
+            # the title on one line was cut at the table's edge
+            title=f"{DISABILITY_TITLE}汇总表　区域：{area}",
+            subtitle=f"数据截至：{as_of}　共 {frame.height} 人",
             columns=SUMMARY_COLUMNS,
             frame=disability_summary(frame),
             page_header=f"{DISABILITY_TITLE}·汇总",

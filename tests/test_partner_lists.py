@@ -454,7 +454,7 @@ def test_the_disability_workbook_sums_up_per_district_grade_and_status(partner_w
         schema=["district", "grade", "status"],
         orient="row",
     )
-    summary = _body(book["汇总"], 2)
+    summary = _body(book["汇总"], 3)  # title, the date and count, headers
     labels = labels_of("disability_status")
     grades = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
     for (district, grade), part in rows.group_by("district", "grade"):
