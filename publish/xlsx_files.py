@@ -247,7 +247,7 @@ def column_widths(columns: Sequence[SheetColumn], paragraphs: pl.DataFrame) -> l
     if sum(widths) > budget and floors:
         widths = _narrowed(paragraphs, keys, widths, floors, budget)
     if sum(widths) > budget:
-        widths = _capped(widths, budget)
+        widths = _capped(widths, budget, [column.kind == "text" for column in columns])
     return [math.ceil(width * 7 - 1e-9) / 7 for width in widths]
 
 
@@ -315,17 +315,24 @@ def _line_counter(paragraphs: pl.Series) -> Callable[[float], np.ndarray]:
     return at
 
 
-def _capped(widths: list[float], budget: float) -> list[float]:
+def _capped(widths: list[float], budget: float, text: list[bool]) -> list[float]:
     """The widest columns cut to one cap so that they add up to `budget` (a sheet declared wider than the
-    page: its text wraps, and never prints a column on another page)."""
+    page: its text wraps, and never prints a column on another page) — the `text` columns only when they
+    can give the room: an ID, a number or a date cut to wrap is hard to read (民政's workbook printed its
+    IDs on two lines, four rows a page); all columns when they cannot."""
+    cut = (
+        text
+        if sum(w for w, t in zip(widths, text, strict=True) if not t) + _MIN_WIDTH * sum(text) <= budget
+        else [True] * len(widths)
+    )
     low, high = _MIN_WIDTH, max(widths)
     for _ in range(60):  # bisect the cap
         cap = (low + high) / 2
-        if sum(min(width, cap) for width in widths) > budget:
+        if sum(min(width, cap) if c else width for width, c in zip(widths, cut, strict=True)) > budget:
             high = cap
         else:
             low = cap
-    return [min(width, low) for width in widths]
+    return [min(width, low) if c else width for width, c in zip(widths, cut, strict=True)]
 
 
 def _header_points(header: str) -> float:

@@ -38,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # browser or webserver. Under two minutes on two cores; the whole suite (`make test`) runs them too.
 QUICK_MODULES = frozenset(
     {
-        "test_citizen_id", "test_citizen_id_sql", "test_comparison_levels", "test_dates", "test_enums",
+        "test_citizen_id", "test_citizen_id_sql", "test_column_widths", "test_comparison_levels", "test_dates", "test_enums",
         "test_fill_in_sheets", "test_freshness", "test_matching", "test_matching_recovery", "test_names",
         "test_normalizer_properties", "test_publish_atomic", "test_reader_properties", "test_readers",
         "test_retention", "test_rules_retirement", "test_run_lock", "test_schedule", "test_settings",
