@@ -5,7 +5,6 @@ import email
 import email.policy
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -22,6 +21,7 @@ from aidmatch.pipelines.alerts import (
 from aidmatch.pipelines.code_location import build_defs
 from aidmatch.settings import AlertSettings, Settings
 from tests.conftest import TINY_AS_OF, run_aidmatch, write_tiny_world
+from tests.servers import free_port
 
 
 class Inbox:
@@ -36,17 +36,11 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def relay() -> Iterator[tuple[Inbox, AlertSettings]]:
     """A plain SMTP relay on 127.0.0.1 (no TLS, no login, as a bureau's relay on port 25) and alerts to it."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         settings = AlertSettings(

@@ -9,10 +9,7 @@ file table, one check entry per night (no stray "skipped" one).
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections import Counter
 
 import pytest
@@ -20,6 +17,7 @@ import requests
 from conftest import SOURCES, read_csv, read_manifest
 
 from aidmatch.tables.catalog import TABLES
+from tests.servers import ui_graphql
 
 ASSETS = """
 { assetNodes {
@@ -73,45 +71,18 @@ query Checks($key: AssetKeyInput!, $check: String!) {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def graphql(two_nights, tmp_path_factory):
-    port = _free_port()
     log = tmp_path_factory.mktemp("webserver") / "webserver.log"
     env = {**os.environ, "DAGSTER_HOME": str(two_nights.home), "AIDMATCH_CONFIG": ""}
-    with open(
-        log, "wb"
-    ) as out:  # `aidmatch ui` replaces itself with the webserver: `server` is the webserver
-        server = subprocess.Popen(
-            [sys.executable, "-m", "aidmatch.pipelines.cli", "ui", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/graphql"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.fail(f"dagster-webserver did not start: {log.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.5)
+    with ui_graphql([sys.executable, "-m", "aidmatch.pipelines.cli", "ui"], env, log) as url:
 
-    def query(text: str, **variables) -> dict:
-        reply = requests.post(url, json={"query": text, "variables": variables}, timeout=60).json()
-        assert "errors" not in reply, reply["errors"]
-        return reply["data"]
+        def query(text: str, **variables) -> dict:
+            reply = requests.post(url, json={"query": text, "variables": variables}, timeout=60).json()
+            assert "errors" not in reply, reply["errors"]
+            return reply["data"]
 
-    yield query
-    server.terminate()
-    server.wait(timeout=30)
+        yield query
 
 
 @pytest.fixture(scope="module")

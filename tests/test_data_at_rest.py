@@ -7,11 +7,8 @@ another key, with none named — and the read-only UI asked, as its pages ask, w
 """
 
 import os
-import socket
 import stat
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -23,6 +20,7 @@ from aidmatch.pipelines.deployment import KEY_NAME
 from aidmatch.settings import CONFIG_ENV
 from aidmatch.work_database import WorkDatabaseKeyError, open_night, open_work_database
 from tests.conftest import PEOPLE, TINY_AS_OF, write_tiny_world
+from tests.servers import ui_graphql
 
 AS_OF = TINY_AS_OF.isoformat()
 
@@ -130,12 +128,6 @@ def test_the_run_history_is_its_owners_alone(deployment) -> None:
     assert loose == {}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 PERMISSIONS = "{ permissions { permission value } }"
 DELETE_RUN = 'mutation { deletePipelineRun(runId: "%s") { __typename } }'
 
@@ -143,25 +135,11 @@ DELETE_RUN = 'mutation { deletePipelineRun(runId: "%s") { __typename } }'
 def test_the_analysts_ui_shows_the_nights_and_can_change_nothing(deployment, tmp_path) -> None:
     """`aidmatch ui --read-only` (what the analysts' systemd unit runs): the runs are listed, and the
     permissions the UI's pages ask for — launching, re-executing, deleting, schedules — are all refused."""
-    port = _free_port()
     log = tmp_path / "webserver.log"
     environment = os.environ | {"AIDMATCH_CONFIG": str(deployment / "aidmatch.yaml")}
     environment.pop("DAGSTER_HOME", None)
-    command = [str(Path(sys.executable).with_name("aidmatch")), "ui", "--read-only", "--port", str(port)]
-    with open(log, "wb") as out:
-        server = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/graphql"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail(f"the UI did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.5)
+    command = [str(Path(sys.executable).with_name("aidmatch")), "ui", "--read-only"]
+    with ui_graphql(command, environment, log) as url:
         runs = requests.post(
             url, json={"query": "{ runsOrError { ... on Runs { results { runId status } } } }"}
         )
@@ -177,6 +155,3 @@ def test_the_analysts_ui_shows_the_nights_and_can_change_nothing(deployment, tmp
             assert granted[permission] is False, permission
         refused = requests.post(url, json={"query": DELETE_RUN % night["runId"]}).json()
         assert refused["data"]["deletePipelineRun"]["__typename"] == "UnauthorizedError"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

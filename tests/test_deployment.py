@@ -8,7 +8,6 @@ UI served by `aidmatch ui` on the deployment's run history. Real processes, real
 import datetime as dt
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from aidmatch.pipelines.cli import main
 from aidmatch.pipelines.deployment import DeploymentExists, init_deployment
 from aidmatch.settings import BUREAU_TIMEZONE, load_settings
 from aidmatch.sources.tables import SOURCES
+from tests.servers import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -42,12 +42,6 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float, process
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.5)
     return result
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _tree(folder: Path) -> dict[str, tuple[int, int]]:
@@ -218,7 +212,7 @@ def test_aidmatch_ui_serves_the_deployments_run_history(tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert night.returncode == 0, night.stderr
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [BIN / "aidmatch", "ui", "--config", config, "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
