@@ -103,17 +103,18 @@ DIBAO_CASES = [
 ]
 
 
-def _world_of_cases(tmp_path_factory, name: str, cases: list) -> World:
+def _world_of(tmp_path_factory, name: str, people: list[tuple[tuple, list[Rec]]]) -> World:
+    """A world of one person P<number> per (person, records) of `people`, built once."""
     world = World(tmp_path_factory.mktemp(name))
-    for number, case in enumerate(cases, start=1):
-        world.add(f"P{number}", *MAN, case.values[0])
+    for number, (person, records) in enumerate(people, start=1):
+        world.add(f"P{number}", *person, records)
     world.build()
     return world
 
 
 @pytest.fixture(scope="module")
 def dibao_world(tmp_path_factory) -> World:
-    return _world_of_cases(tmp_path_factory, "dibao_employment", DIBAO_CASES)
+    return _world_of(tmp_path_factory, "dibao_employment", [(MAN, case.values[0]) for case in DIBAO_CASES])
 
 
 @pytest.mark.parametrize(
@@ -233,12 +234,9 @@ DISABILITY_CASES = [
 
 @pytest.fixture(scope="module")
 def disability_world(tmp_path_factory) -> World:
-    world = World(tmp_path_factory.mktemp("disability_employment"))
-    for number, case in enumerate(DISABILITY_CASES, start=1):
-        person, records, _ = case.values
-        world.add(f"P{number}", *person, records)
-    world.build()
-    return world
+    return _world_of(
+        tmp_path_factory, "disability_employment", [case.values[:2] for case in DISABILITY_CASES]
+    )
 
 
 @pytest.mark.parametrize(
