@@ -37,18 +37,16 @@ def build_table(
     query: str,
     parameters: dict[str, Any] | list[Any] | None = None,
     name: str | None = None,
-    in_csv_order: bool = True,
 ) -> None:
     """Create the table from its declaration and insert the rows of `query` by column name — in its
-    `csv_order` when it is stored so, unless `in_csv_order` is False (the caller sorts it later, where the
-    memory is free: `matching/link.py`); the query's columns must be exactly the table's stored ones."""
+    `csv_order` when it is stored so; the query's columns must be exactly the table's stored ones."""
     given = [d[0] for d in con.execute(f"SELECT * FROM ({query}) LIMIT 0", parameters).description]
     wanted = [c.name for c in table.stored]
     if sorted(given) != sorted(wanted):
         missing, extra = sorted(set(wanted) - set(given)), sorted(set(given) - set(wanted))
         raise ValueError(f"{name or table.name}: the query lacks {missing} and has undeclared {extra}")
     create_table(con, table, name)
-    if table.stored_in_csv_order and in_csv_order:
+    if table.stored_in_csv_order:
         query = f"SELECT * FROM ({query}) ORDER BY {table.csv_order}"
     con.execute(f"INSERT INTO {name or table.name} BY NAME {query}", parameters)
 
