@@ -25,7 +25,7 @@ from aidmatch.decisions.audit import manifest_section as decisions_section
 from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.blocked_feedback import feedback_folder, remove_blocked_feedback
-from aidmatch.publish.carried import LINKED_VERSION_KEY, carried_from, copy_verified
+from aidmatch.publish.carried import LINKED_VERSION_KEY, carried_from, carry_verified
 from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
 from aidmatch.publish.decision_sheets import decision_form_workbooks
@@ -213,8 +213,8 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                 def csv(name: str, select_sql: str) -> None:
                     if name == f"{PERSON_LINKS.name}.csv" and carried:
                         source, recorded = carried
-                        entry = copy_verified(source, folder / name, recorded)
-                        if entry is not None:  # the last night's file, hashed as it was copied
+                        entry = carry_verified(source, folder / name, recorded)
+                        if entry is not None:  # the last night's file, verified by its hash
                             written[name] = entry.rows or 0
                             hashed[name] = done = Future()
                             done.set_result(entry)

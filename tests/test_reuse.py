@@ -12,6 +12,7 @@ on the same extracts.
 
 import contextlib
 import datetime as dt
+import errno
 import io
 import json
 import re
@@ -25,7 +26,7 @@ import pytest
 
 from aidmatch.checks.stage_source import stage_source
 from aidmatch.code_versions import code_version, module_files
-from aidmatch.publish.carried import LINKED_VERSION_KEY, carried_from, copy_verified
+from aidmatch.publish.carried import LINKED_VERSION_KEY, carried_from, carry_verified
 from aidmatch.publish.written import file_entry
 from aidmatch.reuse import Built, decide, record
 from tests.conftest import WORLD_AS_OF, citizen_id, run_aidmatch
@@ -201,12 +202,27 @@ def test_person_links_csv_is_carried_only_from_the_same_tables_code_and_columns_
     # the copy is taken when it is what the manifest recorded; a file edited since is not, nothing left
     source, recorded = found
     target = tmp_path / "tonight.csv"
-    assert copy_verified(source, target, recorded) == recorded
+    assert carry_verified(source, target, recorded) == recorded
     assert target.read_bytes() == source.read_bytes()
+    assert target.stat().st_ino == source.stat().st_ino  # one file's bytes, not a second copy
     target.unlink()
     source.write_bytes(source.read_bytes().replace(b"P1", b"P2"))
-    assert copy_verified(source, target, recorded) is None
+    assert carry_verified(source, target, recorded) is None
     assert not target.exists()
+
+
+def test_person_links_csv_is_copied_where_it_cannot_be_linked(tmp_path, monkeypatch):
+    source = _published_links(tmp_path / "2026-11-21", "dv1") / "person_links.csv"
+    recorded = file_entry(source, 1)
+
+    def cross_device(self, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(Path, "hardlink_to", cross_device)
+    target = tmp_path / "tonight.csv"
+    assert carry_verified(source, target, recorded) == recorded
+    assert target.read_bytes() == source.read_bytes()
+    assert target.stat().st_ino != source.stat().st_ino
 
 
 def test_a_full_night_reuses_nothing(chains):
