@@ -24,11 +24,16 @@ work AS (
         bool_or(contribution_type = '单位职工') AS employed,
         -- the rows here are 单位职工 or 灵活就业: not employed means only 灵活就业
         NOT employed AS flexibly_employed,
-        list_sort(list_distinct(list(strftime(period_month, '%Y-%m')) FILTER (contribution_type = '单位职工')))
-            AS employment_months,
+        -- the months as YYYY-MM, formatted once per distinct month and person, not per contribution
+        list_transform(
+            list_sort(list_distinct(list(period_month) FILTER (contribution_type = '单位职工'))),
+            m -> strftime(m, '%Y-%m')
+        ) AS employment_months,
         list_sort(list_distinct(list(employer) FILTER (contribution_type = '单位职工'))) AS employers,
-        list_sort(list_distinct(list(strftime(period_month, '%Y-%m')) FILTER (contribution_type = '灵活就业')))
-            AS flexible_months,
+        list_transform(
+            list_sort(list_distinct(list(period_month) FILTER (contribution_type = '灵活就业'))),
+            m -> strftime(m, '%Y-%m')
+        ) AS flexible_months,
         -- the latest paid 单位职工 month, and its employer: the smallest 单位编号 when several paid that month (one
         -- known by its 单位名称 alone after those with a number) — what 民政 is told (dibao_employment), and
         -- whether the job still paid in the last look-back month (households_at_risk)
