@@ -627,6 +627,8 @@ def main() -> None:
     if args.splink_of:
         print(json.dumps(splink(args.splink_of, args.truth)))
         return
+    if args.splink and importlib.util.find_spec("splink") is None:  # say so before an hour of runs, not after
+        parser.error("--splink needs Splink: pip install -e '.[baseline]'")
     inputs = {}
     if "city" in args.worlds:
         inputs["city"], truth = city_world(args)
