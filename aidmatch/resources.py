@@ -26,7 +26,12 @@ from aidmatch.publish.retention import SPILL
 from aidmatch.reuse import previous_database, seed_work_database
 from aidmatch.run_guard import guarded_run
 from aidmatch.settings import Settings, load_settings
-from aidmatch.work_database import WorkDatabaseKeyError, open_work_database
+from aidmatch.work_database import (
+    STORAGE_VERSION,
+    WorkDatabaseKeyError,
+    WorkDatabaseOutdated,
+    open_work_database,
+)
 
 
 def database_config(settings: Settings, path: Path) -> dict[str, str | int]:
@@ -46,7 +51,7 @@ def database_config(settings: Settings, path: Path) -> dict[str, str | int]:
         "temp_directory": str(path.with_name(SPILL)),
         "threads": settings.machine.workers,
         "disabled_compression_methods": "fsst",
-        "storage_compatibility_version": "v1.4.0",
+        "storage_compatibility_version": STORAGE_VERSION,
     }
 
 
@@ -99,7 +104,7 @@ class AidmatchResource(dg.ConfigurableResource):
             return
         try:
             units, seconds, size = seed_work_database(previous, path, self._open)
-        except WorkDatabaseKeyError as error:
+        except (WorkDatabaseKeyError, WorkDatabaseOutdated) as error:
             tell(context.log, f"the work database of {previous[0]} is not reused: {error}", WARNING)
             return
         tell(

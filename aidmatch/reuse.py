@@ -43,6 +43,7 @@ from aidmatch.publish.changes import published_nights
 from aidmatch.publish.retention import DATABASE
 from aidmatch.settings import Settings
 from aidmatch.sources.column_maps import SourceColumnMap
+from aidmatch.work_database import STORAGE_VERSION, WorkDatabaseOutdated, storage_version
 
 LEDGER = "reusable_tables"
 _LEDGER_COLUMNS = (
@@ -219,8 +220,9 @@ def seed_work_database(
 ) -> tuple[list[str], float, int]:
     """Make the work database `path` (absent) a copy of the `previous` night's, keeping only the tables its
     ledger names (`open_database(path)` opens it, with the key in force). Returns the units kept, the
-    seconds and the bytes copied. A copy that cannot be opened with tonight's key is removed (the night
-    then starts empty: WorkDatabaseKeyError is raised for the caller to say so)."""
+    seconds and the bytes copied. A copy that cannot be opened with tonight's key, or that is in an older
+    storage format than tonight's (`work_database.STORAGE_VERSION`), is removed: the night then starts empty,
+    and WorkDatabaseKeyError or WorkDatabaseOutdated is raised for the caller to say why."""
     night, source = previous
     started = time.perf_counter()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -238,6 +240,14 @@ def seed_work_database(
         path.unlink(missing_ok=True)
         path.with_name(f"{path.name}.wal").unlink(missing_ok=True)
         raise
+    version = storage_version(con)
+    if not version.startswith(STORAGE_VERSION):
+        con.close()
+        path.unlink(missing_ok=True)
+        path.with_name(f"{path.name}.wal").unlink(missing_ok=True)
+        raise WorkDatabaseOutdated(
+            f"it is in an older storage format ({version}): tonight builds every table anew, in {STORAGE_VERSION}"
+        )
     try:
         units = ledger(con)
         keep = {LEDGER, *(table for built in units.values() for table in built.tables)}

@@ -30,11 +30,28 @@ from aidmatch.publish.retention import DATABASE
 from aidmatch.settings import Settings, load_settings
 
 ALIAS = "aidmatch"  # the attached database's name: what `duckdb.connect(path)` would call it
+# The storage format a new work database is written in (`resources.database_config`): DuckDB 1.4's, whose
+# text dictionary takes half the bytes and scans twice as fast as the 1.0 format DuckDB writes by default.
+STORAGE_VERSION = "v1.4.0"
 
 
 class WorkDatabaseKeyError(Exception):
     """The work database cannot be opened with the key in force: it is encrypted and no key is named, it
     was encrypted with another key, or this DuckDB has no way to write encrypted files."""
+
+
+class WorkDatabaseOutdated(Exception):
+    """A work database an earlier aidmatch wrote in an older storage format: a file keeps the format it
+    was created in, so a night that started from a copy of it would write every night's tables in that
+    format for good."""
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The storage format of `con`'s work database, as DuckDB tags it (`v1.4.0+`)."""
+    (tags,) = con.sql(
+        "SELECT tags FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return tags.get("storage_version", "")
 
 
 def _literal(text: str) -> str:

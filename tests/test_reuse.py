@@ -28,7 +28,10 @@ from aidmatch.checks.stage_source import stage_source
 from aidmatch.code_versions import code_version, module_files
 from aidmatch.publish.carried import LINKED_VERSION_KEY, carried_from, carry_verified
 from aidmatch.publish.written import file_entry
-from aidmatch.reuse import Built, decide, record
+from aidmatch.resources import database_config
+from aidmatch.reuse import Built, decide, record, seed_work_database
+from aidmatch.settings import Settings
+from aidmatch.work_database import STORAGE_VERSION, WorkDatabaseOutdated, open_work_database, storage_version
 from tests.conftest import WORLD_AS_OF, citizen_id, run_aidmatch
 from tests.test_row_safety import raw_table
 
@@ -293,3 +296,32 @@ def test_a_code_version_follows_the_modules_imported_and_the_configuration():
     assert code_version(["aidmatch.checks.stage_source"], 100) == code_version(
         ["aidmatch.checks.stage_source"], 100
     )
+
+
+def test_a_night_does_not_start_from_a_work_database_in_an_older_storage_format(tmp_path):
+    """A file keeps the storage format it was created in: a night seeded from an earlier version's work
+    database (DuckDB's 1.0 format) would write every later night's tables in that format too. It starts
+    empty instead, and says why; a database in tonight's format is taken."""
+
+    def night_database(folder: Path, config: dict) -> Path:
+        path = folder / "aidmatch.duckdb"
+        folder.mkdir(parents=True)
+        with duckdb.connect(str(path), config=config) as con:
+            con.execute("CREATE TABLE staged_dibao AS SELECT 1 AS x")
+            record(con, "staged_dibao", "v", "2026-11-21", ["staged_dibao"], {})
+        return path
+
+    def open_tonight(path: Path) -> duckdb.DuckDBPyConnection:
+        return open_work_database(path, None, database_config(Settings(), path))
+
+    older = night_database(tmp_path / "older", {})
+    tonight = tmp_path / "tonight" / "aidmatch.duckdb"
+    with pytest.raises(WorkDatabaseOutdated, match=r"older storage format \(v1\.0\.0\+\)"):
+        seed_work_database(("2026-11-21", older), tonight, open_tonight)
+    assert not tonight.exists()
+
+    current = night_database(tmp_path / "current", {"storage_compatibility_version": STORAGE_VERSION})
+    units, _, _ = seed_work_database(("2026-11-21", current), tonight, open_tonight)
+    assert units == ["staged_dibao"]
+    with open_tonight(tonight) as con:
+        assert storage_version(con).startswith(STORAGE_VERSION)
