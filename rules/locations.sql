@@ -76,18 +76,32 @@ best AS (
     GROUP BY person_id, field
 ),
 -- One phrase per record used: "街道、社区、电话、地址取自[unemployment/x.csv:3]，区县据其地址" (a value read
--- off the record's address says so).
+-- off the record's address says so). The labels in field order by sorting each record's few {field, label}
+-- (an ordered string_agg sorts per group: 2 of the table's 4.6 CPU-seconds at a million persons).
 origins AS (
     SELECT
         person_id,
-        min(field) AS first_field,
+        first_field,
         CASE
-            WHEN bool_and(chosen.parsed) THEN string_agg(label, '、' ORDER BY field) || '据[' || chosen.record || ']的地址'
-            ELSE string_agg(label, '、' ORDER BY field) FILTER (NOT chosen.parsed) || '取自[' || chosen.record || ']'
-                || coalesce('，' || string_agg(label, '、' ORDER BY field) FILTER (chosen.parsed) || '据其地址', '')
+            WHEN stated IS NULL THEN parsed || '据[' || record || ']的地址'
+            ELSE stated || '取自[' || record || ']' || coalesce('，' || parsed || '据其地址', '')
         END AS phrase
-    FROM (SELECT *, ['区县', '街道', '社区', '电话', '地址'][field] AS label FROM best)
-    GROUP BY person_id, chosen.record
+    FROM (
+        SELECT
+            person_id,
+            chosen.record AS record,
+            min(field) AS first_field,
+            array_to_string(
+                list_transform(list_sort(list({'field': field, 'label': label}) FILTER (NOT chosen.parsed)), f -> f.label),
+                '、'
+            ) AS stated,
+            array_to_string(
+                list_transform(list_sort(list({'field': field, 'label': label}) FILTER (chosen.parsed)), f -> f.label),
+                '、'
+            ) AS parsed
+        FROM (SELECT *, ['区县', '街道', '社区', '电话', '地址'][field] AS label FROM best)
+        GROUP BY person_id, chosen.record
+    )
 ),
 chosen_values AS (
     SELECT
@@ -102,5 +116,10 @@ chosen_values AS (
 )
 SELECT v.*, o.evidence
 FROM chosen_values AS v
-JOIN (SELECT person_id, string_agg(phrase, '；' ORDER BY first_field) AS evidence FROM origins GROUP BY person_id) AS o
+-- each record's phrase in the order of its first field (a person's records each give other fields)
+JOIN (
+    SELECT person_id, array_to_string(list_transform(list_sort(list({'first': first_field, 'phrase': phrase})), o -> o.phrase), '；')
+        AS evidence
+    FROM origins GROUP BY person_id
+) AS o
     USING (person_id)
