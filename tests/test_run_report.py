@@ -15,7 +15,9 @@ from browser import Browser
 from conftest import read_csv, read_manifest
 from PIL import Image
 
-from aidmatch.publish.report_figures import list_groups
+from aidmatch.publish.report_figures import _score_bins, list_groups
+from aidmatch.tables.catalog import CORE_PERSON_LINKS, CORE_REVIEW_QUEUE
+from aidmatch.tables.ddl import create_table
 
 FIGURES = (
     "Object.fromEntries([...document.querySelectorAll('[data-figure]')]"
@@ -184,3 +186,35 @@ def test_a_list_with_a_district_is_broken_down_by_it():
         ("out_dibao_employment", "EMPLOYED", "西城区", ""): 1,
         ("out_disability_employment", "RETIRED", "", ""): 1,
     }
+
+
+def test_the_score_bins_count_each_scored_record_once_at_its_outcome() -> None:
+    """The report's match histogram: a record not linked by its own ID counts at its score as linked, in
+    review or unlinked; a record linked by its own ID counts only when it is in the review queue all the
+    same (at its candidate's score, in review); a record of another file with the same row number as a
+    queued one is not taken for it."""
+    con = duckdb.connect()
+    create_table(con, CORE_PERSON_LINKS)
+    create_table(con, CORE_REVIEW_QUEUE)
+    con.execute(
+        """INSERT INTO core_person_links BY NAME
+           SELECT * FROM (VALUES
+               ('dibao', 'dibao/a.csv', NULL, 2, 'P1', 'fuzzy', 13.0),          -- linked, bin 12
+               ('dibao', 'dibao/a.csv', NULL, 3, NULL, 'unlinked:review', 9.0), -- in review, bin 8
+               ('dibao', 'dibao/a.csv', NULL, 4, NULL, 'unlinked:none', 1.0),   -- unlinked, bin 0
+               ('dibao', 'dibao/a.csv', NULL, 5, 'P2', 'exact_id', NULL),       -- queued all the same
+               ('dibao', 'dibao/b.csv', NULL, 5, 'P3', 'exact_id', NULL),       -- same row, other file
+               ('dibao', 'dibao/a.csv', NULL, 6, 'P4', 'exact_id', NULL)        -- not scored
+           ) AS t(source, source_file, source_sheet, source_row, person_id, method, score)"""
+    )
+    con.execute(
+        """INSERT INTO core_review_queue BY NAME
+           SELECT *, '' AS evidence, '' AS record_key FROM (VALUES
+               ('dibao', 'dibao/a.csv:3', 'P9', 9.0),
+               ('dibao', 'dibao/a.csv:5', 'P8', 5.0),
+               ('dibao', 'dibao/a.csv:5', 'P7', 6.5)
+           ) AS t(source, source_record, candidate_person_id, score)"""
+    )
+    bins = dict(_score_bins(con))
+    # bins of SCORE_BIN_BITS (2) bits; the queued exact link at its best candidate's score, 6.5
+    assert bins == {0.0: {"unlinked": 1}, 6.0: {"review": 1}, 8.0: {"review": 1}, 12.0: {"linked": 1}}
