@@ -15,7 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from aidmatch.publish.written import FileEntry
+from aidmatch.publish.written import FileEntry, file_entry
 from aidmatch.reuse import Built
 
 LINKED_VERSION_KEY = (
@@ -56,25 +56,23 @@ def carry_verified(source: Path, target: Path, recorded: FileEntry) -> FileEntry
         try:
             target.hardlink_to(source)
         except OSError:  # another file system, or one without hard links
-            digest, size = _copy_hashing(source, target)
+            carried = _copy_hashing(source, target, recorded.rows)
         else:
-            with open(target, "rb") as reading:
-                digest = hashlib.file_digest(reading, "sha256")
-            size = target.stat().st_size
+            carried = file_entry(target, recorded.rows)
     except OSError:
         target.unlink(missing_ok=True)
         return None
-    if (digest.hexdigest(), size) != (recorded.sha256, recorded.bytes):
+    if carried != recorded:
         target.unlink(missing_ok=True)
         return None
     return recorded
 
 
-def _copy_hashing(source: Path, target: Path) -> tuple["hashlib._Hash", int]:
+def _copy_hashing(source: Path, target: Path, rows: int | None) -> FileEntry:
     digest, size = hashlib.sha256(), 0
     with open(source, "rb") as reading, open(target, "wb") as writing:
         while chunk := reading.read(_CHUNK):
             digest.update(chunk)
             writing.write(chunk)
             size += len(chunk)
-    return digest, size
+    return FileEntry(rows, digest.hexdigest(), size)
