@@ -236,18 +236,17 @@ def seed_work_database(
         partial.with_name(f"{partial.name}.wal").replace(path.with_name(f"{path.name}.wal"))
     try:
         con = open_database(path)
+        version = storage_version(con)
+        if not version.startswith(STORAGE_VERSION):
+            con.close()
+            raise WorkDatabaseOutdated(
+                f"it is in an older storage format ({version}): tonight builds every table anew, in "
+                f"{STORAGE_VERSION}"
+            )
     except BaseException:
         path.unlink(missing_ok=True)
         path.with_name(f"{path.name}.wal").unlink(missing_ok=True)
         raise
-    version = storage_version(con)
-    if not version.startswith(STORAGE_VERSION):
-        con.close()
-        path.unlink(missing_ok=True)
-        path.with_name(f"{path.name}.wal").unlink(missing_ok=True)
-        raise WorkDatabaseOutdated(
-            f"it is in an older storage format ({version}): tonight builds every table anew, in {STORAGE_VERSION}"
-        )
     try:
         units = ledger(con)
         keep = {LEDGER, *(table for built in units.values() for table in built.tables)}
