@@ -485,7 +485,8 @@ def _create_review(con: duckdb.DuckDBPyConnection) -> None:
 
 def _publish(con: duckdb.DuckDBPyConnection) -> None:
     """Join the profile decisions back to the records and create the `core_*` tables and views but the
-    links (`_publish_links`, once the work tables are gone). The review queue carries what the review form shows: the record's key and identity values, the candidate's name."""
+    links (`_publish_links`, once the work tables are gone). The review queue carries what the review form
+    shows: the record's key and identity values, the candidate's name."""
     create_record_key_macro(con)
     build_table(
         con,
