@@ -65,10 +65,10 @@ HOUSEHOLD_HEAD_ID_SQL = f"""CASE WHEN {HEAD_ROW_SQL} THEN coalesce(
         mode(CASE WHEN id_is_valid(head_id_norm) THEN head_id_norm END) OVER (PARTITION BY household_id)
     END
 ) END"""
-# Sources with one row per person (registration, household member, card, insured person): two rows of one
-# person there are a duplicate. Contributions have one row per person × month × insurance type.
 # Links sorted in one statement at most (`_publish_links`).
 LINKS_SORTED_AT_ONCE = 2_000_000
+# Sources with one row per person (registration, household member, card, insured person): two rows of one
+# person there are a duplicate. Contributions have one row per person × month × insurance type.
 DUPLICATE_SOURCES = ("unemployment", "dibao", "disability", "si_persons")
 
 
