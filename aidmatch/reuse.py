@@ -41,8 +41,10 @@ import duckdb
 from aidmatch.code_versions import code_version, digest
 from aidmatch.publish.changes import published_nights
 from aidmatch.publish.retention import DATABASE
+from aidmatch.rules.sql_files import table_sql
 from aidmatch.settings import Settings
 from aidmatch.sources.column_maps import SourceColumnMap
+from aidmatch.tables.catalog import Table
 from aidmatch.work_database import STORAGE_VERSION, WorkDatabaseOutdated, storage_version
 
 LEDGER = "reusable_tables"
@@ -66,6 +68,11 @@ def staged_code_version(settings: Settings) -> str:
 def linked_code_version(settings: Settings) -> str:
     """The linker's code and its thresholds: what makes the `core_*` tables."""
     return code_version(["aidmatch.matching.link"], settings.linking)
+
+
+def facts_code_version(settings: Settings, tables: tuple[Table, ...]) -> str:
+    """The facts' code, the SQL of `tables` and the rules' settings: what makes a unit of facts tables."""
+    return code_version(["aidmatch.rules.facts"], (settings.rules, [table_sql(table) for table in tables]))
 
 
 @dataclass(frozen=True)

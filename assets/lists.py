@@ -1,23 +1,46 @@
-"""The rules stage: the facts (`facts_persons`, `facts_locations`, `facts_households`), then the lists of SPEC
-section 4.
+"""The rules stage: the facts (`facts_persons`, `facts_locations`, `facts_households` and the two tables
+`facts_persons` is made from), then the lists of SPEC section 4.
 
 Wiring only (see `rules/`): each table is an asset whose upstream is the tables its SQL reads
-(`assets/table_specs.py`), and in a province every city's person index of the night besides.
+(`assets/table_specs.py`), and in a province every city's person index of the night besides. The facts
+that do not depend on the date (`rules/facts.py`, `FACTS_UNITS`) are taken from the night that built them
+when the linked tables and the facts' code and settings are that night's — and, for the look-back's
+contributions, the as-of month (`aidmatch/reuse.py`).
 """
 
 import datetime as dt
 
 import dagster as dg
+import duckdb
 
+from aidmatch.assets.linking import LINKED_UNIT
 from aidmatch.assets.partitions import as_of_key
 from aidmatch.assets.province import other_cities_for_rules, rules_deps
 from aidmatch.assets.table_specs import sql_table_spec
+from aidmatch.code_versions import digest
 from aidmatch.console import tell
 from aidmatch.metadata import metadata_table
 from aidmatch.province.person_index import keep_own_rows
 from aidmatch.resources import AidmatchResource
+from aidmatch.reuse import (
+    FULL_NIGHT,
+    Decision,
+    data_version,
+    decide,
+    facts_code_version,
+    forget,
+    ledger,
+    record,
+)
 from aidmatch.rules.codes import labels_of
-from aidmatch.rules.facts import FACTS_TABLES, build_person_facts
+from aidmatch.rules.facts import (
+    FACTS_TABLES,
+    FACTS_UNITS,
+    FactsUnit,
+    build_night_facts,
+    build_unit,
+    create_fact_macros,
+)
 from aidmatch.rules.lists import LIST_TABLES, build_lists, district_counts
 from aidmatch.settings import Settings
 
@@ -31,21 +54,82 @@ FACT_COUNTS = {  # per fact, how many persons it holds for: numbers the UI plots
 }
 
 
+def _decide_facts(
+    con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, unit: FactsUnit, as_of: dt.date
+) -> Decision:
+    """Reuse `unit` when the linked tables (by data version), the facts' code and settings — and for a unit
+    of the month, the as-of month — are those it was built from. In a province a city's facts read the
+    other cities' records of tonight: built every night there."""
+    built = ledger(con)
+    linked = built.get(LINKED_UNIT)
+    month = as_of.strftime("%Y-%m") if unit.of_the_month else ""
+    version = digest(
+        facts_code_version(aidmatch.settings, unit.tables), linked.data_version if linked else "", month
+    )
+    earlier = built.get(unit.name)
+    anyway = (
+        FULL_NIGHT
+        if aidmatch.full
+        else "a city of a province reads the other cities' records of tonight"
+        if aidmatch.city
+        else "the linked tables are of no known night"
+        if linked is None
+        else f"the look-back moved with the as-of month (built for {earlier.built_as_of[:7]})"
+        if month and earlier and earlier.built_as_of[:7] != month
+        else None
+    )
+    return decide(con, unit.name, version, as_of.isoformat(), anyway)
+
+
+def _facts_unit(
+    con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, unit: FactsUnit, as_of: dt.date
+) -> Decision:
+    """Take `unit` from the night that built it, or build it and write its ledger row."""
+    decision = _decide_facts(con, aidmatch, unit, as_of)
+    if decision.reused is None:
+        forget(con, [unit.name])
+        build_unit(con, unit, as_of, aidmatch.settings.rules)
+        tables = [table.name for table in unit.tables]
+        record(con, unit.name, decision.version, as_of.isoformat(), tables, {})
+    return decision
+
+
 def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     as_of = dt.date.fromisoformat(as_of_key(context))
     with aidmatch.connect(as_of_key(context)) as con:
         other_cities_for_rules(con, aidmatch, as_of_key(context))
-        persons = build_person_facts(con, as_of, aidmatch.settings.rules)
+        create_fact_macros(con)
+        decisions = {unit.name: _facts_unit(con, aidmatch, unit, as_of) for unit in FACTS_UNITS}
+        persons = build_night_facts(con, as_of, aidmatch.settings.rules)
         filters = ", ".join(f"count(*) FILTER ({column})" for column in FACT_COUNTS.values())
         counts = con.sql(f"SELECT {filters} FROM facts_persons").fetchall()[0]
-        (located,) = con.sql("SELECT count(*) FROM facts_locations").fetchall()[0]
-        (households,) = con.sql("SELECT count(*) FROM facts_households").fetchall()[0]
+        rows = {
+            table.name: con.sql(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
+            for table in FACTS_TABLES
+        }
+    for unit in FACTS_UNITS:
+        decision = decisions[unit.name]
+        tell(
+            context.log,
+            f"{unit.name}: reused, {decision.reused.said()}"
+            if decision.reused
+            else f"{unit.name}: built ({decision.why})",
+        )
+        built_as_of = decision.reused.built_as_of if decision.reused else as_of.isoformat()
+        reuse = f"reused: {decision.reused.said()}" if decision.reused else f"built tonight: {decision.why}"
+        for table in unit.tables:
+            yield dg.MaterializeResult(
+                asset_key=table.name,
+                data_version=dg.DataVersion(data_version(decision.version, built_as_of)),
+                metadata={"reuse": reuse, "dagster/row_count": rows[table.name]},
+            )
     yield dg.MaterializeResult(
         asset_key="facts_persons",
         metadata={"dagster/row_count": persons, **dict(zip(FACT_COUNTS, counts, strict=True))},
     )
-    yield dg.MaterializeResult(asset_key="facts_locations", metadata={"dagster/row_count": located})
-    yield dg.MaterializeResult(asset_key="facts_households", metadata={"dagster/row_count": households})
+    yield dg.MaterializeResult(
+        asset_key="facts_households", metadata={"dagster/row_count": rows["facts_households"]}
+    )
 
 
 # In the order they are built and yielded: a multi-asset yields an output after those it depends on.

@@ -3,47 +3,97 @@ registration, pension / death status — one row per person in `facts_persons`, 
 where each person lives and how to reach them, in `facts_locations` (SPEC section 5, "点对点"), and each
 active urban 低保 household's members, who of them counts and works, in `facts_households`.
 
-The logic is the SQL in `persons.sql`, `locations.sql` (its address parser in `address_parts.sql`) and
-`households.sql` (the three tables declared in `aidmatch.tables.catalog`); this module only feeds it the
-settings. The lists (lists.py) read these tables and nothing else about a person, but for the employer
-subsidy (entitlements.sql), which needs each recognized person's contributions employer by employer over
-the whole extract.
+Most of a person's facts do not depend on the as-of date: what the 低保 record in force, the registration
+or the 社保 status say, the retirement date, where the person lives. They are built as units that a night
+whose linked tables are unchanged takes from the night that built them (`aidmatch/reuse.py`, the facts
+step in `assets/lists.py`): `PERSON_RECORDS` (`facts_person_records`, `facts_locations`), whatever the
+date, and `PERSON_WORK` (`facts_person_work`: the look-back's contributions), for one as-of month. Each
+night then makes `facts_persons` from them with what only the date decides (age, working age, the
+disability card valid at D) and `facts_households` from that.
+
+The logic is the SQL in `person_records.sql`, `locations.sql` (its address parser in `address_parts.sql`),
+`person_work.sql`, `persons.sql` and `households.sql` (the tables declared in `aidmatch.tables.catalog`);
+this module only feeds it the settings. The lists (lists.py) read `facts_persons`, `facts_locations` and
+`facts_households` and nothing else about a person, but for the employer subsidy (entitlements.sql), which
+needs each recognized person's contributions employer by employer over the whole extract.
 """
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import duckdb
 
 from aidmatch.rules.retirement import create_retirement_macro
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.rules.sql_files import create_table_macro, run_sql_file, table_sql
-from aidmatch.tables.catalog import FACTS_HOUSEHOLDS, FACTS_LOCATIONS, FACTS_PERSONS
+from aidmatch.tables.catalog import (
+    FACTS_HOUSEHOLDS,
+    FACTS_LOCATIONS,
+    FACTS_PERSON_RECORDS,
+    FACTS_PERSON_WORK,
+    FACTS_PERSONS,
+    Table,
+)
 from aidmatch.tables.ddl import build_table
 
-FACTS_TABLES = (FACTS_PERSONS, FACTS_LOCATIONS, FACTS_HOUSEHOLDS)
+
+@dataclass(frozen=True)
+class FactsUnit:
+    """Facts tables built together, and reused together while what they are made from holds."""
+
+    name: str  # the unit in the work database's ledger (aidmatch/reuse.py)
+    tables: tuple[Table, ...]
+    of_the_month: bool  # made for the as-of date's month; else whatever the date
+
+    def parameters(self, as_of: date, settings: RuleSettings) -> dict[str, Any]:
+        """The SQL's parameters: the settings it reads, and the as-of date for a unit of the month."""
+        if self.of_the_month:
+            return {"as_of": as_of, "lookback_months": settings.lookback_months}
+        return {"women_category": settings.women_retirement_category.code}
 
 
-def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> int:
-    """(Re)create `facts_persons`, `facts_locations` and `facts_households` from the staged tables,
-    `core_person_links`, `linked_si_contributions` and `core_persons`.
+PERSON_RECORDS = FactsUnit("facts_records", (FACTS_PERSON_RECORDS, FACTS_LOCATIONS), of_the_month=False)
+PERSON_WORK = FactsUnit("facts_work", (FACTS_PERSON_WORK,), of_the_month=True)
+FACTS_UNITS = (PERSON_RECORDS, PERSON_WORK)
+# Every facts table, in the order they are built: each after the tables it reads.
+FACTS_TABLES = (*PERSON_RECORDS.tables, *PERSON_WORK.tables, FACTS_PERSONS, FACTS_HOUSEHOLDS)
 
-    Returns the row count of `facts_persons` (one row per person of `core_persons`).
-    """
+
+def create_fact_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The macros the facts' SQL calls (a connection's own: made again on each)."""
     create_retirement_macro(con)
     create_table_macro(con, "links_of")
+    run_sql_file(con, "address_parts.sql", {})
+
+
+def build_unit(con: duckdb.DuckDBPyConnection, unit: FactsUnit, as_of: date, settings: RuleSettings) -> None:
+    """(Re)create the tables of `unit` from the staged tables and the linked ones (`create_fact_macros`
+    first). `facts_locations` reads no parameter."""
+    parameters = unit.parameters(as_of, settings)
+    for table in unit.tables:
+        sql = table_sql(table)
+        build_table(con, table, sql, {key: value for key, value in parameters.items() if f"${key}" in sql})
+
+
+def build_night_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> int:
+    """(Re)create `facts_persons` and `facts_households` from the units' tables (built or reused) and what
+    only the as-of date decides. Returns the row count of `facts_persons` (one row per person)."""
     build_table(
         con,
         FACTS_PERSONS,
         table_sql(FACTS_PERSONS),
-        {
-            "as_of": as_of,
-            "lookback_months": settings.lookback_months,
-            "min_working_age": settings.min_working_age,
-            "women_category": settings.women_retirement_category.code,
-        },
+        {"as_of": as_of, "min_working_age": settings.min_working_age},
     )
-    run_sql_file(con, "address_parts.sql", {})
-    build_table(con, FACTS_LOCATIONS, table_sql(FACTS_LOCATIONS))
     build_table(con, FACTS_HOUSEHOLDS, table_sql(FACTS_HOUSEHOLDS))
     (count,) = con.sql("SELECT count(*) FROM facts_persons").fetchall()[0]
     return count
+
+
+def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> int:
+    """(Re)create every facts table from the staged tables, `core_person_links`, `linked_si_contributions`
+    and `core_persons`, nothing reused. Returns the row count of `facts_persons`."""
+    create_fact_macros(con)
+    for unit in FACTS_UNITS:
+        build_unit(con, unit, as_of, settings)
+    return build_night_facts(con, as_of, settings)

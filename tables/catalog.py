@@ -179,88 +179,156 @@ _FROM_LOCATIONS = (
     "(facts_locations: the best value the sources hold; `evidence` ends with where it came from)"
 )
 _FACT = "(the fact, false when no linked record says so)"
+_PERSON_FACTS: tuple[Column, ...] = (
+    _person(),
+    Column("name", "VARCHAR", "reference name: the one most sources use"),
+    Column(
+        "sex",
+        "VARCHAR",
+        "from the ID; empty when unknown (the men's retirement rule applies)",
+        codes="sex",
+    ),
+    Column("birth_date", "DATE", "from the ID", False),
+    Column("sources", "VARCHAR[]", "the sources holding a record of the person", False),
+    Column("age", "BIGINT", "whole years at D", False),
+    Column("retirement_category", "VARCHAR", "the retirement rule applied: men, or the women's", False),
+    Column("retirement_date", "DATE", "法定退休日期 under that rule", False),
+    Column("working_age", "BOOLEAN", "at least rules.min_working_age and before the retirement date", False),
+    Column("retirement_evidence", "VARCHAR", "birth and retirement dates"),
+    Column("employed", "BOOLEAN", f"a paid 单位职工 contribution in the look-back months {_FACT}", False),
+    Column(
+        "flexibly_employed", "BOOLEAN", "paid 灵活就业 contributions only, in the look-back months", False
+    ),
+    Column("employment_months", "VARCHAR[]", "the 单位职工 months paid, YYYY-MM"),
+    Column("employers", "VARCHAR[]", "the employers of those months"),
+    Column("flexible_months", "VARCHAR[]", "the 灵活就业 months paid, YYYY-MM"),
+    Column("employment_evidence", "VARCHAR", "months and employers"),
+    Column("flexible_evidence", "VARCHAR", "the 灵活就业 months"),
+    Column("last_employment_month", "DATE", "the latest paid 单位职工 month of the look-back"),
+    Column("latest_employer_id", "VARCHAR", "单位编号 of that month (the smallest on a tie)"),
+    Column("latest_employer_name", "VARCHAR", "单位名称 of that employer"),
+    Column("dibao_active", "BOOLEAN", f"an active (在保) 低保 or 低保边缘 record {_FACT}", False),
+    Column("dibao_household_id", "VARCHAR", "户编号 of the latest active 低保 record"),
+    Column("dibao_type", "VARCHAR", "its 低保类型"),
+    Column("work_capacity", "VARCHAR", "its 劳动能力"),
+    Column("employment_status", "VARCHAR", "its 就业状况"),
+    Column("dibao_relation", "VARCHAR", "its 与户主关系"),
+    Column("dibao_record", "VARCHAR", "that record (source_record)"),
+    Column("dibao_evidence", "VARCHAR", "that record"),
+    Column("works_per_dibao", "BOOLEAN", "an active 低保 record says 就业状况 在业", False),
+    Column("student", "BOOLEAN", "a 低保 record, stopped ones too, says 在校学生", False),
+    Column("student_evidence", "VARCHAR", "that record"),
+    Column("no_work_capacity", "BOOLEAN", "a 低保 record, stopped ones too, says 完全丧失劳动能力", False),
+    Column("no_work_capacity_evidence", "VARCHAR", "that record"),
+    Column("disabled", "BOOLEAN", f"a valid disability card at D {_FACT}", False),
+    Column("disability_grade", "INTEGER", "its grade, 1 to 4"),
+    Column("disability_category", "VARCHAR", "its category"),
+    Column("disability_record", "VARCHAR", "that card's record (source_record)"),
+    Column("disability_evidence", "VARCHAR", "that card"),
+    Column("registered", "BOOLEAN", f"a linked unemployment registration {_FACT}", False),
+    Column("registered_on", "DATE", "the earliest registration's 登记日期"),
+    Column("is_difficult", "BOOLEAN", "a registration says 就业困难人员 = 是", False),
+    Column("difficulty_categories", "VARCHAR[]", "the 就业困难人员 categories those registrations list"),
+    Column("registration_record", "VARCHAR", "the earliest registration's record (source_record)"),
+    Column("registration_evidence", "VARCHAR", "the earliest registration"),
+    Column("recognized_on", "DATE", "认定日期: the earliest of the 就业困难人员 registrations"),
+    Column("recognition_record", "VARCHAR", "its registration"),
+    Column("retired", "BOOLEAN", f"社保 says 离退休 {_FACT}", False),
+    Column("retired_on", "DATE", "its 离退休日期"),
+    Column("retired_evidence", "VARCHAR", "that record"),
+    Column("deceased", "BOOLEAN", f"社保 says 死亡 {_FACT}", False),
+    Column("deceased_evidence", "VARCHAR", "that record"),
+    Column(
+        "working",
+        "BOOLEAN",
+        "a paid 单位职工 or 灵活就业 contribution, or an active 低保 record's 在业",
+        False,
+    ),
+    Column(
+        "match_confidence",
+        "VARCHAR",
+        "exact: every record of the person linked by its exact valid ID; else fuzzy; empty without a record",
+        codes="match_confidence",
+    ),
+)
 FACTS_PERSONS = Table(
     "facts_persons",
     "facts",
     "person",
     "The facts of SPEC section 4 about each person of core_persons as of D, from the linked records only, "
     "each with the evidence a case worker checks it by (rules/persons.sql): the lists read these.",
-    (
-        _person(),
-        Column("name", "VARCHAR", "reference name: the one most sources use"),
-        Column(
-            "sex",
-            "VARCHAR",
-            "from the ID; empty when unknown (the men's retirement rule applies)",
-            codes="sex",
-        ),
-        Column("birth_date", "DATE", "from the ID", False),
-        Column("sources", "VARCHAR[]", "the sources holding a record of the person", False),
-        Column("age", "BIGINT", "whole years at D", False),
-        Column("retirement_category", "VARCHAR", "the retirement rule applied: men, or the women's", False),
-        Column("retirement_date", "DATE", "法定退休日期 under that rule", False),
-        Column(
-            "working_age", "BOOLEAN", "at least rules.min_working_age and before the retirement date", False
-        ),
-        Column("retirement_evidence", "VARCHAR", "birth and retirement dates"),
-        Column("employed", "BOOLEAN", f"a paid 单位职工 contribution in the look-back months {_FACT}", False),
-        Column(
-            "flexibly_employed", "BOOLEAN", "paid 灵活就业 contributions only, in the look-back months", False
-        ),
-        Column("employment_months", "VARCHAR[]", "the 单位职工 months paid, YYYY-MM"),
-        Column("employers", "VARCHAR[]", "the employers of those months"),
-        Column("flexible_months", "VARCHAR[]", "the 灵活就业 months paid, YYYY-MM"),
-        Column("employment_evidence", "VARCHAR", "months and employers"),
-        Column("flexible_evidence", "VARCHAR", "the 灵活就业 months"),
-        Column("last_employment_month", "DATE", "the latest paid 单位职工 month of the look-back"),
-        Column("latest_employer_id", "VARCHAR", "单位编号 of that month (the smallest on a tie)"),
-        Column("latest_employer_name", "VARCHAR", "单位名称 of that employer"),
-        Column("dibao_active", "BOOLEAN", f"an active (在保) 低保 or 低保边缘 record {_FACT}", False),
-        Column("dibao_household_id", "VARCHAR", "户编号 of the latest active 低保 record"),
-        Column("dibao_type", "VARCHAR", "its 低保类型"),
-        Column("work_capacity", "VARCHAR", "its 劳动能力"),
-        Column("employment_status", "VARCHAR", "its 就业状况"),
-        Column("dibao_relation", "VARCHAR", "its 与户主关系"),
-        Column("dibao_record", "VARCHAR", "that record (source_record)"),
-        Column("dibao_evidence", "VARCHAR", "that record"),
-        Column("works_per_dibao", "BOOLEAN", "an active 低保 record says 就业状况 在业", False),
-        Column("student", "BOOLEAN", "a 低保 record, stopped ones too, says 在校学生", False),
-        Column("student_evidence", "VARCHAR", "that record"),
-        Column(
-            "no_work_capacity", "BOOLEAN", "a 低保 record, stopped ones too, says 完全丧失劳动能力", False
-        ),
-        Column("no_work_capacity_evidence", "VARCHAR", "that record"),
-        Column("disabled", "BOOLEAN", f"a valid disability card at D {_FACT}", False),
-        Column("disability_grade", "INTEGER", "its grade, 1 to 4"),
-        Column("disability_category", "VARCHAR", "its category"),
-        Column("disability_record", "VARCHAR", "that card's record (source_record)"),
-        Column("disability_evidence", "VARCHAR", "that card"),
-        Column("registered", "BOOLEAN", f"a linked unemployment registration {_FACT}", False),
-        Column("registered_on", "DATE", "the earliest registration's 登记日期"),
-        Column("is_difficult", "BOOLEAN", "a registration says 就业困难人员 = 是", False),
-        Column("difficulty_categories", "VARCHAR[]", "the 就业困难人员 categories those registrations list"),
-        Column("registration_record", "VARCHAR", "the earliest registration's record (source_record)"),
-        Column("registration_evidence", "VARCHAR", "the earliest registration"),
-        Column("recognized_on", "DATE", "认定日期: the earliest of the 就业困难人员 registrations"),
-        Column("recognition_record", "VARCHAR", "its registration"),
-        Column("retired", "BOOLEAN", f"社保 says 离退休 {_FACT}", False),
-        Column("retired_on", "DATE", "its 离退休日期"),
-        Column("retired_evidence", "VARCHAR", "that record"),
-        Column("deceased", "BOOLEAN", f"社保 says 死亡 {_FACT}", False),
-        Column("deceased_evidence", "VARCHAR", "that record"),
-        Column(
-            "working",
-            "BOOLEAN",
-            "a paid 单位职工 or 灵活就业 contribution, or an active 低保 record's 在业",
-            False,
-        ),
-        Column(
-            "match_confidence",
-            "VARCHAR",
-            "exact: every record of the person linked by its exact valid ID; else fuzzy; empty without a record",
-            codes="match_confidence",
-        ),
-    ),
+    _PERSON_FACTS,
+)
+
+
+def _person_facts(*names: str) -> tuple[Column, ...]:
+    """The person_id and the columns `names` of facts_persons, declared there."""
+    return tuple(c for c in _PERSON_FACTS if c.name == "person_id" or c.name in names)
+
+
+# facts_persons is made each night from two tables that hold longer (rules/facts.py): what a person's records
+# say whatever the as-of date, reused while the linked tables are; the look-back's contributions, reused
+# within the as-of month.
+FACTS_PERSON_RECORDS = Table(
+    "facts_person_records",
+    "facts",
+    "person",
+    "What each person's linked records say whatever the as-of date — retirement date, 低保, registration, "
+    "社保 status, match confidence, each with its evidence (rules/person_records.sql): facts_persons adds "
+    "the facts of the date.",
+    _person_facts(
+        "name",
+        "sex",
+        "birth_date",
+        "sources",
+        "retirement_category",
+        "retirement_date",
+        "retirement_evidence",
+        "dibao_active",
+        "dibao_household_id",
+        "dibao_type",
+        "work_capacity",
+        "employment_status",
+        "dibao_relation",
+        "dibao_record",
+        "dibao_evidence",
+        "works_per_dibao",
+        "student",
+        "student_evidence",
+        "no_work_capacity",
+        "no_work_capacity_evidence",
+        "registered",
+        "registered_on",
+        "is_difficult",
+        "difficulty_categories",
+        "registration_record",
+        "registration_evidence",
+        "recognized_on",
+        "recognition_record",
+        "retired",
+        "retired_on",
+        "retired_evidence",
+        "deceased",
+        "deceased_evidence",
+        "match_confidence",
+    ),  # fmt: skip
+)
+FACTS_PERSON_WORK = Table(
+    "facts_person_work",
+    "facts",
+    "person with a paid 单位职工 or 灵活就业 contribution in the look-back months",
+    "Each person's paid contributions in the look-back months before the as-of month, employer by employer "
+    "(rules/person_work.sql): the same for every as-of date of a month.",
+    _person_facts(
+        "employed",
+        "flexibly_employed",
+        "employment_months",
+        "employers",
+        "flexible_months",
+        "last_employment_month",
+        "latest_employer_id",
+        "latest_employer_name",
+    ),  # fmt: skip
 )
 # Where a person lives and how to reach them (SPEC section 5, "点对点"), for the street and community offices.
 LOCATION: tuple[Column, ...] = (
@@ -851,6 +919,8 @@ TABLES: dict[str, Table] = {
         CORE_PERSONS,
         CORE_PROFILE_PERSONS,
         LINKED_SI_CONTRIBUTIONS,
+        FACTS_PERSON_RECORDS,
+        FACTS_PERSON_WORK,
         FACTS_PERSONS,
         FACTS_LOCATIONS,
         FACTS_HOUSEHOLDS,

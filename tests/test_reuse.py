@@ -139,9 +139,31 @@ def test_an_unchanged_night_reuses_every_table_and_says_so(chains):
     for source in SOURCES:
         assert f"{source} unchanged since {day}: raw and staged tables reused" in terminal
     assert f"unchanged since {day}: linked tables reused" in terminal
+    # the facts of the records too; the look-back's contributions are of another month (June, then July)
+    assert f"facts_records: reused, built {day}" in terminal
+    assert "facts_work: built (the look-back moved with the as-of month (built for 2026-06))" in terminal
     reused = reusing.manifest(NIGHTS[1])["reused"]
-    units = {*(f"raw_{s}" for s in SOURCES), *(f"staged_{s}" for s in SOURCES), "linked"}
+    units = {*(f"raw_{s}" for s in SOURCES), *(f"staged_{s}" for s in SOURCES), "linked", "facts_records"}
     assert reused == dict.fromkeys(units, {"built_as_of": day, "copied_from": day})
+
+
+def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_night_before(
+    chains, tmp_path
+):
+    """The chain's third night (2 July) built every facts unit again (its linked tables changed); a fourth
+    on the same files, in the same month, takes both from it."""
+    reusing, _ = chains
+    base = tmp_path / "reusing"
+    shutil.copytree(reusing.base, base)
+    night, day = NIGHTS[2] + dt.timedelta(days=1), NIGHTS[2].isoformat()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as terminal:
+        patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
+        code = run_aidmatch(reusing.base.parent / "input_changed", base / "output", base / "work", night)
+    assert code == 0, terminal.getvalue()[-3000:]
+    assert f"facts_records: reused, built {day}" in terminal.getvalue()
+    assert f"facts_work: reused, built {day}" in terminal.getvalue()
+    reused = Chain(base, []).manifest(night)["reused"]
+    assert reused["facts_work"] == reused["facts_records"] == {"built_as_of": day, "copied_from": day}
 
 
 def test_one_changed_source_is_read_again_and_linking_done_again(chains):
@@ -245,6 +267,8 @@ def test_dagster_records_the_folders_versions_and_the_reused_tables_data_version
     assert len(set(reusing.data_versions("staged_dibao"))) == 1
     assert len(set(reusing.data_versions(f"staged_{CHANGED_FILE}"))) == 2
     assert len(set(reusing.data_versions("core_person_links"))) == 2
+    assert len(set(reusing.data_versions("facts_person_records"))) == 2  # with the linked tables
+    assert len(set(reusing.data_versions("facts_person_work"))) == 3  # June's, July's, the new links'
     # a full night builds every night anew
     assert len(set(full.data_versions("staged_dibao"))) == 3
 
