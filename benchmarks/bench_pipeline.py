@@ -65,6 +65,7 @@ STAGES = {  # the stage a step belongs to
 } | {f"files_{source}": "files" for source in SOURCES}  # observing the source folders: hashing the files
 GIB = 2**30
 PYTHON_GIB = 1.5  # what a run holds beside DuckDB's memory_limit: interpreter, Dagster, a lookup batch, xlsx
+FAILURE_LINES = 30  # of a failed run's terminal, printed with its figures
 _STEP = re.compile(r"^\S+ +(▶|✓|✗) (\S+)")
 _TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -93,6 +94,7 @@ class RunFigures:
     spill_bytes: int = 0  # the largest the spill folder was
     output_bytes: int = 0
     reused: tuple[str, ...] = ()  # the units taken from an earlier night (the manifest's `reused`)
+    failure: str = ""  # the terminal's last lines when the run failed: its folders may be removed after
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -234,6 +236,9 @@ def run_night(
     figures.wall = time.perf_counter() - started
     figures.cpu = usage.ru_utime + usage.ru_stime
     figures.peak = max([outside, *(s.peak for s in figures.stages.values())])
+    if figures.exit_code:
+        lines = (folder / f"terminal-{as_of}.txt").read_text(encoding="utf-8").splitlines()
+        figures.failure = "\n".join(lines[-FAILURE_LINES:])
     manifest = folder / "out" / as_of / "manifest.json"
     if manifest.is_file():
         written = json.loads(manifest.read_text())
@@ -542,6 +547,8 @@ def print_run(figures: RunFigures, config: Path | None) -> None:
     print(
         f"  load average at its end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (1, 5, 15 min) on {os.cpu_count()} CPUs"
     )
+    if figures.failure:
+        print(f"  its terminal's last lines:\n{figures.failure}")
     print(f"  {'stage':8} {'wall s':>8} {'CPU s':>8} {'peak GiB':>9} {'k rows/s':>9}")
     for stage in figures.stages.values():
         rate = figures.rows / stage.wall / 1000 if stage.wall else 0
