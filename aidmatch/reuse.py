@@ -104,6 +104,14 @@ class Decision:
     reused: Built | None
     why: str  # why it is built: "first night", "its inputs, code or configuration changed", …
 
+    def said(self) -> str:
+        """What the UI shows of the unit's tables tonight: reused (from which night), or built and why."""
+        return f"reused: {self.reused.said()}" if self.reused else f"built tonight: {self.why}"
+
+    def data_version_at(self, as_of: str) -> str:
+        """The unit's data version tonight (`as_of`): that of the night that built its tables."""
+        return data_version(self.version, self.reused.built_as_of if self.reused else as_of)
+
 
 def _create_ledger(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TABLE IF NOT EXISTS {LEDGER} ({_LEDGER_COLUMNS})")

@@ -59,7 +59,6 @@ from aidmatch.resources import AidmatchResource
 from aidmatch.reuse import (
     FULL_NIGHT,
     Decision,
-    data_version,
     decide,
     forget,
     ledger,
@@ -193,8 +192,7 @@ class _SourceWork:
 
 def _reuse_metadata(decision: Decision) -> dict[str, object]:
     """What the UI shows of a table's night: reused (from which night) or built, and why."""
-    said = f"reused: {decision.reused.said()}" if decision.reused else f"built tonight: {decision.why}"
-    return {"reuse": said}
+    return {"reuse": decision.said()}
 
 
 def _read(
@@ -248,7 +246,7 @@ def _read(
     fresh = assess_freshness(
         source, aidmatch.input_path, read_files, as_of, limits.warn_days, limits.error_days
     )
-    raw_version = data_version(work.raw.version, reused.built_as_of if reused else as_of.isoformat())
+    raw_version = work.raw.data_version_at(as_of.isoformat())
     work.results.append(
         dg.MaterializeResult(
             asset_key=f"raw_{source}",
@@ -287,7 +285,6 @@ def _stage(
         )
     work.staging = result
     threshold = aidmatch.settings.validation.max_quarantine_rate
-    version = work.staged.version
     work.results.append(
         dg.MaterializeResult(
             asset_key=f"staged_{source}",
@@ -301,9 +298,7 @@ def _stage(
                 **_reuse_metadata(work.staged),
             },
             check_results=[row_rules_result(result, threshold), schema_result(con, source)],
-            data_version=dg.DataVersion(
-                data_version(version, reused.built_as_of if reused else as_of.isoformat())
-            ),
+            data_version=dg.DataVersion(work.staged.data_version_at(as_of.isoformat())),
         )
     )
     if not reused:
@@ -370,7 +365,7 @@ def _plan(
             version = digest(raw_code_version(settings, maps[source]), files.digest if files else "no folder")
             anyway = FULL_NIGHT if aidmatch.full else None if files else "its folder is missing"
             work.raw = decide(con, raw_unit, version, as_of, anyway)
-            raw_data = data_version(version, work.raw.reused.built_as_of if work.raw.reused else as_of)
+            raw_data = work.raw.data_version_at(as_of)
         elif raw_unit in built:  # the raw table an earlier step of this night (or night) left
             raw_data = built[raw_unit].data_version
         if stage:

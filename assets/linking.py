@@ -27,7 +27,6 @@ from aidmatch.resources import AidmatchResource
 from aidmatch.reuse import (
     FULL_NIGHT,
     Decision,
-    data_version,
     decide,
     forget,
     ledger,
@@ -136,12 +135,8 @@ def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
         f"linked {summary.linked} of {summary.records} records to {summary.persons} persons; "
         f"{summary.review_rows} to review",
     )
-    version = dg.DataVersion(
-        data_version(decision.version, decision.reused.built_as_of if decision.reused else as_of)
-    )
-    reuse = {
-        "reuse": f"reused: {decision.reused.said()}" if decision.reused else f"built tonight: {decision.why}"
-    }
+    version = dg.DataVersion(decision.data_version_at(as_of))
+    reuse = {"reuse": decision.said()}
     yield dg.MaterializeResult(
         asset_key="core_person_links",
         data_version=version,

@@ -25,7 +25,6 @@ from aidmatch.resources import AidmatchResource
 from aidmatch.reuse import (
     FULL_NIGHT,
     Decision,
-    data_version,
     decide,
     facts_code_version,
     forget,
@@ -115,13 +114,11 @@ def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             if decision.reused
             else f"{unit.name}: built ({decision.why})",
         )
-        built_as_of = decision.reused.built_as_of if decision.reused else as_of.isoformat()
-        reuse = f"reused: {decision.reused.said()}" if decision.reused else f"built tonight: {decision.why}"
         for table in unit.tables:
             yield dg.MaterializeResult(
                 asset_key=table.name,
-                data_version=dg.DataVersion(data_version(decision.version, built_as_of)),
-                metadata={"reuse": reuse, "dagster/row_count": rows[table.name]},
+                data_version=dg.DataVersion(decision.data_version_at(as_of.isoformat())),
+                metadata={"reuse": decision.said(), "dagster/row_count": rows[table.name]},
             )
     yield dg.MaterializeResult(
         asset_key="facts_persons",
