@@ -99,7 +99,7 @@ def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
         other_cities_for_rules(con, aidmatch, as_of_key(context))
         create_fact_macros(con)
         decisions = {unit.name: _facts_unit(con, aidmatch, unit, as_of) for unit in FACTS_UNITS}
-        persons = build_night_facts(con, as_of, aidmatch.settings.rules)
+        build_night_facts(con, as_of, aidmatch.settings.rules)
         filters = ", ".join(f"count(*) FILTER ({column})" for column in FACT_COUNTS.values())
         counts = con.sql(f"SELECT {filters} FROM facts_persons").fetchall()[0]
         rows = {
@@ -122,7 +122,10 @@ def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             )
     yield dg.MaterializeResult(
         asset_key="facts_persons",
-        metadata={"dagster/row_count": persons, **dict(zip(FACT_COUNTS, counts, strict=True))},
+        metadata={
+            "dagster/row_count": rows["facts_persons"],
+            **dict(zip(FACT_COUNTS, counts, strict=True)),
+        },
     )
     yield dg.MaterializeResult(
         asset_key="facts_households", metadata={"dagster/row_count": rows["facts_households"]}

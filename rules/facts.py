@@ -76,9 +76,9 @@ def build_unit(con: duckdb.DuckDBPyConnection, unit: FactsUnit, as_of: date, set
         build_table(con, table, sql, {key: value for key, value in parameters.items() if f"${key}" in sql})
 
 
-def build_night_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> int:
+def build_night_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> None:
     """(Re)create `facts_persons` and `facts_households` from the units' tables (built or reused) and what
-    only the as-of date decides. Returns the row count of `facts_persons` (one row per person)."""
+    only the as-of date decides."""
     build_table(
         con,
         FACTS_PERSONS,
@@ -86,14 +86,12 @@ def build_night_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: Rul
         {"as_of": as_of, "min_working_age": settings.min_working_age},
     )
     build_table(con, FACTS_HOUSEHOLDS, table_sql(FACTS_HOUSEHOLDS))
-    (count,) = con.sql("SELECT count(*) FROM facts_persons").fetchall()[0]
-    return count
 
 
-def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> int:
+def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> None:
     """(Re)create every facts table from the staged tables, `core_person_links`, `linked_si_contributions`
-    and `core_persons`, nothing reused. Returns the row count of `facts_persons`."""
+    and `core_persons`, nothing reused."""
     create_fact_macros(con)
     for unit in FACTS_UNITS:
         build_unit(con, unit, as_of, settings)
-    return build_night_facts(con, as_of, settings)
+    build_night_facts(con, as_of, settings)
