@@ -37,10 +37,20 @@ def build_table(
     query: str,
     parameters: dict[str, Any] | list[Any] | None = None,
     name: str | None = None,
+    parts: int | None = None,
 ) -> None:
     """Create the table from its declaration and insert the rows of `query` by column name — in its
-    `csv_order` when it is stored so; the query's columns must be exactly the table's stored ones."""
-    given = [d[0] for d in con.execute(f"SELECT * FROM ({query}) LIMIT 0", parameters).description]
+    `csv_order` when it is stored so; the query's columns must be exactly the table's stored ones.
+
+    With `parts`, the query is run once for each `$part` in 0 … `$parts` - 1 (parameters it must read,
+    e.g. `hash(person_id) % $parts = $part`), its rows appended: for a query whose aggregates keep a list
+    per group, state DuckDB 1.4 cannot spill, over more groups than its memory holds at once."""
+    runs = (
+        [parameters]
+        if parts is None
+        else [{**(parameters or {}), "part": p, "parts": parts} for p in range(parts)]
+    )
+    given = [d[0] for d in con.execute(f"SELECT * FROM ({query}) LIMIT 0", runs[0]).description]
     wanted = [c.name for c in table.stored]
     if sorted(given) != sorted(wanted):
         missing, extra = sorted(set(wanted) - set(given)), sorted(set(given) - set(wanted))
@@ -48,7 +58,8 @@ def build_table(
     create_table(con, table, name)
     if table.stored_in_csv_order:
         query = f"SELECT * FROM ({query}) ORDER BY {table.csv_order}"
-    con.execute(f"INSERT INTO {name or table.name} BY NAME {query}", parameters)
+    for run in runs:
+        con.execute(f"INSERT INTO {name or table.name} BY NAME {query}", run)
 
 
 def build_view(con: duckdb.DuckDBPyConnection, table: Table, query: str) -> None:

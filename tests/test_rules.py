@@ -22,6 +22,7 @@ from aidmatch.rules.facts import build_person_facts
 from aidmatch.rules.lists import build_lists
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.sources.tables import SOURCES, staged_columns
+from aidmatch.tables import ddl
 
 AS_OF = date(2026, 11, 22)
 DEFAULTS = RuleSettings()
@@ -816,3 +817,30 @@ def test_zero_employment_household_names_its_members_and_place(tmp_path):
     )
     assert row[:5] == (f"{head};{child}", f"姓名{head};姓名{child}", "户主;子女", "东城区", "东华门街道")
     assert row[5].endswith(f"；区县、街道取自户主的低保记录[{head_record}]")
+
+
+def test_the_look_back_built_in_parts_is_the_look_back_built_at_once(tmp_path, monkeypatch):
+    """facts_person_work is built persons part by part when they are many (rules/facts.py): each person in
+    exactly one part, every part's rows the rows one pass gives."""
+    world = World(tmp_path)
+    months = [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+    for number in range(12):
+        records = [contribution(months[number % 3], kind="灵活就业" if number % 4 == 0 else "单位职工")]
+        records += [replace(contribution(m), values={**contribution(m).values, "employer_name": f"乙{number}"})
+                    for m in months[: number % 3]]  # fmt: skip
+        world.add(f"P{number:02d}", *MAN, records)
+    world.build()
+    query = "SELECT * FROM facts_person_work ORDER BY person_id"
+    at_once = world.rows_of(query)
+    assert len(at_once) == 12
+    monkeypatch.setattr("aidmatch.rules.facts.PERSONS_PER_PART", 5)  # 12 persons: three parts
+    parts: dict[str, int | None] = {}
+
+    def build_table(con, table, *args, **kwargs):
+        parts[table.name] = kwargs.get("parts")
+        return ddl.build_table(con, table, *args, **kwargs)
+
+    monkeypatch.setattr("aidmatch.rules.facts.build_table", build_table)  # the real one, parts noted
+    world.build()
+    assert parts["facts_person_work"] == 3
+    assert world.rows_of(query) == at_once
