@@ -10,7 +10,6 @@ What does not belong here: deciding whether two names agree (the linker's compar
 
 import opencc
 import polars as pl
-from pypinyin import lazy_pinyin
 
 from aidmatch.sources.text import compact_text
 
@@ -101,6 +100,10 @@ def name_pinyin(names: pl.Series) -> pl.Series:
     Each distinct character gets its default reading (pypinyin, heteronyms not guessed from context), so
     a character reads the same in every name, which is what homophone matching needs.
     """
+    # Imported here: pypinyin loads its phrase dictionary on import (0.24 s), and of the processes that
+    # import this module — every Dagster step's, the command's — only the linker's reads pinyin.
+    from pypinyin import lazy_pinyin
+
     names = names.cast(pl.String).str.replace_all(MIDDLE_DOT, "", literal=True)
     characters = names.drop_nulls().unique().str.split("").explode().unique().drop_nulls()
     characters = characters.filter(characters != "").to_list()
