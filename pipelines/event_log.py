@@ -17,7 +17,6 @@ its events to itself.
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 
 import dagster as dg
 import yaml
@@ -26,7 +25,7 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
-from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import QueuePool
@@ -91,10 +90,10 @@ class KeptOpenSqliteStorage(DagsterSqliteStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         super().__init__(base_dir, inst_data)
-        self._event_log_storage = KeptOpenEventLogStorage(str(Path(base_dir) / "history" / "runs"))
+        self._event_log_storage = KeptOpenEventLogStorage(_event_logs_directory(base_dir))
 
     @classmethod
-    def from_config_value(  # Dagster's names its own class
+    def from_config_value(  # DagsterSqliteStorage's makes a DagsterSqliteStorage, whatever the class
         cls, inst_data: ConfigurableClassData, config_value: Mapping[str, str]
     ) -> "KeptOpenSqliteStorage":
         return cls.from_local(inst_data=inst_data, **config_value)

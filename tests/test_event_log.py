@@ -13,7 +13,7 @@ from aidmatch.pipelines.deployment import prepare_dagster_home
 from aidmatch.pipelines.event_log import KEPT_DATABASES, KeptOpenEventLogStorage
 from aidmatch.settings import Settings
 
-# Dagster's default storage: the shipped dagster.yaml without its event_log_storage block.
+# Dagster's default storage: the shipped dagster.yaml without its instance_class block.
 DEFAULT_STORAGE = "telemetry:\n  enabled: false\n"
 
 
