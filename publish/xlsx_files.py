@@ -24,14 +24,16 @@ from Excel, WPS or LibreOffice, with or without the fonts of the machine that wr
 
 Cells are typed: numbers as numbers, dates as dates (yyyy-mm-dd), IDs, phone numbers and record references
 as text with the text format "@" (Excel must never turn 110105199001011234 into 1.10105199001011E+17).
-Written with XlsxWriter (the engine Polars writes xlsx with): 2.3 times openpyxl's speed on these sheets,
-the workbook assembled in memory and hashed as it is written to its file (the manifest's sha256); a city's
-workbooks by writer processes of their own (`save_workbooks`).
+Written with XlsxWriter (the engine Polars writes xlsx with): 2.3 times openpyxl's speed on these sheets;
+the data rows, the bulk of a sheet, as one block of XML made by Polars (`publish/sheet_rows.py`: 4 times
+XlsxWriter's own speed cell by cell). The workbook is assembled in memory and hashed as it is written to
+its file (the manifest's sha256); a city's workbooks by writer processes of their own (`save_workbooks`).
 
 No cell ever holds a formula that came from data (SPEC section 5): the workbook never converts strings
-(XlsxWriter's strings_to_formulas, _numbers and _urls are off), every text is written with `write_string`
-(a string cell, whatever it starts with), and text starting with = + - @ (or a tab or carriage return) or
-reading as an error value (#N/A) gets Excel's quote prefix, so editing the cell keeps it text.
+(XlsxWriter's strings_to_formulas, _numbers and _urls are off), every title, header and note is written
+with `write_string` and every data cell as a string cell (`sheet_rows`), whatever it starts with; text
+starting with = + - @ (or a tab or carriage return) or reading as an error value (#N/A) gets Excel's quote
+prefix, so editing the cell keeps it text.
 """
 
 import datetime as dt
@@ -54,6 +56,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from aidmatch.publish.sheet_rows import ERROR_TEXTS, CellStyle, TableWorksheet, rows_xml
 from aidmatch.publish.written import FileEntry
 from aidmatch.sources.text import FORMULA_PREFIXES
 
@@ -86,8 +89,6 @@ _MIN_WIDTH = 3.0  # units: the narrowest column (a CJK character, two digits)
 # past them a sheet's groups run on without one. The employers' view starts a sheet before.
 MAX_PAGE_BREAKS = 1023
 _NOT_IN_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")  # Excel refuses these in a sheet's name
-# Excel's error values: text reading as one is written with the quote prefix too.
-_ERROR_TEXTS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 
 KINDS = ("text", "id", "date", "number", "percent")
 _NUMBER_FORMATS = {"id": "@", "date": "yyyy-mm-dd", "number": "0", "percent": "0.0%"}
@@ -382,10 +383,10 @@ def layout(table: TableSheet) -> Layout:
 
 # --- writing ----------------------------------------------------------------------------------------
 
-# Cells past which the workbooks are shared among processes: XlsxWriter is Python, some 9 µs a cell on one
-# core, and a city's lists are a million cells; the first process costs about a second to start (its
-# imports), which a test world's few hundred cells would pay many times over.
-PROCESSES_FROM_CELLS = 200_000
+# Cells past which the workbooks are shared among processes: a workbook costs some 2.8 µs a cell on one
+# core (its layout, its rows' XML, zlib), a city's lists are 2.6 million cells; a process costs about a
+# second to start (its imports), which a test world's few hundred cells would pay many times over.
+PROCESSES_FROM_CELLS = 1_000_000
 
 
 def save_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], processes: int) -> list[FileEntry]:
@@ -457,7 +458,7 @@ def save_workbook(path: Path, sheets: Sequence[TableSheet]) -> FileEntry:
     taken: set[str] = set()
     for table in sheets:
         name = unique_name(_NOT_IN_SHEET_NAME.sub("_", table.name).strip("'") or "Sheet", taken, 31)
-        _write_sheet(workbook.add_worksheet(name), table, formats, layout(table))
+        _write_sheet(workbook.add_worksheet(name, TableWorksheet), table, formats, layout(table))
     workbook.close()
     data = buffer.getbuffer()
     with open(path, "wb") as handle:
@@ -499,10 +500,10 @@ def unique_name(name: str, taken: set[str], limit: int) -> str:
 
 def is_literal(text: str) -> bool:
     """Text a spreadsheet would take for a formula or an error value if it were typed."""
-    return text.startswith(FORMULA_PREFIXES) or text in _ERROR_TEXTS
+    return text.startswith(FORMULA_PREFIXES) or text in ERROR_TEXTS
 
 
-def _write_sheet(sheet: Worksheet, table: TableSheet, formats: _Formats, measured: Layout) -> None:
+def _write_sheet(sheet: TableWorksheet, table: TableSheet, formats: _Formats, measured: Layout) -> None:
     columns = table.columns
     last = len(columns) - 1
     for index, (width, column) in enumerate(zip(measured.widths, columns, strict=True)):
@@ -526,54 +527,21 @@ def _write_sheet(sheet: Worksheet, table: TableSheet, formats: _Formats, measure
     _fill_in_rules(sheet, table, first, end)
     sheet.set_h_pagebreaks(_page_breaks(table, first))
 
-    writers = [_cell_writer(sheet, column, table.frame.schema[column.key], formats) for column in columns]
-    rows = table.frame.select(column.key for column in columns).iter_rows()
-    for number, (height, values) in enumerate(zip(measured.rows, rows, strict=True), start=first):
-        sheet.set_row(number, height)
-        for index, (value, write) in enumerate(zip(values, writers, strict=True)):
-            write(number, index, value)
+    styles = [
+        CellStyle(
+            column.key,
+            formats.plain[column.style]._get_xf_index(),
+            formats.quoted[column.style]._get_xf_index(),
+            keep_empty=column.fill_in,
+        )
+        for column in columns
+    ]
+    xml = rows_xml(table.frame, styles, first, measured.rows)
+    sheet.set_data_rows(first, table.frame.height, len(columns), xml)
     number = first + table.frame.height
     for note, height in zip(table.notes, across, strict=True):
         _write_across(sheet, number, note, formats, "note", last, height)
         number += 1
-
-
-def _cell_writer(
-    sheet: Worksheet, column: SheetColumn, dtype: pl.DataType, formats: _Formats
-) -> Callable[[int, int, Any], None]:
-    """How a column's values are written, chosen once from its type: text always as a string (quoted when
-    it must stay literal), numbers as numbers, dates as dates; an empty cell stays empty — unless people
-    fill it in, then it keeps its format (unlocked, shaded)."""
-    plain, quoted = formats.plain[column.style], formats.quoted[column.style]
-
-    def blank(row: int, col: int) -> None:
-        if column.fill_in:
-            sheet.write_blank(row, col, None, plain)
-
-    def text(row: int, col: int, value: Any) -> None:
-        if value is None or value == "":
-            blank(row, col)
-        else:
-            value = value if isinstance(value, str) else str(value)
-            sheet.write_string(row, col, value, quoted if is_literal(value) else plain)
-
-    def number(row: int, col: int, value: Any) -> None:
-        if value is None or not math.isfinite(value):
-            blank(row, col)
-        else:
-            sheet.write_number(row, col, value, plain)
-
-    def date(row: int, col: int, value: Any) -> None:
-        if value is None:
-            blank(row, col)
-        else:
-            sheet.write_datetime(row, col, value, plain)
-
-    if dtype.is_numeric():
-        return number
-    if dtype in (pl.Date, pl.Datetime):
-        return date
-    return text
 
 
 def _page_breaks(table: TableSheet, first: int) -> list[int]:
