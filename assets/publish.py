@@ -205,6 +205,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             # report's figures without holding the interpreter lock; each CSV is hashed as soon as it is
             # written, beside the next one's writing, the workbooks as their bytes are written.
             hashed: dict[str, Future[FileEntry]] = {}
+            carrying: dict[str, Future[FileEntry | None]] = {}  # person_links.csv taken from a night before
             with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(max_workers=1) as hasher:
 
                 def hash_csv(name: str) -> None:
@@ -212,14 +213,12 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
 
                 def csv(name: str, select_sql: str) -> None:
                     if name == f"{PERSON_LINKS.name}.csv" and carried:
+                        # the last night's file, verified by its hash beside the other writing; written
+                        # again below when it is not what that night recorded
                         source, recorded = carried
-                        entry = carry_verified(source, folder / name, recorded)
-                        if entry is not None:  # the last night's file, verified by its hash
-                            written[name] = entry.rows or 0
-                            hashed[name] = done = Future()
-                            done.set_result(entry)
-                            carried_over.append(name)
-                            return
+                        written[name] = recorded.rows or 0
+                        carrying[name] = hasher.submit(carry_verified, source, folder / name, recorded)
+                        return
                     written[name] = write_csv(con, select_sql, folder / name)
                     hash_csv(name)
 
@@ -249,9 +248,17 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     visit_progress.to_dicts(),
                 )
                 changes.update(((c["list"], c["change"]), c["entries"]) for c in figures.changes)
+                carried_entries = {name: carry.result() for name, carry in carrying.items()}
+                for name, entry in carried_entries.items():
+                    if entry is None:
+                        written[name] = write_csv(con, PERSON_LINKS.select_sql, folder / name)
+                        hash_csv(name)
+                    else:
+                        carried_over.append(name)
                 write_report(folder / REPORT_FILE, figures, run_id, code_version())
                 write_package(folder)
                 entries = {name: future.result() for name, future in hashed.items()}
+                entries |= {name: entry for name, entry in carried_entries.items() if entry is not None}
                 entries |= workbooks.result()
             entries |= {name: file_entry(folder / name, None) for name in (REPORT_FILE, PACKAGE_FILE)}
             # Everything else is written: the work databases past retention go now, so the manifest
