@@ -151,17 +151,23 @@ def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_
     chains, tmp_path
 ):
     """The chain's third night (2 July) built every facts unit again (its linked tables changed); a fourth
-    on the same files, in the same month, takes both from it."""
+    on the same files, in the same month, takes both from it — and writes person_links.csv again from its
+    work database where the third night's file, damaged since, is not what that night recorded."""
     reusing, _ = chains
     base = tmp_path / "reusing"
     shutil.copytree(reusing.base, base)
     night, day = NIGHTS[2] + dt.timedelta(days=1), NIGHTS[2].isoformat()
+    links = base / "output" / day / "person_links.csv"
+    links.write_bytes(links.read_bytes().replace(b",", b";", 1))
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as terminal:
         patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
         code = run_aidmatch(reusing.base.parent / "input_changed", base / "output", base / "work", night)
     assert code == 0, terminal.getvalue()[-3000:]
     assert f"facts_records: reused, built {day}" in terminal.getvalue()
     assert f"facts_work: reused, built {day}" in terminal.getvalue()
+    assert "person_links.csv taken" not in terminal.getvalue()
+    written = (base / "output" / night.isoformat() / "person_links.csv").read_bytes()
+    assert written == (reusing.output / day / "person_links.csv").read_bytes()
     reused = Chain(base, []).manifest(night)["reused"]
     assert reused["facts_work"] == reused["facts_records"] == {"built_as_of": day, "copied_from": day}
 
