@@ -20,9 +20,10 @@ table that is not what it says.
 
 How the tables come across. Tonight's database starts as a file copy of the last successful night's
 (`seed_work_database`: the newest published night before tonight whose work database is still kept),
-encrypted as it was, with every table but the ledger's dropped: a table is reused where it lies, with no
-row copied. A file copy costs what the disk copies (0.06 s for a 200,000-person city's 140 MB, about half
-a second at a million persons); copying the tables through an attached database costs what writing them
+encrypted as it was, with every table but the ledger's (and the stamps of the files that night published,
+`PUBLISHED_STAMPS`: `publish/carried.py`) dropped: a table is reused where it lies, with no row copied. A
+file copy costs what the disk copies (0.06 s for a 200,000-person city's 140 MB, about half a second at a
+million persons); copying the tables through an attached database costs what writing them
 does (10 s of CPU for the same 140 MB: DuckDB decompresses, re-compresses and re-encrypts every row).
 A night of the same as-of that runs again finds its own database and reuses what it holds; `aidmatch run
 --full` reuses nothing.
@@ -48,6 +49,7 @@ from aidmatch.tables.catalog import Table
 from aidmatch.work_database import STORAGE_VERSION, WorkDatabaseOutdated, storage_version
 
 LEDGER = "reusable_tables"
+PUBLISHED_STAMPS = "published_stamps"  # the published files' stamps (`publish/carried.py`)
 _LEDGER_COLUMNS = (
     "unit VARCHAR PRIMARY KEY, version VARCHAR NOT NULL, data_version VARCHAR NOT NULL, "
     "built_as_of VARCHAR NOT NULL, valid_until DATE, tables VARCHAR[] NOT NULL, summary JSON, "
@@ -264,7 +266,7 @@ def seed_work_database(
         raise
     try:
         units = ledger(con)
-        keep = {LEDGER, *(table for built in units.values() for table in built.tables)}
+        keep = {LEDGER, PUBLISHED_STAMPS, *(table for built in units.values() for table in built.tables)}
         views = {
             name for (name,) in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
         }

@@ -25,7 +25,14 @@ from aidmatch.decisions.audit import manifest_section as decisions_section
 from aidmatch.metadata import OWNERS, metadata_table, table_tags
 from aidmatch.publish.atomic import publish_atomically
 from aidmatch.publish.blocked_feedback import feedback_folder, remove_blocked_feedback
-from aidmatch.publish.carried import LINKED_VERSION_KEY, carried_from, carry_verified
+from aidmatch.publish.carried import (
+    LINKED_VERSION_KEY,
+    carried_from,
+    carry_verified,
+    record_stamp,
+    recorded_stamp,
+    still_stamped,
+)
 from aidmatch.publish.changes import TRACKED_LISTS, changes_sql, previous_run
 from aidmatch.publish.csv_files import write_csv
 from aidmatch.publish.decision_sheets import decision_form_workbooks
@@ -70,6 +77,8 @@ from aidmatch.sources.tables import DEPARTMENTS, SOURCES
 from aidmatch.tables.catalog import DECISIONS_APPLIED
 from aidmatch.tables.contract import PACKAGE_FILE, SCHEMA_VERSION, fingerprint, write_package
 from aidmatch.version import code_version
+
+PERSON_LINKS_CSV = f"{PERSON_LINKS.name}.csv"
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,11 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         visit_progress = visit_progress_frame(con, period)
         linked = ledger(con).get(LINKED_UNIT)
         carried = carried_from(linked, aidmatch.output_path, code_version(), fingerprint())
+        stamped = bool(
+            carried
+            and linked
+            and still_stamped(carried[0], recorded_stamp(con, linked.copied_from, PERSON_LINKS_CSV))
+        )
         carried_over: list[str] = []  # the files taken from the night the linked tables came from
 
         def write(folder: Path) -> None:
@@ -212,12 +226,14 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
                     hashed[name] = hasher.submit(file_entry, folder / name, written[name])
 
                 def csv(name: str, select_sql: str) -> None:
-                    if name == f"{PERSON_LINKS.name}.csv" and carried:
+                    if name == PERSON_LINKS_CSV and carried:
                         # the last night's file, verified by its hash beside the other writing; written
                         # again below when it is not what that night recorded
                         source, recorded = carried
                         written[name] = recorded.rows or 0
-                        carrying[name] = hasher.submit(carry_verified, source, folder / name, recorded)
+                        carrying[name] = hasher.submit(
+                            carry_verified, source, folder / name, recorded, stamped
+                        )
                         return
                     written[name] = write_csv(con, select_sql, folder / name)
                     hash_csv(name)
@@ -298,6 +314,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
             )
 
         target = publish_atomically(aidmatch.output_path, as_of, write, aidmatch.output_modes)
+        record_stamp(con, as_of, target / PERSON_LINKS_CSV)  # the next night takes it by this stamp
         if remove_blocked_feedback(aidmatch.output_path, as_of):  # its feedback is published now
             tell(
                 context.log, f"removed {feedback_folder(aidmatch.output_path, as_of)}: superseded by {target}"
@@ -307,8 +324,10 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
     tell(context.log, f"published {len(written)} csv files, the workbooks and manifest.json to {target}")
     tell(context.log, f"changes: {changes_said['changes since previous run']}")
     if carried_over and linked:
+        unread = " (its file unchanged since, by its stamp: not read again)" if stamped else ""
         tell(
-            context.log, f"{', '.join(carried_over)} taken from {linked.copied_from}: the same linked tables"
+            context.log,
+            f"{', '.join(carried_over)} taken from {linked.copied_from}: the same linked tables{unread}",
         )
     return dg.MaterializeResult(
         metadata={

@@ -9,19 +9,71 @@ file system allows it, else copied) is hashed and taken only when its bytes and 
 manifest recorded — a file edited or damaged since is written again from the work database. Anything
 else (a full night, the tables linked tonight, a night that published no manifest of them) writes the
 file as every other CSV is written.
+
+Hashing it costs 2.6 s of CPU a night on a city (1.7 GB), ten times that in a province. After a night
+publishes, the work database keeps its person_links.csv's stamp (`FileStamp`: device, inode, size and the
+modification and change times in ns, taken once the folder is in place). The next night, whose work
+database is a copy of that one, takes the file without reading it when its stamp is still that: any
+writing to a file changes its change time (ctime), which no program can set back — setting the
+modification time back changes it too. Any other stamp (the folder replaced by a re-run, the file edited,
+copied or touched) and it is hashed as before.
 """
 
 import hashlib
 import json
+import os
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
+import duckdb
+
 from aidmatch.publish.written import FileEntry, file_entry
+from aidmatch.reuse import PUBLISHED_STAMPS as _STAMPS
 from aidmatch.reuse import Built
 
 LINKED_VERSION_KEY = (
     "linked_data_version"  # manifest.json: the data version person_links.csv was written from
 )
 _CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What tells a file's bytes unchanged without reading them (see the module's docstring)."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> "FileStamp":
+        found = os.stat(path)
+        return cls(found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+
+
+def record_stamp(con: duckdb.DuckDBPyConnection, as_of: str, path: Path) -> None:
+    """Keep the stamp of `path`, published on `as_of`, in the work database (replacing any other)."""
+    con.execute(
+        f"CREATE OR REPLACE TABLE {_STAMPS} (as_of VARCHAR, name VARCHAR, device UBIGINT, inode UBIGINT, "
+        "size UBIGINT, mtime_ns BIGINT, ctime_ns BIGINT)"
+    )
+    con.execute(
+        f"INSERT INTO {_STAMPS} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [as_of, path.name, *astuple(FileStamp.of(path))],
+    )
+
+
+def recorded_stamp(con: duckdb.DuckDBPyConnection, as_of: str, name: str) -> FileStamp | None:
+    """The stamp the night `as_of` kept of its published file `name` in this work database, if any."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [_STAMPS]).fetchone()[0]:
+        return None
+    row = con.execute(
+        f"SELECT device, inode, size, mtime_ns, ctime_ns FROM {_STAMPS} WHERE as_of = ? AND name = ?",
+        [as_of, name],
+    ).fetchone()
+    return FileStamp(*row) if row else None
 
 
 def carried_from(
@@ -47,18 +99,29 @@ def carried_from(
     return folder / "person_links.csv", FileEntry(entry["rows"], entry["sha256"], entry["bytes"])
 
 
-def carry_verified(source: Path, target: Path, recorded: FileEntry) -> FileEntry | None:
-    """`source` at `target`, hashed; the entry when it is what was `recorded`, else None with no `target`
-    left. The same file, hard-linked, where the file system allows it — a city's person_links.csv is 1.7
-    GB, 4.4 s to copy and as much disk again every night — else a copy, hashed while copying. Sharing the
-    bytes is safe: no published file is written again after its night (a night publishes a new folder)."""
+def still_stamped(path: Path, stamp: FileStamp | None) -> bool:
+    """Whether `path` still has the `stamp` its night kept: its bytes are those that night hashed."""
+    try:
+        return stamp is not None and FileStamp.of(path) == stamp
+    except OSError:
+        return False
+
+
+def carry_verified(
+    source: Path, target: Path, recorded: FileEntry, stamped: bool = False
+) -> FileEntry | None:
+    """`source` at `target`, hashed unless it is `stamped` (`still_stamped`); the entry when it is what was
+    `recorded`, else None with no `target` left. The same file, hard-linked, where the file system allows it
+    — a city's person_links.csv is 1.7 GB, 4.4 s to copy and as much disk again every night — else a copy,
+    hashed while copying. Sharing the bytes is safe: no published file is written again after its night (a
+    night publishes a new folder)."""
     try:
         try:
             target.hardlink_to(source)
         except OSError:  # another file system, or one without hard links
             carried = _copy_hashing(source, target, recorded.rows)
         else:
-            carried = file_entry(target, recorded.rows)
+            carried = recorded if stamped else file_entry(target, recorded.rows)
     except OSError:
         target.unlink(missing_ok=True)
         return None

@@ -15,8 +15,10 @@ import datetime as dt
 import errno
 import io
 import json
+import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,7 +28,14 @@ import pytest
 
 from aidmatch.checks.stage_source import stage_source
 from aidmatch.code_versions import code_version, module_files
-from aidmatch.publish.carried import LINKED_VERSION_KEY, carried_from, carry_verified
+from aidmatch.publish.carried import (
+    LINKED_VERSION_KEY,
+    carried_from,
+    carry_verified,
+    record_stamp,
+    recorded_stamp,
+    still_stamped,
+)
 from aidmatch.publish.written import file_entry
 from aidmatch.resources import database_config
 from aidmatch.reuse import Built, decide, record, seed_work_database
@@ -189,7 +198,8 @@ def test_an_unchanged_night_takes_person_links_csv_from_the_night_its_linked_tab
     reusing, full = chains
     day = NIGHTS[0].isoformat()
     taken = f"person_links.csv taken from {day}: the same linked tables"
-    assert taken in reusing.terminal[1]
+    # not even read: the file still has the stamp its night kept in the work database tonight's copies
+    assert f"{taken} (its file unchanged since, by its stamp: not read again)" in reusing.terminal[1]
     # linked again (a source changed), or a full night: written from the work database
     assert "person_links.csv taken" not in reusing.terminal[0] + reusing.terminal[2] + "".join(full.terminal)
     linked = [reusing.manifest(night)[LINKED_VERSION_KEY] for night in NIGHTS]
@@ -240,6 +250,23 @@ def test_person_links_csv_is_carried_only_from_the_same_tables_code_and_columns_
     source.write_bytes(source.read_bytes().replace(b"P1", b"P2"))
     assert carry_verified(source, target, recorded) is None
     assert not target.exists()
+
+
+def test_a_published_file_is_taken_unread_only_while_its_stamp_holds(tmp_path):
+    path = tmp_path / "person_links.csv"
+    path.write_bytes(b"source,source_record\nsi_persons,P1\n")
+    with duckdb.connect() as con:
+        record_stamp(con, "2026-11-21", path)
+        stamp = recorded_stamp(con, "2026-11-21", "person_links.csv")
+        assert recorded_stamp(con, "2026-11-22", "person_links.csv") is None
+    assert still_stamped(path, stamp)
+    assert not still_stamped(path, None) and not still_stamped(tmp_path / "gone.csv", stamp)
+    before = path.stat()
+    time.sleep(0.05)  # past the clock tick the kernel stamps change times with
+    path.write_bytes(b"source,source_record\nsi_persons,P2\n")  # edited in place, the same size ...
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # ... its modification time set back
+    assert path.stat().st_mtime_ns == before.st_mtime_ns and path.stat().st_size == before.st_size
+    assert not still_stamped(path, stamp)
 
 
 def test_person_links_csv_is_copied_where_it_cannot_be_linked(tmp_path, monkeypatch):
