@@ -139,11 +139,11 @@ def _workbooks(
     return books
 
 
-def _write_workbooks(books: list[Workbook], folder: Path, processes: int) -> dict[str, FileEntry]:
+def _write_workbooks(books: list[Workbook], folder: Path, workers: int) -> dict[str, FileEntry]:
     """Write each workbook; return its manifest entry (data rows over all sheets, sha256, bytes), by path."""
     for subfolder in sorted({Path(book.path).parent for book in books} - {Path(".")}):
         (folder / subfolder).mkdir()  # by_street/, by_employer/
-    entries = save_workbooks([(folder / book.path, book.sheets) for book in books], processes)
+    entries = save_workbooks([(folder / book.path, book.sheets) for book in books], workers)
     return dict(zip((book.path for book in books), entries, strict=True))
 
 
@@ -214,7 +214,7 @@ def published_outputs(context: dg.AssetExecutionContext, aidmatch: AidmatchResou
         carried_over: list[str] = []  # the files taken from the night the linked tables came from
 
         def write(folder: Path) -> None:
-            # XlsxWriter (Python; a city's workbooks in processes of their own) writes the workbooks while
+            # The workbooks are written (Polars and zlib, `machine.workers` at once) while
             # DuckDB writes the CSVs (the ten-million-row person_links.csv among them) and gathers the
             # report's figures without holding the interpreter lock; each CSV is hashed as soon as it is
             # written, beside the next one's writing, the workbooks as their bytes are written.

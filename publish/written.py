@@ -1,7 +1,7 @@
 """An output file as the manifest lists it — its rows, sha256 and size — recorded by what writes it.
 
-Its own small module: the workbook writers' processes import it, and must not import the whole product
-(the manifest's module reaches the settings, and through them the matching engine)."""
+Its own small module: the workbook writer (`xlsx_files`) records it without importing the manifest's module,
+which reaches the settings and through them the matching engine."""
 
 import hashlib
 from dataclasses import dataclass

@@ -27,7 +27,7 @@ as text with the text format "@" (Excel must never turn 110105199001011234 into 
 Written with XlsxWriter (the engine Polars writes xlsx with): 2.3 times openpyxl's speed on these sheets;
 the data rows, the bulk of a sheet, as one block of XML made by Polars (`publish/sheet_rows.py`: 4 times
 XlsxWriter's own speed cell by cell). The workbook is assembled in memory and hashed as it is written to
-its file (the manifest's sha256); a city's workbooks by writer processes of their own (`save_workbooks`).
+its file (the manifest's sha256); a city's workbooks several at once (`save_workbooks`).
 
 No cell ever holds a formula that came from data (SPEC section 5): the workbook never converts strings
 (XlsxWriter's strings_to_formulas, _numbers and _urls are off), every title, header and note is written
@@ -40,14 +40,11 @@ import datetime as dt
 import hashlib
 import io
 import math
-import pickle
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from subprocess import PIPE
 from typing import Any
 
 import numpy as np
@@ -383,62 +380,33 @@ def layout(table: TableSheet) -> Layout:
 
 # --- writing ----------------------------------------------------------------------------------------
 
-# Cells past which the workbooks are shared among processes: a workbook costs some 2.8 µs a cell on one
-# core (its layout, its rows' XML, zlib), a city's lists are 2.6 million cells; a process costs about a
-# second to start (its imports), which a test world's few hundred cells would pay many times over.
-PROCESSES_FROM_CELLS = 1_000_000
 
-
-def save_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], processes: int) -> list[FileEntry]:
+def save_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], workers: int) -> list[FileEntry]:
     """Write each (path, sheets); return each workbook's rows, sha256 and size, in the order given.
 
-    Past `PROCESSES_FROM_CELLS` cells, in `processes` processes at once (`_write_in_processes`)."""
-    cells = [sum(sheet.frame.height * len(sheet.columns) for sheet in sheets) for _, sheets in books]
-    if processes <= 1 or len(books) <= 1 or sum(cells) < PROCESSES_FROM_CELLS:
+    `workers` at once, on threads, the largest books first so that they finish together: a workbook's
+    measuring and its rows' XML are Polars and its zip zlib, which leave the interpreter lock free (a
+    city's 27 workbooks: 3.6 s and 6.0 CPU-s on two threads, where two writer processes took 4.1 s and 7.3
+    CPU-s, importing Polars and receiving the frames pickled). The first workbook that cannot be written
+    stops the writing: the ones not begun are not, and its error is raised."""
+    if workers <= 1 or len(books) <= 1:
         return [save_workbook(path, sheets) for path, sheets in books]
-    return _write_in_processes(books, cells, processes)
+    cells = [sum(sheet.frame.height * len(sheet.columns) for sheet in sheets) for _, sheets in books]
+    with ThreadPoolExecutor(workers) as pool:
+        futures = {
+            i: pool.submit(save_workbook, *books[i])
+            for i in sorted(range(len(books)), key=lambda i: -cells[i])
+        }
+        try:
+            return [futures[i].result() for i in range(len(books))]
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
-def _write_in_processes(
-    books: Sequence[tuple[Path, Sequence[TableSheet]]], cells: list[int], processes: int
-) -> list[FileEntry]:
-    """The books shared among `processes` writers, the largest first to the least loaded so that they
-    finish together. A writer is `python -m aidmatch.publish.xlsx_files`: it imports this module and what
-    it needs, nothing more — multiprocessing would import `__main__`, the whole `aidmatch` command with
-    Dagster, into every process it spawns, and a process forked from this one could inherit Polars' thread
-    pool locked by another of its threads. The books go to it pickled on its standard input, the entries
-    come back on its standard output; its errors go to ours."""
-    shares: list[list[int]] = [[] for _ in range(min(processes, len(books)))]
-    loads = [0] * len(shares)
-    for index in sorted(range(len(books)), key=lambda i: -cells[i]):
-        least = loads.index(min(loads))
-        shares[least].append(index)
-        loads[least] += cells[index]
-    writers = [subprocess.Popen([sys.executable, "-m", __name__], stdin=PIPE, stdout=PIPE) for _ in shares]
-    entries: dict[int, FileEntry] = {}
-    try:
-        for writer, share in zip(writers, shares, strict=True):
-            with writer.stdin as into:  # type: ignore[union-attr]
-                pickle.dump([books[i] for i in share], into)
-        for writer, share in zip(writers, shares, strict=True):
-            output = writer.stdout.read()  # type: ignore[union-attr]
-            if writer.wait() != 0:
-                raise RuntimeError(
-                    f"a workbook writer failed (exit code {writer.returncode}): its error is above"
-                )
-            entries.update(zip(share, pickle.loads(output), strict=True))
-    finally:
-        for writer in writers:  # none left behind when one failed
-            if writer.poll() is None:
-                writer.kill()
-            writer.wait()
-            writer.stdout.close()  # type: ignore[union-attr]
-    return [entries[i] for i in range(len(books))]
-
-
-def write_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], processes: int) -> list[int]:
+def write_workbooks(books: Sequence[tuple[Path, Sequence[TableSheet]]], workers: int) -> list[int]:
     """Write each (path, sheets); return each workbook's data rows, in the order given (`save_workbooks`)."""
-    return [entry.rows or 0 for entry in save_workbooks(books, processes)]
+    return [entry.rows or 0 for entry in save_workbooks(books, workers)]
 
 
 def write_workbook(path: Path, sheets: Sequence[TableSheet]) -> int:
@@ -644,9 +612,3 @@ def _header_text(text: str) -> str:
     """Text for a page header: & starts a code there, so a literal one is doubled; cut to leave the
     header within Excel's 255 characters."""
     return text[:80].replace("&", "&&")
-
-
-if __name__ == "__main__":  # a writer of `_write_in_processes`: its books on stdin, their entries on stdout
-    from aidmatch.publish.xlsx_files import save_workbook as save
-
-    pickle.dump([save(path, sheets) for path, sheets in pickle.load(sys.stdin.buffer)], sys.stdout.buffer)
