@@ -63,8 +63,9 @@ def rows_xml(frame: pl.DataFrame, styles: Sequence[CellStyle], first: int, heigh
         return ""
     number = pl.int_range(first + 1, first + 1 + frame.height, dtype=pl.Int64).cast(pl.String)
     cells = [_cell(frame, style, xl_col_to_name(index), number) for index, style in enumerate(styles)]
-    pixels = pl.Series("h", heights, dtype=pl.Float64)
-    height = (pixels / _PIXEL_POINTS + 0.5).floor() * _PIXEL_POINTS
+    # each height on the pixel grid rows are stored on, rounded as XlsxWriter's set_row rounds it
+    points = pl.Series("h", heights, dtype=pl.Float64)
+    height = (points / _PIXEL_POINTS + 0.5).floor() * _PIXEL_POINTS
     row = pl.concat_str(
         pl.lit('<row r="'),
         number,
