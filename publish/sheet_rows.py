@@ -13,7 +13,8 @@ What a cell becomes is what XlsxWriter made of it (`publish/xlsx_files.py` says 
   `xml:space="preserve"` when it starts or ends with white space, cut at Excel's 32,767 characters, with
   the quote-prefix style when it reads as a formula or an error value. Never a formula: there is no way
   for text to become one here.
-- numbers as numbers, dates as Excel serial days (the date format shows them yyyy-mm-dd);
+- numbers as numbers, dates as Excel serial days (the date format shows them yyyy-mm-dd), a date-time with
+  its time of day (its wall-clock time, when it has a time zone);
 - an empty value: no cell, or an empty styled cell in a column people fill in (shaded, unlocked).
 Each row carries its height when it is not the default 15 pt (`customHeight`: readers keep it).
 """
@@ -90,7 +91,9 @@ def _cell(frame: pl.DataFrame, style: CellStyle, letter: str, number: pl.Expr) -
     if dtype == pl.Date:
         serial = (value - pl.lit(_EXCEL_EPOCH)).dt.total_days().cast(pl.String)
         return pl.when(value.is_not_null()).then(_valued(opening, style.plain, serial)).otherwise(empty)
-    if dtype == pl.Datetime:
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:  # its wall-clock time, as XlsxWriter's remove_timezone writes it
+            value = value.dt.replace_time_zone(None)
         days = (value - pl.lit(dt.datetime.combine(_EXCEL_EPOCH, dt.time()))).dt.total_microseconds()
         serial = (days / 86_400_000_000).cast(pl.String)
         return pl.when(value.is_not_null()).then(_valued(opening, style.plain, serial)).otherwise(empty)

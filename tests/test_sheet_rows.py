@@ -101,3 +101,18 @@ def test_rows_keep_their_heights_and_text_past_excels_limit_is_cut(tmp_path: Pat
     # a row people write in takes two lines at least; the long text many more
     assert sheet.row_dimensions[3].height == 30.0
     assert sheet.row_dimensions[4].height > 100
+
+
+def test_date_times_are_written_as_their_wall_clock_time(tmp_path: Path) -> None:
+    at = dt.datetime(2026, 6, 30, 18, 30)
+    frame = pl.DataFrame({"naive": [at, None], "zoned": [at, at]}).with_columns(
+        pl.col("zoned").dt.replace_time_zone("Asia/Shanghai")
+    )
+    columns = (SheetColumn("naive", "时间", 12, "date"), SheetColumn("zoned", "时间", 12, "date"))
+    path = tmp_path / "times.xlsx"
+    save_workbook(path, [TableSheet("表", "标题", columns, frame, page_header="页眉", as_of="2026-06-30")])
+    sheet = openpyxl.load_workbook(path)["表"]
+    assert [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3, max_row=4)] == [
+        [at, at],
+        [None, at],
+    ]
