@@ -34,7 +34,7 @@ DEFAULT_ROW_POINTS = 15.0  # XlsxWriter's default row (20 px): no height written
 _PIXEL_POINTS = 0.75
 # Excel's serial day 0 (its 1900 date system, for dates after February 1900).
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-ERROR_TEXTS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+_ERROR_TEXTS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
 # What XlsxWriter escapes as _xHHHH_: C0 controls but tab and newline, and the two non-characters.
 _CONTROLS = [*(chr(c) for c in range(0x20) if c not in (0x09, 0x0A)), "\ufffe", "\uffff"]
 _NEEDS_CONTROL_ESCAPE = r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]"
@@ -51,10 +51,16 @@ class CellStyle:
     keep_empty: bool
 
 
+def is_literal(text: str) -> bool:
+    """Text a spreadsheet would take for a formula or an error value if it were typed (a title, a header,
+    a note; `literal_texts` is the same for a column of data)."""
+    return text.startswith(FORMULA_PREFIXES) or text in _ERROR_TEXTS
+
+
 def literal_texts(text: pl.Expr) -> pl.Expr:
-    """Text a spreadsheet would take for a formula or an error value if it were typed."""
+    """The texts of a column a spreadsheet would take for a formula or an error value (`is_literal`)."""
     starts = [text.str.starts_with(prefix) for prefix in FORMULA_PREFIXES]
-    return pl.any_horizontal(*starts, text.is_in(ERROR_TEXTS))
+    return pl.any_horizontal(*starts, text.is_in(_ERROR_TEXTS))
 
 
 def rows_xml(frame: pl.DataFrame, styles: Sequence[CellStyle], first: int, heights: Sequence[float]) -> str:

@@ -53,9 +53,8 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from aidmatch.publish.sheet_rows import ERROR_TEXTS, CellStyle, TableWorksheet, rows_xml
+from aidmatch.publish.sheet_rows import CellStyle, TableWorksheet, is_literal, rows_xml
 from aidmatch.publish.written import FileEntry
-from aidmatch.sources.text import FORMULA_PREFIXES
 
 # --- the printed page -------------------------------------------------------------------------------
 FONT = "宋体"
@@ -464,11 +463,6 @@ def unique_name(name: str, taken: set[str], limit: int) -> str:
         candidate = name[: limit - len(suffix)] + suffix
     taken.add(candidate.casefold())
     return candidate
-
-
-def is_literal(text: str) -> bool:
-    """Text a spreadsheet would take for a formula or an error value if it were typed."""
-    return text.startswith(FORMULA_PREFIXES) or text in ERROR_TEXTS
 
 
 def _write_sheet(sheet: TableWorksheet, table: TableSheet, formats: _Formats, measured: Layout) -> None:
