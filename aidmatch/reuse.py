@@ -3,8 +3,9 @@ configuration are tonight's, instead of building them again.
 
 Departments send extracts monthly and the schedule runs nightly: on most nights every file is
 byte-identical to the night before and only the as-of date moves. The steps that cost the most —
-reading and staging each source, linking — are reused then; the facts, lists and publication, which
-depend on the as-of date, are made every night.
+reading and staging each source, linking — are reused then, and the facts a person's records say whatever
+the date; the facts of the date are brought forward from the night before's, and the lists and the
+publication, which depend on the as-of date, are made every night.
 
 How a table is known again. Each work database holds a ledger, `reusable_tables`: per unit (`raw_<source>`,
 `staged_<source>`, `linked`: a table and the tables made with it) its `version` — a hash of the code

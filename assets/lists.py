@@ -5,7 +5,8 @@ Wiring only (see `rules/`): each table is an asset whose upstream is the tables 
 (`assets/table_specs.py`), and in a province every city's person index of the night besides. The facts
 that do not depend on the date (`rules/facts.py`, `FACTS_UNITS`) are taken from the night that built them
 when the linked tables and the facts' code and settings are that night's — and, for the look-back's
-contributions, the as-of month (`aidmatch/reuse.py`).
+contributions, the as-of month (`aidmatch/reuse.py`); `facts_persons` is then the night before's, brought
+to tonight's date.
 """
 
 import datetime as dt
@@ -39,10 +40,14 @@ from aidmatch.rules.facts import (
     build_night_facts,
     build_unit,
     create_fact_macros,
+    update_night_facts,
 )
 from aidmatch.rules.lists import LIST_TABLES, build_lists, district_counts
 from aidmatch.settings import Settings
+from aidmatch.tables.catalog import FACTS_PERSONS
 
+# The ledger's unit of facts_persons: made for one as-of date, brought to the next by `update_night_facts`.
+NIGHT_FACTS = "facts_night"
 FACT_COUNTS = {  # per fact, how many persons it holds for: numbers the UI plots night over night
     "working_age": "working_age",
     "employed": "employed",
@@ -93,13 +98,37 @@ def _facts_unit(
     return decision
 
 
+def _night_facts(
+    con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, units: dict[str, Decision], as_of: dt.date
+) -> str:
+    """Make `facts_persons` and `facts_households` for tonight: from the night before's `facts_persons`, its
+    rows of the persons the date moved made again, when that table was made from the units' tables tonight
+    holds (by their data versions) by the same code and settings; else whole. Says which, for the terminal."""
+    tonight = as_of.isoformat()
+    version = digest(
+        facts_code_version(aidmatch.settings, (FACTS_PERSONS,)),
+        *(units[unit.name].data_version_at(tonight) for unit in FACTS_UNITS),
+    )
+    decision = decide(con, NIGHT_FACTS, version, tonight, FULL_NIGHT if aidmatch.full else None)
+    forget(con, [NIGHT_FACTS])
+    if decision.reused is None:
+        build_night_facts(con, as_of, aidmatch.settings.rules)
+        said = f"built ({decision.why})"
+    else:
+        then = dt.date.fromisoformat(decision.reused.built_as_of)
+        moved = update_night_facts(con, then, as_of, aidmatch.settings.rules)
+        said = f"kept ({decision.reused.said()}); the rows of {moved} persons the date moved made again"
+    record(con, NIGHT_FACTS, version, tonight, [FACTS_PERSONS.name], {})
+    return said
+
+
 def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     as_of = dt.date.fromisoformat(as_of_key(context))
     with aidmatch.connect(as_of_key(context)) as con:
         other_cities_for_rules(con, aidmatch, as_of_key(context))
         create_fact_macros(con)
         decisions = {unit.name: _facts_unit(con, aidmatch, unit, as_of) for unit in FACTS_UNITS}
-        build_night_facts(con, as_of, aidmatch.settings.rules)
+        night = _night_facts(con, aidmatch, decisions, as_of)
         filters = ", ".join(f"count(*) FILTER ({column})" for column in FACT_COUNTS.values())
         counts = con.sql(f"SELECT {filters} FROM facts_persons").fetchall()[0]
         rows = {
@@ -120,9 +149,11 @@ def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
                 data_version=dg.DataVersion(decision.data_version_at(as_of.isoformat())),
                 metadata={"reuse": decision.said(), "dagster/row_count": rows[table.name]},
             )
+    tell(context.log, f"facts_persons: {night}")
     yield dg.MaterializeResult(
         asset_key="facts_persons",
         metadata={
+            "reuse": night,
             "dagster/row_count": rows["facts_persons"],
             **dict(zip(FACT_COUNTS, counts, strict=True)),
         },

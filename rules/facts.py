@@ -9,7 +9,8 @@ whose linked tables are unchanged takes from the night that built them (`aidmatc
 step in `assets/lists.py`): `PERSON_RECORDS` (`facts_person_records`, `facts_locations`), whatever the
 date, and `PERSON_WORK` (`facts_person_work`: the look-back's contributions), for one as-of month. Each
 night then makes `facts_persons` from them with what only the date decides (age, working age, the
-disability card valid at D) and `facts_households` from that.
+disability card valid at D) — or, when its units are those of the night before, keeps that night's and makes
+again only the rows the date moved (`update_night_facts`) — and `facts_households` from that.
 
 The logic is the SQL in `person_records.sql`, `locations.sql` (its address parser in `address_parts.sql`),
 `person_work.sql`, `persons.sql` and `households.sql` (the tables declared in `aidmatch.tables.catalog`);
@@ -28,7 +29,7 @@ import duckdb
 
 from aidmatch.rules.retirement import create_retirement_macro
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import create_table_macro, run_sql_file, table_sql
+from aidmatch.rules.sql_files import create_table_macro, read_sql_file, run_sql_file, table_sql
 from aidmatch.tables.catalog import (
     FACTS_HOUSEHOLDS,
     FACTS_LOCATIONS,
@@ -114,6 +115,33 @@ def build_night_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: Rul
             {"as_of": as_of, "min_working_age": settings.min_working_age},
         )
         build_table(con, FACTS_HOUSEHOLDS, table_sql(FACTS_HOUSEHOLDS))
+
+
+# The persons whose row of facts_persons the date decides differently on two nights (persons_moved.sql).
+PERSONS_MOVED_SQL = "persons_moved.sql"
+
+
+def update_night_facts(
+    con: duckdb.DuckDBPyConnection, then: date, as_of: date, settings: RuleSettings
+) -> int:
+    """Bring `facts_persons`, built for the as-of `then` from tonight's units, to `as_of`, and make
+    `facts_households` from it: only the rows of the persons whose facts the date decides differently
+    (persons_moved.sql: a birthday, a retirement date, a card's last valid day between the two) are made
+    again — a few thousand of a million, where writing the million took most of an unchanged night's facts.
+    Returns how many."""
+    moved = read_sql_file(PERSONS_MOVED_SQL)
+    with _rows_in_any_order(con):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE facts_moved AS {moved}", {"then": then, "as_of": as_of})
+        con.execute("DELETE FROM facts_persons WHERE person_id IN (SELECT person_id FROM facts_moved)")
+        con.execute(
+            f"INSERT INTO facts_persons BY NAME SELECT * FROM ({table_sql(FACTS_PERSONS)}) "
+            "WHERE person_id IN (SELECT person_id FROM facts_moved)",
+            {"as_of": as_of, "min_working_age": settings.min_working_age},
+        )
+        build_table(con, FACTS_HOUSEHOLDS, table_sql(FACTS_HOUSEHOLDS))
+    ((count,),) = con.execute("SELECT count(*) FROM facts_moved").fetchall()
+    con.execute("DROP TABLE facts_moved")
+    return count
 
 
 def build_person_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> None:

@@ -5,7 +5,8 @@
 -- Only linked records say anything about a person (person_records.sql). Not sorted: every list orders
 -- its own rows.
 -- The rows of facts_persons, declared in aidmatch.tables.catalog (rules/facts.py creates and fills it).
--- Parameters: $as_of DATE, $min_working_age.
+-- Parameters: $as_of DATE, $min_working_age. A night whose records are the night before's keeps that
+-- night's rows and makes again only those of persons_moved.sql: a new use of $as_of here belongs there too.
 WITH
 -- The person's current valid disability card (有效, 有效期至 not before D; a missing date trusts the status).
 disability AS (

@@ -151,6 +151,7 @@ def test_an_unchanged_night_reuses_every_table_and_says_so(chains):
     # the facts of the records too; the look-back's contributions are of another month (June, then July)
     assert f"facts_records: reused, built {day}" in terminal
     assert "facts_work: built (the look-back moved with the as-of month (built for 2026-06))" in terminal
+    assert f"facts_persons: built (its inputs, code or configuration changed since {day})" in terminal
     reused = reusing.manifest(NIGHTS[1])["reused"]
     units = {*(f"raw_{s}" for s in SOURCES), *(f"staged_{s}" for s in SOURCES), "linked", "facts_records"}
     assert reused == dict.fromkeys(units, {"built_as_of": day, "copied_from": day})
@@ -174,6 +175,9 @@ def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_
     assert code == 0, terminal.getvalue()[-3000:]
     assert f"facts_records: reused, built {day}" in terminal.getvalue()
     assert f"facts_work: reused, built {day}" in terminal.getvalue()
+    # and facts_persons of the night before, brought a day on (rules/persons_moved.sql)
+    kept = f"facts_persons: kept (built {day}, copied from the work database of {day}); the rows of "
+    assert kept in terminal.getvalue()
     assert "person_links.csv taken" not in terminal.getvalue()
     written = (base / "output" / night.isoformat() / "person_links.csv").read_bytes()
     assert written == (reusing.output / day / "person_links.csv").read_bytes()
