@@ -64,8 +64,11 @@ def raw_code_version(settings: Settings, column_map: SourceColumnMap) -> str:
 
 
 def staged_code_version(settings: Settings) -> str:
-    """The normalizers' and row rules' code and the cell limit: what makes `staged_<source>`."""
-    return code_version(["aidmatch.checks.stage_source"], settings.intake.max_cell_chars)
+    """The normalizers' and row rules' code and the cell limit: what makes `staged_<source>` — and its schema,
+    whose findings a night that reuses the table reports again."""
+    return code_version(
+        ["aidmatch.checks.stage_source", "aidmatch.checks.schemas"], settings.intake.max_cell_chars
+    )
 
 
 def linked_code_version(settings: Settings) -> str:

@@ -43,12 +43,14 @@ from aidmatch.checks.completeness import (
 )
 from aidmatch.checks.freshness import assess_freshness
 from aidmatch.checks.source_checks import (
+    SchemaFindings,
     complete_result,
     files_readable_result,
     files_summary,
     fresh_result,
     row_rules_result,
     schema_result,
+    validate_staged,
 )
 from aidmatch.checks.stage_source import RuleFailures, StagingResult, stage_source
 from aidmatch.code_versions import digest
@@ -183,6 +185,7 @@ class _SourceWork:
     error: SourceReadError | None = None
     completeness: Completeness | None = None
     staging: StagingResult | None = None  # staged in this step (or reused): its quarantine rows are tonight's
+    schema: SchemaFindings | None = None  # the staged table validated against its schema (or reused)
     results: list[dg.MaterializeResult] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)  # for the terminal too
     # for the event log only: the failed blocking check's description says the same, and the
@@ -278,12 +281,14 @@ def _stage(
         summary = dict(reused.summary)
         failures = [RuleFailures(**failure) for failure in summary.pop("failures")]
         until = summary.pop("valid_until")
+        schema = SchemaFindings(**summary.pop("schema"))
         result = StagingResult(**summary, failures=failures, valid_until=until and date.fromisoformat(until))
     else:
         result = stage_source(
             con, source, as_of=as_of, max_cell_chars=aidmatch.settings.intake.max_cell_chars
         )
-    work.staging = result
+        schema = validate_staged(con, source)
+    work.staging, work.schema = result, schema
     threshold = aidmatch.settings.validation.max_quarantine_rate
     work.results.append(
         dg.MaterializeResult(
@@ -297,7 +302,7 @@ def _stage(
                 "quarantine_rate": round(result.quarantine_rate, 4),
                 **_reuse_metadata(work.staged),
             },
-            check_results=[row_rules_result(result, threshold), schema_result(con, source)],
+            check_results=[row_rules_result(result, threshold), schema_result(source, schema)],
             data_version=dg.DataVersion(work.staged.data_version_at(as_of.isoformat())),
         )
     )
@@ -389,14 +394,14 @@ def _record(con: duckdb.DuckDBPyConnection, work: _SourceWork, as_of: str) -> No
     if work.raw and not work.raw.reused and work.error is None and work.reports is not None:
         summary = {"reports": [asdict(report) for report in work.reports], "newest_month": work.newest_month}
         record(con, f"raw_{source}", work.raw.version, as_of, [f"raw_{source}"], summary)
-    if work.staged and not work.staged.reused and work.staging is not None:
+    if work.staged and not work.staged.reused and work.staging is not None and work.schema is not None:
         record(
             con,
             f"staged_{source}",
             work.staged.version,
             as_of,
             [f"staged_{source}", f"quarantine_{source}"],
-            asdict(work.staging),
+            asdict(work.staging) | {"schema": asdict(work.schema)},
             work.staging.valid_until,
         )
 

@@ -6,6 +6,9 @@ which rule, how many rows, is it blocking. No personal data goes into metadata â
 names only; the rows themselves are in quarantine.csv.
 """
 
+from dataclasses import dataclass
+from typing import Any
+
 import dagster as dg
 import duckdb
 import pandera.errors
@@ -183,8 +186,18 @@ def row_rules_result(result: StagingResult, max_rate: float) -> dg.AssetCheckRes
 SCHEMA_SAMPLE_ROWS = 200_000
 
 
-def schema_result(con: duckdb.DuckDBPyConnection, source: str) -> dg.AssetCheckResult:
-    """The staged table against its Pandera schema; failure cases summarised per column and check."""
+@dataclass(frozen=True)
+class SchemaFindings:
+    """What validating a staged table against its Pandera schema found: the rows validated and, per column
+    and check, how many failed (none: it passed). Kept with the staged table's ledger row (`assets/ingest.py`):
+    a night that reuses the table reports them again rather than validating the same rows again."""
+
+    rows_validated: int
+    failures: list[dict[str, Any]]  # {"column", "check", "rows"}, most rows first
+
+
+def validate_staged(con: duckdb.DuckDBPyConnection, source: str) -> SchemaFindings:
+    """`staged_<source>` (a sample of it past SCHEMA_SAMPLE_ROWS) against its Pandera schema."""
     table = f"staged_{source}"
     rows = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     sample = (
@@ -202,17 +215,28 @@ def schema_result(con: duckdb.DuckDBPyConnection, source: str) -> dg.AssetCheckR
             else (errors.failure_cases)
         )
         summary = cases.group_by("column", "check").len().sort("len", descending=True)
-        rows = [{"column": str(c), "check": str(k), "rows": n} for c, k, n in summary.iter_rows()]
+        failures = [{"column": str(c), "check": str(k), "rows": n} for c, k, n in summary.iter_rows()]
+        return SchemaFindings(frame.height, failures)
+    return SchemaFindings(frame.height, [])
+
+
+def schema_result(source: str, findings: SchemaFindings) -> dg.AssetCheckResult:
+    """The staged table against its schema; failure cases summarised per column and check."""
+    table = f"staged_{source}"
+    if findings.failures:
         return dg.AssetCheckResult(
             asset_key=table,
             check_name="schema",
             passed=False,
             severity=ERROR,
             description=f"staged_{source} does not match its declared schema: a bug in staging, not in the data.",
-            metadata={"failures": metadata_table(rows)},
+            metadata={"failures": metadata_table(findings.failures)},
         )
     return dg.AssetCheckResult(
-        asset_key=table, check_name="schema", passed=True, metadata={"rows_validated": frame.height}
+        asset_key=table,
+        check_name="schema",
+        passed=True,
+        metadata={"rows_validated": findings.rows_validated},
     )
 
 

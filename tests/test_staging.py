@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from dagster import AssetCheckSeverity
 
-from aidmatch.checks.source_checks import row_rules_result, schema_result
+from aidmatch.checks.source_checks import row_rules_result, schema_result, validate_staged
 from aidmatch.checks.stage_source import stage_source as stage_at
 
 stage_source = partial(stage_at, as_of=date(2026, 6, 30), max_cell_chars=32767)
@@ -105,12 +105,14 @@ def test_disability_card_gives_id_category_and_grade(con):
 def test_schema_check_validates_small_tables_whole_and_samples_big_ones(con):
     raw_table(con, "si_persons", ["name", "citizen_id"], [("张三", "11010519491231002X")] * 3)
     stage_source(con, "si_persons")
-    assert schema_result(con, "si_persons").metadata["rows_validated"].value == 3
+    assert (
+        schema_result("si_persons", validate_staged(con, "si_persons")).metadata["rows_validated"].value == 3
+    )
 
     con.execute(
         "INSERT INTO staged_si_persons BY NAME SELECT s.* EXCLUDE (source_record) FROM staged_si_persons s, range(200_000)"
     )
-    result = schema_result(con, "si_persons")
+    result = schema_result("si_persons", validate_staged(con, "si_persons"))
     validated = result.metadata["rows_validated"].value
     assert result.passed and 50_000 < validated < 400_000  # about SCHEMA_SAMPLE_ROWS of 600,003
 
@@ -119,7 +121,7 @@ def test_schema_check_fails_on_a_staged_table_that_breaks_its_declaration(con):
     raw_table(con, "si_persons", ["name", "citizen_id"], [("张三", "11010519491231002X")])
     stage_source(con, "si_persons")
     con.execute("UPDATE staged_si_persons SET source_row = NULL")  # declared NOT NULL
-    result = schema_result(con, "si_persons")
+    result = schema_result("si_persons", validate_staged(con, "si_persons"))
     assert not result.passed and "source_row" in str(result.metadata["failures"].value)
 
 
