@@ -26,6 +26,7 @@ from aidmatch.publish.retention import SPILL
 from aidmatch.reuse import previous_database, seed_work_database
 from aidmatch.run_guard import guarded_run
 from aidmatch.settings import Settings, load_settings
+from aidmatch.sources.fingerprint import recall_digests
 from aidmatch.work_database import (
     STORAGE_VERSION,
     WorkDatabaseKeyError,
@@ -92,7 +93,11 @@ class AidmatchResource(dg.ConfigurableResource):
             context, self.output_path, self.work_path, settings.run, settings.machine.memory_dir
         ):
             if not self.full:
-                self._seed(context, night_of(context.run.tags.get("dagster/partition", ""))[0])
+                as_of = night_of(context.run.tags.get("dagster/partition", ""))[0]
+                self._seed(context, as_of)
+                if as_of and self.database_path(as_of).exists():
+                    with self.connect(as_of) as con:
+                        recall_digests(con)  # the files not written to since are not read again
             yield self
 
     def _seed(self, context: dg.InitResourceContext, as_of: str) -> None:

@@ -22,7 +22,8 @@ table that is not what it says.
 How the tables come across. Tonight's database starts as a file copy of the last successful night's
 (`seed_work_database`: the newest published night before tonight whose work database is still kept),
 encrypted as it was, with every table but the ledger's (and the stamps of the files that night published,
-`PUBLISHED_STAMPS`: `publish/carried.py`) dropped: a table is reused where it lies, with no row copied. A
+`PUBLISHED_STAMPS`: `publish/carried.py`; the digests of the files it read, `FILE_DIGESTS`:
+`sources/fingerprint.py`) dropped: a table is reused where it lies, with no row copied. A
 file copy costs what the disk copies (0.06 s for a 200,000-person city's 140 MB, about half a second at a
 million persons); copying the tables through an attached database costs what writing them
 does (10 s of CPU for the same 140 MB: DuckDB decompresses, re-compresses and re-encrypts every row).
@@ -46,6 +47,7 @@ from aidmatch.publish.retention import DATABASE
 from aidmatch.rules.sql_files import table_sql
 from aidmatch.settings import Settings
 from aidmatch.sources.column_maps import SourceColumnMap
+from aidmatch.sources.fingerprint import FILE_DIGESTS
 from aidmatch.tables.catalog import Table
 from aidmatch.work_database import STORAGE_VERSION, WorkDatabaseOutdated, storage_version
 
@@ -270,7 +272,8 @@ def seed_work_database(
         raise
     try:
         units = ledger(con)
-        keep = {LEDGER, PUBLISHED_STAMPS, *(table for built in units.values() for table in built.tables)}
+        kept = (LEDGER, PUBLISHED_STAMPS, FILE_DIGESTS)
+        keep = {*kept, *(table for built in units.values() for table in built.tables)}
         views = {
             name for (name,) in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
         }

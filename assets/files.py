@@ -49,7 +49,13 @@ def _observer(source: str) -> dg.AssetsDefinition:
             return dg.ObserveResult(data_version=dg.DataVersion("no folder"), metadata={"files": 0})
         return dg.ObserveResult(
             data_version=dg.DataVersion(files.digest),
-            metadata={"files": files.files, "entries": len(files.entries), "bytes": files.size_bytes},
+            metadata={
+                "files": files.files,
+                "entries": len(files.entries),
+                "bytes": files.size_bytes,
+                # the others were not read: their digests are the night before's, the files unwritten since
+                "files hashed": files.hashed,
+            },
         )
 
     return observe

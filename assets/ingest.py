@@ -71,7 +71,7 @@ from aidmatch.reuse import (
 from aidmatch.settings import Settings
 from aidmatch.sources.column_maps import SourceColumnMap
 from aidmatch.sources.file_log import record_file_reports
-from aidmatch.sources.fingerprint import fingerprint
+from aidmatch.sources.fingerprint import fingerprint, keep_digests
 from aidmatch.sources.readers import FileReport, SourceReadError, load_column_maps, read_source
 from aidmatch.sources.tables import SOURCES, staged_columns
 from aidmatch.tables.catalog import raw_table
@@ -439,6 +439,7 @@ def ingest(context: dg.AssetExecutionContext, aidmatch: AidmatchResource) -> Ite
         ThreadPoolExecutor(aidmatch.settings.machine.workers) as pool,
     ):
         works = _plan(con, aidmatch, maps, {source: plan[source] for source in order}, as_of)
+        keep_digests(con)  # the folders' files, hashed (or taken) by the plan: for the next night
         running = [
             pool.submit(
                 _ingest_source,

@@ -18,6 +18,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,7 +43,7 @@ from aidmatch.resources import database_config
 from aidmatch.reuse import Built, decide, record, seed_work_database
 from aidmatch.settings import Settings
 from aidmatch.work_database import STORAGE_VERSION, WorkDatabaseOutdated, open_work_database, storage_version
-from tests.conftest import WORLD_AS_OF, citizen_id, run_aidmatch
+from tests.conftest import TINY_AS_OF, WORLD_AS_OF, citizen_id, run_aidmatch, write_tiny_world
 from tests.test_row_safety import raw_table
 
 NIGHTS = [WORLD_AS_OF + dt.timedelta(days=n) for n in range(3)]
@@ -201,6 +203,38 @@ def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_
     reused = Chain(base, []).manifest(night)["reused"]
     assert reused["facts_work"] == reused["facts_records"] == {"built_as_of": day, "copied_from": day}
     assert Chain(base, []).check_metadata("staged_dibao", "schema")[-1]["rows_validated"] == 424242
+
+
+def test_a_night_in_a_new_process_hashes_only_the_files_written_to_since(tmp_path):
+    """A night keeps the digests of the files it read, by their identity, in its work database
+    (sources/fingerprint.py); the next night — another process — takes them and reads only the files
+    written to since: one written again with the very same bytes has another change time, and is hashed."""
+    folder = write_tiny_world(tmp_path / "input")
+    output, work, home = tmp_path / "output", tmp_path / "work", tmp_path / "dagster_home"
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as terminal:
+        patch.setenv("DAGSTER_HOME", str(home))
+        assert run_aidmatch(folder, output, work, TINY_AS_OF) == 0, terminal.getvalue()[-3000:]
+    rewritten = folder / "dibao" / "东城区.csv"
+    rewritten.write_bytes(rewritten.read_bytes())
+    night = TINY_AS_OF + dt.timedelta(days=1)
+    command = [sys.executable, "-m", "aidmatch.pipelines.cli", "run", "--input", str(folder), "--output"]
+    command += [str(output), "--work-dir", str(work), "--as-of", night.isoformat()]
+    done = subprocess.run(
+        command, env=os.environ | {"DAGSTER_HOME": str(home)}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "dibao unchanged since" in done.stdout  # the same bytes: its tables reused all the same
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        hashed = {
+            source: [
+                record.asset_observation.metadata["files hashed"].value
+                for record in reversed(
+                    instance.fetch_observations(dg.AssetKey(f"files_{source}"), limit=5).records
+                )
+            ]
+            for source in SOURCES
+        }
+    assert hashed == {source: [1, 1 if source == "dibao" else 0] for source in SOURCES}
 
 
 def test_one_changed_source_is_read_again_and_linking_done_again(chains):
