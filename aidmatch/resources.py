@@ -26,7 +26,7 @@ from aidmatch.publish.retention import SPILL
 from aidmatch.reuse import previous_database, seed_work_database
 from aidmatch.run_guard import guarded_run
 from aidmatch.settings import Settings, load_settings
-from aidmatch.sources.fingerprint import recall_digests
+from aidmatch.sources.digests import recall_digests
 from aidmatch.work_database import (
     STORAGE_VERSION,
     WorkDatabaseKeyError,

@@ -23,7 +23,7 @@ How the tables come across. Tonight's database starts as a file copy of the last
 (`seed_work_database`: the newest published night before tonight whose work database is still kept),
 encrypted as it was, with every table but the ledger's (and the stamps of the files that night published,
 `PUBLISHED_STAMPS`: `publish/carried.py`; the digests of the files it read, `FILE_DIGESTS`:
-`sources/fingerprint.py`) dropped: a table is reused where it lies, with no row copied. A
+`sources/digests.py`) dropped: a table is reused where it lies, with no row copied. A
 file copy costs what the disk copies (0.06 s for a 200,000-person city's 140 MB, about half a second at a
 million persons); copying the tables through an attached database costs what writing them
 does (10 s of CPU for the same 140 MB: DuckDB decompresses, re-compresses and re-encrypts every row).
@@ -47,7 +47,7 @@ from aidmatch.publish.retention import DATABASE
 from aidmatch.rules.sql_files import table_sql
 from aidmatch.settings import Settings
 from aidmatch.sources.column_maps import SourceColumnMap
-from aidmatch.sources.fingerprint import FILE_DIGESTS
+from aidmatch.sources.digests import FILE_DIGESTS
 from aidmatch.tables.catalog import Table
 from aidmatch.work_database import STORAGE_VERSION, WorkDatabaseOutdated, storage_version
 

@@ -70,8 +70,9 @@ from aidmatch.reuse import (
 )
 from aidmatch.settings import Settings
 from aidmatch.sources.column_maps import SourceColumnMap
+from aidmatch.sources.digests import keep_digests
 from aidmatch.sources.file_log import record_file_reports
-from aidmatch.sources.fingerprint import fingerprint, keep_digests
+from aidmatch.sources.fingerprint import fingerprint
 from aidmatch.sources.readers import FileReport, SourceReadError, load_column_maps, read_source
 from aidmatch.sources.tables import SOURCES, staged_columns
 from aidmatch.tables.catalog import raw_table

@@ -9,11 +9,14 @@ can be given a space in a part. Parsing CSV is `csv_reader.py`.
 
 import codecs
 import hashlib
+import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from aidmatch.sources.digests import known_sha256
 
 HEAD_BYTES = 1 << 20  # enough for the title rows and the header of any export
 CHUNK_BYTES = 1 << 24  # read, hash and decode unit
@@ -72,8 +75,10 @@ def decode_head(head: bytes, encoding: str, complete: bool) -> str:
 @dataclass
 class FileScan:
     """What one pass over a CSV file learnt: digest, size, number of lines (a last unterminated one too)
-    and of double quotes (`"` is one byte in UTF-8 and GB18030, never part of another character)."""
+    and of double quotes (`"` is one byte in UTF-8 and GB18030, never part of another character). The
+    digest is not computed again when it is `known` (`digests.py`: the file hashed tonight, unwritten since)."""
 
+    known: str | None = None
     sha256: str = ""
     size_bytes: int = 0
     lines: int = 0
@@ -82,14 +87,15 @@ class FileScan:
     _ends_with_newline: bool = True
 
     def feed(self, chunk: bytes) -> None:
-        self._digest.update(chunk)
+        if self.known is None:
+            self._digest.update(chunk)
         self.size_bytes += len(chunk)
         self.lines += chunk.count(b"\n")
         self.quotes += chunk.count(b'"')
         self._ends_with_newline = chunk.endswith(b"\n")
 
     def finish(self) -> "FileScan":
-        self.sha256 = self._digest.hexdigest()
+        self.sha256 = self.known or self._digest.hexdigest()
         self.lines += 0 if self._ends_with_newline else 1
         return self
 
@@ -128,6 +134,7 @@ def _utf8_pieces(
     of another character), decoded in `pool` — a few pieces in flight, so memory stays a few chunks — or
     here when there is none. Raises DecodeFailure at the first line that is not valid in `encoding`."""
     with open(path, "rb") as source:
+        scan.known = known_sha256(os.fstat(source.fileno()))  # the bytes about to be read, if hashed already
         if encoding.startswith("utf-8"):
             while chunk := source.read(CHUNK_BYTES):
                 quotes = scan.quotes

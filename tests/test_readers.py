@@ -23,6 +23,7 @@ from aidmatch.checks.stage_source import stage_source
 from aidmatch.settings import IntakeSettings
 from aidmatch.sources import csv_reader, encoding, workbook_reader
 from aidmatch.sources.column_maps import load_column_maps, normalize_header
+from aidmatch.sources.digests import remember_sha256
 from aidmatch.sources.machine import MachineSettings
 from aidmatch.sources.readers import FileReport, SourceReadError, read_source
 
@@ -469,6 +470,20 @@ CSV_TEXT = (
     "张三,011010519491231002,2024-03-05,汉\n"
     "李四,11010519491231002x,20240306,回\n"
 )
+
+
+@pytest.mark.parametrize("codec", ["gb18030", "utf-8"])
+def test_a_csv_hashed_tonight_is_not_hashed_again_while_unwritten(tmp_path: Path, codec: str) -> None:
+    """The reader takes the digest the night's observation made of the file (by its identity, digests.py)
+    rather than hashing the bytes again; a file written to since (the same bytes, another change time) is
+    hashed as it is read."""
+    path = write_text(tmp_path / "unemployment" / "a.csv", CSV_TEXT, codec)
+    remember_sha256(os.stat(path), "a digest taken earlier tonight")
+    [report], _ = read(tmp_path)
+    assert report.sha256 == "a digest taken earlier tonight"
+    path.write_bytes(path.read_bytes())
+    [report], _ = read(tmp_path)
+    assert report.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize("codec", ["gb18030", "utf-8-sig", "utf-8"])

@@ -207,7 +207,7 @@ def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_
 
 def test_a_night_in_a_new_process_hashes_only_the_files_written_to_since(tmp_path):
     """A night keeps the digests of the files it read, by their identity, in its work database
-    (sources/fingerprint.py); the next night — another process — takes them and reads only the files
+    (sources/digests.py); the next night — another process — takes them and reads only the files
     written to since: one written again with the very same bytes has another change time, and is hashed."""
     folder = write_tiny_world(tmp_path / "input")
     output, work, home = tmp_path / "output", tmp_path / "work", tmp_path / "dagster_home"
