@@ -110,7 +110,7 @@ def _night_facts(
         *(units[unit.name].data_version_at(tonight) for unit in FACTS_UNITS),
     )
     decision = decide(con, NIGHT_FACTS, version, tonight, FULL_NIGHT if aidmatch.full else None)
-    forget(con, [NIGHT_FACTS])
+    forget(con, [NIGHT_FACTS], drop=decision.reused is None)  # kept: its rows brought to tonight below
     if decision.reused is None:
         build_night_facts(con, as_of, aidmatch.settings.rules)
         said = f"built ({decision.why})"

@@ -40,7 +40,7 @@ from aidmatch.publish.carried import (
 )
 from aidmatch.publish.written import file_entry
 from aidmatch.resources import database_config
-from aidmatch.reuse import Built, decide, record, seed_work_database
+from aidmatch.reuse import Built, decide, forget, record, seed_work_database
 from aidmatch.settings import Settings
 from aidmatch.work_database import STORAGE_VERSION, WorkDatabaseOutdated, open_work_database, storage_version
 from tests.conftest import TINY_AS_OF, WORLD_AS_OF, citizen_id, run_aidmatch, write_tiny_world
@@ -235,6 +235,23 @@ def test_a_night_in_a_new_process_hashes_only_the_files_written_to_since(tmp_pat
             for source in SOURCES
         }
     assert hashed == {source: [1, 1 if source == "dibao" else 0] for source in SOURCES}
+
+
+def test_a_table_built_again_takes_the_room_of_the_one_it_replaces(tmp_path):
+    """A night's work database is a copy of the night before's, and the next night copies it whole: the
+    tables a night builds again are dropped when their unit is forgotten, so that the new ones are written
+    into their room rather than beside them (replaced in place, the file would grow by each)."""
+    path = tmp_path / "work.duckdb"
+    rows = "SELECT range AS i, md5((range + {0})::VARCHAR) AS s FROM range(1000000)"
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"CREATE TABLE contributions AS {rows.format(0)}")
+        record(con, "staged_x", "v1", "2026-11-22", ["contributions"], {})
+        con.execute("CHECKPOINT")
+        before = path.stat().st_size
+        forget(con, ["staged_x"])
+        con.execute(f"CREATE OR REPLACE TABLE contributions AS {rows.format(1)}")
+        con.execute("CHECKPOINT")
+    assert path.stat().st_size < 1.2 * before
 
 
 def test_one_changed_source_is_read_again_and_linking_done_again(chains):
