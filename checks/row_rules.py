@@ -227,9 +227,9 @@ def _value_rules(source: str, columns: set[str]) -> list[RowRule]:
             RowRule(
                 f"{failure[0]}:{column.name}",
                 label,
-                f"{raw} IS NOT NULL AND trim({raw}) <> '' AND coalesce(len({column.name}), 0) = 0"
+                f"coalesce(len({column.name}), 0) = 0 AND {raw} IS NOT NULL AND trim({raw}) <> ''"
                 if derivation.kind == "categories"
-                else f"{raw} IS NOT NULL AND trim({raw}) <> '' AND {column.name} IS NULL",
+                else f"{column.name} IS NULL AND {raw} IS NOT NULL AND trim({raw}) <> ''",
                 raw,
                 f"{column_label(column)}：{failure[1]}；记录保留，该字段置空 / kept with this field empty",
                 field=column_label(column),
