@@ -24,7 +24,7 @@
 -- employers' view.
 -- The rows of out_entitlements, declared in aidmatch.tables.catalog (rules/lists.py creates and fills it).
 -- Reads facts_persons, facts_locations, staged_si_contributions (the extract's months) and
--- linked_si_contributions (the linked contributions with their person).
+-- facts_person_employers (the recognized persons' employers of the look-back months).
 -- Parameters: $as_of, $lookback_months, $subsidy_months, $subsidy_retirement_years, $extract_month_min_share.
 WITH
 recognized AS (
@@ -54,11 +54,6 @@ recognized AS (
     FROM facts_persons
     WHERE is_difficult
 ),
-lookback AS (
-    SELECT
-        CAST(date_trunc('month', $as_of::DATE) - to_months($lookback_months) AS DATE) AS first_month,
-        CAST(date_trunc('month', $as_of::DATE) AS DATE) AS as_of_month
-),
 extract_months AS (
     SELECT period_month, count(*) AS row_count
     FROM staged_si_contributions
@@ -72,21 +67,7 @@ extract_start AS (
 ),
 -- Each employer of a recognized person: its first paid 单位职工 month in the extract, its lookback months.
 employments AS (
-    SELECT
-        c.person_id,
-        coalesce(c.employer_id, c.employer_name) AS employer,
-        any_value(c.employer_id) AS employer_id,
-        arg_max(c.employer_name, c.period_month) FILTER (c.employer_name IS NOT NULL) AS employer_name,
-        min(c.period_month) AS first_month,
-        list_sort(list_distinct(
-            list(strftime(c.period_month, '%Y-%m')) FILTER (c.period_month >= w.first_month AND c.period_month < w.as_of_month)
-        )) AS lookback_months
-    FROM linked_si_contributions AS c
-    CROSS JOIN lookback AS w
-    WHERE c.payment_status = '已实缴' AND c.contribution_type = '单位职工' AND c.period_month IS NOT NULL
-      AND c.person_id IN (SELECT person_id FROM recognized)
-    GROUP BY c.person_id, coalesce(c.employer_id, c.employer_name)
-    HAVING len(lookback_months) > 0
+    SELECT * FROM facts_person_employers WHERE person_id IN (SELECT person_id FROM recognized)
 ),
 flexible AS (
     SELECT

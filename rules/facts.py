@@ -10,13 +10,15 @@ step in `assets/lists.py`): `PERSON_RECORDS` (`facts_person_records`, `facts_loc
 date, and `PERSON_WORK` (`facts_person_work`: the look-back's contributions), for one as-of month. Each
 night then makes `facts_persons` from them with what only the date decides (age, working age, the
 disability card valid at D) — or, when its units are those of the night before, keeps that night's and makes
-again only the rows the date moved (`update_night_facts`) — and `facts_households` from that.
+again only the rows the date moved (`update_night_facts`) — and `facts_households` from that. The look-back's
+unit holds, besides, each recognized person's employers of those months (`facts_person_employers`), which the
+employer subsidy of the lists asks of the contributions.
 
 The logic is the SQL in `person_records.sql`, `locations.sql` (its address parser in `address_parts.sql`),
-`person_work.sql`, `persons.sql` and `households.sql` (the tables declared in `aidmatch.tables.catalog`);
+`person_work.sql`, `person_employers.sql`, `persons.sql` and `households.sql` (the tables declared in `aidmatch.tables.catalog`);
 this module only feeds it the settings. The lists (lists.py) read `facts_persons`, `facts_locations` and
 `facts_households` and nothing else about a person, but for the employer subsidy (entitlements.sql), which
-needs each recognized person's contributions employer by employer over the whole extract.
+reads `facts_person_employers`.
 """
 
 from collections.abc import Iterator
@@ -33,6 +35,7 @@ from aidmatch.rules.sql_files import create_table_macro, read_sql_file, run_sql_
 from aidmatch.tables.catalog import (
     FACTS_HOUSEHOLDS,
     FACTS_LOCATIONS,
+    FACTS_PERSON_EMPLOYERS,
     FACTS_PERSON_RECORDS,
     FACTS_PERSON_WORK,
     FACTS_PERSONS,
@@ -57,7 +60,7 @@ class FactsUnit:
 
 
 PERSON_RECORDS = FactsUnit("facts_records", (FACTS_PERSON_RECORDS, FACTS_LOCATIONS), of_the_month=False)
-PERSON_WORK = FactsUnit("facts_work", (FACTS_PERSON_WORK,), of_the_month=True)
+PERSON_WORK = FactsUnit("facts_work", (FACTS_PERSON_WORK, FACTS_PERSON_EMPLOYERS), of_the_month=True)
 FACTS_UNITS = (PERSON_RECORDS, PERSON_WORK)
 # The persons of one part of a table built in parts (person_work.sql): in DuckDB's 3 GB, 2.5 million
 # persons' look-back lists were built in 10 s a part; a province's ten million at once ran out of memory.

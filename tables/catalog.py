@@ -330,6 +330,27 @@ FACTS_PERSON_WORK = Table(
         "latest_employer_name",
     ),  # fmt: skip
 )
+FACTS_PERSON_EMPLOYERS = Table(
+    "facts_person_employers",
+    "facts",
+    "就业困难人员 × employer paying them 单位职工 contributions in the look-back months",
+    "Each recognized person's employers of the look-back months: the first month each paid for them in the "
+    "whole extract and the look-back months it paid (rules/person_employers.sql), for the 单位吸纳 subsidy "
+    "(out_entitlements): the same for every as-of date of a month.",
+    (
+        Column("person_id", "VARCHAR", "the person (facts_person_records.is_difficult)", False),
+        Column("employer", "VARCHAR", "单位编号, else 单位名称: the employer", False),
+        Column("employer_id", "VARCHAR", "单位编号"),
+        Column("employer_name", "VARCHAR", "单位名称 of the employer's latest month that names one"),
+        Column(
+            "first_month",
+            "DATE",
+            "the employer's first paid 单位职工 month for the person in the extract",
+            False,
+        ),
+        Column("lookback_months", "VARCHAR[]", "the look-back months it paid, YYYY-MM, sorted", False),
+    ),
+)
 # Where a person lives and how to reach them (SPEC section 5, "点对点"), for the street and community offices.
 LOCATION: tuple[Column, ...] = (
     Column("district", "VARCHAR", f"区县 {_FROM_LOCATIONS}"),
@@ -921,6 +942,7 @@ TABLES: dict[str, Table] = {
         LINKED_SI_CONTRIBUTIONS,
         FACTS_PERSON_RECORDS,
         FACTS_PERSON_WORK,
+        FACTS_PERSON_EMPLOYERS,
         FACTS_PERSONS,
         FACTS_LOCATIONS,
         FACTS_HOUSEHOLDS,

@@ -66,8 +66,9 @@ def test_each_rules_table_is_made_from_the_tables_its_sql_reads_and_binds_on_the
 def test_the_graph_knows_the_lists_read_by_the_lists(graph):
     assert "out_zero_employment_households" in _parents(graph, "out_proactive")
     assert "out_entitlements" in _parents(graph, "out_removals")
-    contributions = _parents(graph, "facts_person_work") & _parents(graph, "out_entitlements")
+    contributions = _parents(graph, "facts_person_work") & _parents(graph, "facts_person_employers")
     assert "linked_si_contributions" in contributions
+    assert "facts_person_employers" in _parents(graph, "out_entitlements")
     assert {"facts_person_records", "facts_person_work"} <= _parents(graph, "facts_persons")
     assert _parents(graph, "linked_si_contributions") == {"staged_si_contributions", "core_profile_persons"}
 
