@@ -15,10 +15,10 @@ unit holds, besides, each recognized person's employers of those months (`facts_
 employer subsidy of the lists asks of the contributions.
 
 The logic is the SQL in `person_records.sql`, `locations.sql` (its address parser in `address_parts.sql`),
-`person_work.sql`, `person_employers.sql`, `persons.sql` and `households.sql` (the tables declared in `aidmatch.tables.catalog`);
-this module only feeds it the settings. The lists (lists.py) read `facts_persons`, `facts_locations` and
-`facts_households` and nothing else about a person, but for the employer subsidy (entitlements.sql), which
-reads `facts_person_employers`.
+`person_work.sql`, `person_employers.sql`, `persons.sql` (and `persons_moved.sql`) and `households.sql` (the
+tables declared in `aidmatch.tables.catalog`); this module only feeds it the settings. The lists (lists.py)
+read `facts_persons`, `facts_locations` and `facts_households` and nothing else about a person, but for the
+employer subsidy (entitlements.sql), which reads `facts_person_employers`.
 """
 
 from collections.abc import Iterator

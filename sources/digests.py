@@ -74,8 +74,8 @@ def keep_digests(con: duckdb.DuckDBPyConnection) -> None:
     with _LOCK:
         rows = [(*identity, digest) for identity, digest in _DIGESTS.items()]
     con.execute(
-        f"CREATE OR REPLACE TABLE {FILE_DIGESTS} (device UBIGINT, inode UBIGINT, size UBIGINT, mtime_ns BIGINT, "
-        "ctime_ns BIGINT, sha256 VARCHAR)"
+        f"CREATE OR REPLACE TABLE {FILE_DIGESTS} (device UBIGINT, inode UBIGINT, size UBIGINT, "
+        "mtime_ns BIGINT, ctime_ns BIGINT, sha256 VARCHAR)"
     )
     if rows:
         con.executemany(f"INSERT INTO {FILE_DIGESTS} VALUES (?, ?, ?, ?, ?, ?)", rows)
