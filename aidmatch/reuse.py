@@ -195,8 +195,8 @@ def forget(con: duckdb.DuckDBPyConnection, units: list[str], drop: bool = True) 
     where it stands has its new rows written before its old ones free their room, so the file grows by it,
     and every later night copies the file whole (a city's 0.7 GB work database was 1.1 GB after a night
     that built everything again in a copy); dropped first, tonight's tables take their room."""
-    _create_ledger(con)
-    tables = [table for unit in units if (built := ledger(con).get(unit)) for table in built.tables]
+    built = ledger(con)
+    tables = [table for unit in units if unit in built for table in built[unit].tables]
     con.execute(f"DELETE FROM {LEDGER} WHERE list_contains(?, unit)", [units])
     if drop and tables:
         _drop(con, set(tables))
