@@ -174,8 +174,9 @@ def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_
 ):
     """The chain's third night (2 July) built every facts unit again (its linked tables changed); a fourth
     on the same files, in the same month, takes both from it — and writes person_links.csv again from its
-    work database where the third night's file, damaged since, is not what that night recorded."""
-    reusing, _ = chains
+    work database where the third night's file, damaged since, is not what that night recorded — and
+    publishes what a full night of that date does, file for file (facts_persons kept and brought a day on)."""
+    reusing, full = chains
     base = tmp_path / "reusing"
     shutil.copytree(reusing.base, base)
     night, day = NIGHTS[2] + dt.timedelta(days=1), NIGHTS[2].isoformat()
@@ -203,6 +204,14 @@ def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_
     reused = Chain(base, []).manifest(night)["reused"]
     assert reused["facts_work"] == reused["facts_records"] == {"built_as_of": day, "copied_from": day}
     assert Chain(base, []).check_metadata("staged_dibao", "schema")[-1]["rows_validated"] == 424242
+    full_base = tmp_path / "full"
+    shutil.copytree(full.base, full_base)
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as terminal:
+        patch.setenv("DAGSTER_HOME", str(full_base / "dagster_home"))
+        folder = reusing.base.parent / "input_changed"
+        code = run_aidmatch(folder, full_base / "output", full_base / "work", night, "--full")
+    assert code == 0, terminal.getvalue()[-3000:]
+    _assert_same_files(base / "output" / night.isoformat(), full_base / "output" / night.isoformat())
 
 
 def test_a_night_in_a_new_process_hashes_only_the_files_written_to_since(tmp_path):
