@@ -21,6 +21,7 @@ from aidmatch.assets.table_specs import table_spec
 from aidmatch.code_versions import digest
 from aidmatch.console import tell
 from aidmatch.matching.link import LINKED_CONTRIBUTIONS_SQL, link_persons
+from aidmatch.matching.reviewed import has_link_decisions
 from aidmatch.matching.summary import LinkSummary
 from aidmatch.metadata import metadata_table
 from aidmatch.resources import AidmatchResource
@@ -62,9 +63,7 @@ LINKED_TABLES = (
 
 def _decisions_version(con: duckdb.DuckDBPyConnection) -> str:
     """A hash of the review decisions the linker applies (`decisions_links`, the decisions step's)."""
-    if not con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'decisions_links'"
-    ).fetchone()[0]:
+    if not has_link_decisions(con):
         return "none"
     (hashed,) = con.sql(
         "SELECT md5(coalesce(string_agg(d::VARCHAR, chr(10) ORDER BY decision_id), '')) FROM decisions_links AS d"

@@ -13,6 +13,7 @@ import datetime as dt
 import duckdb
 
 from aidmatch.decisions.keys import create_record_key_macro, record_key_sql
+from aidmatch.work_database import has_table
 
 # The basis of a removal row: reasons, and the employers behind EMPLOYED.
 BASIS_SQL = """r.reasons || CASE WHEN list_contains(string_split(r.reasons, ';'), 'EMPLOYED')
@@ -45,9 +46,7 @@ def apply_keep_decisions(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict
     `orphaned` (no registration has this key: it left the extract, or its identity was corrected).
     Without a `decisions_keeps` table (no decisions read) only the keys are made."""
     create_removal_keys(con)
-    if not con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'decisions_keeps'").fetchall()[0][
-        0
-    ]:
+    if not has_table(con, "decisions_keeps"):
         return {}
     con.execute(
         """

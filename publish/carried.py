@@ -21,8 +21,7 @@ copied or touched) and it is hashed as before.
 
 import hashlib
 import json
-import os
-from dataclasses import astuple, dataclass
+from dataclasses import astuple
 from pathlib import Path
 
 import duckdb
@@ -30,6 +29,8 @@ import duckdb
 from aidmatch.publish.written import FileEntry, file_entry
 from aidmatch.reuse import PUBLISHED_STAMPS as _STAMPS
 from aidmatch.reuse import Built
+from aidmatch.sources.digests import STAMP_COLUMNS, STAMP_NAMES, FileStamp
+from aidmatch.work_database import has_table
 
 LINKED_VERSION_KEY = (
     "linked_data_version"  # manifest.json: the data version person_links.csv was written from
@@ -37,28 +38,9 @@ LINKED_VERSION_KEY = (
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
-class FileStamp:
-    """What tells a file's bytes unchanged without reading them (see the module's docstring)."""
-
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-
-    @classmethod
-    def of(cls, path: Path) -> "FileStamp":
-        found = os.stat(path)
-        return cls(found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
-
-
 def record_stamp(con: duckdb.DuckDBPyConnection, as_of: str, path: Path) -> None:
     """Keep the stamp of `path`, published on `as_of`, in the work database (replacing any other)."""
-    con.execute(
-        f"CREATE OR REPLACE TABLE {_STAMPS} (as_of VARCHAR, name VARCHAR, device UBIGINT, inode UBIGINT, "
-        "size UBIGINT, mtime_ns BIGINT, ctime_ns BIGINT)"
-    )
+    con.execute(f"CREATE OR REPLACE TABLE {_STAMPS} (as_of VARCHAR, name VARCHAR, {STAMP_COLUMNS})")
     con.execute(
         f"INSERT INTO {_STAMPS} VALUES (?, ?, ?, ?, ?, ?, ?)",
         [as_of, path.name, *astuple(FileStamp.of(path))],
@@ -67,10 +49,10 @@ def record_stamp(con: duckdb.DuckDBPyConnection, as_of: str, path: Path) -> None
 
 def recorded_stamp(con: duckdb.DuckDBPyConnection, as_of: str, name: str) -> FileStamp | None:
     """The stamp the night `as_of` kept of its published file `name` in this work database, if any."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [_STAMPS]).fetchone()[0]:
+    if not has_table(con, _STAMPS):
         return None
     row = con.execute(
-        f"SELECT device, inode, size, mtime_ns, ctime_ns FROM {_STAMPS} WHERE as_of = ? AND name = ?",
+        f"SELECT {STAMP_NAMES} FROM {_STAMPS} WHERE as_of = ? AND name = ?",
         [as_of, name],
     ).fetchone()
     return FileStamp(*row) if row else None

@@ -12,59 +12,78 @@ to: another identity). `--full` takes none back. Hashing costs about a second of
 import hashlib
 import os
 import threading
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 import duckdb
 
+from aidmatch.work_database import has_table
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """A file's identity, which tells its bytes unchanged without reading them (see the module's docstring);
+    the published person_links.csv is taken by its stamp too (`publish/carried.py`)."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of_status(cls, status: os.stat_result) -> "FileStamp":
+        """From `os.stat` of a path, or `os.fstat` of an open handle."""
+        return cls(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+    @classmethod
+    def of(cls, path: Path) -> "FileStamp":
+        return cls.of_status(os.stat(path))
+
+
+# The columns a table of stamps keeps one in, in FileStamp's order.
+STAMP_COLUMNS = "device UBIGINT, inode UBIGINT, size UBIGINT, mtime_ns BIGINT, ctime_ns BIGINT"
+STAMP_NAMES = ", ".join(field.name for field in fields(FileStamp))
 FILE_DIGESTS = "file_digests"  # the work database's table of them, which the next night's copy keeps
-_IDENTITY = ("device", "inode", "size", "mtime_ns", "ctime_ns")
-_DIGESTS: dict[tuple[int, ...], str] = {}  # identity -> sha256: what this process hashed or took
-_RECALLED: dict[tuple[int, ...], str] = {}  # the same, as the night before kept them
+_DIGESTS: dict[FileStamp, str] = {}  # what this process hashed or took
+_RECALLED: dict[FileStamp, str] = {}  # the same, as the night before kept them
 _LOCK = threading.Lock()
 
 
-def _identity(status: os.stat_result) -> tuple[int, ...]:
-    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
-
-
-def known_sha256(status: os.stat_result) -> str | None:
-    """The sha256 of the file whose `os.stat` (or `os.fstat` of an open handle) is `status`, when known;
-    taken as this run's."""
-    identity = _identity(status)
+def known_sha256(stamp: FileStamp) -> str | None:
+    """The sha256 of the file whose stamp is `stamp`, when known; taken as this run's."""
     with _LOCK:
-        known = _DIGESTS.get(identity) or _RECALLED.get(identity)
+        known = _DIGESTS.get(stamp) or _RECALLED.get(stamp)
         if known is not None:
-            _DIGESTS[identity] = known
+            _DIGESTS[stamp] = known
     return known
 
 
-def remember_sha256(status: os.stat_result, sha256: str) -> None:
-    """The file whose stat is `status` (taken before its bytes were read) has the digest `sha256`."""
+def remember_sha256(stamp: FileStamp, sha256: str) -> None:
+    """The file whose stamp is `stamp` (taken before its bytes were read) has the digest `sha256`."""
     with _LOCK:
-        _DIGESTS[_identity(status)] = sha256
+        _DIGESTS[stamp] = sha256
 
 
 def file_sha256(path: Path) -> tuple[str, int, bool]:
     """The sha256 and size of the file at `path`, and whether it was hashed now (else known)."""
-    status = os.stat(path)
-    known = known_sha256(status)
+    stamp = FileStamp.of(path)
+    known = known_sha256(stamp)
     if known is not None:
-        return known, status.st_size, False
+        return known, stamp.size, False
     with open(path, "rb") as handle:
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    remember_sha256(status, digest)
-    return digest, status.st_size, True
+    remember_sha256(stamp, digest)
+    return digest, stamp.size, True
 
 
 def recall_digests(con: duckdb.DuckDBPyConnection) -> int:
     """Take the digests a night kept in this work database (`keep_digests`), if any; returns how many."""
-    if not con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [FILE_DIGESTS]
-    ).fetchone()[0]:
+    if not has_table(con, FILE_DIGESTS):
         return 0
-    rows = con.execute(f"SELECT {', '.join(_IDENTITY)}, sha256 FROM {FILE_DIGESTS}").fetchall()
+    rows = con.execute(f"SELECT {STAMP_NAMES}, sha256 FROM {FILE_DIGESTS}").fetchall()
     with _LOCK:
-        _RECALLED.update((tuple(row[:-1]), row[-1]) for row in rows)
+        _RECALLED.update((FileStamp(*row[:-1]), row[-1]) for row in rows)
     return len(rows)
 
 
@@ -72,10 +91,7 @@ def keep_digests(con: duckdb.DuckDBPyConnection) -> None:
     """Keep the digests of the files this process hashed or took tonight in the work database (those only:
     a file gone since is forgotten)."""
     with _LOCK:
-        rows = [(*identity, digest) for identity, digest in _DIGESTS.items()]
-    con.execute(
-        f"CREATE OR REPLACE TABLE {FILE_DIGESTS} (device UBIGINT, inode UBIGINT, size UBIGINT, "
-        "mtime_ns BIGINT, ctime_ns BIGINT, sha256 VARCHAR)"
-    )
+        rows = [(*astuple(stamp), digest) for stamp, digest in _DIGESTS.items()]
+    con.execute(f"CREATE OR REPLACE TABLE {FILE_DIGESTS} ({STAMP_COLUMNS}, sha256 VARCHAR)")
     if rows:
         con.executemany(f"INSERT INTO {FILE_DIGESTS} VALUES (?, ?, ?, ?, ?, ?)", rows)

@@ -16,7 +16,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aidmatch.sources.digests import known_sha256
+from aidmatch.sources.digests import FileStamp, known_sha256
 
 HEAD_BYTES = 1 << 20  # enough for the title rows and the header of any export
 CHUNK_BYTES = 1 << 24  # read, hash and decode unit
@@ -134,7 +134,7 @@ def _utf8_pieces(
     of another character), decoded in `pool` — a few pieces in flight, so memory stays a few chunks — or
     here when there is none. Raises DecodeFailure at the first line that is not valid in `encoding`."""
     with open(path, "rb") as source:
-        scan.known = known_sha256(os.fstat(source.fileno()))  # the bytes about to be read, if hashed already
+        scan.known = known_sha256(FileStamp.of_status(os.fstat(source.fileno())))  # hashed already?
         if encoding.startswith("utf-8"):
             while chunk := source.read(CHUNK_BYTES):
                 quotes = scan.quotes

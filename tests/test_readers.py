@@ -23,7 +23,7 @@ from aidmatch.checks.stage_source import stage_source
 from aidmatch.settings import IntakeSettings
 from aidmatch.sources import csv_reader, encoding, workbook_reader
 from aidmatch.sources.column_maps import load_column_maps, normalize_header
-from aidmatch.sources.digests import remember_sha256
+from aidmatch.sources.digests import FileStamp, remember_sha256
 from aidmatch.sources.machine import MachineSettings
 from aidmatch.sources.readers import FileReport, SourceReadError, read_source
 
@@ -478,7 +478,7 @@ def test_a_csv_hashed_tonight_is_not_hashed_again_while_unwritten(tmp_path: Path
     rather than hashing the bytes again; a file written to since (the same bytes, another change time) is
     hashed as it is read."""
     path = write_text(tmp_path / "unemployment" / "a.csv", CSV_TEXT, codec)
-    remember_sha256(os.stat(path), "a digest taken earlier tonight")
+    remember_sha256(FileStamp.of(path), "a digest taken earlier tonight")
     [report], _ = read(tmp_path)
     assert report.sha256 == "a digest taken earlier tonight"
     path.write_bytes(path.read_bytes())
