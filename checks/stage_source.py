@@ -101,12 +101,16 @@ def stage_source(
     rejected rows are deleted and the column dropped. (The joins are the costly part at 10M rows.)
     """
     normalized, staged, quarantine = f"normalized_{source}", f"staged_{source}", f"quarantine_{source}"
-    build_normalized(con, source, f"raw_{source}", normalized, as_of=as_of, max_cell_chars=max_cell_chars)
-    columns = [name for (name,) in con.execute(f"SELECT column_name FROM (DESCRIBE {normalized})").fetchall()]
+    view = build_normalized(
+        con, source, f"raw_{source}", normalized, as_of=as_of, max_cell_chars=max_cell_chars
+    )
+    columns = list(view.columns)
     rules = rules_for(source, columns, max_cell_chars)
+    may_fail = view.any_true([rule.condition for rule in rules])
     con.execute(f"CREATE OR REPLACE TABLE {staged} ({staged_table_sql(source)}, _failures {FAILURES_TYPE})")
     con.execute(
-        f"INSERT INTO {staged} BY NAME SELECT {staged_columns_sql(source)}, {failures_sql(rules)} AS _failures "
+        f"INSERT INTO {staged} BY NAME SELECT {staged_columns_sql(source)}, "
+        f"{failures_sql(rules, may_fail)} AS _failures "
         f"FROM {normalized} LEFT JOIN {duplicates_sql(f'raw_{source}', columns)} USING (_raw_row)"
     )
     valid_until = next_birth_date(con, normalized, as_of)

@@ -9,6 +9,7 @@ from dagster import AssetCheckSeverity
 
 from aidmatch.checks.source_checks import row_rules_result, schema_result, validate_staged
 from aidmatch.checks.stage_source import stage_source as stage_at
+from aidmatch.sources.staging import build_normalized
 
 stage_source = partial(stage_at, as_of=date(2026, 6, 30), max_cell_chars=32767)
 
@@ -76,6 +77,44 @@ def test_read_equals_staged_plus_rejected_and_defects_are_kept(con):
     assert staged["unemployment/a.csv:2"] == "11010519491231002X"
     assert staged["unemployment/a.csv:5"] is None  # never repaired
     assert "unemployment/a.csv:4" not in staged
+
+
+def test_conditions_on_one_lookup_are_decided_per_cell_and_hold_on_the_same_rows(con):
+    """`NormalizedView.any_true` tests a condition on one column's lookup once per distinct cell (a NULL
+    cell included: `registered_on IS NULL` is true where the cell is empty), and the others per row: the
+    rows it holds on are those where one of the conditions is true."""
+    raw_table(
+        con,
+        "unemployment",
+        ["name", "citizen_id", "registered_on", "phone"],
+        [
+            ("张三", "11010519491231002x", "2024/3/5", "=1+1"),
+            ("李四", "110105194912310021", "bad", "13800000000"),
+            ("王五", "11010519491231002x", None, None),
+            ("赵六", None, "2024-01-01", "13800000000"),
+            ("张三", "11010519491231002x", "2024/3/5", "13800000000"),
+        ],
+    )
+    view = build_normalized(
+        con, "unemployment", "raw_unemployment", "normalized", as_of=date(2026, 6, 30), max_cell_chars=100
+    )
+    conditions = [
+        "registered_on IS NULL AND raw_registered_on IS NOT NULL",  # one lookup: a date that did not parse
+        "registered_on IS NULL",  # one lookup, true on a NULL cell
+        "ascii(raw_phone) = 61",  # one lookup: starts with '='
+        "id_issue = 'missing' AND name IS NOT NULL",  # two lookups: per row
+        "id_valid AND name = '张三'",  # two lookups: per row
+    ]
+    may_fail = view.any_true(conditions)
+    assert may_fail.count("_fails_lk_") == 2  # registered_on's and phone's lookups
+    assert "(id_issue = 'missing' AND name IS NOT NULL)" in may_fail
+
+    def rows(where: str) -> list[tuple]:
+        return con.sql(f"SELECT source_row FROM normalized WHERE {where} ORDER BY 1").fetchall()
+
+    assert rows(may_fail) == rows(" OR ".join(f"({c})" for c in conditions)) == [(2,), (3,), (4,), (5,), (6,)]
+    for condition in conditions:  # and each condition alone, decided per cell where it can be
+        assert rows(view.any_true([condition])) == rows(condition)
 
 
 def test_disability_card_gives_id_category_and_grade(con):
