@@ -22,8 +22,10 @@ from aidmatch.rules.codes import CODES
 from aidmatch.rules.facts import build_night_facts, build_person_facts, update_night_facts
 from aidmatch.rules.lists import build_lists
 from aidmatch.rules.settings import RuleSettings
+from aidmatch.rules.sql_files import table_sql
 from aidmatch.sources.tables import SOURCES, staged_columns
 from aidmatch.tables import ddl
+from aidmatch.tables.catalog import FACTS_PERSON_WORK
 
 AS_OF = date(2026, 11, 22)
 DEFAULTS = RuleSettings()
@@ -845,6 +847,13 @@ def test_the_look_back_built_in_parts_is_the_look_back_built_at_once(tmp_path, m
     world.build()
     assert parts["facts_person_work"] == 3
     assert world.rows_of(query) == at_once
+    # The part is chosen by an unsigned modulo of the hash: an untyped $parts made it HUGEINT, forty times
+    # slower on a province's contributions.
+    plan = world.con.execute(
+        f"EXPLAIN {table_sql(FACTS_PERSON_WORK)}",
+        {"as_of": AS_OF, "lookback_months": 3, "part": 0, "parts": 3},
+    ).fetchall()
+    assert "(hash(person_id) % 3) = 0" in plan[0][1] and "HUGEINT" not in plan[0][1]
 
 
 def test_facts_brought_to_a_later_date_are_the_facts_built_for_it(tmp_path):
