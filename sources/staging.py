@@ -173,7 +173,8 @@ def _create_lookup(
     max_chars: int,
 ) -> None:
     """Create the temporary table `name`: per distinct non-NULL value `v` of `values_sql`, `_safe_cells`'
-    columns, then what `normalize` makes of the clean cell — built `LOOKUP_BATCH_ROWS` values at a time."""
+    columns, then what `normalize` makes of the clean cell — built `LOOKUP_BATCH_ROWS` values at a time —
+    and `_fails`, NULL until `NormalizedView.any_true` decides the row rules of the cell."""
     distinct = f"_distinct_{name}"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {distinct} AS "
@@ -185,7 +186,8 @@ def _create_lookup(
             f"SELECT v FROM {distinct} WHERE i > {first} AND i <= {first + LOOKUP_BATCH_ROWS}"
         ).pl()["v"]
         cells = _safe_cells(raw, max_chars)
-        con.register("_lookup_frame", pl.concat([cells, normalize(cells["clean"])], how="horizontal"))
+        frame = pl.concat([cells, normalize(cells["clean"])], how="horizontal")
+        con.register("_lookup_frame", frame.with_columns(_fails=pl.lit(None, pl.Boolean)))
         if first == 0:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _lookup_frame")
         else:
@@ -218,8 +220,7 @@ def _id_values(as_of: date) -> Callable[[pl.Series], pl.DataFrame]:
     return normalize
 
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_TOKEN = re.compile(r"'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_]*")  # a string literal or an identifier
 _LOOKUP_ALIAS = re.compile(r"\b(_lk_\w+)\.")
 _RAW_ROW = re.compile(r"\br\.")
 
@@ -260,29 +261,32 @@ class NormalizedView:
                 per_lookup.setdefault(lookups.pop(), []).append(condition)
             else:
                 per_row.append(condition)
-        flags = {f"_fails{alias}": self._decide(alias, tests) for alias, tests in per_lookup.items()}
+        tests = {
+            alias: self._over_lookup(" OR ".join(f"({c})" for c in group))
+            for alias, group in per_lookup.items()
+        }
+        for alias, test in tests.items():
+            self.con.execute(f"UPDATE {alias} SET _fails = {test}")
+        flags = {f"_fails{alias}": f"{alias}._fails" for alias in tests}
+        if tests:  # a row whose cell is NULL joins no lookup row: the verdict on a NULL cell stands in
+            nulls = " ".join(f"LEFT JOIN {alias} ON false" for alias in tests)
+            on_null = self.con.execute(
+                f"SELECT {', '.join(tests.values())} FROM (SELECT 1) {nulls}"
+            ).fetchone()
+            flags = {
+                flag: sql if verdict is None else f"coalesce({sql}, {verdict})"
+                for (flag, sql), verdict in zip(flags.items(), on_null or (), strict=True)
+            }
         self.create(flags)
         return " OR ".join([*flags, *(f"({condition})" for condition in per_row)]) or "false"
 
     def _columns_in(self, sql: str) -> set[str]:
         """The view's columns `sql` names (identifiers outside string literals)."""
-        return set(_IDENTIFIER.findall(_STRING_LITERAL.sub("''", sql))) & self.columns.keys()
+        return set(_TOKEN.findall(sql)) & self.columns.keys()
 
-    def _decide(self, alias: str, conditions: list[str]) -> str:
-        """Add `_fails` to the lookup `alias`: whether its cell fails one of `conditions`; return the view's
-        SQL for it, with the verdict on a row whose cell is NULL (no lookup row joins)."""
-        names = set().union(*(self._columns_in(condition) for condition in conditions))
-        values = ", ".join(f"{self.columns[name]} AS {name}" for name in sorted(names))
-        fails = " OR ".join(f"({condition})" for condition in conditions)
-        self.con.execute(f"ALTER TABLE {alias} ADD COLUMN IF NOT EXISTS _fails BOOLEAN")
-        self.con.execute(
-            f"UPDATE {alias} SET _fails = verdict._fails FROM (SELECT _cell, {fails} AS _fails FROM "
-            f"(SELECT {alias}.raw AS _cell, {values} FROM {alias})) AS verdict WHERE {alias}.raw = verdict._cell"
-        )
-        ((on_null,),) = self.con.execute(
-            f"SELECT {fails} FROM (SELECT {values} FROM (SELECT 1) LEFT JOIN {alias} ON false)"
-        ).fetchall()
-        return f"{alias}._fails" if on_null is None else f"coalesce({alias}._fails, {on_null})"
+    def _over_lookup(self, sql: str) -> str:
+        """`sql` with each view column it names replaced by the SQL the view reads it with."""
+        return _TOKEN.sub(lambda t: f"({self.columns[t[0]]})" if t[0] in self.columns else t[0], sql)
 
 
 def _only_lookup(sql: str) -> str | None:
