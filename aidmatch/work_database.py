@@ -54,13 +54,6 @@ def storage_version(con: duckdb.DuckDBPyConnection) -> str:
     return tags.get("storage_version", "")
 
 
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether the table `name` is there (one a step makes only on some nights: decisions read, a file kept)."""
-    return bool(
-        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0]
-    )
-
-
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

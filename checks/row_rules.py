@@ -385,18 +385,17 @@ def duplicates_sql(raw_table: str, normalized_columns: list[str]) -> str:
 FAILURES_TYPE = "STRUCT(rule VARCHAR, value VARCHAR)[]"
 
 
-def failures_sql(rules: list[RowRule], may_fail: str | None = None) -> str:
+def failures_sql(rules: list[RowRule], may_fail: str) -> str:
     """SQL for the list of `{rule, value}` a row fails, NULL when it fails none (most rows).
 
     Evaluated in the pass that writes the staged table, over the normalized columns and `duplicates`:
-    `may_fail` (default: any rule's condition) is tested first, and the list is built only for the rows
-    it holds on — staging passes the cheaper test of `NormalizedView.any_true`, decided per distinct cell.
+    `may_fail` — true wherever a rule's condition is (`NormalizedView.any_true`, decided per distinct cell
+    where it can be) — is tested first, and the list is built only for the rows it holds on.
     """
     checks = ", ".join(
         f"CASE WHEN {rule.condition} THEN {{'rule': {_literal(rule.rule)}, 'value': CAST({rule.value} AS VARCHAR)}} END"
         for rule in rules
     )
-    may_fail = may_fail or " OR ".join(f"({rule.condition})" for rule in rules)
     return f"CASE WHEN {may_fail} THEN list_filter([{checks}], lambda f: f IS NOT NULL) END"
 
 

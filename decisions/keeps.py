@@ -13,7 +13,7 @@ import datetime as dt
 import duckdb
 
 from aidmatch.decisions.keys import create_record_key_macro, record_key_sql
-from aidmatch.work_database import has_table
+from aidmatch.tables.ddl import has_table
 
 # The basis of a removal row: reasons, and the employers behind EMPLOYED.
 BASIS_SQL = """r.reasons || CASE WHEN list_contains(string_split(r.reasons, ';'), 'EMPLOYED')

@@ -18,12 +18,11 @@ import duckdb
 
 from aidmatch.decisions.keys import create_record_key_macro, record_key_sql
 from aidmatch.matching.methods import CONFLICT_SQL, FUZZY_METHOD_SQL
+from aidmatch.tables.ddl import has_table
 
 
 def has_link_decisions(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'decisions_links'").fetchall()[0][0]
-    )
+    return has_table(con, "decisions_links")
 
 
 def apply_rejections(con: duckdb.DuckDBPyConnection) -> None:

@@ -30,7 +30,7 @@ from aidmatch.publish.written import FileEntry, file_entry
 from aidmatch.reuse import PUBLISHED_STAMPS as _STAMPS
 from aidmatch.reuse import Built
 from aidmatch.sources.digests import STAMP_COLUMNS, STAMP_NAMES, FileStamp
-from aidmatch.work_database import has_table
+from aidmatch.tables.ddl import has_table
 
 LINKED_VERSION_KEY = (
     "linked_data_version"  # manifest.json: the data version person_links.csv was written from

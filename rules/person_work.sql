@@ -5,8 +5,8 @@
 -- (linked_si_contributions: the linked contributions with their person, found by their profile.)
 -- Built in parts, persons by the hash of their id (rules/facts.py): its lists per person are state DuckDB
 -- does not spill, and a province's ten million persons' did not fit in 3 GB at once. A city is one part.
--- `$parts` and `$part` are cast to the hash's type: untyped, they made the modulo HUGEINT, 40 times slower (9.5 of
--- a province part's 26 s).
+-- `$parts` and `$part` are cast to the hash's type: untyped, they made the modulo HUGEINT, 40 times slower
+-- (9.5 of a province part's 26 s).
 -- The rows of facts_person_work, declared in aidmatch.tables.catalog.
 -- Parameters: $as_of DATE, $lookback_months, $part of $parts.
 WITH

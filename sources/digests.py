@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from aidmatch.work_database import has_table
+from aidmatch.tables.ddl import has_table
 
 
 @dataclass(frozen=True)

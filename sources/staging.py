@@ -304,7 +304,7 @@ def build_normalized(
     *,
     as_of: date,
     max_cell_chars: int,
-) -> "NormalizedView":
+) -> NormalizedView:
     """Create the view `target`: every raw row with its (safe) raw values and the normalized staged columns.
 
     A view over the raw table and lookup tables (one per raw column, distinct values only, keyed on the

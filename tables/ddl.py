@@ -31,6 +31,13 @@ def create_table(con: duckdb.DuckDBPyConnection, table: Table, name: str | None 
     con.execute(f"CREATE OR REPLACE TABLE {name or table.name} ({column_definitions(table)})")
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the table `name` is there (one a step makes only on some nights: decisions read, a file kept)."""
+    return bool(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0]
+    )
+
+
 def build_table(
     con: duckdb.DuckDBPyConnection,
     table: Table,
