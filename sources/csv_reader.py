@@ -235,13 +235,18 @@ def remove_abandoned_parts(memory_dir: str | None) -> list[str]:
     """Remove the part folders of processes that are gone (killed while reading); their names, one each.
 
     A part folder is named after the process that writes it, so a folder whose process no longer
-    exists on this machine is nobody's: the parts are copies of an extract's rows.
+    exists on this machine is nobody's: the parts are copies of an extract's rows. A folder gone between
+    the listing and the look (its reader done, another night's start removing it) is passed over.
     """
     removed = []
     for root in {memory_dir or tempfile.gettempdir(), tempfile.gettempdir()}:
         for folder in Path(root).glob(f"{_SCRATCH_PREFIX}*"):
             writer = _SCRATCH_NAME.match(folder.name)
-            if writer and folder.lstat().st_uid == os.getuid() and not _process_exists(int(writer[1])):
+            try:
+                owner = folder.lstat().st_uid
+            except FileNotFoundError:
+                continue
+            if writer and owner == os.getuid() and not _process_exists(int(writer[1])):
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder.name)
     return removed

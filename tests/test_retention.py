@@ -7,6 +7,7 @@ Only folders that are ours are removed, and of what a killed run left only what 
 import os
 import subprocess
 import tempfile
+from pathlib import Path
 
 from aidmatch.publish.retention import (
     remove_expired_person_indexes,
@@ -91,3 +92,12 @@ def test_csv_parts_of_dead_processes_are_removed_and_live_ones_kept(monkeypatch,
     older.mkdir()
     remove_abandoned_parts(None)
     assert older.exists()
+
+
+def test_a_part_folder_gone_while_the_parts_are_looked_for_is_passed_over(monkeypatch, tmp_path):
+    """Two nights starting at once: one lists a reader's folder that is removed before it looks at it (the
+    reader done, or the other night's start removing it) — the night starts all the same."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = tmp_path / "aidmatch_csv_pid1_g0ne"
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: iter([gone]))
+    assert remove_abandoned_parts(None) == []
