@@ -9,9 +9,11 @@ publication, which depend on the as-of date, are made every night.
 
 How a table is known again. Each work database holds a ledger, `reusable_tables`: per unit (`raw_<source>`,
 `staged_<source>`, `linked`: a table and the tables made with it) its `version` — a hash of the code
-version of its builder (`code_versions.py`, with the configuration it reads) and of the data versions of
-what it is made from (a source folder's fingerprint, `sources/fingerprint.py`; the raw table's; every
-staged table's and the decisions the linker applies) — the night that built it, the first as-of it no
+version of its builder (`code_versions.py`, with the configuration it reads) and of what it is made from
+(a source folder's fingerprint, `sources/fingerprint.py`, for a raw table; the raw table's data version for
+a staged one; for the linked tables, what the linker reads of every staged table — each record's place and
+identity, digested when it was staged (`LINK_INPUT`) — and the decisions it applies; for a unit of facts,
+the data versions of the units whose tables its SQL reads) — the night that built it, the first as-of it no
 longer holds for (`valid_until`: staging judges an ID's birth date against the as-of), and what its step
 reported (rows, checks, the match report), which a night that reuses it reports again. Its data version
 (what Dagster shows) is the hash of its version and the night that built it. A step looks tonight's
@@ -52,6 +54,8 @@ from aidmatch.tables.catalog import Table
 from aidmatch.work_database import STORAGE_VERSION, WorkDatabaseOutdated, storage_version
 
 LEDGER = "reusable_tables"
+# In a staged unit's summary: a digest of what the linker reads of the table (`matching.link_input_digest`).
+LINK_INPUT = "link_input"
 PUBLISHED_STAMPS = "published_stamps"  # the published files' stamps (`publish/carried.py`)
 _LEDGER_COLUMNS = (
     "unit VARCHAR PRIMARY KEY, version VARCHAR NOT NULL, data_version VARCHAR NOT NULL, "

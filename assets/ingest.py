@@ -55,11 +55,13 @@ from aidmatch.checks.source_checks import (
 from aidmatch.checks.stage_source import RuleFailures, StagingResult, stage_source
 from aidmatch.code_versions import digest
 from aidmatch.console import tell
+from aidmatch.matching.link import link_input_digest
 from aidmatch.metadata import OWNERS, column_schema, table_tags
 from aidmatch.publish.blocked_feedback import FEEDBACK_FOLDER, write_blocked_feedback
 from aidmatch.resources import AidmatchResource
 from aidmatch.reuse import (
     FULL_NIGHT,
+    LINK_INPUT,
     Decision,
     decide,
     forget,
@@ -187,6 +189,7 @@ class _SourceWork:
     completeness: Completeness | None = None
     staging: StagingResult | None = None  # staged in this step (or reused): its quarantine rows are tonight's
     schema: SchemaFindings | None = None  # the staged table validated against its schema (or reused)
+    link_input: str | None = None  # what the linker reads of the staged table, digested (`link_input_digest`)
     results: list[dg.MaterializeResult] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)  # for the terminal too
     # for the event log only: the failed blocking check's description says the same, and the
@@ -283,12 +286,14 @@ def _stage(
         failures = [RuleFailures(**failure) for failure in summary.pop("failures")]
         until = summary.pop("valid_until")
         schema = SchemaFindings(**summary.pop("schema"))
+        work.link_input = summary.pop(LINK_INPUT, None)  # None: staged by a version that did not digest it
         result = StagingResult(**summary, failures=failures, valid_until=until and date.fromisoformat(until))
     else:
         result = stage_source(
             con, source, as_of=as_of, max_cell_chars=aidmatch.settings.intake.max_cell_chars
         )
         schema = validate_staged(con, source)
+        work.link_input = link_input_digest(con, source)
     work.staging, work.schema = result, schema
     threshold = aidmatch.settings.validation.max_quarantine_rate
     work.results.append(
@@ -402,7 +407,7 @@ def _record(con: duckdb.DuckDBPyConnection, work: _SourceWork, as_of: str) -> No
             work.staged.version,
             as_of,
             [f"staged_{source}", f"quarantine_{source}"],
-            asdict(work.staging) | {"schema": asdict(work.schema)},
+            asdict(work.staging) | {"schema": asdict(work.schema), LINK_INPUT: work.link_input},
             work.staging.valid_until,
         )
 

@@ -5,9 +5,11 @@ Wiring only: `matching.link_persons` does the work; this asset turns its summary
 analysts read in the UI — counts per method and source, the score histogram, the masked head of the
 review queue, and link rates as numbers so the UI plots their trend from run to run.
 
-When every staged table and the decisions the linker applies are those of an earlier night (their data
-versions in the work database's ledger, `aidmatch/reuse.py`) and so are the linker's code and thresholds,
-the tables that night linked are reused whole, and its match report said again.
+When what the linker reads of every staged table — each record's place and identity, digested as the table
+was staged (`matching.link_input_digest`, kept in the work database's ledger, `aidmatch/reuse.py`) — and
+the decisions it applies are those of an earlier night, and so are the linker's code and thresholds, the
+tables that night linked are reused whole, and its match report said again: a source re-sent with other
+phone numbers or statuses is staged again, but its records link as they did.
 """
 
 import datetime as dt
@@ -27,6 +29,7 @@ from aidmatch.metadata import metadata_table
 from aidmatch.resources import AidmatchResource
 from aidmatch.reuse import (
     FULL_NIGHT,
+    LINK_INPUT,
     Decision,
     decide,
     forget,
@@ -45,6 +48,8 @@ from aidmatch.tables.catalog import (
 )
 from aidmatch.tables.reads import declared_reads
 
+# The linker's views, with their SQL: what reads them reads what they read (the contributions).
+LINKED_VIEWS = {LINKED_SI_CONTRIBUTIONS.name: LINKED_CONTRIBUTIONS_SQL}
 # What the linker reads (its SQL is composed in Python, matching/): every staged source, people's decisions.
 LINKER_READS = [*(f"staged_{s}" for s in SOURCES), "decisions"]
 LINKED_UNIT = "linked"  # the ledger's name for what one linking makes (aidmatch/reuse.py)
@@ -72,15 +77,20 @@ def _decisions_version(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _decide(con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, as_of: str) -> Decision:
-    """Reuse the linked tables when the staged tables (by data version), the decisions and the linker's code
-    are those they were linked from."""
+    """Reuse the linked tables when what the linker reads of the staged tables (by digest; by data version
+    for a table staged by a version that did not digest it), the decisions and the linker's code are those
+    they were linked from."""
     built = ledger(con)
     present = {
         name for (name,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
     }
     staged = [f"staged_{source}" for source in SOURCES if f"staged_{source}" in present]
     unknown = [table for table in staged if table not in built]
-    inputs = [f"{table}={built[table].data_version}" for table in staged if table in built]
+    inputs = [
+        f"{table}={built[table].summary.get(LINK_INPUT) or built[table].data_version}"
+        for table in staged
+        if table in built
+    ]
     version = digest(linked_code_version(aidmatch.settings), *inputs, _decisions_version(con))
     anyway = FULL_NIGHT if aidmatch.full else f"{', '.join(unknown)} of no known night" if unknown else None
     return decide(con, LINKED_UNIT, version, as_of, anyway)
@@ -112,7 +122,8 @@ def linked(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             summary = LinkSummary(**decision.reused.summary)
             tell(
                 context.log,
-                f"staged records and decisions unchanged since {decision.reused.built_as_of}: linked tables reused",
+                f"records' identities and decisions unchanged since {decision.reused.built_as_of}: "
+                "linked tables reused",
             )
         else:
             summary = _link(con, aidmatch, as_of, decision)

@@ -4,9 +4,9 @@
 Wiring only (see `rules/`): each table is an asset whose upstream is the tables its SQL reads
 (`assets/table_specs.py`), and in a province every city's person index of the night besides. The facts
 that do not depend on the date (`rules/facts.py`, `FACTS_UNITS`) are taken from the night that built them
-when the linked tables and the facts' code and settings are that night's — and, for the look-back's
-contributions, the as-of month (`aidmatch/reuse.py`); `facts_persons` is then the night before's, brought
-to tonight's date.
+when the tables they read (staged, linked, another unit's) and the facts' code and settings are that
+night's — and, for the look-back's contributions, the as-of month (`aidmatch/reuse.py`); `facts_persons` is
+then the night before's, brought to tonight's date.
 """
 
 import datetime as dt
@@ -14,7 +14,7 @@ import datetime as dt
 import dagster as dg
 import duckdb
 
-from aidmatch.assets.linking import LINKED_UNIT
+from aidmatch.assets.linking import LINKED_UNIT, LINKED_VIEWS
 from aidmatch.assets.partitions import as_of_key
 from aidmatch.assets.province import other_cities_for_rules, rules_deps
 from aidmatch.assets.table_specs import sql_table_spec
@@ -43,8 +43,10 @@ from aidmatch.rules.facts import (
     update_night_facts,
 )
 from aidmatch.rules.lists import LIST_TABLES, build_lists, district_counts
+from aidmatch.rules.sql_files import sql_reads
 from aidmatch.settings import Settings
 from aidmatch.tables.catalog import FACTS_PERSONS
+from aidmatch.tables.reads import declared_reads
 
 # The ledger's unit of facts_persons: made for one as-of date, brought to the next by `update_night_facts`.
 NIGHT_FACTS = "facts_night"
@@ -58,18 +60,31 @@ FACT_COUNTS = {  # per fact, how many persons it holds for: numbers the UI plots
 }
 
 
+def _reads(unit: FactsUnit) -> frozenset[str]:
+    """The tables and views the SQL of `unit` reads, and those the linker's views among them read."""
+    reads = frozenset().union(*map(sql_reads, unit.tables))
+    views = [declared_reads(sql, name) for name, sql in LINKED_VIEWS.items() if name in reads]
+    return reads.union(*views)
+
+
 def _decide_facts(
     con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, unit: FactsUnit, as_of: dt.date
 ) -> Decision:
-    """Reuse `unit` when the linked tables (by data version), the facts' code and settings — and for a unit
-    of the month, the as-of month — are those it was built from. In a province a city's facts read the
-    other cities' records of tonight: built every night there."""
+    """Reuse `unit` when what it reads — the staged tables, the linked ones, another unit's facts: the data
+    versions of the ledger's units that made them — the facts' code and settings, and for a unit of the
+    month the as-of month, are those it was built from. The linked tables alone do not say: they are
+    reused while the records' identities hold, whatever else a re-sent extract changed. In a province a
+    city's facts read the other cities' records of tonight: built every night there."""
     built = ledger(con)
     linked = built.get(LINKED_UNIT)
     month = as_of.strftime("%Y-%m") if unit.of_the_month else ""
-    version = digest(
-        facts_code_version(aidmatch.settings, unit.tables), linked.data_version if linked else "", month
+    reads = _reads(unit)
+    inputs = sorted(
+        f"{name}={made.data_version}"
+        for name, made in built.items()
+        if name != unit.name and reads.intersection(made.tables)
     )
+    version = digest(facts_code_version(aidmatch.settings, unit.tables), *inputs, month)
     earlier = built.get(unit.name)
     anyway = (
         FULL_NIGHT

@@ -5,14 +5,14 @@ active urban 低保 household's members, who of them counts and works, in `facts
 
 Most of a person's facts do not depend on the as-of date: what the 低保 record in force, the registration
 or the 社保 status say, the retirement date, where the person lives. They are built as units that a night
-whose linked tables are unchanged takes from the night that built them (`aidmatch/reuse.py`, the facts
-step in `assets/lists.py`): `PERSON_RECORDS` (`facts_person_records`, `facts_locations`), whatever the
-date, and `PERSON_WORK` (`facts_person_work`: the look-back's contributions), for one as-of month. Each
-night then makes `facts_persons` from them with what only the date decides (age, working age, the
-disability card valid at D) — or, when its units are those of the night before, keeps that night's and makes
-again only the rows the date moved (`update_night_facts`) — and `facts_households` from that. The look-back's
-unit holds, besides, each recognized person's employers of those months (`facts_person_employers`), which the
-employer subsidy of the lists asks of the contributions.
+whose inputs are unchanged — the tables each unit's SQL reads — takes from the night that built them
+(`aidmatch/reuse.py`, the facts step in `assets/lists.py`): `PERSON_RECORDS` (`facts_person_records`,
+`facts_locations`), whatever the date; `PERSON_WORK` (`facts_person_work`: the look-back's contributions)
+and `PERSON_EMPLOYERS` (each recognized person's employers of those months, `facts_person_employers`, which
+the employer subsidy of the lists asks of the contributions), for one as-of month. Each night then makes
+`facts_persons` from them with what only the date decides (age, working age, the disability card valid at
+D) — or, when its units are those of the night before, keeps that night's and makes again only the rows the
+date moved (`update_night_facts`) — and `facts_households` from that.
 
 The logic is the SQL in `person_records.sql`, `locations.sql` (its address parser in `address_parts.sql`),
 `person_work.sql`, `person_employers.sql`, `persons.sql` (and `persons_moved.sql`) and `households.sql` (the
@@ -60,13 +60,16 @@ class FactsUnit:
 
 
 PERSON_RECORDS = FactsUnit("facts_records", (FACTS_PERSON_RECORDS, FACTS_LOCATIONS), of_the_month=False)
-PERSON_WORK = FactsUnit("facts_work", (FACTS_PERSON_WORK, FACTS_PERSON_EMPLOYERS), of_the_month=True)
-FACTS_UNITS = (PERSON_RECORDS, PERSON_WORK)
+PERSON_WORK = FactsUnit("facts_work", (FACTS_PERSON_WORK,), of_the_month=True)
+# Apart from the look-back's contributions: the employers are asked only of recognized persons (whom
+# facts_person_records names), so a re-sent registration changes them and leaves the look-back as it was.
+PERSON_EMPLOYERS = FactsUnit("facts_employers", (FACTS_PERSON_EMPLOYERS,), of_the_month=True)
+FACTS_UNITS = (PERSON_RECORDS, PERSON_WORK, PERSON_EMPLOYERS)
 # The persons of one part of a table built in parts (person_work.sql): in DuckDB's 3 GB, 2.5 million
 # persons' look-back lists were built in 10 s a part; a province's ten million at once ran out of memory.
 PERSONS_PER_PART = 3_000_000
 # Every facts table, in the order they are built: each after the tables it reads.
-FACTS_TABLES = (*PERSON_RECORDS.tables, *PERSON_WORK.tables, FACTS_PERSONS, FACTS_HOUSEHOLDS)
+FACTS_TABLES = (*(table for unit in FACTS_UNITS for table in unit.tables), FACTS_PERSONS, FACTS_HOUSEHOLDS)
 
 
 def create_fact_macros(con: duckdb.DuckDBPyConnection) -> None:

@@ -3,8 +3,8 @@
 -- $lookback_months calendar months before the as-of date's month): the employer's first paid month for the
 -- person in the whole extract, and the look-back months it paid — what the 单位吸纳 subsidy of
 -- out_entitlements (entitlements.sql) asks of the contributions. It depends on the as-of date's month alone,
--- like facts_person_work: the nights of a month whose linked tables are unchanged take it from the first of
--- them (rules/facts.py), rather than reading the linked contributions again each night.
+-- like facts_person_work: the nights of a month whose linked contributions and recognized persons are
+-- unchanged take it from the first of them (rules/facts.py), rather than reading the contributions again.
 -- (linked_si_contributions: the linked contributions with their person, found by their profile.)
 -- The rows of facts_person_employers, declared in aidmatch.tables.catalog.
 -- Parameters: $as_of DATE, $lookback_months.

@@ -1,7 +1,7 @@
 -- facts_person_records: one row per person of core_persons, with what the person's linked records say
 -- whatever the as-of date — the retirement date, the 低保 record in force, the registration, the 社保 status,
 -- how the person was linked — and, beside each, the evidence text a case worker checks it by. A night
--- whose linked tables are an earlier night's takes this table from that night (rules/facts.py);
+-- whose linked and staged tables are an earlier night's takes this table from that night (rules/facts.py);
 -- facts_persons (persons.sql) adds what depends on the date: age, contributions, the disability card.
 -- Only linked records (core_person_links.person_id not NULL) say anything about a person: each source's
 -- records meet their links through links_of(source), which reads only that source's rows of the links

@@ -1,7 +1,7 @@
 -- facts_person_work: one row per person with a paid 单位职工 or 灵活就业 contribution in the look-back months
 -- (the $lookback_months calendar months before the as-of date's month; 城乡居民 says nothing about work): the
 -- months and the employers paid. It depends on the as-of date's month alone: the nights of a month whose
--- linked tables are unchanged take it from the first of them (rules/facts.py).
+-- linked contributions are unchanged take it from the first of them (rules/facts.py).
 -- (linked_si_contributions: the linked contributions with their person, found by their profile.)
 -- Built in parts, persons by the hash of their id (rules/facts.py): its lists per person are state DuckDB
 -- does not spill, and a province's ten million persons' did not fit in 3 GB at once. A city is one part.

@@ -162,7 +162,8 @@ def test_an_unchanged_night_reuses_every_table_and_says_so(chains):
     assert f"unchanged since {day}: linked tables reused" in terminal
     # the facts of the records too; the look-back's contributions are of another month (June, then July)
     assert f"facts_records: reused, built {day}" in terminal
-    assert "facts_work: built (the look-back moved with the as-of month (built for 2026-06))" in terminal
+    for unit in ("facts_work", "facts_employers"):
+        assert f"{unit}: built (the look-back moved with the as-of month (built for 2026-06))" in terminal
     assert f"facts_persons: built (its inputs, code or configuration changed since {day})" in terminal
     reused = reusing.manifest(NIGHTS[1])["reused"]
     units = {*(f"raw_{s}" for s in SOURCES), *(f"staged_{s}" for s in SOURCES), "linked", "facts_records"}
@@ -195,6 +196,7 @@ def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_
     assert code == 0, terminal.getvalue()[-3000:]
     assert f"facts_records: reused, built {day}" in terminal.getvalue()
     assert f"facts_work: reused, built {day}" in terminal.getvalue()
+    assert f"facts_employers: reused, built {day}" in terminal.getvalue()
     # and facts_persons of the night before, brought a day on (rules/persons_moved.sql)
     kept = f"facts_persons: kept (built {day}, copied from the work database of {day}); the rows of "
     assert kept in terminal.getvalue()
@@ -212,6 +214,53 @@ def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_
         code = run_aidmatch(folder, full_base / "output", full_base / "work", night, "--full")
     assert code == 0, terminal.getvalue()[-3000:]
     _assert_same_files(base / "output" / night.isoformat(), full_base / "output" / night.isoformat())
+
+
+def _resent(changed: Path, published: Path, folder: Path) -> tuple[bytes, bytes]:
+    """`folder`: `changed` with one unemployment row re-sent with another mobile number, one that
+    `published` (a night's output) shows; nothing else changed. Returns the old number and the new."""
+    shutil.copytree(changed, folder)
+    shown = b"".join(path.read_bytes() for path in published.glob("*.csv"))
+    phone = re.compile(rb",(1[3-9][0-9]{9}),")
+    for path in sorted((folder / "unemployment").rglob("*.csv")):
+        text = path.read_bytes()
+        for old in (m.group(1) for m in phone.finditer(text)):
+            if old in shown and text.count(old) == 1:
+                new = old[:3] + b"%08d" % ((int(old[3:]) + 1) % 10**8)
+                path.write_bytes(text.replace(b"," + old + b",", b"," + new + b",", 1))
+                return old, new
+    raise AssertionError("no mobile number of the unemployment CSVs is published")
+
+
+def test_a_source_re_sent_with_other_phone_numbers_is_staged_again_and_links_as_it_did(chains, tmp_path):
+    """The records' identities are what the linker reads: a re-sent extract whose rows say the same
+    persons leaves the linked tables as they were (and person_links.csv with them), while the facts and
+    lists that read its other columns are made again — and the night publishes what a full one does."""
+    reusing, full = chains
+    night, day = NIGHTS[2] + dt.timedelta(days=1), NIGHTS[2].isoformat()
+    resent = tmp_path / "input_resent"
+    old, new = _resent(reusing.base.parent / "input_changed", reusing.output / day, resent)
+    outputs = {}
+    for chain, extra in ((reusing, ()), (full, ("--full",))):
+        base = tmp_path / chain.base.name
+        shutil.copytree(chain.base, base)
+        with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as terminal:
+            patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
+            code = run_aidmatch(resent, base / "output", base / "work", night, *extra)
+        assert code == 0, terminal.getvalue()[-3000:]
+        outputs[chain.base.name] = (base / "output" / night.isoformat(), terminal.getvalue())
+    folder, said = outputs[reusing.base.name]
+    assert "unemployment unchanged since" not in said  # read and staged again
+    assert f"unchanged since {day}: linked tables reused" in said
+    assert f"person_links.csv taken from {day}: the same linked tables" in said
+    assert "facts_records: built (its inputs, code or configuration changed" in said
+    assert f"facts_work: reused, built {day}" in said  # the look-back's contributions: not re-sent
+    assert "facts_employers: built (its inputs, code or configuration changed" in said  # who is recognized
+    reused = Chain(tmp_path / reusing.base.name, []).manifest(night)["reused"]
+    assert "linked" in reused and "staged_unemployment" not in reused
+    _assert_same_files(folder, outputs[full.base.name][0])
+    shown = b"".join(path.read_bytes() for path in folder.glob("*.csv"))
+    assert new in shown and old not in shown
 
 
 def test_a_night_in_a_new_process_hashes_only_the_files_written_to_since(tmp_path):
