@@ -25,6 +25,7 @@ from aidmatch.province.person_index import keep_own_rows
 from aidmatch.resources import AidmatchResource
 from aidmatch.reuse import (
     FULL_NIGHT,
+    Built,
     Decision,
     decide,
     facts_code_version,
@@ -45,7 +46,7 @@ from aidmatch.rules.facts import (
 from aidmatch.rules.lists import LIST_TABLES, build_lists, district_counts
 from aidmatch.rules.sql_files import sql_reads
 from aidmatch.settings import Settings
-from aidmatch.tables.catalog import FACTS_PERSONS
+from aidmatch.tables.catalog import FACTS_PERSONS, Table
 from aidmatch.tables.reads import declared_reads
 
 # The ledger's unit of facts_persons: made for one as-of date, brought to the next by `update_night_facts`.
@@ -60,11 +61,16 @@ FACT_COUNTS = {  # per fact, how many persons it holds for: numbers the UI plots
 }
 
 
-def _reads(unit: FactsUnit) -> frozenset[str]:
-    """The tables and views the SQL of `unit` reads, and those the linker's views among them read."""
-    reads = frozenset().union(*map(sql_reads, unit.tables))
-    views = [declared_reads(sql, name) for name, sql in LINKED_VIEWS.items() if name in reads]
-    return reads.union(*views)
+def _inputs(built: dict[str, Built], unit: str, tables: tuple[Table, ...]) -> list[str]:
+    """What the SQL of `tables` (the ledger's `unit`) is made from: the data version of each other unit of
+    the ledger that made a table or view it reads — or that a view of the linker it reads, reads."""
+    reads = frozenset().union(*map(sql_reads, tables))
+    reads = reads.union(*(declared_reads(sql, name) for name, sql in LINKED_VIEWS.items() if name in reads))
+    return sorted(
+        f"{name}={made.data_version}"
+        for name, made in built.items()
+        if name != unit and reads.intersection(made.tables)
+    )
 
 
 def _decide_facts(
@@ -78,12 +84,7 @@ def _decide_facts(
     built = ledger(con)
     linked = built.get(LINKED_UNIT)
     month = as_of.strftime("%Y-%m") if unit.of_the_month else ""
-    reads = _reads(unit)
-    inputs = sorted(
-        f"{name}={made.data_version}"
-        for name, made in built.items()
-        if name != unit.name and reads.intersection(made.tables)
-    )
+    inputs = _inputs(built, unit.name, unit.tables)
     version = digest(facts_code_version(aidmatch.settings, unit.tables), *inputs, month)
     earlier = built.get(unit.name)
     anyway = (
@@ -113,17 +114,14 @@ def _facts_unit(
     return decision
 
 
-def _night_facts(
-    con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, units: dict[str, Decision], as_of: dt.date
-) -> str:
+def _night_facts(con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, as_of: dt.date) -> str:
     """Make `facts_persons` and `facts_households` for tonight: from the night before's `facts_persons`, its
-    rows of the persons the date moved made again, when that table was made from the units' tables tonight
-    holds (by their data versions) by the same code and settings; else whole. Says which, for the terminal."""
+    rows of the persons the date moved made again, when that table was made from the tables tonight holds
+    (the units' facts, the linked tables, the staged cards: by their data versions) by the same code and
+    settings; else whole. Says which, for the terminal."""
     tonight = as_of.isoformat()
-    version = digest(
-        facts_code_version(aidmatch.settings, (FACTS_PERSONS,)),
-        *(units[unit.name].data_version_at(tonight) for unit in FACTS_UNITS),
-    )
+    inputs = _inputs(ledger(con), NIGHT_FACTS, (FACTS_PERSONS,))
+    version = digest(facts_code_version(aidmatch.settings, (FACTS_PERSONS,)), *inputs)
     decision = decide(con, NIGHT_FACTS, version, tonight, FULL_NIGHT if aidmatch.full else None)
     forget(con, [NIGHT_FACTS], drop=decision.reused is None)  # kept: its rows brought to tonight below
     if decision.reused is None:
@@ -143,7 +141,7 @@ def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
         other_cities_for_rules(con, aidmatch, as_of_key(context))
         create_fact_macros(con)
         decisions = {unit.name: _facts_unit(con, aidmatch, unit, as_of) for unit in FACTS_UNITS}
-        night = _night_facts(con, aidmatch, decisions, as_of)
+        night = _night_facts(con, aidmatch, as_of)
         filters = ", ".join(f"count(*) FILTER ({column})" for column in FACT_COUNTS.values())
         counts = con.sql(f"SELECT {filters} FROM facts_persons").fetchall()[0]
         rows = {

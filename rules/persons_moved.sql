@@ -5,7 +5,7 @@
 --   working_age         that age, or the retirement date between the two;
 --   the card valid at D a disability card's 有效期至 between the two (any card of the person: which of
 --                       them is the valid one may change).
--- Run on an unchanged night (rules/facts.py, update_night_facts); tests/test_facts_update.py builds
+-- Run on an unchanged night (rules/facts.py, update_night_facts); tests/test_rules.py builds
 -- facts_persons both ways across a year of dates. Parameters: $then DATE, $as_of DATE.
 SELECT person_id
 FROM facts_person_records

@@ -460,6 +460,31 @@ def test_staging_holds_until_an_id_s_birth_date_is_no_longer_after_the_as_of_dat
     assert verdicts[0] != verdicts[1], "the ID's verdict changes on the day of its birth date"
 
 
+def test_a_unit_of_facts_is_made_from_the_units_whose_tables_its_sql_reads():
+    """The linked tables hold while the records' identities do: a fact is versioned by the staged tables it
+    reads too — through the linker's view of the contributions as well — and by the facts it reads."""
+    from aidmatch.assets.linking import LINKED_TABLES, LINKED_UNIT
+    from aidmatch.assets.lists import NIGHT_FACTS, _inputs
+    from aidmatch.rules.facts import FACTS_UNITS, PERSON_EMPLOYERS, PERSON_WORK
+    from aidmatch.tables.catalog import FACTS_PERSONS
+
+    units = {f"staged_{s}": (f"staged_{s}", f"quarantine_{s}") for s in SOURCES}
+    units |= {f"raw_{s}": (f"raw_{s}",) for s in SOURCES}
+    units |= {LINKED_UNIT: LINKED_TABLES, NIGHT_FACTS: (FACTS_PERSONS.name,)}
+    units |= {unit.name: tuple(table.name for table in unit.tables) for unit in FACTS_UNITS}
+    built = {
+        unit: Built(unit, "v", f"{unit}@1", "2026-07-01", None, tables, {}) for unit, tables in units.items()
+    }
+    read = {unit: {entry.split("=")[0] for entry in _inputs(built, unit, tables)} for unit, tables in (
+        (PERSON_WORK.name, PERSON_WORK.tables),
+        (PERSON_EMPLOYERS.name, PERSON_EMPLOYERS.tables),
+        (NIGHT_FACTS, (FACTS_PERSONS,)),
+    )}  # fmt: skip
+    assert read[PERSON_WORK.name] == {LINKED_UNIT, "staged_si_contributions"}
+    assert read[PERSON_EMPLOYERS.name] == {LINKED_UNIT, "staged_si_contributions", "facts_records"}
+    assert read[NIGHT_FACTS] == {LINKED_UNIT, "facts_records", "facts_work", "staged_disability"}
+
+
 def test_the_ledger_reuses_a_unit_only_at_its_version_and_within_its_nights():
     with duckdb.connect() as con:
         con.execute("CREATE TABLE staged_x (a INTEGER)")
