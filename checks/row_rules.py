@@ -381,22 +381,14 @@ def duplicates_sql(raw_table: str, normalized_columns: list[str]) -> str:
     )"""
 
 
-# The type of `failures_sql`'s lists.
-FAILURES_TYPE = "STRUCT(rule VARCHAR, value VARCHAR)[]"
-
-
-def failures_sql(rules: list[RowRule], may_fail: str) -> str:
-    """SQL for the list of `{rule, value}` a row fails, NULL when it fails none (most rows).
-
-    Evaluated in the pass that writes the staged table, over the normalized columns and `duplicates`:
-    `may_fail` — true wherever a rule's condition is (`NormalizedView.any_true`, decided per distinct cell
-    where it can be) — is tested first, and the list is built only for the rows it holds on.
-    """
+def failures_sql(rules: list[RowRule]) -> str:
+    """SQL for the list of `{rule, value}` a row fails (empty when it fails none), over the normalized
+    columns and `duplicates`: evaluated on the rows a rule may fail only (checks/stage_source.py)."""
     checks = ", ".join(
         f"CASE WHEN {rule.condition} THEN {{'rule': {_literal(rule.rule)}, 'value': CAST({rule.value} AS VARCHAR)}} END"
         for rule in rules
     )
-    return f"CASE WHEN {may_fail} THEN list_filter([{checks}], lambda f: f IS NOT NULL) END"
+    return f"list_filter([{checks}], lambda f: f IS NOT NULL)"
 
 
 def quarantine_sql(table: str, failures_column: str, rules: list[RowRule]) -> str:

@@ -19,7 +19,7 @@ quarantine (`checks/row_rules.py`), and the normalization logic itself (`citizen
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import duckdb
@@ -242,6 +242,24 @@ class NormalizedView:
         self.con.execute(
             f"CREATE OR REPLACE TEMP VIEW {self.name} AS SELECT {select} FROM {self.raw_table} r {' '.join(self.joins)}"
         )
+
+    def of_rows(self, name: str, rows: str) -> "NormalizedView":
+        """The view `name` over the raw rows whose rowid the query `rows` returns — copied out of the raw table
+        first (DuckDB applies a semi join only above the lookups' joins: every row would be normalized) —
+        through the same lookups, `_raw_row` still the raw table's rowid."""
+        subset = f"{name}_raw"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {subset} AS "
+            f"SELECT *, rowid AS _raw_rowid FROM {self.raw_table} WHERE rowid IN ({rows})"
+        )
+        view = replace(self, name=name, raw_table=subset, columns=self.columns | {"_raw_row": "r._raw_rowid"})
+        view.create()
+        return view
+
+    def drop(self) -> None:
+        """Drop the view of `of_rows` and its rows."""
+        self.con.execute(f"DROP VIEW IF EXISTS {self.name}")
+        self.con.execute(f"DROP TABLE IF EXISTS {self.raw_table}")
 
     def any_true(self, conditions: list[str]) -> str:
         """SQL over the view that is true on every row where one of `conditions` is (SQL over its columns, and
