@@ -10,6 +10,9 @@ then the night before's, brought to tonight's date.
 """
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -41,6 +44,7 @@ from aidmatch.rules.facts import (
     build_night_facts,
     build_unit,
     create_fact_macros,
+    make_again,
     update_night_facts,
 )
 from aidmatch.rules.lists import LIST_TABLES, build_lists, district_counts
@@ -61,77 +65,161 @@ FACT_COUNTS = {  # per fact, how many persons it holds for: numbers the UI plots
 }
 
 
-def _inputs(built: dict[str, Built], unit: str, tables: tuple[Table, ...]) -> list[str]:
+def _inputs(built: dict[str, Built], unit: str, tables: tuple[Table, ...]) -> dict[str, str]:
     """What the SQL of `tables` (the ledger's `unit`) is made from: the data version of each other unit of
     the ledger that made a table or view it reads — or that a view of the linker it reads, reads."""
     reads = frozenset().union(*map(sql_reads, tables))
     reads = reads.union(*(declared_reads(sql, name) for name, sql in LINKED_VIEWS.items() if name in reads))
-    return sorted(
-        f"{name}={made.data_version}"
-        for name, made in built.items()
+    return {
+        name: made.data_version
+        for name, made in sorted(built.items())
         if name != unit and reads.intersection(made.tables)
-    )
+    }
 
 
-def _decide_facts(
-    con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, unit: FactsUnit, as_of: dt.date
-) -> Decision:
+@dataclass(frozen=True)
+class _Plan:
+    """What a night does with a unit of facts (or `facts_persons`): `decision`, and what it is made from."""
+
+    decision: Decision
+    inputs: dict[str, str]  # unit -> data version (`_inputs`)
+    code: str  # the facts' code version with the settings, and the month for a unit of the month
+    earlier: Built | None  # the ledger's row before tonight
+    anyway: str | None  # why the tables are made whole whatever changed (a full night, a city of a province)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The ledger row's summary: what the tables were made from, for the next night's `changed_only`."""
+        return {"inputs": self.inputs, "code": self.code}
+
+    def changed_only(self, units: set[str]) -> list[str] | None:
+        """The inputs that changed since the tables were made, when every one of them is among `units` and
+        the code is the same; else None (the tables are made whole)."""
+        before = self.earlier.summary if self.earlier else {}
+        if (
+            self.decision.reused
+            or self.anyway
+            or before.get("code") != self.code
+            or before.get("inputs", {}).keys() != self.inputs.keys()
+        ):
+            return None
+        changed = [unit for unit, version in self.inputs.items() if before["inputs"][unit] != version]
+        return changed if set(changed) <= units else None
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection,
+    aidmatch: AidmatchResource,
+    unit: str,
+    tables: tuple[Table, ...],
+    as_of: dt.date,
+    month: str,
+) -> _Plan:
     """Reuse `unit` when what it reads — the staged tables, the linked ones, another unit's facts: the data
     versions of the ledger's units that made them — the facts' code and settings, and for a unit of the
-    month the as-of month, are those it was built from. The linked tables alone do not say: they are
+    month the as-of `month`, are those it was built from. The linked tables alone do not say: they are
     reused while the records' identities hold, whatever else a re-sent extract changed. In a province a
     city's facts read the other cities' records of tonight: built every night there."""
     built = ledger(con)
-    linked = built.get(LINKED_UNIT)
-    month = as_of.strftime("%Y-%m") if unit.of_the_month else ""
-    inputs = _inputs(built, unit.name, unit.tables)
-    version = digest(facts_code_version(aidmatch.settings, unit.tables), *inputs, month)
-    earlier = built.get(unit.name)
+    inputs = _inputs(built, unit, tables)
+    code = digest(facts_code_version(aidmatch.settings, tables), month)
+    earlier = built.get(unit)
     anyway = (
         FULL_NIGHT
         if aidmatch.full
         else "a city of a province reads the other cities' records of tonight"
         if aidmatch.city
         else "the linked tables are of no known night"
-        if linked is None
+        if LINKED_UNIT not in built
         else f"the look-back moved with the as-of month (built for {earlier.built_as_of[:7]})"
         if month and earlier and earlier.built_as_of[:7] != month
         else None
     )
-    return decide(con, unit.name, version, as_of.isoformat(), anyway)
+    version = digest(code, *(f"{name}={version}" for name, version in inputs.items()))
+    return _Plan(decide(con, unit, version, as_of.isoformat(), anyway), inputs, code, earlier, anyway)
+
+
+def _persons_again(con: duckdb.DuckDBPyConnection, staged: list[str]) -> int:
+    """Add to the temporary table `facts_again` the persons linked to a record of the `staged` tables;
+    return how many it holds. The linked tables being the same, so are those records' places and
+    identities: only their other columns changed, and a person's facts are made of their own records."""
+    sources = [table.removeprefix("staged_") for table in staged]
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS facts_again (person_id VARCHAR PRIMARY KEY)")
+    con.execute(
+        "INSERT OR IGNORE INTO facts_again SELECT DISTINCT person_id FROM core_person_links "
+        "WHERE list_contains($sources, source) AND person_id IS NOT NULL",
+        {"sources": sources},
+    )
+    return con.execute("SELECT count(*) FROM facts_again").fetchone()[0]  # type: ignore[index]
+
+
+def _staged(units: Iterable[str]) -> set[str]:
+    """The staged tables' units among `units`."""
+    return {name for name in units if name.startswith("staged_")}
+
+
+@dataclass(frozen=True)
+class _Done:
+    """What the facts step did with a unit: the decision, and whether only some persons' rows were made."""
+
+    decision: Decision
+    said: str  # for the terminal
+    again: bool = False  # the rows of the persons in `facts_again` made again, the others kept
 
 
 def _facts_unit(
     con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, unit: FactsUnit, as_of: dt.date
-) -> Decision:
-    """Take `unit` from the night that built it, or build it and write its ledger row."""
-    decision = _decide_facts(con, aidmatch, unit, as_of)
-    if decision.reused is None:
-        forget(con, [unit.name])
+) -> _Done:
+    """Take `unit` from the night that built it; or, when only staged tables it reads changed since (a source
+    re-sent, its records linked as they were), make its rows of the persons of their records again; or build
+    it whole. Writes its ledger row."""
+    month = as_of.strftime("%Y-%m") if unit.of_the_month else ""
+    plan = _plan(con, aidmatch, unit.name, unit.tables, as_of, month)
+    decision = plan.decision
+    if decision.reused:
+        return _Done(decision, f"reused, {decision.reused.said()}")
+    changed = plan.changed_only(_staged(plan.inputs))
+    forget(con, [unit.name], drop=not changed)
+    if changed:
+        persons = _persons_again(con, changed)
+        make_again(con, unit, as_of, aidmatch.settings.rules, "facts_again")
+        said = (
+            f"kept ({plan.earlier.said()}); the rows of {persons} persons of {', '.join(changed)} made again"
+        )
+    else:
         build_unit(con, unit, as_of, aidmatch.settings.rules)
-        tables = [table.name for table in unit.tables]
-        record(con, unit.name, decision.version, as_of.isoformat(), tables, {})
-    return decision
+        said = f"built ({decision.why})"
+    tables = [table.name for table in unit.tables]
+    record(con, unit.name, decision.version, as_of.isoformat(), tables, plan.summary)
+    return _Done(decision, said, again=bool(changed))
 
 
-def _night_facts(con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, as_of: dt.date) -> str:
+def _night_facts(
+    con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, as_of: dt.date, again: set[str]
+) -> str:
     """Make `facts_persons` and `facts_households` for tonight: from the night before's `facts_persons`, its
     rows of the persons the date moved made again, when that table was made from the tables tonight holds
     (the units' facts, the linked tables, the staged cards: by their data versions) by the same code and
-    settings; else whole. Says which, for the terminal."""
+    settings — and the rows of the persons of re-sent records too, when only they changed (`again`: the
+    units whose rows of those persons were made again tonight); else whole. Says which, for the terminal."""
     tonight = as_of.isoformat()
-    inputs = _inputs(ledger(con), NIGHT_FACTS, (FACTS_PERSONS,))
-    version = digest(facts_code_version(aidmatch.settings, (FACTS_PERSONS,)), *inputs)
-    decision = decide(con, NIGHT_FACTS, version, tonight, FULL_NIGHT if aidmatch.full else None)
-    forget(con, [NIGHT_FACTS], drop=decision.reused is None)  # kept: its rows brought to tonight below
-    if decision.reused is None:
+    plan = _plan(con, aidmatch, NIGHT_FACTS, (FACTS_PERSONS,), as_of, "")
+    decision = plan.decision
+    changed = plan.changed_only(again | _staged(plan.inputs))
+    kept = decision.reused or (plan.earlier if changed else None)
+    forget(con, [NIGHT_FACTS], drop=kept is None)  # kept: its rows brought to tonight below
+    if kept is None:
         build_night_facts(con, as_of, aidmatch.settings.rules)
         said = f"built ({decision.why})"
     else:
-        then = dt.date.fromisoformat(decision.reused.built_as_of)
-        moved = update_night_facts(con, then, as_of, aidmatch.settings.rules)
-        said = f"kept ({decision.reused.said()}); the rows of {moved} persons the date moved made again"
-    record(con, NIGHT_FACTS, version, tonight, [FACTS_PERSONS.name], {})
+        if changed:
+            _persons_again(con, sorted(_staged(changed)))
+        then = dt.date.fromisoformat(kept.built_as_of)
+        again_table = "facts_again" if changed else None
+        moved = update_night_facts(con, then, as_of, aidmatch.settings.rules, again_table)
+        why = "the date moved or whose records changed" if changed else "the date moved"
+        said = f"kept ({kept.said()}); the rows of {moved} persons {why} made again"
+    record(con, NIGHT_FACTS, decision.version, tonight, [FACTS_PERSONS.name], plan.summary)
     return said
 
 
@@ -140,8 +228,8 @@ def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     with aidmatch.connect(as_of_key(context)) as con:
         other_cities_for_rules(con, aidmatch, as_of_key(context))
         create_fact_macros(con)
-        decisions = {unit.name: _facts_unit(con, aidmatch, unit, as_of) for unit in FACTS_UNITS}
-        night = _night_facts(con, aidmatch, as_of)
+        done = {unit.name: _facts_unit(con, aidmatch, unit, as_of) for unit in FACTS_UNITS}
+        night = _night_facts(con, aidmatch, as_of, {name for name, unit in done.items() if unit.again})
         filters = ", ".join(f"count(*) FILTER ({column})" for column in FACT_COUNTS.values())
         counts = con.sql(f"SELECT {filters} FROM facts_persons").fetchall()[0]
         rows = {
@@ -149,13 +237,8 @@ def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
             for table in FACTS_TABLES
         }
     for unit in FACTS_UNITS:
-        decision = decisions[unit.name]
-        tell(
-            context.log,
-            f"{unit.name}: reused, {decision.reused.said()}"
-            if decision.reused
-            else f"{unit.name}: built ({decision.why})",
-        )
+        decision = done[unit.name].decision
+        tell(context.log, f"{unit.name}: {done[unit.name].said}")
         for table in unit.tables:
             yield dg.MaterializeResult(
                 asset_key=table.name,

@@ -110,6 +110,45 @@ def build_unit(con: duckdb.DuckDBPyConnection, unit: FactsUnit, as_of: date, set
             build_table(con, table, sql, given, parts=_parts(con) if "$parts" in sql else None)
 
 
+# What the facts' SQL reads of the persons (`core_persons`) and their records' links (`core_person_links`).
+_PERSON_TABLES = ("core_persons", "core_person_links")
+
+
+@contextmanager
+def _of_persons(con: duckdb.DuckDBPyConnection, persons: str) -> Iterator[None]:
+    """Inside, the facts' SQL — the same that makes a night's facts — makes those of the persons in the table
+    `persons` only: `core_persons` and `core_person_links` are shadowed by temporary views of those persons'
+    rows (DuckDB looks a name up among the temporary objects first, table macros when they are called)."""
+    (database,) = con.execute("SELECT current_database()").fetchone()  # type: ignore[misc]
+    try:
+        for table in _PERSON_TABLES:
+            con.execute(
+                f'CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM "{database}".main.{table} '
+                f"WHERE person_id IN (SELECT person_id FROM {persons})"
+            )
+        yield
+    finally:
+        for table in _PERSON_TABLES:
+            con.execute(f"DROP VIEW IF EXISTS temp.main.{table}")
+
+
+def make_again(
+    con: duckdb.DuckDBPyConnection, unit: FactsUnit, as_of: date, settings: RuleSettings, persons: str
+) -> None:
+    """Make the rows of `unit`'s tables of the persons in the table `persons` again, the others kept: what a
+    source re-sent with its records linked as they were changes (a person's facts are made of their own
+    records). Rows of a unit of many parts are made in one: a few persons' lists fit in memory."""
+    parameters = unit.parameters(as_of, settings) | {"part": 0, "parts": 1}
+    with _rows_in_any_order(con):
+        for table in unit.tables:
+            con.execute(f"DELETE FROM {table.name} WHERE person_id IN (SELECT person_id FROM {persons})")
+        with _of_persons(con, persons):
+            for table in unit.tables:
+                sql = table_sql(table)
+                given = {key: value for key, value in parameters.items() if f"${key}" in sql}
+                con.execute(f"INSERT INTO {table.name} BY NAME {sql}", given)
+
+
 def build_night_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> None:
     """(Re)create `facts_persons` and `facts_households` from the units' tables (built or reused) and what
     only the as-of date decides."""
@@ -128,14 +167,16 @@ PERSONS_MOVED_SQL = "persons_moved.sql"
 
 
 def update_night_facts(
-    con: duckdb.DuckDBPyConnection, then: date, as_of: date, settings: RuleSettings
+    con: duckdb.DuckDBPyConnection, then: date, as_of: date, settings: RuleSettings, again: str | None = None
 ) -> int:
     """Bring `facts_persons`, built for the as-of `then` from tonight's units, to `as_of`, and make
     `facts_households` from it: only the rows of the persons whose facts the date decides differently
     (persons_moved.sql: a birthday, a retirement date, a card's last valid day between the two) are made
-    again — a few thousand of a million, where writing the million took most of an unchanged night's facts.
-    Returns how many."""
+    again — a few thousand of a million, where writing the million took most of an unchanged night's facts —
+    and those of the persons in the table `again` (whose records changed). Returns how many."""
     moved = read_sql_file(PERSONS_MOVED_SQL)
+    if again:
+        moved = f"{moved} UNION SELECT person_id FROM {again}"
     with _rows_in_any_order(con):
         con.execute(f"CREATE OR REPLACE TEMP TABLE facts_moved AS {moved}", {"then": then, "as_of": as_of})
         con.execute("DELETE FROM facts_persons WHERE person_id IN (SELECT person_id FROM facts_moved)")

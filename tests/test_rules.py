@@ -19,7 +19,13 @@ import pytest
 from aidmatch.matching.link import linked_contributions_sql, profile_id_sql
 from aidmatch.publish.printed_lists import labels_for_people
 from aidmatch.rules.codes import CODES
-from aidmatch.rules.facts import build_night_facts, build_person_facts, update_night_facts
+from aidmatch.rules.facts import (
+    PERSON_RECORDS,
+    build_night_facts,
+    build_person_facts,
+    make_again,
+    update_night_facts,
+)
 from aidmatch.rules.lists import build_lists
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.rules.sql_files import table_sql
@@ -854,6 +860,43 @@ def test_the_look_back_built_in_parts_is_the_look_back_built_at_once(tmp_path, m
         {"as_of": AS_OF, "lookback_months": 3, "part": 0, "parts": 3},
     ).fetchall()
     assert "(hash(person_id) % 3) = 0" in plan[0][1] and "HUGEINT" not in plan[0][1]
+
+
+def test_facts_made_again_for_the_persons_of_re_sent_records_are_the_facts_built_whole(tmp_path):
+    """A source re-sent with its records linked as they were — other dates and statuses — has the rows of
+    the persons of its records made again (make_again, then update_night_facts with them), the others'
+    kept: the tables are those built whole from the re-sent records."""
+    people = [
+        (f"P{n}", "男" if n % 2 else "女", date(1966 + 2 * n, 1 + n % 12, 1 + n),
+         [registration(on=date(2026, 1, 1 + n)), dibao(household=f"H{n % 3}"), card()])
+        for n in range(10)
+    ]  # fmt: skip
+    (tmp_path / "whole").mkdir()
+    kept, whole = World(tmp_path), World(tmp_path / "whole")
+    for world in (kept, whole):
+        for person_id, sex, birth, records in people:
+            world.add(person_id, sex, birth, records)
+        world.add("ELSE", *MAN, [dibao(household="H9")])  # no unemployment record: kept as it was
+        world.build(AS_OF)
+    query = "SELECT * FROM {} ORDER BY ALL"
+    before = kept.rows_of(query.format("facts_person_records"))
+    for world in (kept, whole):
+        world.con.execute(
+            "UPDATE staged_unemployment SET is_difficult = NOT coalesce(is_difficult, false), "
+            "registered_on = registered_on - 40 WHERE source_row % 3 <> 0"
+        )
+    kept.con.execute(
+        "CREATE TEMP TABLE again AS SELECT DISTINCT person_id FROM core_person_links "
+        "WHERE source = 'unemployment' AND person_id IS NOT NULL"
+    )
+    make_again(kept.con, PERSON_RECORDS, AS_OF, DEFAULTS, "again")
+    update_night_facts(kept.con, AS_OF, AS_OF, DEFAULTS, "again")
+    build_person_facts(whole.con, AS_OF, DEFAULTS)
+    for table in ("facts_person_records", "facts_locations", "facts_persons"):
+        assert kept.rows_of(query.format(table)) == whole.rows_of(query.format(table)), table
+    assert kept.rows_of(query.format("facts_person_records")) != before  # the re-sent records said otherwise
+    # the shadowing views are gone: the facts' SQL reads every person again
+    assert kept.rows_of("SELECT count(*) FROM core_persons") == [(11,)]
 
 
 def test_facts_brought_to_a_later_date_are_the_facts_built_for_it(tmp_path):
