@@ -30,6 +30,7 @@ import pytest
 
 from aidmatch.checks.stage_source import stage_source
 from aidmatch.code_versions import code_version, module_files
+from aidmatch.matching.link import HEAD_COLUMNS, PROFILE_COLUMNS, link_input_digest, link_persons
 from aidmatch.publish.carried import (
     LINKED_VERSION_KEY,
     carried_from,
@@ -265,6 +266,36 @@ def test_a_source_re_sent_with_other_phone_numbers_is_staged_again_and_links_as_
     _assert_same_files(folder, outputs[full.base.name][0])
     shown = b"".join(path.read_bytes() for path in folder.glob("*.csv"))
     assert new in shown and old not in shown
+
+
+def test_the_linker_reads_of_a_staged_table_only_what_its_digest_holds(chains, tmp_path):
+    """Linked tables are reused while `link_input_digest` holds: with every other column of every staged
+    table emptied, the digests are the same and the linker links every record as it did — a column the
+    linker began to read without the digest holding it would fail here."""
+    reusing, _ = chains
+    database = tmp_path / "aidmatch.duckdb"
+    shutil.copy(reusing.base / "work" / NIGHTS[0].isoformat() / "aidmatch.duckdb", database)
+    linked = ("core_person_links", "core_persons", "core_review_queue", "core_profile_persons")
+    with open_work_database(database, None, database_config(Settings(), database)) as con:
+        before = {table: con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in linked}
+        digests = {source: link_input_digest(con, source) for source in SOURCES}
+        for source in SOURCES:
+            read = {"source_record", "source_file", "source_sheet", "source_row", *PROFILE_COLUMNS}
+            read |= set(HEAD_COLUMNS) if source == "dibao" else set()
+            others = [
+                name
+                for (name,) in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND is_nullable",
+                    [f"staged_{source}"],
+                ).fetchall()
+                if name not in read
+            ]
+            assert others, source
+            con.execute(f"UPDATE staged_{source} SET {', '.join(f'{name} = NULL' for name in others)}")
+        assert {source: link_input_digest(con, source) for source in SOURCES} == digests
+        link_persons(con, Settings().linking, NIGHTS[0])
+        after = {table: con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in linked}
+    assert after == before
 
 
 def test_a_night_in_a_new_process_hashes_only_the_files_written_to_since(tmp_path):
