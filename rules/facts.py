@@ -31,7 +31,7 @@ import duckdb
 
 from aidmatch.rules.retirement import create_retirement_macro
 from aidmatch.rules.settings import RuleSettings
-from aidmatch.rules.sql_files import create_table_macro, read_sql_file, run_sql_file, table_sql
+from aidmatch.rules.sql_files import create_table_macro, read_sql_file, run_sql_file, sql_reads, table_sql
 from aidmatch.tables.catalog import (
     FACTS_HOUSEHOLDS,
     FACTS_LOCATIONS,
@@ -39,6 +39,7 @@ from aidmatch.tables.catalog import (
     FACTS_PERSON_RECORDS,
     FACTS_PERSON_WORK,
     FACTS_PERSONS,
+    TABLES,
     Table,
 )
 from aidmatch.tables.ddl import build_table
@@ -110,25 +111,31 @@ def build_unit(con: duckdb.DuckDBPyConnection, unit: FactsUnit, as_of: date, set
             build_table(con, table, sql, given, parts=_parts(con) if "$parts" in sql else None)
 
 
-# What the facts' SQL reads of the persons (`core_persons`) and their records' links (`core_person_links`).
-_PERSON_TABLES = ("core_persons", "core_person_links")
+def _person_keyed(tables: tuple[Table, ...]) -> list[str]:
+    """The tables and views the SQL of `tables` reads whose rows are a person's (a `person_id` column)."""
+    reads = frozenset().union(*map(sql_reads, tables))
+    return sorted(
+        name for name in reads if name in TABLES and any(c.name == "person_id" for c in TABLES[name].columns)
+    )
 
 
 @contextmanager
-def _of_persons(con: duckdb.DuckDBPyConnection, persons: str) -> Iterator[None]:
-    """Inside, the facts' SQL — the same that makes a night's facts — makes those of the persons in the table
-    `persons` only: `core_persons` and `core_person_links` are shadowed by temporary views of those persons'
-    rows (DuckDB looks a name up among the temporary objects first, table macros when they are called)."""
+def _of_persons(con: duckdb.DuckDBPyConnection, persons: str, tables: tuple[Table, ...]) -> Iterator[None]:
+    """Inside, the SQL of `tables` — the same that makes a night's facts — makes the rows of the persons in
+    the table `persons` only: every table it reads whose rows are a person's (`core_persons`, the links, the
+    facts it is made from) is shadowed by a temporary view of those persons' rows (DuckDB looks a name up
+    among the temporary objects first, and a table macro's when it is called)."""
     (database,) = con.execute("SELECT current_database()").fetchone()  # type: ignore[misc]
+    shadowed = _person_keyed(tables)
     try:
-        for table in _PERSON_TABLES:
+        for table in shadowed:
             con.execute(
                 f'CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM "{database}".main.{table} '
                 f"WHERE person_id IN (SELECT person_id FROM {persons})"
             )
         yield
     finally:
-        for table in _PERSON_TABLES:
+        for table in shadowed:
             con.execute(f"DROP VIEW IF EXISTS temp.main.{table}")
 
 
@@ -142,7 +149,7 @@ def make_again(
     with _rows_in_any_order(con):
         for table in unit.tables:
             con.execute(f"DELETE FROM {table.name} WHERE person_id IN (SELECT person_id FROM {persons})")
-        with _of_persons(con, persons):
+        with _of_persons(con, persons, unit.tables):
             for table in unit.tables:
                 sql = table_sql(table)
                 given = {key: value for key, value in parameters.items() if f"${key}" in sql}
@@ -180,11 +187,11 @@ def update_night_facts(
     with _rows_in_any_order(con):
         con.execute(f"CREATE OR REPLACE TEMP TABLE facts_moved AS {moved}", {"then": then, "as_of": as_of})
         con.execute("DELETE FROM facts_persons WHERE person_id IN (SELECT person_id FROM facts_moved)")
-        con.execute(
-            f"INSERT INTO facts_persons BY NAME SELECT * FROM ({table_sql(FACTS_PERSONS)}) "
-            "WHERE person_id IN (SELECT person_id FROM facts_moved)",
-            {"as_of": as_of, "min_working_age": settings.min_working_age},
-        )
+        with _of_persons(con, "facts_moved", (FACTS_PERSONS,)):
+            con.execute(
+                f"INSERT INTO facts_persons BY NAME {table_sql(FACTS_PERSONS)}",
+                {"as_of": as_of, "min_working_age": settings.min_working_age},
+            )
         build_table(con, FACTS_HOUSEHOLDS, table_sql(FACTS_HOUSEHOLDS))
     ((count,),) = con.execute("SELECT count(*) FROM facts_moved").fetchall()
     con.execute("DROP TABLE facts_moved")
