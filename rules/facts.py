@@ -139,33 +139,40 @@ def _of_persons(con: duckdb.DuckDBPyConnection, persons: str, tables: tuple[Tabl
             con.execute(f"DROP VIEW IF EXISTS temp.main.{table}")
 
 
+def _rows_again(
+    con: duckdb.DuckDBPyConnection, tables: tuple[Table, ...], parameters: dict[str, Any], persons: str
+) -> None:
+    """Delete the rows of the persons in the table `persons` from `tables` and make them again by the
+    tables' own SQL (each given the `parameters` it reads), restricted to those persons (`_of_persons`)."""
+    with _rows_in_any_order(con):
+        for table in tables:
+            con.execute(f"DELETE FROM {table.name} WHERE person_id IN (SELECT person_id FROM {persons})")
+        with _of_persons(con, persons, tables):
+            for table in tables:
+                sql = table_sql(table)
+                given = {key: value for key, value in parameters.items() if f"${key}" in sql}
+                con.execute(f"INSERT INTO {table.name} BY NAME {sql}", given)
+
+
 def make_again(
     con: duckdb.DuckDBPyConnection, unit: FactsUnit, as_of: date, settings: RuleSettings, persons: str
 ) -> None:
     """Make the rows of `unit`'s tables of the persons in the table `persons` again, the others kept: what a
     source re-sent with its records linked as they were changes (a person's facts are made of their own
     records). Rows of a unit of many parts are made in one: a few persons' lists fit in memory."""
-    parameters = unit.parameters(as_of, settings) | {"part": 0, "parts": 1}
-    with _rows_in_any_order(con):
-        for table in unit.tables:
-            con.execute(f"DELETE FROM {table.name} WHERE person_id IN (SELECT person_id FROM {persons})")
-        with _of_persons(con, persons, unit.tables):
-            for table in unit.tables:
-                sql = table_sql(table)
-                given = {key: value for key, value in parameters.items() if f"${key}" in sql}
-                con.execute(f"INSERT INTO {table.name} BY NAME {sql}", given)
+    _rows_again(con, unit.tables, unit.parameters(as_of, settings) | {"part": 0, "parts": 1}, persons)
+
+
+def _night_parameters(as_of: date, settings: RuleSettings) -> dict[str, Any]:
+    """What persons.sql reads: the as-of date and the working age's start."""
+    return {"as_of": as_of, "min_working_age": settings.min_working_age}
 
 
 def build_night_facts(con: duckdb.DuckDBPyConnection, as_of: date, settings: RuleSettings) -> None:
     """(Re)create `facts_persons` and `facts_households` from the units' tables (built or reused) and what
     only the as-of date decides."""
     with _rows_in_any_order(con):
-        build_table(
-            con,
-            FACTS_PERSONS,
-            table_sql(FACTS_PERSONS),
-            {"as_of": as_of, "min_working_age": settings.min_working_age},
-        )
+        build_table(con, FACTS_PERSONS, table_sql(FACTS_PERSONS), _night_parameters(as_of, settings))
         build_table(con, FACTS_HOUSEHOLDS, table_sql(FACTS_HOUSEHOLDS))
 
 
@@ -184,14 +191,9 @@ def update_night_facts(
     moved = read_sql_file(PERSONS_MOVED_SQL)
     if again:
         moved = f"{moved} UNION SELECT person_id FROM {again}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE facts_moved AS {moved}", {"then": then, "as_of": as_of})
+    _rows_again(con, (FACTS_PERSONS,), _night_parameters(as_of, settings), "facts_moved")
     with _rows_in_any_order(con):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE facts_moved AS {moved}", {"then": then, "as_of": as_of})
-        con.execute("DELETE FROM facts_persons WHERE person_id IN (SELECT person_id FROM facts_moved)")
-        with _of_persons(con, "facts_moved", (FACTS_PERSONS,)):
-            con.execute(
-                f"INSERT INTO facts_persons BY NAME {table_sql(FACTS_PERSONS)}",
-                {"as_of": as_of, "min_working_age": settings.min_working_age},
-            )
         build_table(con, FACTS_HOUSEHOLDS, table_sql(FACTS_HOUSEHOLDS))
     ((count,),) = con.execute("SELECT count(*) FROM facts_moved").fetchall()
     con.execute("DROP TABLE facts_moved")
