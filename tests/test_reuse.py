@@ -101,17 +101,22 @@ def _changed_input(world: Path, base: Path) -> Path:
     return changed
 
 
+def _night(base: Path, folder: Path, night: dt.date, *extra: str) -> str:
+    """A night on the extracts of `folder` in `base` (its output, work folder and Dagster run history);
+    its terminal. It must end well."""
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as terminal:
+        patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
+        code = run_aidmatch(folder, base / "output", base / "work", night, *extra)
+    assert code == 0, terminal.getvalue()[-3000:]
+    return terminal.getvalue()
+
+
 def _chain(base: Path, world: Path, changed: Path, *extra: str) -> Chain:
     """The three nights, each night's terminal kept."""
-    chain = Chain(base, [])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
-        for night, folder in zip(NIGHTS, (world / "input", world / "input", changed), strict=True):
-            with contextlib.redirect_stdout(io.StringIO()) as terminal:
-                code = run_aidmatch(folder, chain.output, base / "work", night, *extra)
-            chain.terminal.append(terminal.getvalue())
-            assert code == 0, chain.terminal[-1][-3000:]
-    return chain
+    folders = (world / "input", world / "input", changed)
+    return Chain(
+        base, [_night(base, folder, night, *extra) for night, folder in zip(NIGHTS, folders, strict=True)]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -191,17 +196,15 @@ def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_
             "UPDATE reusable_tables SET summary = json_merge_patch(summary, "
             """'{"schema": {"rows_validated": 424242}}') WHERE unit = 'staged_dibao'"""
         )
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as terminal:
-        patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
-        code = run_aidmatch(reusing.base.parent / "input_changed", base / "output", base / "work", night)
-    assert code == 0, terminal.getvalue()[-3000:]
-    assert f"facts_records: reused, built {day}" in terminal.getvalue()
-    assert f"facts_work: reused, built {day}" in terminal.getvalue()
-    assert f"facts_employers: reused, built {day}" in terminal.getvalue()
+    changed = reusing.base.parent / "input_changed"
+    said = _night(base, changed, night)
+    assert f"facts_records: reused, built {day}" in said
+    assert f"facts_work: reused, built {day}" in said
+    assert f"facts_employers: reused, built {day}" in said
     # and facts_persons of the night before, brought a day on (rules/persons_moved.sql)
     kept = f"facts_persons: kept (built {day}, copied from the work database of {day}); the rows of "
-    assert kept in terminal.getvalue()
-    assert "person_links.csv taken" not in terminal.getvalue()
+    assert kept in said
+    assert "person_links.csv taken" not in said
     written = (base / "output" / night.isoformat() / "person_links.csv").read_bytes()
     assert written == (reusing.output / day / "person_links.csv").read_bytes()
     reused = Chain(base, []).manifest(night)["reused"]
@@ -209,11 +212,7 @@ def test_a_night_of_the_same_month_takes_the_look_back_s_contributions_from_the_
     assert Chain(base, []).check_metadata("staged_dibao", "schema")[-1]["rows_validated"] == 424242
     full_base = tmp_path / "full"
     shutil.copytree(full.base, full_base)
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as terminal:
-        patch.setenv("DAGSTER_HOME", str(full_base / "dagster_home"))
-        folder = reusing.base.parent / "input_changed"
-        code = run_aidmatch(folder, full_base / "output", full_base / "work", night, "--full")
-    assert code == 0, terminal.getvalue()[-3000:]
+    _night(full_base, changed, night, "--full")
     _assert_same_files(base / "output" / night.isoformat(), full_base / "output" / night.isoformat())
 
 
@@ -245,11 +244,7 @@ def test_a_source_re_sent_with_other_phone_numbers_is_staged_again_and_links_as_
     for chain, extra in ((reusing, ()), (full, ("--full",))):
         base = tmp_path / chain.base.name
         shutil.copytree(chain.base, base)
-        with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as terminal:
-            patch.setenv("DAGSTER_HOME", str(base / "dagster_home"))
-            code = run_aidmatch(resent, base / "output", base / "work", night, *extra)
-        assert code == 0, terminal.getvalue()[-3000:]
-        outputs[chain.base.name] = (base / "output" / night.isoformat(), terminal.getvalue())
+        outputs[chain.base.name] = (base / "output" / night.isoformat(), _night(base, resent, night, *extra))
     folder, said = outputs[reusing.base.name]
     assert "unemployment unchanged since" not in said  # read and staged again
     assert f"unchanged since {day}: linked tables reused" in said
@@ -304,9 +299,7 @@ def test_a_night_in_a_new_process_hashes_only_the_files_written_to_since(tmp_pat
     written to since: one written again with the very same bytes has another change time, and is hashed."""
     folder = write_tiny_world(tmp_path / "input")
     output, work, home = tmp_path / "output", tmp_path / "work", tmp_path / "dagster_home"
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as terminal:
-        patch.setenv("DAGSTER_HOME", str(home))
-        assert run_aidmatch(folder, output, work, TINY_AS_OF) == 0, terminal.getvalue()[-3000:]
+    _night(tmp_path, folder, TINY_AS_OF)
     rewritten = folder / "dibao" / "东城区.csv"
     rewritten.write_bytes(rewritten.read_bytes())
     night = TINY_AS_OF + dt.timedelta(days=1)

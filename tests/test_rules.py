@@ -862,6 +862,16 @@ def test_the_look_back_built_in_parts_is_the_look_back_built_at_once(tmp_path, m
     assert "(hash(person_id) % 3) = 0" in plan[0][1] and "HUGEINT" not in plan[0][1]
 
 
+def _kept_and_whole(tmp_path: Path, people: list[tuple[str, str, date, list[Rec]]]) -> tuple[World, World]:
+    """Two worlds of the same `people`: one whose facts are brought forward, one built whole to compare."""
+    (tmp_path / "whole").mkdir()
+    kept, whole = World(tmp_path), World(tmp_path / "whole")
+    for world in (kept, whole):
+        for person_id, sex, birth, records in people:
+            world.add(person_id, sex, birth, records)
+    return kept, whole
+
+
 def test_facts_made_again_for_the_persons_of_re_sent_records_are_the_facts_built_whole(tmp_path):
     """A source re-sent with its records linked as they were — other dates and statuses — has the rows of
     the persons of its records made again (make_again, then update_night_facts with them), the others'
@@ -871,12 +881,9 @@ def test_facts_made_again_for_the_persons_of_re_sent_records_are_the_facts_built
          [registration(on=date(2026, 1, 1 + n)), dibao(household=f"H{n % 3}"), card()])
         for n in range(10)
     ]  # fmt: skip
-    (tmp_path / "whole").mkdir()
-    kept, whole = World(tmp_path), World(tmp_path / "whole")
+    people.append(("ELSE", *MAN, [dibao(household="H9")]))  # no unemployment record: kept as it was
+    kept, whole = _kept_and_whole(tmp_path, people)
     for world in (kept, whole):
-        for person_id, sex, birth, records in people:
-            world.add(person_id, sex, birth, records)
-        world.add("ELSE", *MAN, [dibao(household="H9")])  # no unemployment record: kept as it was
         world.build(AS_OF)
     query = "SELECT * FROM {} ORDER BY ALL"
     before = kept.rows_of(query.format("facts_person_records"))
@@ -914,11 +921,8 @@ def test_facts_brought_to_a_later_date_are_the_facts_built_for_it(tmp_path):
         *((f"P{n}", "男" if n % 2 else "女", date(1960 + 3 * n, 1 + n % 12, 1 + 2 * n), [registration()])
           for n in range(12)),
     ]  # fmt: skip
-    (tmp_path / "whole").mkdir()
-    kept, whole = World(tmp_path), World(tmp_path / "whole")
+    kept, whole = _kept_and_whole(tmp_path, people)
     for world in (kept, whole):
-        for person_id, sex, birth, records in people:
-            world.add(person_id, sex, birth, records)
         # the card that runs out first was issued last: it is the one persons.sql takes while valid
         world.con.execute(
             "UPDATE staged_disability SET issued_on = CASE WHEN valid_until < DATE '2028-01-01' "
