@@ -29,6 +29,7 @@ from aidmatch.settings import Settings, load_settings
 from aidmatch.sources.digests import recall_digests
 from aidmatch.work_database import (
     STORAGE_VERSION,
+    VACUUM_OFF,
     WorkDatabaseKeyError,
     WorkDatabaseOutdated,
     open_work_database,
@@ -46,13 +47,20 @@ def database_config(settings: Settings, path: Path) -> dict[str, str | int]:
     as fast. Plain FSST stays off: DuckDB 1.4 tries it on every column of every row group it writes, which
     cost a quarter of the raw tables' insert in the 1.0 format (10.1 → 7.7 billion instructions per 300,000
     contribution rows) for a file a third larger. An encrypted database is written in the newer format
-    whatever this says."""
+    whatever this says.
+
+    DuckDB's vacuum is off (`VACUUM_OFF`): at a checkpoint it rewrites every row group of a table whose
+    deleted rows let the others fit in one row group fewer, and the rows a re-sent source's facts are made
+    again for (`rules/facts.py`: 5.7% of a city's persons for the unemployment registrations) lie in every
+    row group — the checkpoint after their delete rewrote the whole of facts_persons, 1.2 s of its 1.4.
+    Deleted rows stay in the file until their table is made again, or compacted (`facts.compact`)."""
     return {
         "memory_limit": settings.database.memory_limit,
         "temp_directory": str(path.with_name(SPILL)),
         "threads": settings.machine.workers,
         "disabled_compression_methods": "fsst",
         "storage_compatibility_version": STORAGE_VERSION,
+        "max_vacuum_tasks": VACUUM_OFF,
     }
 
 

@@ -33,6 +33,8 @@ ALIAS = "aidmatch"  # the attached database's name: what `duckdb.connect(path)` 
 # The storage format a new work database is written in (`resources.database_config`): DuckDB 1.4's, whose
 # text dictionary takes half the bytes and scans twice as fast as the 1.0 format DuckDB writes by default.
 STORAGE_VERSION = "v1.4.0"
+# DuckDB's vacuum tasks a checkpoint may schedule: none (`resources.database_config`).
+VACUUM_OFF = 0
 
 
 class WorkDatabaseKeyError(Exception):
@@ -153,6 +155,16 @@ def open_work_database(
         con.close()
         raise
     return con
+
+
+def dead_share(con: duckdb.DuckDBPyConnection, table: str) -> float:
+    """The share of `table`'s rows in the file that are deleted (DuckDB's estimated size counts them)."""
+    ((held, live),) = con.execute(
+        f"SELECT (SELECT estimated_size FROM duckdb_tables() WHERE table_name = $table AND database_name = "
+        f"current_database()), (SELECT count(*) FROM {table})",
+        {"table": table},
+    ).fetchall()
+    return 1 - live / held if held else 0.0
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

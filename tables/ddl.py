@@ -69,6 +69,22 @@ def build_table(
         con.execute(f"INSERT INTO {name or table.name} BY NAME {query}", run)
 
 
+def rewrite_table(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Write `table` anew from its rows, without the deleted rows its file still holds (DuckDB's vacuum is
+    off in a work database: `resources.database_config`); all or nothing."""
+    stored = ", ".join(column.name for column in table.stored)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"ALTER TABLE {table.name} RENAME TO {table.name}_rewritten")
+        create_table(con, table)
+        con.execute(f"INSERT INTO {table.name} BY NAME SELECT {stored} FROM {table.name}_rewritten")
+        con.execute(f"DROP TABLE {table.name}_rewritten")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def build_view(con: duckdb.DuckDBPyConnection, table: Table, query: str) -> None:
     """(Re)create the view `table` as `query`, whose columns and types must be the declared ones, in order."""
     given = [(d[0], str(d[1])) for d in con.execute(f"SELECT * FROM ({query}) LIMIT 0").description]

@@ -18,6 +18,7 @@ import pytest
 
 from aidmatch.matching.link import linked_contributions_sql, profile_id_sql
 from aidmatch.publish.printed_lists import labels_for_people
+from aidmatch.resources import database_config
 from aidmatch.rules.codes import CODES
 from aidmatch.rules.facts import (
     PERSON_RECORDS,
@@ -29,9 +30,11 @@ from aidmatch.rules.facts import (
 from aidmatch.rules.lists import build_lists
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.rules.sql_files import table_sql
+from aidmatch.settings import Settings
 from aidmatch.sources.tables import SOURCES, staged_columns
 from aidmatch.tables import ddl
 from aidmatch.tables.catalog import FACTS_PERSON_WORK
+from aidmatch.work_database import dead_share
 
 AS_OF = date(2026, 11, 22)
 DEFAULTS = RuleSettings()
@@ -105,7 +108,8 @@ class World:
     """A tiny database: staged tables as sources/tables.py declares them, plus the linker's two tables."""
 
     def __init__(self, directory: Path):
-        self.con = duckdb.connect(str(directory / "world.duckdb"))
+        path = directory / "world.duckdb"
+        self.con = duckdb.connect(str(path), config=database_config(Settings(), path))  # as a night's
         for source in SOURCES:
             columns = ", ".join(f"{c.name} {c.sql_type}" for c in staged_columns(source))
             self.con.execute(f"CREATE TABLE staged_{source} ({columns})")
@@ -904,6 +908,44 @@ def test_facts_made_again_for_the_persons_of_re_sent_records_are_the_facts_built
     assert kept.rows_of(query.format("facts_person_records")) != before  # the re-sent records said otherwise
     # the shadowing views are gone: the facts' SQL reads every person again
     assert kept.rows_of("SELECT count(*) FROM core_persons") == [(11,)]
+
+
+def test_a_checkpoint_of_a_work_database_leaves_deleted_rows_where_they_lie(tmp_path):
+    """With DuckDB's vacuum on, a checkpoint after half of a table's rows were deleted over its three row
+    groups rewrote the first two into one; a work database keeps them as they are (resources.database_config)."""
+    path = tmp_path / "work.duckdb"
+    con = duckdb.connect(str(path), config=database_config(Settings(), path))
+    con.execute("CREATE TABLE t AS SELECT range AS n, 'row ' || range AS text FROM range(300000)")
+    con.execute("CHECKPOINT")
+    con.execute("DELETE FROM t WHERE n % 2 = 0")
+    con.execute("CHECKPOINT")
+    assert dead_share(con, "t") == pytest.approx(0.5)
+
+
+def test_rows_made_again_stay_deleted_in_the_file_until_they_pass_a_quarter_of_it(tmp_path):
+    """The rows a night makes again are deleted where they lie, in every row group: DuckDB's vacuum, which at
+    a checkpoint rewrote the whole table for them, is off in a work database (resources.database_config).
+    A table whose file holds deleted rows past DEAD_SHARE_REWRITTEN of its rows is written anew: the same
+    rows, the same declared columns, none deleted."""
+    world = World(tmp_path)
+    for n in range(20):
+        world.add(f"P{n:02d}", *MAN, [registration(on=date(2026, 1, 1 + n))])
+    world.build(AS_OF)
+    con = world.con
+    rows = world.rows_of("SELECT * FROM facts_person_records ORDER BY ALL")
+    columns = world.rows_of("DESCRIBE facts_person_records")
+
+    def again(persons: list[str]) -> float:
+        con.execute("CREATE OR REPLACE TEMP TABLE again (person_id VARCHAR)")
+        con.executemany("INSERT INTO again VALUES (?)", [[p] for p in persons])
+        make_again(con, PERSON_RECORDS, AS_OF, DEFAULTS, "again")
+        con.execute("CHECKPOINT")
+        return dead_share(con, "facts_person_records")
+
+    assert again(["P00", "P01", "P02"]) == pytest.approx(3 / 23)  # kept in the file past the checkpoint
+    assert again(["P03", "P04", "P05", "P06"]) == 0  # 7 of 27: written anew
+    assert world.rows_of("SELECT * FROM facts_person_records ORDER BY ALL") == rows
+    assert world.rows_of("DESCRIBE facts_person_records") == columns
 
 
 def test_facts_brought_to_a_later_date_are_the_facts_built_for_it(tmp_path):
