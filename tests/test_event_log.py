@@ -94,3 +94,18 @@ def test_a_wiped_history_holds_no_run_it_had(tmp_path, monkeypatch):
         assert instance.all_logs(run_id) == [], "the wiped run's events, read from its deleted database"
         dg.materialize([counted], instance=instance)
     assert _materializations(home) == 1, "the run after the wipe, read by another instance"
+
+
+def test_the_event_log_is_synced_to_disk_at_checkpoints_not_at_each_event(tmp_path, monkeypatch):
+    """SQLite's `synchronous` is NORMAL on the event log's connections (FULL, its default, synced the disk
+    at every event stored); the events are there when another instance reads them."""
+    home = tmp_path / "dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    prepare_dagster_home(Settings())
+    with _instance(home) as instance:
+        run_id = dg.materialize([counted], instance=instance).run_id
+        storage = instance.event_log_storage
+        assert isinstance(storage, KeptOpenEventLogStorage)
+        with storage._connect(run_id) as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    assert _materializations(home) == 1
