@@ -53,7 +53,8 @@ def database_config(settings: Settings, path: Path) -> dict[str, str | int]:
     deleted rows let the others fit in one row group fewer, and the rows a re-sent source's facts are made
     again for (`rules/facts.py`: 5.7% of a city's persons for the unemployment registrations) lie in every
     row group — the checkpoint after their delete rewrote the whole of facts_persons, 1.2 s of its 1.4.
-    Deleted rows stay in the file until their table is made again, or compacted (`facts.compact`)."""
+    Deleted rows stay in the file until their table is built again, or written anew past a quarter of its
+    rows (`rules.facts._rows_again`)."""
     return {
         "memory_limit": settings.database.memory_limit,
         "temp_directory": str(path.with_name(SPILL)),

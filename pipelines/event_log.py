@@ -14,6 +14,7 @@ instance's own folder, never from a path written into the file, so a copied or m
 its events to itself.
 """
 
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,9 +34,9 @@ from sqlalchemy.pool import QueuePool
 KEPT_DATABASES = 4  # a run's own and the index, and a few runs the webserver showed last
 
 
-def _synced_at_checkpoints(connection, _record) -> None:
+def _synced_at_checkpoints(connection: sqlite3.Connection, _record: object) -> None:
     """SQLite syncs a WAL database's file to disk at its checkpoints only, not at every commit (`FULL`, its
-    default: one sync per event stored, 0.8 s of a city's night). A killed process loses no event; a power
+    default: one sync per event stored, 0.4–1.0 s of a city's night). A killed process loses no event; a power
     cut may lose the last ones, never the database's consistency (SQLite's `synchronous` pragma)."""
     connection.execute("PRAGMA synchronous = NORMAL")
 
