@@ -17,6 +17,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from aidmatch.publish.csv_files import published_csv
+
 
 @dataclass(frozen=True)
 class TrackedList:
@@ -99,8 +101,7 @@ def changes_sql(current_tables: dict[str, str], previous: Path | None) -> str:
             )
             previous_as_of = f"'{previous.name}'" if previous else "NULL"
         else:
-            path = str(previous / f"{tracked.name}.csv").replace("'", "''")
-            old = entries.format(rows=f"SELECT * FROM read_csv('{path}', all_varchar = true, header = true)")
+            old = entries.format(rows=f"SELECT * FROM {published_csv(previous / f'{tracked.name}.csv')}")
             previous_as_of = f"'{previous.name}'"
         parts.append(
             f"""

@@ -19,6 +19,7 @@ from aidmatch.decisions.audit import label_accuracy, status_counts
 from aidmatch.matching.comparisons import COMPARISONS, parse_evidence
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.publish.changes import published_nights
+from aidmatch.publish.csv_files import published_csv
 from aidmatch.sources.citizen_id import mask_citizen_id
 from aidmatch.sources.tables import SOURCE_ROW_SQL, SOURCES
 
@@ -252,7 +253,6 @@ def gather_figures(
     )
     records = sum(row["records"] for row in methods)
     linked = sum(row["records"] for row in methods if not row["method"].startswith("unlinked:"))
-    changes_path = str(changes_csv).replace("'", "''")
     # The queue's kinds (why a record is in it: a tie, the grey zone, an ID under another name, a lone ID
     # near another person) each get their highest-scored pairs: one kind would fill the page otherwise.
     # The links are narrowed to the queue's row numbers before `source_record` (computed) is matched: over
@@ -287,7 +287,7 @@ def gather_figures(
         },
         changes=_dicts(
             con,
-            f"SELECT list, change, count(*) AS entries FROM read_csv('{changes_path}', all_varchar = true) "
+            f"SELECT list, change, count(*) AS entries FROM {published_csv(changes_csv)} "
             "GROUP BY ALL ORDER BY ALL",
         ),
         records=records,

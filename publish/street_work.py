@@ -32,6 +32,7 @@ import polars as pl
 
 from aidmatch.decisions.forms import REMOVAL_FORM, ROLL_LABELS, VISIT_FORM
 from aidmatch.decisions.settings import VisitSettings
+from aidmatch.publish.csv_files import published_csv
 from aidmatch.publish.evidence_lines import reason_line, review_line
 from aidmatch.publish.partner_lists import HOUSEHOLDS_AT_RISK, households_at_risk_labels
 from aidmatch.publish.printed_lists import address_detail
@@ -107,8 +108,7 @@ def _previous(period: Period, name: str, columns: str) -> str:
     path = period.baseline / f"{name}.csv" if period.baseline else None
     if path is None or not path.is_file():
         return f"SELECT {', '.join(f'NULL::VARCHAR AS {c.strip()}' for c in columns.split(','))} WHERE false"
-    quoted = str(path).replace("'", "''")
-    return f"SELECT {columns} FROM read_csv('{quoted}', all_varchar = true, header = true)"
+    return f"SELECT {columns} FROM {published_csv(path)}"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from openpyxl.utils.escape import unescape
 
 from aidmatch.checks.stage_source import source_counts, stage_source
 from aidmatch.publish import xlsx_files
+from aidmatch.publish.csv_files import published_csv, write_csv
 from aidmatch.publish.xlsx_files import SheetColumn, TableSheet, write_workbook, write_workbooks
 from aidmatch.settings import IntakeSettings
 from aidmatch.sources.column_maps import load_column_maps
@@ -510,3 +511,20 @@ def test_a_workbook_that_cannot_be_written_fails_the_writing_naming_it(tmp_path:
     ]
     with pytest.raises(FileNotFoundError, match="missing/list.xlsx"):
         write_workbooks(books, workers=2)
+
+
+def test_a_published_csv_reads_back_cell_for_cell(tmp_path):
+    """The changes since the night before, the street offices' baseline and the report read the CSVs a night
+    published back in the dialect they were written in (`published_csv`, no sniffing): every cell is the
+    text written — a comma and quotes, a line break, leading zeros, an ID — and an empty text is not taken
+    for an empty cell (the changes would report an entry whose detail is empty as changed every night)."""
+    con = duckdb.connect()
+    rows = [
+        ("1", 'say "hi", then go', "line\nbreak", "007", None),
+        ("2", "", "，、；", "110105199001011234", "x"),
+    ]
+    con.execute("CREATE TABLE cells (n VARCHAR, a VARCHAR, b VARCHAR, c VARCHAR, d VARCHAR)")
+    con.executemany("INSERT INTO cells VALUES (?, ?, ?, ?, ?)", rows)
+    path = tmp_path / "cells.csv"
+    write_csv(con, "SELECT * FROM cells ORDER BY n", path)
+    assert con.sql(f"SELECT * FROM {published_csv(path)} ORDER BY n").fetchall() == rows
