@@ -68,7 +68,7 @@ FACT_COUNTS = {  # per fact, how many persons it holds for: numbers the UI plots
 def _inputs(built: dict[str, Built], unit: str, tables: tuple[Table, ...]) -> dict[str, str]:
     """What the SQL of `tables` (the ledger's `unit`) is made from: the data version of each other unit of
     the ledger that made a table or view it reads — or that a view of the linker it reads, reads."""
-    reads = frozenset().union(*map(sql_reads, tables))
+    reads = sql_reads(*tables)
     reads = reads.union(*(declared_reads(sql, name) for name, sql in LINKED_VIEWS.items() if name in reads))
     return {
         name: made.data_version

@@ -2,12 +2,14 @@
 
 DuckDB writes them straight from the run database (`COPY ... TO`), so a ten-million-row
 person_links.csv never passes through Python. The SQL that selects each file's rows lives with the
-table that feeds it; this module only knows how to write one.
+table that feeds it; this module only knows how to write one, and read one back.
 """
 
 from pathlib import Path
 
 import duckdb
+
+from aidmatch.sources.raw_table import sql_text
 
 
 def published_csv(path: Path) -> str:
@@ -15,17 +17,15 @@ def published_csv(path: Path) -> str:
     changes — cell for cell: every cell as text, an empty text (written `""`) apart from an empty cell
     (NULL), in the dialect written, so that DuckDB's sniffer does not sample the file (0.05–0.09 s a list
     at a million persons: 0.3 s of the 0.5 a quiet night's changes.csv took)."""
-    quoted = str(path).replace("'", "''")
     return (
-        f"read_csv('{quoted}', all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', "
-        "allow_quoted_nulls = false, sample_size = 1)"
+        f"read_csv({sql_text(str(path))}, all_varchar = true, header = true, "
+        "delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false, sample_size = 1)"
     )
 
 
 def write_csv(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> int:
     """Write the rows of `select_sql` to `path` as UTF-8 CSV with a header; return the row count."""
-    target = str(path).replace("'", "''")
     (written,) = con.execute(
-        f"COPY ({select_sql}) TO '{target}' (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"')"
+        f"COPY ({select_sql}) TO {sql_text(str(path))} (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"')"
     ).fetchall()[0]
     return written

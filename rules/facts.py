@@ -118,7 +118,7 @@ def build_unit(con: duckdb.DuckDBPyConnection, unit: FactsUnit, as_of: date, set
 
 def _person_keyed(tables: tuple[Table, ...]) -> list[str]:
     """The tables and views the SQL of `tables` reads whose rows are a person's (a `person_id` column)."""
-    reads = frozenset().union(*map(sql_reads, tables))
+    reads = sql_reads(*tables)
     return sorted(
         name for name in reads if name in TABLES and any(c.name == "person_id" for c in TABLES[name].columns)
     )

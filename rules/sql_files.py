@@ -57,9 +57,11 @@ def table_sql(table: Table) -> str:
     return read_sql_file(f"{table.name.removeprefix(f'{table.layer}_')}.sql")
 
 
-def sql_reads(table: Table) -> frozenset[str]:
-    """The tables the SQL of `table` reads, every one declared in the catalog (else UndeclaredTable)."""
-    return declared_reads(table_sql(table), f"the SQL of {table.name}", TABLE_MACROS)
+def sql_reads(*tables: Table) -> frozenset[str]:
+    """The tables the SQL of `tables` reads, every one declared in the catalog (else UndeclaredTable)."""
+    return frozenset().union(
+        *(declared_reads(table_sql(table), f"the SQL of {table.name}", TABLE_MACROS) for table in tables)
+    )
 
 
 def create_table_macro(con: duckdb.DuckDBPyConnection, name: str) -> None:
