@@ -56,6 +56,9 @@ from aidmatch.work_database import STORAGE_VERSION, WorkDatabaseOutdated, storag
 LEDGER = "reusable_tables"
 # In a staged unit's summary: a digest of what the linker reads of the table (`matching.link_input_digest`).
 LINK_INPUT = "link_input"
+# In a staged unit's summary: the data version of the staged table it replaced, from which the records of
+# its table `changed_<source>` differ (`sources/changed_records.py`).
+CHANGED_SINCE = "changed_since"
 PUBLISHED_STAMPS = "published_stamps"  # the published files' stamps (`publish/carried.py`)
 _LEDGER_COLUMNS = (
     "unit VARCHAR PRIMARY KEY, version VARCHAR NOT NULL, data_version VARCHAR NOT NULL, "

@@ -60,6 +60,7 @@ from aidmatch.metadata import OWNERS, column_schema, table_tags
 from aidmatch.publish.blocked_feedback import FEEDBACK_FOLDER, write_blocked_feedback
 from aidmatch.resources import AidmatchResource
 from aidmatch.reuse import (
+    CHANGED_SINCE,
     FULL_NIGHT,
     LINK_INPUT,
     Decision,
@@ -71,6 +72,12 @@ from aidmatch.reuse import (
     staged_code_version,
 )
 from aidmatch.settings import Settings
+from aidmatch.sources.changed_records import (
+    changed_table,
+    drop_row_hashes,
+    keep_row_hashes,
+    note_changed_records,
+)
 from aidmatch.sources.column_maps import SourceColumnMap
 from aidmatch.sources.digests import keep_digests
 from aidmatch.sources.file_log import record_file_reports
@@ -78,6 +85,7 @@ from aidmatch.sources.fingerprint import fingerprint
 from aidmatch.sources.readers import FileReport, SourceReadError, load_column_maps, read_source
 from aidmatch.sources.tables import SOURCES, staged_columns
 from aidmatch.tables.catalog import raw_table
+from aidmatch.tables.ddl import has_table
 from aidmatch.work_database import cursor
 
 RAW_GROUP = "raw"
@@ -190,6 +198,9 @@ class _SourceWork:
     staging: StagingResult | None = None  # staged in this step (or reused): its quarantine rows are tonight's
     schema: SchemaFindings | None = None  # the staged table validated against its schema (or reused)
     link_input: str | None = None  # what the linker reads of the staged table, digested (`link_input_digest`)
+    # staged again over an earlier night's table, whose rows' hashes were kept: that table's data version
+    replaced: str | None = None
+    changed: int | None = None  # how many records differ from the `replaced` table's (`changed_<source>`)
     results: list[dg.MaterializeResult] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)  # for the terminal too
     # for the event log only: the failed blocking check's description says the same, and the
@@ -287,6 +298,7 @@ def _stage(
         until = summary.pop("valid_until")
         schema = SchemaFindings(**summary.pop("schema"))
         work.link_input = summary.pop(LINK_INPUT, None)  # None: staged by a version that did not digest it
+        summary.pop(CHANGED_SINCE, None)
         result = StagingResult(**summary, failures=failures, valid_until=until and date.fromisoformat(until))
     else:
         result = stage_source(
@@ -294,6 +306,8 @@ def _stage(
         )
         schema = validate_staged(con, source)
         work.link_input = link_input_digest(con, source)
+        if work.replaced:
+            work.changed = note_changed_records(con, source)
     work.staging, work.schema = result, schema
     threshold = aidmatch.settings.validation.max_quarantine_rate
     work.results.append(
@@ -385,6 +399,17 @@ def _plan(
                 FULL_NIGHT if aidmatch.full else None if raw_data else "its raw table is of no known night"
             )
             work.staged = decide(con, staged_unit, version, as_of, anyway)
+            replaced = built.get(staged_unit)
+            if (
+                work.staged.reused is None
+                and replaced
+                and has_table(con, staged_unit)
+                and not (aidmatch.full or aidmatch.city)  # the facts are built whole then
+            ):
+                keep_row_hashes(con, source)  # the facts of the persons of the rows that differ made again
+                work.replaced = replaced.data_version
+            else:
+                drop_row_hashes(con, source)  # those a stopped night left
         works.append(work)
     forget(
         con,
@@ -401,13 +426,14 @@ def _record(con: duckdb.DuckDBPyConnection, work: _SourceWork, as_of: str) -> No
         summary = {"reports": [asdict(report) for report in work.reports], "newest_month": work.newest_month}
         record(con, f"raw_{source}", work.raw.version, as_of, [f"raw_{source}"], summary)
     if work.staged and not work.staged.reused and work.staging is not None and work.schema is not None:
+        changed = {CHANGED_SINCE: work.replaced} if work.changed is not None else {}
         record(
             con,
             f"staged_{source}",
             work.staged.version,
             as_of,
-            [f"staged_{source}", f"quarantine_{source}"],
-            asdict(work.staging) | {"schema": asdict(work.schema), LINK_INPUT: work.link_input},
+            [f"staged_{source}", f"quarantine_{source}", *([changed_table(source)] if changed else [])],
+            asdict(work.staging) | {"schema": asdict(work.schema), LINK_INPUT: work.link_input} | changed,
             work.staging.valid_until,
         )
 

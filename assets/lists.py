@@ -27,6 +27,7 @@ from aidmatch.metadata import metadata_table
 from aidmatch.province.person_index import keep_own_rows
 from aidmatch.resources import AidmatchResource
 from aidmatch.reuse import (
+    CHANGED_SINCE,
     FULL_NIGHT,
     Built,
     Decision,
@@ -38,6 +39,7 @@ from aidmatch.reuse import (
 )
 from aidmatch.rules.codes import labels_of
 from aidmatch.rules.facts import (
+    DEAD_SHARE_REWRITTEN,
     FACTS_TABLES,
     FACTS_UNITS,
     FactsUnit,
@@ -50,6 +52,7 @@ from aidmatch.rules.facts import (
 from aidmatch.rules.lists import LIST_TABLES, build_lists, district_counts
 from aidmatch.rules.sql_files import sql_reads
 from aidmatch.settings import Settings
+from aidmatch.sources.changed_records import changed_table
 from aidmatch.tables.catalog import FACTS_PERSONS, Table
 from aidmatch.tables.reads import declared_reads
 
@@ -91,6 +94,11 @@ class _Plan:
     def summary(self) -> dict[str, Any]:
         """The ledger row's summary: what the tables were made from, for the next night's `changed_only`."""
         return {"inputs": self.inputs, "code": self.code}
+
+    @property
+    def built_from(self) -> dict[str, str]:
+        """The data versions of the units the tables were made from when they were made (`inputs` then)."""
+        return self.earlier.summary.get("inputs", {}) if self.earlier else {}
 
     def changed_only(self, units: set[str]) -> list[str] | None:
         """The inputs that changed since the tables were made, when every one of them is among `units` and
@@ -139,18 +147,33 @@ def _plan(
     return _Plan(decide(con, unit, version, as_of.isoformat(), anyway), inputs, code, earlier, anyway)
 
 
-def _persons_again(con: duckdb.DuckDBPyConnection, staged: list[str]) -> int:
-    """Add to the temporary table `facts_again` the persons linked to a record of the `staged` tables;
-    return how many it holds. The linked tables being the same, so are those records' places and
-    identities: only their other columns changed, and a person's facts are made of their own records."""
-    sources = [table.removeprefix("staged_") for table in staged]
+def _persons_again(con: duckdb.DuckDBPyConnection, staged: list[str], built_from: dict[str, str]) -> int:
+    """Add to the temporary table `facts_again` the persons of the records of the `staged` tables that
+    changed since the tables were made from them (`built_from`: unit -> data version): those of
+    `changed_<source>` when the source was staged again over that very table (`sources/changed_records.py`),
+    else every record of the source. Returns how many persons it holds. The linked tables being the same,
+    so are those records' places and identities: only their other columns changed, and a person's facts are
+    made of their own records."""
+    built = ledger(con)
     con.execute("CREATE TEMP TABLE IF NOT EXISTS facts_again (person_id VARCHAR PRIMARY KEY)")
-    con.execute(
-        "INSERT OR IGNORE INTO facts_again SELECT DISTINCT person_id FROM core_person_links "
-        "WHERE list_contains($sources, source) AND person_id IS NOT NULL",
-        {"sources": sources},
-    )
-    return con.execute("SELECT count(*) FROM facts_again").fetchone()[0]  # type: ignore[index]
+    for unit in staged:
+        source = unit.removeprefix("staged_")
+        changed = changed_table(source)
+        if built[unit].summary.get(CHANGED_SINCE) == built_from.get(unit) and changed in built[unit].tables:
+            records = f"""SEMI JOIN {changed} AS c ON c.source_file = l.source_file
+                          AND c.source_sheet IS NOT DISTINCT FROM l.source_sheet AND c.source_row = l.source_row"""
+        else:
+            records = ""
+        con.execute(
+            f"INSERT OR IGNORE INTO facts_again SELECT DISTINCT l.person_id FROM core_person_links AS l {records} "
+            "WHERE l.source = $source AND l.person_id IS NOT NULL",
+            {"source": source},
+        )
+    return _count(con, "facts_again")
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
 
 
 def _staged(units: Iterable[str]) -> set[str]:
@@ -167,28 +190,41 @@ class _Done:
     again: bool = False  # the rows of the persons in `facts_again` made again, the others kept
 
 
+def _made_again(done: dict[str, _Done]) -> set[str]:
+    """The units whose rows of the persons in `facts_again` were made again tonight, the others kept."""
+    return {name for name, unit in done.items() if unit.again}
+
+
 def _facts_unit(
-    con: duckdb.DuckDBPyConnection, aidmatch: AidmatchResource, unit: FactsUnit, as_of: dt.date
+    con: duckdb.DuckDBPyConnection,
+    aidmatch: AidmatchResource,
+    unit: FactsUnit,
+    as_of: dt.date,
+    again: set[str],
 ) -> _Done:
     """Take `unit` from the night that built it; or, when only staged tables it reads changed since (a source
-    re-sent, its records linked as they were), make its rows of the persons of their records again; or build
-    it whole. Writes its ledger row."""
+    re-sent, its records linked as they were) and units whose rows of the persons of changed records were
+    made again tonight (`again`), make its rows of those persons again; or build it whole. Writes its ledger
+    row."""
     month = as_of.strftime("%Y-%m") if unit.of_the_month else ""
     plan = _plan(con, aidmatch, unit.name, unit.tables, as_of, month)
     decision = plan.decision
     if decision.reused:
         return _Done(decision, f"reused, {decision.reused.said()}")
-    changed = plan.changed_only(_staged(plan.inputs))
+    changed = plan.changed_only(again | _staged(plan.inputs))
+    persons = _persons_again(con, sorted(_staged(changed)), plan.built_from) if changed else 0
+    why = decision.why
+    if changed and persons > DEAD_SHARE_REWRITTEN * _count(con, "core_persons"):
+        changed, why = None, f"the records of {persons} persons changed since {plan.earlier.built_as_of}"
     forget(con, [unit.name], drop=not changed)
     if changed:
-        persons = _persons_again(con, changed)
         make_again(con, unit, as_of, aidmatch.settings.rules, "facts_again")
         said = (
             f"kept ({plan.earlier.said()}); the rows of {persons} persons of {', '.join(changed)} made again"
         )
     else:
         build_unit(con, unit, as_of, aidmatch.settings.rules)
-        said = f"built ({decision.why})"
+        said = f"built ({why})"
     tables = [table.name for table in unit.tables]
     record(con, unit.name, decision.version, as_of.isoformat(), tables, plan.summary)
     return _Done(decision, said, again=bool(changed))
@@ -213,7 +249,7 @@ def _night_facts(
         said = f"built ({decision.why})"
     else:
         if changed:
-            _persons_again(con, sorted(_staged(changed)))
+            _persons_again(con, sorted(_staged(changed)), plan.built_from)
         then = dt.date.fromisoformat(kept.built_as_of)
         again_table = "facts_again" if changed else None
         moved = update_night_facts(con, then, as_of, aidmatch.settings.rules, again_table)
@@ -228,8 +264,10 @@ def facts(context: dg.AssetExecutionContext, aidmatch: AidmatchResource):
     with aidmatch.connect(as_of_key(context)) as con:
         other_cities_for_rules(con, aidmatch, as_of_key(context))
         create_fact_macros(con)
-        done = {unit.name: _facts_unit(con, aidmatch, unit, as_of) for unit in FACTS_UNITS}
-        night = _night_facts(con, aidmatch, as_of, {name for name, unit in done.items() if unit.again})
+        done: dict[str, _Done] = {}
+        for unit in FACTS_UNITS:  # each after the units it reads
+            done[unit.name] = _facts_unit(con, aidmatch, unit, as_of, _made_again(done))
+        night = _night_facts(con, aidmatch, as_of, _made_again(done))
         filters = ", ".join(f"count(*) FILTER ({column})" for column in FACT_COUNTS.values())
         counts = con.sql(f"SELECT {filters} FROM facts_persons").fetchall()[0]
         rows = {

@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 
+from aidmatch.matching.link import contributions_of_persons_sql
 from aidmatch.rules.retirement import create_retirement_macro
 from aidmatch.rules.settings import RuleSettings
 from aidmatch.rules.sql_files import create_table_macro, read_sql_file, run_sql_file, sql_reads, table_sql
@@ -39,6 +40,7 @@ from aidmatch.tables.catalog import (
     FACTS_PERSON_RECORDS,
     FACTS_PERSON_WORK,
     FACTS_PERSONS,
+    LINKED_SI_CONTRIBUTIONS,
     TABLES,
     Table,
 )
@@ -72,7 +74,8 @@ FACTS_UNITS = (PERSON_RECORDS, PERSON_WORK, PERSON_EMPLOYERS)
 PERSONS_PER_PART = 3_000_000
 # The share of deleted rows a facts table's file holds (DuckDB's vacuum is off: `resources.database_config`)
 # past which `_rows_again` writes it anew: a night whose re-sent source's persons are 5.7% of a city's, or
-# whose date moved 0.3% of facts_persons' rows, leaves them where they are.
+# whose date moved 0.3% of facts_persons' rows, leaves them where they are. Past it a unit's rows are not
+# made again for some persons but built whole (`assets/lists.py`): the table would be written whole anyway.
 DEAD_SHARE_REWRITTEN = 0.25
 # Every facts table, in the order they are built: each after the tables it reads.
 FACTS_TABLES = (*(table for unit in FACTS_UNITS for table in unit.tables), FACTS_PERSONS, FACTS_HOUSEHOLDS)
@@ -128,16 +131,19 @@ def _person_keyed(tables: tuple[Table, ...]) -> list[str]:
 def _of_persons(con: duckdb.DuckDBPyConnection, persons: str, tables: tuple[Table, ...]) -> Iterator[None]:
     """Inside, the SQL of `tables` — the same that makes a night's facts — makes the rows of the persons in
     the table `persons` only: every table it reads whose rows are a person's (`core_persons`, the links, the
-    facts it is made from) is shadowed by a temporary view of those persons' rows (DuckDB looks a name up
-    among the temporary objects first, and a table macro's when it is called)."""
+    facts it is made from, the linked contributions: through those persons' links) is shadowed by a temporary
+    view of those persons' rows (DuckDB looks a name up among the temporary objects first, and a table
+    macro's when it is called)."""
     (database,) = con.execute("SELECT current_database()").fetchone()  # type: ignore[misc]
     shadowed = _person_keyed(tables)
     try:
         for table in shadowed:
-            con.execute(
-                f'CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM "{database}".main.{table} '
-                f"WHERE person_id IN (SELECT person_id FROM {persons})"
+            rows = (
+                contributions_of_persons_sql(persons, f'"{database}".main.core_person_links')
+                if table == LINKED_SI_CONTRIBUTIONS.name
+                else f'SELECT * FROM "{database}".main.{table} WHERE person_id IN (SELECT person_id FROM {persons})'
             )
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {rows}")
         yield
     finally:
         for table in shadowed:

@@ -78,8 +78,8 @@ def world_of(tmp_path, person: tuple[str, date] | None = None, records: list[Rec
         {"insurances": list(INSURANCES)},
     )
     world.con.execute(
-        "INSERT INTO core_person_links SELECT source, source_record, 'P0', 'exact_id', 1.0, NULL"
-        " FROM staged_si_contributions"
+        "INSERT INTO core_person_links (source, source_file, source_row, person_id, method, score) "
+        "SELECT source, source_file, source_row, 'P0', 'exact_id', 1.0 FROM staged_si_contributions"
     )
     if person is not None:
         world.add("P1", *person, records or [])

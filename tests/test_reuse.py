@@ -249,12 +249,12 @@ def test_a_source_re_sent_with_other_phone_numbers_is_staged_again_and_links_as_
     assert "unemployment unchanged since" not in said  # read and staged again
     assert f"unchanged since {day}: linked tables reused" in said
     assert f"person_links.csv taken from {day}: the same linked tables" in said
-    # the facts of the persons of unemployment's records made again, the others' kept
+    # the facts of the person of the one changed row made again, the others' kept
     assert re.search(
-        rf"facts_records: kept \(built {day}.*\); the rows of \d+ persons of staged_unemployment", said
+        rf"facts_records: kept \(built {day}.*\); the rows of 1 persons of staged_unemployment", said
     )
     assert f"facts_work: reused, built {day}" in said  # the look-back's contributions: not re-sent
-    assert "facts_employers: built (its inputs, code or configuration changed" in said  # who is recognized
+    assert re.search(r"facts_employers: kept \(.*\); the rows of 1 persons of facts_records made", said)
     assert "persons the date moved or whose records changed made again" in said
     reused = Chain(tmp_path / reusing.base.name, []).manifest(night)["reused"]
     assert "linked" in reused and "staged_unemployment" not in reused

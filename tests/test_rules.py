@@ -21,9 +21,12 @@ from aidmatch.publish.printed_lists import labels_for_people
 from aidmatch.resources import database_config
 from aidmatch.rules.codes import CODES
 from aidmatch.rules.facts import (
+    PERSON_EMPLOYERS,
     PERSON_RECORDS,
+    PERSON_WORK,
     build_night_facts,
     build_person_facts,
+    build_unit,
     make_again,
     update_night_facts,
 )
@@ -33,7 +36,7 @@ from aidmatch.rules.sql_files import table_sql
 from aidmatch.settings import Settings
 from aidmatch.sources.tables import SOURCES, staged_columns
 from aidmatch.tables import ddl
-from aidmatch.tables.catalog import FACTS_PERSON_WORK
+from aidmatch.tables.catalog import CORE_PERSON_LINKS, FACTS_PERSON_WORK
 from aidmatch.work_database import dead_share
 
 AS_OF = date(2026, 11, 22)
@@ -113,10 +116,7 @@ class World:
         for source in SOURCES:
             columns = ", ".join(f"{c.name} {c.sql_type}" for c in staged_columns(source))
             self.con.execute(f"CREATE TABLE staged_{source} ({columns})")
-        self.con.execute(
-            "CREATE TABLE core_person_links (source VARCHAR, source_record VARCHAR, person_id VARCHAR,"
-            " method VARCHAR, score DOUBLE, evidence VARCHAR)"
-        )
+        ddl.create_table(self.con, CORE_PERSON_LINKS)  # its records' places stored, source_record virtual
         self.con.execute(
             "CREATE TABLE core_persons (person_id VARCHAR, name VARCHAR, sex VARCHAR, birth_date DATE,"
             " sources VARCHAR[], record_count INTEGER)"
@@ -148,10 +148,12 @@ class World:
             f"INSERT INTO staged_{rec.source} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
             list(row.values()),
         )
+        place = [rec.source, row["source_file"], row_number]
         if rec.linked:
             self.con.execute(
-                "INSERT INTO core_person_links VALUES (?, ?, ?, 'exact_id', 1.0, NULL)",
-                [rec.source, source_record, person_id],
+                "INSERT INTO core_person_links (source, source_file, source_row, person_id, method, score) "
+                "VALUES (?, ?, ?, ?, 'exact_id', 1.0)",
+                [*place, person_id],
             )
             self.con.execute(
                 "UPDATE core_persons SET sources = list_distinct(list_append(sources, ?)),"
@@ -160,8 +162,9 @@ class World:
             )
         else:
             self.con.execute(
-                "INSERT INTO core_person_links VALUES (?, ?, NULL, 'unlinked:invalid_id', NULL, NULL)",
-                [rec.source, source_record],
+                "INSERT INTO core_person_links (source, source_file, source_row, method) "
+                "VALUES (?, ?, ?, 'unlinked:invalid_id')",
+                place,
             )
         return source_record
 
@@ -792,7 +795,8 @@ def test_lists_carry_the_contact_columns_and_the_location_evidence(tmp_path):
         [person],
     )
     world.con.execute(
-        "INSERT INTO core_person_links VALUES ('unemployment', 'unemployment/t.csv:9', ?, 'exact_id', 1, NULL)",
+        "INSERT INTO core_person_links (source, source_file, source_row, person_id, method, score) "
+        "VALUES ('unemployment', 'unemployment/t.csv', 9, ?, 'exact_id', 1)",
         [person],
     )
     world.build()
@@ -908,6 +912,35 @@ def test_facts_made_again_for_the_persons_of_re_sent_records_are_the_facts_built
     assert kept.rows_of(query.format("facts_person_records")) != before  # the re-sent records said otherwise
     # the shadowing views are gone: the facts' SQL reads every person again
     assert kept.rows_of("SELECT count(*) FROM core_persons") == [(11,)]
+
+
+def test_look_back_and_employers_made_again_for_a_few_persons_are_those_built_whole(tmp_path):
+    """The look-back's contributions and the employers of recognized persons made again for some persons
+    (their linked contributions found through their links, `contributions_of_persons_sql`) are the rows
+    built whole: another employer, a month unpaid, a recognition lost; the other persons' rows kept."""
+    people = [
+        (f"P{n}", *MAN, [registration(difficult=True), *(contribution(date(2026, m, 1)) for m in (8, 9, 10))])
+        for n in range(6)
+    ]
+    people.append(("UNLINKED", *MAN, [registration(difficult=True), Rec("si_contributions", linked=False)]))
+    kept, whole = _kept_and_whole(tmp_path, people)
+    for world in (kept, whole):
+        world.build(AS_OF)
+        world.con.execute(
+            "UPDATE staged_si_contributions SET employer_name = '乙公司' WHERE id_norm = 'P1' AND source_row % 2 = 0"
+        )
+        world.con.execute("UPDATE staged_si_contributions SET payment_status = '欠费' WHERE id_norm = 'P2'")
+        world.con.execute("UPDATE facts_person_records SET is_difficult = false WHERE person_id = 'P3'")
+    query = "SELECT * FROM {} ORDER BY ALL"
+    before = kept.rows_of(query.format("facts_person_employers"))
+    kept.con.execute("CREATE TEMP TABLE again AS SELECT unnest(['P1', 'P2', 'P3']) AS person_id")
+    for unit in (PERSON_WORK, PERSON_EMPLOYERS):
+        make_again(kept.con, unit, AS_OF, DEFAULTS, "again")
+        build_unit(whole.con, unit, AS_OF, DEFAULTS)
+    for table in ("facts_person_work", "facts_person_employers"):
+        assert kept.rows_of(query.format(table)) == whole.rows_of(query.format(table)), table
+    assert kept.rows_of(query.format("facts_person_employers")) != before
+    assert {row[0] for row in before} == {"P0", "P1", "P2", "P3", "P4", "P5"}
 
 
 def test_a_checkpoint_of_a_work_database_leaves_deleted_rows_where_they_lie(tmp_path):
