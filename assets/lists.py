@@ -39,13 +39,13 @@ from aidmatch.reuse import (
 )
 from aidmatch.rules.codes import labels_of
 from aidmatch.rules.facts import (
-    DEAD_SHARE_REWRITTEN,
     FACTS_TABLES,
     FACTS_UNITS,
     FactsUnit,
     build_night_facts,
     build_unit,
     create_fact_macros,
+    few_enough,
     make_again,
     update_night_facts,
 )
@@ -169,11 +169,7 @@ def _persons_again(con: duckdb.DuckDBPyConnection, staged: list[str], built_from
             "WHERE l.source = $source AND l.person_id IS NOT NULL",
             {"source": source},
         )
-    return _count(con, "facts_again")
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+    return con.execute("SELECT count(*) FROM facts_again").fetchone()[0]  # type: ignore[index]
 
 
 def _staged(units: Iterable[str]) -> set[str]:
@@ -214,7 +210,7 @@ def _facts_unit(
     changed = plan.changed_only(again | _staged(plan.inputs))
     persons = _persons_again(con, sorted(_staged(changed)), plan.built_from) if changed else 0
     why = decision.why
-    if changed and persons > DEAD_SHARE_REWRITTEN * _count(con, "core_persons"):
+    if changed and not few_enough(con, "facts_again"):
         changed, why = None, f"the records of {persons} persons changed since {plan.earlier.built_as_of}"
     forget(con, [unit.name], drop=not changed)
     if changed:

@@ -74,8 +74,8 @@ FACTS_UNITS = (PERSON_RECORDS, PERSON_WORK, PERSON_EMPLOYERS)
 PERSONS_PER_PART = 3_000_000
 # The share of deleted rows a facts table's file holds (DuckDB's vacuum is off: `resources.database_config`)
 # past which `_rows_again` writes it anew: a night whose re-sent source's persons are 5.7% of a city's, or
-# whose date moved 0.3% of facts_persons' rows, leaves them where they are. Past it a unit's rows are not
-# made again for some persons but built whole (`assets/lists.py`): the table would be written whole anyway.
+# whose date moved 0.3% of facts_persons' rows, leaves them where they are; past it of the persons, a unit
+# is built whole rather than made again for them (`few_enough`).
 DEAD_SHARE_REWRITTEN = 0.25
 # Every facts table, in the order they are built: each after the tables it reads.
 FACTS_TABLES = (*(table for unit in FACTS_UNITS for table in unit.tables), FACTS_PERSONS, FACTS_HOUSEHOLDS)
@@ -167,6 +167,16 @@ def _rows_again(
         for table in tables:
             if dead_share(con, table.name) > DEAD_SHARE_REWRITTEN:
                 rewrite_table(con, table)
+
+
+def few_enough(con: duckdb.DuckDBPyConnection, persons: str) -> bool:
+    """Whether the persons in the table `persons` are few enough for a unit's rows of theirs to be made
+    again (`make_again`) rather than the unit built whole: at most `DEAD_SHARE_REWRITTEN` of core_persons'
+    — past it, the rows made again would have the tables written anew all the same."""
+    ((again, everyone),) = con.execute(
+        f"SELECT (SELECT count(*) FROM {persons}), (SELECT count(*) FROM core_persons)"
+    ).fetchall()
+    return again <= DEAD_SHARE_REWRITTEN * everyone
 
 
 def make_again(

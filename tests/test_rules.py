@@ -27,6 +27,7 @@ from aidmatch.rules.facts import (
     build_night_facts,
     build_person_facts,
     build_unit,
+    few_enough,
     make_again,
     update_night_facts,
 )
@@ -941,6 +942,23 @@ def test_look_back_and_employers_made_again_for_a_few_persons_are_those_built_wh
         assert kept.rows_of(query.format(table)) == whole.rows_of(query.format(table)), table
     assert kept.rows_of(query.format("facts_person_employers")) != before
     assert {row[0] for row in before} == {"P0", "P1", "P2", "P3", "P4", "P5"}
+
+
+def test_a_unit_is_made_again_for_at_most_a_quarter_of_the_persons(tmp_path):
+    """Past DEAD_SHARE_REWRITTEN of the persons, a unit is built whole rather than made again for them: the
+    rows made again would have its tables written anew all the same."""
+    world = World(tmp_path)
+    for n in range(8):
+        world.add(f"P{n}", *MAN, [registration()])
+
+    def few(persons: int) -> bool:
+        world.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE again AS SELECT 'P' || range AS person_id FROM range({persons})"
+        )
+        return few_enough(world.con, "again")
+
+    assert few(0) and few(2)  # 2 of 8: a quarter
+    assert not few(3)
 
 
 def test_a_checkpoint_of_a_work_database_leaves_deleted_rows_where_they_lie(tmp_path):
