@@ -10,15 +10,17 @@
 -- out: a Chinese address names its 区/县 (or county-level 市), 街道/镇/乡 and 社区/村 in that order, so a
 -- record without a 所属区县 column still places its person when the address does.
 -- The rows of facts_locations, declared in aidmatch.tables.catalog (rules/facts.py creates and fills it).
--- Reads the staged tables through links_of(source) and the macros of address_parts.sql (facts.py). No parameters.
+-- Reads the staged tables through links_of(source) and the macros of address_parts.sql (facts.py); an address
+-- is parsed once its record met its link: a night that makes one person's rows again parses theirs alone.
+-- No parameters.
 WITH
 -- Each record's candidate values: field 1 district (区县), 2 street (街道), 3 community (社区), 4 phone (电话),
 -- 5 address (地址); parsed: read off the record's address, not a column of its own.
 records AS (
     SELECT
-        l.person_id, u.source_record, 1 AS source_order,
+        u.person_id, u.source_record, 1 AS source_order,
         row_number() OVER (
-            PARTITION BY l.person_id ORDER BY u.registered_on DESC NULLS LAST, u.source_file, u.source_sheet, u.source_row
+            PARTITION BY u.person_id ORDER BY u.registered_on DESC NULLS LAST, u.source_file, u.source_sheet, u.source_row
         ) AS record_order,
         [
             {'field': 1, 'value': address_district(u.parts), 'parsed': true},
@@ -29,8 +31,10 @@ records AS (
             {'field': 4, 'value': u.phone, 'parsed': false},
             {'field': 5, 'value': u.address, 'parsed': false}
         ] AS found
-    FROM (SELECT *, address_parts(address) AS parts FROM staged_unemployment) AS u
-    JOIN links_of('unemployment') AS l USING (source_record)
+    FROM (
+        SELECT u.*, l.person_id, address_parts(u.address) AS parts
+        FROM staged_unemployment AS u JOIN links_of('unemployment') AS l USING (source_record)
+    ) AS u
     UNION ALL
     SELECT
         l.person_id, d.source_record, 2,
@@ -46,9 +50,9 @@ records AS (
     JOIN links_of('dibao') AS l USING (source_record)
     UNION ALL
     SELECT
-        l.person_id, d.source_record, 3,
+        d.person_id, d.source_record, 3,
         row_number() OVER (
-            PARTITION BY l.person_id
+            PARTITION BY d.person_id
             ORDER BY d.card_status = '有效' DESC, d.issued_on DESC NULLS LAST, d.source_file, d.source_sheet, d.source_row
         ),
         [
@@ -57,8 +61,10 @@ records AS (
             {'field': 3, 'value': nullif(d.parts.community, ''), 'parsed': true},
             {'field': 5, 'value': d.address, 'parsed': false}
         ]
-    FROM (SELECT *, address_parts(address) AS parts FROM staged_disability) AS d
-    JOIN links_of('disability') AS l USING (source_record)
+    FROM (
+        SELECT d.*, l.person_id, address_parts(d.address) AS parts
+        FROM staged_disability AS d JOIN links_of('disability') AS l USING (source_record)
+    ) AS d
 ),
 candidates AS (
     SELECT person_id, source_order, record_order, source_record, found.field, found.value, found.parsed
