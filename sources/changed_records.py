@@ -5,11 +5,13 @@ and a person's facts are made of their own records, so only the persons of the r
 facts made again (`assets/lists.py`) — one person where a city's registrations name 57,000.
 
 Before a staged table is dropped to be staged again (`assets/ingest.py`), `keep_row_hashes` writes a hash
-of each of its rows, by the record's place (file, sheet, row), to `staged_<source>_before`; once the new
-table is staged, `note_changed_records` writes to `changed_<source>` the places whose row differs, or that
-one of the two tables lacks, and drops the hashes. A row's hash is of every stored column, in the table's
-order: a table staged by a version that added, removed or moved a column differs in every row. Two rows
-that differ hash alike once in 2^64.
+of each of its rows, by a hash of the record's place (file, sheet, row), to `staged_<source>_before`; once
+the new table is staged, `note_changed_records` writes to `changed_<source>` the places of the new rows
+that differ from the old row of their place, or that have none, and drops the hashes. A row's hash is of
+every stored column, in the table's order: a table staged by a version that added, removed or moved a
+column differs in every row. Two rows that differ hash alike once in 2^64; two places that hash alike only
+pair rows that differ, which counts a record changed that was not. Hashes, not the places' text: a city's
+nine million contributions in 1.5 s where 2.4.
 """
 
 import duckdb
@@ -20,6 +22,7 @@ from aidmatch.tables.ddl import has_table
 # `source_record`.
 _ROW_HASH = "hash(*COLUMNS(* EXCLUDE (source_record)))"
 _PLACE = ("source_file", "source_sheet", "source_row")
+_PLACE_HASH = f"hash({', '.join(_PLACE)})"
 
 
 def before_table(source: str) -> str:
@@ -33,11 +36,11 @@ def changed_table(source: str) -> str:
 
 
 def keep_row_hashes(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Write the hash of every row of `staged_<source>`, by place, to `before_table(source)`: before the
-    table is dropped to be staged again (a city's nine million contributions in about a second)."""
+    """Write the hash of every row of `staged_<source>`, by the hash of its place, to `before_table(source)`:
+    before the table is dropped to be staged again."""
     con.execute(
         f"CREATE OR REPLACE TABLE {before_table(source)} AS "
-        f"SELECT {', '.join(_PLACE)}, {_ROW_HASH} AS row_hash FROM staged_{source}"
+        f"SELECT {_PLACE_HASH} AS place, {_ROW_HASH} AS row_hash FROM staged_{source}"
     )
 
 
@@ -48,20 +51,25 @@ def drop_row_hashes(con: duckdb.DuckDBPyConnection, source: str) -> None:
 
 def note_changed_records(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
     """Write to `changed_table(source)` the places of the records of `staged_<source>` whose row differs
-    from the one of the same place in `before_table(source)`, or that only one of the two holds; drop the
-    hashes. Returns how many, or None when no hashes were kept (the new table then replaced one of unknown
-    rows: every record counts as changed)."""
-    before = before_table(source)
+    from the one of the same place in `before_table(source)`, or that it lacks; drop the hashes. Returns how
+    many, or None when no hashes were kept or a record of the table replaced is gone (its place is known by
+    its hash alone): every record then counts as changed, and no table is written."""
+    before, changed = before_table(source), changed_table(source)
     if not has_table(con, before):
         return None
-    same_place = " AND ".join(f"n.{column} IS NOT DISTINCT FROM b.{column}" for column in _PLACE)
-    places = ", ".join(f"coalesce(n.{column}, b.{column}) AS {column}" for column in _PLACE)
+    places = ", ".join(_PLACE)
     con.execute(
-        f"""CREATE OR REPLACE TABLE {changed_table(source)} AS
+        f"""CREATE OR REPLACE TABLE {changed} AS
             SELECT {places}
-            FROM (SELECT {", ".join(_PLACE)}, {_ROW_HASH} AS row_hash FROM staged_{source}) AS n
-            FULL JOIN {before} AS b ON {same_place}
+            FROM (SELECT {places}, {_PLACE_HASH} AS place, {_ROW_HASH} AS row_hash FROM staged_{source}) AS n
+            FULL JOIN {before} AS b USING (place)
             WHERE n.row_hash IS DISTINCT FROM b.row_hash"""
     )
     con.execute(f"DROP TABLE {before}")
-    return con.execute(f"SELECT count(*) FROM {changed_table(source)}").fetchone()[0]  # type: ignore[index]
+    ((records, gone),) = con.execute(
+        f"SELECT count(*), count(*) FILTER (source_row IS NULL) FROM {changed}"
+    ).fetchall()
+    if gone:
+        con.execute(f"DROP TABLE {changed}")
+        return None
+    return records

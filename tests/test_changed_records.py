@@ -48,25 +48,29 @@ def con():
         yield con
 
 
-def test_the_records_whose_row_differs_or_that_one_table_lacks_are_noted(con):
+def test_the_records_whose_row_differs_or_that_are_new_are_noted(con):
     keep_row_hashes(con, "unemployment")
     again = [
         ROWS[0],
         (*ROWS[1][:4], "2026-01-05"),  # a date where none was
         ROWS[2],
-        (*ROWS[3][:3], "13900000004", ROWS[3][4]),  # another phone number
-        # ROWS[4] not re-sent
+        (*ROWS[3][:3], "13900000004", ROWS[3][4]),  # another phone number, on Sheet2's row 2, not Sheet1's
+        ROWS[4],
         ("b.xlsx", "Sheet1", 3, "13800000005", "2026-04-01"),  # a new row
     ]
     _staged(con, again)
-    assert note_changed_records(con, "unemployment") == 4
-    assert _changed(con) == {
-        ("a.csv", None, 3),
-        ("b.xlsx", "Sheet2", 2),
-        ("b.xlsx", "Sheet2", 3),
-        ("b.xlsx", "Sheet1", 3),
-    }
+    assert note_changed_records(con, "unemployment") == 3
+    assert _changed(con) == {("a.csv", None, 3), ("b.xlsx", "Sheet2", 2), ("b.xlsx", "Sheet1", 3)}
     assert not has_table(con, before_table("unemployment"))  # the hashes dropped once compared
+
+
+def test_a_record_gone_leaves_every_record_counted_changed(con):
+    """A gone record's place is known by its hash alone: the changed records cannot all be named."""
+    keep_row_hashes(con, "unemployment")
+    _staged(con, ROWS[:-1])
+    assert note_changed_records(con, "unemployment") is None
+    assert not has_table(con, changed_table("unemployment"))
+    assert not has_table(con, before_table("unemployment"))
 
 
 def test_the_same_rows_staged_again_in_another_order_change_no_record(con):
