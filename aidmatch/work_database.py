@@ -28,6 +28,7 @@ import duckdb
 
 from aidmatch.publish.retention import DATABASE
 from aidmatch.settings import Settings, load_settings
+from aidmatch.sources.raw_table import sql_text
 
 ALIAS = "aidmatch"  # the attached database's name: what `duckdb.connect(path)` would call it
 # The storage format a new work database is written in (`resources.database_config`): DuckDB 1.4's, whose
@@ -56,10 +57,6 @@ def storage_version(con: duckdb.DuckDBPyConnection) -> str:
     return tags.get("storage_version", "")
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _httpfs_extension() -> Path | None:
     """The httpfs extension file of the `duckdb-ext-httpfs` package built for this DuckDB, if installed."""
     spec = importlib.util.find_spec("duckdb_ext")
@@ -79,7 +76,7 @@ def _load_crypto(con: duckdb.DuckDBPyConnection) -> None:
             f"(OpenSSL): install the package duckdb-ext-httpfs built for DuckDB {duckdb.__version__} beside "
             "aidmatch (pip install 'duckdb-ext-httpfs==" + duckdb.__version__ + ".*')."
         )
-    con.execute(f"LOAD {_literal(str(extension))}")
+    con.execute(f"LOAD {sql_text(str(extension))}")
 
 
 def _explained(error: duckdb.Error, path: Path, key: str | None) -> Exception:
@@ -106,8 +103,8 @@ def _encrypt_in_place(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> N
     """Replace the work database at `path`, written in clear, with an encrypted copy of it."""
     sealed = path.with_name(f".{path.name}.encrypting")
     sealed.unlink(missing_ok=True)
-    con.execute(f"ATTACH {_literal(str(path))} AS clear_copy")  # replays a write-ahead log left behind
-    con.execute(f"ATTACH {_literal(str(sealed))} AS sealed_copy (ENCRYPTION_KEY {_literal(key)})")
+    con.execute(f"ATTACH {sql_text(str(path))} AS clear_copy")  # replays a write-ahead log left behind
+    con.execute(f"ATTACH {sql_text(str(sealed))} AS sealed_copy (ENCRYPTION_KEY {sql_text(key)})")
     con.execute("COPY FROM DATABASE clear_copy TO sealed_copy")
     con.execute("DETACH clear_copy")
     con.execute("DETACH sealed_copy")
@@ -135,8 +132,8 @@ def open_work_database(
     try:
         if not read_only:
             _load_crypto(con)
-        options = f"ENCRYPTION_KEY {_literal(key)}" + (", READ_ONLY" if read_only else "")
-        attach = f"ATTACH {_literal(str(path))} AS {ALIAS} ({options})"
+        options = f"ENCRYPTION_KEY {sql_text(key)}" + (", READ_ONLY" if read_only else "")
+        attach = f"ATTACH {sql_text(str(path))} AS {ALIAS} ({options})"
         try:
             con.execute(attach)
         except duckdb.CatalogException as error:

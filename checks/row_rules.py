@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from aidmatch.sources.enums import written_values
 from aidmatch.sources.names import PLACEHOLDER_PATTERN
-from aidmatch.sources.raw_table import SURPLUS_COLUMN
+from aidmatch.sources.raw_table import SURPLUS_COLUMN, sql_text
 from aidmatch.sources.staging import DERIVATIONS, IDENTITY_VALUE_COLUMNS, RAW_KINDS
 from aidmatch.sources.tables import SOURCE_COLUMNS, SOURCE_RECORD_SQL, Column
 from aidmatch.sources.text import FORMULA_PREFIXES
@@ -356,10 +356,6 @@ def rules_for(source: str, normalized_columns: list[str], max_cell_chars: int) -
     ]
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def duplicates_sql(raw_table: str, normalized_columns: list[str]) -> str:
     """A relation `duplicates(_raw_row, copy_number, first_copy)` of the rows that have an exact copy.
 
@@ -385,7 +381,7 @@ def failures_sql(rules: list[RowRule]) -> str:
     """SQL for the list of `{rule, value}` a row fails (empty when it fails none), over the normalized
     columns and `duplicates`: evaluated on the rows a rule may fail only (checks/stage_source.py)."""
     checks = ", ".join(
-        f"CASE WHEN {rule.condition} THEN {{'rule': {_literal(rule.rule)}, 'value': CAST({rule.value} AS VARCHAR)}} END"
+        f"CASE WHEN {rule.condition} THEN {{'rule': {sql_text(rule.rule)}, 'value': CAST({rule.value} AS VARCHAR)}} END"
         for rule in rules
     )
     return f"list_filter([{checks}], lambda f: f IS NOT NULL)"
@@ -396,8 +392,8 @@ def quarantine_sql(table: str, failures_column: str, rules: list[RowRule]) -> st
     columns (source, source_record, rule, value, message, action, source_file), then what the department's
     feedback sheet shows (source_sheet, source_row, field, problem, fix)."""
     catalogue = ", ".join(
-        f"({_literal(rule.rule)}, {_literal(rule.message)}, '{rule.action}', "
-        f"{_literal(rule.field)}, {_literal(rule.label)}, {_literal(rule.fix)})"
+        f"({sql_text(rule.rule)}, {sql_text(rule.message)}, '{rule.action}', "
+        f"{sql_text(rule.field)}, {sql_text(rule.label)}, {sql_text(rule.fix)})"
         for rule in rules
     )
     return f"""

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from aidmatch.matching.link import linked_contributions_sql
+from aidmatch.sources.raw_table import sql_text
 from aidmatch.sources.tables import SOURCE_RECORD_SQL, SOURCES
 
 # The sources whose records put a person on a roll a list is worked from; the others say what a person
@@ -30,10 +31,6 @@ ROLL_SOURCES = ("unemployment", "dibao", "disability")
 
 class PersonIndexMissing(Exception):
     """A city's run reached the rules before every other city of the province had written its index."""
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _present_sources(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
@@ -61,18 +58,18 @@ def export_person_index(con: duckdb.DuckDBPyConnection, city: str, folder: Path)
     database = _database(con)
     written = {}
     for source in _present_sources(con, database.strip('"')):
-        path = str(partial / f"{source}.parquet").replace("'", "''")
+        path = sql_text(str(partial / f"{source}.parquet"))
         (rows,) = con.execute(
             f"""
             COPY (
-                SELECT s.* EXCLUDE (source_record) REPLACE ({_literal(city + "/")} || s.source_file AS source_file),
+                SELECT s.* EXCLUDE (source_record) REPLACE ({sql_text(city + "/")} || s.source_file AS source_file),
                        l.person_id, l.method
                 FROM staged_{source} AS s
                 JOIN core_person_links AS l
-                  ON l.source = {_literal(source)} AND l.source_file = s.source_file
+                  ON l.source = {sql_text(source)} AND l.source_file = s.source_file
                  AND l.source_row = s.source_row AND l.source_sheet IS NOT DISTINCT FROM s.source_sheet
                 WHERE l.person_id IS NOT NULL
-            ) TO '{path}' (FORMAT parquet)
+            ) TO {path} (FORMAT parquet)
             """
         ).fetchall()[0]
         written[source] = rows
@@ -97,7 +94,7 @@ def attach_person_index(
             "cities' intake first (the province sensor starts the lists once every city's index is in)."
         )
     database = _database(con)
-    rolls = ", ".join(_literal(source) for source in ROLL_SOURCES)
+    rolls = ", ".join(sql_text(source) for source in ROLL_SOURCES)
     own_persons = (
         f"(SELECT person_id FROM {database}.main.core_person_links "
         f"WHERE source IN ({rolls}) AND person_id IS NOT NULL)"
@@ -118,12 +115,12 @@ def attach_person_index(
             # every other city's records of this city's persons, with their person, link method and name
             theirs = (
                 f"(SELECT *, {SOURCE_RECORD_SQL} AS source_record "
-                f"FROM read_parquet([{', '.join(_literal(str(path)) for path in files)}]) "
+                f"FROM read_parquet([{', '.join(sql_text(str(path)) for path in files)}]) "
                 f"WHERE person_id IN {own_persons})"
             )
             own += f" UNION ALL BY NAME SELECT * EXCLUDE (person_id, method) FROM {theirs}"
             links.append(
-                f"SELECT {_literal(source)} AS source, source_file, source_sheet, source_row, person_id, method "
+                f"SELECT {sql_text(source)} AS source, source_file, source_sheet, source_row, person_id, method "
                 f"FROM {theirs}"
             )
             if linked is not None:
