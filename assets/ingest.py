@@ -198,9 +198,9 @@ class _SourceWork:
     staging: StagingResult | None = None  # staged in this step (or reused): its quarantine rows are tonight's
     schema: SchemaFindings | None = None  # the staged table validated against its schema (or reused)
     link_input: str | None = None  # what the linker reads of the staged table, digested (`link_input_digest`)
-    # staged again over an earlier night's table, whose rows' hashes were kept: that table's data version
-    replaced: str | None = None
-    changed: int | None = None  # how many records differ from the `replaced` table's (`changed_<source>`)
+    # staged again over an earlier night's table whose rows' hashes were kept: that table's data version,
+    # from which `changed_<source>` names the records that differ (None when it cannot)
+    changed_since: str | None = None
     results: list[dg.MaterializeResult] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)  # for the terminal too
     # for the event log only: the failed blocking check's description says the same, and the
@@ -306,8 +306,8 @@ def _stage(
         )
         schema = validate_staged(con, source)
         work.link_input = link_input_digest(con, source)
-        if work.replaced:
-            work.changed = note_changed_records(con, source)
+        if work.changed_since and note_changed_records(con, source) is None:
+            work.changed_since = None
     work.staging, work.schema = result, schema
     threshold = aidmatch.settings.validation.max_quarantine_rate
     work.results.append(
@@ -407,7 +407,7 @@ def _plan(
                 and not (aidmatch.full or aidmatch.city)  # the facts are built whole then
             ):
                 keep_row_hashes(con, source)  # the facts of the persons of the rows that differ made again
-                work.replaced = replaced.data_version
+                work.changed_since = replaced.data_version
             else:
                 drop_row_hashes(con, source)  # those a stopped night left
         works.append(work)
@@ -426,7 +426,7 @@ def _record(con: duckdb.DuckDBPyConnection, work: _SourceWork, as_of: str) -> No
         summary = {"reports": [asdict(report) for report in work.reports], "newest_month": work.newest_month}
         record(con, f"raw_{source}", work.raw.version, as_of, [f"raw_{source}"], summary)
     if work.staged and not work.staged.reused and work.staging is not None and work.schema is not None:
-        changed = {CHANGED_SINCE: work.replaced} if work.changed is not None else {}
+        changed = {CHANGED_SINCE: work.changed_since} if work.changed_since else {}
         record(
             con,
             f"staged_{source}",
