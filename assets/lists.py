@@ -53,6 +53,7 @@ from aidmatch.rules.lists import LIST_TABLES, build_lists, district_counts
 from aidmatch.rules.sql_files import sql_reads
 from aidmatch.settings import Settings
 from aidmatch.sources.changed_records import changed_table
+from aidmatch.sources.tables import same_place_sql
 from aidmatch.tables.catalog import FACTS_PERSONS, Table
 from aidmatch.tables.reads import declared_reads
 
@@ -160,8 +161,7 @@ def _persons_again(con: duckdb.DuckDBPyConnection, staged: list[str], built_from
         source = unit.removeprefix("staged_")
         changed = changed_table(source)
         if built[unit].summary.get(CHANGED_SINCE) == built_from.get(unit) and changed in built[unit].tables:
-            records = f"""SEMI JOIN {changed} AS c ON c.source_file = l.source_file
-                          AND c.source_sheet IS NOT DISTINCT FROM l.source_sheet AND c.source_row = l.source_row"""
+            records = f"SEMI JOIN {changed} AS c ON {same_place_sql('c', 'l')}"
         else:
             records = ""
         con.execute(

@@ -33,7 +33,7 @@ from aidmatch.matching.reviewed import apply_confirmations, apply_rejections
 from aidmatch.matching.settings import LinkSettings
 from aidmatch.matching.summary import LinkSummary, build_summary
 from aidmatch.sources.names import name_pinyin
-from aidmatch.sources.tables import SOURCE_RECORD_SQL, SOURCES
+from aidmatch.sources.tables import SOURCE_RECORD_SQL, SOURCES, same_place_sql
 from aidmatch.tables.catalog import (
     CORE_PERSON_LINKS,
     CORE_PERSONS,
@@ -227,8 +227,7 @@ def contributions_of_persons_sql(persons: str, links: str) -> str:
     return f"""SELECT c.*, l.person_id FROM staged_si_contributions AS c
         JOIN (SELECT source_file, source_sheet, source_row, person_id FROM {links}
               WHERE source = 'si_contributions' AND person_id IN (SELECT person_id FROM {persons})) AS l
-        ON l.source_file = c.source_file AND l.source_sheet IS NOT DISTINCT FROM c.source_sheet
-           AND l.source_row = c.source_row"""
+        ON {same_place_sql("l", "c")}"""
 
 
 def _create_profiles(con: duckdb.DuckDBPyConnection) -> None:

@@ -22,7 +22,7 @@ import duckdb
 
 from aidmatch.matching.link import linked_contributions_sql
 from aidmatch.sources.raw_table import sql_text
-from aidmatch.sources.tables import SOURCE_RECORD_SQL, SOURCES
+from aidmatch.sources.tables import SOURCE_RECORD_SQL, SOURCES, same_place_sql
 
 # The sources whose records put a person on a roll a list is worked from; the others say what a person
 # does (contributions, pension, death) wherever they live.
@@ -66,8 +66,7 @@ def export_person_index(con: duckdb.DuckDBPyConnection, city: str, folder: Path)
                        l.person_id, l.method
                 FROM staged_{source} AS s
                 JOIN core_person_links AS l
-                  ON l.source = {sql_text(source)} AND l.source_file = s.source_file
-                 AND l.source_row = s.source_row AND l.source_sheet IS NOT DISTINCT FROM s.source_sheet
+                  ON l.source = {sql_text(source)} AND {same_place_sql("l", "s")}
                 WHERE l.person_id IS NOT NULL
             ) TO {path} (FORMAT parquet)
             """

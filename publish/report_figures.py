@@ -21,7 +21,7 @@ from aidmatch.matching.settings import LinkSettings
 from aidmatch.publish.changes import published_nights
 from aidmatch.publish.csv_files import published_csv
 from aidmatch.sources.citizen_id import mask_citizen_id
-from aidmatch.sources.tables import SOURCE_ROW_SQL, SOURCES
+from aidmatch.sources.tables import SOURCE_ROW_SQL, SOURCES, same_place_sql
 
 SCORE_BIN_BITS = 2
 TREND_RUNS = 30  # the last runs drawn in the trend, this one included
@@ -199,8 +199,7 @@ def _second_ids(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         SELECT s.id_norm, l.person_id, count(*) AS records, min(l.source_record) AS first_record,
                max(l.score) AS score
         FROM second AS l JOIN ({staged}) AS s
-          ON s.source = l.source AND s.source_file = l.source_file AND s.source_row = l.source_row
-         AND s.source_sheet IS NOT DISTINCT FROM l.source_sheet
+          ON s.source = l.source AND {same_place_sql("s", "l")}
         GROUP BY ALL ORDER BY l.person_id, s.id_norm
         """
     ).fetchall()

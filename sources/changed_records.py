@@ -16,13 +16,13 @@ nine million contributions in 1.5 s where 2.4.
 
 import duckdb
 
+from aidmatch.sources.tables import RECORD_PLACE_COLUMNS
 from aidmatch.tables.ddl import has_table
 
 # A hash of a staged row: every stored column (the record's place among them), not the virtual
 # `source_record`.
 _ROW_HASH = "hash(*COLUMNS(* EXCLUDE (source_record)))"
-_PLACE = ("source_file", "source_sheet", "source_row")
-_PLACE_HASH = f"hash({', '.join(_PLACE)})"
+_PLACE_HASH = f"hash({', '.join(RECORD_PLACE_COLUMNS)})"
 
 
 def before_table(source: str) -> str:
@@ -57,7 +57,7 @@ def note_changed_records(con: duckdb.DuckDBPyConnection, source: str) -> int | N
     before, changed = before_table(source), changed_table(source)
     if not has_table(con, before):
         return None
-    places = ", ".join(_PLACE)
+    places = ", ".join(RECORD_PLACE_COLUMNS)
     con.execute(
         f"""CREATE OR REPLACE TABLE {changed} AS
             SELECT {places}

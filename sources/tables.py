@@ -164,6 +164,21 @@ assert sorted(s for d in DEPARTMENTS for s in d.sources) == sorted(SOURCES), "ev
 # declare `source_record` as a virtual column of this expression: the unique strings are costly to write.
 SOURCE_RECORD_SQL = "source_file || coalesce('#' || source_sheet, '') || ':' || source_row"
 SOURCE_RECORD_COLUMN = f"source_record VARCHAR GENERATED ALWAYS AS ({SOURCE_RECORD_SQL}) VIRTUAL"
+# A record's place: file, sheet (NULL in a CSV), row — what joins a record's rows of two tables.
+RECORD_PLACE_COLUMNS = ("source_file", "source_sheet", "source_row")
+
+
+def same_place_sql(left: str, right: str) -> str:
+    """SQL: the rows aliased `left` and `right` are of the same record's place, on its stored parts rather
+    than the computed `source_record`. A CSV's sheet is NULL in both; the file and row never are, and their
+    equality lets DuckDB narrow a scan to the row groups of the rows a join finds (a city's contributions of
+    60,000 persons joined in 0.08 s, where 0.18 with `IS NOT DISTINCT FROM` on all three)."""
+    return (
+        f"{left}.source_file = {right}.source_file AND {left}.source_row = {right}.source_row "
+        f"AND {left}.source_sheet IS NOT DISTINCT FROM {right}.source_sheet"
+    )
+
+
 # The row number of a `source_record` (`…:<row>`), for ordering records as a steward reads the file.
 SOURCE_ROW_SQL = "TRY_CAST(regexp_extract(source_record, ':(\\d+)$', 1) AS INTEGER)"
 
