@@ -87,9 +87,14 @@ def test_any_csv_is_read_and_staged_or_refused_and_every_row_adds_up(rows, codec
         _read_and_stage(root, len(rows))
 
 
-# openpyxl refuses the control characters a workbook cannot hold (XML 1.0): they come from the other readers.
+# openpyxl refuses the characters a workbook cannot hold (XML 1.0: the control characters, U+FFFE and U+FFFF):
+# they come from the other readers.
 _XLSX_CELL = _CELL.map(
-    lambda text: text if text is None else "".join(c for c in text if c >= " " or c in "\t\n\r")
+    lambda text: (
+        text
+        if text is None
+        else "".join(c for c in text if (c >= " " or c in "\t\n\r") and c not in "\ufffe\uffff")
+    )
 )
 
 
