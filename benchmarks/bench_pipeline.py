@@ -21,8 +21,10 @@ its wall time, CPU time, peak memory and records per second (rows read by the ru
 - the city's later nights (unless `--no-nights`), in the full night's folder and DAGSTER_HOME so that each
   starts from the night before (`aidmatch/reuse.py`): an unchanged night (the same files, the as-of a day
   on) and a one-source night (two days on, `unemployment` re-sent with one person's phone number changed:
-  the city's files as hard links but for that folder's, copied), each measured like the full night, then
-  a table of the three nights against the floor and what each built again;
+  that folder replaced by an edited copy), each measured like the full night, then a table of the three
+  nights against the floor and what each built again. The three nights read their own input folder, the
+  city's files as hard links laid out before the first (`nights_input`), so that a re-send touches no
+  other source's files;
 - `--contended`: the city again with two busy processes competing for the two cores;
 - `--splink`: the linking stage beside Splink on the city's staged records (`evaluate_linking.py`);
 - the growth from city to province (time, CPU and memory ratios), and what a node needs per million
@@ -47,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -408,19 +411,44 @@ def edit_one_row(folder: Path) -> str:
             new = head + str((int(tail) + 5_201_314) % 10**8).zfill(8).encode()
             text = text[: phone.start()] + new.decode() + text[phone.end() :]
             lines[number] = text.encode("utf-8" if encoding == "utf-8-sig" else encoding)
-            path.write_bytes(b"\n".join(lines))  # a copy (`one_source_changed`), not the city's file
+            path.write_bytes(b"\n".join(lines))  # a copy (`resent`), not the city's file
             return f"{path.relative_to(folder.parent)}, line {number + 1}: a new mobile number"
     raise SystemExit(f"bench_pipeline: no row of {path} from its middle on holds a mobile number to change")
 
 
-def one_source_changed(input_root: Path, target: Path, source: str) -> str:
-    """`target`: the city's input again as hard links, but `source`'s folder copied and one row of it edited
-    (`edit_one_row`). Returns what was changed."""
+def nights_input(city_input: Path, target: Path) -> Path:
+    """`target`/input (and /decisions, when the city has them): the city's files as hard links, laid out before
+    the full night. Linking a file changes its change time, which is part of the identity a night knows an
+    input file's digest by (`sources/digests.py`): laid out before the first night, every file keeps its
+    identity through the three nights, and the one-source night's re-send touches its own folder only — as a
+    department's does. (Linked into a new folder for that night, every file of the city was new to it, and
+    its 1.2 GB hashed again.) Returns the input folder."""
     shutil.rmtree(target, ignore_errors=True)
-    for folder in sorted(p for p in input_root.iterdir() if p.is_dir()):
-        copy = shutil.copy2 if folder.name == source else _link_or_copy
-        shutil.copytree(folder, target / folder.name, copy_function=copy)
-    return edit_one_row(target / source)
+    shutil.copytree(city_input, target / "input", copy_function=_link_or_copy)
+    decisions = city_input.parent / "decisions"  # `aidmatch run`'s default: beside the input folder
+    if decisions.is_dir():
+        shutil.copytree(decisions, target / "decisions", copy_function=_link_or_copy)
+    return target / "input"
+
+
+@contextlib.contextmanager
+def resent(input_root: Path, source: str) -> Iterator[str]:
+    """`source`'s folder of `input_root` (the nights' own, `nights_input`) replaced by a copy with one row
+    edited (`edit_one_row`), as a department re-sends its extract; put back afterwards. Yields what was
+    changed."""
+    folder, kept = input_root / source, input_root.parent / f"{source}.kept"
+    copy = input_root.parent / "resent" / source  # named as the folder it replaces: what `changed` says
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    shutil.copytree(folder, copy)  # copies: the edit must not reach the city's files
+    changed = edit_one_row(copy)
+    folder.rename(kept)
+    copy.rename(folder)
+    copy.parent.rmdir()
+    try:
+        yield changed
+    finally:
+        shutil.rmtree(folder)
+        kept.rename(folder)
 
 
 def unchanged_night(input_root: Path, args: argparse.Namespace) -> RunFigures:
@@ -432,26 +460,17 @@ def unchanged_night(input_root: Path, args: argparse.Namespace) -> RunFigures:
 
 
 def one_source_night(input_root: Path, args: argparse.Namespace) -> RunFigures:
-    """After the unchanged night, in the same folder: the extracts with `RESENT` re-sent, one row changed,
-    the as-of two days on from the full night's."""
-    from aidmatch.settings import load_settings
-
-    folder = args.root / "runs" / "city"
-    changed = one_source_changed(input_root, folder / "input_one_source", RESENT)
-    print(f"\none source changed: {changed}")
-    # the city's decisions, as the full night had them (`aidmatch run`'s default is beside the input folder)
-    decisions = load_settings(args.config).paths.decisions_dir or input_root.parent / "decisions"
-    figures = run_night(
-        f"city, one source changed ({RESENT})",
-        folder / "input_one_source",
-        folder,
-        _day(AS_OF, 2),
-        args.config,
-        "--decisions",
-        str(decisions),
-    )
-    shutil.rmtree(folder / "input_one_source")
-    return figures
+    """After the unchanged night, in the same folders: `RESENT` re-sent with one row changed (`resent`), the
+    as-of two days on from the full night's."""
+    with resent(input_root, RESENT) as changed:
+        print(f"\none source changed: {changed}")
+        return run_night(
+            f"city, one source changed ({RESENT})",
+            input_root,
+            args.root / "runs" / "city",
+            _day(AS_OF, 2),
+            args.config,
+        )
 
 
 def _evaluate_linking():  # noqa: ANN202 - the module beside this one
@@ -639,6 +658,8 @@ def main() -> None:
     inputs = {}
     if "city" in args.worlds:
         inputs["city"], truth = city_world(args)
+        if args.nights:  # the three nights' own folder, laid out before the first of them
+            inputs["city"] = nights_input(inputs["city"], args.root / "city_nights")
     if "province" in args.worlds:
         inputs["province"] = province_world(args)
     load = os.getloadavg()
@@ -681,6 +702,7 @@ def main() -> None:
             print_splink(results["city"], splink_beside(city_run / "work" / AS_OF / "aidmatch.duckdb", truth))
         if not args.keep:
             shutil.rmtree(city_run, ignore_errors=True)
+            shutil.rmtree(args.root / "city_nights", ignore_errors=True)
 
 
 if __name__ == "__main__":
