@@ -163,7 +163,7 @@ assert sorted(s for d in DEPARTMENTS for s in d.sources) == sorted(SOURCES), "ev
 # `source_record` from its parts. Tables of ten million rows (raw, staged, links) store the parts and
 # declare `source_record` as a virtual column of this expression: the unique strings are costly to write.
 # One `concat` (which skips the NULL of a CSV's sheet) builds each string once, where a chain of `||` built
-# three on the way: person_links.csv's ten million rows 1.5 CPU-s faster (9.7–12.6 → 7.7–11.9 CPU-s).
+# three on the way: person_links.csv written in 7.7–11.9 CPU-s where 9.7–15.6 (three alternating runs).
 SOURCE_RECORD_SQL = "concat(source_file, '#' || source_sheet, ':', source_row)"
 SOURCE_RECORD_COLUMN = f"source_record VARCHAR GENERATED ALWAYS AS ({SOURCE_RECORD_SQL}) VIRTUAL"
 # A record's place: file, sheet (NULL in a CSV), row — what joins a record's rows of two tables.
