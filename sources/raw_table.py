@@ -215,7 +215,7 @@ class RawTable:
     ) -> int:
         """Insert every row of `relation` (text columns c0..c<width-1>) with its canonical columns.
 
-        `row` is the SQL for `source_row` (NULL when the caller numbers rows afterwards), `surplus` for
+        `row` is the SQL for `source_row` (never NULL: `source_record` is made of it), `surplus` for
         `SURPLUS_COLUMN`. Returns the number of rows inserted, blank and footer rows included (they carry
         the `_skip` mark).
         """
