@@ -28,7 +28,6 @@ from aidmatch.run_guard import guarded_run
 from aidmatch.settings import Settings, load_settings
 from aidmatch.sources.digests import recall_digests
 from aidmatch.work_database import (
-    CHECKPOINT_THRESHOLD,
     STORAGE_VERSION,
     VACUUM_OFF,
     WorkDatabaseKeyError,
@@ -55,15 +54,7 @@ def database_config(settings: Settings, path: Path) -> dict[str, str | int]:
     again for (`rules/facts.py`: 5.7% of a city's persons for the unemployment registrations) lie in every
     row group — the checkpoint after their delete rewrote the whole of facts_persons, 1.2 s of its 1.4.
     Deleted rows stay in the file until their table is built again, or written anew past a quarter of its
-    rows (`rules.facts._rows_again`).
-
-    A commit checkpoints only past a write-ahead log of `CHECKPOINT_THRESHOLD` (1GB), not DuckDB's 16MB: a
-    checkpoint of a city's work database costs about a second however little changed (1.4 s after 81,606
-    staged 低保 rows, 0.05 s on an empty database), and at 16MB a night took one at every 16MB it logged. A
-    city's full night leaves 171 MB of log at most, written into the file when the run closes the database;
-    a province's checkpoints a few times. Measured on a city of a million persons and 3.9 million records
-    (8 December 2026, runs in turn): a full night 84.4 / 84.7 / 92.3 s where 95.8 / 90.3, an unchanged
-    night 18.8 / 21.7 / 21.1 s where 27.5 / 25.0."""
+    rows (`rules.facts._rows_again`)."""
     return {
         "memory_limit": settings.database.memory_limit,
         "temp_directory": str(path.with_name(SPILL)),
@@ -71,7 +62,6 @@ def database_config(settings: Settings, path: Path) -> dict[str, str | int]:
         "disabled_compression_methods": "fsst",
         "storage_compatibility_version": STORAGE_VERSION,
         "max_vacuum_tasks": VACUUM_OFF,
-        "checkpoint_threshold": CHECKPOINT_THRESHOLD,
     }
 
 

@@ -36,8 +36,6 @@ ALIAS = "aidmatch"  # the attached database's name: what `duckdb.connect(path)` 
 STORAGE_VERSION = "v1.4.0"
 # DuckDB's vacuum tasks a checkpoint may schedule: none (`resources.database_config`).
 VACUUM_OFF = 0
-# The write-ahead log past which a commit checkpoints the work database (`resources.database_config`).
-CHECKPOINT_THRESHOLD = "1GB"
 
 
 class WorkDatabaseKeyError(Exception):

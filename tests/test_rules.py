@@ -973,23 +973,6 @@ def test_a_checkpoint_of_a_work_database_leaves_deleted_rows_where_they_lie(tmp_
     assert dead_share(con, "t") == pytest.approx(0.5)
 
 
-def test_a_work_database_checkpoints_past_its_threshold_and_when_it_closes_not_at_every_16mb(tmp_path):
-    """A commit of a work database does not checkpoint at DuckDB's 16MB of write-ahead log (a second each on
-    a city's database, dozens a night) but past CHECKPOINT_THRESHOLD; closing it writes the log into the file,
-    every row there when it is opened again (resources.database_config)."""
-    path = tmp_path / "work.duckdb"
-    wal = path.with_name(f"{path.name}.wal")
-    con = duckdb.connect(str(path), config=database_config(Settings(), path))
-    con.execute("CREATE TABLE t (n BIGINT, text VARCHAR)")
-    for _ in range(6):  # appends under a row group's size: logged, not written to the file at once
-        con.execute("INSERT INTO t SELECT range, repeat('行', 12) || range FROM range(100000)")
-    assert wal.stat().st_size > 16 * 2**20
-    con.close()
-    assert not wal.exists() or wal.stat().st_size == 0
-    with duckdb.connect(str(path), read_only=True) as again:
-        assert again.execute("SELECT count(*), count(DISTINCT n) FROM t").fetchall() == [(600000, 100000)]
-
-
 def test_rows_made_again_stay_deleted_in_the_file_until_they_pass_a_quarter_of_it(tmp_path):
     """The rows a night makes again are deleted where they lie, in every row group: DuckDB's vacuum, which at
     a checkpoint rewrote the whole table for them, is off in a work database (resources.database_config).
