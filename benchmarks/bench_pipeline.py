@@ -2,11 +2,14 @@
 
     python benchmarks/bench_pipeline.py [--root /work/bench/scale] [--city-input DIR --city-truth DIR]
         [--persons 1000000] [--cities 10] [--worlds city province] [--no-nights] [--contended] [--splink]
-        [--config FILE]
+        [--pensions-only] [--config FILE]
 
 Worlds are generated once under ROOT (by a child process, whose memory is nobody's figure): the city
 (`--persons` people, seed 11; or an existing one, `--city-input`) and the province (`--cities` cities of
 `--persons` people, `data_samples/province.py`, laid out as one input folder, `<source>/<city>/...`).
+With `--pensions-only` the city runs thinned to its pension contributions (`pension_city.py`): the shape of
+the bureaus' extracts, 3–4 records a person where the generator writes 11, at which the per-person stages
+weigh against the floor as they do on a bureau's server.
 Each world is run by `aidmatch run` in a child process (its own DAGSTER_HOME, output and work folders
 under ROOT/runs/, removed afterwards), watched from here: at each step's start and end line the
 child's CPU time is read (its own and that of the processes it has reaped: the GB18030 decoders, the workbook
@@ -326,13 +329,24 @@ def _python_module(*arguments: str) -> None:
 
 
 def city_world(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """The city's input and truth folders: `--city-input`, else generated once under ROOT/city; with
+    `--pensions-only` that city thinned to its pension contributions once, under ROOT/city_pensions."""
     if args.city_input:
-        return args.city_input, args.city_truth
-    world = args.root / "city"
-    if not (world / "input").is_dir():
-        _python_module("aidmatch.data_samples.generate", "--persons", str(args.persons), "--seed", "11",
-                       "--as-of", AS_OF, "--out", str(world))  # fmt: skip
-    return world / "input", world / "truth"
+        city, truth = args.city_input, args.city_truth
+    else:
+        world = args.root / "city"
+        if not (world / "input").is_dir():
+            _python_module("aidmatch.data_samples.generate", "--persons", str(args.persons), "--seed", "11",
+                           "--as-of", AS_OF, "--out", str(world))  # fmt: skip
+        city, truth = world / "input", world / "truth"
+    if not args.pensions_only:
+        return city, truth
+    thinned = args.root / "city_pensions" / "input"
+    if not thinned.is_dir():
+        shutil.rmtree(thinned.with_name("input.partial"), ignore_errors=True)
+        _beside("pension_city").pensions_only(city, thinned.with_name("input.partial"))
+        thinned.with_name("input.partial").rename(thinned)
+    return thinned, None  # the truth is the whole city's
 
 
 def province_world(args: argparse.Namespace) -> Path:
@@ -473,8 +487,8 @@ def one_source_night(input_root: Path, args: argparse.Namespace) -> RunFigures:
         )
 
 
-def _evaluate_linking():  # noqa: ANN202 - the module beside this one
-    spec = importlib.util.spec_from_file_location("evaluate_linking", _BENCH.with_name("evaluate_linking.py"))
+def _beside(name: str):  # noqa: ANN202 - a module beside this one, by its file (a script has no package)
+    spec = importlib.util.spec_from_file_location(name, _BENCH.with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -484,7 +498,7 @@ def splink(database: Path, truth: Path) -> dict[str, float]:
     """Splink on the city's staged identities — one row per distinct (ID, name, birth date, sex), as our
     linker works on profiles; 10M contribution rows would give its EM training billions of pairs — with
     the pairwise precision, recall and F1 of both linkers' record clusters against the truth."""
-    evaluate = _evaluate_linking()
+    evaluate = _beside("evaluate_linking")
     con = duckdb.connect(str(database))
     identity = "hash(id_norm, name, birth_date, sex)::VARCHAR"
     con.execute(
@@ -641,6 +655,12 @@ def main() -> None:
         help="after the city's full night, an unchanged night and a one-source night that reuse its work",
     )
     parser.add_argument("--splink", action="store_true", help="also run Splink beside our linker on the city")
+    parser.add_argument(
+        "--pensions-only",
+        action="store_true",
+        help="the city with its pension contributions only (pension_city.py): the bureaus' 3-4 records a "
+        "person, where the generator writes 11",
+    )
     parser.add_argument("--config", type=Path, help="aidmatch configuration for the runs (e.g. memory_limit)")
     parser.add_argument("--keep", action="store_true", help="keep the runs' folders under ROOT/runs")
     parser.add_argument("--floor-of", type=Path, help=argparse.SUPPRESS)  # the child that measures the floor
@@ -653,6 +673,8 @@ def main() -> None:
     if args.splink_of:
         print(json.dumps(splink(args.splink_of, args.truth)))
         return
+    if args.splink and args.pensions_only:
+        parser.error("--splink needs the city's truth, which --pensions-only does not thin: not both")
     if args.splink and importlib.util.find_spec("splink") is None:  # say so before an hour of runs, not after
         parser.error("--splink needs Splink: pip install -e '.[baseline]'")
     inputs = {}

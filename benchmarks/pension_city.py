@@ -1,6 +1,7 @@
 """A generated city thinned to the shape of the bureaus' extracts: its contributions kept for pensions only.
 
     python benchmarks/pension_city.py CITY_INPUT OUT_INPUT
+    (or `bench_pipeline.py --pensions-only`, which runs the city it benchmarks so)
 
 The generator writes five kinds of insurance a month for every insured person — about 11 records per
 person, ten of them contributions (a 1M-person city: 10.9M records). The hidden city issue 26 measures
@@ -43,18 +44,12 @@ def thin(source: Path, target: Path) -> tuple[int, int]:
     return len(lines), len(kept)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("city_input", type=Path, help="a generated city's input folder")
-    parser.add_argument("out", type=Path, help="the thinned input folder (must not exist)")
-    args = parser.parse_args()
-    if args.out.exists():
-        sys.exit(f"pension_city: {args.out} exists")
-    shutil.copytree(
-        args.city_input, args.out, copy_function=os.link, ignore=shutil.ignore_patterns(CONTRIBUTIONS)
-    )
-    for path in sorted((args.city_input / CONTRIBUTIONS).rglob("*")):
-        target = args.out / CONTRIBUTIONS / path.relative_to(args.city_input / CONTRIBUTIONS)
+def pensions_only(city_input: Path, out: Path) -> None:
+    """`city_input` laid out at `out` (which must not exist) with its contributions thinned (`thin`), the
+    other sources hard-linked; a line per contributions file on what was kept."""
+    shutil.copytree(city_input, out, copy_function=os.link, ignore=shutil.ignore_patterns(CONTRIBUTIONS))
+    for path in sorted((city_input / CONTRIBUTIONS).rglob("*")):
+        target = out / CONTRIBUTIONS / path.relative_to(city_input / CONTRIBUTIONS)
         if path.is_dir():
             target.mkdir(parents=True, exist_ok=True)
             continue
@@ -65,6 +60,16 @@ def main() -> None:
         else:
             os.link(path, target)
             print(f"{path.name}: a workbook, linked whole")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("city_input", type=Path, help="a generated city's input folder")
+    parser.add_argument("out", type=Path, help="the thinned input folder (must not exist)")
+    args = parser.parse_args()
+    if args.out.exists():
+        sys.exit(f"pension_city: {args.out} exists")
+    pensions_only(args.city_input, args.out)
 
 
 if __name__ == "__main__":
