@@ -330,7 +330,8 @@ def _python_module(*arguments: str) -> None:
 
 def city_world(args: argparse.Namespace) -> tuple[Path, Path | None]:
     """The city's input and truth folders: `--city-input`, else generated once under ROOT/city; with
-    `--pensions-only` that city thinned to its pension contributions once, under ROOT/city_pensions."""
+    `--pensions-only` that city thinned to its pension contributions under ROOT/city_pensions, once for each
+    city it comes from."""
     if args.city_input:
         city, truth = args.city_input, args.city_truth
     else:
@@ -341,11 +342,13 @@ def city_world(args: argparse.Namespace) -> tuple[Path, Path | None]:
         city, truth = world / "input", world / "truth"
     if not args.pensions_only:
         return city, truth
-    thinned = args.root / "city_pensions" / "input"
-    if not thinned.is_dir():
-        shutil.rmtree(thinned.with_name("input.partial"), ignore_errors=True)
-        _beside("pension_city").pensions_only(city, thinned.with_name("input.partial"))
-        thinned.with_name("input.partial").rename(thinned)
+    folder, source = args.root / "city_pensions", str(city.resolve())
+    thinned, origin = folder / "input", folder / "thinned_from.txt"  # written last: the folder is whole
+    if not origin.is_file() or origin.read_text(encoding="utf-8") != source:  # absent, or another city's
+        shutil.rmtree(folder, ignore_errors=True)
+        _beside("pension_city").pensions_only(city, folder / "input.partial")
+        (folder / "input.partial").rename(thinned)
+        origin.write_text(source, encoding="utf-8")
     return thinned, None  # the truth is the whole city's
 
 
