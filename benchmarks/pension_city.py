@@ -45,21 +45,22 @@ def thin(source: Path, target: Path) -> tuple[int, int]:
 
 
 def pensions_only(city_input: Path, out: Path) -> None:
-    """`city_input` laid out at `out` (which must not exist) with its contributions thinned (`thin`), the
-    other sources hard-linked; a line per contributions file on what was kept."""
-    shutil.copytree(city_input, out, copy_function=os.link, ignore=shutil.ignore_patterns(CONTRIBUTIONS))
-    for path in sorted((city_input / CONTRIBUTIONS).rglob("*")):
-        target = out / CONTRIBUTIONS / path.relative_to(city_input / CONTRIBUTIONS)
-        if path.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix.lower() in (".csv", ".txt"):
-            read, kept = thin(path, target)
+    """`city_input` laid out at `out` (which must not exist): its contributions' CSV/TXT files thinned
+    (`thin`), every other file hard-linked; a line per contributions file on what was kept."""
+    contributions = city_input / CONTRIBUTIONS
+
+    def lay_out(source: str, target: str) -> None:
+        path = Path(source)
+        if not path.is_relative_to(contributions):
+            os.link(source, target)
+        elif path.suffix.lower() in (".csv", ".txt"):
+            read, kept = thin(path, Path(target))
             print(f"{path.name}: {kept:,} of {read:,} lines kept")
         else:
-            os.link(path, target)
+            os.link(source, target)
             print(f"{path.name}: a workbook, linked whole")
+
+    shutil.copytree(city_input, out, copy_function=lay_out)
 
 
 def main() -> None:
