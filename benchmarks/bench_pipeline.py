@@ -348,6 +348,9 @@ def city_world(args: argparse.Namespace) -> tuple[Path, Path | None]:
         shutil.rmtree(folder, ignore_errors=True)
         _beside("pension_city").pensions_only(city, folder / "input.partial")
         (folder / "input.partial").rename(thinned)
+        decisions = city.parent / "decisions"  # `aidmatch run`'s default, beside the input: the city's too
+        if decisions.is_dir():
+            shutil.copytree(decisions, folder / "decisions", copy_function=_link_or_copy)
         origin.write_text(source, encoding="utf-8")
     return thinned, None  # the truth is the whole city's
 
