@@ -418,19 +418,17 @@ def edit_one_row(folder: Path) -> str:
     if not texts:
         raise SystemExit(f"bench_pipeline: {folder} holds no CSV or TXT file to change a row of")
     path = max(texts, key=lambda p: (p.stat().st_size, p.name))
-    from aidmatch.sources.encoding import HEAD_BYTES, detect_encoding
-
     data = path.read_bytes()
-    encoding = detect_encoding(data[:HEAD_BYTES]) or "utf-8"
+    codec = _beside("pension_city").line_codec(data) or "utf-8"
     lines = data.split(b"\n")
     for number in range(len(lines) // 2, len(lines)):
-        text = lines[number].decode("utf-8" if encoding == "utf-8-sig" else encoding)
+        text = lines[number].decode(codec)
         phone = _PHONE.search(text.encode("ascii", "replace"))  # the digits' places, whatever the encoding
         if phone:
             head, tail = phone.groups()
             new = head + str((int(tail) + 5_201_314) % 10**8).zfill(8).encode()
             text = text[: phone.start()] + new.decode() + text[phone.end() :]
-            lines[number] = text.encode("utf-8" if encoding == "utf-8-sig" else encoding)
+            lines[number] = text.encode(codec)
             path.write_bytes(b"\n".join(lines))  # a copy (`resent`), not the city's file
             return f"{path.relative_to(folder.parent)}, line {number + 1}: a new mobile number"
     raise SystemExit(f"bench_pipeline: no row of {path} from its middle on holds a mobile number to change")

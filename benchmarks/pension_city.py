@@ -29,14 +29,20 @@ CONTRIBUTIONS = "si_contributions"
 DROPPED = ("职工基本医疗保险", "工伤保险", "失业保险")
 
 
+def line_codec(data: bytes) -> str | None:
+    """The codec a line of this CSV's bytes is decoded and encoded with (`detect_encoding`; a BOM is the
+    first line's alone), None when the bytes are neither UTF-8 nor GB18030."""
+    encoding = detect_encoding(data[:HEAD_BYTES])
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
 def thin(source: Path, target: Path) -> tuple[int, int]:
     """`source` without its lines that name a dropped kind of insurance, written to `target`; returns the
     lines read and kept."""
     data = source.read_bytes()
-    encoding = detect_encoding(data[:HEAD_BYTES])
-    if encoding is None:
+    codec = line_codec(data)
+    if codec is None:
         raise SystemExit(f"pension_city: {source} is neither UTF-8 nor GB18030")
-    codec = "utf-8" if encoding == "utf-8-sig" else encoding
     dropped = [kind.encode(codec) for kind in DROPPED]
     lines = data.split(b"\n")
     kept = [line for line in lines if not any(kind in line for kind in dropped)]
